@@ -1,0 +1,169 @@
+/*
+ * backend: the wrappers through which every caller reaches a backend.
+ *
+ * This is the one place that knows a slot may be NULL (the backend lacks the
+ * operation) or that the instance was built against another interface
+ * version: both answer S3E_NotImplemented, so no caller tests slots itself
+ * and a missing operation can never crash the server.
+ */
+#include "backend.h"
+
+#include <stddef.h>
+
+/* The instance's table, or NULL when there is none we can trust. */
+static const struct backend_ops *ops_of(const struct backend *be)
+{
+	if (!be || !be->ops || be->ops->abi_version != BACKEND_ABI_VERSION)
+		return NULL;
+	return be->ops;
+}
+
+s3err_t backend_bucket_create(struct backend *be, const struct bucket_info *b)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_create)
+		return S3E_NotImplemented;
+	return o->bucket_create(be, b);
+}
+
+s3err_t backend_bucket_get(struct backend *be, const char *name, struct bucket_info *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_get)
+		return S3E_NotImplemented;
+	return o->bucket_get(be, name, out);
+}
+
+s3err_t backend_bucket_delete(struct backend *be, const char *name)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_delete)
+		return S3E_NotImplemented;
+	return o->bucket_delete(be, name);
+}
+
+s3err_t backend_bucket_list(struct backend *be, bucket_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_list)
+		return S3E_NotImplemented;
+	return o->bucket_list(be, visit, ctx);
+}
+
+s3err_t backend_writer_open(struct backend *be, const char *bucket, const char *key,
+			    uint64_t size_hint, struct be_writer **out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_open)
+		return S3E_NotImplemented;
+	return o->writer_open(be, bucket, key, size_hint, out);
+}
+
+s3err_t backend_writer_write(struct backend *be, struct be_writer *w, const void *data, size_t len)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_write)
+		return S3E_NotImplemented;
+	return o->writer_write(w, data, len);
+}
+
+s3err_t backend_writer_commit(struct backend *be, struct be_writer *w, const struct obj_meta *meta)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_commit)
+		return S3E_NotImplemented;
+	return o->writer_commit(w, meta);
+}
+
+void backend_writer_abort(struct backend *be, struct be_writer *w)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_abort)
+		return;
+	o->writer_abort(w);
+}
+
+s3err_t backend_object_head(struct backend *be, const char *bucket, const char *key,
+			    struct obj_meta *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_head)
+		return S3E_NotImplemented;
+	return o->object_head(be, bucket, key, out);
+}
+
+s3err_t backend_reader_open(struct backend *be, const char *bucket, const char *key,
+			    struct obj_meta *meta, struct be_reader **out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->reader_open)
+		return S3E_NotImplemented;
+	return o->reader_open(be, bucket, key, meta, out);
+}
+
+s3err_t backend_reader_read(struct backend *be, struct be_reader *r, uint64_t off, void *buf,
+			    size_t len, size_t *got)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->reader_read)
+		return S3E_NotImplemented;
+	return o->reader_read(r, off, buf, len, got);
+}
+
+void backend_reader_close(struct backend *be, struct be_reader *r)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->reader_close)
+		return;
+	o->reader_close(r);
+}
+
+s3err_t backend_object_delete(struct backend *be, const char *bucket, const char *key)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_delete)
+		return S3E_NotImplemented;
+	return o->object_delete(be, bucket, key);
+}
+
+s3err_t backend_object_scan(struct backend *be, const char *bucket, const char *start,
+			    bool inclusive, const char *prefix, size_t limit, object_visit_fn visit,
+			    void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_scan)
+		return S3E_NotImplemented;
+	return o->object_scan(be, bucket, start, inclusive, prefix, limit, visit, ctx);
+}
+
+s3err_t backend_bucket_count(struct backend *be, const char *bucket, uint64_t cap, uint64_t *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_count)
+		return S3E_NotImplemented;
+	return o->bucket_count(be, bucket, cap, out);
+}
+
+void backend_close(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->close)
+		return;
+	o->close(be);
+}

@@ -1,0 +1,1721 @@
+/*
+ * posix: the local-disk backend (layout and commit order in posix.h).
+ *
+ * Invariants:
+ *  1. A committed index row names a data file objects/xx/ID that was
+ *     fsync'ed, renamed into place and whose directory was fsync'ed before
+ *     the row's transaction began. A row never points at a partial file.
+ *  2. A data file is unlinked only after the transaction that stopped
+ *     referencing it has committed, and that same transaction queued its id
+ *     in the gc table. A crash before the commit leaves the old row and file;
+ *     a crash after it leaves a gc row that the next posix_open finishes.
+ *  3. tmp/ holds only files of live writers of this process: posix_open
+ *     empties it, and an exclusive flock on dir/LOCK keeps a second process
+ *     from opening (and sweeping) the same directory.
+ *  4. No pthread mutex is held across file or index I/O: the pool mutex only
+ *     guards the free list of connections. A scan copies a chunk of rows out
+ *     and returns its connection before calling the visitor, so a visitor
+ *     may call back into the backend.
+ *  5. Paths are built only from object ids that pass id_valid() (32
+ *     lowercase hex digits from RAND_bytes), never from keys or bucket names.
+ *  6. Keys are TEXT with BINARY collation: SQLite compares them with memcmp,
+ *     which is the byte order of UTF-8 that S3 listings use.
+ *
+ * State transition                          -> function
+ *   (none)           -> tmp/ID              posix_writer_open
+ *   tmp/ID           -> objects/xx/ID       posix_writer_commit (before the index)
+ *   row old          -> row new + gc old    index_publish (one transaction)
+ *   row              -> (none) + gc old     posix_object_delete (one transaction)
+ *   gc ID            -> file unlinked       gc_finish (after commit), gc_sweep (open)
+ *   tmp/ID           -> (none)              posix_writer_abort, tmp_sweep (open)
+ *
+ * Schema (PRAGMA user_version = SCHEMA_VERSION; `migrations` upgrades older
+ * files one version at a time, inside a transaction each):
+ *   buckets(name PK, owner, region, created_ms)
+ *   objects(bucket -> buckets, key, object_id, size, mtime_ms, etag, sha256,
+ *           checksum_algo, checksum_b64, storage_class, headers BLOB,
+ *           layout 0 = plain file; PK(bucket, key)) WITHOUT ROWID
+ *   gc(object_id PK): data files to unlink once their transaction committed.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
+#endif
+#include "posix.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "../common/log.h"
+
+#define POOL_SIZE 8	      /* index connections; WAL lets readers run in parallel */
+#define BUSY_TIMEOUT_MS 10000 /* wait this long for the write lock, then SlowDown */
+#define SCAN_CHUNK_MIN 16u    /* rows copied out by a scan's first query */
+#define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
+#define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
+#define OPEN_RETRIES 4	      /* reader_open re-reads a row whose file was just replaced */
+#define SCHEMA_VERSION 1
+#define ID_HEX 32u	      /* a 128-bit object id in lowercase hex */
+#define REL_LEN (3u + ID_HEX) /* "xx/" + id, relative to objects/ */
+
+#define LOG_MOD "posix"
+
+/* --- the index: statements, connections, schema --- */
+
+enum stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_BUCKET_INSERT,
+	ST_BUCKET_GET,
+	ST_BUCKET_EXISTS,
+	ST_BUCKET_DELETE,
+	ST_BUCKET_LIST,
+	ST_BUCKET_COUNT,
+	ST_OBJ_ID,
+	ST_OBJ_UPSERT,
+	ST_OBJ_HEAD,
+	ST_OBJ_DELETE,
+	ST_SCAN_GT,
+	ST_SCAN_GE,
+	ST_SCAN_GT_LT,
+	ST_SCAN_GE_LT,
+	ST_GC_ADD,
+	ST_GC_DEL,
+	ST_GC_NEXT,
+	ST__COUNT
+};
+
+/* Columns 1.. of a scan row are the fixed metadata that meta_from_row reads. */
+#define SCAN_SELECT                                                                                \
+	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class "    \
+	"FROM objects WHERE bucket = ?1 "
+
+/*
+ * Every statement the backend runs, prepared once per connection. Values
+ * are always bound (?N), never spliced into the text. A scan has one lower
+ * bound (> or >=) and an optional upper bound (?3) so that SQLite walks
+ * exactly one range of the primary key; ?3 is bound (NULL) even where the
+ * text does not use it, which SQLite allows since ?4 makes four slots.
+ */
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_BUCKET_INSERT] = "INSERT INTO buckets(name, owner, region, created_ms) "
+			 "VALUES(?1, ?2, ?3, ?4)",
+    [ST_BUCKET_GET] = "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
+    [ST_BUCKET_EXISTS] = "SELECT 1 FROM buckets WHERE name = ?1",
+    [ST_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
+    [ST_BUCKET_LIST] = "SELECT name, owner, region, created_ms FROM buckets "
+		       "WHERE name > ?1 ORDER BY name LIMIT ?2",
+    [ST_BUCKET_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM objects WHERE bucket = ?1 "
+			"LIMIT ?2)",
+    [ST_OBJ_ID] = "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_UPSERT] =
+	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
+	"checksum_algo, checksum_b64, storage_class, headers, layout) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0) "
+	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
+	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
+	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
+	"checksum_b64 = excluded.checksum_b64, storage_class = excluded.storage_class, "
+	"headers = excluded.headers, layout = excluded.layout",
+    [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
+		    "checksum_b64, storage_class, headers FROM objects "
+		    "WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_SCAN_GT] = SCAN_SELECT "AND key > ?2 ORDER BY key LIMIT ?4",
+    [ST_SCAN_GE] = SCAN_SELECT "AND key >= ?2 ORDER BY key LIMIT ?4",
+    [ST_SCAN_GT_LT] = SCAN_SELECT "AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+    [ST_SCAN_GE_LT] = SCAN_SELECT "AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
+    [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(object_id) VALUES(?1)",
+    [ST_GC_DEL] = "DELETE FROM gc WHERE object_id = ?1",
+    [ST_GC_NEXT] = "SELECT object_id FROM gc WHERE object_id > ?1 ORDER BY object_id LIMIT 1",
+};
+
+/*
+ * migrations[v] upgrades a version-v index to v+1 and sets user_version.
+ * Later issues append rows (multipart parts, versions, tiers, replication
+ * queues); a row is never edited once released.
+ */
+static const char *const migrations[SCHEMA_VERSION] = {
+    /* 0 -> 1: buckets, objects, gc */
+    "CREATE TABLE buckets("
+    " name TEXT NOT NULL COLLATE BINARY PRIMARY KEY,"
+    " owner TEXT NOT NULL,"
+    " region TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE objects("
+    " bucket TEXT NOT NULL COLLATE BINARY REFERENCES buckets(name),"
+    " key TEXT NOT NULL COLLATE BINARY CHECK (key <> ''),"
+    " object_id TEXT NOT NULL,"
+    " size INTEGER NOT NULL CHECK (size >= 0),"
+    " mtime_ms INTEGER NOT NULL,"
+    " etag TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " checksum_algo TEXT NOT NULL,"
+    " checksum_b64 TEXT NOT NULL,"
+    " storage_class TEXT NOT NULL,"
+    " headers BLOB,"
+    " layout INTEGER NOT NULL DEFAULT 0," /* 0 = plain file; framed/encrypted later */
+    " PRIMARY KEY (bucket, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE gc(object_id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;"
+    "PRAGMA user_version = 1;",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	struct conn *next; /* free list link while checked in */
+};
+
+struct posix_be {
+	struct backend base; /* first: the wrappers find ops here */
+	char *dir;	     /* for messages */
+	int dirfd, objfd, tmpfd, lockfd;
+	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
+	pthread_cond_t cv;
+	bool sync_ready; /* mu and cv initialised */
+	struct conn *free;
+	struct conn conns[POOL_SIZE];
+};
+
+struct be_writer {
+	struct posix_be *pb;
+	int fd;	     /* tmp/ID, -1 once closed */
+	bool failed; /* a write failed: the object can only be aborted */
+	uint64_t written;
+	char id[ID_HEX + 1];
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[];
+};
+
+struct be_reader {
+	int fd;	       /* keeps the version's data alive after an overwrite or delete */
+	uint64_t size; /* bytes of that version */
+};
+
+static const struct backend_ops posix_ops;
+
+/* Logs an index failure and maps it: a lock wait that timed out is retryable. */
+static s3err_t db_err(struct conn *c, int rc, const char *what)
+{
+	log_error(LOG_MOD, "index %s failed: %s (%s)", what, sqlite3_errstr(rc),
+		  sqlite3_errmsg(c->db));
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return S3E_SlowDown;
+	return S3E_InternalError;
+}
+
+/* Readies a statement for its next use. */
+static void stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+/* Runs a statement that returns no rows (BEGIN, COMMIT, ...); SQLITE_OK on success. */
+static int run(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	stmt_done(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static s3err_t tx_begin(struct conn *c)
+{
+	int rc = run(c->st[ST_BEGIN]);
+
+	return rc == SQLITE_OK ? S3E_OK : db_err(c, rc, "begin");
+}
+
+static s3err_t tx_commit(struct conn *c)
+{
+	int rc = run(c->st[ST_COMMIT]);
+
+	return rc == SQLITE_OK ? S3E_OK : db_err(c, rc, "commit");
+}
+
+/* Rolls back the open transaction, if SQLite has not already done so after an error. */
+static void tx_rollback(struct conn *c)
+{
+	int rc;
+
+	if (sqlite3_get_autocommit(c->db))
+		return;
+	rc = run(c->st[ST_ROLLBACK]);
+	if (rc != SQLITE_OK)
+		log_error(LOG_MOD, "index rollback failed: %s", sqlite3_errstr(rc));
+}
+
+/* Takes a connection from the pool, waiting for one to be checked in. */
+static struct conn *pool_get(struct posix_be *pb)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&pb->mu);
+	while (!pb->free)
+		pthread_cond_wait(&pb->cv, &pb->mu);
+	c = pb->free;
+	pb->free = c->next;
+	pthread_mutex_unlock(&pb->mu);
+	return c;
+}
+
+static void pool_put(struct posix_be *pb, struct conn *c)
+{
+	pthread_mutex_lock(&pb->mu);
+	c->next = pb->free;
+	pb->free = c;
+	pthread_cond_signal(&pb->cv);
+	pthread_mutex_unlock(&pb->mu);
+}
+
+/* Copies text column i into dst[cap] ("" for NULL); false if it does not fit. */
+static bool col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (!t) {
+		dst[0] = '\0';
+		return true;
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return false;
+	memcpy(dst, t, (size_t)n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* Reads the fixed metadata from columns c0..c0+6 (size .. storage_class); headers stay NULL. */
+static bool meta_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
+{
+	sqlite3_int64 size = sqlite3_column_int64(st, c0);
+
+	obj_meta_init(m);
+	if (size < 0)
+		return false;
+	m->size = (uint64_t)size;
+	m->mtime_ms = sqlite3_column_int64(st, c0 + 1);
+	return col_text(st, c0 + 2, m->etag, sizeof(m->etag)) &&
+	       col_text(st, c0 + 3, m->sha256_hex, sizeof(m->sha256_hex)) &&
+	       col_text(st, c0 + 4, m->checksum_algo, sizeof(m->checksum_algo)) &&
+	       col_text(st, c0 + 5, m->checksum_b64, sizeof(m->checksum_b64)) &&
+	       col_text(st, c0 + 6, m->storage_class, sizeof(m->storage_class));
+}
+
+/* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
+static s3err_t bucket_exists(struct conn *c, const char *bucket)
+{
+	sqlite3_stmt *st = c->st[ST_BUCKET_EXISTS];
+	s3err_t err;
+	int rc;
+
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = S3E_OK;
+	else if (rc == SQLITE_DONE)
+		err = S3E_NoSuchBucket;
+	else
+		err = db_err(c, rc, "bucket lookup");
+	stmt_done(st);
+	return err;
+}
+
+/* Counts the bucket's objects, stopping at cap. */
+static s3err_t count_objects(struct conn *c, const char *bucket, uint64_t cap, uint64_t *out)
+{
+	sqlite3_stmt *st = c->st[ST_BUCKET_COUNT];
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, cap > INT64_MAX ? INT64_MAX : (sqlite3_int64)cap);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		err = db_err(c, rc, "object count");
+		goto out;
+	}
+	*out = (uint64_t)sqlite3_column_int64(st, 0);
+out:
+	stmt_done(st);
+	return err;
+}
+
+/* --- object ids and paths --- */
+
+static bool id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < ID_HEX; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return id[ID_HEX] == '\0';
+}
+
+/* A fresh random id: 16 bytes from the CSPRNG, in lowercase hex. */
+static s3err_t id_new(char out[ID_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char raw[ID_HEX / 2];
+	size_t i;
+
+	if (RAND_bytes(raw, (int)sizeof(raw)) != 1) {
+		log_error(LOG_MOD, "RAND_bytes failed: cannot name an object");
+		return S3E_InternalError;
+	}
+	for (i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[ID_HEX] = '\0';
+	return S3E_OK;
+}
+
+/* "xx/ID" for a valid id, relative to objects/. */
+static void id_relpath(const char *id, char out[REL_LEN + 1])
+{
+	out[0] = id[0];
+	out[1] = id[1];
+	out[2] = '/';
+	memcpy(out + 3, id, ID_HEX + 1);
+}
+
+/* Copies an id column into out; false (logged) if the index holds something else. */
+static bool col_id(sqlite3_stmt *st, int i, char out[ID_HEX + 1])
+{
+	if (!col_text(st, i, out, ID_HEX + 1) || !id_valid(out)) {
+		log_error(LOG_MOD, "index holds a malformed object id");
+		return false;
+	}
+	return true;
+}
+
+/* Unlinks a replaced or deleted data file, then forgets its gc row. */
+static void gc_finish(struct posix_be *pb, struct conn *c, const char *id)
+{
+	sqlite3_stmt *st = c->st[ST_GC_DEL];
+	char rel[REL_LEN + 1];
+	int rc;
+
+	id_relpath(id, rel);
+	if (unlinkat(pb->objfd, rel, 0) != 0 && errno != ENOENT) {
+		int e = errno;
+
+		/* The gc row stays; the next posix_open retries. */
+		log_warn(LOG_MOD, "unlink %s/objects/%s: %s", pb->dir, rel, strerror(e));
+		return;
+	}
+	rc = bind_text(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = run(st);
+	else
+		stmt_done(st);
+	if (rc != SQLITE_OK)
+		log_warn(LOG_MOD, "index gc delete failed: %s", sqlite3_errstr(rc));
+}
+
+/* --- buckets --- */
+
+static s3err_t posix_bucket_create(struct backend *be, const struct bucket_info *b)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	sqlite3_stmt *st = c->st[ST_BUCKET_INSERT];
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = bind_text(st, 1, b->name);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, b->owner);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, b->region);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, b->created_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT)
+		err = S3E_BucketAlreadyExists;
+	else if (rc != SQLITE_DONE)
+		err = db_err(c, rc, "bucket insert");
+	stmt_done(st);
+	pool_put(pb, c);
+	return err;
+}
+
+/* Fills b from a row (name, owner, region, created_ms). */
+static bool bucket_from_row(sqlite3_stmt *st, struct bucket_info *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->created_ms = sqlite3_column_int64(st, 3);
+	return col_text(st, 0, b->name, sizeof(b->name)) &&
+	       col_text(st, 1, b->owner, sizeof(b->owner)) &&
+	       col_text(st, 2, b->region, sizeof(b->region));
+}
+
+static s3err_t posix_bucket_get(struct backend *be, const char *name, struct bucket_info *out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	sqlite3_stmt *st = c->st[ST_BUCKET_GET];
+	struct bucket_info b;
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = bind_text(st, 1, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		err = S3E_NoSuchBucket;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = db_err(c, rc, "bucket get");
+		goto out;
+	}
+	if (!bucket_from_row(st, &b)) {
+		log_error(LOG_MOD, "index holds an oversized bucket field");
+		err = S3E_InternalError;
+		goto out;
+	}
+	*out = b;
+out:
+	stmt_done(st);
+	pool_put(pb, c);
+	return err;
+}
+
+static s3err_t posix_bucket_delete(struct backend *be, const char *name)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	uint64_t n = 0;
+	s3err_t err;
+	int rc;
+
+	err = tx_begin(c);
+	if (err != S3E_OK)
+		goto out;
+	err = bucket_exists(c, name);
+	if (err != S3E_OK)
+		goto out;
+	err = count_objects(c, name, 1, &n);
+	if (err != S3E_OK)
+		goto out;
+	if (n > 0) {
+		err = S3E_BucketNotEmpty;
+		goto out;
+	}
+	rc = bind_text(c->st[ST_BUCKET_DELETE], 1, name);
+	if (rc == SQLITE_OK)
+		rc = run(c->st[ST_BUCKET_DELETE]);
+	else
+		stmt_done(c->st[ST_BUCKET_DELETE]);
+	if (rc != SQLITE_OK) {
+		err = db_err(c, rc, "bucket delete");
+		goto out;
+	}
+	err = tx_commit(c);
+out:
+	if (err != S3E_OK)
+		tx_rollback(c);
+	pool_put(pb, c);
+	return err;
+}
+
+/* Copies up to cap buckets named after `after` into rows; *got is how many. */
+static s3err_t bucket_chunk(struct conn *c, const char *after, struct bucket_info *rows, size_t cap,
+			    size_t *got)
+{
+	sqlite3_stmt *st = c->st[ST_BUCKET_LIST];
+	s3err_t err = S3E_OK;
+	size_t n = 0;
+	int rc;
+
+	rc = bind_text(st, 1, after);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n >= cap || !bucket_from_row(st, &rows[n])) {
+			log_error(LOG_MOD, "index bucket list returned a bad row");
+			err = S3E_InternalError;
+			goto out;
+		}
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_err(c, rc, "bucket list");
+		goto out;
+	}
+	*got = n;
+out:
+	stmt_done(st);
+	return err;
+}
+
+static s3err_t posix_bucket_list(struct backend *be, bucket_visit_fn visit, void *ctx)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char after[STRATA_BUCKET_NAME_MAX + 1] = "";
+	struct bucket_info *rows;
+	size_t got = 0, i;
+	struct conn *c;
+	s3err_t err = S3E_OK;
+
+	rows = calloc(BUCKET_CHUNK, sizeof(*rows));
+	if (!rows) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	do {
+		c = pool_get(pb);
+		err = bucket_chunk(c, after, rows, BUCKET_CHUNK, &got);
+		pool_put(pb, c);
+		if (err != S3E_OK)
+			goto out;
+		for (i = 0; i < got; i++)
+			if (!visit(ctx, &rows[i]))
+				goto out;
+		if (got > 0)
+			memcpy(after, rows[got - 1].name, sizeof(after));
+	} while (got == BUCKET_CHUNK);
+out:
+	free(rows);
+	return err;
+}
+
+static s3err_t posix_bucket_count(struct backend *be, const char *bucket, uint64_t cap,
+				  uint64_t *out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	uint64_t n = 0;
+	s3err_t err;
+
+	err = bucket_exists(c, bucket);
+	if (err == S3E_OK)
+		err = count_objects(c, bucket, cap, &n);
+	pool_put(pb, c);
+	if (err == S3E_OK)
+		*out = n;
+	return err;
+}
+
+/* --- writing --- */
+
+static s3err_t posix_writer_open(struct backend *be, const char *bucket, const char *key,
+				 uint64_t size_hint, struct be_writer **out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct be_writer *w = NULL;
+	size_t klen = strlen(key), blen = strlen(bucket);
+	struct conn *c;
+	s3err_t err;
+
+	(void)size_hint; /* no preallocation: commit would have to trim a wrong hint */
+	if (klen == 0) {
+		err = S3E_InvalidArgument;
+		goto out;
+	}
+	if (klen > STRATA_MAX_KEY_LEN) {
+		err = S3E_KeyTooLongError;
+		goto out;
+	}
+	if (blen > STRATA_BUCKET_NAME_MAX) {
+		err = S3E_NoSuchBucket;
+		goto out;
+	}
+	c = pool_get(pb);
+	err = bucket_exists(c, bucket);
+	pool_put(pb, c);
+	if (err != S3E_OK)
+		goto out;
+
+	w = calloc(1, sizeof(*w) + klen + 1);
+	if (!w) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	w->pb = pb;
+	w->fd = -1;
+	memcpy(w->bucket, bucket, blen + 1);
+	memcpy(w->key, key, klen + 1);
+	err = id_new(w->id);
+	if (err != S3E_OK)
+		goto out;
+	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		int e = errno;
+
+		log_error(LOG_MOD, "create %s/tmp/%s: %s", pb->dir, w->id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	*out = w;
+	w = NULL;
+out:
+	free(w);
+	return err;
+}
+
+static s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t len)
+{
+	const char *p = data;
+	s3err_t err = S3E_OK;
+
+	if (w->failed) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	while (len > 0) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			log_error(LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
+			w->failed = true;
+			err = S3E_InternalError;
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+		w->written += (uint64_t)n;
+	}
+out:
+	return err;
+}
+
+/* Makes the temporary's bytes durable and closes it. */
+static s3err_t data_sync_close(struct be_writer *w)
+{
+	int fd = w->fd;
+	int e = 0;
+
+	w->fd = -1;
+	if (fsync(fd) != 0)
+		e = errno;
+	if (close(fd) != 0 && e == 0)
+		e = errno;
+	if (e != 0) {
+		log_error(LOG_MOD, "fsync %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
+		return S3E_InternalError;
+	}
+	return S3E_OK;
+}
+
+/* Opens objects/xx/ for id, creating it (durably) if someone removed it. */
+static s3err_t xx_dir_open(struct posix_be *pb, const char *id, int *out)
+{
+	char xx[3] = {id[0], id[1], '\0'};
+	int fd, e;
+
+	if (mkdirat(pb->objfd, xx, 0700) == 0) {
+		if (fsync(pb->objfd) != 0) {
+			e = errno;
+			log_error(LOG_MOD, "fsync %s/objects: %s", pb->dir, strerror(e));
+			return S3E_InternalError;
+		}
+	} else if (errno != EEXIST) {
+		e = errno;
+		log_error(LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		return S3E_InternalError;
+	}
+	fd = openat(pb->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		log_error(LOG_MOD, "open %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		return S3E_InternalError;
+	}
+	*out = fd;
+	return S3E_OK;
+}
+
+/*
+ * The commit transaction: the bucket must still exist; the row for the key
+ * is inserted or replaced; the replaced object's id goes to gc, and
+ * *old_id returns it ("" when there was none) for gc_finish after commit.
+ */
+static s3err_t index_publish(struct conn *c, const struct be_writer *w, const struct obj_meta *m,
+			     char old_id[ID_HEX + 1])
+{
+	sqlite3_stmt *st;
+	s3err_t err;
+	int rc;
+
+	old_id[0] = '\0';
+	err = tx_begin(c);
+	if (err != S3E_OK)
+		goto out;
+	err = bucket_exists(c, w->bucket);
+	if (err != S3E_OK)
+		goto out;
+
+	st = c->st[ST_OBJ_ID];
+	rc = bind_text(st, 1, w->bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, w->key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && !col_id(st, 0, old_id))
+		old_id[0] = '\0'; /* an unusable id cannot name a file to unlink */
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_err(c, rc, "object lookup");
+	stmt_done(st);
+	if (err != S3E_OK)
+		goto out;
+
+	st = c->st[ST_OBJ_UPSERT];
+	rc = bind_text(st, 1, w->bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, w->key);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, w->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)m->size);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, m->mtime_ms);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 6, m->etag);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 7, m->sha256_hex);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 8, m->checksum_algo);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 9, m->checksum_b64);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 10, m->storage_class);
+	if (rc == SQLITE_OK && m->headers && m->headers_len > 0)
+		rc = sqlite3_bind_blob(st, 11, m->headers, (int)m->headers_len, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = run(st);
+	else
+		stmt_done(st);
+	if (rc != SQLITE_OK) {
+		err = db_err(c, rc, "object upsert");
+		goto out;
+	}
+
+	if (old_id[0]) {
+		st = c->st[ST_GC_ADD];
+		rc = bind_text(st, 1, old_id);
+		if (rc == SQLITE_OK)
+			rc = run(st);
+		else
+			stmt_done(st);
+		if (rc != SQLITE_OK) {
+			err = db_err(c, rc, "gc insert");
+			goto out;
+		}
+	}
+	err = tx_commit(c);
+out:
+	if (err != S3E_OK) {
+		tx_rollback(c);
+		old_id[0] = '\0';
+	}
+	return err;
+}
+
+static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *meta)
+{
+	/* Where the data file is, so that a failure removes it from the right place. */
+	enum { IN_TMP, IN_OBJECTS, PUBLISHED } where = IN_TMP;
+	struct posix_be *pb = w->pb;
+	char old_id[ID_HEX + 1] = "";
+	struct conn *c = NULL;
+	int xxfd = -1;
+	s3err_t err;
+
+	if (w->failed) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (meta->size != w->written) {
+		/* Layout 0 stores the plaintext as is: the sizes must agree. */
+		log_error(LOG_MOD, "commit of %s/tmp/%s: %llu bytes written, metadata says %llu",
+			  pb->dir, w->id, (unsigned long long)w->written,
+			  (unsigned long long)meta->size);
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (meta->headers_len > STRATA_MAX_STORED_HEADERS) {
+		err = S3E_MetadataTooLarge;
+		goto out;
+	}
+	err = data_sync_close(w);
+	if (err != S3E_OK)
+		goto out;
+	err = xx_dir_open(pb, w->id, &xxfd);
+	if (err != S3E_OK)
+		goto out;
+	if (renameat(pb->tmpfd, w->id, xxfd, w->id) != 0) {
+		int e = errno;
+
+		log_error(LOG_MOD, "rename %s/tmp/%s into objects/: %s", pb->dir, w->id,
+			  strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	where = IN_OBJECTS;
+	if (fsync(xxfd) != 0) {
+		int e = errno;
+
+		log_error(LOG_MOD, "fsync %s/objects/%.2s: %s", pb->dir, w->id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	c = pool_get(pb);
+	err = index_publish(c, w, meta, old_id);
+	if (err != S3E_OK)
+		goto out;
+	where = PUBLISHED;
+	if (old_id[0])
+		gc_finish(pb, c, old_id);
+out:
+	if (c)
+		pool_put(pb, c);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (where == IN_TMP && unlinkat(pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, w->id, strerror(errno));
+	if (where == IN_OBJECTS && unlinkat(xxfd, w->id, 0) != 0)
+		log_warn(LOG_MOD, "unlink %s/objects/%.2s/%s: %s", pb->dir, w->id, w->id,
+			 strerror(errno));
+	if (xxfd >= 0)
+		close(xxfd);
+	free(w);
+	return err;
+}
+
+static void posix_writer_abort(struct be_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (unlinkat(w->pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", w->pb->dir, w->id, strerror(errno));
+	free(w);
+}
+
+/* --- reading --- */
+
+/*
+ * Loads the row of bucket/key: its metadata with headers, object id and
+ * layout. Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
+ */
+static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
+			char id[ID_HEX + 1], int *layout)
+{
+	sqlite3_stmt *st = c->st[ST_OBJ_HEAD];
+	struct obj_meta m;
+	const void *blob;
+	int rc, blen;
+	s3err_t err = S3E_OK;
+
+	obj_meta_init(&m);
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		stmt_done(st);
+		err = bucket_exists(c, bucket);
+		if (err == S3E_OK)
+			err = S3E_NoSuchKey;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = db_err(c, rc, "object lookup");
+		goto out;
+	}
+	if (!col_id(st, 0, id) || !meta_from_row(st, 2, &m)) {
+		log_error(LOG_MOD, "index row of an object in %s is malformed", bucket);
+		err = S3E_InternalError;
+		goto out;
+	}
+	*layout = sqlite3_column_int(st, 1);
+	blob = sqlite3_column_blob(st, 9);
+	blen = sqlite3_column_bytes(st, 9);
+	if (blob && blen > 0) {
+		if ((size_t)blen > STRATA_MAX_STORED_HEADERS ||
+		    !(m.headers = malloc((size_t)blen))) {
+			err = S3E_InternalError;
+			goto out;
+		}
+		memcpy(m.headers, blob, (size_t)blen);
+		m.headers_len = (size_t)blen;
+	}
+	*out = m;
+	obj_meta_init(&m);
+out:
+	stmt_done(st);
+	obj_meta_free(&m);
+	return err;
+}
+
+static s3err_t posix_object_head(struct backend *be, const char *bucket, const char *key,
+				 struct obj_meta *out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	char id[ID_HEX + 1];
+	int layout = 0;
+	s3err_t err;
+
+	err = row_load(c, bucket, key, out, id, &layout);
+	pool_put(pb, c);
+	return err;
+}
+
+static s3err_t posix_reader_open(struct backend *be, const char *bucket, const char *key,
+				 struct obj_meta *meta, struct be_reader **out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char id[ID_HEX + 1], rel[REL_LEN + 1];
+	struct be_reader *r;
+	struct obj_meta m;
+	struct stat sb;
+	struct conn *c;
+	int attempt, layout = 0, fd = -1, e;
+	s3err_t err;
+
+	obj_meta_init(&m);
+	for (attempt = 1;; attempt++) {
+		c = pool_get(pb);
+		err = row_load(c, bucket, key, &m, id, &layout);
+		pool_put(pb, c);
+		if (err != S3E_OK)
+			goto out;
+		if (layout != 0) {
+			log_error(LOG_MOD, "object in %s has layout %d, unknown here", bucket,
+				  layout);
+			err = S3E_NotImplemented;
+			goto out;
+		}
+		id_relpath(id, rel);
+		fd = openat(pb->objfd, rel, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+		e = errno;
+		/* ENOENT: the key was overwritten or deleted between row and open. */
+		if (e != ENOENT || attempt >= OPEN_RETRIES) {
+			log_error(LOG_MOD, "open %s/objects/%s: %s", pb->dir, rel, strerror(e));
+			err = S3E_InternalError;
+			goto out;
+		}
+		obj_meta_free(&m);
+	}
+	if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != m.size) {
+		log_error(LOG_MOD, "%s/objects/%s does not hold the %llu bytes the index records",
+			  pb->dir, rel, (unsigned long long)m.size);
+		err = S3E_InternalError;
+		goto out;
+	}
+	r = malloc(sizeof(*r));
+	if (!r) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	r->fd = fd;
+	r->size = m.size;
+	fd = -1;
+	*meta = m;
+	obj_meta_init(&m);
+	*out = r;
+out:
+	if (fd >= 0)
+		close(fd);
+	obj_meta_free(&m);
+	return err;
+}
+
+static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len,
+				 size_t *got)
+{
+	size_t want = len, done = 0;
+	s3err_t err = S3E_OK;
+
+	if (off >= r->size) {
+		*got = 0;
+		goto out;
+	}
+	if (r->size - off < want)
+		want = (size_t)(r->size - off);
+	while (done < want) {
+		ssize_t n = pread(r->fd, (char *)buf + done, want - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* 0: the file is shorter than the index says; never pad it. */
+			int e = n < 0 ? errno : EIO;
+
+			log_error(LOG_MOD, "read of an object file failed: %s", strerror(e));
+			err = S3E_InternalError;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	*got = done;
+out:
+	return err;
+}
+
+static void posix_reader_close(struct be_reader *r)
+{
+	if (!r)
+		return;
+	close(r->fd);
+	free(r);
+}
+
+/* --- deleting --- */
+
+static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = pool_get(pb);
+	char id[ID_HEX + 1] = "";
+	bool have_id = false;
+	sqlite3_stmt *st;
+	s3err_t err;
+	int rc;
+
+	err = tx_begin(c);
+	if (err != S3E_OK)
+		goto out;
+	st = c->st[ST_OBJ_ID];
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		have_id = col_id(st, 0, id);
+	else if (rc == SQLITE_DONE)
+		err = S3E_NoSuchKey;
+	else
+		err = db_err(c, rc, "object lookup");
+	stmt_done(st);
+	if (err == S3E_NoSuchKey && bucket_exists(c, bucket) == S3E_NoSuchBucket)
+		err = S3E_NoSuchBucket;
+	if (err != S3E_OK)
+		goto out;
+
+	st = c->st[ST_OBJ_DELETE];
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = run(st);
+	else
+		stmt_done(st);
+	if (rc == SQLITE_OK && have_id) {
+		st = c->st[ST_GC_ADD];
+		rc = bind_text(st, 1, id);
+		if (rc == SQLITE_OK)
+			rc = run(st);
+		else
+			stmt_done(st);
+	}
+	if (rc != SQLITE_OK) {
+		err = db_err(c, rc, "object delete");
+		goto out;
+	}
+	err = tx_commit(c);
+	if (err == S3E_OK && have_id)
+		gc_finish(pb, c, id);
+out:
+	if (err != S3E_OK)
+		tx_rollback(c);
+	pool_put(pb, c);
+	return err;
+}
+
+/* --- scanning --- */
+
+struct scan_row {
+	char key[STRATA_MAX_KEY_LEN + 1];
+	struct obj_meta meta;
+};
+
+/*
+ * The smallest string greater than every string that starts with prefix:
+ * drop trailing 0xff bytes, then add one to the last byte. *out is NULL
+ * when there is none (prefix empty or all 0xff): no upper bound applies.
+ */
+static s3err_t prefix_upper(const char *prefix, char **out)
+{
+	size_t n = strlen(prefix);
+	char *u;
+
+	*out = NULL;
+	while (n > 0 && (unsigned char)prefix[n - 1] == 0xff)
+		n--;
+	if (n == 0)
+		return S3E_OK;
+	u = malloc(n + 1);
+	if (!u)
+		return S3E_InternalError;
+	memcpy(u, prefix, n);
+	u[n - 1] = (char)((unsigned char)u[n - 1] + 1);
+	u[n] = '\0';
+	*out = u;
+	return S3E_OK;
+}
+
+/* One query of a scan: up to cap rows from `from` (inclusive or not) below `upper`. */
+static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, bool inclusive,
+			  const char *upper, struct scan_row *rows, size_t cap, size_t *got)
+{
+	enum stmt id =
+	    inclusive ? (upper ? ST_SCAN_GE_LT : ST_SCAN_GE) : (upper ? ST_SCAN_GT_LT : ST_SCAN_GT);
+	sqlite3_stmt *st = c->st[id];
+	s3err_t err = S3E_OK;
+	size_t n = 0;
+	int rc;
+
+	rc = bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, from);
+	if (rc == SQLITE_OK)
+		rc = upper ? bind_text(st, 3, upper) : sqlite3_bind_null(st, 3);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)cap);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n >= cap || !col_text(st, 0, rows[n].key, sizeof(rows[n].key)) ||
+		    !meta_from_row(st, 1, &rows[n].meta)) {
+			log_error(LOG_MOD, "index scan of %s returned a malformed row", bucket);
+			err = S3E_InternalError;
+			goto out;
+		}
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_err(c, rc, "object scan");
+		goto out;
+	}
+	*got = n;
+out:
+	stmt_done(st);
+	return err;
+}
+
+static s3err_t posix_object_scan(struct backend *be, const char *bucket, const char *start,
+				 bool inclusive, const char *prefix, size_t limit,
+				 object_visit_fn visit, void *ctx)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct scan_row *rows = NULL;
+	char *upper = NULL, *last = NULL;
+	size_t chunk = SCAN_CHUNK_MIN, want, got = 0, i;
+	const char *from;
+	struct conn *c;
+	s3err_t err;
+
+	c = pool_get(pb);
+	err = bucket_exists(c, bucket);
+	pool_put(pb, c);
+	if (err != S3E_OK || limit == 0)
+		goto out;
+	err = prefix_upper(prefix, &upper);
+	if (err != S3E_OK)
+		goto out;
+	/* One lower bound: key > start (>=) and key >= prefix, whichever is tighter. */
+	if (strcmp(prefix, start) > 0) {
+		from = prefix;
+		inclusive = true;
+	} else {
+		from = start;
+	}
+	rows = calloc(SCAN_CHUNK_MAX, sizeof(*rows));
+	last = malloc(STRATA_MAX_KEY_LEN + 1);
+	if (!rows || !last) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	while (limit > 0) {
+		want = limit < chunk ? limit : chunk;
+		c = pool_get(pb);
+		err = scan_chunk(c, bucket, from, inclusive, upper, rows, want, &got);
+		pool_put(pb, c);
+		if (err != S3E_OK)
+			goto out;
+		/* The connection is back in the pool: visitors may use the backend. */
+		for (i = 0; i < got; i++) {
+			limit--;
+			if (!visit(ctx, rows[i].key, &rows[i].meta))
+				goto out;
+		}
+		if (got < want)
+			break;
+		memcpy(last, rows[got - 1].key, strlen(rows[got - 1].key) + 1);
+		from = last;
+		inclusive = false;
+		if (chunk < SCAN_CHUNK_MAX)
+			chunk *= 2;
+	}
+out:
+	free(last);
+	free(rows);
+	free(upper);
+	return err;
+}
+
+/* --- opening and closing --- */
+
+/* mkdir -p: creates dir and missing parents with mode 0700. */
+static s3err_t mkdir_p(const char *dir)
+{
+	char path[STRATA_MAX_PATH];
+	size_t n = strlen(dir), i;
+
+	if (n == 0 || n >= sizeof(path)) {
+		log_error(LOG_MOD, "data directory path is empty or too long");
+		return S3E_InternalError;
+	}
+	memcpy(path, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			int e = errno;
+
+			log_error(LOG_MOD, "mkdir %s: %s", path, strerror(e));
+			return S3E_InternalError;
+		}
+		if (i < n)
+			path[i] = '/';
+	}
+	return S3E_OK;
+}
+
+/* Creates (if needed) and opens the subdirectory name of the data directory. */
+static s3err_t subdir_open(struct posix_be *pb, const char *name, int *out)
+{
+	int fd, e;
+
+	if (mkdirat(pb->dirfd, name, 0700) != 0 && errno != EEXIST) {
+		e = errno;
+		log_error(LOG_MOD, "mkdir %s/%s: %s", pb->dir, name, strerror(e));
+		return S3E_InternalError;
+	}
+	fd = openat(pb->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		log_error(LOG_MOD, "open %s/%s: %s", pb->dir, name, strerror(e));
+		return S3E_InternalError;
+	}
+	*out = fd;
+	return S3E_OK;
+}
+
+/*
+ * Creates the 256 objects/xx directories up front and makes the directory
+ * tree durable, so that a commit only has to fsync its own xx directory.
+ */
+static s3err_t tree_prepare(struct posix_be *pb)
+{
+	static const char digits[] = "0123456789abcdef";
+	char xx[3] = "";
+	int i, e;
+
+	for (i = 0; i < 256; i++) {
+		xx[0] = digits[i >> 4];
+		xx[1] = digits[i & 15];
+		if (mkdirat(pb->objfd, xx, 0700) != 0 && errno != EEXIST) {
+			e = errno;
+			log_error(LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
+			return S3E_InternalError;
+		}
+	}
+	if (fsync(pb->objfd) != 0 || fsync(pb->tmpfd) != 0 || fsync(pb->dirfd) != 0) {
+		e = errno;
+		log_error(LOG_MOD, "fsync %s: %s", pb->dir, strerror(e));
+		return S3E_InternalError;
+	}
+	return S3E_OK;
+}
+
+/* Removes every file left in tmp/ by writers of a previous run (invariant 3). */
+static s3err_t tmp_sweep(struct posix_be *pb)
+{
+	struct dirent *de;
+	size_t removed = 0;
+	DIR *d;
+	int fd, e;
+
+	fd = openat(pb->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		e = errno;
+		log_error(LOG_MOD, "opendir %s/tmp: %s", pb->dir, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return S3E_InternalError;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(pb->tmpfd, de->d_name, 0) != 0) {
+			e = errno;
+			log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, de->d_name, strerror(e));
+			continue;
+		}
+		removed++;
+	}
+	e = errno;
+	closedir(d);
+	if (e != 0) {
+		log_error(LOG_MOD, "readdir %s/tmp: %s", pb->dir, strerror(e));
+		return S3E_InternalError;
+	}
+	if (removed > 0)
+		log_info(LOG_MOD, "removed %zu unfinished upload(s) from %s/tmp", removed, pb->dir);
+	return S3E_OK;
+}
+
+/* Finishes deletions that a crash interrupted after their commit (invariant 2). */
+static s3err_t gc_sweep(struct posix_be *pb, struct conn *c)
+{
+	sqlite3_stmt *st = c->st[ST_GC_NEXT];
+	char id[ID_HEX + 1], after[ID_HEX + 1] = "";
+	s3err_t err = S3E_OK;
+	int rc;
+
+	for (;;) {
+		rc = bind_text(st, 1, after);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			err = db_err(c, rc, "gc scan");
+			goto out;
+		}
+		if (!col_text(st, 0, after, sizeof(after))) {
+			log_error(LOG_MOD, "index gc table holds an oversized id");
+			err = S3E_InternalError;
+			goto out;
+		}
+		stmt_done(st);
+		memcpy(id, after, sizeof(id));
+		if (id_valid(id))
+			gc_finish(pb, c, id);
+		else
+			log_warn(LOG_MOD, "index gc table holds a malformed id; ignored");
+	}
+out:
+	stmt_done(st);
+	return err;
+}
+
+/* Per-connection settings; WAL itself is a property of the file (set once). */
+static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
+{
+	int rc;
+
+	rc = sqlite3_open_v2(
+	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_error(LOG_MOD, "open %s: %s", path,
+			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		return S3E_InternalError;
+	}
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+	rc = sqlite3_exec(c->db,
+			  "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+			  "PRAGMA trusted_schema = OFF;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_error(LOG_MOD, "configure %s/index.db: %s", pb->dir, sqlite3_errmsg(c->db));
+		return S3E_InternalError;
+	}
+	return S3E_OK;
+}
+
+static s3err_t conn_prepare(struct posix_be *pb, struct conn *c)
+{
+	int i, rc;
+
+	for (i = 0; i < ST__COUNT; i++) {
+		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&c->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			log_error(LOG_MOD, "prepare statement %d on %s/index.db: %s", i, pb->dir,
+				  sqlite3_errmsg(c->db));
+			return S3E_InternalError;
+		}
+	}
+	return S3E_OK;
+}
+
+/* Reads one integer-valued PRAGMA (constant text). */
+static bool pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		ok = true;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* Switches the file to WAL and brings its schema to SCHEMA_VERSION. */
+static s3err_t schema_migrate(struct posix_be *pb, struct conn *c)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int version = 0;
+	s3err_t err = S3E_InternalError;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW || !(mode = sqlite3_column_text(st, 0)) ||
+	    strcmp((const char *)mode, "wal") != 0) {
+		log_error(LOG_MOD, "%s/index.db: cannot enable WAL mode: %s", pb->dir,
+			  sqlite3_errmsg(c->db));
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	for (;;) {
+		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    !pragma_int(c->db, "PRAGMA user_version", &version)) {
+			log_error(LOG_MOD, "%s/index.db: %s", pb->dir, sqlite3_errmsg(c->db));
+			goto out;
+		}
+		if (version < 0 || version > SCHEMA_VERSION) {
+			log_error(LOG_MOD,
+				  "%s/index.db has schema version %d; this strata knows %d",
+				  pb->dir, version, SCHEMA_VERSION);
+			goto out;
+		}
+		if (version == SCHEMA_VERSION)
+			break;
+		if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			log_error(LOG_MOD, "%s/index.db: migration %d -> %d failed: %s", pb->dir,
+				  version, version + 1, sqlite3_errmsg(c->db));
+			goto out;
+		}
+		if (version > 0)
+			log_info(LOG_MOD, "%s/index.db migrated to schema %d", pb->dir,
+				 version + 1);
+	}
+	err = S3E_OK;
+out:
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static void posix_close(struct backend *be)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	int i, j;
+
+	if (!pb)
+		return;
+	for (i = 0; i < POOL_SIZE; i++) {
+		for (j = 0; j < ST__COUNT; j++)
+			sqlite3_finalize(pb->conns[i].st[j]);
+		if (pb->conns[i].db && sqlite3_close(pb->conns[i].db) != SQLITE_OK)
+			log_error(LOG_MOD, "close %s/index.db: %s", pb->dir,
+				  sqlite3_errmsg(pb->conns[i].db));
+	}
+	if (pb->objfd >= 0)
+		close(pb->objfd);
+	if (pb->tmpfd >= 0)
+		close(pb->tmpfd);
+	if (pb->dirfd >= 0)
+		close(pb->dirfd);
+	if (pb->lockfd >= 0)
+		close(pb->lockfd); /* releases the flock */
+	if (pb->sync_ready) {
+		pthread_cond_destroy(&pb->cv);
+		pthread_mutex_destroy(&pb->mu);
+	}
+	free(pb->dir);
+	free(pb);
+}
+
+/* Takes the directory's exclusive lock (invariant 3). */
+static s3err_t dir_lock(struct posix_be *pb)
+{
+	int e;
+
+	pb->lockfd = openat(pb->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (pb->lockfd < 0) {
+		e = errno;
+		log_error(LOG_MOD, "open %s/LOCK: %s", pb->dir, strerror(e));
+		return S3E_InternalError;
+	}
+	if (flock(pb->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		e = errno;
+		log_error(LOG_MOD, "%s is in use by another strata process (flock: %s)", pb->dir,
+			  strerror(e));
+		return S3E_InternalError;
+	}
+	return S3E_OK;
+}
+
+/*
+ * Creates index.db 0600 if it is missing, before SQLite does (0644): the
+ * -wal and -shm files copy its mode, so the metadata stays private.
+ */
+static s3err_t index_precreate(struct posix_be *pb)
+{
+	int fd = openat(pb->dirfd, "index.db", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		int e = errno;
+
+		log_error(LOG_MOD, "create %s/index.db: %s", pb->dir, strerror(e));
+		return S3E_InternalError;
+	}
+	close(fd);
+	return S3E_OK;
+}
+
+s3err_t posix_open(const char *dir, struct backend **out)
+{
+	char path[STRATA_MAX_PATH];
+	struct posix_be *pb;
+	s3err_t err = S3E_InternalError;
+	int i, n;
+
+	if (!sqlite3_threadsafe()) {
+		log_error(LOG_MOD, "the SQLite library was built without thread support");
+		return S3E_InternalError;
+	}
+	pb = calloc(1, sizeof(*pb));
+	if (!pb)
+		return S3E_InternalError;
+	pb->base.ops = &posix_ops;
+	pb->dirfd = pb->objfd = pb->tmpfd = pb->lockfd = -1;
+	pb->dir = strdup(dir);
+	if (!pb->dir)
+		goto out;
+	if (pthread_mutex_init(&pb->mu, NULL) != 0)
+		goto out;
+	if (pthread_cond_init(&pb->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pb->mu);
+		goto out;
+	}
+	pb->sync_ready = true;
+
+	err = mkdir_p(dir);
+	if (err != S3E_OK)
+		goto out;
+	pb->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pb->dirfd < 0) {
+		int e = errno;
+
+		log_error(LOG_MOD, "open %s: %s", dir, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	err = dir_lock(pb);
+	if (err == S3E_OK)
+		err = index_precreate(pb);
+	if (err == S3E_OK)
+		err = subdir_open(pb, "objects", &pb->objfd);
+	if (err == S3E_OK)
+		err = subdir_open(pb, "tmp", &pb->tmpfd);
+	if (err == S3E_OK)
+		err = tree_prepare(pb);
+	if (err == S3E_OK)
+		err = tmp_sweep(pb);
+	if (err != S3E_OK)
+		goto out;
+
+	n = snprintf(path, sizeof(path), "%s/index.db", dir);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_error(LOG_MOD, "data directory path too long: %s", dir);
+		err = S3E_InternalError;
+		goto out;
+	}
+	err = conn_open(pb, path, &pb->conns[0]);
+	if (err == S3E_OK)
+		err = schema_migrate(pb, &pb->conns[0]);
+	for (i = 0; err == S3E_OK && i < POOL_SIZE; i++) {
+		if (i > 0)
+			err = conn_open(pb, path, &pb->conns[i]);
+		if (err == S3E_OK)
+			err = conn_prepare(pb, &pb->conns[i]);
+	}
+	if (err == S3E_OK)
+		err = gc_sweep(pb, &pb->conns[0]);
+	if (err != S3E_OK)
+		goto out;
+	for (i = POOL_SIZE - 1; i >= 0; i--) {
+		pb->conns[i].next = pb->free;
+		pb->free = &pb->conns[i];
+	}
+	*out = &pb->base;
+	pb = NULL;
+out:
+	posix_close(pb ? &pb->base : NULL);
+	return err;
+}
+
+static const struct backend_ops posix_ops = {
+    .abi_version = BACKEND_ABI_VERSION,
+    .name = "posix",
+    .close = posix_close,
+    .bucket_create = posix_bucket_create,
+    .bucket_get = posix_bucket_get,
+    .bucket_delete = posix_bucket_delete,
+    .bucket_list = posix_bucket_list,
+    .writer_open = posix_writer_open,
+    .writer_write = posix_writer_write,
+    .writer_commit = posix_writer_commit,
+    .writer_abort = posix_writer_abort,
+    .object_head = posix_object_head,
+    .reader_open = posix_reader_open,
+    .reader_read = posix_reader_read,
+    .reader_close = posix_reader_close,
+    .object_delete = posix_object_delete,
+    .object_scan = posix_object_scan,
+    .bucket_count = posix_bucket_count,
+};

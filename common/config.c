@@ -1,0 +1,577 @@
+/*
+ * config: the strata configuration file (format and keys in config.h).
+ *
+ * Grammar of one line, after leading white space (SP, TAB; a trailing CR
+ * of a CRLF file counts as white space):
+ *   blank line | '#' comment | KEY WS* '=' WS* VALUE WS* [comment]
+ * where VALUE is either
+ *   - unquoted: everything up to a '#' that follows white space, or the end
+ *     of the line, with trailing white space removed; it may not contain
+ *     '"' (so a half-quoted value is an error, not a surprise), or
+ *   - double-quoted: '#' and white space are literal inside, "\"" and "\\"
+ *     are the only escapes, and only white space or a comment may follow
+ *     the closing quote.
+ * A line longer than STRATA_MAX_CONFIG_LINE bytes (without its newline), a
+ * NUL byte, an unknown key, a key given twice, or a value the key does not
+ * accept is an error "path:line: message"; nothing is silently ignored,
+ * because a setting that looks applied but is not is worse than a refusal
+ * to start.
+ *
+ * Keys are rows of a table, each with its setter. Every setter parses into
+ * locals and writes the config only when the whole value is valid.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "strutil.h"
+
+/* Longest value text quoted back in an error message. */
+#define ERR_VALUE_MAX 80
+
+/* Writes a printf-style message into err[errlen] (cut if too long). NULL or 0 is fine. */
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* ---- value parsers ---- */
+
+/* Reads value as a decimal in [min, max] into *out, or explains why not. */
+static int set_uint(const char *key, const char *value, unsigned min, unsigned max, unsigned *out,
+		    char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (!parse_u64_str(value, min, max, &v)) {
+		seterr(err, errlen, "bad value for %s: '%.*s' (expected a number %u..%u)", key,
+		       ERR_VALUE_MAX, value, min, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/*
+ * true if s[0..len) is a DNS host name: 1..253 bytes of dot-separated
+ * labels of 1..63 letters, digits and '-', no label starting or ending
+ * with '-'. Upper case is accepted here (callers lowercase first).
+ */
+static bool is_hostname(const char *s, size_t len)
+{
+	size_t i, label = 0;
+	char c;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return false;
+		if (c == '-' && label == 0)
+			return false;
+		if (++label > 63)
+			return false;
+	}
+	return label > 0 && s[len - 1] != '-';
+}
+
+enum listen_result { LISTEN_OK, LISTEN_MALFORMED, LISTEN_BAD_PORT };
+
+/*
+ * Splits "HOST:PORT", "[v6]:PORT" or ":PORT" (host "" = every interface).
+ * HOST is a host name or IPv4 address; the brackets are removed from an
+ * IPv6 address, which must parse with inet_pton. PORT is 1..65535; a port
+ * made of digits but outside that range is LISTEN_BAD_PORT so the message
+ * can say so. Outputs are written only on LISTEN_OK.
+ */
+static enum listen_result split_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon, *h, *p;
+	size_t hlen, plen, i;
+	uint64_t v;
+	char v6[64];
+	unsigned char addr[16];
+
+	if (!s || !host || hostlen == 0)
+		return LISTEN_MALFORMED;
+	if (s[0] == '[') {
+		h = s + 1;
+		colon = strchr(h, ']');
+		if (!colon || colon[1] != ':')
+			return LISTEN_MALFORMED;
+		hlen = (size_t)(colon - h);
+		if (hlen == 0 || hlen >= sizeof(v6))
+			return LISTEN_MALFORMED;
+		memcpy(v6, h, hlen);
+		v6[hlen] = '\0';
+		if (inet_pton(AF_INET6, v6, addr) != 1)
+			return LISTEN_MALFORMED;
+		colon++;
+	} else {
+		h = s;
+		colon = strrchr(s, ':');
+		if (!colon)
+			return LISTEN_MALFORMED;
+		hlen = (size_t)(colon - h);
+		/* A bare IPv6 address has more colons: it must be bracketed. */
+		if (memchr(h, ':', hlen) || (hlen && !is_hostname(h, hlen)))
+			return LISTEN_MALFORMED;
+	}
+	p = colon + 1;
+	plen = strlen(p);
+	if (plen == 0 || plen > 20)
+		return LISTEN_MALFORMED;
+	for (i = 0; i < plen; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return LISTEN_MALFORMED;
+	}
+	if (!parse_u64(p, plen, 1, 65535, &v))
+		return LISTEN_BAD_PORT;
+	if (hlen >= hostlen)
+		return LISTEN_MALFORMED;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)v;
+	return LISTEN_OK;
+}
+
+/*
+ * Parses "HOST:PORT", "[v6]:PORT" or ":PORT" into host[hostlen] (without
+ * brackets; "" for ":PORT") and *port (1..65535). Returns 0, or -1 when s
+ * is malformed, the port is out of range or the host does not fit; the
+ * outputs are then untouched.
+ */
+int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	return split_listen(s, host, hostlen, port) == LISTEN_OK ? 0 : -1;
+}
+
+/* ---- one setter per key ---- */
+
+static int set_listen(struct config *c, const char *value, char *err, size_t errlen)
+{
+	char host[sizeof(c->listen_host)];
+	uint16_t port;
+
+	switch (split_listen(value, host, sizeof(host), &port)) {
+	case LISTEN_OK:
+		break;
+	case LISTEN_BAD_PORT:
+		seterr(err, errlen, "port out of range in listen '%.*s' (expected 1..65535)",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	default:
+		seterr(err, errlen,
+		       "bad value for listen: '%.*s' (expected HOST:PORT, [IPv6]:PORT"
+		       " or :PORT)",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	memcpy(c->listen_host, host, strlen(host) + 1);
+	c->listen_port = port;
+	return 0;
+}
+
+static int set_data(struct config *c, const char *value, char *err, size_t errlen)
+{
+	size_t i, n = strlen(value);
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			break;
+	}
+	if (n == 0 || i < n || n >= sizeof(c->data_dir)) {
+		seterr(err, errlen,
+		       "bad value for data: expected a directory path of 1..%zu bytes"
+		       " without control characters",
+		       sizeof(c->data_dir) - 1);
+		return -1;
+	}
+	memcpy(c->data_dir, value, n + 1);
+	return 0;
+}
+
+/*
+ * A region goes into SigV4 credential scopes ("date/region/s3/aws4_request"),
+ * so it may not contain '/' or white space; AWS names use letters, digits
+ * and '-'. Case is kept: the scope comparison is exact.
+ */
+static int set_region(struct config *c, const char *value, char *err, size_t errlen)
+{
+	size_t i, n = strlen(value);
+	char ch;
+
+	for (i = 0; i < n; i++) {
+		ch = value[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			break;
+	}
+	if (n == 0 || i < n || n >= sizeof(c->region)) {
+		seterr(err, errlen,
+		       "bad value for region: '%.*s' (expected 1..%zu letters, digits,"
+		       " '-' or '_')",
+		       ERR_VALUE_MAX, value, sizeof(c->region) - 1);
+		return -1;
+	}
+	memcpy(c->region, value, n + 1);
+	return 0;
+}
+
+/*
+ * Comma-separated base domains. Each item is trimmed, lowercased, loses one
+ * leading dot and one trailing dot (".s3.example.com." -> "s3.example.com")
+ * and must then be a host name. "" means path-style addressing only.
+ */
+static int set_domain(struct config *c, const char *value, char *err, size_t errlen)
+{
+	char doms[CONFIG_MAX_DOMAINS][sizeof(c->domains[0])];
+	const char *p = value, *end, *s, *e;
+	unsigned n = 0;
+	size_t len, i;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		goto done;
+	for (;;) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		s = p;
+		e = end;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (s < e && *s == '.')
+			s++;
+		if (e > s && e[-1] == '.')
+			e--;
+		len = (size_t)(e - s);
+		if (!is_hostname(s, len)) {
+			seterr(err, errlen, "bad value for domain: '%.*s' is not a host name",
+			       (int)(len > ERR_VALUE_MAX ? ERR_VALUE_MAX : len), s);
+			return -1;
+		}
+		if (n == CONFIG_MAX_DOMAINS) {
+			seterr(err, errlen, "bad value for domain: more than %d domains",
+			       CONFIG_MAX_DOMAINS);
+			return -1;
+		}
+		for (i = 0; i < len; i++) {
+			char ch = s[i];
+
+			doms[n][i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+		}
+		doms[n][len] = '\0';
+		n++;
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+done:
+	for (i = 0; i < n; i++)
+		memcpy(c->domains[i], doms[i], strlen(doms[i]) + 1);
+	for (; i < CONFIG_MAX_DOMAINS; i++)
+		c->domains[i][0] = '\0';
+	c->ndomains = n;
+	return 0;
+}
+
+static int set_log_level(struct config *c, const char *value, char *err, size_t errlen)
+{
+	enum log_level lvl;
+
+	if (log_level_parse(value, &lvl) != 0) {
+		seterr(err, errlen,
+		       "bad value for log_level: '%.*s' (expected error, warn, info"
+		       " or debug)",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	c->log_level = lvl;
+	return 0;
+}
+
+static int set_max_connections(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("max_connections", value, 1, 100000, &c->max_connections, err, errlen);
+}
+
+static int set_connection_timeout(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("connection_timeout", value, 1, 86400, &c->connection_timeout, err, errlen);
+}
+
+/* The keys, as documented in config.h. */
+static const struct key_row {
+	const char *name;
+	/* Parses value into c; on error leaves c alone and explains in err. */
+	int (*set)(struct config *c, const char *value, char *err, size_t errlen);
+} keys[] = {
+    {"listen", set_listen},
+    {"data", set_data},
+    {"region", set_region},
+    {"domain", set_domain},
+    {"log_level", set_log_level},
+    {"max_connections", set_max_connections},
+    {"connection_timeout", set_connection_timeout},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Index of key in keys[], or -1. */
+static int key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Fills c with the defaults documented in config.h. */
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->listen_host, "127.0.0.1", sizeof("127.0.0.1"));
+	c->listen_port = 9000;
+	memcpy(c->data_dir, "./data", sizeof("./data"));
+	memcpy(c->region, "us-east-1", sizeof("us-east-1"));
+	c->ndomains = 0;
+	c->log_level = LOG_INFO;
+	c->max_connections = 1024;
+	c->connection_timeout = 300;
+}
+
+/*
+ * Applies one setting as a file line would. Returns 0, or -1 with
+ * "unknown key 'k'" or a "bad value ..." message in err (no file or line);
+ * c is unchanged on error.
+ */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	int i;
+
+	if (!key || !value) {
+		seterr(err, errlen, "missing key or value");
+		return -1;
+	}
+	i = key_index(key);
+	if (i < 0) {
+		seterr(err, errlen, "unknown key '%.*s'", ERR_VALUE_MAX, key);
+		return -1;
+	}
+	return keys[i].set(c, value, err, errlen);
+}
+
+/* ---- the file ---- */
+
+enum read_result { READ_LINE, READ_EOF, READ_TOO_LONG, READ_NUL, READ_ERROR };
+
+/*
+ * Reads one line (without its '\n') into buf[cap] as a C string, taking at
+ * most cap - 1 bytes. READ_EOF only when no byte was left.
+ */
+static enum read_result read_line(FILE *f, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+	int ch;
+
+	for (;;) {
+		ch = getc(f);
+		if (ch == EOF) {
+			if (ferror(f))
+				return READ_ERROR;
+			if (n == 0)
+				return READ_EOF;
+			break;
+		}
+		if (ch == '\n')
+			break;
+		if (ch == '\0')
+			return READ_NUL;
+		if (n == cap - 1)
+			return READ_TOO_LONG;
+		buf[n++] = (char)ch;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return READ_LINE;
+}
+
+/*
+ * Splits one line in place (see the grammar at the top). On success *key
+ * and *value point into line, or *key is NULL for a blank or comment line.
+ * Returns -1 with a message on a syntax error.
+ */
+static int split_line(char *line, char **key, char **value, char *err, size_t errlen)
+{
+	char *p = line, *k, *v, *w;
+	size_t klen;
+
+	*key = NULL;
+	while (is_ws(*p))
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	k = p;
+	while (*p && *p != '=' && !is_ws(*p))
+		p++;
+	if (p == k) {
+		seterr(err, errlen, "missing key before '='");
+		return -1;
+	}
+	w = p;
+	while (is_ws(*p))
+		p++;
+	if (*p != '=') {
+		klen = (size_t)(w - k);
+		seterr(err, errlen, "missing '=' after '%.*s'",
+		       (int)(klen > ERR_VALUE_MAX ? ERR_VALUE_MAX : klen), k);
+		return -1;
+	}
+	*w = '\0';
+	p++;
+	while (is_ws(*p))
+		p++;
+	v = p;
+	if (*p == '"') {
+		/* Quoted: unescape in place (the text only shrinks). */
+		w = v;
+		for (p++; *p != '"'; p++) {
+			if (*p == '\0') {
+				seterr(err, errlen, "unterminated quote");
+				return -1;
+			}
+			if (*p == '\\') {
+				p++;
+				if (*p != '"' && *p != '\\') {
+					seterr(err, errlen,
+					       "bad escape in quoted value (only \\\" and"
+					       " \\\\ are allowed)");
+					return -1;
+				}
+			}
+			*w++ = *p;
+		}
+		*w = '\0';
+		for (p++; is_ws(*p); p++)
+			;
+		if (*p != '\0' && *p != '#') {
+			seterr(err, errlen, "unexpected text after quoted value");
+			return -1;
+		}
+	} else {
+		/* Unquoted: up to a '#' that follows white space, then trim. */
+		for (; *p; p++) {
+			if (*p == '#' && p > v && is_ws(p[-1]))
+				break;
+			if (*p == '"') {
+				seterr(err, errlen, "stray '\"' in unquoted value");
+				return -1;
+			}
+		}
+		while (p > v && is_ws(p[-1]))
+			p--;
+		*p = '\0';
+	}
+	*key = k;
+	*value = v;
+	return 0;
+}
+
+/*
+ * Reads path into c, which should hold defaults. Returns 0, or -1 with
+ * "path:line: message" (or "path: message" when the file cannot be opened
+ * or read) in err[errlen]; c may then be partly set. A key may appear once.
+ */
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char line[STRATA_MAX_CONFIG_LINE + 1];
+	char msg[512];
+	unsigned first_line[NKEYS] = {0};
+	unsigned lineno = 0;
+	FILE *f = NULL;
+	char *key, *value, *start;
+	size_t len;
+	int rc = -1, i;
+
+	f = fopen(path, "r");
+	if (!f) {
+		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		msg[0] = '\0';
+		switch (read_line(f, line, sizeof(line), &len)) {
+		case READ_LINE:
+			break;
+		case READ_EOF:
+			rc = 0;
+			goto out;
+		case READ_TOO_LONG:
+			seterr(err, errlen, "%s:%u: line too long (max %u bytes)", path, lineno + 1,
+			       STRATA_MAX_CONFIG_LINE);
+			goto out;
+		case READ_NUL:
+			seterr(err, errlen, "%s:%u: NUL byte in line", path, lineno + 1);
+			goto out;
+		default:
+			seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+			goto out;
+		}
+		lineno++;
+		start = line;
+		/* A UTF-8 byte order mark some editors write. */
+		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+			start += 3;
+		if (split_line(start, &key, &value, msg, sizeof(msg)) != 0)
+			goto bad;
+		if (!key)
+			continue;
+		i = key_index(key);
+		if (i >= 0 && first_line[i]) {
+			snprintf(msg, sizeof(msg), "duplicate key '%.64s' (first set on line %u)", key,
+				 first_line[i]);
+			goto bad;
+		}
+		if (config_set(c, key, value, msg, sizeof(msg)) != 0)
+			goto bad;
+		first_line[i] = lineno;
+	}
+bad:
+	seterr(err, errlen, "%s:%u: %s", path, lineno, msg);
+out:
+	if (f)
+		fclose(f);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * objmeta: what Strata stores about an object besides its bytes.
+ *
+ * The same struct travels from the gateway (which fills it after a PUT's
+ * digests check out) through the backend interface to the index, and back
+ * on HEAD/GET/listing. Fixed-size fields for what every object has; the
+ * variable HTTP headers that S3 echoes back (Content-Type, Content-Encoding,
+ * Content-Disposition, Content-Language, Cache-Control, Expires and the
+ * x-amz-meta-* pairs) ride in one serialized blob:
+ *     name '\0' value '\0' name '\0' value '\0' ...
+ * with lowercase names, capped at STRATA_MAX_STORED_HEADERS bytes.
+ */
+#ifndef STRATA_OBJMETA_H
+#define STRATA_OBJMETA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "s3err.h"
+
+struct obj_meta {
+	uint64_t size;                                 /* plaintext bytes */
+	int64_t mtime_ms;                              /* Last-Modified, ms since the epoch */
+	char etag[STRATA_ETAG_MAX];                    /* unquoted: 32 hex, or "hex-N" */
+	char sha256_hex[65];                           /* server-computed SHA-256 of the plaintext */
+	char checksum_algo[16];                        /* "" or CRC32, CRC32C, CRC64NVME, SHA1, SHA256 */
+	char checksum_b64[STRATA_CHECKSUM_B64_MAX];    /* the client-visible value of that checksum */
+	char storage_class[STRATA_STORAGE_CLASS_MAX];  /* "" means STANDARD */
+	char *headers;                                 /* owned serialized blob, or NULL */
+	size_t headers_len;
+};
+
+/* Zeroes m (no allocation). */
+void obj_meta_init(struct obj_meta *m);
+
+/* Frees the headers blob and zeroes m. obj_meta_free(NULL) is fine. */
+void obj_meta_free(struct obj_meta *m);
+
+/* Deep copy: dst gets its own headers blob. Error: S3E_InternalError. */
+s3err_t obj_meta_copy(struct obj_meta *dst, const struct obj_meta *src);
+
+/* Appends one header pair to m->headers. Errors: S3E_MetadataTooLarge past the cap. */
+s3err_t obj_meta_add_header(struct obj_meta *m, const char *name, const char *value);
+
+/*
+ * Iterates the headers blob: start with *pos = 0; returns true and sets
+ * *name and *value (pointing into the blob) while pairs remain.
+ */
+bool obj_meta_next_header(const struct obj_meta *m, size_t *pos, const char **name,
+			  const char **value);
+
+/* Drops every header pair (for CopyObject with MetadataDirective REPLACE). */
+void obj_meta_clear_headers(struct obj_meta *m);
+
+#endif

@@ -1,0 +1,449 @@
+/*
+ * xmlin: hardened parsing of S3 XML request bodies with libxml2.
+ *
+ * Defences, in the order a body meets them:
+ *  1. The length is checked against the operation's cap before libxml2 sees
+ *     a byte (S3E_MaxMessageLengthExceeded).
+ *  2. Parser options: XML_PARSE_NONET (no network fetches), no
+ *     XML_PARSE_NOENT (no entity substitution), no XML_PARSE_DTDLOAD /
+ *     DTDATTR / DTDVALID (no external DTD), no XML_PARSE_HUGE (libxml2's
+ *     default depth and text-size limits stay on), NOERROR / NOWARNING so a
+ *     client cannot fill the server's stderr with libxml2 diagnostics.
+ *  3. A DOCTYPE stops the parser from the SAX internalSubset callback, which
+ *     libxml2 calls after reading "<!DOCTYPE name ..." and before the
+ *     internal subset: entity declarations are never even parsed, so neither
+ *     billion-laughs expansion nor an external entity (XXE) can happen. The
+ *     document's intSubset/extSubset are checked again after parsing.
+ *  4. Without a DTD, any entity other than the five predefined ones is a
+ *     well-formedness error, so the tree holds only elements, text, CDATA,
+ *     comments and processing instructions.
+ *
+ * XML_PARSE_NOBLANKS is deliberately NOT used: its heuristic drops
+ * whitespace-only text that is followed by a comment or CDATA section, so
+ * "<Key>\n<![CDATA[x]]></Key>" would lose the newline of the key. Whitespace
+ * between structural elements is skipped here instead, and text inside
+ * <Key> is kept byte for byte (S3 keys may begin or end with spaces and
+ * newlines).
+ */
+#include "xmlin.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+
+/* Parser options; see defences 2 and the NOBLANKS note above. */
+#define XMLIN_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
+/* SAX hook for "<!DOCTYPE": stops the parse before the internal subset (defence 3). */
+static void stop_on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+			    const xmlChar *system_id)
+{
+	(void)name;
+	(void)external_id;
+	(void)system_id;
+	xmlStopParser((xmlParserCtxtPtr)ctx);
+}
+
+/* SAX hook for entity declarations: unreachable after stop_on_doctype, kept as a second lock. */
+static void stop_on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+				const xmlChar *system_id, xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)public_id;
+	(void)system_id;
+	(void)content;
+	xmlStopParser((xmlParserCtxtPtr)ctx);
+}
+
+/*
+ * Parses body[0..len) into a tree after checking it against cap.
+ * Returns S3E_OK with *out set (caller frees with xmlFreeDoc),
+ * S3E_MaxMessageLengthExceeded, S3E_MalformedXML or S3E_InternalError.
+ */
+static s3err_t parse(const char *body, size_t len, size_t cap, xmlDocPtr *out)
+{
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr doc = NULL;
+	s3err_t err = S3E_MalformedXML;
+
+	if (len > cap) {
+		err = S3E_MaxMessageLengthExceeded;
+		goto out;
+	}
+	if (len == 0)
+		goto out;
+	if (!body || len > INT32_MAX) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	/* Idempotent; with libxml2 < 2.11 the first call must come from the main thread. */
+	xmlInitParser();
+	ctxt = xmlNewParserCtxt();
+	if (!ctxt || !ctxt->sax) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	ctxt->sax->internalSubset = stop_on_doctype;
+	ctxt->sax->externalSubset = stop_on_doctype;
+	ctxt->sax->entityDecl = stop_on_entity_decl;
+	doc = xmlCtxtReadMemory(ctxt, body, (int)len, NULL, NULL, XMLIN_OPTIONS);
+	if (!doc)
+		goto out;
+	if (!ctxt->wellFormed || doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc))
+		goto out;
+	*out = doc;
+	doc = NULL;
+	err = S3E_OK;
+out:
+	xmlFreeDoc(doc);
+	xmlFreeParserCtxt(ctxt);
+	return err;
+}
+
+/* true if n is an element called name in the S3 namespace or in none. */
+static bool is_elem(const xmlNode *n, const char *name)
+{
+	if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
+		return false;
+	return !n->ns || !n->ns->href || strcmp((const char *)n->ns->href, S3_XMLNS) == 0;
+}
+
+/* true if n is text made only of XML white space (S 3: SP, TAB, CR, LF). */
+static bool is_blank_text(const xmlNode *n)
+{
+	const xmlChar *p;
+
+	if (n->type != XML_TEXT_NODE)
+		return false;
+	for (p = n->content; p && *p; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			return false;
+	}
+	return true;
+}
+
+/* true if n carries nothing: a comment, a processing instruction or blank text between tags. */
+static bool is_ignorable(const xmlNode *n)
+{
+	return n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE || is_blank_text(n);
+}
+
+/*
+ * Collects the text of a leaf element: the concatenation of its text and
+ * CDATA children, byte for byte (comments and PIs skipped). A child element
+ * makes it S3E_MalformedXML. On success *out is a malloc'd NUL-terminated
+ * string (possibly empty) of *out_len bytes.
+ */
+static s3err_t leaf_text(const xmlNode *e, char **out, size_t *out_len)
+{
+	const xmlNode *c;
+	size_t len = 0, n;
+	char *s = NULL;
+	s3err_t err = S3E_MalformedXML;
+
+	for (c = e->children; c; c = c->next) {
+		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+			n = c->content ? strlen((const char *)c->content) : 0;
+			if (n > SIZE_MAX - 1 - len)
+				goto out;
+			len += n;
+		} else if (c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE) {
+			goto out;
+		}
+	}
+	s = malloc(len + 1);
+	if (!s) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	len = 0;
+	for (c = e->children; c; c = c->next) {
+		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+			n = strlen((const char *)c->content);
+			memcpy(s + len, c->content, n);
+			len += n;
+		}
+	}
+	s[len] = '\0';
+	*out = s;
+	*out_len = len;
+	s = NULL;
+	err = S3E_OK;
+out:
+	free(s);
+	return err;
+}
+
+/* Parses an xs:boolean ("true", "false", "1", "0", surrounding white space allowed). */
+static s3err_t parse_bool(const xmlNode *e, bool *out)
+{
+	char *s = NULL, *p, *end;
+	size_t len;
+	s3err_t err;
+
+	err = leaf_text(e, &s, &len);
+	if (err)
+		goto out;
+	p = s;
+	end = s + len;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	*end = '\0';
+	if (strcmp(p, "true") == 0 || strcmp(p, "1") == 0) {
+		*out = true;
+	} else if (strcmp(p, "false") == 0 || strcmp(p, "0") == 0) {
+		*out = false;
+	} else {
+		err = S3E_MalformedXML;
+	}
+out:
+	free(s);
+	return err;
+}
+
+/* true if e contains only text, CDATA, comments and PIs (a well-formed leaf). */
+static bool is_leaf(const xmlNode *e)
+{
+	const xmlNode *c;
+
+	for (c = e->children; c; c = c->next) {
+		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
+		    c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Fills item from one <Object>. Key (exactly one, non-empty) and VersionId
+ * (at most one) are kept. ETag, LastModifiedTime and Size are conditions
+ * of the botocore ObjectIdentifier shape ("delete only if it still
+ * matches"); Strata does not evaluate them, and deleting while ignoring a
+ * condition could destroy data the client meant to protect, so their
+ * presence sets *conditional and the request answers NotImplemented.
+ * Anything else is S3E_MalformedXML.
+ */
+static s3err_t parse_object(const xmlNode *obj, struct delete_object_item *item, bool *conditional)
+{
+	const xmlNode *c;
+	char *key = NULL, *vid = NULL;
+	size_t key_len = 0, vid_len;
+	s3err_t err = S3E_MalformedXML;
+
+	for (c = obj->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "Key")) {
+			if (key)
+				goto out;
+			err = leaf_text(c, &key, &key_len);
+		} else if (is_elem(c, "VersionId")) {
+			if (vid)
+				goto out;
+			err = leaf_text(c, &vid, &vid_len);
+		} else if (is_elem(c, "ETag") || is_elem(c, "LastModifiedTime") ||
+			   is_elem(c, "Size")) {
+			if (!is_leaf(c))
+				goto out;
+			*conditional = true;
+			continue;
+		} else {
+			goto out;
+		}
+		if (err)
+			goto out;
+		err = S3E_MalformedXML;
+	}
+	/* ObjectKey has min length 1 in the S3 model. */
+	if (!key || key_len == 0)
+		goto out;
+	item->key = key;
+	item->key_len = key_len;
+	item->version_id = vid;
+	key = NULL;
+	vid = NULL;
+	err = S3E_OK;
+out:
+	free(key);
+	free(vid);
+	return err;
+}
+
+/*
+ * Parses a DeleteObjects body (see xmlin.h) into *out, which is written only
+ * on success and then owns every key and version id (xmlin_delete_free).
+ * Keys keep their exact bytes; an Object with ETag, LastModifiedTime or Size
+ * yields S3E_NotImplemented once the whole body is otherwise valid.
+ * Errors: S3E_MalformedXML, S3E_MaxMessageLengthExceeded,
+ * S3E_NotImplemented, S3E_InternalError.
+ */
+s3err_t xmlin_parse_delete(const char *body, size_t len, struct delete_request *out)
+{
+	struct delete_request r = {0};
+	xmlDocPtr doc = NULL;
+	const xmlNode *root, *c;
+	bool have_quiet = false, conditional = false;
+	size_t count = 0;
+	s3err_t err;
+
+	err = parse(body, len, STRATA_MAX_XML_BODY, &doc);
+	if (err)
+		goto out;
+	err = S3E_MalformedXML;
+	root = xmlDocGetRootElement(doc);
+	if (!is_elem(root, "Delete"))
+		goto out;
+	/* First pass: shape and count, so the array is sized once and capped. */
+	for (c = root->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "Object")) {
+			if (++count > STRATA_MAX_DELETE_KEYS)
+				goto out;
+		} else if (is_elem(c, "Quiet")) {
+			if (have_quiet)
+				goto out;
+			have_quiet = true;
+			err = parse_bool(c, &r.quiet);
+			if (err)
+				goto out;
+			err = S3E_MalformedXML;
+		} else {
+			goto out;
+		}
+	}
+	if (count == 0)
+		goto out;
+	r.objects = calloc(count, sizeof(*r.objects));
+	if (!r.objects) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	for (c = root->children; c; c = c->next) {
+		if (!is_elem(c, "Object"))
+			continue;
+		err = parse_object(c, &r.objects[r.n], &conditional);
+		if (err)
+			goto out;
+		r.n++;
+	}
+	err = conditional ? S3E_NotImplemented : S3E_OK;
+out:
+	xmlFreeDoc(doc);
+	if (err == S3E_OK)
+		*out = r;
+	else
+		xmlin_delete_free(&r);
+	return err;
+}
+
+/* Frees every key, version id and the array; r is left empty. NULL is fine. */
+void xmlin_delete_free(struct delete_request *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		free(r->objects[i].key);
+		free(r->objects[i].version_id);
+	}
+	free(r->objects);
+	r->objects = NULL;
+	r->n = 0;
+	r->quiet = false;
+}
+
+/* true if body[0..len) is only XML white space (treated like an empty body). */
+static bool all_blank(const char *body, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Parses an optional CreateBucketConfiguration body (see xmlin.h). An empty
+ * or all-white-space body, a missing or an empty LocationConstraint give
+ * region "". The constraint is copied byte for byte (the gateway compares it
+ * with the configured region). The other members of the S3 model
+ * (Location, Bucket, Tags: directory buckets and create-time tags) are not
+ * supported and answer S3E_NotImplemented rather than being ignored; any
+ * other element is S3E_MalformedXML. region is written only on success.
+ * Errors: S3E_MalformedXML, S3E_InvalidLocationConstraint (does not fit in
+ * cap), S3E_MaxMessageLengthExceeded, S3E_NotImplemented, S3E_InternalError.
+ */
+s3err_t xmlin_parse_create_bucket(const char *body, size_t len, char *region, size_t cap)
+{
+	xmlDocPtr doc = NULL;
+	const xmlNode *root, *c;
+	char *lc = NULL;
+	size_t lc_len = 0;
+	bool unsupported = false;
+	s3err_t err;
+
+	if (!region || cap == 0 || (!body && len)) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (len > STRATA_MAX_SMALL_XML_BODY) {
+		err = S3E_MaxMessageLengthExceeded;
+		goto out;
+	}
+	if (len == 0 || all_blank(body, len)) {
+		region[0] = '\0';
+		err = S3E_OK;
+		goto out;
+	}
+	err = parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
+	if (err)
+		goto out;
+	err = S3E_MalformedXML;
+	root = xmlDocGetRootElement(doc);
+	if (!is_elem(root, "CreateBucketConfiguration"))
+		goto out;
+	for (c = root->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "LocationConstraint")) {
+			if (lc)
+				goto out;
+			err = leaf_text(c, &lc, &lc_len);
+			if (err)
+				goto out;
+			err = S3E_MalformedXML;
+		} else if (is_elem(c, "Location") || is_elem(c, "Bucket") || is_elem(c, "Tags")) {
+			unsupported = true;
+		} else {
+			goto out;
+		}
+	}
+	if (unsupported) {
+		err = S3E_NotImplemented;
+		goto out;
+	}
+	if (lc_len >= cap) {
+		err = S3E_InvalidLocationConstraint;
+		goto out;
+	}
+	if (lc_len)
+		memcpy(region, lc, lc_len);
+	region[lc_len] = '\0';
+	err = S3E_OK;
+out:
+	free(lc);
+	xmlFreeDoc(doc);
+	return err;
+}

@@ -1,0 +1,414 @@
+/* cli: argument parsing and the subcommands of `strata`. */
+#include "cli.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/config.h"
+#include "../common/log.h"
+#include "../common/strutil.h"
+#include "presign.h"
+#include "server.h"
+#include "users.h"
+
+#define ENV_ROOT_ACCESS "STRATA_ROOT_ACCESS_KEY"
+#define ENV_ROOT_SECRET "STRATA_ROOT_SECRET_KEY"
+#define ROOT_USER "root"
+
+static const char usage_main[] =
+	"Usage: strata COMMAND [OPTIONS]\n"
+	"\n"
+	"An S3-compatible object store gateway.\n"
+	"\n"
+	"Commands:\n"
+	"  serve      serve the S3 API (see: strata serve --help)\n"
+	"  user       manage users: add, list, remove (see: strata user --help)\n"
+	"  presign    print a presigned URL (see: strata presign --help)\n"
+	"\n"
+	"Options:\n"
+	"  --version  print the version\n"
+	"  --help     print this help\n";
+
+static const char usage_serve[] =
+	"Usage: strata serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+	"                    [--region NAME] [--domain DOMAIN[,DOMAIN...]] [--log-level LEVEL]\n"
+	"\n"
+	"Serves the S3 API over the data directory. Flags override the config file.\n"
+	"On first start, creates the user 'root' and prints its keys; the keys come from\n"
+	"STRATA_ROOT_ACCESS_KEY / STRATA_ROOT_SECRET_KEY when both are set (and then\n"
+	"replace root's keys on every start), otherwise they are generated.\n"
+	"\n"
+	"  --config FILE      configuration file (key = value lines; see README)\n"
+	"  --listen HOST:PORT address to listen on (default 127.0.0.1:9000)\n"
+	"  --data DIR         data directory (default ./data)\n"
+	"  --region NAME      region name (default us-east-1)\n"
+	"  --domain DOMAINS   base domains for virtual-host-style requests\n"
+	"  --log-level LEVEL  error, warn, info or debug (default info)\n";
+
+static const char usage_user[] =
+	"Usage: strata user add NAME [--access-key KEY --secret-key SECRET] [--data DIR]\n"
+	"       strata user list [--data DIR]\n"
+	"       strata user remove NAME [--data DIR]\n"
+	"\n"
+	"Manages the users in DIR/credentials (mode 0600). 'add' prints the new keys\n"
+	"(generated unless given). A running server picks changes up within a second.\n"
+	"--config FILE reads the data directory from a config file.\n";
+
+static const char usage_presign[] =
+	"Usage: strata presign [--data DIR] [--user NAME] [--endpoint URL] [--region NAME]\n"
+	"                      [--method GET|PUT|HEAD|DELETE] [--expires SECONDS]\n"
+	"                      s3://BUCKET/KEY\n"
+	"\n"
+	"Prints a SigV4 presigned URL signed with the user's keys (default: root).\n"
+	"  --endpoint URL   default http://<listen address from the config>\n"
+	"  --expires SEC    1 to 604800 (7 days), default 3600\n"
+	"  --method M       default GET\n";
+
+struct opts {
+	const char *config;
+	const char *listen;
+	const char *data;
+	const char *region;
+	const char *domain;
+	const char *log_level;
+	const char *access_key;
+	const char *secret_key;
+	const char *user;
+	const char *endpoint;
+	const char *method;
+	const char *expires;
+	const char *positional[2];
+	int npositional;
+	int help;
+};
+
+struct flag {
+	const char *name;
+	size_t offset; /* into struct opts */
+};
+
+#define FLAG(n, f) {n, offsetof(struct opts, f)}
+static const struct flag flags[] = {
+	FLAG("--config", config),	FLAG("--listen", listen),
+	FLAG("--data", data),		FLAG("--region", region),
+	FLAG("--domain", domain),	FLAG("--log-level", log_level),
+	FLAG("--access-key", access_key), FLAG("--secret-key", secret_key),
+	FLAG("--user", user),		FLAG("--endpoint", endpoint),
+	FLAG("--method", method),	FLAG("--expires", expires),
+};
+
+/* Parses "--flag value", "--flag=value", --help and up to two positionals. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		size_t j, nlen;
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+			continue;
+		}
+		if (a[0] != '-' || a[1] != '-') {
+			if (o->npositional == 2) {
+				fprintf(stderr, "strata: unexpected argument '%s'\n", a);
+				return -1;
+			}
+			o->positional[o->npositional++] = a;
+			continue;
+		}
+		eq = strchr(a, '=');
+		nlen = eq ? (size_t)(eq - a) : strlen(a);
+		for (j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+			if (strlen(flags[j].name) == nlen && strncmp(flags[j].name, a, nlen) == 0)
+				break;
+		if (j == sizeof(flags) / sizeof(flags[0])) {
+			fprintf(stderr, "strata: unknown option '%s'\n", a);
+			return -1;
+		}
+		if (!eq && i + 1 == argc) {
+			fprintf(stderr, "strata: option '%s' needs a value\n", a);
+			return -1;
+		}
+		*(const char **)((char *)o + flags[j].offset) = eq ? eq + 1 : argv[++i];
+	}
+	return 0;
+}
+
+/* Defaults, then the config file, then flags: the later one wins. */
+static int load_config(const struct opts *o, struct config *cfg)
+{
+	const struct {
+		const char *key;
+		const char *value;
+	} overrides[] = {{"listen", o->listen},	      {"data", o->data},
+			 {"region", o->region},	      {"domain", o->domain},
+			 {"log_level", o->log_level}};
+	char err[512];
+	size_t i;
+
+	config_defaults(cfg);
+	if (o->config && config_load(o->config, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "strata: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+		if (overrides[i].value &&
+		    config_set(cfg, overrides[i].key, overrides[i].value, err, sizeof(err)) != 0) {
+			fprintf(stderr, "strata: --%s: %s\n", overrides[i].key, err);
+			return -1;
+		}
+	}
+	log_set_level(cfg->log_level);
+	return 0;
+}
+
+struct find_user_ctx {
+	const char *name;
+	struct user found;
+	int have;
+};
+
+static void find_user_cb(void *ctx, const struct user *u)
+{
+	struct find_user_ctx *f = ctx;
+
+	if (strcmp(u->name, f->name) == 0) {
+		f->found = *u;
+		f->have = 1;
+	}
+}
+
+static void count_cb(void *ctx, const struct user *u)
+{
+	(void)u;
+	(*(size_t *)ctx)++;
+}
+
+/*
+ * Makes sure the root user exists: from the environment when both variables
+ * are set (as MinIO's root variables), generated on the very first start.
+ * Prints the keys only when it creates or changes them.
+ */
+static int ensure_root(const struct config *cfg)
+{
+	const char *ak = getenv(ENV_ROOT_ACCESS), *sk = getenv(ENV_ROOT_SECRET);
+	struct find_user_ctx f = {ROOT_USER, {{0}}, 0};
+	char err[512];
+	struct user u;
+	size_t count = 0;
+
+	if ((ak && !sk) || (!ak && sk)) {
+		fprintf(stderr, "strata: set both %s and %s, or neither\n", ENV_ROOT_ACCESS,
+			ENV_ROOT_SECRET);
+		return -1;
+	}
+	if (users_each(cfg->data_dir, find_user_cb, &f, err, sizeof(err)) != 0 ||
+	    users_each(cfg->data_dir, count_cb, &count, err, sizeof(err)) != 0) {
+		fprintf(stderr, "strata: %s\n", err);
+		return -1;
+	}
+	if (ak) {
+		if (f.have && strcmp(f.found.access_key, ak) == 0 && strcmp(f.found.secret, sk) == 0)
+			return 0;
+		if (users_add(cfg->data_dir, ROOT_USER, ak, sk, true, &u, err, sizeof(err)) != 0) {
+			fprintf(stderr, "strata: %s\n", err);
+			return -1;
+		}
+		printf("Root user keys set from %s / %s.\n", ENV_ROOT_ACCESS, ENV_ROOT_SECRET);
+		return 0;
+	}
+	if (count > 0) {
+		if (f.have)
+			printf("Root access key: %s (secret in %s/credentials)\n", f.found.access_key,
+			       cfg->data_dir);
+		return 0;
+	}
+	if (users_add(cfg->data_dir, ROOT_USER, NULL, NULL, false, &u, err, sizeof(err)) != 0) {
+		fprintf(stderr, "strata: %s\n", err);
+		return -1;
+	}
+	printf("Created the root user (stored in %s/credentials, mode 0600):\n"
+	       "  Access key: %s\n"
+	       "  Secret key: %s\n",
+	       cfg->data_dir, u.access_key, u.secret);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct config cfg;
+	struct opts o;
+
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+	if (o.help) {
+		fputs(usage_serve, stdout);
+		return 0;
+	}
+	if (o.npositional) {
+		fprintf(stderr, "strata serve: unexpected argument '%s'\n", o.positional[0]);
+		return 2;
+	}
+	if (load_config(&o, &cfg) != 0)
+		return 2;
+	if (ensure_root(&cfg) != 0)
+		return 1;
+	printf("Strata %s serving S3 at http://%s:%u (data: %s, region: %s)\n", PACKAGE_VERSION,
+	       cfg.listen_host, (unsigned)cfg.listen_port, cfg.data_dir, cfg.region);
+	fflush(stdout);
+	return server_run(&cfg);
+}
+
+static void print_user(void *ctx, const struct user *u)
+{
+	(void)ctx;
+	printf("%-20s %s\n", u->name, u->access_key);
+}
+
+static int cmd_user(int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "";
+	struct config cfg;
+	char err[512];
+	struct user u;
+	struct opts o;
+
+	if (parse_opts(argc > 0 ? argc - 1 : 0, argv + 1, &o) != 0)
+		return 2;
+	if (o.help || argc == 0) {
+		fputs(usage_user, o.help ? stdout : stderr);
+		return o.help ? 0 : 2;
+	}
+	if (load_config(&o, &cfg) != 0)
+		return 2;
+	if (strcmp(verb, "add") == 0 && o.npositional == 1) {
+		if ((o.access_key != NULL) != (o.secret_key != NULL)) {
+			fprintf(stderr, "strata user add: give both --access-key and --secret-key\n");
+			return 2;
+		}
+		if (users_add(cfg.data_dir, o.positional[0], o.access_key, o.secret_key, false, &u,
+			      err, sizeof(err)) != 0) {
+			fprintf(stderr, "strata user add: %s\n", err);
+			return 1;
+		}
+		printf("User: %s\nAccess key: %s\nSecret key: %s\n", u.name, u.access_key,
+		       u.secret);
+		return 0;
+	}
+	if (strcmp(verb, "list") == 0 && o.npositional == 0) {
+		if (users_each(cfg.data_dir, print_user, NULL, err, sizeof(err)) != 0) {
+			fprintf(stderr, "strata user list: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(verb, "remove") == 0 && o.npositional == 1) {
+		if (users_remove(cfg.data_dir, o.positional[0], err, sizeof(err)) != 0) {
+			fprintf(stderr, "strata user remove: %s\n", err);
+			return 1;
+		}
+		printf("Removed user %s\n", o.positional[0]);
+		return 0;
+	}
+	fputs(usage_user, stderr);
+	return 2;
+}
+
+/* Accepts "s3://bucket/key" or "bucket/key". */
+static int split_target(const char *t, char *bucket, size_t cap, const char **key)
+{
+	const char *slash;
+
+	if (str_starts(t, "s3://"))
+		t += 5;
+	slash = strchr(t, '/');
+	if (!slash || slash == t || (size_t)(slash - t) >= cap || !slash[1])
+		return -1;
+	memcpy(bucket, t, (size_t)(slash - t));
+	bucket[slash - t] = '\0';
+	*key = slash + 1;
+	return 0;
+}
+
+static int cmd_presign(int argc, char **argv)
+{
+	struct find_user_ctx f = {ROOT_USER, {{0}}, 0};
+	struct presign_request p = {0};
+	char bucket[STRATA_BUCKET_NAME_MAX + 1], endpoint[300], err[512];
+	uint64_t expires = 3600;
+	struct config cfg;
+	struct buf url;
+	struct opts o;
+	int rc = 1;
+
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+	if (o.help) {
+		fputs(usage_presign, stdout);
+		return 0;
+	}
+	if (load_config(&o, &cfg) != 0)
+		return 2;
+	if (o.npositional != 1 || split_target(o.positional[0], bucket, sizeof(bucket), &p.key)) {
+		fputs(usage_presign, stderr);
+		return 2;
+	}
+	if (o.expires && !parse_u64_str(o.expires, 1, STRATA_PRESIGN_MAX_EXPIRES, &expires)) {
+		fprintf(stderr, "strata presign: --expires must be 1 to %d seconds\n",
+			STRATA_PRESIGN_MAX_EXPIRES);
+		return 2;
+	}
+	if (o.user)
+		f.name = o.user;
+	if (users_each(cfg.data_dir, find_user_cb, &f, err, sizeof(err)) != 0 || !f.have) {
+		fprintf(stderr, "strata presign: no user '%s' in %s/credentials\n", f.name,
+			cfg.data_dir);
+		return 1;
+	}
+	snprintf(endpoint, sizeof(endpoint), "http://%s:%u", cfg.listen_host,
+		 (unsigned)cfg.listen_port);
+	p.endpoint = o.endpoint ? o.endpoint : endpoint;
+	p.region = cfg.region;
+	p.method = o.method ? o.method : "GET";
+	p.bucket = bucket;
+	p.expires = expires;
+	p.now = time(NULL);
+	buf_init(&url, 16384, S3E_InvalidArgument);
+	if (presign_url(&p, &f.found, &url) != S3E_OK) {
+		fprintf(stderr, "strata presign: cannot sign (endpoint must be http(s)://host[:port])\n");
+		goto out;
+	}
+	printf("%s\n", buf_str(&url));
+	rc = 0;
+out:
+	buf_free(&url);
+	return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "--help";
+
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("strata %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		fputs(usage_main, argc > 1 ? stdout : stderr);
+		return argc > 1 ? 0 : 2;
+	}
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(cmd, "user") == 0)
+		return cmd_user(argc - 2, argv + 2);
+	if (strcmp(cmd, "presign") == 0)
+		return cmd_presign(argc - 2, argv + 2);
+	fprintf(stderr, "strata: unknown command '%s'\n\n%s", cmd, usage_main);
+	return 2;
+}

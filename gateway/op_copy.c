@@ -1,0 +1,245 @@
+/* op_copy: CopyObject, streamed through a fresh hash of every byte. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/checksum.h"
+#include "../common/httptime.h"
+#include "../common/log.h"
+#include "../common/names.h"
+#include "../common/strutil.h"
+#include "../common/xmlw.h"
+#include "conditions.h"
+#include "ops.h"
+#include "request.h"
+#include "response.h"
+#include "server.h"
+
+struct copy_source {
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char *key; /* arena */
+};
+
+/* Parses x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
+static s3err_t parse_copy_source(struct request *r, struct copy_source *src)
+{
+	const char *v = req_header(r, "x-amz-copy-source");
+	const char *q = strstr(v, "?versionId=");
+	size_t rawlen = q ? (size_t)(q - v) : strlen(v), blen, klen;
+	const char *p, *slash;
+	struct buf dec;
+	s3err_t err;
+
+	if (q && strcmp(q + 11, "null") != 0)
+		return req_fail(r, S3E_NoSuchVersion, NULL);
+	buf_init(&dec, STRATA_MAX_URI_LEN, S3E_InvalidArgument);
+	err = uri_decode(&dec, v, rawlen, false);
+	if (err) {
+		err = req_fail(r, S3E_InvalidArgument, "Invalid copy source encoding");
+		goto out;
+	}
+	p = buf_str(&dec);
+	if (*p == '/')
+		p++;
+	slash = strchr(p, '/');
+	blen = slash ? (size_t)(slash - p) : 0;
+	klen = slash ? strlen(slash + 1) : 0;
+	if (!slash || blen == 0 || blen > STRATA_BUCKET_NAME_MAX || klen == 0 ||
+	    strlen(buf_str(&dec)) != dec.len) {
+		err = req_fail(r, S3E_InvalidArgument,
+			       "Copy Source must mention the source bucket and key: "
+			       "sourcebucket/sourcekey");
+		goto out;
+	}
+	memcpy(src->bucket, p, blen);
+	src->bucket[blen] = '\0';
+	if (!names_bucket_valid(src->bucket)) {
+		err = req_fail(r, S3E_InvalidBucketName, NULL);
+		goto out;
+	}
+	if ((err = names_key_check(slash + 1, klen))) {
+		req_fail(r, err, NULL);
+		goto out;
+	}
+	src->key = arena_strndup(&r->arena, slash + 1, klen);
+	if (!src->key)
+		err = S3E_InternalError;
+out:
+	buf_free(&dec);
+	return err;
+}
+
+static s3err_t check_directives(struct request *r, bool *replace)
+{
+	const char *md = req_header(r, "x-amz-metadata-directive");
+	const char *td = req_header(r, "x-amz-tagging-directive");
+
+	*replace = false;
+	if (md && strcmp(md, "REPLACE") == 0)
+		*replace = true;
+	else if (md && strcmp(md, "COPY") != 0)
+		return req_fail(r, S3E_InvalidArgument, "Unknown metadata directive.");
+	if (td && strcmp(td, "COPY") != 0)
+		return req_fail(r, S3E_NotImplemented, "Object tagging is not implemented yet.");
+	if (req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm"))
+		return req_fail(r, S3E_NotImplemented, "SSE-C is not implemented yet.");
+	return S3E_OK;
+}
+
+/* Streams src into w, hashing every byte; the hash is checked against the source's own. */
+static s3err_t copy_bytes(struct request *r, struct be_reader *rd, struct be_writer *w,
+			  struct hashset *hs, uint64_t size)
+{
+	struct backend *be = r->srv->be;
+	uint8_t *block = malloc(STRATA_IO_BLOCK);
+	uint64_t off = 0;
+	s3err_t err = S3E_OK;
+
+	if (!block)
+		return S3E_InternalError;
+	while (off < size) {
+		size_t want = size - off < STRATA_IO_BLOCK ? (size_t)(size - off) : STRATA_IO_BLOCK;
+		size_t got = 0;
+
+		err = backend_reader_read(be, rd, off, block, want, &got);
+		if (!err && got == 0)
+			err = S3E_InternalError;
+		if (err)
+			break;
+		hashset_update(hs, block, got);
+		err = backend_writer_write(be, w, block, got);
+		if (err)
+			break;
+		off += got;
+	}
+	free(block);
+	return err;
+}
+
+static s3err_t copy_result(struct request *r, const struct obj_meta *m)
+{
+	enum cksum_algo a = cksum_algo_from_name(m->checksum_algo);
+	char etag[STRATA_ETAG_MAX + 2], date[25], tag[32];
+	struct buf xml;
+	s3err_t err;
+
+	snprintf(etag, sizeof(etag), "\"%s\"", m->etag);
+	httptime_format_iso_ms(m->mtime_ms, date);
+	buf_init(&xml, 4096, S3E_InternalError);
+	if ((err = xmlw_begin(&xml, "CopyObjectResult")) || (err = xmlw_elem(&xml, "ETag", etag)) ||
+	    (err = xmlw_elem(&xml, "LastModified", date)))
+		goto out;
+	if (a != CKSUM_NONE) {
+		snprintf(tag, sizeof(tag), "Checksum%s", cksum_algo_name(a));
+		if ((err = xmlw_elem(&xml, tag, m->checksum_b64)) ||
+		    (err = xmlw_elem(&xml, "ChecksumType", "FULL_OBJECT")))
+			goto out;
+	}
+	if ((err = xmlw_close(&xml, "CopyObjectResult")))
+		goto out;
+	err = resp_xml(r, &xml);
+	if (!err)
+		resp_header(r, "x-strata-sha256", m->sha256_hex);
+out:
+	buf_free(&xml);
+	return err;
+}
+
+s3err_t op_copy_object(struct request *r)
+{
+	struct conditions c = {req_header(r, "x-amz-copy-source-if-match"),
+			       req_header(r, "x-amz-copy-source-if-none-match"),
+			       req_header(r, "x-amz-copy-source-if-modified-since"),
+			       req_header(r, "x-amz-copy-source-if-unmodified-since")};
+	const char *algo_hdr = req_header(r, "x-amz-checksum-algorithm");
+	struct backend *be = r->srv->be;
+	struct copy_source src = {{0}, NULL};
+	struct obj_meta sm, dm;
+	struct bucket_info sb;
+	struct be_reader *rd = NULL;
+	struct be_writer *w = NULL;
+	struct hashset *hs = NULL;
+	enum cksum_algo algo;
+	struct digests d;
+	char sha[65];
+	bool replace;
+	s3err_t err;
+
+	obj_meta_init(&sm);
+	obj_meta_init(&dm);
+	if ((err = parse_copy_source(r, &src)) || (err = check_directives(r, &replace)) ||
+	    (err = op_refuse_unsupported_write(r)))
+		goto out;
+	if ((err = backend_bucket_get(be, src.bucket, &sb)))
+		goto out;
+	if (strcmp(sb.owner, r->auth.user.name) != 0) {
+		err = req_fail(r, S3E_AccessDenied, NULL);
+		goto out;
+	}
+	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
+	    !algo_hdr) {
+		err = req_fail(r, S3E_InvalidRequest,
+			       "This copy request is illegal because it is trying to copy an "
+			       "object to itself without changing the object's metadata, storage "
+			       "class, website redirect location or encryption attributes.");
+		goto out;
+	}
+	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)))
+		goto out;
+	if ((err = cond_check(&c, &sm, true)))
+		goto out;
+	if (sm.size > STRATA_MAX_PUT_SIZE) {
+		err = req_fail(r, S3E_InvalidRequest,
+			       "The specified copy source is larger than the maximum allowable "
+			       "size for a copy source: 5368709120");
+		goto out;
+	}
+	algo = algo_hdr ? cksum_algo_from_name(algo_hdr) : cksum_algo_from_name(sm.checksum_algo);
+	if (algo_hdr && algo == CKSUM_NONE) {
+		err = req_fail(r, S3E_InvalidRequest, "Checksum algorithm provided is unsupported.");
+		goto out;
+	}
+	if (replace)
+		err = op_collect_metadata(r, &dm);
+	else if (sm.headers_len)
+		err = obj_meta_copy(&dm, &sm) ? S3E_InternalError : S3E_OK;
+	if (err)
+		goto out;
+	dm.checksum_algo[0] = dm.checksum_b64[0] = '\0';
+	if ((err = hashset_new(algo, &hs)) ||
+	    (err = backend_writer_open(be, r->bucket, r->key, sm.size, &w)) ||
+	    (err = copy_bytes(r, rd, w, hs, sm.size)))
+		goto out;
+	hashset_final(hs, &d);
+	hex_encode(d.sha256, sizeof(d.sha256), sha);
+	/* A copy is also a verification: bytes that changed on disk are not propagated. */
+	if (sm.sha256_hex[0] && strcmp(sha, sm.sha256_hex) != 0) {
+		log_error("copy", "integrity failure: %s/%s does not match its SHA-256", src.bucket,
+			  src.key);
+		err = req_fail(r, S3E_InternalError,
+			       "The source object failed integrity verification.");
+		goto out;
+	}
+	dm.size = sm.size;
+	dm.mtime_ms = httptime_now_ms();
+	hex_encode(d.md5, sizeof(d.md5), dm.etag);
+	str_copy(dm.sha256_hex, sizeof(dm.sha256_hex), sha);
+	str_copy(dm.storage_class, sizeof(dm.storage_class), "");
+	if (algo != CKSUM_NONE) {
+		str_copy(dm.checksum_algo, sizeof(dm.checksum_algo), cksum_algo_name(algo));
+		base64_encode(d.extra, d.extra_len, dm.checksum_b64);
+	}
+	err = backend_writer_commit(be, w, &dm);
+	w = NULL;
+	if (!err)
+		err = copy_result(r, &dm);
+out:
+	if (w)
+		backend_writer_abort(be, w);
+	if (rd)
+		backend_reader_close(be, rd);
+	hashset_free(hs);
+	obj_meta_free(&sm);
+	obj_meta_free(&dm);
+	return err;
+}

@@ -1,0 +1,84 @@
+/* op_delete_multi: DeleteObjects (up to 1000 keys in one XML request). */
+#include <string.h>
+
+#include "../common/names.h"
+#include "../common/xmlin.h"
+#include "../common/xmlw.h"
+#include "ops.h"
+#include "request.h"
+#include "response.h"
+#include "server.h"
+
+static s3err_t deleted_xml(struct buf *xml, const struct delete_object_item *o)
+{
+	s3err_t err;
+
+	if ((err = xmlw_open(xml, "Deleted")) ||
+	    (err = xmlw_elemn(xml, "Key", o->key, o->key_len)))
+		return err;
+	if (o->version_id && (err = xmlw_elem(xml, "VersionId", o->version_id)))
+		return err;
+	return xmlw_close(xml, "Deleted");
+}
+
+static s3err_t error_xml(struct buf *xml, const struct delete_object_item *o, s3err_t e,
+			 const char *message)
+{
+	s3err_t err;
+
+	if ((err = xmlw_open(xml, "Error")) || (err = xmlw_elemn(xml, "Key", o->key, o->key_len)))
+		return err;
+	if (o->version_id && (err = xmlw_elem(xml, "VersionId", o->version_id)))
+		return err;
+	if ((err = xmlw_elem(xml, "Code", s3err_code(e))) ||
+	    (err = xmlw_elem(xml, "Message", message ? message : s3err_message(e))))
+		return err;
+	return xmlw_close(xml, "Error");
+}
+
+/*
+ * Each key is deleted on its own: a failure is reported for that key and the
+ * others still go (as S3 does). A missing key counts as deleted.
+ */
+s3err_t op_delete_objects(struct request *r)
+{
+	struct delete_request dr = {0};
+	struct buf xml;
+	size_t i;
+	s3err_t err;
+
+	if (r->xml.len == 0)
+		return req_fail(r, S3E_MissingRequestBodyError, NULL);
+	err = xmlin_parse_delete(buf_str(&r->xml), r->xml.len, &dr);
+	if (err)
+		return req_fail(r, err, NULL);
+	buf_init(&xml, STRATA_MAX_LIST_RESPONSE, S3E_InternalError);
+	if ((err = xmlw_begin(&xml, "DeleteResult")))
+		goto out;
+	for (i = 0; i < dr.n && !err; i++) {
+		const struct delete_object_item *o = &dr.objects[i];
+		s3err_t e = names_key_check(o->key, o->key_len);
+		const char *msg = NULL;
+
+		if (!e && o->version_id && strcmp(o->version_id, "null") != 0) {
+			e = S3E_NoSuchVersion;
+			msg = "The specified version does not exist.";
+		}
+		if (!e) {
+			e = backend_object_delete(r->srv->be, r->bucket, o->key);
+			if (e == S3E_NoSuchKey)
+				e = S3E_OK;
+		}
+		if (e)
+			err = error_xml(&xml, o, e, msg);
+		else if (!dr.quiet)
+			err = deleted_xml(&xml, o);
+	}
+	if (err || (err = xmlw_close(&xml, "DeleteResult")))
+		goto out;
+	err = resp_xml(r, &xml);
+out:
+	buf_free(&xml);
+	xmlin_delete_free(&dr);
+	return err;
+}

@@ -1,0 +1,413 @@
+/* op_object: PutObject, GetObject, HeadObject, DeleteObject. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/checksum.h"
+#include "../common/httptime.h"
+#include "../common/log.h"
+#include "../common/range.h"
+#include "../common/strutil.h"
+#include "body.h"
+#include "conditions.h"
+#include "ops.h"
+#include "request.h"
+#include "response.h"
+#include "server.h"
+
+/* Content headers S3 stores and returns verbatim. */
+static const char *const stored_headers[] = {
+	"content-type", "content-disposition", "content-language", "cache-control", "expires",
+};
+
+s3err_t op_refuse_unsupported_write(struct request *r)
+{
+	static const char *const unsupported[] = {
+		"x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
+		"x-amz-server-side-encryption-aws-kms-key-id", "x-amz-tagging",
+		"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
+		"x-amz-object-lock-legal-hold", "x-amz-website-redirect-location",
+		"If-None-Match", "If-Match", "x-amz-write-offset-bytes",
+		"x-amz-server-side-encryption-context", "x-amz-request-payer",
+	};
+	const char *sc = req_header(r, "x-amz-storage-class");
+	const char *acl = req_header(r, "x-amz-acl");
+	size_t i;
+
+	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
+		if (req_header(r, unsupported[i]))
+			return req_failf(r, S3E_NotImplemented,
+					 "The %s header is not implemented by Strata yet.",
+					 unsupported[i]);
+	for (i = 0; i < r->nheaders; i++)
+		if (str_istarts(r->headers[i].name, "x-amz-grant-"))
+			return req_fail(r, S3E_NotImplemented,
+					"ACL grants are not implemented; access is owner-only.");
+	if (acl && strcmp(acl, "private") != 0 && strcmp(acl, "bucket-owner-full-control") != 0)
+		return req_fail(r, S3E_NotImplemented,
+				"Strata enforces owner-only access; only the 'private' canned ACL "
+				"is supported.");
+	if (sc && strcmp(sc, "STANDARD") != 0) {
+		static const char *const known[] = {"REDUCED_REDUNDANCY", "STANDARD_IA",
+						    "ONEZONE_IA", "INTELLIGENT_TIERING",
+						    "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
+						    "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(sc, known[i]) == 0)
+				return req_failf(r, S3E_NotImplemented,
+						 "The storage class %s is not available yet.", sc);
+		return req_fail(r, S3E_InvalidStorageClass, NULL);
+	}
+	return S3E_OK;
+}
+
+static void lowercase(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'A' && *s <= 'Z')
+			*s = (char)(*s + 32);
+}
+
+/* Content-Encoding without the aws-chunked token the SDKs add for framing. */
+static s3err_t add_content_encoding(struct request *r, struct obj_meta *m, const char *v)
+{
+	char out[STRATA_MAX_HEADER_VALUE];
+	size_t n = 0;
+	const char *p = v;
+
+	out[0] = '\0';
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		const char *s = p, *e = p + len;
+
+		while (s < e && *s == ' ')
+			s++;
+		while (e > s && e[-1] == ' ')
+			e--;
+		if (e > s && !((size_t)(e - s) == 11 && strncasecmp(s, "aws-chunked", 11) == 0)) {
+			if (n + (size_t)(e - s) + 2 >= sizeof(out))
+				return req_fail(r, S3E_MetadataTooLarge, NULL);
+			if (n)
+				out[n++] = ',';
+			memcpy(out + n, s, (size_t)(e - s));
+			n += (size_t)(e - s);
+			out[n] = '\0';
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return n ? obj_meta_add_header(m, "content-encoding", out) : S3E_OK;
+}
+
+s3err_t op_collect_metadata(struct request *r, struct obj_meta *m)
+{
+	size_t i, j, user_bytes = 0;
+	s3err_t err;
+
+	for (i = 0; i < r->nheaders; i++) {
+		const char *name = r->headers[i].name, *value = r->headers[i].value;
+		char lname[256];
+
+		if (strlen(name) >= sizeof(lname) || strlen(value) >= STRATA_MAX_HEADER_VALUE)
+			return req_fail(r, S3E_MetadataTooLarge, NULL);
+		str_copy(lname, sizeof(lname), name);
+		lowercase(lname);
+		if (str_starts(lname, "x-amz-meta-")) {
+			/* AWS counts the bytes of each key and value of user metadata. */
+			user_bytes += strlen(lname) - 11 + strlen(value);
+			if (user_bytes > STRATA_MAX_USER_META)
+				return req_fail(r, S3E_MetadataTooLarge, NULL);
+			err = obj_meta_add_header(m, lname, value);
+		} else if (strcmp(lname, "content-encoding") == 0) {
+			err = add_content_encoding(r, m, value);
+		} else {
+			err = S3E_OK;
+			for (j = 0; j < sizeof(stored_headers) / sizeof(stored_headers[0]); j++)
+				if (strcmp(lname, stored_headers[j]) == 0)
+					err = obj_meta_add_header(m, lname, value);
+		}
+		if (err)
+			return req_fail(r, err, NULL);
+	}
+	return S3E_OK;
+}
+
+void op_checksum_headers(struct request *r, const struct obj_meta *m)
+{
+	enum cksum_algo a = cksum_algo_from_name(m->checksum_algo);
+
+	if (a != CKSUM_NONE && m->checksum_b64[0]) {
+		resp_header(r, cksum_header_name(a), m->checksum_b64);
+		resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
+	}
+	/* Strata's SHA-256 of every object, in the S3 spelling, unless already sent. */
+	if (a != CKSUM_SHA256 && strlen(m->sha256_hex) == 64) {
+		uint8_t raw[32];
+		char b64[48];
+
+		if (hex_decode(m->sha256_hex, 64, raw, sizeof(raw))) {
+			base64_encode(raw, sizeof(raw), b64);
+			resp_header(r, "x-amz-checksum-sha256", b64);
+		}
+	}
+}
+
+/* --- PutObject --- */
+
+struct put_state {
+	struct request *r;
+	struct be_writer *w; /* NULL once committed or aborted */
+	struct obj_meta meta;
+};
+
+static void put_state_free(struct request *r)
+{
+	struct put_state *ps = r->op_state;
+
+	if (!ps)
+		return;
+	if (ps->w)
+		backend_writer_abort(r->srv->be, ps->w);
+	obj_meta_free(&ps->meta);
+	free(ps);
+	r->op_state = NULL;
+}
+
+static s3err_t put_sink(void *ctx, const uint8_t *data, size_t len)
+{
+	struct put_state *ps = ctx;
+
+	return backend_writer_write(ps->r->srv->be, ps->w, data, len);
+}
+
+s3err_t op_put_object_begin(struct request *r)
+{
+	struct put_state *ps;
+	s3err_t err;
+
+	if ((err = op_refuse_unsupported_write(r)))
+		return err;
+	if (r->content_length == UINT64_MAX && !req_header(r, "Transfer-Encoding"))
+		return req_fail(r, S3E_MissingContentLength, NULL);
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return S3E_InternalError;
+	ps->r = r;
+	r->op_state = ps;
+	r->op_state_free = put_state_free;
+	if ((err = op_collect_metadata(r, &ps->meta)))
+		return err;
+	err = body_new(r, STRATA_MAX_PUT_SIZE, put_sink, ps, &r->body);
+	if (err)
+		return err;
+	return backend_writer_open(r->srv->be, r->bucket, r->key,
+				   r->content_length == UINT64_MAX ? 0 : r->content_length, &ps->w);
+}
+
+/* Fills the digest fields of m from a finished pipeline. */
+static void meta_from_digests(struct obj_meta *m, const struct digests *d, uint64_t size)
+{
+	m->size = size;
+	m->mtime_ms = httptime_now_ms();
+	hex_encode(d->md5, sizeof(d->md5), m->etag);
+	hex_encode(d->sha256, sizeof(d->sha256), m->sha256_hex);
+	if (d->algo != CKSUM_NONE) {
+		str_copy(m->checksum_algo, sizeof(m->checksum_algo), cksum_algo_name(d->algo));
+		base64_encode(d->extra, d->extra_len, m->checksum_b64);
+	}
+}
+
+s3err_t op_put_object(struct request *r)
+{
+	struct put_state *ps = r->op_state;
+	struct be_writer *w = ps->w;
+	char etag[STRATA_ETAG_MAX + 2];
+	struct digests d;
+	uint64_t size;
+	s3err_t err;
+
+	err = body_finish(r->body, &d, &size);
+	if (err)
+		return err;
+	meta_from_digests(&ps->meta, &d, size);
+	ps->w = NULL; /* commit consumes the writer whatever happens */
+	err = backend_writer_commit(r->srv->be, w, &ps->meta);
+	if (err)
+		return err;
+	err = resp_ok_empty(r);
+	if (err)
+		return err;
+	snprintf(etag, sizeof(etag), "\"%s\"", ps->meta.etag);
+	resp_header(r, "ETag", etag);
+	resp_header(r, "x-strata-sha256", ps->meta.sha256_hex);
+	if (ps->meta.checksum_algo[0]) {
+		resp_header(r, cksum_header_name(d.algo), ps->meta.checksum_b64);
+		resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
+	}
+	return S3E_OK;
+}
+
+/* --- GetObject / HeadObject --- */
+
+struct get_state {
+	struct backend *be;
+	struct be_reader *reader;
+	uint64_t first; /* object offset of body byte 0 */
+};
+
+/* libmicrohttpd pulls the body through here, one block at a time. */
+static ssize_t get_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct get_state *gs = cls;
+	size_t got = 0;
+
+	if (backend_reader_read(gs->be, gs->reader, gs->first + pos, buf, max, &got) != S3E_OK ||
+	    got == 0) {
+		/* The index promised more bytes than the file holds: never pad or fake them. */
+		log_error("get", "short read at offset %llu", (unsigned long long)(gs->first + pos));
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return (ssize_t)got;
+}
+
+static void get_free(void *cls)
+{
+	struct get_state *gs = cls;
+
+	if (gs->reader)
+		backend_reader_close(gs->be, gs->reader);
+	free(gs);
+}
+
+/* response-* query parameters replace the stored headers (signed requests only). */
+static void apply_overrides(struct request *r)
+{
+	static const char *const map[][2] = {
+		{"response-content-type", "Content-Type"},
+		{"response-content-language", "Content-Language"},
+		{"response-expires", "Expires"},
+		{"response-cache-control", "Cache-Control"},
+		{"response-content-disposition", "Content-Disposition"},
+		{"response-content-encoding", "Content-Encoding"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		const char *v = req_query(r, map[i][0]);
+		const char *old;
+
+		if (!v)
+			continue;
+		while ((old = MHD_get_response_header(r->resp, map[i][1])))
+			if (MHD_del_response_header(r->resp, map[i][1], old) != MHD_YES)
+				break;
+		resp_header(r, map[i][1], v);
+	}
+}
+
+static s3err_t check_version_id(struct request *r)
+{
+	const char *v = req_query(r, "versionId");
+
+	/* Never-versioned buckets hold only the "null" version. */
+	if (v && strcmp(v, "null") != 0)
+		return req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
+	return S3E_OK;
+}
+
+static s3err_t get_or_head(struct request *r, bool head)
+{
+	struct conditions c = {req_header(r, "If-Match"), req_header(r, "If-None-Match"),
+			       req_header(r, "If-Modified-Since"),
+			       req_header(r, "If-Unmodified-Since")};
+	struct get_state *gs = NULL;
+	struct byte_range range = {0, 0};
+	enum range_result rr;
+	struct obj_meta m;
+	uint64_t len;
+	s3err_t err;
+
+	obj_meta_init(&m);
+	if ((err = check_version_id(r)))
+		goto out;
+	gs = calloc(1, sizeof(*gs));
+	if (!gs) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	gs->be = r->srv->be;
+	err = head ? backend_object_head(r->srv->be, r->bucket, r->key, &m)
+		   : backend_reader_open(r->srv->be, r->bucket, r->key, &m, &gs->reader);
+	if (err)
+		goto out;
+	err = cond_check(&c, &m, false);
+	if (err == S3E_NotModified) {
+		err = resp_not_modified(r, &m);
+		goto out;
+	}
+	if (err)
+		goto out;
+	rr = range_parse(req_header(r, "Range"), m.size, &range);
+	if (rr == RANGE_UNSATISFIABLE) {
+		snprintf(r->err_content_range, sizeof(r->err_content_range), "bytes */%llu",
+			 (unsigned long long)m.size);
+		err = S3E_InvalidRange;
+		goto out;
+	}
+	gs->first = rr == RANGE_OK ? range.first : 0;
+	len = rr == RANGE_OK ? range.last - range.first + 1 : m.size;
+	r->resp = MHD_create_response_from_callback(len, STRATA_IO_BLOCK, get_read, gs, get_free);
+	if (!r->resp) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	gs = NULL; /* the response owns it now */
+	r->status = rr == RANGE_OK ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK;
+	resp_object_headers(r, &m);
+	if (rr == RANGE_OK) {
+		char cr[80];
+
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)range.first,
+			 (unsigned long long)range.last, (unsigned long long)m.size);
+		resp_header(r, "Content-Range", cr);
+	} else {
+		const char *mode = req_header(r, "x-amz-checksum-mode");
+
+		/* Checksums describe the whole object, so ranged replies carry none. */
+		if (mode && str_ieq(mode, "ENABLED"))
+			op_checksum_headers(r, &m);
+	}
+	apply_overrides(r);
+out:
+	if (gs)
+		get_free(gs);
+	obj_meta_free(&m);
+	return err;
+}
+
+s3err_t op_get_object(struct request *r)
+{
+	return get_or_head(r, false);
+}
+
+s3err_t op_head_object(struct request *r)
+{
+	return get_or_head(r, true);
+}
+
+s3err_t op_delete_object(struct request *r)
+{
+	s3err_t err = check_version_id(r);
+
+	if (err)
+		return err;
+	if (req_header(r, "x-amz-bypass-governance-retention") || req_header(r, "If-Match"))
+		return req_fail(r, S3E_NotImplemented,
+				"Conditional and retention-bypassing deletes are not implemented.");
+	err = backend_object_delete(r->srv->be, r->bucket, r->key);
+	/* Deleting what is not there succeeds in S3. */
+	if (err && err != S3E_NoSuchKey)
+		return err;
+	return resp_no_content(r);
+}

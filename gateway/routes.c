@@ -1,0 +1,117 @@
+/* routes: the operation table and the matcher. */
+#include "routes.h"
+
+#include <string.h>
+
+#include "../common/limits.h"
+#include "ops.h"
+#include "request.h"
+
+#define OWNED 1
+
+/*
+ * Order matters only among rows with the same method and target: a row with
+ * a sub-resource or selecting header is tried before the plain row.
+ */
+static const struct route routes[] = {
+	{"GET", TARGET_SERVICE, NULL, NULL, "ListBuckets", BODY_NONE, 0, NULL, op_list_buckets, 0},
+
+	{"PUT", TARGET_BUCKET, "acl", NULL, "PutBucketAcl", BODY_XML, STRATA_MAX_SMALL_XML_BODY,
+	 NULL, op_put_acl, OWNED},
+	{"PUT", TARGET_BUCKET, NULL, NULL, "CreateBucket", BODY_XML, STRATA_MAX_SMALL_XML_BODY,
+	 NULL, op_create_bucket, 0},
+	{"HEAD", TARGET_BUCKET, NULL, NULL, "HeadBucket", BODY_NONE, 0, NULL, op_head_bucket, OWNED},
+	{"DELETE", TARGET_BUCKET, NULL, NULL, "DeleteBucket", BODY_NONE, 0, NULL, op_delete_bucket,
+	 OWNED},
+	{"GET", TARGET_BUCKET, "location", NULL, "GetBucketLocation", BODY_NONE, 0, NULL,
+	 op_get_bucket_location, OWNED},
+	{"GET", TARGET_BUCKET, "versioning", NULL, "GetBucketVersioning", BODY_NONE, 0, NULL,
+	 op_get_bucket_versioning, OWNED},
+	{"GET", TARGET_BUCKET, "versions", NULL, "ListObjectVersions", BODY_NONE, 0, NULL,
+	 op_list_object_versions, OWNED},
+	{"GET", TARGET_BUCKET, "acl", NULL, "GetBucketAcl", BODY_NONE, 0, NULL, op_get_acl, OWNED},
+	{"GET", TARGET_BUCKET, NULL, NULL, "ListObjects", BODY_NONE, 0, NULL, op_list_objects,
+	 OWNED},
+	{"POST", TARGET_BUCKET, "delete", NULL, "DeleteObjects", BODY_XML, STRATA_MAX_XML_BODY,
+	 NULL, op_delete_objects, OWNED},
+
+	{"PUT", TARGET_OBJECT, "acl", NULL, "PutObjectAcl", BODY_XML, STRATA_MAX_SMALL_XML_BODY,
+	 NULL, op_put_acl, OWNED},
+	{"PUT", TARGET_OBJECT, NULL, "x-amz-copy-source", "CopyObject", BODY_NONE, 0, NULL,
+	 op_copy_object, OWNED},
+	{"PUT", TARGET_OBJECT, NULL, NULL, "PutObject", BODY_STREAM, 0, op_put_object_begin,
+	 op_put_object, OWNED},
+	{"GET", TARGET_OBJECT, "acl", NULL, "GetObjectAcl", BODY_NONE, 0, NULL, op_get_acl, OWNED},
+	{"GET", TARGET_OBJECT, NULL, NULL, "GetObject", BODY_NONE, 0, NULL, op_get_object, OWNED},
+	{"HEAD", TARGET_OBJECT, NULL, NULL, "HeadObject", BODY_NONE, 0, NULL, op_head_object,
+	 OWNED},
+	{"DELETE", TARGET_OBJECT, NULL, NULL, "DeleteObject", BODY_NONE, 0, NULL, op_delete_object,
+	 OWNED},
+};
+
+/*
+ * Query parameters that select an S3 operation (a "sub-resource"). A request
+ * carrying one that no route above serves is answered NotImplemented rather
+ * than being mistaken for the plain operation (a PUT ?lifecycle must never
+ * overwrite an object named by the bucket's key).
+ */
+static const char *const subresources[] = {
+	"accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+	"metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
+	"partNumber", "policy", "policyStatus", "publicAccessBlock", "renameObject",
+	"replication", "requestPayment", "restore", "retention", "select", "session", "tagging",
+	"torrent", "uploadId", "uploads", "versioning", "versions", "website",
+};
+
+static const char *find_subresource(const struct request *r)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(subresources) / sizeof(subresources[0]); i++)
+		if (req_has_query(r, subresources[i]))
+			return subresources[i];
+	return NULL;
+}
+
+static bool method_known(const char *m)
+{
+	static const char *const known[] = {"GET", "HEAD", "PUT", "POST", "DELETE"};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return true;
+	return false;
+}
+
+s3err_t routes_match(struct request *r, const struct route **out)
+{
+	enum target t = r->key ? TARGET_OBJECT : r->bucket[0] ? TARGET_BUCKET : TARGET_SERVICE;
+	const char *sub = find_subresource(r);
+	size_t i;
+
+	if (!method_known(r->method))
+		return req_fail(r, S3E_MethodNotAllowed, NULL);
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+
+		if (rt->target != t || strcmp(rt->method, r->method) != 0)
+			continue;
+		if ((rt->subresource == NULL) != (sub == NULL))
+			continue;
+		if (sub && strcmp(rt->subresource, sub) != 0)
+			continue;
+		if (rt->header && !req_header(r, rt->header))
+			continue;
+		*out = rt;
+		return S3E_OK;
+	}
+	if (sub)
+		return req_failf(r, S3E_NotImplemented,
+				 "The '%s' sub-resource is not implemented by Strata.", sub);
+	if (t == TARGET_SERVICE)
+		return req_fail(r, S3E_MethodNotAllowed, NULL);
+	return req_failf(r, S3E_NotImplemented, "%s on this resource is not implemented by Strata.",
+			 r->method);
+}

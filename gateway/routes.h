@@ -1,0 +1,51 @@
+/*
+ * routes: the S3 operation table. A route is a row: method, what the URL
+ * names (service, bucket or object), the sub-resource query parameter that
+ * selects it, and the operation. A new S3 operation is one row here and one
+ * function in an op_*.c file.
+ */
+#ifndef STRATA_ROUTES_H
+#define STRATA_ROUTES_H
+
+#include <stddef.h>
+
+#include "../common/s3err.h"
+
+struct request;
+
+enum target { TARGET_SERVICE, TARGET_BUCKET, TARGET_OBJECT };
+
+/* What an operation does with the request body. */
+enum body_kind {
+	BODY_NONE,   /* ignored if sent (GET, HEAD, DELETE) */
+	BODY_XML,    /* buffered up to route->body_cap, verified, then handed to run */
+	BODY_STREAM, /* streamed through the body pipeline into op->begin's sink */
+};
+
+struct route {
+	const char *method;        /* "GET", "PUT", ... */
+	enum target target;
+	const char *subresource;   /* query parameter that selects it; NULL: none */
+	const char *header;        /* a header that selects it (x-amz-copy-source); NULL: none */
+	const char *name;          /* the S3 operation name, for logs and metrics */
+	enum body_kind body;
+	size_t body_cap;           /* BODY_XML: the most bytes accepted */
+	/*
+	 * BODY_STREAM only: called after authentication, before any body byte;
+	 * validates headers and sets up the pipeline (r->body).
+	 */
+	s3err_t (*begin)(struct request *r);
+	/* Called once the whole body has arrived and checked out; builds r->resp. */
+	s3err_t (*run)(struct request *r);
+	/* true: the bucket must exist and belong to the caller before begin/run. */
+	int needs_owned_bucket;
+};
+
+/*
+ * Picks the route for r (method, target, sub-resource). Errors:
+ * S3E_NotImplemented for a known sub-resource or feature Strata does not
+ * serve, S3E_MethodNotAllowed for a method S3 does not have on the target.
+ */
+s3err_t routes_match(struct request *r, const struct route **out);
+
+#endif

@@ -1,0 +1,305 @@
+/* server: libmicrohttpd callbacks -> the request lifecycle (see server.h). */
+#include "server.h"
+
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+#include <openssl/rand.h>
+
+#include "../backends/posix.h"
+#include "../common/httptime.h"
+#include "../common/log.h"
+#include "../common/strutil.h"
+#include "auth.h"
+#include "body.h"
+#include "request.h"
+#include "response.h"
+#include "routes.h"
+
+/* Per-request arena cap: decoded URI, query and key copies, messages. */
+#define REQUEST_ARENA_CAP (4u * STRATA_MAX_URI_LEN + 65536u)
+
+/* libmicrohttpd's per-connection pool: the header section plus the read buffer. */
+#define CONNECTION_MEMORY (STRATA_MAX_HEADER_SECTION + 65536u)
+
+static atomic_uint_fast64_t request_counter;
+
+static void make_request_id(char out[17])
+{
+	uint64_t n = atomic_fetch_add(&request_counter, 0x9E3779B97F4A7C15ull);
+	static const char hex[] = "0123456789ABCDEF";
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		out[i] = hex[n & 15];
+		n >>= 4;
+	}
+	out[16] = '\0';
+}
+
+/*
+ * Called by libmicrohttpd with the raw request target before it parses it:
+ * the only place the undecoded path and query are available, which SigV4 and
+ * SigV2 need. The request object is born here.
+ */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct server *srv = cls;
+	struct request *r = calloc(1, sizeof(*r));
+	size_t len = strlen(uri);
+
+	if (!r)
+		return NULL;
+	r->srv = srv;
+	r->conn = conn;
+	r->content_length = UINT64_MAX;
+	r->start_ms = httptime_now_ms();
+	arena_init(&r->arena, REQUEST_ARENA_CAP);
+	buf_init(&r->xml, 0, S3E_MaxMessageLengthExceeded);
+	make_request_id(r->id);
+	if (len > STRATA_MAX_URI_LEN)
+		req_fail(r, S3E_InvalidURI, "The request URI is too long.");
+	else if (!(r->raw_uri = arena_strndup(&r->arena, uri, len)))
+		req_fail(r, S3E_InternalError, NULL);
+	return r;
+}
+
+/* Keeps libmicrohttpd from decoding anything: Strata decodes the raw target itself. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static s3err_t xml_sink(void *ctx, const uint8_t *data, size_t len)
+{
+	struct request *r = ctx;
+
+	return buf_add(&r->xml, data, len);
+}
+
+static s3err_t parse_content_length(struct request *r)
+{
+	const char *cl = req_header(r, "Content-Length");
+	const char *te = req_header(r, "Transfer-Encoding");
+
+	if (te && !str_ieq(te, "chunked"))
+		return req_fail(r, S3E_NotImplemented, "Only chunked Transfer-Encoding is supported.");
+	if (cl && !parse_u64_str(cl, 0, UINT64_MAX - 1, &r->content_length))
+		return req_fail(r, S3E_InvalidArgument, "Content-Length is not a valid number.");
+	return S3E_OK;
+}
+
+/* The bucket must exist and belong to the caller; answered before any body byte. */
+static s3err_t check_bucket_owner(struct request *r)
+{
+	s3err_t err = backend_bucket_get(r->srv->be, r->bucket, &r->bucket_info);
+
+	if (err)
+		return req_fail(r, err, NULL);
+	if (strcmp(r->bucket_info.owner, r->auth.user.name) != 0)
+		return req_fail(r, S3E_AccessDenied, NULL);
+	return S3E_OK;
+}
+
+/* Everything that can be decided from the request head. */
+static s3err_t start(struct request *r)
+{
+	const struct route *rt;
+	s3err_t err;
+
+	if (r->err)
+		return r->err;
+	if ((err = req_parse(r)) || (err = parse_content_length(r)) ||
+	    (err = routes_match(r, &rt)) || (err = auth_check(r)))
+		return req_fail(r, err, NULL);
+	r->route = rt;
+	if (rt->needs_owned_bucket && (err = check_bucket_owner(r)))
+		return err;
+	switch (rt->body) {
+	case BODY_NONE:
+		break;
+	case BODY_XML:
+		buf_init(&r->xml, rt->body_cap, S3E_MaxMessageLengthExceeded);
+		err = body_new(r, rt->body_cap, xml_sink, r, &r->body);
+		break;
+	case BODY_STREAM:
+		err = rt->begin(r);
+		break;
+	}
+	return err ? req_fail(r, err, NULL) : S3E_OK;
+}
+
+static s3err_t finish(struct request *r)
+{
+	struct digests d;
+	uint64_t size;
+	s3err_t err;
+
+	if (r->err)
+		return r->err;
+	if (r->route->body == BODY_XML) {
+		err = body_finish(r->body, &d, &size);
+		if (err)
+			return req_fail(r, err, NULL);
+	}
+	err = r->route->run(r);
+	return err ? req_fail(r, err, NULL) : S3E_OK;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	(void)conn;
+	if (!r)
+		return MHD_NO;
+	if (!r->started) {
+		r->started = true;
+		r->method = method;
+		/* Errors found in the head are answered at once: no body is read. */
+		if (start(r))
+			return resp_queue(r);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		/*
+		 * After an error mid-body the rest is read and dropped so the
+		 * client gets the S3 error instead of a reset connection.
+		 */
+		if (!r->err && r->body) {
+			s3err_t err = body_feed(r->body, (const uint8_t *)upload_data,
+						*upload_data_size);
+			if (err)
+				req_fail(r, err, NULL);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	finish(r);
+	return resp_queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	if (!r)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->route)
+		log_info("gateway", "request %s (%s) ended early (code %d); nothing committed",
+			 r->id, r->route->name, (int)toe);
+	/* An uncommitted writer is aborted here: a vanished client leaves nothing. */
+	if (r->op_state_free)
+		r->op_state_free(r);
+	body_free(r->body);
+	buf_free(&r->xml);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	arena_free(&r->arena);
+	free(r);
+	*con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http", "%s", line);
+}
+
+static int resolve_listen(const struct config *cfg, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	char port[8];
+	int rc;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", (unsigned)cfg->listen_port);
+	rc = getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &res);
+	if (rc != 0 || !res) {
+		log_error("server", "cannot resolve listen address %s: %s", cfg->listen_host,
+			  gai_strerror(rc));
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int server_run(const struct config *cfg)
+{
+	struct server srv = {cfg, NULL, NULL, NULL};
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned flags;
+	uint64_t seed;
+	sigset_t set;
+	int sig, rc = 1;
+
+	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
+		seed = (uint64_t)httptime_now_ms();
+	atomic_store(&request_counter, seed);
+	if (resolve_listen(cfg, &ss, &sslen) != 0)
+		return 1;
+	if (posix_open(cfg->data_dir, &srv.be) != S3E_OK)
+		goto out;
+	if (users_open(cfg->data_dir, &srv.users) != 0)
+		goto out;
+
+	/* Signals go to the main thread's sigwait, never to a connection thread. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+		MHD_USE_ERROR_LOG | MHD_USE_POLL;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv.daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+	if (!srv.daemon) {
+		log_error("server", "cannot listen on %s:%u (in use, or not permitted)",
+			  cfg->listen_host, (unsigned)cfg->listen_port);
+		goto out;
+	}
+	log_info("server", "serving S3 on http://%s:%u with data in %s", cfg->listen_host,
+		 (unsigned)cfg->listen_port, cfg->data_dir);
+	sigwait(&set, &sig);
+	log_info("server", "signal %d: stopping", sig);
+	MHD_stop_daemon(srv.daemon);
+	rc = 0;
+out:
+	users_close(srv.users);
+	backend_close(srv.be);
+	return rc;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Strata needs, only when something is missing.
+#   scripts/deps.sh build   - to build and run the server
+#   scripts/deps.sh test    - also what the test suite drives (aws-cli, boto3)
+set -euo pipefail
+
+want=(build-essential autoconf automake libtool pkg-config
+	libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev)
+if [ "${1:-build}" = test ]; then
+	# awscli is Debian's aws-cli v2; python3-boto3 only when no boto3 is importable.
+	want+=(libcmocka-dev awscli python3 curl)
+	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

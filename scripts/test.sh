@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The README's second command (and CI's): install what is missing, build with
+# warnings as errors, run the unit tests, the integration tests against the
+# real binary, the same again under ASan+UBSan, the style check and
+# `make distcheck`. Ends with one line "N passed, N failed"; exits non-zero on
+# any failure.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+scripts/deps.sh test || exit 1
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+# Adds a cmocka program's counts from its log ("[  PASSED  ] N test(s).").
+count_cmocka() {
+	local log=$1 p f
+	p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+	f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log" | awk '{s+=$4} END {print s+0}')
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+step() { # step NAME COMMAND...: a whole step counts as one test
+	local name=$1
+	shift
+	echo "== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+	fi
+}
+
+unit() { # unit BUILD_DIR LABEL
+	local dir=$1 label=$2 log
+	echo "== unit tests ($label)"
+	if ! make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
+		failures+=("unit tests ($label)")
+		grep -E '^(FAIL|ERROR)' "$dir/check.out" || tail -n 30 "$dir/check.out"
+	fi
+	for log in "$dir"/tests/unit/test_*.log; do
+		[ -f "$log" ] || continue
+		count_cmocka "$log"
+		grep -qE '^\[  FAILED  \]' "$log" && { echo "--- $log"; grep -E 'FAILED|error|Error' "$log" | head -n 20; }
+	done
+	grep -E '^# (PASS|FAIL|ERROR):' "$dir/test-suite.log" 2>/dev/null | tr '\n' ' '
+	echo
+}
+
+integration() { # integration BINARY LABEL
+	local bin=$1 label=$2 out
+	echo "== integration tests ($label)"
+	out=$(mktemp)
+	python3 tests/integration/run.py --strata "$bin" 2>&1 | tee "$out"
+	# The runner's last line is "N passed, N failed[, N skipped]".
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		failures+=("integration ($label): no summary")
+	else
+		passed=$((passed + $(echo "$line" | awk '{print $1}')))
+		local f
+		f=$(echo "$line" | awk '{print $3}')
+		failed=$((failed + f))
+		[ "$f" -eq 0 ] || failures+=("integration ($label)")
+		skipped=$((skipped + $(echo "$line" | grep -Eo '[0-9]+ skipped' | awk '{print $1+0}')))
+	fi
+	rm -f "$out"
+}
+
+step "build (warnings as errors)" scripts/build.sh build/release --enable-werror
+unit build/release release
+integration build/release/strata release
+
+step "build (ASan+UBSan)" scripts/build.sh build/asan --enable-werror --enable-sanitizers
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+unit build/asan asan
+integration build/asan/strata asan
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "style (banned calls)" scripts/check-style.sh
+step "make distcheck" sh -c 'make -C build/release distcheck >build/release/distcheck.out 2>&1 || { tail -n 40 build/release/distcheck.out; exit 1; }'
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "Failed: ${failures[*]}"
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ] && [ ${#failures[@]} -eq 0 ]

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""
+Strata integration tests: start the real `strata` on a free 127.0.0.1 port with
+a temporary data directory and drive it with boto3, aws-cli v1 and aws-cli v2 at
+their default settings, plus hand-built HTTP where no SDK goes.
+
+usage: tests/integration/run.py [--strata PATH] [-k SUBSTRING] [--keep] [--list]
+
+One server per test module ("group"); a module may ask for none (SERVER = False),
+extra serve arguments (SERVER_ARGS) or users created before the start (USERS).
+Prints "PASS name" / "FAIL name: reason" / "SKIP name: reason" per test, the
+tail of the server log after a failure, and finally "N passed, N failed"
+(", N skipped" when something was skipped). Exit status 1 if anything failed.
+"""
+
+import argparse
+import importlib
+import inspect
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+DEFAULT_TEST_TIMEOUT = 180
+
+
+class TestTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise TestTimeout("test exceeded its time limit")
+
+
+def collect(module):
+    """(name, function, param or None) in source order."""
+    fns = [(n, f) for n, f in vars(module).items()
+           if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == module.__name__]
+    fns.sort(key=lambda nf: nf[1].__code__.co_firstlineno)
+    out = []
+    for n, f in fns:
+        params = getattr(f, "params", None)
+        if params:
+            out.extend((f"{n}[{p}]", f, p) for p in params)
+        else:
+            out.append((n, f, None))
+    return out
+
+
+def describe(exc):
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        return (f"unexpected S3 error {err.get('Code')} (HTTP {meta.get('HTTPStatusCode')}): "
+                f"{err.get('Message')!r} in {exc.operation_name}")
+    if isinstance(exc, (harness.TestFailure, TestTimeout)):
+        return str(exc)
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    for fr in reversed(tb):
+        if os.path.basename(fr.filename).startswith("test_"):
+            where = f" at {os.path.basename(fr.filename)}:{fr.lineno}"
+            break
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--strata", default=harness.DEFAULT_BINARY, help="path of the strata binary")
+    ap.add_argument("-k", dest="filter", default=None,
+                    help="run only tests whose name contains SUBSTRING")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
+    args = ap.parse_args()
+
+    binary = os.path.abspath(args.strata)
+    modules = sorted(f[:-3] for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
+    plan = []
+    for m in modules:
+        mod = importlib.import_module(m)
+        group = m[len("test_"):]
+        tests = [(f"{group}.{n}", f, p) for n, f, p in collect(mod)]
+        if args.filter:
+            tests = [t for t in tests if args.filter in t[0]]
+        if tests:
+            plan.append((group, mod, tests))
+    if args.list:
+        for _g, _m, tests in plan:
+            for name, _f, _p in tests:
+                print(name)
+        return 0
+    if not os.access(binary, os.X_OK):
+        print(f"strata binary not found or not executable: {binary}", file=sys.stderr)
+        print("0 passed, 1 failed")
+        return 1
+
+    root = tempfile.mkdtemp(prefix="strata-it-")
+    logdir = os.path.join(root, "logs")
+    os.makedirs(logdir)
+    harness.isolate_environment(root)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    passed = failed = skipped = 0
+    t0 = time.time()
+    for group, mod, tests in plan:
+        server = None
+        users = {}
+        start_error = None
+        if getattr(mod, "SERVER", True):
+            data = os.path.join(root, group, "data")
+            os.makedirs(data)
+            server = harness.Server(binary, data, logdir, extra_args=getattr(mod, "SERVER_ARGS", []),
+                                    name=group)
+            try:
+                for u in getattr(mod, "USERS", []):
+                    users[u] = harness.add_user(binary, data, u)
+                server.start()
+            except Exception as e:  # noqa: BLE001
+                start_error = describe(e)
+        for name, fn, param in tests:
+            if start_error:
+                print(f"FAIL {name}: group server: {start_error.splitlines()[0]}")
+                failed += 1
+                continue
+            workdir = os.path.join(root, group, "work", name.replace("/", "_"))
+            os.makedirs(workdir, exist_ok=True)
+            ctx = harness.Ctx(binary, server, users, workdir, logdir, name)
+            mark = server.log_mark() if server is not None else None
+            runs = server.runs if server is not None else 0
+            signal.alarm(getattr(fn, "timeout", DEFAULT_TEST_TIMEOUT))
+            status, reason, tb = "PASS", "", None
+            try:
+                fn(ctx) if param is None else fn(ctx, param)
+            except harness.Skip as e:
+                status, reason = "SKIP", str(e)
+            except BaseException as e:  # noqa: BLE001
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                status, reason, tb = "FAIL", describe(e), traceback.format_exc()
+            finally:
+                signal.alarm(0)
+                ctx.cleanup()
+            if server is not None and not server.alive() and status != "SKIP":
+                status = "FAIL"
+                reason = (reason + "; " if reason else "") + \
+                    f"the server died (exit status {server.proc.returncode})"
+            if status == "PASS":
+                passed += 1
+                print(f"PASS {name}", flush=True)
+            elif status == "SKIP":
+                skipped += 1
+                print(f"SKIP {name}: {reason}", flush=True)
+            else:
+                failed += 1
+                lines = reason.splitlines() or [""]
+                print(f"FAIL {name}: {lines[0]}")
+                for line in lines[1:]:
+                    print(f"    {line}")
+                if args.verbose and tb:
+                    print("    " + tb.replace("\n", "\n    "))
+                if server is not None and server.stderr_path:
+                    print(server.log_tail(15, since=mark if server.runs == runs else None))
+                for s in ctx.extra_servers:
+                    if s.stderr_path:
+                        print(s.log_tail(15))
+                sys.stdout.flush()
+            if server is not None and not server.alive():
+                try:
+                    server.start()
+                except Exception as e:  # noqa: BLE001
+                    start_error = f"could not restart after a crash: {describe(e)}"
+        if server is not None:
+            rc = server.stop()
+            if rc not in (0, -signal.SIGTERM, None) and not start_error:
+                print(f"NOTE {group}: server exited with status {rc} on SIGTERM")
+    summary = f"{passed} passed, {failed} failed"
+    if skipped:
+        summary += f", {skipped} skipped"
+    if failed or args.keep:
+        print(f"(logs and data kept in {root}; {time.time() - t0:.0f} s)", file=sys.stderr)
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+    print(summary)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

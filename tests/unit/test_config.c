@@ -1,0 +1,370 @@
+/*
+ * test_config: the configuration file as an operator writes it. Each case
+ * writes a temporary file, loads it over the defaults and checks either the
+ * resulting values or the exact "path:line: message" an operator would see.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../common/config.h"
+
+struct tmpconf {
+	char path[64];
+};
+
+/* Writes len bytes of text to a new temporary file. */
+static void write_conf(struct tmpconf *t, const char *text, size_t len)
+{
+	FILE *f;
+	int fd;
+
+	memcpy(t->path, "/tmp/strata-conf-XXXXXX", sizeof("/tmp/strata-conf-XXXXXX"));
+	fd = mkstemp(t->path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Loads text over the defaults; returns config_load's result, message in err. */
+static int load_text(const char *text, size_t len, struct config *c, char *err, size_t errlen,
+		     struct tmpconf *t)
+{
+	int rc;
+
+	write_conf(t, text, len);
+	config_defaults(c);
+	err[0] = '\0';
+	rc = config_load(t->path, c, err, errlen);
+	unlink(t->path);
+	return rc;
+}
+
+static void test_defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	memset(&c, 0x5a, sizeof(c));
+	config_defaults(&c);
+	assert_string_equal(c.listen_host, "127.0.0.1");
+	assert_int_equal(c.listen_port, 9000);
+	assert_string_equal(c.data_dir, "./data");
+	assert_string_equal(c.region, "us-east-1");
+	assert_int_equal(c.ndomains, 0);
+	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.max_connections, 1024);
+	assert_int_equal(c.connection_timeout, 300);
+}
+
+static void test_full_file(void **state)
+{
+	const char *text = "# Strata configuration\n"
+			   "\n"
+			   "listen = 0.0.0.0:8080\n"
+			   "  data=/srv/strata  # trailing comment\n"
+			   "region = eu-west-1\r\n"
+			   "domain = S3.Example.COM, .s3.local. ,localhost\n"
+			   "log_level = debug\n"
+			   "\t# indented comment\n"
+			   "max_connections = 100000\n"
+			   "connection_timeout = 1";
+	struct tmpconf t;
+	struct config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(load_text(text, strlen(text), &c, err, sizeof(err), &t), 0);
+	assert_string_equal(c.listen_host, "0.0.0.0");
+	assert_int_equal(c.listen_port, 8080);
+	assert_string_equal(c.data_dir, "/srv/strata");
+	assert_string_equal(c.region, "eu-west-1");
+	assert_int_equal(c.ndomains, 3);
+	assert_string_equal(c.domains[0], "s3.example.com");
+	assert_string_equal(c.domains[1], "s3.local");
+	assert_string_equal(c.domains[2], "localhost");
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.max_connections, 100000);
+	assert_int_equal(c.connection_timeout, 1);
+}
+
+static void test_empty_file_keeps_defaults(void **state)
+{
+	struct tmpconf t;
+	struct config c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load_text("", 0, &c, err, sizeof(err), &t), 0);
+	assert_int_equal(c.listen_port, 9000);
+	assert_string_equal(c.region, "us-east-1");
+	assert_int_equal(load_text("\xef\xbb\xbfregion = r1\n", 15, &c, err, sizeof(err), &t), 0);
+	assert_string_equal(c.region, "r1");
+}
+
+static void test_quoted_values(void **state)
+{
+	static const struct {
+		const char *line;
+		const char *data;
+	} cases[] = {
+	    {"data = \"/srv/with space\"\n", "/srv/with space"},
+	    {"data = \"/srv/a#b\"   # comment\n", "/srv/a#b"},
+	    {"data = \"/srv/q\\\"uote\\\\\"\n", "/srv/q\"uote\\"},
+	    {"data=\"/x\"#c\n", "/x"},
+	    {"data = /srv/a#b\n", "/srv/a#b"}, /* '#' not after white space */
+	    {"data = /srv/x   \n", "/srv/x"},
+	};
+	struct tmpconf t;
+	struct config c;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (load_text(cases[i].line, strlen(cases[i].line), &c, err, sizeof(err), &t) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_string_equal(c.data_dir, cases[i].data);
+	}
+	/* An empty quoted domain means path style only. */
+	assert_int_equal(load_text("domain = \"\"\n", 12, &c, err, sizeof(err), &t), 0);
+	assert_int_equal(c.ndomains, 0);
+}
+
+static void test_listen_forms(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		const char *host;
+		uint16_t port;
+	} cases[] = {
+	    {"127.0.0.1:9000", 0, "127.0.0.1", 9000},
+	    {"localhost:1", 0, "localhost", 1},
+	    {":65535", 0, "", 65535},
+	    {"[::1]:443", 0, "::1", 443},
+	    {"[2001:db8::7]:8080", 0, "2001:db8::7", 8080},
+	    {"127.0.0.1:0", -1, NULL, 0},
+	    {"127.0.0.1:65536", -1, NULL, 0},
+	    {"127.0.0.1:99999999999999999999999", -1, NULL, 0},
+	    {"127.0.0.1", -1, NULL, 0},
+	    {"127.0.0.1:", -1, NULL, 0},
+	    {"127.0.0.1:80x", -1, NULL, 0},
+	    {"127.0.0.1:+80", -1, NULL, 0},
+	    {"::1:80", -1, NULL, 0},
+	    {"[::1]80", -1, NULL, 0},
+	    {"[zz]:80", -1, NULL, 0},
+	    {"[]:80", -1, NULL, 0},
+	    {"bad_host:80", -1, NULL, 0},
+	    {"-bad:80", -1, NULL, 0},
+	    {"", -1, NULL, 0},
+	};
+	char host[64];
+	uint16_t port;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(host, "untouched", 10);
+		port = 7;
+		if (config_parse_listen(cases[i].s, host, sizeof(host), &port) != cases[i].rc)
+			fail_msg("case %zu '%s'", i, cases[i].s);
+		if (cases[i].rc == 0) {
+			assert_string_equal(host, cases[i].host);
+			assert_int_equal(port, cases[i].port);
+		} else {
+			assert_string_equal(host, "untouched");
+			assert_int_equal(port, 7);
+		}
+	}
+	/* The host must fit the caller's buffer. */
+	assert_int_equal(config_parse_listen("localhost:80", host, 9, &port), -1);
+	assert_int_equal(config_parse_listen("localhost:80", host, 10, &port), 0);
+}
+
+static void test_config_set(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "max_connections", "1", err, sizeof(err)), 0);
+	assert_int_equal(c.max_connections, 1);
+	assert_int_equal(config_set(&c, "max_connections", "100001", err, sizeof(err)), -1);
+	assert_string_equal(err, "bad value for max_connections: '100001' (expected a number "
+				 "1..100000)");
+	assert_int_equal(c.max_connections, 1);
+	assert_int_equal(config_set(&c, "listne", "x", err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown key 'listne'");
+	assert_int_equal(config_set(&c, "log_level", "warn", err, sizeof(err)), 0);
+	assert_int_equal(c.log_level, LOG_WARN);
+	assert_int_equal(config_set(&c, "log_level", "WARN", err, sizeof(err)), -1);
+	assert_int_equal(c.log_level, LOG_WARN);
+	assert_int_equal(config_set(&c, "domain", "a.example, b.example", err, sizeof(err)), 0);
+	assert_int_equal(c.ndomains, 2);
+	/* A bad list leaves the previous one in place. */
+	assert_int_equal(config_set(&c, "domain", "ok.example,bad_one", err, sizeof(err)), -1);
+	assert_string_equal(err, "bad value for domain: 'bad_one' is not a host name");
+	assert_int_equal(c.ndomains, 2);
+	assert_string_equal(c.domains[1], "b.example");
+	/* A command-line override replaces the list. */
+	assert_int_equal(config_set(&c, "domain", "", err, sizeof(err)), 0);
+	assert_int_equal(c.ndomains, 0);
+	/* A tiny error buffer is cut, never overrun. */
+	assert_int_equal(config_set(&c, "nope", "x", err, 5), -1);
+	assert_string_equal(err, "unkn");
+	assert_int_equal(config_set(&c, "nope", "x", NULL, 0), -1);
+}
+
+/* Each bad file names the file, the line and the fault. */
+static void test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg; /* after "path:" */
+	} cases[] = {
+	    {"# ok\nlistne = 1\n", "2: unknown key 'listne'"},
+	    {"listen 127.0.0.1:9000\n", "1: missing '=' after 'listen'"},
+	    {"\n\nlisten\n", "3: missing '=' after 'listen'"},
+	    {"= 5\n", "1: missing key before '='"},
+	    {"listen = 127.0.0.1:70000\n",
+	     "1: port out of range in listen '127.0.0.1:70000' (expected 1..65535)"},
+	    {"listen = 127.0.0.1:0\n",
+	     "1: port out of range in listen '127.0.0.1:0' (expected 1..65535)"},
+	    {"listen = nonsense\n",
+	     "1: bad value for listen: 'nonsense' (expected HOST:PORT, [IPv6]:PORT or :PORT)"},
+	    {"data = \"/srv/open\n", "1: unterminated quote"},
+	    {"data = \"/a\" extra\n", "1: unexpected text after quoted value"},
+	    {"data = \"/a\\n\"\n",
+	     "1: bad escape in quoted value (only \\\" and \\\\ are allowed)"},
+	    {"data = /a\"b\n", "1: stray '\"' in unquoted value"},
+	    {"max_connections = 0\n",
+	     "1: bad value for max_connections: '0' (expected a number 1..100000)"},
+	    {"max_connections = -1\n",
+	     "1: bad value for max_connections: '-1' (expected a number 1..100000)"},
+	    {"max_connections = 1e3\n",
+	     "1: bad value for max_connections: '1e3' (expected a number 1..100000)"},
+	    {"max_connections = 18446744073709551617\n",
+	     "1: bad value for max_connections: '18446744073709551617' (expected a number "
+	     "1..100000)"},
+	    {"connection_timeout = 86401\n",
+	     "1: bad value for connection_timeout: '86401' (expected a number 1..86400)"},
+	    {"connection_timeout =\n",
+	     "1: bad value for connection_timeout: '' (expected a number 1..86400)"},
+	    {"log_level = verbose\n",
+	     "1: bad value for log_level: 'verbose' (expected error, warn, info or debug)"},
+	    {"region = us/east\n",
+	     "1: bad value for region: 'us/east' (expected 1..32 letters, digits, '-' or '_')"},
+	    {"region = \"\"\n",
+	     "1: bad value for region: '' (expected 1..32 letters, digits, '-' or '_')"},
+	    {"region = abcdefghijabcdefghijabcdefghijabc\n",
+	     "1: bad value for region: 'abcdefghijabcdefghijabcdefghijabc' (expected 1..32 "
+	     "letters, digits, '-' or '_')"},
+	    {"data =\n",
+	     "1: bad value for data: expected a directory path of 1..4095 bytes without control "
+	     "characters"},
+	    {"domain = a..b\n", "1: bad value for domain: 'a..b' is not a host name"},
+	    {"domain = a.com,,b.com\n", "1: bad value for domain: '' is not a host name"},
+	    {"domain = -a.com\n", "1: bad value for domain: '-a.com' is not a host name"},
+	    {"domain = a-.com\n", "1: bad value for domain: 'a-.com' is not a host name"},
+	    {"domain = a_b.com\n", "1: bad value for domain: 'a_b.com' is not a host name"},
+	    {"domain = a,b,c,d,e,f,g,h,i\n", "1: bad value for domain: more than 8 domains"},
+	    {"domain = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\n",
+	     "1: bad value for domain: "
+	     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "aaaa.com' is not a host name"},
+	    {"region = r1\nlog_level = info\nregion = r2\n",
+	     "3: duplicate key 'region' (first set on line 1)"},
+	};
+	struct tmpconf t;
+	struct config c;
+	char err[512], want[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (load_text(cases[i].text, strlen(cases[i].text), &c, err, sizeof(err), &t) != -1)
+			fail_msg("case %zu accepted: %s", i, cases[i].text);
+		snprintf(want, sizeof(want), "%s:%s", t.path, cases[i].msg);
+		if (strcmp(err, want) != 0)
+			fail_msg("case %zu:\n got  '%s'\n want '%s'", i, err, want);
+	}
+}
+
+/* Lines up to STRATA_MAX_CONFIG_LINE bytes are read; one byte more is refused. */
+static void test_line_length(void **state)
+{
+	size_t max = STRATA_MAX_CONFIG_LINE, n;
+	struct tmpconf t;
+	struct config c;
+	char err[512], want[512];
+	char *text;
+
+	(void)state;
+	text = malloc(max + 64);
+	assert_non_null(text);
+	/* "# ok\n" then a comment line of exactly max bytes, then a real setting. */
+	memcpy(text, "# ok\n#", 6);
+	memset(text + 6, 'x', max - 1);
+	n = 5 + max;
+	memcpy(text + n, "\nregion = r9\n", 13);
+	n += 13;
+	assert_int_equal(load_text(text, n, &c, err, sizeof(err), &t), 0);
+	assert_string_equal(c.region, "r9");
+
+	/* One byte longer: an error on line 2. */
+	memcpy(text, "# ok\n#", 6);
+	memset(text + 6, 'x', max);
+	n = 5 + max + 1;
+	memcpy(text + n, "\n", 1);
+	n += 1;
+	assert_int_equal(load_text(text, n, &c, err, sizeof(err), &t), -1);
+	snprintf(want, sizeof(want), "%s:2: line too long (max %u bytes)", t.path,
+		 STRATA_MAX_CONFIG_LINE);
+	assert_string_equal(err, want);
+	free(text);
+}
+
+static void test_nul_and_missing_file(void **state)
+{
+	struct tmpconf t;
+	struct config c;
+	char err[512], want[512];
+
+	(void)state;
+	assert_int_equal(load_text("region = a\nregion\0 = b\n", 23, &c, err, sizeof(err), &t), -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", t.path);
+	assert_string_equal(err, want);
+
+	config_defaults(&c);
+	assert_int_equal(config_load("/nonexistent/strata.conf", &c, err, sizeof(err)), -1);
+	assert_string_equal(err,
+			    "/nonexistent/strata.conf: cannot open: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_empty_file_keeps_defaults),
+	    cmocka_unit_test(test_quoted_values),
+	    cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_config_set),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_line_length),
+	    cmocka_unit_test(test_nul_and_missing_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,599 @@
+/*
+ * test_xmlin: DeleteObjects and CreateBucketConfiguration bodies, valid and
+ * hostile, plus a round trip through xmlw (what the gateway writes in
+ * responses must parse back to the same key).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libxml/parser.h>
+
+#include "../../common/buf.h"
+#include "../../common/xmlin.h"
+#include "../../common/xmlw.h"
+
+#define NS "http://s3.amazonaws.com/doc/2006-03-01/"
+
+/* Counts every attempt of libxml2 to open an external resource (XXE, external DTD). */
+static int external_loads;
+
+static xmlParserInputPtr recording_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	(void)url;
+	(void)id;
+	(void)ctxt;
+	external_loads++;
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	xmlInitParser();
+	xmlSetExternalEntityLoader(recording_loader);
+	external_loads = 0;
+	return 0;
+}
+
+static s3err_t parse_delete(const char *body, struct delete_request *r)
+{
+	return xmlin_parse_delete(body, strlen(body), r);
+}
+
+/* ---- DeleteObjects: valid bodies ---- */
+
+static void test_delete_with_namespace(void **state)
+{
+	struct delete_request r;
+	const char *body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			   "<Delete xmlns=\"" NS "\">\n"
+			   "  <Object><Key>a.txt</Key></Object>\n"
+			   "  <Object>\n    <Key>dir/b</Key>\n    <VersionId>v1</VersionId>\n"
+			   "  </Object>\n"
+			   "</Delete>\n";
+
+	(void)state;
+	assert_int_equal(parse_delete(body, &r), S3E_OK);
+	assert_false(r.quiet);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.objects[0].key, "a.txt");
+	assert_int_equal(r.objects[0].key_len, 5);
+	assert_null(r.objects[0].version_id);
+	assert_string_equal(r.objects[1].key, "dir/b");
+	assert_string_equal(r.objects[1].version_id, "v1");
+	xmlin_delete_free(&r);
+	assert_int_equal(r.n, 0);
+	assert_null(r.objects);
+	xmlin_delete_free(&r); /* twice is harmless */
+	xmlin_delete_free(NULL);
+}
+
+static void test_delete_without_namespace_quiet(void **state)
+{
+	struct delete_request r;
+
+	(void)state;
+	assert_int_equal(parse_delete("<Delete><Quiet>true</Quiet><Object><Key>k</Key></Object>"
+				      "</Delete>",
+				      &r),
+			 S3E_OK);
+	assert_true(r.quiet);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.objects[0].key, "k");
+	xmlin_delete_free(&r);
+
+	/* Quiet after the objects, prefixed S3 namespace. */
+	assert_int_equal(parse_delete("<s3:Delete xmlns:s3=\"" NS "\"><s3:Object><s3:Key>k</s3:Key>"
+				      "</s3:Object><s3:Quiet>false</s3:Quiet></s3:Delete>",
+				      &r),
+			 S3E_OK);
+	assert_false(r.quiet);
+	assert_int_equal(r.n, 1);
+	xmlin_delete_free(&r);
+}
+
+static void test_delete_quiet_values(void **state)
+{
+	static const struct {
+		const char *text;
+		s3err_t err;
+		bool quiet;
+	} cases[] = {
+	    {"true", S3E_OK, true},
+	    {"false", S3E_OK, false},
+	    {"1", S3E_OK, true},
+	    {"0", S3E_OK, false},
+	    {" true\n", S3E_OK, true},
+	    {"True", S3E_MalformedXML, false},
+	    {"yes", S3E_MalformedXML, false},
+	    {"", S3E_MalformedXML, false},
+	    {"<x/>", S3E_MalformedXML, false},
+	};
+	char body[256];
+	struct delete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "<Delete><Quiet>%s</Quiet><Object><Key>k</Key></Object></Delete>",
+			 cases[i].text);
+		assert_int_equal(parse_delete(body, &r), cases[i].err);
+		if (cases[i].err == S3E_OK) {
+			assert_int_equal(r.quiet, cases[i].quiet);
+			xmlin_delete_free(&r);
+		}
+	}
+}
+
+/* Keys come back byte for byte: S3 allows any UTF-8, white space included. */
+static void test_delete_exact_keys(void **state)
+{
+	static const struct {
+		const char *xml; /* content of <Key> */
+		const char *key; /* expected bytes */
+	} cases[] = {
+	    {"caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80",
+	     "caf\xc3\xa9/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80"},
+	    {" leading", " leading"},
+	    {"trailing  ", "trailing  "},
+	    {" ", " "},
+	    {"\n", "\n"},
+	    {"\n\t \n", "\n\t \n"},
+	    {"a\nb", "a\nb"},
+	    {"a&#xD;&#xA;b", "a\r\nb"},
+	    {"&#13;", "\r"},
+	    {"&amp;&lt;&gt;&quot;&apos;", "&<>\"'"},
+	    /* libxml2's NOBLANKS heuristic would drop these blanks. */
+	    {"\n<![CDATA[x]]>", "\nx"},
+	    {"  <!-- c -->a", "  a"},
+	    {" <![CDATA[<not a tag>]]> ", " <not a tag> "},
+	    {"\xc2\x85\xe2\x80\xa8", "\xc2\x85\xe2\x80\xa8"},
+	};
+	char body[512];
+	struct delete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(body, sizeof(body),
+			 "<Delete xmlns=\"" NS
+			 "\">\n <Object>\n  <Key>%s</Key>\n </Object>\n</Delete>",
+			 cases[i].xml);
+		assert_int_equal(parse_delete(body, &r), S3E_OK);
+		assert_int_equal(r.n, 1);
+		assert_int_equal(r.objects[0].key_len, strlen(cases[i].key));
+		assert_memory_equal(r.objects[0].key, cases[i].key, strlen(cases[i].key) + 1);
+		xmlin_delete_free(&r);
+	}
+}
+
+/* Builds a Delete body with n objects; caller frees. */
+static char *body_with_objects(size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, STRATA_MAX_XML_BODY, S3E_MaxMessageLengthExceeded);
+	assert_int_equal(buf_adds(&b, "<Delete xmlns=\"" NS "\">"), S3E_OK);
+	for (i = 0; i < n; i++)
+		assert_int_equal(buf_addf(&b, "<Object><Key>key-%zu</Key></Object>", i), S3E_OK);
+	assert_int_equal(buf_adds(&b, "</Delete>"), S3E_OK);
+	return buf_take(&b);
+}
+
+static void test_delete_count_limit(void **state)
+{
+	struct delete_request r;
+	char *body;
+
+	(void)state;
+	body = body_with_objects(1000);
+	assert_int_equal(parse_delete(body, &r), S3E_OK);
+	assert_int_equal(r.n, 1000);
+	assert_string_equal(r.objects[0].key, "key-0");
+	assert_string_equal(r.objects[999].key, "key-999");
+	xmlin_delete_free(&r);
+	free(body);
+
+	body = body_with_objects(1001);
+	assert_int_equal(parse_delete(body, &r), S3E_MalformedXML);
+	free(body);
+}
+
+/* ---- DeleteObjects: invalid bodies ---- */
+
+static void test_delete_malformed(void **state)
+{
+	static const char *const bodies[] = {
+	    "",
+	    "   ",
+	    "not xml",
+	    "<Delete></Delete>",					    /* no Object */
+	    "<Delete><Quiet>true</Quiet></Delete>",			    /* no Object */
+	    "<DeleteObjects><Object><Key>k</Key></Object></DeleteObjects>", /* wrong root */
+	    "<Object><Key>k</Key></Object>",				    /* wrong root */
+	    "<Delete xmlns=\"urn:other\"><Object><Key>k</Key></Object></Delete>",
+	    "<Delete><Object><Key xmlns=\"urn:other\">k</Key></Object></Delete>",
+	    "<Delete><Object><Key></Key></Object></Delete>", /* empty Key */
+	    "<Delete><Object><Key/></Object></Delete>",
+	    "<Delete><Object></Object></Delete>", /* no Key */
+	    "<Delete><Object><VersionId>v</VersionId></Object></Delete>",
+	    "<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>",
+	    "<Delete><Object><Key>a</Key><VersionId>1</VersionId><VersionId>2</VersionId>"
+	    "</Object></Delete>",
+	    "<Delete><Object><Key>a<b/></Key></Object></Delete>", /* element in Key */
+	    "<Delete><Object><Key>a</Key><Color>red</Color></Object></Delete>",
+	    "<Delete><Object><Key>a</Key></Object><Extra/></Delete>",
+	    "<Delete>text<Object><Key>a</Key></Object></Delete>",
+	    "<Delete><Object>text<Key>a</Key></Object></Delete>",
+	    "<Delete><Quiet>true</Quiet><Quiet>true</Quiet><Object><Key>a</Key></Object></Delete>",
+	    "<Delete><Object><Key>a</Key></Object></Delete><Delete/>", /* two roots */
+	    "<Delete><Object><Key>a&foo;</Key></Object></Delete>",     /* undeclared entity */
+	    "<Delete><Object><Key>a&#0;</Key></Object></Delete>",      /* NUL is not XML */
+	    "<Delete><Object><Key>a\x01</Key></Object></Delete>",      /* control char */
+	    "<Delete><Object><Key>\xff\xfe</Key></Object></Delete>",   /* not UTF-8 */
+	    "<Delete><Object><Key>a</Key></Object></delete>",	       /* case matters */
+	    /* Conditions with a malformed shape are MalformedXML before NotImplemented. */
+	    "<Delete><Object><Key>a</Key><ETag><x/></ETag></Object></Delete>",
+	    "<Delete><Object><ETag>e</ETag></Object></Delete>",
+	};
+	struct delete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		memset(&r, 0xa5, sizeof(r));
+		if (parse_delete(bodies[i], &r) != S3E_MalformedXML)
+			fail_msg("body %zu accepted or wrong error: %s", i, bodies[i]);
+		/* Outputs are written only on success. */
+		assert_int_equal(r.n, (size_t)0xa5a5a5a5a5a5a5a5ull);
+	}
+}
+
+/* Every strict prefix of a valid body is rejected (truncated uploads). */
+static void test_delete_truncated(void **state)
+{
+	const char *body = "<?xml version=\"1.0\"?><Delete xmlns=\"" NS "\"><Quiet>true</Quiet>"
+			   "<Object><Key> k </Key><VersionId>v</VersionId></Object></Delete>";
+	size_t len = strlen(body), i;
+	struct delete_request r;
+	char *copy;
+
+	(void)state;
+	for (i = 0; i < len; i++) {
+		/* A right-sized heap copy, so ASan catches any read past len. */
+		copy = malloc(i ? i : 1);
+		assert_non_null(copy);
+		memcpy(copy, body, i);
+		if (xmlin_parse_delete(copy, i, &r) != S3E_MalformedXML)
+			fail_msg("prefix of %zu bytes not rejected", i);
+		free(copy);
+	}
+	copy = malloc(len);
+	assert_non_null(copy);
+	memcpy(copy, body, len);
+	assert_int_equal(xmlin_parse_delete(copy, len, &r), S3E_OK);
+	assert_string_equal(r.objects[0].key, " k ");
+	xmlin_delete_free(&r);
+	free(copy);
+}
+
+/* DOCTYPE in any form is refused, and nothing external is ever opened. */
+static void test_delete_doctype_attacks(void **state)
+{
+	static const char *const bodies[] = {
+	    /* billion laughs */
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+	    " <!ENTITY lol \"lol\">\n"
+	    " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	    " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+	    " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	    " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	    " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	    " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	    " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	    " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	    " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	    "]>\n<Delete><Object><Key>&lol9;</Key></Object></Delete>",
+	    /* external entity (XXE) */
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE Delete [\n"
+	    " <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
+	    "<Delete><Object><Key>&xxe;</Key></Object></Delete>",
+	    /* external parameter entity */
+	    "<!DOCTYPE Delete [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>"
+	    "<Delete><Object><Key>k</Key></Object></Delete>",
+	    /* external DTD over the network */
+	    "<!DOCTYPE Delete SYSTEM \"http://127.0.0.1:1/evil.dtd\">"
+	    "<Delete><Object><Key>k</Key></Object></Delete>",
+	    /* a harmless-looking DOCTYPE is refused too */
+	    "<!DOCTYPE Delete><Delete><Object><Key>k</Key></Object></Delete>",
+	    "<!DOCTYPE Delete []><Delete><Object><Key>k</Key></Object></Delete>",
+	};
+	struct delete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		if (parse_delete(bodies[i], &r) != S3E_MalformedXML)
+			fail_msg("DOCTYPE body %zu not rejected", i);
+	}
+	assert_int_equal(external_loads, 0);
+}
+
+static void test_delete_oversize(void **state)
+{
+	size_t cap = STRATA_MAX_XML_BODY;
+	const char *head = "<Delete><Object><Key>k</Key></Object>";
+	const char *tail = "</Delete>";
+	struct delete_request r;
+	char *body;
+
+	(void)state;
+	/* Exactly at the cap (padded with white space) is accepted... */
+	body = malloc(cap + 1);
+	assert_non_null(body);
+	memset(body, ' ', cap + 1);
+	memcpy(body, head, strlen(head));
+	memcpy(body + cap - strlen(tail), tail, strlen(tail));
+	assert_int_equal(xmlin_parse_delete(body, cap, &r), S3E_OK);
+	assert_int_equal(r.n, 1);
+	xmlin_delete_free(&r);
+	/* ...one byte more is refused before parsing. */
+	memcpy(body + cap + 1 - strlen(tail), tail, strlen(tail));
+	assert_int_equal(xmlin_parse_delete(body, cap + 1, &r), S3E_MaxMessageLengthExceeded);
+	free(body);
+}
+
+/* Conditional deletes (botocore ObjectIdentifier ETag/LastModifiedTime/Size) are not ignored. */
+static void test_delete_conditions_not_implemented(void **state)
+{
+	static const char *const bodies[] = {
+	    "<Delete><Object><Key>k</Key><ETag>\"abc\"</ETag></Object></Delete>",
+	    "<Delete><Object><Key>k</Key><Size>12</Size></Object></Delete>",
+	    "<Delete><Object><Key>k</Key>"
+	    "<LastModifiedTime>Wed, 21 Oct 2015 07:28:00 GMT</LastModifiedTime></Object>"
+	    "<Object><Key>j</Key></Object></Delete>",
+	};
+	struct delete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
+		assert_int_equal(parse_delete(bodies[i], &r), S3E_NotImplemented);
+}
+
+/* Keys the gateway writes with xmlw parse back to the same bytes. */
+static void test_xmlw_roundtrip(void **state)
+{
+	static const char *const keys[] = {
+	    "plain",	 "a&b<c>d\"e'f",
+	    "tab\there", "cr\rlf\ncrlf\r\n",
+	    " spaced ",	 "\xc3\xa9\xf0\x9f\x98\x80\xe2\x80\xa8\x7f\xc2\x85",
+	    "]]>",	 "&amp;",
+	};
+	struct delete_request r;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b, 65536, S3E_InternalError);
+	assert_int_equal(xmlw_begin(&b, "Delete"), S3E_OK);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		assert_int_equal(xmlw_open(&b, "Object"), S3E_OK);
+		assert_int_equal(xmlw_elem(&b, "Key", keys[i]), S3E_OK);
+		assert_int_equal(xmlw_close(&b, "Object"), S3E_OK);
+	}
+	assert_int_equal(xmlw_close(&b, "Delete"), S3E_OK);
+	assert_int_equal(xmlin_parse_delete(b.data, b.len, &r), S3E_OK);
+	assert_int_equal(r.n, sizeof(keys) / sizeof(keys[0]));
+	for (i = 0; i < r.n; i++) {
+		assert_int_equal(r.objects[i].key_len, strlen(keys[i]));
+		assert_string_equal(r.objects[i].key, keys[i]);
+	}
+	xmlin_delete_free(&r);
+	buf_free(&b);
+}
+
+/* Bytes XML cannot carry become U+FFFD and the document stays well-formed. */
+static void test_xmlw_replaces_unrepresentable(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *key;
+	} cases[] = {
+	    {"a\x01z", 3, "a\xef\xbf\xbdz"},
+	    {"a\0z", 3, "a\xef\xbf\xbdz"},
+	    {"\x1b[31m", 5, "\xef\xbf\xbd[31m"},
+	    {"\xff", 1, "\xef\xbf\xbd"},
+	    {"\xc3", 1, "\xef\xbf\xbd"},				 /* truncated sequence */
+	    {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"},		 /* overlong '/' */
+	    {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* surrogate */
+	    {"\xef\xbf\xbe", 3, "\xef\xbf\xbd"},			 /* U+FFFE */
+	    {"\xf4\x90\x80\x80", 4,
+	     "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* > U+10FFFF */
+	};
+	struct delete_request r;
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_init(&b, 4096, S3E_InternalError);
+		assert_int_equal(xmlw_begin(&b, "Delete"), S3E_OK);
+		assert_int_equal(xmlw_open(&b, "Object"), S3E_OK);
+		assert_int_equal(xmlw_elemn(&b, "Key", cases[i].in, cases[i].len), S3E_OK);
+		assert_int_equal(xmlw_close(&b, "Object"), S3E_OK);
+		assert_int_equal(xmlw_close(&b, "Delete"), S3E_OK);
+		if (xmlin_parse_delete(b.data, b.len, &r) != S3E_OK)
+			fail_msg("case %zu: ill-formed document: %s", i, b.data);
+		assert_string_equal(r.objects[0].key, cases[i].key);
+		xmlin_delete_free(&r);
+		buf_free(&b);
+	}
+}
+
+/* xmlw leaves the buffer unchanged when an element does not fit. */
+static void test_xmlw_rollback_and_format(void **state)
+{
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 44, S3E_MaxMessageLengthExceeded);
+	assert_int_equal(xmlw_elem_u64(&b, "Size", 18446744073709551615ull), S3E_OK);
+	assert_string_equal(b.data, "<Size>18446744073709551615</Size>");
+	assert_int_equal(xmlw_elem(&b, "K", "&&&&&"), S3E_MaxMessageLengthExceeded);
+	assert_string_equal(b.data, "<Size>18446744073709551615</Size>");
+	assert_int_equal(xmlw_text(&b, "<>", 2), S3E_OK);
+	assert_string_equal(b.data, "<Size>18446744073709551615</Size>&lt;&gt;");
+	buf_free(&b);
+
+	buf_init(&b, 4096, S3E_InternalError);
+	assert_int_equal(xmlw_begin(&b, "ListAllMyBucketsResult"), S3E_OK);
+	assert_string_equal(b.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+				    "<ListAllMyBucketsResult xmlns=\"" NS "\">");
+	buf_reset(&b);
+	assert_int_equal(xmlw_elem(&b, "E", "\t\n\r'\""), S3E_OK);
+	assert_string_equal(b.data, "<E>&#x9;&#xA;&#xD;&apos;&quot;</E>");
+	buf_free(&b);
+}
+
+/* ---- CreateBucketConfiguration ---- */
+
+static void test_create_bucket_valid(void **state)
+{
+	static const struct {
+		const char *body;
+		const char *region;
+	} cases[] = {
+	    {"", ""},
+	    {"\r\n  \n", ""},
+	    {"<CreateBucketConfiguration xmlns=\"" NS "\"><LocationConstraint>eu-west-1"
+	     "</LocationConstraint></CreateBucketConfiguration>",
+	     "eu-west-1"},
+	    {"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CreateBucketConfiguration>\n"
+	     "  <LocationConstraint>us-west-2</LocationConstraint>\n"
+	     "</CreateBucketConfiguration>\n",
+	     "us-west-2"},
+	    {"<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>", ""},
+	    {"<CreateBucketConfiguration xmlns=\"" NS "\"/>", ""},
+	};
+	char region[STRATA_MAX_REGION_LEN + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(region, 'x', sizeof(region));
+		assert_int_equal(xmlin_parse_create_bucket(cases[i].body, strlen(cases[i].body),
+							   region, sizeof(region)),
+				 S3E_OK);
+		assert_string_equal(region, cases[i].region);
+	}
+	/* NULL with length 0 is an empty body. */
+	assert_int_equal(xmlin_parse_create_bucket(NULL, 0, region, sizeof(region)), S3E_OK);
+	assert_string_equal(region, "");
+}
+
+static void test_create_bucket_errors(void **state)
+{
+	static const struct {
+		const char *body;
+		size_t cap;
+		s3err_t err;
+	} cases[] = {
+	    {"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
+	     "</CreateBucketConfiguration>",
+	     9, S3E_InvalidLocationConstraint},
+	    {"<CreateBucketConfiguration><Location><Type>AvailabilityZone</Type>"
+	     "<Name>usw2-az1</Name></Location></CreateBucketConfiguration>",
+	     33, S3E_NotImplemented},
+	    {"<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
+	     "<Bucket><Type>Directory</Type></Bucket></CreateBucketConfiguration>",
+	     33, S3E_NotImplemented},
+	    {"<CreateBucketConfiguration><Tags><Tag><Key>a</Key><Value>b</Value></Tag></Tags>"
+	     "</CreateBucketConfiguration>",
+	     33, S3E_NotImplemented},
+	    {"<CreateBucketConfiguration><Color>red</Color></CreateBucketConfiguration>", 33,
+	     S3E_MalformedXML},
+	    {"<BucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
+	     "</BucketConfiguration>",
+	     33, S3E_MalformedXML},
+	    {"<CreateBucketConfiguration><LocationConstraint>a</LocationConstraint>"
+	     "<LocationConstraint>b</LocationConstraint></CreateBucketConfiguration>",
+	     33, S3E_MalformedXML},
+	    {"<CreateBucketConfiguration><LocationConstraint>eu</LocationConstraint>", 33,
+	     S3E_MalformedXML},
+	    {"<CreateBucketConfiguration><LocationConstraint><x/></LocationConstraint>"
+	     "</CreateBucketConfiguration>",
+	     33, S3E_MalformedXML},
+	    {"<!DOCTYPE c [<!ENTITY r SYSTEM \"file:///etc/hostname\">]>"
+	     "<CreateBucketConfiguration><LocationConstraint>&r;</LocationConstraint>"
+	     "</CreateBucketConfiguration>",
+	     33, S3E_MalformedXML},
+	    {"garbage", 33, S3E_MalformedXML},
+	};
+	char region[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(region, "untouched", 10);
+		if (xmlin_parse_create_bucket(cases[i].body, strlen(cases[i].body), region,
+					      cases[i].cap) != cases[i].err)
+			fail_msg("case %zu: wrong result", i);
+		assert_string_equal(region, "untouched");
+	}
+	assert_int_equal(external_loads, 0);
+	/* The constraint fits exactly with its NUL. */
+	assert_int_equal(
+	    xmlin_parse_create_bucket(cases[0].body, strlen(cases[0].body), region, 10), S3E_OK);
+	assert_string_equal(region, "eu-west-1");
+}
+
+static void test_create_bucket_oversize(void **state)
+{
+	size_t n = STRATA_MAX_SMALL_XML_BODY + 1;
+	char region[16] = "untouched";
+	char *body;
+
+	(void)state;
+	body = malloc(n);
+	assert_non_null(body);
+	memset(body, ' ', n); /* would be an "empty" body if it were parsed */
+	assert_int_equal(xmlin_parse_create_bucket(body, n, region, sizeof(region)),
+			 S3E_MaxMessageLengthExceeded);
+	assert_string_equal(region, "untouched");
+	assert_int_equal(xmlin_parse_create_bucket(body, n - 1, region, sizeof(region)), S3E_OK);
+	free(body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_delete_with_namespace),
+	    cmocka_unit_test(test_delete_without_namespace_quiet),
+	    cmocka_unit_test(test_delete_quiet_values),
+	    cmocka_unit_test(test_delete_exact_keys),
+	    cmocka_unit_test(test_delete_count_limit),
+	    cmocka_unit_test(test_delete_malformed),
+	    cmocka_unit_test(test_delete_truncated),
+	    cmocka_unit_test(test_delete_doctype_attacks),
+	    cmocka_unit_test(test_delete_oversize),
+	    cmocka_unit_test(test_delete_conditions_not_implemented),
+	    cmocka_unit_test(test_xmlw_roundtrip),
+	    cmocka_unit_test(test_xmlw_replaces_unrepresentable),
+	    cmocka_unit_test(test_xmlw_rollback_and_format),
+	    cmocka_unit_test(test_create_bucket_valid),
+	    cmocka_unit_test(test_create_bucket_errors),
+	    cmocka_unit_test(test_create_bucket_oversize),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
