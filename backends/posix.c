@@ -764,9 +764,11 @@ static s3err_t xx_dir_open(struct posix_be *pb, const char *id, int *out)
  * The commit transaction: the bucket must still exist; the row for the key
  * is inserted or replaced; the replaced object's id goes to gc, and
  * *old_id returns it ("" when there was none) for gc_finish after commit.
+ * *unsure is set when COMMIT itself failed: SQLite may still replay the
+ * transaction from the WAL after a crash, so the new file must stay.
  */
 static s3err_t index_publish(struct conn *c, const struct be_writer *w, const struct obj_meta *m,
-			     char old_id[ID_HEX + 1])
+			     char old_id[ID_HEX + 1], bool *unsure)
 {
 	sqlite3_stmt *st;
 	s3err_t err;
@@ -838,6 +840,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 		}
 	}
 	err = tx_commit(c);
+	*unsure = err != S3E_OK;
 out:
 	if (err != S3E_OK) {
 		tx_rollback(c);
@@ -853,6 +856,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	struct posix_be *pb = w->pb;
 	char old_id[ID_HEX + 1] = "";
 	struct conn *c = NULL;
+	bool unsure = false;
 	int xxfd = -1;
 	s3err_t err;
 
@@ -895,7 +899,13 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 		goto out;
 	}
 	c = pool_get(pb);
-	err = index_publish(c, w, meta, old_id);
+	err = index_publish(c, w, meta, old_id, &unsure);
+	if (unsure) {
+		/* A row may name the file after recovery: an orphan is the lesser harm. */
+		log_error(LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit", pb->dir,
+			  w->id, w->id);
+		where = PUBLISHED;
+	}
 	if (err != S3E_OK)
 		goto out;
 	where = PUBLISHED;

@@ -35,13 +35,13 @@
 #define TRAILER_SIG_NAME "x-amz-trailer-signature"
 
 enum state {
-	ST_SIZE_LINE,    /* reading "<hex>[;chunk-signature=<64 hex>]\r\n" into line[] */
-	ST_DATA,         /* passing the next `remaining` data bytes to the hash and on_data */
-	ST_DATA_CR,      /* expecting the '\r' that ends a chunk's data */
-	ST_DATA_LF,      /* expecting the '\n' after it */
+	ST_SIZE_LINE,	 /* reading "<hex>[;chunk-signature=<64 hex>]\r\n" into line[] */
+	ST_DATA,	 /* passing the next `remaining` data bytes to the hash and on_data */
+	ST_DATA_CR,	 /* expecting the '\r' that ends a chunk's data */
+	ST_DATA_LF,	 /* expecting the '\n' after it */
 	ST_TRAILER_LINE, /* after the zero chunk: trailer lines into line[] until an empty one */
-	ST_DONE,         /* the body is complete and verified; any further byte is an error */
-	ST_FAILED,       /* an error was returned; err is returned again for every call */
+	ST_DONE,	 /* the body is complete and verified; any further byte is an error */
+	ST_FAILED,	 /* an error was returned; err is returned again for every call */
 };
 
 struct chunked_decoder {
@@ -50,20 +50,20 @@ struct chunked_decoder {
 	void *ctx;
 	enum state state;
 	s3err_t err;
-	bool finished;             /* chunked_finish succeeded */
-	EVP_MD_CTX *md;            /* SHA-256 of the current chunk's data (signed modes) */
-	uint64_t remaining;        /* data bytes left in the current chunk */
-	uint64_t decoded;          /* payload bytes handed to on_data */
-	char chunk_sig[65];        /* the signature the current chunk claims */
-	char prev_sig[65];         /* invariant 2 */
-	char trailer_sig[65];      /* x-amz-trailer-signature, once seen */
+	bool finished;	      /* chunked_finish succeeded */
+	EVP_MD_CTX *md;	      /* SHA-256 of the current chunk's data (signed modes) */
+	uint64_t remaining;   /* data bytes left in the current chunk */
+	uint64_t decoded;     /* payload bytes handed to on_data */
+	char chunk_sig[65];   /* the signature the current chunk claims */
+	char prev_sig[65];    /* invariant 2 */
+	char trailer_sig[65]; /* x-amz-trailer-signature, once seen */
 	bool have_trailer_sig;
-	size_t trailer_bytes;      /* bytes of the trailer section so far, CRLFs included */
+	size_t trailer_bytes; /* bytes of the trailer section so far, CRLFs included */
 	size_t ntrailers;
 	size_t tstore_len;
 	char tstore[STRATA_MAX_TRAILER_BYTES]; /* "name\0value\0" per trailer */
 	size_t line_len;
-	char line[STRATA_MAX_TRAILER_BYTES];   /* invariant 1 */
+	char line[STRATA_MAX_TRAILER_BYTES]; /* invariant 1 */
 };
 
 static bool is_signed(const struct chunked_decoder *d)
@@ -94,8 +94,8 @@ static s3err_t sign_link(const struct chunked_decoder *d, const char *algo, cons
 	char sts[512];
 	int n;
 
-	n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s", algo, d->p.amz_date, d->p.scope,
-		     prev, rest);
+	n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%s", algo, d->p.amz_date, d->p.scope, prev,
+		     rest);
 	if (n < 0 || (size_t)n >= sizeof(sts))
 		return S3E_InternalError;
 	sigv4_hmac_hex(d->p.signing_key, sts, (size_t)n, out);
@@ -350,7 +350,7 @@ static s3err_t take_data(struct chunked_decoder *d, const uint8_t *p, size_t n, 
 	*used = n;
 	if (is_signed(d) && EVP_DigestUpdate(d->md, p, n) != 1)
 		return S3E_InternalError;
-	err = d->on_data(d->ctx, p, n);
+	err = d->on_data ? d->on_data(d->ctx, p, n) : S3E_OK;
 	if (err)
 		return err;
 	d->decoded += n;

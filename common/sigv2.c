@@ -29,48 +29,48 @@
 
 /* botocore HmacV1Auth.QSAOfInterest: the query parameters that are signed. */
 static const char *const subresources[] = {
-	"accelerate",
-	"acl",
-	"analytics",
-	"cors",
-	"defaultObjectAcl",
-	"delete",
-	"inventory",
-	"lifecycle",
-	"location",
-	"logging",
-	"metrics",
-	"notification",
-	"object-lock",
-	"partNumber",
-	"policy",
-	"replication",
-	"requestPayment",
-	"response-cache-control",
-	"response-content-disposition",
-	"response-content-encoding",
-	"response-content-language",
-	"response-content-type",
-	"response-expires",
-	"restore",
-	"select",
-	"select-type",
-	"storageClass",
-	"tagging",
-	"torrent",
-	"uploadId",
-	"uploads",
-	"versionId",
-	"versioning",
-	"versions",
-	"website",
+    "accelerate",
+    "acl",
+    "analytics",
+    "cors",
+    "defaultObjectAcl",
+    "delete",
+    "inventory",
+    "lifecycle",
+    "location",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "partNumber",
+    "policy",
+    "replication",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "select",
+    "select-type",
+    "storageClass",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
 };
 
 /* One x-amz-* header or query parameter waiting to be sorted. */
 struct amz_entry {
-	const char *name;  /* as received, any case */
+	const char *name; /* as received, any case */
 	const char *value;
-	size_t seq;        /* arrival order, to keep repeated headers in order */
+	size_t seq; /* arrival order, to keep repeated headers in order */
 };
 
 static bool is_subresource(const char *name)
@@ -151,8 +151,7 @@ static int cmp_amz(const void *pa, const void *pb)
 }
 
 /* The trimmed value of the first header called name, or "" (Content-MD5, Content-Type). */
-static s3err_t add_standard_header(const struct sigv2_request *r, const char *name,
-				   struct buf *out)
+static s3err_t add_standard_header(const struct sigv2_request *r, const char *name, struct buf *out)
 {
 	size_t i;
 
@@ -315,8 +314,8 @@ static bool is_b64(char c)
  * See sigv2.h. "AWS " then the key id (printable, no ':'), one ':', then a
  * base64 signature. Outputs are written only when the whole header parses.
  */
-s3err_t sigv2_parse_header(const char *authorization, char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1],
-			   char signature[64])
+s3err_t sigv2_parse_header(const char *authorization,
+			   char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1], char signature[64])
 {
 	s3err_t err = S3E_AuthorizationHeaderMalformed;
 	const char *p, *colon;

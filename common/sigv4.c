@@ -284,8 +284,7 @@ s3err_t sigv4_canonical_request(const struct sigv4_request *r, struct buf *out)
 	err = add_canonical_headers(r, out);
 	if (err)
 		goto out;
-	err = buf_addf(out, "\n%s\n%s", r->signed_headers,
-		       r->payload_hash ? r->payload_hash : "");
+	err = buf_addf(out, "\n%s\n%s", r->signed_headers, r->payload_hash ? r->payload_hash : "");
 out:
 	return err;
 }
@@ -356,7 +355,8 @@ void sigv4_hmac_hex(const uint8_t key[32], const char *msg, size_t len, char out
 	OPENSSL_cleanse(md, sizeof(md));
 }
 
-/* See sigv4.h. Lengths are public (always 64 for SigV4); only the bytes are compared in constant time. */
+/* See sigv4.h. Lengths are public (always 64 for SigV4); only the bytes are compared in constant
+ * time. */
 bool sigv4_sig_equal(const char *a, const char *b)
 {
 	size_t n = strlen(a);
@@ -373,7 +373,8 @@ void sigv4_sha256_hex(const void *data, size_t len, char out[65])
 	unsigned int mdlen = 32;
 
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		memset(md, 0, sizeof(md)); /* fails only without SHA-256; never matches a client hash */
+		memset(md, 0,
+		       sizeof(md)); /* fails only without SHA-256; never matches a client hash */
 	hex_encode(md, 32, out);
 }
 
@@ -401,8 +402,8 @@ static bool parse_credential(const char *s, size_t len, struct sigv4_auth *out)
 	if (k != 5)
 		return false;
 	if (plen[0] > STRATA_MAX_ACCESS_KEY_LEN || plen[1] != 8 ||
-	    plen[2] > STRATA_MAX_REGION_LEN || plen[3] >= sizeof(out->service) ||
-	    plen[4] != 12 || memcmp(part[4], "aws4_request", 12) != 0)
+	    plen[2] > STRATA_MAX_REGION_LEN || plen[3] >= sizeof(out->service) || plen[4] != 12 ||
+	    memcmp(part[4], "aws4_request", 12) != 0)
 		return false;
 	for (i = 0; i < 8; i++)
 		if (!is_digit(part[1][i]))
@@ -523,8 +524,7 @@ out:
 }
 
 /* The value of the one parameter called name; NULL if absent or repeated (*dup set). */
-static const char *query_get(const struct sigv4_kv *params, size_t n, const char *name,
-			     bool *dup)
+static const char *query_get(const struct sigv4_kv *params, size_t n, const char *name, bool *dup)
 {
 	const char *v = NULL;
 	size_t i;

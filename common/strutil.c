@@ -11,7 +11,7 @@
 static const char hexdig_lower[] = "0123456789abcdef";
 static const char hexdig_upper[] = "0123456789ABCDEF";
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Value of one hex digit (either case), or -1. */
 static int hexval(unsigned char c)
@@ -367,15 +367,15 @@ bool utf8_valid(const char *s, size_t len)
 		} else if (c >= 0xe0 && c <= 0xef) {
 			n = 2;
 			if (c == 0xe0)
-				lo = 0xa0;      /* overlong below U+0800 */
+				lo = 0xa0; /* overlong below U+0800 */
 			else if (c == 0xed)
-				hi = 0x9f;      /* surrogates */
+				hi = 0x9f; /* surrogates */
 		} else if (c >= 0xf0 && c <= 0xf4) {
 			n = 3;
 			if (c == 0xf0)
-				lo = 0x90;      /* overlong below U+10000 */
+				lo = 0x90; /* overlong below U+10000 */
 			else if (c == 0xf4)
-				hi = 0x8f;      /* above U+10FFFF */
+				hi = 0x8f; /* above U+10FFFF */
 		} else {
 			return false;
 		}

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.error
 import urllib.request
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from harness import (Server, TestFailure, add_user, check, eq, expect_error, files_under,
                      free_port, parse_error, parse_keys, rand_bytes, random_keys, run_strata,
@@ -109,7 +109,7 @@ def _works(client):
     try:
         client.list_buckets()
         return True
-    except ClientError:
+    except (ClientError, BotoCoreError):
         return False
 
 

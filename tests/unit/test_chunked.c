@@ -70,8 +70,8 @@ static void doc_params(struct chunked_params *p, enum chunked_mode mode, uint64_
  * Decodes body fed as the pieces [0, split) and [split, len), or byte by
  * byte when split is SIZE_MAX. Returns the first error of feed or finish.
  */
-static s3err_t decode(const struct chunked_params *p, const uint8_t *body, size_t len,
-		      size_t split, struct sink *s, struct chunked_decoder **keep)
+static s3err_t decode(const struct chunked_params *p, const uint8_t *body, size_t len, size_t split,
+		      struct sink *s, struct chunked_decoder **keep)
 {
 	struct chunked_decoder *d = NULL;
 	s3err_t err;
@@ -163,7 +163,8 @@ static void build_signed(const struct chunked_params *p, const uint8_t *payload,
 	buf_init(b, 1u << 24, S3E_InternalError);
 	memcpy(prev, p->seed_signature, 65);
 	for (off = 0; off < plen; off += chunk)
-		add_signed_chunk(p, b, payload + off, plen - off < chunk ? plen - off : chunk, prev);
+		add_signed_chunk(p, b, payload + off, plen - off < chunk ? plen - off : chunk,
+				 prev);
 	add_signed_chunk(p, b, NULL, 0, prev);
 	if (p->mode == CHUNKED_SIGNED_TRAILER) {
 		struct buf canon, sts;
@@ -183,8 +184,8 @@ static void build_signed(const struct chunked_params *p, const uint8_t *payload,
 			t += n + (nl ? 1 : 0);
 		}
 		sigv4_sha256_hex(canon.data ? canon.data : "", canon.len, h);
-		assert_int_equal(buf_addf(&sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s", p->amz_date,
-					  p->scope, prev, h),
+		assert_int_equal(buf_addf(&sts, "AWS4-HMAC-SHA256-TRAILER\n%s\n%s\n%s\n%s",
+					  p->amz_date, p->scope, prev, h),
 				 S3E_OK);
 		sigv4_hmac_hex(p->signing_key, sts.data, sts.len, sig);
 		assert_int_equal(buf_addf(b, "x-amz-trailer-signature:%s\r\n", sig), S3E_OK);
@@ -217,23 +218,23 @@ static uint8_t *doc_body(size_t *len, uint8_t **payload)
 static void test_doc_seed(void **state)
 {
 	static const struct sigv4_kv h[] = {
-		{"Host", "s3.amazonaws.com"},
-		{"x-amz-date", DOC_DATE},
-		{"x-amz-storage-class", "REDUCED_REDUNDANCY"},
-		{"Authorization", "ignored"},
-		{"x-amz-content-sha256", SIGV4_STREAMING_PAYLOAD},
-		{"Content-Encoding", "aws-chunked"},
-		{"x-amz-decoded-content-length", "66560"},
-		{"Content-Length", "66824"},
+	    {"Host", "s3.amazonaws.com"},
+	    {"x-amz-date", DOC_DATE},
+	    {"x-amz-storage-class", "REDUCED_REDUNDANCY"},
+	    {"Authorization", "ignored"},
+	    {"x-amz-content-sha256", SIGV4_STREAMING_PAYLOAD},
+	    {"Content-Encoding", "aws-chunked"},
+	    {"x-amz-decoded-content-length", "66560"},
+	    {"Content-Length", "66824"},
 	};
 	struct sigv4_request r = {
-		.method = "PUT",
-		.path = "/examplebucket/chunkObject.txt",
-		.headers = h,
-		.nheaders = sizeof(h) / sizeof(h[0]),
-		.signed_headers = "content-encoding;content-length;host;x-amz-content-sha256;"
-				  "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
-		.payload_hash = SIGV4_STREAMING_PAYLOAD,
+	    .method = "PUT",
+	    .path = "/examplebucket/chunkObject.txt",
+	    .headers = h,
+	    .nheaders = sizeof(h) / sizeof(h[0]),
+	    .signed_headers = "content-encoding;content-length;host;x-amz-content-sha256;"
+			      "x-amz-date;x-amz-decoded-content-length;x-amz-storage-class",
+	    .payload_hash = SIGV4_STREAMING_PAYLOAD,
 	};
 	struct buf creq, sts;
 	uint8_t key[32];
@@ -244,7 +245,8 @@ static void test_doc_seed(void **state)
 	buf_init(&sts, 1024, S3E_InternalError);
 	assert_int_equal(sigv4_canonical_request(&r, &creq), S3E_OK);
 	sigv4_sha256_hex(creq.data, creq.len, hash);
-	assert_string_equal(hash, "cee3fed04b70f867d036f722359b0b1f2f0e5dc0efadbc082b76c4c60e316455");
+	assert_string_equal(hash,
+			    "cee3fed04b70f867d036f722359b0b1f2f0e5dc0efadbc082b76c4c60e316455");
 	assert_int_equal(sigv4_string_to_sign(DOC_DATE, DOC_SCOPE, creq.data, creq.len, &sts),
 			 S3E_OK);
 	sigv4_signing_key(DOC_SECRET, "20130524", "us-east-1", "s3", key);
@@ -441,24 +443,24 @@ static void run_mutations(const struct chunked_params *p, const struct buf *body
 static void test_signed_framing(void **state)
 {
 	static const struct mutation m[] = {
-		{"hello\r\n", "hello\n", S3E_InvalidRequest},        /* LF alone after data */
-		{"hello\r\n", "hello\r\r", S3E_InvalidRequest},
-		{"hello\r\n", "helloX\r\n", S3E_InvalidRequest},     /* more data than the size */
-		{"5;chunk-signature=", "g;chunk-signature=", S3E_InvalidRequest},
-		{"5;chunk-signature=", "-5;chunk-signature=", S3E_InvalidRequest},
-		{"5;chunk-signature=", "5 ;chunk-signature=", S3E_InvalidRequest},
-		{"5;chunk-signature=", ";chunk-signature=", S3E_InvalidRequest},
-		{"5;chunk-signature=", "5;chunk-signatur=", S3E_InvalidRequest},
-		{"5;chunk-signature=", "5;Chunk-Signature=", S3E_InvalidRequest},
-		{"5;chunk-signature=", "5;chunk-signature=0", S3E_InvalidRequest}, /* 65 digits */
-		{"5;chunk-signature=", "5\r\n", S3E_InvalidRequest},  /* unsigned line */
-		{"5;chunk-signature=", "4000001;chunk-signature=", S3E_InvalidRequest},
-		{"\r\nhello", "\nhello", S3E_InvalidRequest},         /* size line ended by LF */
-		{"\r\nhello", "\r\r\nhello", S3E_InvalidRequest},
-		{"\r\n\r\n", "\r\nx-amz-meta-a:b\r\n\r\n", S3E_InvalidRequest}, /* trailer */
-		{"\r\n\r\n", "\r\n\r\nX", S3E_InvalidRequest},        /* bytes after the end */
-		{"\r\n\r\n", "\r\n\r\n\r\n", S3E_InvalidRequest},
-		{"hello", "hellO", S3E_SignatureDoesNotMatch},
+	    {"hello\r\n", "hello\n", S3E_InvalidRequest}, /* LF alone after data */
+	    {"hello\r\n", "hello\r\r", S3E_InvalidRequest},
+	    {"hello\r\n", "helloX\r\n", S3E_InvalidRequest}, /* more data than the size */
+	    {"5;chunk-signature=", "g;chunk-signature=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", "-5;chunk-signature=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", "5 ;chunk-signature=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", ";chunk-signature=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", "5;chunk-signatur=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", "5;Chunk-Signature=", S3E_InvalidRequest},
+	    {"5;chunk-signature=", "5;chunk-signature=0", S3E_InvalidRequest}, /* 65 digits */
+	    {"5;chunk-signature=", "5\r\n", S3E_InvalidRequest},	       /* unsigned line */
+	    {"5;chunk-signature=", "4000001;chunk-signature=", S3E_InvalidRequest},
+	    {"\r\nhello", "\nhello", S3E_InvalidRequest}, /* size line ended by LF */
+	    {"\r\nhello", "\r\r\nhello", S3E_InvalidRequest},
+	    {"\r\n\r\n", "\r\nx-amz-meta-a:b\r\n\r\n", S3E_InvalidRequest}, /* trailer */
+	    {"\r\n\r\n", "\r\n\r\nX", S3E_InvalidRequest}, /* bytes after the end */
+	    {"\r\n\r\n", "\r\n\r\n\r\n", S3E_InvalidRequest},
+	    {"hello", "hellO", S3E_SignatureDoesNotMatch},
 	};
 	struct chunked_params p;
 	struct buf body;
@@ -468,8 +470,8 @@ static void test_signed_framing(void **state)
 	doc_params(&p, CHUNKED_SIGNED, 11);
 	build_signed(&p, (const uint8_t *)HELLO, 11, 5, NULL, &body);
 	expect_ok_everywhere(&p, (const uint8_t *)body.data, body.len, (const uint8_t *)HELLO, 11);
-	expect_truncation_detected(&p, (const uint8_t *)body.data, body.len,
-				   (const uint8_t *)HELLO, 11, 1);
+	expect_truncation_detected(&p, (const uint8_t *)body.data, body.len, (const uint8_t *)HELLO,
+				   11, 1);
 	run_mutations(&p, &body, m, sizeof(m) / sizeof(m[0]));
 	{
 		/* A size line past STRATA_MAX_CHUNK_LINE, even if it would parse. */
@@ -520,9 +522,9 @@ struct botocore_case {
 static void test_unsigned_trailer_botocore(void **state)
 {
 	static const struct botocore_case cases[] = {
-		{"botocore-crc32", "RjaphQ=="},
-		{"botocore-empty-crc32", "AAAAAA=="},
-		{"botocore-no-checksum", NULL},
+	    {"botocore-crc32", "RjaphQ=="},
+	    {"botocore-empty-crc32", "AAAAAA=="},
+	    {"botocore-no-checksum", NULL},
 	};
 	size_t i;
 
@@ -565,18 +567,18 @@ static void test_unsigned_trailer_framing(void **state)
 	static const char body[] = "5\r\nhello\r\n6\r\n world\r\n0\r\n"
 				   "X-Amz-Checksum-CRC32: \tDUoRhQ== \r\nx-amz-meta-b:\r\n\r\n";
 	static const struct mutation m[] = {
-		{"5\r\n", "5;ext=1\r\n", S3E_InvalidRequest}, /* no chunk extensions */
-		{"5\r\n", "5;chunk-signature=" DOC_SEED "\r\n", S3E_InvalidRequest},
-		{"X-Amz-Checksum-CRC32:", "X-Amz-Checksum-CRC32", S3E_InvalidRequest},
-		{"X-Amz-Checksum-CRC32:", ":", S3E_InvalidRequest},
-		{"X-Amz-Checksum-CRC32:", "X Amz:", S3E_InvalidRequest},
-		{"X-Amz-Checksum-CRC32:", "x-amz-meta-b:", S3E_InvalidRequest}, /* repeated */
-		{"DUoRhQ==", "DUo\x01hQ==", S3E_InvalidRequest},
-		{"x-amz-meta-b:", "x-amz-trailer-signature:" DOC_SEED "\r\nx-amz-meta-b:",
-		 S3E_InvalidRequest}, /* a signature in the unsigned mode */
-		{"\r\n\r\n", "\r\n", S3E_IncompleteBody},      /* the empty line missing */
-		{"\r\n\r\n", "\r\n\n", S3E_InvalidRequest},
-		{"world\r\n0\r\n", "world\r\n", S3E_InvalidRequest},
+	    {"5\r\n", "5;ext=1\r\n", S3E_InvalidRequest}, /* no chunk extensions */
+	    {"5\r\n", "5;chunk-signature=" DOC_SEED "\r\n", S3E_InvalidRequest},
+	    {"X-Amz-Checksum-CRC32:", "X-Amz-Checksum-CRC32", S3E_InvalidRequest},
+	    {"X-Amz-Checksum-CRC32:", ":", S3E_InvalidRequest},
+	    {"X-Amz-Checksum-CRC32:", "X Amz:", S3E_InvalidRequest},
+	    {"X-Amz-Checksum-CRC32:", "x-amz-meta-b:", S3E_InvalidRequest}, /* repeated */
+	    {"DUoRhQ==", "DUo\x01hQ==", S3E_InvalidRequest},
+	    {"x-amz-meta-b:", "x-amz-trailer-signature:" DOC_SEED "\r\nx-amz-meta-b:",
+	     S3E_InvalidRequest},		      /* a signature in the unsigned mode */
+	    {"\r\n\r\n", "\r\n", S3E_IncompleteBody}, /* the empty line missing */
+	    {"\r\n\r\n", "\r\n\n", S3E_InvalidRequest},
+	    {"world\r\n0\r\n", "world\r\n", S3E_InvalidRequest},
 	};
 	struct chunked_params p;
 	struct chunked_decoder *d;
@@ -587,8 +589,8 @@ static void test_unsigned_trailer_framing(void **state)
 	memset(&p, 0, sizeof(p));
 	p.mode = CHUNKED_UNSIGNED_TRAILER;
 	p.decoded_length = UINT64_MAX;
-	expect_ok_everywhere(&p, (const uint8_t *)body, sizeof(body) - 1,
-			     (const uint8_t *)HELLO, 11);
+	expect_ok_everywhere(&p, (const uint8_t *)body, sizeof(body) - 1, (const uint8_t *)HELLO,
+			     11);
 	/* Names are looked up in lowercase, values come trimmed; not before finish. */
 	assert_int_equal(chunked_new(&p, on_data, &s, &d), S3E_OK);
 	assert_int_equal(chunked_feed(d, (const uint8_t *)body, sizeof(body) - 1), S3E_OK);
@@ -645,12 +647,12 @@ static void test_trailer_cap(void **state)
 static void test_signed_trailer(void **state)
 {
 	static const struct mutation m[] = {
-		{"RjaphQ==", "RjaphR==", S3E_SignatureDoesNotMatch}, /* trailer value changed */
-		{"x-amz-checksum-crc32:", "x-amz-checksum-crc32c:", S3E_SignatureDoesNotMatch},
-		{"x-amz-trailer-signature:", "x-amz-meta-x:", S3E_SignatureDoesNotMatch},
-		{"x-amz-trailer-signature:", "x-amz-trailer-signature:0", S3E_InvalidRequest},
-		{"\r\n\r\n", "\r\nx-amz-meta-late:1\r\n\r\n", S3E_InvalidRequest}, /* after sig */
-		{"\r\n\r\n", "\r\n", S3E_IncompleteBody},
+	    {"RjaphQ==", "RjaphR==", S3E_SignatureDoesNotMatch}, /* trailer value changed */
+	    {"x-amz-checksum-crc32:", "x-amz-checksum-crc32c:", S3E_SignatureDoesNotMatch},
+	    {"x-amz-trailer-signature:", "x-amz-meta-x:", S3E_SignatureDoesNotMatch},
+	    {"x-amz-trailer-signature:", "x-amz-trailer-signature:0", S3E_InvalidRequest},
+	    {"\r\n\r\n", "\r\nx-amz-meta-late:1\r\n\r\n", S3E_InvalidRequest}, /* after sig */
+	    {"\r\n\r\n", "\r\n", S3E_IncompleteBody},
 	};
 	struct chunked_params p;
 	struct chunked_decoder *d;
@@ -662,8 +664,8 @@ static void test_signed_trailer(void **state)
 	payload = read_vector("botocore-crc32.payload", &len);
 	assert_int_equal(len, plen);
 	doc_params(&p, CHUNKED_SIGNED_TRAILER, plen);
-	build_signed(&p, payload, plen, 1024,
-		     "x-amz-checksum-crc32:RjaphQ==\nx-amz-meta-note:a b", &body);
+	build_signed(&p, payload, plen, 1024, "x-amz-checksum-crc32:RjaphQ==\nx-amz-meta-note:a b",
+		     &body);
 	expect_ok_everywhere(&p, (const uint8_t *)body.data, body.len, payload, plen);
 	expect_truncation_detected(&p, (const uint8_t *)body.data, body.len, payload, plen, 1);
 	{
@@ -729,15 +731,15 @@ static void test_callback_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_doc_seed),
-		cmocka_unit_test(test_doc_example),
-		cmocka_unit_test(test_doc_tamper),
-		cmocka_unit_test(test_signed_framing),
-		cmocka_unit_test(test_unsigned_trailer_botocore),
-		cmocka_unit_test(test_unsigned_trailer_framing),
-		cmocka_unit_test(test_trailer_cap),
-		cmocka_unit_test(test_signed_trailer),
-		cmocka_unit_test(test_callback_error),
+	    cmocka_unit_test(test_doc_seed),
+	    cmocka_unit_test(test_doc_example),
+	    cmocka_unit_test(test_doc_tamper),
+	    cmocka_unit_test(test_signed_framing),
+	    cmocka_unit_test(test_unsigned_trailer_botocore),
+	    cmocka_unit_test(test_unsigned_trailer_framing),
+	    cmocka_unit_test(test_trailer_cap),
+	    cmocka_unit_test(test_signed_trailer),
+	    cmocka_unit_test(test_callback_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

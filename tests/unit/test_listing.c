@@ -7,6 +7,9 @@
  * combination, and pagination by next_marker is checked to list everything
  * exactly once for max-keys 1..7.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* strdup, strndup */
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

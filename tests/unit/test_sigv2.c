@@ -84,13 +84,13 @@ static void unescape_sts(const char *in, char *out, size_t cap)
 static void check_case(const struct v2_case *c)
 {
 	struct sigv2_request r = {
-		.method = c->method,
-		.headers = c->headers,
-		.nheaders = c->nheaders,
-		.date = c->date,
-		.resource = c->resource,
-		.query = c->query,
-		.nquery = c->nquery,
+	    .method = c->method,
+	    .headers = c->headers,
+	    .nheaders = c->nheaders,
+	    .date = c->date,
+	    .resource = c->resource,
+	    .query = c->query,
+	    .nquery = c->nquery,
 	};
 	struct buf sts;
 	char sig[29];
@@ -177,8 +177,13 @@ static void sts_of(const char *method, const struct sigv4_kv *h, size_t nh,
 		   const struct sigv4_kv *q, size_t nq, const char *want)
 {
 	struct sigv2_request r = {
-		.method = method, .headers = h, .nheaders = nh, .date = "D",
-		.resource = "/b/k", .query = q, .nquery = nq,
+	    .method = method,
+	    .headers = h,
+	    .nheaders = nh,
+	    .date = "D",
+	    .resource = "/b/k",
+	    .query = q,
+	    .nquery = nq,
 	};
 	struct buf b;
 
@@ -192,21 +197,21 @@ static void test_canonicalization(void **state)
 {
 	/* Only sub-resources sign; stable order for repeats; empty value has no '='. */
 	static const struct sigv4_kv q1[] = {
-		{"prefix", "x"},   {"uploads", ""},     {"acl", ""},      {"max-keys", "2"},
-		{"tagging", ""},   {"versionId", "b"},  {"versionId", "a"}, {"Acl", "1"},
-		{"x-id", "Get"},   {"list-type", "2"},
+	    {"prefix", "x"}, {"uploads", ""},	 {"acl", ""},	     {"max-keys", "2"},
+	    {"tagging", ""}, {"versionId", "b"}, {"versionId", "a"}, {"Acl", "1"},
+	    {"x-id", "Get"}, {"list-type", "2"},
 	};
 	/* x-amz-* query parameters do not sign under header auth... */
 	static const struct sigv4_kv q2[] = {{"x-amz-acl", "public-read"}};
 	/* ...but they do in a presigned request. */
 	static const struct sigv4_kv q3[] = {
-		{"AWSAccessKeyId", "AK"}, {"Expires", "1"}, {"Signature", "s"},
-		{"X-Amz-Meta-B", "2"},    {"x-amz-meta-a", " 1 "},
+	    {"AWSAccessKeyId", "AK"}, {"Expires", "1"},	       {"Signature", "s"},
+	    {"X-Amz-Meta-B", "2"},    {"x-amz-meta-a", " 1 "},
 	};
 	static const struct sigv4_kv h[] = {
-		{"X-AMZ-Meta-Z", "\t z \t"}, {"content-type", " a/b "}, {"Content-Type", "c/d"},
-		{"x-amz-meta-a", "1"},       {"X-Amz-Meta-A", "2"},     {"x-amzfoo", "no"},
-		{"X-Amz-Meta-Empty", ""},
+	    {"X-AMZ-Meta-Z", "\t z \t"}, {"content-type", " a/b "}, {"Content-Type", "c/d"},
+	    {"x-amz-meta-a", "1"},	 {"X-Amz-Meta-A", "2"},	    {"x-amzfoo", "no"},
+	    {"X-Amz-Meta-Empty", ""},
 	};
 
 	(void)state;
@@ -238,21 +243,21 @@ struct hdr_case {
 static void test_parse_header(void **state)
 {
 	static const struct hdr_case hs[] = {
-		{"AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=", S3E_OK,
-		 "AKIAIOSFODNN7EXAMPLE", "bWq2s1WEIj+Ydj0vQ697zp+IXMU="},
-		{"AWS a:b", S3E_OK, "a", "b"},
-		{"AWS AKIAIOSFODNN7EXAMPLE:", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS :bWq2s1WEIj+Ydj0vQ697zp+IXMU=", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS AKIAIOSFODNN7EXAMPLE", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS  AK:sig", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS AK:si g", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS AK:sig:x", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"aws AK:sig", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request",
-		 S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"", S3E_AuthorizationHeaderMalformed, NULL, NULL},
-		{"AWS AK:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		 S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=", S3E_OK,
+	     "AKIAIOSFODNN7EXAMPLE", "bWq2s1WEIj+Ydj0vQ697zp+IXMU="},
+	    {"AWS a:b", S3E_OK, "a", "b"},
+	    {"AWS AKIAIOSFODNN7EXAMPLE:", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS :bWq2s1WEIj+Ydj0vQ697zp+IXMU=", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS AKIAIOSFODNN7EXAMPLE", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS  AK:sig", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS AK:si g", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS AK:sig:x", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"aws AK:sig", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request",
+	     S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"", S3E_AuthorizationHeaderMalformed, NULL, NULL},
+	    {"AWS AK:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	     S3E_AuthorizationHeaderMalformed, NULL, NULL},
 	};
 	size_t i;
 
@@ -279,16 +284,17 @@ static void test_parse_header(void **state)
 		memset(big, 'A', sizeof(big));
 		memcpy(big, "AWS ", 4);
 		memcpy(big + sizeof(big) - 5, ":sig", 5);
-		assert_int_equal(sigv2_parse_header(big, ak, sig), S3E_AuthorizationHeaderMalformed);
+		assert_int_equal(sigv2_parse_header(big, ak, sig),
+				 S3E_AuthorizationHeaderMalformed);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_aws_docs),         cmocka_unit_test(test_botocore),
-		cmocka_unit_test(test_canonicalization), cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_parse_header),
+	    cmocka_unit_test(test_aws_docs),	     cmocka_unit_test(test_botocore),
+	    cmocka_unit_test(test_canonicalization), cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_parse_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

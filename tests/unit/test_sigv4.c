@@ -105,7 +105,7 @@ static void parse_query(struct parsed_req *r, const char *q, size_t len)
 			assert_true(r->nquery < MAX_FIELDS);
 			r->query[r->nquery].name = pool_decode(r, item, nlen);
 			r->query[r->nquery].value =
-				eq ? pool_decode(r, eq + 1, ilen - nlen - 1) : pool_dup(r, "", 0);
+			    eq ? pool_decode(r, eq + 1, ilen - nlen - 1) : pool_dup(r, "", 0);
 			r->nquery++;
 		}
 		i += ilen + 1;
@@ -183,7 +183,8 @@ static const char *header_value(const struct parsed_req *r, const char *name)
 	return NULL;
 }
 
-/* Returns a pointer to the value with leading spaces skipped (the .req files write "Name: value"). */
+/* Returns a pointer to the value with leading spaces skipped (the .req files write "Name: value").
+ */
 static const char *skip_spaces(const char *s)
 {
 	while (*s == ' ')
@@ -224,42 +225,42 @@ struct vector_case {
  * (b) The S3 API Reference examples (s3, us-east-1, 20130524T000000Z).
  */
 static const struct vector_case cases[] = {
-	{"aws-suite", "get-header-key-duplicate", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-header-value-order", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-header-value-trim", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-space", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-unreserved", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-utf8", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-empty-query-key", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-query", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-query-order-key", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-query-order-key-case", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-query-order-value", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-query-unreserved", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "get-vanilla-utf8-query", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-header-key-case", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-header-key-sort", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-header-value-case", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-sts-header-after", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-sts-header-before", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-vanilla", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-vanilla-empty-query-value", SUITE_AK, SUITE_SK, 0},
-	{"aws-suite", "post-vanilla-query", SUITE_AK, SUITE_SK, 0},
-	/*
-	 * Upstream inconsistency: in these two cases the .creq signs
-	 * content-length (and matches the .req), but the published .sts and
-	 * .authz were computed from an older canonical request without it
-	 * (sha256 of the .creq is not the hash in the .sts). Only the
-	 * canonical request can be checked.
-	 */
-	{"aws-suite", "post-x-www-form-urlencoded", SUITE_AK, SUITE_SK, CREQ_ONLY},
-	{"aws-suite", "post-x-www-form-urlencoded-parameters", SUITE_AK, SUITE_SK, CREQ_ONLY},
-	{"s3-docs", "get-object-range", S3_AK, S3_SK, 0},
-	{"s3-docs", "put-object", S3_AK, S3_SK, 0},
-	{"s3-docs", "get-bucket-lifecycle", S3_AK, S3_SK, 0},
-	{"s3-docs", "get-bucket-list", S3_AK, S3_SK, 0},
-	{"s3-docs", "presigned-get-object", S3_AK, S3_SK, PRESIGNED},
+    {"aws-suite", "get-header-key-duplicate", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-header-value-order", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-header-value-trim", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-space", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-unreserved", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-utf8", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-empty-query-key", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-query", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-query-order-key", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-query-order-key-case", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-query-order-value", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-query-unreserved", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "get-vanilla-utf8-query", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-header-key-case", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-header-key-sort", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-header-value-case", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-sts-header-after", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-sts-header-before", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-vanilla", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-vanilla-empty-query-value", SUITE_AK, SUITE_SK, 0},
+    {"aws-suite", "post-vanilla-query", SUITE_AK, SUITE_SK, 0},
+    /*
+     * Upstream inconsistency: in these two cases the .creq signs
+     * content-length (and matches the .req), but the published .sts and
+     * .authz were computed from an older canonical request without it
+     * (sha256 of the .creq is not the hash in the .sts). Only the
+     * canonical request can be checked.
+     */
+    {"aws-suite", "post-x-www-form-urlencoded", SUITE_AK, SUITE_SK, CREQ_ONLY},
+    {"aws-suite", "post-x-www-form-urlencoded-parameters", SUITE_AK, SUITE_SK, CREQ_ONLY},
+    {"s3-docs", "get-object-range", S3_AK, S3_SK, 0},
+    {"s3-docs", "put-object", S3_AK, S3_SK, 0},
+    {"s3-docs", "get-bucket-lifecycle", S3_AK, S3_SK, 0},
+    {"s3-docs", "get-bucket-list", S3_AK, S3_SK, 0},
+    {"s3-docs", "presigned-get-object", S3_AK, S3_SK, PRESIGNED},
 };
 
 /* The signed-header list on the second-to-last line of a canonical request. */
@@ -348,9 +349,9 @@ static void run_case(const struct vector_case *c)
 		buf_init(&scope, 256, S3E_InternalError);
 		buf_init(&sts, 1024, S3E_InternalError);
 		assert_int_equal(sigv4_scope(auth.date, auth.region, auth.service, &scope), S3E_OK);
-		assert_int_equal(sigv4_string_to_sign(amz_date, buf_str(&scope), creq.data,
-						      creq.len, &sts),
-				 S3E_OK);
+		assert_int_equal(
+		    sigv4_string_to_sign(amz_date, buf_str(&scope), creq.data, creq.len, &sts),
+		    S3E_OK);
 		assert_string_equal(buf_str(&sts), want_sts);
 		sigv4_signing_key(c->secret, auth.date, auth.region, auth.service, key);
 		sigv4_hmac_hex(key, sts.data, sts.len, sig);
@@ -385,14 +386,14 @@ static s3err_t canon(const char *method, const char *path, const struct sigv4_kv
 		     struct buf *out)
 {
 	struct sigv4_request r = {
-		.method = method,
-		.path = path,
-		.query = q,
-		.nquery = nq,
-		.headers = h,
-		.nheaders = nh,
-		.signed_headers = signed_headers,
-		.payload_hash = SIGV4_EMPTY_SHA256,
+	    .method = method,
+	    .path = path,
+	    .query = q,
+	    .nquery = nq,
+	    .headers = h,
+	    .nheaders = nh,
+	    .signed_headers = signed_headers,
+	    .payload_hash = SIGV4_EMPTY_SHA256,
 	};
 
 	buf_init(out, STRATA_MAX_CANONICAL_REQUEST, S3E_MaxMessageLengthExceeded);
@@ -410,16 +411,16 @@ struct path_case {
 static void test_no_path_normalization(void **state)
 {
 	static const struct path_case paths[] = {
-		{"", "/"},
-		{"/", "/"},
-		{"//", "//"},
-		{"/bucket//key//", "/bucket//key//"},
-		{"/bucket/./key", "/bucket/./key"},
-		{"/bucket/a/../b", "/bucket/a/../b"},
-		{"/bucket/my key+1%", "/bucket/my%20key%2B1%25"},
-		{"/bucket/a=b&c", "/bucket/a%3Db%26c"},
-		{"/bucket/\xc3\xa9", "/bucket/%C3%A9"},
-		{"/bucket/~-_.", "/bucket/~-_."},
+	    {"", "/"},
+	    {"/", "/"},
+	    {"//", "//"},
+	    {"/bucket//key//", "/bucket//key//"},
+	    {"/bucket/./key", "/bucket/./key"},
+	    {"/bucket/a/../b", "/bucket/a/../b"},
+	    {"/bucket/my key+1%", "/bucket/my%20key%2B1%25"},
+	    {"/bucket/a=b&c", "/bucket/a%3Db%26c"},
+	    {"/bucket/\xc3\xa9", "/bucket/%C3%A9"},
+	    {"/bucket/~-_.", "/bucket/~-_."},
 	};
 	size_t i;
 
@@ -428,8 +429,8 @@ static void test_no_path_normalization(void **state)
 		struct buf b;
 		char want[256];
 
-		snprintf(want, sizeof(want), "GET\n%s\n\nhost:b.example\n\nhost\n%s",
-			 paths[i].want, SIGV4_EMPTY_SHA256);
+		snprintf(want, sizeof(want), "GET\n%s\n\nhost:b.example\n\nhost\n%s", paths[i].want,
+			 SIGV4_EMPTY_SHA256);
 		assert_int_equal(canon("GET", paths[i].path, NULL, 0, host_only, 1, "host", &b),
 				 S3E_OK);
 		assert_string_equal(buf_str(&b), want);
@@ -441,15 +442,14 @@ static void test_canonical_query(void **state)
 {
 	/* Sorted by encoded name, then encoded value; '/' and '+' and ' ' escaped. */
 	static const struct sigv4_kv q[] = {
-		{"prefix", "a/b c"}, {"uploads", ""},   {"a b", "1"}, {"a+b", "2"},
-		{"list-type", "2"},  {"delimiter", "/"}, {"a", "z"},  {"a", "+"},
+	    {"prefix", "a/b c"}, {"uploads", ""},    {"a b", "1"}, {"a+b", "2"},
+	    {"list-type", "2"},	 {"delimiter", "/"}, {"a", "z"},   {"a", "+"},
 	};
 	struct buf b;
 
 	(void)state;
-	assert_int_equal(canon("GET", "/bkt", q, sizeof(q) / sizeof(q[0]), host_only, 1, "host",
-			       &b),
-			 S3E_OK);
+	assert_int_equal(
+	    canon("GET", "/bkt", q, sizeof(q) / sizeof(q[0]), host_only, 1, "host", &b), S3E_OK);
 	assert_string_equal(buf_str(&b), "GET\n/bkt\n"
 					 "a=%2B&a=z&a%20b=1&a%2Bb=2&delimiter=%2F&list-type=2&"
 					 "prefix=a%2Fb%20c&uploads=\n"
@@ -460,22 +460,19 @@ static void test_canonical_query(void **state)
 static void test_canonical_headers(void **state)
 {
 	static const struct sigv4_kv h[] = {
-		{"HOST", "b.example"},
-		{"X-Amz-Meta-A", "\t  one \t two  "},
-		{"x-amz-meta-a", "three"},
-		{"X-Amz-Date", "20130524T000000Z"},
-		{"X-Unsigned", "ignored"},
-		{"X-Empty", ""},
+	    {"HOST", "b.example"},     {"X-Amz-Meta-A", "\t  one \t two  "},
+	    {"x-amz-meta-a", "three"}, {"X-Amz-Date", "20130524T000000Z"},
+	    {"X-Unsigned", "ignored"}, {"X-Empty", ""},
 	};
 	struct buf b;
 
 	(void)state;
-	assert_int_equal(canon("PUT", "/k", NULL, 0, h, 6, "host;x-amz-date;x-amz-meta-a;x-empty",
-			       &b),
-			 S3E_OK);
-	assert_string_equal(buf_str(&b), "PUT\n/k\n\nhost:b.example\nx-amz-date:20130524T000000Z\n"
-					 "x-amz-meta-a:one two,three\nx-empty:\n\n"
-					 "host;x-amz-date;x-amz-meta-a;x-empty\n" SIGV4_EMPTY_SHA256);
+	assert_int_equal(
+	    canon("PUT", "/k", NULL, 0, h, 6, "host;x-amz-date;x-amz-meta-a;x-empty", &b), S3E_OK);
+	assert_string_equal(buf_str(&b),
+			    "PUT\n/k\n\nhost:b.example\nx-amz-date:20130524T000000Z\n"
+			    "x-amz-meta-a:one two,three\nx-empty:\n\n"
+			    "host;x-amz-date;x-amz-meta-a;x-empty\n" SIGV4_EMPTY_SHA256);
 	buf_free(&b);
 }
 
@@ -487,27 +484,31 @@ struct canon_err_case {
 static void test_canonical_errors(void **state)
 {
 	static const struct canon_err_case errs[] = {
-		{"host;x-amz-date", S3E_SignatureDoesNotMatch}, /* signed but not sent */
-		{"host;content-md5", S3E_SignatureDoesNotMatch},
-		{"", S3E_AuthorizationHeaderMalformed},
-		{"Host", S3E_AuthorizationHeaderMalformed},
-		{"host;", S3E_AuthorizationHeaderMalformed},
-		{";host", S3E_AuthorizationHeaderMalformed},
-		{"host;;x", S3E_AuthorizationHeaderMalformed},
-		{"ho st", S3E_AuthorizationHeaderMalformed},
-		{"host:x", S3E_AuthorizationHeaderMalformed},
+	    {"host;x-amz-date", S3E_SignatureDoesNotMatch}, /* signed but not sent */
+	    {"host;content-md5", S3E_SignatureDoesNotMatch},
+	    {"", S3E_AuthorizationHeaderMalformed},
+	    {"Host", S3E_AuthorizationHeaderMalformed},
+	    {"host;", S3E_AuthorizationHeaderMalformed},
+	    {";host", S3E_AuthorizationHeaderMalformed},
+	    {"host;;x", S3E_AuthorizationHeaderMalformed},
+	    {"ho st", S3E_AuthorizationHeaderMalformed},
+	    {"host:x", S3E_AuthorizationHeaderMalformed},
 	};
 	struct sigv4_request r = {
-		.method = "GET", .path = "/", .headers = host_only, .nheaders = 1,
-		.payload_hash = SIGV4_EMPTY_SHA256,
+	    .method = "GET",
+	    .path = "/",
+	    .headers = host_only,
+	    .nheaders = 1,
+	    .payload_hash = SIGV4_EMPTY_SHA256,
 	};
 	struct buf b;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		assert_int_equal(canon("GET", "/", NULL, 0, host_only, 1, errs[i].signed_headers, &b),
-				 errs[i].err);
+		assert_int_equal(
+		    canon("GET", "/", NULL, 0, host_only, 1, errs[i].signed_headers, &b),
+		    errs[i].err);
 		buf_free(&b);
 	}
 	/* The cap on the output buffer holds, with the caller's error. */
@@ -563,52 +564,51 @@ struct header_case {
 static void test_parse_header(void **state)
 {
 	static const struct header_case hs[] = {
-		{"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG, S3E_OK},
-		{"AWS4-HMAC-SHA256 " CRED "," SH "," SIG, S3E_OK},
-		{"AWS4-HMAC-SHA256   " CRED " ,  " SH " , " SIG "  ", S3E_OK},
-		{"AWS4-HMAC-SHA256 " SIG ", " CRED ", " SH, S3E_OK},
-		{"AWS4-HMAC-SHA256 " SH "," SIG "," CRED, S3E_OK},
-		{"AWS4-HMAC-SHA256 " CRED ", " SH, S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " SIG, S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG ",", S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " CRED ", " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG ", Foo=bar",
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA1 " CRED ", " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256" CRED ", " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
-		{"AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
-		 S3E_AuthorizationHeaderMalformed},
-		{"", S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 ", S3E_AuthorizationHeaderMalformed},
-		/* credential shape */
-		{"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request/x, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws5_request, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=AK/2013052/us-east-1/s3/aws4_request, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=AK/2013052x/us-east-1/s3/aws4_request, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=/20130524/us-east-1/s3/aws4_request, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 Credential=AK/20130524//s3/aws4_request, " SH ", " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		/* signature shape */
-		{"AWS4-HMAC-SHA256 " CRED ", " SH ", Signature=abc", S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG "0", S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", " SH
-		 ", Signature=ge5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
-		 S3E_AuthorizationHeaderMalformed},
-		/* signed-header list shape */
-		{"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=, " SIG, S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=Host;range, " SIG,
-		 S3E_AuthorizationHeaderMalformed},
-		{"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;;range, " SIG,
-		 S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG, S3E_OK},
+	    {"AWS4-HMAC-SHA256 " CRED "," SH "," SIG, S3E_OK},
+	    {"AWS4-HMAC-SHA256   " CRED " ,  " SH " , " SIG "  ", S3E_OK},
+	    {"AWS4-HMAC-SHA256 " SIG ", " CRED ", " SH, S3E_OK},
+	    {"AWS4-HMAC-SHA256 " SH "," SIG "," CRED, S3E_OK},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG ",", S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " CRED ", " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG ", Foo=bar",
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA1 " CRED ", " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256" CRED ", " SH ", " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
+	     S3E_AuthorizationHeaderMalformed},
+	    {"", S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 ", S3E_AuthorizationHeaderMalformed},
+	    /* credential shape */
+	    {"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request/x, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws5_request, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=AK/2013052/us-east-1/s3/aws4_request, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=AK/2013052x/us-east-1/s3/aws4_request, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=/20130524/us-east-1/s3/aws4_request, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 Credential=AK/20130524//s3/aws4_request, " SH ", " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    /* signature shape */
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", Signature=abc", S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH ", " SIG "0", S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", " SH
+	     ", Signature=ge5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+	     S3E_AuthorizationHeaderMalformed},
+	    /* signed-header list shape */
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=, " SIG, S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=Host;range, " SIG,
+	     S3E_AuthorizationHeaderMalformed},
+	    {"AWS4-HMAC-SHA256 " CRED ", SignedHeaders=host;;range, " SIG,
+	     S3E_AuthorizationHeaderMalformed},
 	};
 	struct sigv4_auth a;
 	size_t i;
@@ -627,8 +627,9 @@ static void test_parse_header(void **state)
 		assert_string_equal(a.region, "us-east-1");
 		assert_string_equal(a.service, "s3");
 		assert_string_equal(a.signed_headers, "host;range;x-amz-date");
-		assert_string_equal(a.signature,
-				    "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024");
+		assert_string_equal(
+		    a.signature,
+		    "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024");
 		assert_string_equal(a.amz_date, "");
 		assert_true(a.expires == 0);
 	}
@@ -646,31 +647,31 @@ struct query_case {
 static void test_parse_query(void **state)
 {
 	static const struct query_case qs[] = {
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, S3E_OK},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "1", "host", Q_SIG, S3E_OK},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "604800", "host", Q_SIG, S3E_OK},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "0", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "604801", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "-1", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "1e3", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "99999999999999999999999", "host", Q_SIG,
-		 QERR},
-		{"AWS4-HMAC-SHA1", Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524 000000Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "2013-05-24T00:00:00Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130525T000000Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, "AK/20130524/us-east-1/s3", "20130524T000000Z", "86400", "host",
-		 Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", "abc", QERR},
-		{NULL, Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, NULL, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, NULL, "86400", "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", NULL, "host", Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", NULL, Q_SIG, QERR},
-		{SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", NULL, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, S3E_OK},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "1", "host", Q_SIG, S3E_OK},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "604800", "host", Q_SIG, S3E_OK},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "0", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "604801", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "-1", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "1e3", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "99999999999999999999999", "host", Q_SIG,
+	     QERR},
+	    {"AWS4-HMAC-SHA1", Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524 000000Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "2013-05-24T00:00:00Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130525T000000Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, "AK/20130524/us-east-1/s3", "20130524T000000Z", "86400", "host",
+	     Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", "abc", QERR},
+	    {NULL, Q_CRED, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, NULL, "20130524T000000Z", "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, NULL, "86400", "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", NULL, "host", Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", NULL, Q_SIG, QERR},
+	    {SIGV4_ALGORITHM, Q_CRED, "20130524T000000Z", "86400", "host", NULL, QERR},
 	};
 	size_t i;
 
@@ -719,7 +720,7 @@ static void test_primitives(void **state)
 {
 	/* The AWS general reference's signing-key derivation example. */
 	static const char want_key[] =
-		"c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9";
+	    "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9";
 	uint8_t key[32];
 	char hex[65];
 
@@ -731,11 +732,12 @@ static void test_primitives(void **state)
 	sigv4_sha256_hex("", 0, hex);
 	assert_string_equal(hex, SIGV4_EMPTY_SHA256);
 	sigv4_sha256_hex("Welcome to Amazon S3.", 21, hex);
-	assert_string_equal(hex, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
+	assert_string_equal(hex,
+			    "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
 
 	assert_true(sigv4_sig_equal(want_key, want_key));
-	assert_false(sigv4_sig_equal(want_key,
-				     "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b8"));
+	assert_false(sigv4_sig_equal(
+	    want_key, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b8"));
 	assert_false(sigv4_sig_equal(want_key, "c4afb1cc"));
 	assert_false(sigv4_sig_equal("", ""));
 	{
@@ -751,15 +753,11 @@ static void test_primitives(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_no_path_normalization),
-		cmocka_unit_test(test_canonical_query),
-		cmocka_unit_test(test_canonical_headers),
-		cmocka_unit_test(test_canonical_errors),
-		cmocka_unit_test(test_signature_binds_request),
-		cmocka_unit_test(test_parse_header),
-		cmocka_unit_test(test_parse_query),
-		cmocka_unit_test(test_primitives),
+	    cmocka_unit_test(test_vectors),	     cmocka_unit_test(test_no_path_normalization),
+	    cmocka_unit_test(test_canonical_query),  cmocka_unit_test(test_canonical_headers),
+	    cmocka_unit_test(test_canonical_errors), cmocka_unit_test(test_signature_binds_request),
+	    cmocka_unit_test(test_parse_header),     cmocka_unit_test(test_parse_query),
+	    cmocka_unit_test(test_primitives),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

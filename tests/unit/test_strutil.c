@@ -19,23 +19,23 @@ struct u64_case {
 static void test_parse_u64(void **state)
 {
 	static const struct u64_case cases[] = {
-		{"0", 0, UINT64_MAX, true, 0},
-		{"42", 0, UINT64_MAX, true, 42},
-		{"007", 0, UINT64_MAX, true, 7},
-		{"18446744073709551615", 0, UINT64_MAX, true, UINT64_MAX},
-		{"18446744073709551616", 0, UINT64_MAX, false, 0},
-		{"99999999999999999999", 0, UINT64_MAX, false, 0},
-		{"", 0, UINT64_MAX, false, 0},
-		{"-1", 0, UINT64_MAX, false, 0},
-		{"+1", 0, UINT64_MAX, false, 0},
-		{" 1", 0, UINT64_MAX, false, 0},
-		{"1 ", 0, UINT64_MAX, false, 0},
-		{"1a", 0, UINT64_MAX, false, 0},
-		{"0x10", 0, UINT64_MAX, false, 0},
-		{"0", 1, 604800, false, 0},
-		{"1", 1, 604800, true, 1},
-		{"604800", 1, 604800, true, 604800},
-		{"604801", 1, 604800, false, 0},
+	    {"0", 0, UINT64_MAX, true, 0},
+	    {"42", 0, UINT64_MAX, true, 42},
+	    {"007", 0, UINT64_MAX, true, 7},
+	    {"18446744073709551615", 0, UINT64_MAX, true, UINT64_MAX},
+	    {"18446744073709551616", 0, UINT64_MAX, false, 0},
+	    {"99999999999999999999", 0, UINT64_MAX, false, 0},
+	    {"", 0, UINT64_MAX, false, 0},
+	    {"-1", 0, UINT64_MAX, false, 0},
+	    {"+1", 0, UINT64_MAX, false, 0},
+	    {" 1", 0, UINT64_MAX, false, 0},
+	    {"1 ", 0, UINT64_MAX, false, 0},
+	    {"1a", 0, UINT64_MAX, false, 0},
+	    {"0x10", 0, UINT64_MAX, false, 0},
+	    {"0", 1, 604800, false, 0},
+	    {"1", 1, 604800, true, 1},
+	    {"604800", 1, 604800, true, 604800},
+	    {"604801", 1, 604800, false, 0},
 	};
 	size_t i;
 
@@ -112,20 +112,25 @@ static void test_base64(void **state)
 {
 	/* RFC 4648 section 10 test vectors. */
 	static const struct b64_case cases[] = {
-		{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-		{"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
 	};
 	static const char *const bad[] = {
-		"Zg=",      /* not a multiple of 4 */
-		"Zg",       /* padding missing */
-		"Z===",     /* too much padding */
-		"Zh==",     /* non-zero unused bits */
-		"Zm9=",     /* non-zero unused bits */
-		"Zg==Zg==", /* padding in the middle */
-		"Zm 9v",    /* whitespace */
-		"Zm9v\n",   /* newline */
-		"Zm-v",     /* URL alphabet */
-		"====",
+	    "Zg=",	/* not a multiple of 4 */
+	    "Zg",	/* padding missing */
+	    "Z===",	/* too much padding */
+	    "Zh==",	/* non-zero unused bits */
+	    "Zm9=",	/* non-zero unused bits */
+	    "Zg==Zg==", /* padding in the middle */
+	    "Zm 9v",	/* whitespace */
+	    "Zm9v\n",	/* newline */
+	    "Zm-v",	/* URL alphabet */
+	    "====",
 	};
 	uint8_t out[16];
 	char enc[16];
@@ -139,7 +144,8 @@ static void test_base64(void **state)
 		assert_int_equal(n, strlen(cases[i].enc));
 		assert_string_equal(enc, cases[i].enc);
 		n = 999;
-		assert_true(base64_decode(cases[i].enc, strlen(cases[i].enc), out, sizeof(out), &n));
+		assert_true(
+		    base64_decode(cases[i].enc, strlen(cases[i].enc), out, sizeof(out), &n));
 		assert_int_equal(n, rl);
 		assert_memory_equal(out, cases[i].raw, rl);
 	}
@@ -162,17 +168,17 @@ struct enc_case {
 static void test_uri_encode(void **state)
 {
 	static const struct enc_case cases[] = {
-		{"", false, ""},
-		{"AZaz09-_.~", false, "AZaz09-_.~"},
-		{"a b", false, "a%20b"},
-		{"a+b", false, "a%2Bb"},
-		{"a/b", false, "a%2Fb"},
-		{"a/b", true, "a/b"},
-		{"/my key/x=y&z", true, "/my%20key/x%3Dy%26z"},
-		{"*'()!", false, "%2A%27%28%29%21"},
-		{"\xe1\x88\xb4", false, "%E1%88%B4"},
-		{"%", false, "%25"},
-		{"\x7f\x01", false, "%7F%01"},
+	    {"", false, ""},
+	    {"AZaz09-_.~", false, "AZaz09-_.~"},
+	    {"a b", false, "a%20b"},
+	    {"a+b", false, "a%2Bb"},
+	    {"a/b", false, "a%2Fb"},
+	    {"a/b", true, "a/b"},
+	    {"/my key/x=y&z", true, "/my%20key/x%3Dy%26z"},
+	    {"*'()!", false, "%2A%27%28%29%21"},
+	    {"\xe1\x88\xb4", false, "%E1%88%B4"},
+	    {"%", false, "%25"},
+	    {"\x7f\x01", false, "%7F%01"},
 	};
 	size_t i;
 
@@ -181,9 +187,8 @@ static void test_uri_encode(void **state)
 		struct buf b;
 
 		buf_init(&b, 1024, S3E_InvalidURI);
-		assert_int_equal(uri_encode(&b, cases[i].in, strlen(cases[i].in),
-					    cases[i].keep_slash),
-				 S3E_OK);
+		assert_int_equal(
+		    uri_encode(&b, cases[i].in, strlen(cases[i].in), cases[i].keep_slash), S3E_OK);
 		assert_string_equal(buf_str(&b), cases[i].want);
 		buf_free(&b);
 	}
@@ -207,19 +212,19 @@ struct dec_case {
 static void test_uri_decode(void **state)
 {
 	static const struct dec_case cases[] = {
-		{"abc", false, S3E_OK, "abc"},
-		{"a%20b", false, S3E_OK, "a b"},
-		{"a%2fb%2F", false, S3E_OK, "a/b/"},
-		{"a+b", false, S3E_OK, "a+b"},
-		{"a+b", true, S3E_OK, "a b"},
-		{"%2B", true, S3E_OK, "+"},
-		{"%E1%88%B4", false, S3E_OK, "\xe1\x88\xb4"},
-		{"%", false, S3E_InvalidURI, NULL},
-		{"%2", false, S3E_InvalidURI, NULL},
-		{"a%g0", false, S3E_InvalidURI, NULL},
-		{"a%0g", false, S3E_InvalidURI, NULL},
-		{"a%00b", false, S3E_InvalidURI, NULL},
-		{"", false, S3E_OK, ""},
+	    {"abc", false, S3E_OK, "abc"},
+	    {"a%20b", false, S3E_OK, "a b"},
+	    {"a%2fb%2F", false, S3E_OK, "a/b/"},
+	    {"a+b", false, S3E_OK, "a+b"},
+	    {"a+b", true, S3E_OK, "a b"},
+	    {"%2B", true, S3E_OK, "+"},
+	    {"%E1%88%B4", false, S3E_OK, "\xe1\x88\xb4"},
+	    {"%", false, S3E_InvalidURI, NULL},
+	    {"%2", false, S3E_InvalidURI, NULL},
+	    {"a%g0", false, S3E_InvalidURI, NULL},
+	    {"a%0g", false, S3E_InvalidURI, NULL},
+	    {"a%00b", false, S3E_InvalidURI, NULL},
+	    {"", false, S3E_OK, ""},
 	};
 	size_t i;
 
@@ -228,9 +233,9 @@ static void test_uri_decode(void **state)
 		struct buf b;
 
 		buf_init(&b, 1024, S3E_KeyTooLongError);
-		assert_int_equal(uri_decode(&b, cases[i].in, strlen(cases[i].in),
-					    cases[i].plus_is_space),
-				 cases[i].err);
+		assert_int_equal(
+		    uri_decode(&b, cases[i].in, strlen(cases[i].in), cases[i].plus_is_space),
+		    cases[i].err);
 		if (cases[i].want)
 			assert_string_equal(buf_str(&b), cases[i].want);
 		buf_free(&b);
@@ -277,27 +282,27 @@ struct utf8_case {
 static void test_utf8(void **state)
 {
 	static const struct utf8_case cases[] = {
-		{"plain ascii", 11, true},
-		{"\xc3\xa9", 2, true},                   /* U+00E9 */
-		{"\xe1\x88\xb4", 3, true},               /* U+1234 */
-		{"\xf0\x9f\x98\x80", 4, true},           /* U+1F600 */
-		{"\xf4\x8f\xbf\xbf", 4, true},           /* U+10FFFF */
-		{"\xed\x9f\xbf", 3, true},               /* U+D7FF */
-		{"\xee\x80\x80", 3, true},               /* U+E000 */
-		{"\xc0\xaf", 2, false},                  /* overlong '/' */
-		{"\xc1\xbf", 2, false},                  /* overlong */
-		{"\xe0\x80\xaf", 3, false},              /* overlong */
-		{"\xf0\x80\x80\xaf", 4, false},          /* overlong */
-		{"\xed\xa0\x80", 3, false},              /* U+D800 surrogate */
-		{"\xed\xbf\xbf", 3, false},              /* U+DFFF surrogate */
-		{"\xf4\x90\x80\x80", 4, false},          /* above U+10FFFF */
-		{"\xf5\x80\x80\x80", 4, false},
-		{"\xff", 1, false},
-		{"\x80", 1, false},                      /* lone continuation */
-		{"\xc3", 1, false},                      /* truncated */
-		{"\xe1\x88", 2, false},                  /* truncated */
-		{"\xc3\x28", 2, false},                  /* bad continuation */
-		{"\xe1\x88\xb4\xc3", 4, false},
+	    {"plain ascii", 11, true},
+	    {"\xc3\xa9", 2, true},	    /* U+00E9 */
+	    {"\xe1\x88\xb4", 3, true},	    /* U+1234 */
+	    {"\xf0\x9f\x98\x80", 4, true},  /* U+1F600 */
+	    {"\xf4\x8f\xbf\xbf", 4, true},  /* U+10FFFF */
+	    {"\xed\x9f\xbf", 3, true},	    /* U+D7FF */
+	    {"\xee\x80\x80", 3, true},	    /* U+E000 */
+	    {"\xc0\xaf", 2, false},	    /* overlong '/' */
+	    {"\xc1\xbf", 2, false},	    /* overlong */
+	    {"\xe0\x80\xaf", 3, false},	    /* overlong */
+	    {"\xf0\x80\x80\xaf", 4, false}, /* overlong */
+	    {"\xed\xa0\x80", 3, false},	    /* U+D800 surrogate */
+	    {"\xed\xbf\xbf", 3, false},	    /* U+DFFF surrogate */
+	    {"\xf4\x90\x80\x80", 4, false}, /* above U+10FFFF */
+	    {"\xf5\x80\x80\x80", 4, false},
+	    {"\xff", 1, false},
+	    {"\x80", 1, false},	    /* lone continuation */
+	    {"\xc3", 1, false},	    /* truncated */
+	    {"\xe1\x88", 2, false}, /* truncated */
+	    {"\xc3\x28", 2, false}, /* bad continuation */
+	    {"\xe1\x88\xb4\xc3", 4, false},
 	};
 	size_t i;
 
@@ -309,10 +314,10 @@ static void test_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_u64), cmocka_unit_test(test_parse_hex),
-		cmocka_unit_test(test_hex),       cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_uri_encode), cmocka_unit_test(test_uri_decode),
-		cmocka_unit_test(test_strings),   cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_parse_u64),  cmocka_unit_test(test_parse_hex),
+	    cmocka_unit_test(test_hex),	       cmocka_unit_test(test_base64),
+	    cmocka_unit_test(test_uri_encode), cmocka_unit_test(test_uri_decode),
+	    cmocka_unit_test(test_strings),    cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
