@@ -80,6 +80,27 @@ static s3err_t check_amz_headers_signed(struct request *r, const char *signed_he
 	return S3E_OK;
 }
 
+/*
+ * The credential scope must name this endpoint's service and region, as on
+ * AWS; the message names the expected region so that SDKs can redirect.
+ */
+static s3err_t check_scope(struct request *r, const struct sigv4_auth *a, s3err_t malformed)
+{
+	const char *region = r->srv->cfg->region;
+
+	if (strcmp(a->service, "s3") != 0)
+		return req_failf(r, malformed,
+				 "The authorization header is malformed; incorrect service '%s'. "
+				 "This endpoint belongs to 's3'.",
+				 a->service);
+	if (strcmp(a->region, region) != 0)
+		return req_failf(r, malformed,
+				 "The authorization header is malformed; the region '%s' is wrong; "
+				 "expecting '%s'",
+				 a->region, region);
+	return S3E_OK;
+}
+
 /* Computes the SigV4 signature of r under the parsed claims and compares it. */
 static s3err_t verify_sigv4(struct request *r, const struct sigv4_auth *a, const char *amz_date,
 			    const char *payload_hash, uint8_t signing_key[32], struct buf *scope)
@@ -185,13 +206,8 @@ static s3err_t sigv4_header(struct request *r, const char *authz)
 		req_fail(r, err, NULL);
 		goto out;
 	}
-	if (strcmp(a.service, "s3") != 0) {
-		err = req_failf(r, S3E_AuthorizationHeaderMalformed,
-				"The authorization header is malformed; incorrect service '%s'. "
-				"This endpoint belongs to 's3'.",
-				a.service);
+	if ((err = check_scope(r, &a, S3E_AuthorizationHeaderMalformed)))
 		goto out;
-	}
 	if (date) {
 		if (!httptime_parse_amz(date, &t)) {
 			err = req_fail(r, S3E_AccessDenied, "X-Amz-Date is not a valid date.");
@@ -248,6 +264,8 @@ static s3err_t sigv4_query(struct request *r)
 		req_fail(r, err, NULL);
 		goto out;
 	}
+	if ((err = check_scope(r, &a, S3E_AuthorizationQueryParametersError)))
+		goto out;
 	if (!httptime_parse_amz(a.amz_date, &t) || strncmp(a.amz_date, a.date, 8) != 0) {
 		err = req_fail(r, S3E_AuthorizationQueryParametersError,
 			       "X-Amz-Date and the credential date do not agree.");
@@ -276,43 +294,66 @@ out:
 	return err;
 }
 
-/* SigV2 signs the resource as the client addressed it. */
-static s3err_t sigv2_verify(struct request *r, const char *date, const char *signature)
+/* Compares the SigV2 signature of r over one candidate resource string. */
+static bool sigv2_matches(struct request *r, const char *date, const char *resource,
+			  const char *signature, s3err_t *err)
 {
 	struct sigv2_request v2 = {0};
-	struct buf sts, resource;
+	struct buf sts;
 	char sig[29];
-	s3err_t err;
+	bool ok = false;
 
 	buf_init(&sts, STRATA_MAX_CANONICAL_REQUEST, S3E_InvalidArgument);
-	buf_init(&resource, STRATA_MAX_URI_LEN + STRATA_BUCKET_NAME_MAX + 2, S3E_InvalidURI);
-	if (r->virtual_host) {
-		err = buf_addf(&resource, "/%s", r->bucket);
-		if (err)
-			goto out;
-	}
-	err = buf_adds(&resource, r->raw_path);
-	if (err)
-		goto out;
 	v2.method = r->method;
 	v2.headers = r->headers;
 	v2.nheaders = r->nheaders;
 	v2.date = date;
-	v2.resource = buf_str(&resource);
+	v2.resource = resource;
 	v2.query = r->query;
 	v2.nquery = r->nquery;
-	err = sigv2_string_to_sign(&v2, &sts);
+	*err = sigv2_string_to_sign(&v2, &sts);
+	if (!*err) {
+		sigv2_sign(r->auth.user.secret, buf_str(&sts), sts.len, sig);
+		ok = sigv4_sig_equal(sig, signature);
+		if (!ok)
+			log_debug("auth", "request %s: SigV2 mismatch; string to sign:\n%s", r->id,
+				  buf_str(&sts));
+		OPENSSL_cleanse(sig, sizeof(sig));
+	}
+	buf_free(&sts);
+	return ok;
+}
+
+/*
+ * SigV2 signs the resource as the client addressed it: "/bucket/key" with the
+ * key still encoded. A bucket-level resource is "/bucket/" (botocore and the
+ * AWS docs), though clients send the path as "/bucket"; both are accepted.
+ */
+static s3err_t sigv2_verify(struct request *r, const char *date, const char *signature)
+{
+	struct buf resource;
+	s3err_t err;
+	bool ok;
+
+	buf_init(&resource, STRATA_MAX_URI_LEN + STRATA_BUCKET_NAME_MAX + 2, S3E_InvalidURI);
+	if (r->virtual_host)
+		err = buf_addf(&resource, "/%s%s", r->bucket, r->raw_path);
+	else
+		err = buf_adds(&resource, r->raw_path);
 	if (err)
 		goto out;
-	sigv2_sign(r->auth.user.secret, buf_str(&sts), sts.len, sig);
-	if (strlen(signature) != strlen(sig) ||
-	    CRYPTO_memcmp(sig, signature, strlen(sig)) != 0) {
-		err = S3E_SignatureDoesNotMatch;
-		log_debug("auth", "request %s: SigV2 mismatch; string to sign:\n%s", r->id,
-			  buf_str(&sts));
+	ok = sigv2_matches(r, date, buf_str(&resource), signature, &err);
+	if (!ok && !err && r->bucket[0] && !r->key) {
+		if (resource.data[resource.len - 1] == '/')
+			resource.data[--resource.len] = '\0';
+		else
+			err = buf_adds(&resource, "/");
+		if (!err)
+			ok = sigv2_matches(r, date, buf_str(&resource), signature, &err);
 	}
+	if (!err && !ok)
+		err = S3E_SignatureDoesNotMatch;
 out:
-	buf_free(&sts);
 	buf_free(&resource);
 	if (err)
 		req_fail(r, err, NULL);

@@ -279,6 +279,10 @@ static int cmd_user(int argc, char **argv)
 	struct user u;
 	struct opts o;
 
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		fputs(usage_user, stdout);
+		return 0;
+	}
 	if (parse_opts(argc > 0 ? argc - 1 : 0, argv + 1, &o) != 0)
 		return 2;
 	if (o.help || argc == 0) {

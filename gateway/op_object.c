@@ -280,32 +280,6 @@ static void get_free(void *cls)
 	free(gs);
 }
 
-/* response-* query parameters replace the stored headers (signed requests only). */
-static void apply_overrides(struct request *r)
-{
-	static const char *const map[][2] = {
-		{"response-content-type", "Content-Type"},
-		{"response-content-language", "Content-Language"},
-		{"response-expires", "Expires"},
-		{"response-cache-control", "Cache-Control"},
-		{"response-content-disposition", "Content-Disposition"},
-		{"response-content-encoding", "Content-Encoding"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		const char *v = req_query(r, map[i][0]);
-		const char *old;
-
-		if (!v)
-			continue;
-		while ((old = MHD_get_response_header(r->resp, map[i][1])))
-			if (MHD_del_response_header(r->resp, map[i][1], old) != MHD_YES)
-				break;
-		resp_header(r, map[i][1], v);
-	}
-}
-
 static s3err_t check_version_id(struct request *r)
 {
 	const char *v = req_query(r, "versionId");
@@ -378,7 +352,6 @@ static s3err_t get_or_head(struct request *r, bool head)
 		if (mode && str_ieq(mode, "ENABLED"))
 			op_checksum_headers(r, &m);
 	}
-	apply_overrides(r);
 out:
 	if (gs)
 		get_free(gs);

@@ -80,8 +80,34 @@ void resp_header(struct request *r, const char *name, const char *value)
 	/* Stored metadata came from clients: never let it split the response head. */
 	if (!r->resp || strpbrk(value, "\r\n"))
 		return;
+	/*
+	 * libmicrohttpd refuses empty values, but S3 returns headers such as an
+	 * empty x-amz-meta-*; a lone space reads back as "" in every HTTP client.
+	 */
+	if (!value[0])
+		value = " ";
 	if (MHD_add_response_header(r->resp, name, value) != MHD_YES)
 		log_warn("response", "could not add header %s", name);
+}
+
+/* GetObject's response-* query parameters and the headers they replace. */
+static const char *const overrides[][2] = {
+	{"response-content-type", "content-type"},
+	{"response-content-language", "content-language"},
+	{"response-expires", "expires"},
+	{"response-cache-control", "cache-control"},
+	{"response-content-disposition", "content-disposition"},
+	{"response-content-encoding", "content-encoding"},
+};
+
+static const char *override_for(const struct request *r, const char *header)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++)
+		if (strcmp(overrides[i][1], header) == 0)
+			return req_query(r, overrides[i][0]);
+	return NULL;
 }
 
 void resp_object_headers(struct request *r, const struct obj_meta *m)
@@ -89,7 +115,7 @@ void resp_object_headers(struct request *r, const struct obj_meta *m)
 	char etag[STRATA_ETAG_MAX + 2], date[30];
 	const char *name, *value;
 	bool has_type = false;
-	size_t pos = 0;
+	size_t pos = 0, i;
 
 	snprintf(etag, sizeof(etag), "\"%s\"", m->etag);
 	resp_header(r, "ETag", etag);
@@ -97,9 +123,20 @@ void resp_object_headers(struct request *r, const struct obj_meta *m)
 	resp_header(r, "Last-Modified", date);
 	resp_header(r, "Accept-Ranges", "bytes");
 	while (obj_meta_next_header(m, &pos, &name, &value)) {
+		if (override_for(r, name))
+			continue;
 		if (strcmp(name, "content-type") == 0)
 			has_type = true;
 		resp_header(r, name, value);
+	}
+	for (i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+		const char *v = req_query(r, overrides[i][0]);
+
+		if (v) {
+			resp_header(r, overrides[i][1], v);
+			if (i == 0)
+				has_type = true;
+		}
 	}
 	if (!has_type)
 		resp_header(r, "Content-Type", "binary/octet-stream");

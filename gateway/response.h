@@ -26,7 +26,10 @@ s3err_t resp_not_modified(struct request *r, const struct obj_meta *m);
 /* Adds a header to r->resp (which must exist). Values with CR/LF are refused. */
 void resp_header(struct request *r, const char *name, const char *value);
 
-/* Adds ETag, Last-Modified, stored content headers, x-amz-meta-*, storage class. */
+/*
+ * Adds ETag, Last-Modified, stored content headers (or GetObject's response-*
+ * overrides of them), x-amz-meta-*, storage class and x-strata-sha256.
+ */
 void resp_object_headers(struct request *r, const struct obj_meta *m);
 
 /*

@@ -46,6 +46,9 @@ AWS_V2 = "/usr/bin/aws"
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 120
+# `strata serve --log-level` for every server the tests start (run.py --log-level);
+# debug makes a signature mismatch log its canonical request, shown after a failure.
+SERVER_LOG_LEVEL = "debug"
 
 # Environment variables of the host that would change how clients behave.
 _LEAKY_ENV = re.compile(r"^(AWS_|BOTO_|BOTOCORE_)")
@@ -313,6 +316,8 @@ class Server:
                 env["STRATA_ROOT_SECRET_KEY"] = self.secret
             cmd = [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
                    "--data", self.data_dir] + self.extra_args
+            if SERVER_LOG_LEVEL:
+                cmd += ["--log-level", SERVER_LOG_LEVEL]
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 self.proc = subprocess.Popen(cmd, stdout=out, stderr=err,
                                              stdin=subprocess.DEVNULL, env=env)

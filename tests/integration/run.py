@@ -80,10 +80,13 @@ def main():
                     help="run only tests whose name contains SUBSTRING")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
+    ap.add_argument("--log-level", default="debug",
+                    help="`strata serve --log-level` for the servers (empty: the default)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
     args = ap.parse_args()
 
     binary = os.path.abspath(args.strata)
+    harness.SERVER_LOG_LEVEL = args.log_level
     modules = sorted(f[:-3] for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
     plan = []
     for m in modules:

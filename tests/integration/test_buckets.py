@@ -36,7 +36,7 @@ def test_list_buckets_fields(ctx):
 def test_invalid_names(ctx):
     s3 = ctx.s3()
     bad = ["ab", "a" * 64, "Upper" + uid(6), "under_" + uid(6), "-start" + uid(6),
-           uid(6) + "-end", "dots.." + uid(6), "192.168.5.4", ".dot" + uid(6), uid(6) + "."]
+           "end" + uid(6) + "-", "dots.." + uid(6), "192.168.5.4", ".dot" + uid(6), uid(6) + "."]
     for name in bad:
         expect_error(lambda: s3.create_bucket(Bucket=name), "InvalidBucketName", 400)
     names = [x["Name"] for x in s3.list_buckets()["Buckets"]]

@@ -414,7 +414,14 @@ def _md5_instead_of_checksum(request, **kwargs):
     for h in list(request.headers.keys()):
         if h.lower().startswith("x-amz-checksum-") or h.lower() == "x-amz-sdk-checksum-algorithm":
             del request.headers[h]
-    request.headers["Content-MD5"] = b64(hashlib.md5(body).digest())
+    _set_header(request, "Content-MD5", b64(hashlib.md5(body).digest()))
+
+
+def _set_header(request, name, value):
+    # botocore's HTTPHeaders appends on assignment: remove first, then set.
+    if name in request.headers:
+        del request.headers[name]
+    request.headers[name] = value
 
 
 def _no_digest(request, **kwargs):
@@ -426,7 +433,7 @@ def _no_digest(request, **kwargs):
 
 def _wrong_md5(request, **kwargs):
     _md5_instead_of_checksum(request)
-    request.headers["Content-MD5"] = b64(hashlib.md5(b"not the body").digest())
+    _set_header(request, "Content-MD5", b64(hashlib.md5(b"not the body").digest()))
 
 
 @parametrize("content-md5", "no-digest", "wrong-md5")
