@@ -423,7 +423,11 @@ static bool parse_credential(const char *s, size_t len, struct sigv4_auth *out)
 	return true;
 }
 
-/* Stores s[0..len) as the signature if it is exactly 64 hex digits (folded to lowercase). */
+/*
+ * Stores s[0..len) as the signature if it is exactly 64 hex digits, as sent:
+ * signatures are lowercase hex, and an uppercase digit is not folded but
+ * left to fail the comparison, so no second spelling of a signature passes.
+ */
 static bool parse_signature(const char *s, size_t len, struct sigv4_auth *out)
 {
 	size_t i;
@@ -433,8 +437,7 @@ static bool parse_signature(const char *s, size_t len, struct sigv4_auth *out)
 	for (i = 0; i < 64; i++)
 		if (!is_hex_lower_or_upper(s[i]))
 			return false;
-	for (i = 0; i < 64; i++)
-		out->signature[i] = (s[i] >= 'A' && s[i] <= 'F') ? (char)(s[i] - 'A' + 'a') : s[i];
+	memcpy(out->signature, s, 64);
 	out->signature[64] = '\0';
 	return true;
 }

@@ -768,11 +768,19 @@ class Ctx:
         return srv
 
     def cleanup(self):
+        """Stops the extra servers; returns complaints about how they exited (a
+        sanitizer report at exit, a crash) for the runner to fail the test with."""
+        problems = []
         for s in self.extra_servers:
             try:
-                s.stop()
-            except Exception:
-                pass
+                was_alive = s.alive()
+                rc = s.stop()
+                if was_alive and rc not in (0, -signal.SIGTERM, None):
+                    problems.append(f"{s.name} exited with status {rc} on SIGTERM\n"
+                                    f"{s.log_tail(15)}")
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{s.name}: {e}")
+        return problems
 
 
 # ---------------------------------------------------------------- parametrization

@@ -26,6 +26,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # leave no __pycache__ in the source tree
 
 import harness  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
@@ -151,7 +152,9 @@ def main():
                 status, reason, tb = "FAIL", describe(e), traceback.format_exc()
             finally:
                 signal.alarm(0)
-                ctx.cleanup()
+                problems = ctx.cleanup()
+            if problems and status != "FAIL":
+                status, reason = "FAIL", "; ".join(problems)
             if server is not None and not server.alive() and status != "SKIP":
                 status = "FAIL"
                 reason = (reason + "; " if reason else "") + \
@@ -181,10 +184,13 @@ def main():
                     server.start()
                 except Exception as e:  # noqa: BLE001
                     start_error = f"could not restart after a crash: {describe(e)}"
-        if server is not None:
+        if server is not None and server.alive():
             rc = server.stop()
-            if rc not in (0, -signal.SIGTERM, None) and not start_error:
-                print(f"NOTE {group}: server exited with status {rc} on SIGTERM")
+            if rc not in (0, -signal.SIGTERM, None):
+                # e.g. a sanitizer's leak report at exit: a defect like any other
+                failed += 1
+                print(f"FAIL {group}.(server exit): status {rc} on SIGTERM")
+                print(server.log_tail(20))
     summary = f"{passed} passed, {failed} failed"
     if skipped:
         summary += f", {skipped} skipped"

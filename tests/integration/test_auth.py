@@ -81,6 +81,23 @@ def test_presigned_put(ctx, style):
     same_bytes(s3.get_object(Bucket=b, Key="up/loaded.bin")["Body"].read(), data)
 
 
+@parametrize("default", "s3v4")
+def test_presigned_put_content_type(ctx, style):
+    # A Content-Type named when presigning is part of the signature: the upload
+    # must send the same one (SigV2: in the string to sign; SigV4: a signed header).
+    s3 = ctx.s3()
+    b = ctx.bucket("psct")
+    url = _presigner(ctx, style).generate_presigned_url(
+        "put_object", Params={"Bucket": b, "Key": "img.png", "ContentType": "image/png"},
+        ExpiresIn=600)
+    status, body, _h = _fetch(url, "PUT", b"\x89PNG...", {"Content-Type": "image/jpeg"})
+    eq((status, _error(body).get("Code")), (403, "SignatureDoesNotMatch"),
+       "presigned PUT with another Content-Type")
+    status, body, _h = _fetch(url, "PUT", b"\x89PNG...", {"Content-Type": "image/png"})
+    eq(status, 200, f"presigned PUT with the signed Content-Type ({body[:200]!r})")
+    eq(s3.head_object(Bucket=b, Key="img.png")["ContentType"], "image/png", "stored type")
+
+
 def test_presigned_head_delete(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("pshd")

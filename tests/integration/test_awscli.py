@@ -136,3 +136,24 @@ def test_s3_presign(ctx, v):
         check("X-Amz-Signature=" in url, f"v2 presign URL (SigV4 expected): {url!r}")
     with urllib.request.urlopen(url, timeout=30) as r:
         same_bytes(r.read(), data, f"aws {v} presigned GET")
+
+
+@parametrize(*VERSIONS)
+def test_s3_copy_move_and_options(ctx, v):
+    aws = ctx.aws(v)
+    s3 = ctx.s3()
+    b, b2 = ctx.bucket(f"cpmv{v}"), ctx.bucket(f"cpmv{v}")
+    src = ctx.path("doc.txt")
+    _write(src, b"a document\n")
+    aws.run("s3", "cp", src, f"s3://{b}/in/doc.txt", "--content-type", "text/x-doc",
+            "--metadata", "origin=cli,sha=abc")
+    h = s3.head_object(Bucket=b, Key="in/doc.txt")
+    eq(h["ContentType"], "text/x-doc", "--content-type")
+    eq(h["Metadata"], {"origin": "cli", "sha": "abc"}, "--metadata")
+    aws.run("s3", "cp", f"s3://{b}/in/doc.txt", f"s3://{b2}/copied.txt")  # CopyObject
+    eq(s3.get_object(Bucket=b2, Key="copied.txt")["Body"].read(), b"a document\n", "s3 cp s3->s3")
+    aws.run("s3", "mv", f"s3://{b}/in/doc.txt", f"s3://{b}/moved/doc.txt")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
+    eq(keys, ["moved/doc.txt"], "keys after s3 mv")
+    out = aws.run("s3", "ls", f"s3://{b}/nothing-here/", check_rc=False)
+    eq(out.stdout.strip(), "", "s3 ls of an empty prefix")

@@ -93,6 +93,9 @@ def test_head_missing_bucket(ctx):
     expect_error(lambda: s3.list_objects_v2(Bucket=ctx.name("nope")), "NoSuchBucket", 404)
     expect_error(lambda: s3.put_object(Bucket=ctx.name("nope"), Key="k", Body=b"x"),
                  "NoSuchBucket", 404)
+    expect_error(lambda: s3.get_object(Bucket=ctx.name("nope"), Key="k"), "NoSuchBucket", 404)
+    expect_error(lambda: s3.delete_object(Bucket=ctx.name("nope"), Key="k"), "NoSuchBucket", 404)
+    expect_error(lambda: s3.head_object(Bucket=ctx.name("nope"), Key="k"), "404", 404)
 
 
 def test_delete_not_empty_and_missing(ctx):

@@ -238,6 +238,18 @@ def test_unversioned_bucket_versions(ctx):
        "GET versionId=null")
 
 
+def test_bucket_path_with_trailing_slash(ctx):
+    # "GET /bucket/" is the bucket, not the key "": some clients list that way.
+    s3 = ctx.s3()
+    b = ctx.bucket("slash")
+    s3.put_object(Bucket=b, Key="k", Body=b"x")
+    r = raw_request(ctx.server, "GET", f"/{b}/", query=[("list-type", "2")])
+    eq(r.status, 200, f"GET /bucket/?list-type=2: {r}")
+    eq([e.text for e in xml_find_all(r.body, "Key")], ["k"], "keys")
+    r = raw_request(ctx.server, "HEAD", f"/{b}/")
+    eq(r.status, 200, "HEAD /bucket/")
+
+
 def test_empty_bucket_listing(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("empty")

@@ -1,6 +1,7 @@
 """Objects with boto3 at default settings: put/get/head/delete, metadata, ranges,
 conditions, checksums, keys, copy, multi-delete, transfers."""
 
+import concurrent.futures
 import datetime
 import email.utils
 import gzip
@@ -376,6 +377,8 @@ def test_copy_object(ctx):
     expect_error(lambda: s3.copy_object(Bucket=b2, Key="c4",
                                         CopySource={"Bucket": b, "Key": "missing"}),
                  "NoSuchKey", 404)
+    expect_error(lambda: s3.copy_object(Bucket=ctx.name("none"), Key="c5", CopySource=src),
+                 "NoSuchBucket", 404)
 
 
 def test_copy_preserves_checksum_and_empty(ctx):
@@ -405,6 +408,34 @@ def test_delete_objects_quiet_and_verbose(ctx):
     eq(r.get("Errors", []), [], "quiet Errors")
     left = [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
     eq(left, ["keep"], "keys left")
+
+
+@timeout(240)
+def test_delete_objects_1000(ctx):
+    s3 = ctx.s3()
+    b = ctx.bucket("md1k")
+    keys = [f"bulk/{i:04d}" for i in range(1000)]
+    with concurrent.futures.ThreadPoolExecutor(8) as ex:
+        list(ex.map(lambda k: s3.put_object(Bucket=b, Key=k, Body=b"x"), keys))
+    r = s3.delete_objects(Bucket=b, Delete={"Objects": [{"Key": k} for k in keys],
+                                            "Quiet": True})
+    eq(r.get("Errors", []), [], "errors deleting 1000 keys")
+    eq(s3.list_objects_v2(Bucket=b)["KeyCount"], 0, "keys left after deleting 1000")
+
+
+def test_delete_objects_odd_keys(ctx):
+    # Keys that need XML escaping or are not ASCII, in the request and the reply.
+    s3 = ctx.s3()
+    b = ctx.bucket("mdodd")
+    keys = ["amp&lt<gt>", "ключ/日本語.dcm", "sp ace+plus", "quote\"'", "a//b", ".."]
+    _seed(s3, b, keys + ["keep"])
+    r = s3.delete_objects(Bucket=b, Delete={"Objects": [{"Key": k} for k in keys]})
+    eq(sorted(d["Key"] for d in r.get("Deleted", [])), sorted(keys), "Deleted keys echoed")
+    left = [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
+    eq(left, ["keep"], "keys left")
+    expect_error(lambda: s3.delete_objects(Bucket=ctx.name("none"),
+                                           Delete={"Objects": [{"Key": "k"}]}),
+                 "NoSuchBucket", 404)
 
 
 def _md5_instead_of_checksum(request, **kwargs):

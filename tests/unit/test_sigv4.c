@@ -750,6 +750,26 @@ static void test_primitives(void **state)
 	}
 }
 
+/* An uppercase spelling of a valid signature is a different signature, not the same one. */
+static void test_signature_case_not_folded(void **state)
+{
+	static const char lower[] =
+	    "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41";
+	static const char upper[] =
+	    "F0E8BDB87C964420E857BD35B5D6ED310BD44F0170ABA48DD91039C6036BDB41";
+	struct sigv4_auth a;
+
+	(void)state;
+	assert_int_equal(sigv4_parse_header("AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/"
+					    "s3/aws4_request, SignedHeaders=host, Signature=F0E8"
+					    "BDB87C964420E857BD35B5D6ED310BD44F0170ABA48DD91039C6"
+					    "036BDB41",
+					    &a),
+			 S3E_OK);
+	assert_string_equal(a.signature, upper);
+	assert_false(sigv4_sig_equal(lower, a.signature));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +778,7 @@ int main(void)
 	    cmocka_unit_test(test_canonical_errors), cmocka_unit_test(test_signature_binds_request),
 	    cmocka_unit_test(test_parse_header),     cmocka_unit_test(test_parse_query),
 	    cmocka_unit_test(test_primitives),
+	    cmocka_unit_test(test_signature_case_not_folded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
