@@ -31,14 +31,15 @@
 
 #define BACKEND_ABI_VERSION 1
 
-struct backend;   /* an open backend instance (opaque, per implementation) */
+struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
 struct be_reader; /* an open, consistent view of one committed object */
 
 struct bucket_info {
 	char name[STRATA_BUCKET_NAME_MAX + 1];
-	char owner[STRATA_MAX_ACCESS_KEY_LEN + 1]; /* name of the creating user (stable across key changes) */
-	char region[STRATA_MAX_REGION_LEN + 1];    /* LocationConstraint, "" = us-east-1 */
+	char owner[STRATA_MAX_ACCESS_KEY_LEN +
+		   1]; /* name of the creating user (stable across key changes) */
+	char region[STRATA_MAX_REGION_LEN + 1]; /* LocationConstraint, "" = us-east-1 */
 	int64_t created_ms;
 };
 
@@ -92,7 +93,8 @@ struct backend_ops {
 
 	/* --- reading --- */
 
-	/* Fills *out (headers included; caller frees with obj_meta_free). Errors: S3E_NoSuchBucket, S3E_NoSuchKey. */
+	/* Fills *out (headers included; caller frees with obj_meta_free). Errors: S3E_NoSuchBucket,
+	 * S3E_NoSuchKey. */
 	s3err_t (*object_head)(struct backend *be, const char *bucket, const char *key,
 			       struct obj_meta *out);
 	/*

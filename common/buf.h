@@ -15,11 +15,11 @@
 #include "s3err.h"
 
 struct buf {
-	char *data;        /* NULL until the first append */
-	size_t len;        /* bytes used, excluding the trailing NUL */
-	size_t alloc;      /* bytes allocated */
-	size_t max;        /* the cap on len */
-	s3err_t too_big;   /* returned when an append would pass max */
+	char *data;	 /* NULL until the first append */
+	size_t len;	 /* bytes used, excluding the trailing NUL */
+	size_t alloc;	 /* bytes allocated */
+	size_t max;	 /* the cap on len */
+	s3err_t too_big; /* returned when an append would pass max */
 };
 
 /* Prepares an empty buffer; nothing is allocated yet. */
@@ -31,7 +31,8 @@ void buf_free(struct buf *b);
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
 
-/* Appends len bytes (p must not point into b). Errors: b->too_big, S3E_InternalError (out of memory). */
+/* Appends len bytes (p must not point into b). Errors: b->too_big, S3E_InternalError (out of
+ * memory). */
 s3err_t buf_add(struct buf *b, const void *p, size_t len);
 
 /* Appends a C string. */
@@ -44,7 +45,8 @@ s3err_t buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((for
 /* Returns the text ("" when empty); stays owned by the buffer. */
 const char *buf_str(const struct buf *b);
 
-/* Hands the allocation to the caller (who frees it) and empties the buffer. May return NULL when empty. */
+/* Hands the allocation to the caller (who frees it) and empties the buffer. May return NULL when
+ * empty. */
 char *buf_take(struct buf *b);
 
 #endif

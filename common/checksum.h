@@ -46,8 +46,8 @@ uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);
 struct digests {
 	uint8_t md5[16];
 	uint8_t sha256[32];
-	enum cksum_algo algo;          /* the extra algorithm, or CKSUM_NONE */
-	uint8_t extra[CKSUM_MAX_LEN];  /* its digest, big-endian */
+	enum cksum_algo algo;	      /* the extra algorithm, or CKSUM_NONE */
+	uint8_t extra[CKSUM_MAX_LEN]; /* its digest, big-endian */
 	size_t extra_len;
 };
 

@@ -1,9 +1,10 @@
 /*
  * chunked: a streaming decoder for the aws-chunked body encodings.
  *
- *   STREAMING-AWS4-HMAC-SHA256-PAYLOAD          hex-size;chunk-signature=SIG\r\n data \r\n ... 0;chunk-signature=SIG\r\n\r\n
- *   STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER  same, then trailer lines and x-amz-trailer-signature:SIG\r\n\r\n
- *   STREAMING-UNSIGNED-PAYLOAD-TRAILER          hex-size\r\n data \r\n ... 0\r\n trailer lines \r\n\r\n
+ *   STREAMING-AWS4-HMAC-SHA256-PAYLOAD          hex-size;chunk-signature=SIG\r\n data \r\n ...
+ * 0;chunk-signature=SIG\r\n\r\n STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER  same, then trailer
+ * lines and x-amz-trailer-signature:SIG\r\n\r\n STREAMING-UNSIGNED-PAYLOAD-TRAILER hex-size\r\n
+ * data \r\n ... 0\r\n trailer lines \r\n\r\n
  *
  * Bytes are fed in arbitrary pieces (split anywhere, even inside a size
  * line); payload bytes are handed to on_data as they arrive, before their
@@ -28,8 +29,8 @@
 #include "s3err.h"
 
 enum chunked_mode {
-	CHUNKED_SIGNED,           /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-	CHUNKED_SIGNED_TRAILER,   /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+	CHUNKED_SIGNED,		  /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+	CHUNKED_SIGNED_TRAILER,	  /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
 	CHUNKED_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 };
 
@@ -37,9 +38,9 @@ struct chunked_params {
 	enum chunked_mode mode;
 	/* signed modes only: */
 	uint8_t signing_key[32];
-	char amz_date[17];          /* the request's x-amz-date */
-	char scope[128];            /* "20130524/us-east-1/s3/aws4_request" */
-	char seed_signature[65];    /* the Authorization header's signature */
+	char amz_date[17];	 /* the request's x-amz-date */
+	char scope[128];	 /* "20130524/us-east-1/s3/aws4_request" */
+	char seed_signature[65]; /* the Authorization header's signature */
 	/* x-amz-decoded-content-length; UINT64_MAX when the client sent none */
 	uint64_t decoded_length;
 };

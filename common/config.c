@@ -560,8 +560,8 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 			continue;
 		i = key_index(key);
 		if (i >= 0 && first_line[i]) {
-			snprintf(msg, sizeof(msg), "duplicate key '%.64s' (first set on line %u)", key,
-				 first_line[i]);
+			snprintf(msg, sizeof(msg), "duplicate key '%.64s' (first set on line %u)",
+				 key, first_line[i]);
 			goto bad;
 		}
 		if (config_set(c, key, value, msg, sizeof(msg)) != 0)

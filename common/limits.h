@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* S3 names */
-#define STRATA_MAX_KEY_LEN 1024u          /* bytes of UTF-8, as on AWS */
+#define STRATA_MAX_KEY_LEN 1024u /* bytes of UTF-8, as on AWS */
 #define STRATA_BUCKET_NAME_MIN 3u
 #define STRATA_BUCKET_NAME_MAX 63u
 #define STRATA_MAX_ACCESS_KEY_LEN 128u
@@ -21,43 +21,43 @@
 #define STRATA_MAX_USERS 1024u
 
 /* HTTP request head */
-#define STRATA_MAX_URI_LEN 16384u         /* raw request target incl. query */
+#define STRATA_MAX_URI_LEN 16384u /* raw request target incl. query */
 #define STRATA_MAX_QUERY_PARAMS 64u
 #define STRATA_MAX_HEADERS 128u
-#define STRATA_MAX_HEADER_SECTION 65536u  /* libmicrohttpd connection memory */
+#define STRATA_MAX_HEADER_SECTION 65536u /* libmicrohttpd connection memory */
 #define STRATA_MAX_SIGNED_HEADERS_LEN 2048u
 #define STRATA_MAX_CANONICAL_REQUEST 65536u
 #define STRATA_MAX_AUTH_HEADER_LEN 4096u
 
 /* Object metadata */
-#define STRATA_MAX_USER_META 2048u        /* x-amz-meta-* names + values, as AWS */
-#define STRATA_MAX_STORED_HEADERS 8192u   /* serialized content-* + x-amz-meta-* */
-#define STRATA_MAX_HEADER_VALUE 4096u     /* one stored header value */
-#define STRATA_ETAG_MAX 80u               /* unquoted "hex" or "hex-N" plus NUL */
-#define STRATA_CHECKSUM_B64_MAX 64u       /* base64 of the largest digest (SHA-256) */
+#define STRATA_MAX_USER_META 2048u	/* x-amz-meta-* names + values, as AWS */
+#define STRATA_MAX_STORED_HEADERS 8192u /* serialized content-* + x-amz-meta-* */
+#define STRATA_MAX_HEADER_VALUE 4096u	/* one stored header value */
+#define STRATA_ETAG_MAX 80u		/* unquoted "hex" or "hex-N" plus NUL */
+#define STRATA_CHECKSUM_B64_MAX 64u	/* base64 of the largest digest (SHA-256) */
 #define STRATA_STORAGE_CLASS_MAX 32u
 
 /* Bodies */
 #define STRATA_MAX_PUT_SIZE (5ull * 1024 * 1024 * 1024) /* single PUT, as AWS */
-#define STRATA_MAX_XML_BODY (2u * 1024 * 1024)          /* DeleteObjects etc. */
-#define STRATA_MAX_SMALL_XML_BODY (64u * 1024)          /* CreateBucketConfiguration */
+#define STRATA_MAX_XML_BODY (2u * 1024 * 1024)		/* DeleteObjects etc. */
+#define STRATA_MAX_SMALL_XML_BODY (64u * 1024)		/* CreateBucketConfiguration */
 #define STRATA_MAX_DELETE_KEYS 1000u
-#define STRATA_MAX_CHUNK_LINE 512u        /* aws-chunked "size;chunk-signature=..." line */
-#define STRATA_MAX_TRAILER_BYTES 4096u    /* aws-chunked trailer section */
+#define STRATA_MAX_CHUNK_LINE 512u     /* aws-chunked "size;chunk-signature=..." line */
+#define STRATA_MAX_TRAILER_BYTES 4096u /* aws-chunked trailer section */
 #define STRATA_MAX_CHUNK_SIZE (64u * 1024 * 1024)
 
 /* Listing */
-#define STRATA_MAX_LIST_KEYS 1000u        /* max-keys ceiling, as AWS */
+#define STRATA_MAX_LIST_KEYS 1000u /* max-keys ceiling, as AWS */
 #define STRATA_MAX_DELIMITER_LEN 64u
 #define STRATA_MAX_CONTINUATION_TOKEN 4096u
 #define STRATA_MAX_LIST_RESPONSE (8u * 1024 * 1024)
 
 /* Auth */
-#define STRATA_CLOCK_SKEW_SECONDS 900     /* 15 minutes, as AWS */
+#define STRATA_CLOCK_SKEW_SECONDS 900	  /* 15 minutes, as AWS */
 #define STRATA_PRESIGN_MAX_EXPIRES 604800 /* 7 days, as AWS */
 
 /* I/O */
-#define STRATA_IO_BLOCK (256u * 1024)     /* GET read size and copy buffer */
+#define STRATA_IO_BLOCK (256u * 1024) /* GET read size and copy buffer */
 #define STRATA_MAX_CONFIG_LINE 4096u
 #define STRATA_MAX_PATH 4096u
 

@@ -44,16 +44,16 @@ struct listing_query {
 };
 
 struct listing_entry {
-	char *key;             /* owned; the key, or the CommonPrefix text */
-	bool is_prefix;        /* true for a CommonPrefix (meta unused) */
-	struct obj_meta meta;  /* headers is NULL */
+	char *key;	      /* owned; the key, or the CommonPrefix text */
+	bool is_prefix;	      /* true for a CommonPrefix (meta unused) */
+	struct obj_meta meta; /* headers is NULL */
 };
 
 struct listing_result {
 	struct listing_entry *entries; /* keys and common prefixes, in byte order */
 	size_t n;
 	bool truncated;
-	char *next_marker;     /* owned; set when truncated: last entry's key/prefix */
+	char *next_marker; /* owned; set when truncated: last entry's key/prefix */
 };
 
 /* Runs the query. On success the caller frees *out with listing_result_free. */

@@ -21,14 +21,14 @@
 #include "s3err.h"
 
 struct obj_meta {
-	uint64_t size;                                 /* plaintext bytes */
-	int64_t mtime_ms;                              /* Last-Modified, ms since the epoch */
-	char etag[STRATA_ETAG_MAX];                    /* unquoted: 32 hex, or "hex-N" */
-	char sha256_hex[65];                           /* server-computed SHA-256 of the plaintext */
-	char checksum_algo[16];                        /* "" or CRC32, CRC32C, CRC64NVME, SHA1, SHA256 */
-	char checksum_b64[STRATA_CHECKSUM_B64_MAX];    /* the client-visible value of that checksum */
-	char storage_class[STRATA_STORAGE_CLASS_MAX];  /* "" means STANDARD */
-	char *headers;                                 /* owned serialized blob, or NULL */
+	uint64_t size;		    /* plaintext bytes */
+	int64_t mtime_ms;	    /* Last-Modified, ms since the epoch */
+	char etag[STRATA_ETAG_MAX]; /* unquoted: 32 hex, or "hex-N" */
+	char sha256_hex[65];	    /* server-computed SHA-256 of the plaintext */
+	char checksum_algo[16];	    /* "" or CRC32, CRC32C, CRC64NVME, SHA1, SHA256 */
+	char checksum_b64[STRATA_CHECKSUM_B64_MAX]; /* the client-visible value of that checksum */
+	char storage_class[STRATA_STORAGE_CLASS_MAX]; /* "" means STANDARD */
+	char *headers;				      /* owned serialized blob, or NULL */
 	size_t headers_len;
 };
 

@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 enum range_result {
-	RANGE_NONE,          /* absent or ignored: serve the whole object (200) */
-	RANGE_OK,            /* serve [first, last] (206) */
+	RANGE_NONE,	     /* absent or ignored: serve the whole object (200) */
+	RANGE_OK,	     /* serve [first, last] (206) */
 	RANGE_UNSATISFIABLE, /* 416 with Content-Range: bytes *\/size */
 };
 

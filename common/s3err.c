@@ -8,7 +8,7 @@ struct s3err_row {
 };
 
 static const struct s3err_row rows[S3E__COUNT] = {
-	[S3E_OK] = {"OK", 200, "OK"},
+    [S3E_OK] = {"OK", 200, "OK"},
 #define S3ERR(c, s, m) [S3E_##c] = {#c, s, m},
 #include "s3err.def"
 #undef S3ERR

@@ -53,7 +53,7 @@ void sigv2_sign(const char *secret, const char *sts, size_t len, char out[29]);
  * Parses "AWS AKID:signature". Error: S3E_AuthorizationHeaderMalformed
  * (the gateway maps it to AccessDenied/InvalidArgument as AWS does).
  */
-s3err_t sigv2_parse_header(const char *authorization, char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1],
-			   char signature[64]);
+s3err_t sigv2_parse_header(const char *authorization,
+			   char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1], char signature[64]);
 
 #endif

@@ -30,13 +30,13 @@ struct sigv4_kv {
 /* What a client's signature claims, from the header or the query string. */
 struct sigv4_auth {
 	char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1];
-	char date[9];                                       /* YYYYMMDD of the scope */
+	char date[9]; /* YYYYMMDD of the scope */
 	char region[STRATA_MAX_REGION_LEN + 1];
-	char service[16];                                   /* "s3" */
+	char service[16];				    /* "s3" */
 	char signed_headers[STRATA_MAX_SIGNED_HEADERS_LEN]; /* "host;x-amz-date", as sent */
-	char signature[65];                                 /* lowercase hex */
-	char amz_date[17];      /* presigned: X-Amz-Date "20130524T000000Z"; header: "" */
-	uint64_t expires;       /* presigned: X-Amz-Expires seconds; header: 0 */
+	char signature[65];				    /* lowercase hex */
+	char amz_date[17]; /* presigned: X-Amz-Date "20130524T000000Z"; header: "" */
+	uint64_t expires;  /* presigned: X-Amz-Expires seconds; header: 0 */
 };
 
 /*
@@ -56,13 +56,14 @@ s3err_t sigv4_parse_query(const struct sigv4_kv *params, size_t n, struct sigv4_
 /* The request as the canonical request sees it. */
 struct sigv4_request {
 	const char *method;
-	const char *path;                /* decoded absolute path, e.g. "/bucket/my key" */
-	const struct sigv4_kv *query;    /* decoded parameters; the caller leaves out X-Amz-Signature */
+	const char *path; /* decoded absolute path, e.g. "/bucket/my key" */
+	const struct sigv4_kv
+	    *query; /* decoded parameters; the caller leaves out X-Amz-Signature */
 	size_t nquery;
-	const struct sigv4_kv *headers;  /* every request header, names in any case */
+	const struct sigv4_kv *headers; /* every request header, names in any case */
 	size_t nheaders;
-	const char *signed_headers;      /* "host;x-amz-date" (lowercase, ';'-separated) */
-	const char *payload_hash;        /* hex, UNSIGNED-PAYLOAD or a STREAMING-* literal */
+	const char *signed_headers; /* "host;x-amz-date" (lowercase, ';'-separated) */
+	const char *payload_hash;   /* hex, UNSIGNED-PAYLOAD or a STREAMING-* literal */
 };
 
 /*

@@ -16,14 +16,14 @@
 #include "s3err.h"
 
 struct delete_object_item {
-	char *key;        /* owned, NUL-terminated (validated later by the gateway) */
+	char *key; /* owned, NUL-terminated (validated later by the gateway) */
 	size_t key_len;
 	char *version_id; /* owned, or NULL */
 };
 
 struct delete_request {
 	bool quiet;
-	size_t n;                          /* 1..STRATA_MAX_DELETE_KEYS */
+	size_t n; /* 1..STRATA_MAX_DELETE_KEYS */
 	struct delete_object_item *objects;
 };
 

@@ -13,8 +13,8 @@ struct arena_block;
 
 struct arena {
 	struct arena_block *head;
-	size_t used;  /* bytes handed out, all blocks */
-	size_t cap;   /* refuse allocations past this */
+	size_t used; /* bytes handed out, all blocks */
+	size_t cap;  /* refuse allocations past this */
 };
 
 /* Prepares an empty arena with a total cap. */

@@ -172,7 +172,7 @@ static s3err_t set_payload_mode(struct request *r, const char *hash, const uint8
 					"Streaming signatures need the Authorization header.");
 		r->auth.payload = PAYLOAD_CHUNKED;
 		cp->mode = strcmp(hash, SIGV4_STREAMING_PAYLOAD) == 0 ? CHUNKED_SIGNED
-								       : CHUNKED_SIGNED_TRAILER;
+								      : CHUNKED_SIGNED_TRAILER;
 		memcpy(cp->signing_key, key, 32);
 		if (!str_copy(cp->amz_date, sizeof(cp->amz_date), amz_date) ||
 		    !str_copy(cp->scope, sizeof(cp->scope), buf_str(scope)) ||

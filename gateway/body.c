@@ -15,15 +15,15 @@ struct body {
 	body_sink_fn sink;
 	void *sink_ctx;
 	uint64_t max_size;
-	uint64_t size;                    /* payload bytes so far */
+	uint64_t size; /* payload bytes so far */
 	struct hashset *hs;
-	struct chunked_decoder *chunked;  /* NULL for a plain body */
-	enum cksum_algo algo;             /* the checksum to compute and keep */
-	const char *checksum_value;       /* from a header; NULL when none or trailer */
-	const char *trailer_name;         /* x-amz-trailer, lowercased in the arena */
+	struct chunked_decoder *chunked; /* NULL for a plain body */
+	enum cksum_algo algo;		 /* the checksum to compute and keep */
+	const char *checksum_value;	 /* from a header; NULL when none or trailer */
+	const char *trailer_name;	 /* x-amz-trailer, lowercased in the arena */
 	bool have_md5;
-	uint8_t md5[16];                  /* Content-MD5 */
-	s3err_t err;                      /* sticky */
+	uint8_t md5[16]; /* Content-MD5 */
+	s3err_t err;	 /* sticky */
 };
 
 /* The end of the chain: count, hash, hand to the sink. */
@@ -63,8 +63,7 @@ static s3err_t find_checksum_header(struct body *b)
 		if (!base64_decode(b->checksum_value, strlen(b->checksum_value), raw, sizeof(raw),
 				   &n) ||
 		    n != cksum_digest_len(b->algo))
-			return req_failf(r, S3E_InvalidRequest,
-					 "Value for %s header is invalid.",
+			return req_failf(r, S3E_InvalidRequest, "Value for %s header is invalid.",
 					 cksum_header_name(b->algo));
 	}
 	return S3E_OK;
@@ -121,8 +120,9 @@ static s3err_t find_algorithm_hint(struct body *b)
 					"again with any of the valid types: [CRC32, CRC32C, "
 					"CRC64NVME, SHA1, SHA256]");
 		if (b->algo != CKSUM_NONE && b->algo != a)
-			return req_fail(b->r, S3E_InvalidRequest,
-					"Value for x-amz-sdk-checksum-algorithm header is invalid.");
+			return req_fail(
+			    b->r, S3E_InvalidRequest,
+			    "Value for x-amz-sdk-checksum-algorithm header is invalid.");
 		b->algo = a;
 	}
 	return S3E_OK;

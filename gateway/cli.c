@@ -19,53 +19,53 @@
 #define ROOT_USER "root"
 
 static const char usage_main[] =
-	"Usage: strata COMMAND [OPTIONS]\n"
-	"\n"
-	"An S3-compatible object store gateway.\n"
-	"\n"
-	"Commands:\n"
-	"  serve      serve the S3 API (see: strata serve --help)\n"
-	"  user       manage users: add, list, remove (see: strata user --help)\n"
-	"  presign    print a presigned URL (see: strata presign --help)\n"
-	"\n"
-	"Options:\n"
-	"  --version  print the version\n"
-	"  --help     print this help\n";
+    "Usage: strata COMMAND [OPTIONS]\n"
+    "\n"
+    "An S3-compatible object store gateway.\n"
+    "\n"
+    "Commands:\n"
+    "  serve      serve the S3 API (see: strata serve --help)\n"
+    "  user       manage users: add, list, remove (see: strata user --help)\n"
+    "  presign    print a presigned URL (see: strata presign --help)\n"
+    "\n"
+    "Options:\n"
+    "  --version  print the version\n"
+    "  --help     print this help\n";
 
 static const char usage_serve[] =
-	"Usage: strata serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-	"                    [--region NAME] [--domain DOMAIN[,DOMAIN...]] [--log-level LEVEL]\n"
-	"\n"
-	"Serves the S3 API over the data directory. Flags override the config file.\n"
-	"On first start, creates the user 'root' and prints its keys; the keys come from\n"
-	"STRATA_ROOT_ACCESS_KEY / STRATA_ROOT_SECRET_KEY when both are set (and then\n"
-	"replace root's keys on every start), otherwise they are generated.\n"
-	"\n"
-	"  --config FILE      configuration file (key = value lines; see README)\n"
-	"  --listen HOST:PORT address to listen on (default 127.0.0.1:9000)\n"
-	"  --data DIR         data directory (default ./data)\n"
-	"  --region NAME      region name (default us-east-1)\n"
-	"  --domain DOMAINS   base domains for virtual-host-style requests\n"
-	"  --log-level LEVEL  error, warn, info or debug (default info)\n";
+    "Usage: strata serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+    "                    [--region NAME] [--domain DOMAIN[,DOMAIN...]] [--log-level LEVEL]\n"
+    "\n"
+    "Serves the S3 API over the data directory. Flags override the config file.\n"
+    "On first start, creates the user 'root' and prints its keys; the keys come from\n"
+    "STRATA_ROOT_ACCESS_KEY / STRATA_ROOT_SECRET_KEY when both are set (and then\n"
+    "replace root's keys on every start), otherwise they are generated.\n"
+    "\n"
+    "  --config FILE      configuration file (key = value lines; see README)\n"
+    "  --listen HOST:PORT address to listen on (default 127.0.0.1:9000)\n"
+    "  --data DIR         data directory (default ./data)\n"
+    "  --region NAME      region name (default us-east-1)\n"
+    "  --domain DOMAINS   base domains for virtual-host-style requests\n"
+    "  --log-level LEVEL  error, warn, info or debug (default info)\n";
 
 static const char usage_user[] =
-	"Usage: strata user add NAME [--access-key KEY --secret-key SECRET] [--data DIR]\n"
-	"       strata user list [--data DIR]\n"
-	"       strata user remove NAME [--data DIR]\n"
-	"\n"
-	"Manages the users in DIR/credentials (mode 0600). 'add' prints the new keys\n"
-	"(generated unless given). A running server picks changes up within a second.\n"
-	"--config FILE reads the data directory from a config file.\n";
+    "Usage: strata user add NAME [--access-key KEY --secret-key SECRET] [--data DIR]\n"
+    "       strata user list [--data DIR]\n"
+    "       strata user remove NAME [--data DIR]\n"
+    "\n"
+    "Manages the users in DIR/credentials (mode 0600). 'add' prints the new keys\n"
+    "(generated unless given). A running server picks changes up within a second.\n"
+    "--config FILE reads the data directory from a config file.\n";
 
 static const char usage_presign[] =
-	"Usage: strata presign [--data DIR] [--user NAME] [--endpoint URL] [--region NAME]\n"
-	"                      [--method GET|PUT|HEAD|DELETE] [--expires SECONDS]\n"
-	"                      s3://BUCKET/KEY\n"
-	"\n"
-	"Prints a SigV4 presigned URL signed with the user's keys (default: root).\n"
-	"  --endpoint URL   default http://<listen address from the config>\n"
-	"  --expires SEC    1 to 604800 (7 days), default 3600\n"
-	"  --method M       default GET\n";
+    "Usage: strata presign [--data DIR] [--user NAME] [--endpoint URL] [--region NAME]\n"
+    "                      [--method GET|PUT|HEAD|DELETE] [--expires SECONDS]\n"
+    "                      s3://BUCKET/KEY\n"
+    "\n"
+    "Prints a SigV4 presigned URL signed with the user's keys (default: root).\n"
+    "  --endpoint URL   default http://<listen address from the config>\n"
+    "  --expires SEC    1 to 604800 (7 days), default 3600\n"
+    "  --method M       default GET\n";
 
 struct opts {
 	const char *config;
@@ -90,14 +90,23 @@ struct flag {
 	size_t offset; /* into struct opts */
 };
 
-#define FLAG(n, f) {n, offsetof(struct opts, f)}
+#define FLAG(n, f)                                                                                 \
+	{                                                                                          \
+		n, offsetof(struct opts, f)                                                        \
+	}
 static const struct flag flags[] = {
-	FLAG("--config", config),	FLAG("--listen", listen),
-	FLAG("--data", data),		FLAG("--region", region),
-	FLAG("--domain", domain),	FLAG("--log-level", log_level),
-	FLAG("--access-key", access_key), FLAG("--secret-key", secret_key),
-	FLAG("--user", user),		FLAG("--endpoint", endpoint),
-	FLAG("--method", method),	FLAG("--expires", expires),
+    FLAG("--config", config),
+    FLAG("--listen", listen),
+    FLAG("--data", data),
+    FLAG("--region", region),
+    FLAG("--domain", domain),
+    FLAG("--log-level", log_level),
+    FLAG("--access-key", access_key),
+    FLAG("--secret-key", secret_key),
+    FLAG("--user", user),
+    FLAG("--endpoint", endpoint),
+    FLAG("--method", method),
+    FLAG("--expires", expires),
 };
 
 /* Parses "--flag value", "--flag=value", --help and up to two positionals. */
@@ -146,8 +155,10 @@ static int load_config(const struct opts *o, struct config *cfg)
 	const struct {
 		const char *key;
 		const char *value;
-	} overrides[] = {{"listen", o->listen},	      {"data", o->data},
-			 {"region", o->region},	      {"domain", o->domain},
+	} overrides[] = {{"listen", o->listen},
+			 {"data", o->data},
+			 {"region", o->region},
+			 {"domain", o->domain},
 			 {"log_level", o->log_level}};
 	char err[512];
 	size_t i;
@@ -214,7 +225,8 @@ static int ensure_root(const struct config *cfg)
 		return -1;
 	}
 	if (ak) {
-		if (f.have && strcmp(f.found.access_key, ak) == 0 && strcmp(f.found.secret, sk) == 0)
+		if (f.have && strcmp(f.found.access_key, ak) == 0 &&
+		    strcmp(f.found.secret, sk) == 0)
 			return 0;
 		if (users_add(cfg->data_dir, ROOT_USER, ak, sk, true, &u, err, sizeof(err)) != 0) {
 			fprintf(stderr, "strata: %s\n", err);
@@ -225,8 +237,8 @@ static int ensure_root(const struct config *cfg)
 	}
 	if (count > 0) {
 		if (f.have)
-			printf("Root access key: %s (secret in %s/credentials)\n", f.found.access_key,
-			       cfg->data_dir);
+			printf("Root access key: %s (secret in %s/credentials)\n",
+			       f.found.access_key, cfg->data_dir);
 		return 0;
 	}
 	if (users_add(cfg->data_dir, ROOT_USER, NULL, NULL, false, &u, err, sizeof(err)) != 0) {
@@ -293,7 +305,8 @@ static int cmd_user(int argc, char **argv)
 		return 2;
 	if (strcmp(verb, "add") == 0 && o.npositional == 1) {
 		if ((o.access_key != NULL) != (o.secret_key != NULL)) {
-			fprintf(stderr, "strata user add: give both --access-key and --secret-key\n");
+			fprintf(stderr,
+				"strata user add: give both --access-key and --secret-key\n");
 			return 2;
 		}
 		if (users_add(cfg.data_dir, o.positional[0], o.access_key, o.secret_key, false, &u,
@@ -385,7 +398,8 @@ static int cmd_presign(int argc, char **argv)
 	p.now = time(NULL);
 	buf_init(&url, 16384, S3E_InvalidArgument);
 	if (presign_url(&p, &f.found, &url) != S3E_OK) {
-		fprintf(stderr, "strata presign: cannot sign (endpoint must be http(s)://host[:port])\n");
+		fprintf(stderr,
+			"strata presign: cannot sign (endpoint must be http(s)://host[:port])\n");
 		goto out;
 	}
 	printf("%s\n", buf_str(&url));

@@ -11,7 +11,7 @@
 #include "../common/s3err.h"
 
 struct conditions {
-	const char *if_match;            /* each may be NULL */
+	const char *if_match; /* each may be NULL */
 	const char *if_none_match;
 	const char *if_modified_since;
 	const char *if_unmodified_since;

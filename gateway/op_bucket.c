@@ -85,9 +85,8 @@ s3err_t op_head_bucket(struct request *r)
 	s3err_t err = resp_ok_empty(r);
 
 	if (!err)
-		resp_header(r, "x-amz-bucket-region", r->bucket_info.region[0]
-							      ? r->bucket_info.region
-							      : r->srv->cfg->region);
+		resp_header(r, "x-amz-bucket-region",
+			    r->bucket_info.region[0] ? r->bucket_info.region : r->srv->cfg->region);
 	return err;
 }
 

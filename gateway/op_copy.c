@@ -196,7 +196,8 @@ s3err_t op_copy_object(struct request *r)
 	}
 	algo = algo_hdr ? cksum_algo_from_name(algo_hdr) : cksum_algo_from_name(sm.checksum_algo);
 	if (algo_hdr && algo == CKSUM_NONE) {
-		err = req_fail(r, S3E_InvalidRequest, "Checksum algorithm provided is unsupported.");
+		err =
+		    req_fail(r, S3E_InvalidRequest, "Checksum algorithm provided is unsupported.");
 		goto out;
 	}
 	if (replace)

@@ -13,8 +13,7 @@ static s3err_t deleted_xml(struct buf *xml, const struct delete_object_item *o)
 {
 	s3err_t err;
 
-	if ((err = xmlw_open(xml, "Deleted")) ||
-	    (err = xmlw_elemn(xml, "Key", o->key, o->key_len)))
+	if ((err = xmlw_open(xml, "Deleted")) || (err = xmlw_elemn(xml, "Key", o->key, o->key_len)))
 		return err;
 	if (o->version_id && (err = xmlw_elem(xml, "VersionId", o->version_id)))
 		return err;

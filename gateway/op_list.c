@@ -18,12 +18,12 @@ struct list_params {
 	enum list_kind kind;
 	const char *prefix;
 	const char *delimiter;
-	const char *marker;      /* what the engine lists after */
+	const char *marker;	 /* what the engine lists after */
 	const char *start_after; /* v2 */
-	const char *token;       /* v2 continuation-token as sent */
-	const char *key_marker;  /* v1 marker / versions key-marker as sent */
+	const char *token;	 /* v2 continuation-token as sent */
+	const char *key_marker;	 /* v1 marker / versions key-marker as sent */
 	size_t max_keys;
-	bool url;                /* encoding-type=url */
+	bool url; /* encoding-type=url */
 	bool fetch_owner;
 };
 
@@ -32,8 +32,8 @@ struct list_scan_ctx {
 	const char *bucket;
 };
 
-static s3err_t scan(void *sctx, const char *start, bool inclusive, const char *prefix,
-		    size_t limit, listing_visit_fn visit, void *vctx)
+static s3err_t scan(void *sctx, const char *start, bool inclusive, const char *prefix, size_t limit,
+		    listing_visit_fn visit, void *vctx)
 {
 	struct list_scan_ctx *c = sctx;
 
@@ -51,8 +51,8 @@ static s3err_t decode_token(struct request *r, const char *token, const char **o
 	raw = arena_alloc(&r->arena, n);
 	if (!raw)
 		return S3E_InternalError;
-	if (!base64_decode(token, n, raw, n, &len) || len == 0 ||
-	    memchr(raw, '\0', len) || len > STRATA_MAX_KEY_LEN)
+	if (!base64_decode(token, n, raw, n, &len) || len == 0 || memchr(raw, '\0', len) ||
+	    len > STRATA_MAX_KEY_LEN)
 		goto bad;
 	raw[len] = '\0';
 	*out = (const char *)raw;
@@ -77,11 +77,13 @@ static s3err_t parse_params(struct request *r, enum list_kind kind, struct list_
 	if (strlen(p->prefix) > STRATA_MAX_KEY_LEN)
 		return req_fail(r, S3E_InvalidArgument, "The prefix is too long.");
 	if (mk && !parse_u64_str(mk, 0, INT32_MAX, &max))
-		return req_fail(r, S3E_InvalidArgument, "Provided max-keys not an integer or within "
-							"integer range");
+		return req_fail(r, S3E_InvalidArgument,
+				"Provided max-keys not an integer or within "
+				"integer range");
 	p->max_keys = max > STRATA_MAX_LIST_KEYS ? STRATA_MAX_LIST_KEYS : (size_t)max;
 	if (enc && strcmp(enc, "url") != 0)
-		return req_fail(r, S3E_InvalidArgument, "Invalid Encoding Method specified in Request");
+		return req_fail(r, S3E_InvalidArgument,
+				"Invalid Encoding Method specified in Request");
 	p->url = enc != NULL;
 	p->fetch_owner = fo && strcmp(fo, "true") == 0;
 	switch (kind) {
@@ -147,9 +149,8 @@ static s3err_t entry_xml(struct request *r, const struct list_params *p,
 	httptime_format_iso_ms(m->mtime_ms, date);
 	if ((err = xmlw_open(xml, tag)) || (err = elem_maybe_encoded(xml, "Key", e->key, p->url)))
 		return err;
-	if (p->kind == LIST_VERSIONS &&
-	    ((err = xmlw_elem(xml, "VersionId", "null")) ||
-	     (err = xmlw_elem(xml, "IsLatest", "true"))))
+	if (p->kind == LIST_VERSIONS && ((err = xmlw_elem(xml, "VersionId", "null")) ||
+					 (err = xmlw_elem(xml, "IsLatest", "true"))))
 		return err;
 	if ((err = xmlw_elem(xml, "LastModified", date)) || (err = xmlw_elem(xml, "ETag", etag)))
 		return err;
@@ -197,8 +198,8 @@ static s3err_t header_xml(struct request *r, const struct list_params *p,
 					      p->url)) ||
 		    (err = xmlw_elem(xml, "VersionIdMarker",
 				     req_query(r, "version-id-marker")
-					     ? req_query(r, "version-id-marker")
-					     : "")))
+					 ? req_query(r, "version-id-marker")
+					 : "")))
 			return err;
 		if (res->truncated &&
 		    ((err = elem_maybe_encoded(xml, "NextKeyMarker", res->next_marker, p->url)) ||
@@ -251,8 +252,7 @@ static s3err_t list(struct request *r, enum list_kind kind)
 		if (!res.entries[i].is_prefix)
 			err = entry_xml(r, &p, &res.entries[i], &xml);
 	for (i = 0; i < res.n && !err; i++)
-		if (res.entries[i].is_prefix &&
-		    !(err = xmlw_open(&xml, "CommonPrefixes")) &&
+		if (res.entries[i].is_prefix && !(err = xmlw_open(&xml, "CommonPrefixes")) &&
 		    !(err = elem_maybe_encoded(&xml, "Prefix", res.entries[i].key, p.url)))
 			err = xmlw_close(&xml, "CommonPrefixes");
 	if (err || (err = xmlw_close(&xml, kind == LIST_VERSIONS ? "ListVersionsResult"

@@ -17,18 +17,25 @@
 
 /* Content headers S3 stores and returns verbatim. */
 static const char *const stored_headers[] = {
-	"content-type", "content-disposition", "content-language", "cache-control", "expires",
+    "content-type", "content-disposition", "content-language", "cache-control", "expires",
 };
 
 s3err_t op_refuse_unsupported_write(struct request *r)
 {
 	static const char *const unsupported[] = {
-		"x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
-		"x-amz-server-side-encryption-aws-kms-key-id", "x-amz-tagging",
-		"x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
-		"x-amz-object-lock-legal-hold", "x-amz-website-redirect-location",
-		"If-None-Match", "If-Match", "x-amz-write-offset-bytes",
-		"x-amz-server-side-encryption-context", "x-amz-request-payer",
+	    "x-amz-server-side-encryption",
+	    "x-amz-server-side-encryption-customer-algorithm",
+	    "x-amz-server-side-encryption-aws-kms-key-id",
+	    "x-amz-tagging",
+	    "x-amz-object-lock-mode",
+	    "x-amz-object-lock-retain-until-date",
+	    "x-amz-object-lock-legal-hold",
+	    "x-amz-website-redirect-location",
+	    "If-None-Match",
+	    "If-Match",
+	    "x-amz-write-offset-bytes",
+	    "x-amz-server-side-encryption-context",
+	    "x-amz-request-payer",
 	};
 	const char *sc = req_header(r, "x-amz-storage-class");
 	const char *acl = req_header(r, "x-amz-acl");
@@ -48,10 +55,16 @@ s3err_t op_refuse_unsupported_write(struct request *r)
 				"Strata enforces owner-only access; only the 'private' canned ACL "
 				"is supported.");
 	if (sc && strcmp(sc, "STANDARD") != 0) {
-		static const char *const known[] = {"REDUCED_REDUNDANCY", "STANDARD_IA",
-						    "ONEZONE_IA", "INTELLIGENT_TIERING",
-						    "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS",
-						    "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
+		static const char *const known[] = {"REDUCED_REDUNDANCY",
+						    "STANDARD_IA",
+						    "ONEZONE_IA",
+						    "INTELLIGENT_TIERING",
+						    "GLACIER",
+						    "DEEP_ARCHIVE",
+						    "OUTPOSTS",
+						    "GLACIER_IR",
+						    "SNOW",
+						    "EXPRESS_ONEZONE"};
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(sc, known[i]) == 0)
 				return req_failf(r, S3E_NotImplemented,
@@ -265,7 +278,8 @@ static ssize_t get_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (backend_reader_read(gs->be, gs->reader, gs->first + pos, buf, max, &got) != S3E_OK ||
 	    got == 0) {
 		/* The index promised more bytes than the file holds: never pad or fake them. */
-		log_error("get", "short read at offset %llu", (unsigned long long)(gs->first + pos));
+		log_error("get", "short read at offset %llu",
+			  (unsigned long long)(gs->first + pos));
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	return (ssize_t)got;

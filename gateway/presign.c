@@ -71,8 +71,8 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	cr.signed_headers = "host";
 	cr.payload_hash = SIGV4_UNSIGNED_PAYLOAD;
 	if ((err = sigv4_canonical_request(&cr, &canon)) ||
-	    (err = sigv4_string_to_sign(amz_date, buf_str(&scope), buf_str(&canon), canon.len,
-					&sts)))
+	    (err =
+		 sigv4_string_to_sign(amz_date, buf_str(&scope), buf_str(&canon), canon.len, &sts)))
 		goto out;
 	sigv4_signing_key(u->secret, date8, p->region, "s3", key);
 	sigv4_hmac_hex(key, buf_str(&sts), sts.len, sig);

@@ -15,10 +15,10 @@
 struct presign_request {
 	const char *endpoint; /* "http://127.0.0.1:9000" (scheme and authority; no path) */
 	const char *region;
-	const char *method;   /* GET, PUT, HEAD, DELETE */
+	const char *method; /* GET, PUT, HEAD, DELETE */
 	const char *bucket;
-	const char *key;      /* decoded */
-	uint64_t expires;     /* 1..604800 seconds */
+	const char *key;  /* decoded */
+	uint64_t expires; /* 1..604800 seconds */
 	time_t now;
 };
 

@@ -28,39 +28,39 @@ struct body;
 
 /* How the request body must be checked, as the signature method dictates. */
 enum payload_mode {
-	PAYLOAD_UNCHECKED,        /* SigV2, presigned, UNSIGNED-PAYLOAD: no body digest promised */
-	PAYLOAD_SHA256,           /* x-amz-content-sha256 is a hex digest to verify */
-	PAYLOAD_CHUNKED,          /* aws-chunked; see auth.chunked */
+	PAYLOAD_UNCHECKED, /* SigV2, presigned, UNSIGNED-PAYLOAD: no body digest promised */
+	PAYLOAD_SHA256,	   /* x-amz-content-sha256 is a hex digest to verify */
+	PAYLOAD_CHUNKED,   /* aws-chunked; see auth.chunked */
 };
 
 struct auth_result {
-	struct user user;               /* the authenticated user (secret included) */
+	struct user user; /* the authenticated user (secret included) */
 	enum payload_mode payload;
-	char payload_sha256[65];        /* PAYLOAD_SHA256: expected lowercase hex */
-	struct chunked_params chunked;  /* PAYLOAD_CHUNKED */
+	char payload_sha256[65];       /* PAYLOAD_SHA256: expected lowercase hex */
+	struct chunked_params chunked; /* PAYLOAD_CHUNKED */
 };
 
 struct request {
 	struct server *srv;
 	struct MHD_Connection *conn;
 	struct arena arena;
-	char id[17];                    /* x-amz-request-id */
+	char id[17]; /* x-amz-request-id */
 	int64_t start_ms;
 
 	/* request line */
-	const char *method;             /* owned by libmicrohttpd for the request's life */
-	char *raw_uri;                  /* as received, arena */
-	char *raw_path;                 /* still percent-encoded, arena */
-	char *path;                     /* decoded, arena */
+	const char *method; /* owned by libmicrohttpd for the request's life */
+	char *raw_uri;	    /* as received, arena */
+	char *raw_path;	    /* still percent-encoded, arena */
+	char *path;	    /* decoded, arena */
 	struct sigv4_kv query[STRATA_MAX_QUERY_PARAMS]; /* decoded, arena */
 	size_t nquery;
-	struct sigv4_kv headers[STRATA_MAX_HEADERS];    /* pointers into libmicrohttpd */
+	struct sigv4_kv headers[STRATA_MAX_HEADERS]; /* pointers into libmicrohttpd */
 	size_t nheaders;
 
 	/* addressing */
-	bool virtual_host;              /* bucket came from the Host header */
+	bool virtual_host;			 /* bucket came from the Host header */
 	char bucket[STRATA_BUCKET_NAME_MAX + 1]; /* "" for the service */
-	char *key;                      /* NULL for service/bucket requests, arena */
+	char *key;				 /* NULL for service/bucket requests, arena */
 	size_t key_len;
 
 	/* dispatch */
@@ -70,19 +70,19 @@ struct request {
 	bool authenticated;
 
 	/* body */
-	uint64_t content_length;        /* UINT64_MAX when absent */
-	struct body *body;              /* the body pipeline, when the operation takes one */
-	struct buf xml;                 /* buffered body for XML operations */
-	void *op_state;                 /* per-operation state (writer...) */
+	uint64_t content_length; /* UINT64_MAX when absent */
+	struct body *body;	 /* the body pipeline, when the operation takes one */
+	struct buf xml;		 /* buffered body for XML operations */
+	void *op_state;		 /* per-operation state (writer...) */
 	void (*op_state_free)(struct request *r);
 
 	/* outcome */
-	bool started;                   /* head processed */
-	bool queued;                    /* a response was queued */
-	s3err_t err;                    /* first error, answered at the end of the body */
-	const char *err_message;        /* overrides the table's message (static or arena) */
-	char err_content_range[48];     /* 416 InvalidRange: "bytes * /size" (without the space) */
-	struct MHD_Response *resp;      /* the success response an operation built */
+	bool started;		    /* head processed */
+	bool queued;		    /* a response was queued */
+	s3err_t err;		    /* first error, answered at the end of the body */
+	const char *err_message;    /* overrides the table's message (static or arena) */
+	char err_content_range[48]; /* 416 InvalidRange: "bytes * /size" (without the space) */
+	struct MHD_Response *resp;  /* the success response an operation built */
 	unsigned status;
 };
 
@@ -99,7 +99,7 @@ bool req_has_query(const struct request *r, const char *name);
 s3err_t req_fail(struct request *r, s3err_t err, const char *message);
 /* Same with a formatted message kept in the arena. */
 s3err_t req_failf(struct request *r, s3err_t err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Parses raw_uri into raw_path, path, query; fills headers from the

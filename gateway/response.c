@@ -92,12 +92,12 @@ void resp_header(struct request *r, const char *name, const char *value)
 
 /* GetObject's response-* query parameters and the headers they replace. */
 static const char *const overrides[][2] = {
-	{"response-content-type", "content-type"},
-	{"response-content-language", "content-language"},
-	{"response-expires", "expires"},
-	{"response-cache-control", "cache-control"},
-	{"response-content-disposition", "content-disposition"},
-	{"response-content-encoding", "content-encoding"},
+    {"response-content-type", "content-type"},
+    {"response-content-language", "content-language"},
+    {"response-expires", "expires"},
+    {"response-cache-control", "cache-control"},
+    {"response-content-disposition", "content-disposition"},
+    {"response-content-encoding", "content-encoding"},
 };
 
 static const char *override_for(const struct request *r, const char *header)

@@ -23,13 +23,13 @@ enum body_kind {
 };
 
 struct route {
-	const char *method;        /* "GET", "PUT", ... */
+	const char *method; /* "GET", "PUT", ... */
 	enum target target;
-	const char *subresource;   /* query parameter that selects it; NULL: none */
-	const char *header;        /* a header that selects it (x-amz-copy-source); NULL: none */
-	const char *name;          /* the S3 operation name, for logs and metrics */
+	const char *subresource; /* query parameter that selects it; NULL: none */
+	const char *header;	 /* a header that selects it (x-amz-copy-source); NULL: none */
+	const char *name;	 /* the S3 operation name, for logs and metrics */
 	enum body_kind body;
-	size_t body_cap;           /* BODY_XML: the most bytes accepted */
+	size_t body_cap; /* BODY_XML: the most bytes accepted */
 	/*
 	 * BODY_STREAM only: called after authentication, before any body byte;
 	 * validates headers and sets up the pipeline (r->body).

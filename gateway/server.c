@@ -91,7 +91,8 @@ static s3err_t parse_content_length(struct request *r)
 	const char *te = req_header(r, "Transfer-Encoding");
 
 	if (te && !str_ieq(te, "chunked"))
-		return req_fail(r, S3E_NotImplemented, "Only chunked Transfer-Encoding is supported.");
+		return req_fail(r, S3E_NotImplemented,
+				"Only chunked Transfer-Encoding is supported.");
 	if (cl && !parse_u64_str(cl, 0, UINT64_MAX - 1, &r->content_length))
 		return req_fail(r, S3E_InvalidArgument, "Content-Length is not a valid number.");
 	return S3E_OK;
@@ -180,8 +181,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * client gets the S3 error instead of a reset connection.
 		 */
 		if (!r->err && r->body) {
-			s3err_t err = body_feed(r->body, (const uint8_t *)upload_data,
-						*upload_data_size);
+			s3err_t err =
+			    body_feed(r->body, (const uint8_t *)upload_data, *upload_data_size);
 			if (err)
 				req_fail(r, err, NULL);
 		}
@@ -280,13 +281,12 @@ int server_run(const struct config *cfg)
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv.daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-		cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK,
+	    no_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
 	if (!srv.daemon) {
 		log_error("server", "cannot listen on %s:%u (in use, or not permitted)",
 			  cfg->listen_host, (unsigned)cfg->listen_port);

@@ -28,7 +28,7 @@ struct user_table {
 
 struct users {
 	char path[STRATA_MAX_PATH];
-	pthread_rwlock_t lock;   /* guards table and the file identity below */
+	pthread_rwlock_t lock; /* guards table and the file identity below */
 	struct user_table table;
 	dev_t dev;
 	ino_t ino;
@@ -358,7 +358,8 @@ int users_add(const char *data_dir, const char *name, const char *access_key, co
 	if (secret)
 		str_copy(nu.secret, sizeof(nu.secret), secret);
 	else if (random_chars(nu.secret, 40,
-			      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != 0)
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") !=
+		 0)
 		return -1;
 
 	lock = lock_store(data_dir, err, errlen);

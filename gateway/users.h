@@ -26,7 +26,8 @@ struct user {
 
 struct users; /* a loaded, self-refreshing store */
 
-/* Opens DATA/credentials (an absent file is an empty store). Returns -1 with a message on stderr. */
+/* Opens DATA/credentials (an absent file is an empty store). Returns -1 with a message on stderr.
+ */
 int users_open(const char *data_dir, struct users **out);
 void users_close(struct users *u);
 

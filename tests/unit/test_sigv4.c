@@ -773,10 +773,14 @@ static void test_signature_case_not_folded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_vectors),	     cmocka_unit_test(test_no_path_normalization),
-	    cmocka_unit_test(test_canonical_query),  cmocka_unit_test(test_canonical_headers),
-	    cmocka_unit_test(test_canonical_errors), cmocka_unit_test(test_signature_binds_request),
-	    cmocka_unit_test(test_parse_header),     cmocka_unit_test(test_parse_query),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_no_path_normalization),
+	    cmocka_unit_test(test_canonical_query),
+	    cmocka_unit_test(test_canonical_headers),
+	    cmocka_unit_test(test_canonical_errors),
+	    cmocka_unit_test(test_signature_binds_request),
+	    cmocka_unit_test(test_parse_header),
+	    cmocka_unit_test(test_parse_query),
 	    cmocka_unit_test(test_primitives),
 	    cmocka_unit_test(test_signature_case_not_folded),
 	};
