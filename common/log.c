@@ -15,6 +15,7 @@
  *  3. A line longer than the cap is cut and ends in "..." before the newline.
  */
 #include "log.h"
+#include "strutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -110,42 +111,6 @@ static void put_escaped(struct line *l, unsigned char c)
 	char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
 
 	put(l, e, sizeof(e));
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n) (2..4), or 0 when the
- * bytes are not one (overlong, surrogate, above U+10FFFF, truncated).
- * *cp receives the code point.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t v;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		v = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		v = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		v = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
 }
 
 /* Appends s[0..n) with the escaping of invariant 2. */

@@ -53,6 +53,12 @@ bool str_istarts(const char *s, const char *prefix);
 bool str_starts(const char *s, const char *prefix);
 /* Copies src into dst[cap] if it fits (with NUL); false (dst untouched) otherwise. */
 bool str_copy(char *dst, size_t cap, const char *src);
+/*
+ * Decodes the UTF-8 sequence at s[0..n): returns its length (1..4) and sets
+ * *cp, or returns 0 when the bytes are not well-formed UTF-8 (overlong,
+ * surrogate, above U+10FFFF, truncated, or n == 0).
+ */
+size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp);
 /* true if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);
 

@@ -27,6 +27,7 @@
  *  3. Element names are trusted literals from the code and are not escaped.
  */
 #include "xmlw.h"
+#include "strutil.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -42,41 +43,6 @@ static void rollback(struct buf *b, size_t mark)
 	b->len = mark;
 	if (b->data)
 		b->data[mark] = '\0';
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n) whose first byte is
- * >= 0x80, or 0 if it is not one. *cp receives the code point.
- */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t v;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		v = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		v = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		v = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return len;
 }
 
 /* The escape for an ASCII byte, or NULL when it is copied as is. */
