@@ -155,6 +155,12 @@ static s3err_t finish(struct request *r)
 	return err ? req_fail(r, err, NULL) : S3E_OK;
 }
 
+static bool request_has_body(const struct request *r)
+{
+	return (r->content_length != UINT64_MAX && r->content_length > 0) ||
+	       req_header(r, "Transfer-Encoding") != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -170,8 +176,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r->started) {
 		r->started = true;
 		r->method = method;
-		/* Errors found in the head are answered at once: no body is read. */
-		if (start(r))
+		/*
+		 * An error found in the head of a request with a body is answered
+		 * at once, so the body is never read (libmicrohttpd then closes
+		 * the connection). Without a body it waits for the final call,
+		 * which keeps the connection alive (a HEAD 404 is routine).
+		 */
+		if (start(r) && request_has_body(r))
 			return resp_queue(r);
 		return MHD_YES;
 	}
