@@ -14,7 +14,6 @@ run.py collects and runs them. A module may set:
 """
 
 import base64
-import binascii
 import datetime
 import hashlib
 import hmac
@@ -22,12 +21,10 @@ import http.client
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import uuid
