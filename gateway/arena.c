@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	size_t need = (n + align - 1) & ~(align - 1);
 	void *p;
 
-	if (need < n || need > a->cap || a->used > a->cap - need)
+	/* Every size check guards an addition below from wrapping around. */
+	if (need < n || need > a->cap || a->used > a->cap - need || need > SIZE_MAX - sizeof(*b))
 		return NULL;
 	if (!b || b->size - b->off < need) {
 		size_t size = need > ARENA_BLOCK ? need : ARENA_BLOCK;
@@ -50,7 +52,7 @@ void *arena_alloc(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = n == SIZE_MAX ? NULL : arena_alloc(a, n + 1);
 
 	if (!p)
 		return NULL;

@@ -398,8 +398,8 @@ static int cmd_presign(int argc, char **argv)
 	p.now = time(NULL);
 	buf_init(&url, 16384, S3E_InvalidArgument);
 	if (presign_url(&p, &f.found, &url) != S3E_OK) {
-		fprintf(stderr,
-			"strata presign: cannot sign (endpoint must be http(s)://host[:port])\n");
+		fprintf(stderr, "strata presign: cannot sign: --endpoint must be "
+				"http(s)://HOST[:PORT] without a path\n");
 		goto out;
 	}
 	printf("%s\n", buf_str(&url));

@@ -25,7 +25,7 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 {
 	const char *authority;
 	char amz_date[17], date8[9], expires[24], sig[65];
-	struct buf path, scope, cred, query, canon, sts;
+	struct buf path, scope, cred, query, canon, sts, url;
 	struct sigv4_kv headers[1], params[5];
 	struct sigv4_request cr = {0};
 	uint8_t key[32];
@@ -47,6 +47,7 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	buf_init(&query, 4096, S3E_InvalidArgument);
 	buf_init(&canon, STRATA_MAX_CANONICAL_REQUEST, S3E_InvalidArgument);
 	buf_init(&sts, STRATA_MAX_CANONICAL_REQUEST, S3E_InvalidArgument);
+	buf_init(&url, out->max, out->too_big);
 	httptime_format_amz(p->now, amz_date);
 	memcpy(date8, amz_date, 8);
 	date8[8] = '\0';
@@ -80,11 +81,14 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	for (size_t i = 0; i < 5; i++)
 		if ((err = add_param(&query, params[i].name, params[i].value)))
 			goto out;
-	if ((err = buf_adds(out, p->endpoint)) ||
-	    (err = uri_encode(out, buf_str(&path), path.len, true)) ||
-	    (err = buf_addf(out, "?%s&X-Amz-Signature=%s", buf_str(&query), sig)))
+	/* Built aside and appended whole: out gains nothing on failure. */
+	if ((err = buf_adds(&url, p->endpoint)) ||
+	    (err = uri_encode(&url, buf_str(&path), path.len, true)) ||
+	    (err = buf_addf(&url, "?%s&X-Amz-Signature=%s", buf_str(&query), sig)))
 		goto out;
+	err = buf_add(out, buf_str(&url), url.len);
 out:
+	buf_free(&url);
 	buf_free(&path);
 	buf_free(&scope);
 	buf_free(&cred);
