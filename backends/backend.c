@@ -159,6 +159,106 @@ s3err_t backend_bucket_count(struct backend *be, const char *bucket, uint64_t ca
 	return o->bucket_count(be, bucket, cap, out);
 }
 
+s3err_t backend_upload_create(struct backend *be, const char *bucket, const char *key,
+			      const struct obj_meta *meta, char upload_id[STRATA_UPLOAD_ID_MAX])
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->upload_create)
+		return S3E_NotImplemented;
+	return o->upload_create(be, bucket, key, meta, upload_id);
+}
+
+s3err_t backend_upload_get(struct backend *be, const char *bucket, const char *upload_id,
+			   struct upload_info *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->upload_get)
+		return S3E_NotImplemented;
+	return o->upload_get(be, bucket, upload_id, out);
+}
+
+s3err_t backend_part_writer_open(struct backend *be, const char *bucket, const char *upload_id,
+				 unsigned number, uint64_t size_hint, struct be_writer **out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->part_writer_open)
+		return S3E_NotImplemented;
+	return o->part_writer_open(be, bucket, upload_id, number, size_hint, out);
+}
+
+s3err_t backend_part_commit(struct backend *be, struct be_writer *w, const struct part_info *p)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->part_commit)
+		return S3E_NotImplemented;
+	return o->part_commit(w, p);
+}
+
+s3err_t backend_part_reader_open(struct backend *be, const char *bucket, const char *upload_id,
+				 unsigned number, struct be_reader **out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->part_reader_open)
+		return S3E_NotImplemented;
+	return o->part_reader_open(be, bucket, upload_id, number, out);
+}
+
+s3err_t backend_part_list(struct backend *be, const char *bucket, const char *upload_id,
+			  unsigned after, size_t limit, part_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->part_list)
+		return S3E_NotImplemented;
+	return o->part_list(be, bucket, upload_id, after, limit, visit, ctx);
+}
+
+s3err_t backend_upload_list(struct backend *be, const char *bucket, const char *prefix,
+			    const char *key_marker, const char *upload_id_marker, size_t limit,
+			    upload_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->upload_list)
+		return S3E_NotImplemented;
+	return o->upload_list(be, bucket, prefix, key_marker, upload_id_marker, limit, visit, ctx);
+}
+
+s3err_t backend_upload_abort(struct backend *be, const char *bucket, const char *upload_id)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->upload_abort)
+		return S3E_NotImplemented;
+	return o->upload_abort(be, bucket, upload_id);
+}
+
+s3err_t backend_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
+				const struct complete_part *parts, size_t n,
+				const struct obj_meta *meta)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->upload_complete)
+		return S3E_NotImplemented;
+	return o->upload_complete(be, bucket, upload_id, parts, n, meta);
+}
+
+s3err_t backend_object_part_range(struct backend *be, const char *bucket, const char *key,
+				  unsigned number, uint64_t *offset, uint64_t *size)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_part_range)
+		return S3E_NotImplemented;
+	return o->object_part_range(be, bucket, key, number, offset, size);
+}
+
 void backend_close(struct backend *be)
 {
 	const struct backend_ops *o = ops_of(be);

@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 1
+#define BACKEND_ABI_VERSION 2
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -42,6 +42,40 @@ struct bucket_info {
 	char region[STRATA_MAX_REGION_LEN + 1]; /* LocationConstraint, "" = us-east-1 */
 	int64_t created_ms;
 };
+
+/* A multipart upload (state in the backend until completed or aborted). */
+struct upload_info {
+	char upload_id[STRATA_UPLOAD_ID_MAX];
+	char key[STRATA_MAX_KEY_LEN + 1];
+	int64_t initiated_ms;
+	/*
+	 * What CreateMultipartUpload asked for, kept for the final object:
+	 * headers blob (content-* and x-amz-meta-*), storage_class,
+	 * checksum_algo and checksum_type. Size/etag/digests are unused.
+	 */
+	struct obj_meta meta;
+	bool completed;			  /* Complete succeeded (kept for repeated Completes) */
+	char final_etag[STRATA_ETAG_MAX]; /* when completed: the object's ETag */
+};
+
+/* One uploaded part. */
+struct part_info {
+	unsigned number; /* 1..10000 */
+	uint64_t size;
+	int64_t mtime_ms;
+	char etag[STRATA_ETAG_MAX];		    /* unquoted hex MD5 of the part */
+	char checksum_b64[STRATA_CHECKSUM_B64_MAX]; /* the upload's algorithm, "" if none */
+	char sha256_hex[65];			    /* SHA-256 of the part's bytes */
+};
+
+/* A part named by CompleteMultipartUpload, with the ETag the gateway validated. */
+struct complete_part {
+	unsigned number;
+	char etag[STRATA_ETAG_MAX]; /* unquoted */
+};
+
+typedef bool (*upload_visit_fn)(void *ctx, const struct upload_info *u); /* meta.headers NULL */
+typedef bool (*part_visit_fn)(void *ctx, const struct part_info *p);
 
 /* Called once per bucket; return false to stop early. */
 typedef bool (*bucket_visit_fn)(void *ctx, const struct bucket_info *b);
@@ -127,6 +161,79 @@ struct backend_ops {
 	/* Counts objects in the bucket (stops counting at `cap`), for DeleteBucket and stats. */
 	s3err_t (*bucket_count)(struct backend *be, const char *bucket, uint64_t cap,
 				uint64_t *out);
+
+	/* --- multipart uploads (ABI 2) --- */
+
+	/*
+	 * Starts an upload of bucket/key remembering meta (see upload_info),
+	 * durably; writes a new random upload id (hex) into upload_id.
+	 * Errors: S3E_NoSuchBucket.
+	 */
+	s3err_t (*upload_create)(struct backend *be, const char *bucket, const char *key,
+				 const struct obj_meta *meta, char upload_id[STRATA_UPLOAD_ID_MAX]);
+	/*
+	 * Fills *out (meta.headers included; free with obj_meta_free). A
+	 * completed upload is still found (completed = true) for
+	 * STRATA_COMPLETED_UPLOAD_KEEP_MS after its Complete.
+	 * Errors: S3E_NoSuchBucket, S3E_NoSuchUpload (unknown or aborted).
+	 */
+	s3err_t (*upload_get)(struct backend *be, const char *bucket, const char *upload_id,
+			      struct upload_info *out);
+	/*
+	 * Opens a writer for part `number` of an active upload; write with
+	 * writer_write, finish with part_commit or writer_abort.
+	 * Errors: S3E_NoSuchUpload (unknown, aborted or completed).
+	 */
+	s3err_t (*part_writer_open)(struct backend *be, const char *bucket, const char *upload_id,
+				    unsigned number, uint64_t size_hint, struct be_writer **out);
+	/*
+	 * Publishes the part durably, replacing an earlier part of that number
+	 * (whose data is reclaimed). Frees w whatever the result.
+	 * Errors: S3E_NoSuchUpload (aborted or completed meanwhile).
+	 */
+	s3err_t (*part_commit)(struct be_writer *w, const struct part_info *p);
+	/* Opens part `number` of an active upload for reading (reader_read/reader_close). */
+	s3err_t (*part_reader_open)(struct backend *be, const char *bucket, const char *upload_id,
+				    unsigned number, struct be_reader **out);
+	/*
+	 * Visits the parts of an active upload with number > after, ascending,
+	 * at most limit. Errors: S3E_NoSuchUpload.
+	 */
+	s3err_t (*part_list)(struct backend *be, const char *bucket, const char *upload_id,
+			     unsigned after, size_t limit, part_visit_fn visit, void *ctx);
+	/*
+	 * Visits active uploads of bucket whose key starts with prefix, ordered
+	 * by (key, upload_id), after (key_marker, upload_id_marker): keys >
+	 * key_marker, or == key_marker with upload_id > upload_id_marker
+	 * (upload_id_marker "" means only keys > key_marker). At most limit.
+	 */
+	s3err_t (*upload_list)(struct backend *be, const char *bucket, const char *prefix,
+			       const char *key_marker, const char *upload_id_marker, size_t limit,
+			       upload_visit_fn visit, void *ctx);
+	/* Deletes an active upload and reclaims its parts. Errors: S3E_NoSuchUpload. */
+	s3err_t (*upload_abort)(struct backend *be, const char *bucket, const char *upload_id);
+	/*
+	 * Atomically and durably publishes bucket/key as the concatenation of
+	 * the listed parts (ascending numbers, each still holding the given
+	 * ETag), with meta (size = sum of the parts, parts_count = n, the
+	 * digests the gateway computed). The object reads as one byte range
+	 * across its parts (by reference: no data is copied). Unlisted parts
+	 * and the replaced object are reclaimed; the upload becomes completed
+	 * with final_etag = meta->etag.
+	 * Errors: S3E_NoSuchUpload, S3E_InvalidPart (missing or different
+	 * ETag), S3E_NoSuchBucket.
+	 */
+	s3err_t (*upload_complete)(struct backend *be, const char *bucket, const char *upload_id,
+				   const struct complete_part *parts, size_t n,
+				   const struct obj_meta *meta);
+	/*
+	 * For GetObject/HeadObject ?partNumber=: the byte range of part `number`
+	 * (1-based) of the object's current version. A single-PUT object has
+	 * one part, the whole object. Errors: S3E_NoSuchKey,
+	 * S3E_InvalidPartNumber (number > parts).
+	 */
+	s3err_t (*object_part_range)(struct backend *be, const char *bucket, const char *key,
+				     unsigned number, uint64_t *offset, uint64_t *size);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -156,6 +263,26 @@ s3err_t backend_object_scan(struct backend *be, const char *bucket, const char *
 			    bool inclusive, const char *prefix, size_t limit, object_visit_fn visit,
 			    void *ctx);
 s3err_t backend_bucket_count(struct backend *be, const char *bucket, uint64_t cap, uint64_t *out);
+s3err_t backend_upload_create(struct backend *be, const char *bucket, const char *key,
+			      const struct obj_meta *meta, char upload_id[STRATA_UPLOAD_ID_MAX]);
+s3err_t backend_upload_get(struct backend *be, const char *bucket, const char *upload_id,
+			   struct upload_info *out);
+s3err_t backend_part_writer_open(struct backend *be, const char *bucket, const char *upload_id,
+				 unsigned number, uint64_t size_hint, struct be_writer **out);
+s3err_t backend_part_commit(struct backend *be, struct be_writer *w, const struct part_info *p);
+s3err_t backend_part_reader_open(struct backend *be, const char *bucket, const char *upload_id,
+				 unsigned number, struct be_reader **out);
+s3err_t backend_part_list(struct backend *be, const char *bucket, const char *upload_id,
+			  unsigned after, size_t limit, part_visit_fn visit, void *ctx);
+s3err_t backend_upload_list(struct backend *be, const char *bucket, const char *prefix,
+			    const char *key_marker, const char *upload_id_marker, size_t limit,
+			    upload_visit_fn visit, void *ctx);
+s3err_t backend_upload_abort(struct backend *be, const char *bucket, const char *upload_id);
+s3err_t backend_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
+				const struct complete_part *parts, size_t n,
+				const struct obj_meta *meta);
+s3err_t backend_object_part_range(struct backend *be, const char *bucket, const char *key,
+				  unsigned number, uint64_t *offset, uint64_t *size);
 void backend_close(struct backend *be);
 
 #endif

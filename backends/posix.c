@@ -1,46 +1,76 @@
 /*
  * posix: the local-disk backend (layout and commit order in posix.h).
  *
+ * This file holds the index (connection pool, statements, schema and its
+ * migrations), buckets, single-PUT objects and the gc queue; multipart
+ * uploads and the objects they complete into live in posix_multipart.c,
+ * and what both share is declared in posix_internal.h.
+ *
  * Invariants:
- *  1. A committed index row names a data file objects/xx/ID that was
- *     fsync'ed, renamed into place and whose directory was fsync'ed before
- *     the row's transaction began. A row never points at a partial file.
- *  2. A data file is unlinked only after the transaction that stopped
- *     referencing it has committed, and that same transaction queued its id
- *     in the gc table. A crash before the commit leaves the old row and file;
- *     a crash after it leaves a gc row that the next posix_open finishes.
- *  3. tmp/ holds only files of live writers of this process: posix_open
- *     empties it, and an exclusive flock on dir/LOCK keeps a second process
- *     from opening (and sweeping) the same directory.
- *  4. No pthread mutex is held across file or index I/O: the pool mutex only
- *     guards the free list of connections. A scan copies a chunk of rows out
- *     and returns its connection before calling the visitor, so a visitor
- *     may call back into the backend.
- *  5. Paths are built only from object ids that pass id_valid() (32
- *     lowercase hex digits from RAND_bytes), never from keys or bucket names.
- *  6. Keys are TEXT with BINARY collation: SQLite compares them with memcmp,
- *     which is the byte order of UTF-8 that S3 listings use.
+ *  P1. A committed index row names a data file objects/xx/ID that was
+ *      fsync'ed, renamed into place and whose directory was fsync'ed before
+ *      the row's transaction began. A row never points at a partial file.
+ *      This holds for objects rows (layout 0), parts rows and object_parts
+ *      rows alike: a part file is an ordinary data file.
+ *  P2. A data file is unlinked only after the transaction that stopped
+ *      referencing it has committed, and that same transaction queued its id
+ *      in the gc table. A crash before the commit leaves the old rows and
+ *      files; a crash after it leaves gc rows that the next posix_open
+ *      finishes. Ids are never reused, so a gc'd id names no live data.
+ *  P3. tmp/ holds only files of live writers of this process: posix_open
+ *      empties it, and an exclusive flock on dir/LOCK keeps a second process
+ *      from opening (and sweeping) the same directory.
+ *  P4. No pthread mutex is held across file or index I/O: the pool mutex only
+ *      guards the free list of connections. A scan copies a chunk of rows out
+ *      and returns its connection before calling the visitor, so a visitor
+ *      may call back into the backend.
+ *  P5. Paths are built only from object ids that pass posix_id_valid() (32
+ *      lowercase hex digits from RAND_bytes), never from keys, bucket names
+ *      or upload ids.
+ *  P6. Keys are TEXT with BINARY collation: SQLite compares them with memcmp,
+ *      which is the byte order of UTF-8 that S3 listings use.
+ *  P7. An objects row has layout 0 (its data is the file named by object_id)
+ *      or layout 1 (a multipart object: its data is the object_parts rows of
+ *      the same bucket/key, idx 1..parts_count, and object_id is a version id
+ *      that names no file). Whoever replaces or deletes a row retires its
+ *      data through posix_obj_retire in the same transaction.
  *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
- *   tmp/ID           -> objects/xx/ID       posix_writer_commit (before the index)
+ *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
  *   row old          -> row new + gc old    index_publish (one transaction)
  *   row              -> (none) + gc old     posix_object_delete (one transaction)
- *   gc ID            -> file unlinked       gc_finish (after commit), gc_sweep (open)
+ *   gc ID            -> file unlinked       posix_gc_finish, posix_gc_drain (after
+ *                                           commit; at open)
  *   tmp/ID           -> (none)              posix_writer_abort, tmp_sweep (open)
+ *   bucket           -> (none) + its uploads' parts in gc
+ *                                           posix_bucket_delete (one transaction)
+ *   (multipart transitions: the table at the top of posix_multipart.c)
  *
  * Schema (PRAGMA user_version = SCHEMA_VERSION; `migrations` upgrades older
  * files one version at a time, inside a transaction each):
  *   buckets(name PK, owner, region, created_ms)
  *   objects(bucket -> buckets, key, object_id, size, mtime_ms, etag, sha256,
  *           checksum_algo, checksum_b64, storage_class, headers BLOB,
- *           layout 0 = plain file; PK(bucket, key)) WITHOUT ROWID
+ *           layout 0 = plain file | 1 = multipart, checksum_type,
+ *           parts_count; PK(bucket, key)) WITHOUT ROWID
  *   gc(object_id PK): data files to unlink once their transaction committed.
+ *   v2 (multipart; posix_multipart.c says how they are used):
+ *   uploads(upload_id PK, bucket -> buckets, key, initiated_ms, headers BLOB,
+ *           storage_class, checksum_algo, checksum_type, completed 0|1,
+ *           final_etag, completed_ms) WITHOUT ROWID,
+ *           INDEX uploads_by_key(bucket, key, upload_id),
+ *           INDEX uploads_done(completed_ms) WHERE completed = 1
+ *   parts(upload_id -> uploads, number 1..10000, object_id, size, etag,
+ *         checksum_b64, sha256, mtime_ms; PK(upload_id, number)) WITHOUT ROWID
+ *   object_parts(bucket, key, idx 1..n, object_id, size;
+ *                PK(bucket, key, idx)) WITHOUT ROWID
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
 #endif
 #include "posix.h"
+#include "posix_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +82,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -59,58 +90,30 @@
 
 #include "../common/log.h"
 
-#define POOL_SIZE 8	      /* index connections; WAL lets readers run in parallel */
 #define BUSY_TIMEOUT_MS 10000 /* wait this long for the write lock, then SlowDown */
 #define SCAN_CHUNK_MIN 16u    /* rows copied out by a scan's first query */
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
-#define OPEN_RETRIES 4	      /* reader_open re-reads a row whose file was just replaced */
-#define SCHEMA_VERSION 1
-#define ID_HEX 32u	      /* a 128-bit object id in lowercase hex */
-#define REL_LEN (3u + ID_HEX) /* "xx/" + id, relative to objects/ */
-
-#define LOG_MOD "posix"
+#define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
+#define SCHEMA_VERSION 2
 
 /* --- the index: statements, connections, schema --- */
 
-enum stmt {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_BUCKET_INSERT,
-	ST_BUCKET_GET,
-	ST_BUCKET_EXISTS,
-	ST_BUCKET_DELETE,
-	ST_BUCKET_LIST,
-	ST_BUCKET_COUNT,
-	ST_OBJ_ID,
-	ST_OBJ_UPSERT,
-	ST_OBJ_HEAD,
-	ST_OBJ_DELETE,
-	ST_SCAN_GT,
-	ST_SCAN_GE,
-	ST_SCAN_GT_LT,
-	ST_SCAN_GE_LT,
-	ST_GC_ADD,
-	ST_GC_DEL,
-	ST_GC_NEXT,
-	ST__COUNT
-};
-
 /* Columns 1.. of a scan row are the fixed metadata that meta_from_row reads. */
 #define SCAN_SELECT                                                                                \
-	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class "    \
-	"FROM objects WHERE bucket = ?1 "
+	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class, "   \
+	"checksum_type, parts_count FROM objects WHERE bucket = ?1 "
 
 /*
- * Every statement the backend runs, prepared once per connection. Values
- * are always bound (?N), never spliced into the text. A scan has one lower
- * bound (> or >=) and an optional upper bound (?3) so that SQLite walks
- * exactly one range of the primary key; ?3 is bound (NULL) even where the
- * text does not use it, which SQLite allows since ?4 makes four slots.
+ * The statements of this file (the multipart ones are in posix_multipart.c).
+ * Values are always bound (?N), never spliced into the text. A scan has one
+ * lower bound (> or >=) and an optional upper bound (?3) so that SQLite
+ * walks exactly one range of the primary key; ?3 is bound (NULL) even where
+ * the text does not use it, which SQLite allows since ?4 makes four slots.
  */
-static const char *const stmt_sql[ST__COUNT] = {
+static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_BUCKET_INSERT] = "INSERT INTO buckets(name, owner, region, created_ms) "
@@ -122,33 +125,37 @@ static const char *const stmt_sql[ST__COUNT] = {
 		       "WHERE name > ?1 ORDER BY name LIMIT ?2",
     [ST_BUCKET_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM objects WHERE bucket = ?1 "
 			"LIMIT ?2)",
-    [ST_OBJ_ID] = "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_ID] = "SELECT object_id, layout FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
-	"checksum_algo, checksum_b64, storage_class, headers, layout) "
-	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0) "
+	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
+	"layout) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
 	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
 	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
 	"checksum_b64 = excluded.checksum_b64, storage_class = excluded.storage_class, "
-	"headers = excluded.headers, layout = excluded.layout",
+	"headers = excluded.headers, checksum_type = excluded.checksum_type, "
+	"parts_count = excluded.parts_count, layout = excluded.layout",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
-		    "checksum_b64, storage_class, headers FROM objects "
-		    "WHERE bucket = ?1 AND key = ?2",
+		    "checksum_b64, storage_class, checksum_type, parts_count, headers "
+		    "FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM "
+			"object_parts WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_PARTS_DELETE] = "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2",
     [ST_SCAN_GT] = SCAN_SELECT "AND key > ?2 ORDER BY key LIMIT ?4",
     [ST_SCAN_GE] = SCAN_SELECT "AND key >= ?2 ORDER BY key LIMIT ?4",
     [ST_SCAN_GT_LT] = SCAN_SELECT "AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
     [ST_SCAN_GE_LT] = SCAN_SELECT "AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
     [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(object_id) VALUES(?1)",
     [ST_GC_DEL] = "DELETE FROM gc WHERE object_id = ?1",
-    [ST_GC_NEXT] = "SELECT object_id FROM gc WHERE object_id > ?1 ORDER BY object_id LIMIT 1",
+    [ST_GC_BATCH] = "SELECT object_id FROM gc WHERE object_id > ?1 ORDER BY object_id LIMIT ?2",
 };
 
 /*
  * migrations[v] upgrades a version-v index to v+1 and sets user_version.
- * Later issues append rows (multipart parts, versions, tiers, replication
- * queues); a row is never edited once released.
+ * Later issues append rows (versions, tiers, replication queues); a row is
+ * never edited once released.
  */
 static const char *const migrations[SCHEMA_VERSION] = {
     /* 0 -> 1: buckets, objects, gc */
@@ -175,101 +182,127 @@ static const char *const migrations[SCHEMA_VERSION] = {
     ") WITHOUT ROWID;"
     "CREATE TABLE gc(object_id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;"
     "PRAGMA user_version = 1;",
-};
-
-struct conn {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	struct conn *next; /* free list link while checked in */
-};
-
-struct posix_be {
-	struct backend base; /* first: the wrappers find ops here */
-	char *dir;	     /* for messages */
-	int dirfd, objfd, tmpfd, lockfd;
-	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
-	pthread_cond_t cv;
-	bool sync_ready; /* mu and cv initialised */
-	struct conn *free;
-	struct conn conns[POOL_SIZE];
-};
-
-struct be_writer {
-	struct posix_be *pb;
-	int fd;	     /* tmp/ID, -1 once closed */
-	bool failed; /* a write failed: the object can only be aborted */
-	uint64_t written;
-	char id[ID_HEX + 1];
-	char bucket[STRATA_BUCKET_NAME_MAX + 1];
-	char key[];
-};
-
-struct be_reader {
-	int fd;	       /* keeps the version's data alive after an overwrite or delete */
-	uint64_t size; /* bytes of that version */
+    /*
+     * 1 -> 2: multipart uploads. Existing objects keep layout 0 and get
+     * checksum_type '' and parts_count 0 (a single PUT).
+     */
+    "ALTER TABLE objects ADD COLUMN checksum_type TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE objects ADD COLUMN parts_count INTEGER NOT NULL DEFAULT 0"
+    " CHECK (parts_count >= 0);"
+    "CREATE TABLE uploads("
+    " upload_id TEXT NOT NULL PRIMARY KEY,"
+    " bucket TEXT NOT NULL COLLATE BINARY REFERENCES buckets(name),"
+    " key TEXT NOT NULL COLLATE BINARY CHECK (key <> ''),"
+    " initiated_ms INTEGER NOT NULL,"
+    " headers BLOB,"
+    " storage_class TEXT NOT NULL,"
+    " checksum_algo TEXT NOT NULL,"
+    " checksum_type TEXT NOT NULL,"
+    " completed INTEGER NOT NULL DEFAULT 0 CHECK (completed IN (0, 1)),"
+    " final_etag TEXT NOT NULL DEFAULT '',"
+    " completed_ms INTEGER NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX uploads_by_key ON uploads(bucket, key, upload_id);"
+    "CREATE INDEX uploads_done ON uploads(completed_ms) WHERE completed = 1;"
+    "CREATE TABLE parts("
+    " upload_id TEXT NOT NULL REFERENCES uploads(upload_id),"
+    " number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 10000),"
+    " object_id TEXT NOT NULL,"
+    " size INTEGER NOT NULL CHECK (size >= 0),"
+    " etag TEXT NOT NULL,"
+    " checksum_b64 TEXT NOT NULL,"
+    " sha256 TEXT NOT NULL,"
+    " mtime_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (upload_id, number)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE object_parts("
+    " bucket TEXT NOT NULL COLLATE BINARY,"
+    " key TEXT NOT NULL COLLATE BINARY,"
+    " idx INTEGER NOT NULL CHECK (idx >= 1),"
+    " object_id TEXT NOT NULL,"
+    " size INTEGER NOT NULL CHECK (size >= 0),"
+    " PRIMARY KEY (bucket, key, idx)"
+    ") WITHOUT ROWID;"
+    "PRAGMA user_version = 2;",
 };
 
 static const struct backend_ops posix_ops;
 
-/* Logs an index failure and maps it: a lock wait that timed out is retryable. */
-static s3err_t db_err(struct conn *c, int rc, const char *what)
+s3err_t posix_db_err(struct conn *c, int rc, const char *what)
 {
-	log_error(LOG_MOD, "index %s failed: %s (%s)", what, sqlite3_errstr(rc),
+	log_error(POSIX_LOG_MOD, "index %s failed: %s (%s)", what, sqlite3_errstr(rc),
 		  sqlite3_errmsg(c->db));
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return S3E_SlowDown;
 	return S3E_InternalError;
 }
 
-/* Readies a statement for its next use. */
-static void stmt_done(sqlite3_stmt *st)
+void posix_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+int posix_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
-/* Runs a statement that returns no rows (BEGIN, COMMIT, ...); SQLITE_OK on success. */
-static int run(sqlite3_stmt *st)
+int posix_run(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	stmt_done(st);
+	posix_stmt_done(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static s3err_t tx_begin(struct conn *c)
+int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n)
 {
-	int rc = run(c->st[ST_BEGIN]);
+	int i, rc = SQLITE_OK;
 
-	return rc == SQLITE_OK ? S3E_OK : db_err(c, rc, "begin");
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = posix_bind_text(st, i + 1, a[i]);
+	if (rc != SQLITE_OK) {
+		posix_stmt_done(st);
+		return rc;
+	}
+	return posix_run(st);
 }
 
-static s3err_t tx_commit(struct conn *c)
+s3err_t posix_tx_begin(struct conn *c)
 {
-	int rc = run(c->st[ST_COMMIT]);
+	int rc = posix_run(c->st[ST_BEGIN]);
 
-	return rc == SQLITE_OK ? S3E_OK : db_err(c, rc, "commit");
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "begin");
 }
 
-/* Rolls back the open transaction, if SQLite has not already done so after an error. */
-static void tx_rollback(struct conn *c)
+s3err_t posix_tx_begin_read(struct conn *c)
+{
+	int rc = posix_run(c->st[ST_BEGIN_READ]);
+
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "begin");
+}
+
+s3err_t posix_tx_commit(struct conn *c)
+{
+	int rc = posix_run(c->st[ST_COMMIT]);
+
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "commit");
+}
+
+void posix_tx_rollback(struct conn *c)
 {
 	int rc;
 
+	/* SQLite may already have rolled back after an error. */
 	if (sqlite3_get_autocommit(c->db))
 		return;
-	rc = run(c->st[ST_ROLLBACK]);
+	rc = posix_run(c->st[ST_ROLLBACK]);
 	if (rc != SQLITE_OK)
-		log_error(LOG_MOD, "index rollback failed: %s", sqlite3_errstr(rc));
+		log_error(POSIX_LOG_MOD, "index rollback failed: %s", sqlite3_errstr(rc));
 }
 
-/* Takes a connection from the pool, waiting for one to be checked in. */
-static struct conn *pool_get(struct posix_be *pb)
+struct conn *posix_pool_get(struct posix_be *pb)
 {
 	struct conn *c;
 
@@ -282,7 +315,7 @@ static struct conn *pool_get(struct posix_be *pb)
 	return c;
 }
 
-static void pool_put(struct posix_be *pb, struct conn *c)
+void posix_pool_put(struct posix_be *pb, struct conn *c)
 {
 	pthread_mutex_lock(&pb->mu);
 	c->next = pb->free;
@@ -291,8 +324,7 @@ static void pool_put(struct posix_be *pb, struct conn *c)
 	pthread_mutex_unlock(&pb->mu);
 }
 
-/* Copies text column i into dst[cap] ("" for NULL); false if it does not fit. */
-static bool col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
+bool posix_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	int n = sqlite3_column_bytes(st, i);
@@ -308,31 +340,56 @@ static bool col_text(sqlite3_stmt *st, int i, char *dst, size_t cap)
 	return true;
 }
 
-/* Reads the fixed metadata from columns c0..c0+6 (size .. storage_class); headers stay NULL. */
+s3err_t posix_col_headers(sqlite3_stmt *st, int i, struct obj_meta *m)
+{
+	const void *blob = sqlite3_column_blob(st, i);
+	int blen = sqlite3_column_bytes(st, i);
+
+	if (!blob || blen <= 0)
+		return S3E_OK;
+	if ((size_t)blen > STRATA_MAX_STORED_HEADERS) {
+		log_error(POSIX_LOG_MOD, "index holds a %d-byte headers blob", blen);
+		return S3E_InternalError;
+	}
+	m->headers = malloc((size_t)blen);
+	if (!m->headers)
+		return S3E_InternalError;
+	memcpy(m->headers, blob, (size_t)blen);
+	m->headers_len = (size_t)blen;
+	return S3E_OK;
+}
+
+/*
+ * Reads the fixed metadata from columns c0..c0+8 (size, mtime_ms, etag,
+ * sha256, checksum_algo, checksum_b64, storage_class, checksum_type,
+ * parts_count); headers stay NULL.
+ */
 static bool meta_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
 {
 	sqlite3_int64 size = sqlite3_column_int64(st, c0);
+	sqlite3_int64 parts = sqlite3_column_int64(st, c0 + 8);
 
 	obj_meta_init(m);
-	if (size < 0)
+	if (size < 0 || parts < 0 || parts > STRATA_MAX_PARTS)
 		return false;
 	m->size = (uint64_t)size;
 	m->mtime_ms = sqlite3_column_int64(st, c0 + 1);
-	return col_text(st, c0 + 2, m->etag, sizeof(m->etag)) &&
-	       col_text(st, c0 + 3, m->sha256_hex, sizeof(m->sha256_hex)) &&
-	       col_text(st, c0 + 4, m->checksum_algo, sizeof(m->checksum_algo)) &&
-	       col_text(st, c0 + 5, m->checksum_b64, sizeof(m->checksum_b64)) &&
-	       col_text(st, c0 + 6, m->storage_class, sizeof(m->storage_class));
+	m->parts_count = (unsigned)parts;
+	return posix_col_text(st, c0 + 2, m->etag, sizeof(m->etag)) &&
+	       posix_col_text(st, c0 + 3, m->sha256_hex, sizeof(m->sha256_hex)) &&
+	       posix_col_text(st, c0 + 4, m->checksum_algo, sizeof(m->checksum_algo)) &&
+	       posix_col_text(st, c0 + 5, m->checksum_b64, sizeof(m->checksum_b64)) &&
+	       posix_col_text(st, c0 + 6, m->storage_class, sizeof(m->storage_class)) &&
+	       posix_col_text(st, c0 + 7, m->checksum_type, sizeof(m->checksum_type));
 }
 
-/* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
-static s3err_t bucket_exists(struct conn *c, const char *bucket)
+s3err_t posix_bucket_exists(struct conn *c, const char *bucket)
 {
 	sqlite3_stmt *st = c->st[ST_BUCKET_EXISTS];
 	s3err_t err;
 	int rc;
 
-	rc = bind_text(st, 1, bucket);
+	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -340,8 +397,8 @@ static s3err_t bucket_exists(struct conn *c, const char *bucket)
 	else if (rc == SQLITE_DONE)
 		err = S3E_NoSuchBucket;
 	else
-		err = db_err(c, rc, "bucket lookup");
-	stmt_done(st);
+		err = posix_db_err(c, rc, "bucket lookup");
+	posix_stmt_done(st);
 	return err;
 }
 
@@ -352,93 +409,289 @@ static s3err_t count_objects(struct conn *c, const char *bucket, uint64_t cap, u
 	s3err_t err = S3E_OK;
 	int rc;
 
-	rc = bind_text(st, 1, bucket);
+	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, cap > INT64_MAX ? INT64_MAX : (sqlite3_int64)cap);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
-		err = db_err(c, rc, "object count");
+		err = posix_db_err(c, rc, "object count");
 		goto out;
 	}
 	*out = (uint64_t)sqlite3_column_int64(st, 0);
 out:
-	stmt_done(st);
+	posix_stmt_done(st);
 	return err;
+}
+
+int64_t posix_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Inserts or replaces the objects row of bucket/key (the caller's write
+ * transaction has retired the old one's data first, P7).
+ */
+s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
+			 const struct obj_meta *m, int layout)
+{
+	sqlite3_stmt *st = c->st[ST_OBJ_UPSERT];
+	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 3, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)m->size);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, m->mtime_ms);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 6, m->etag);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 7, m->sha256_hex);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 8, m->checksum_algo);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 9, m->checksum_b64);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 10, m->storage_class);
+	if (rc == SQLITE_OK && m->headers && m->headers_len > 0)
+		rc = sqlite3_bind_blob(st, 11, m->headers, (int)m->headers_len, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 12, m->checksum_type);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 13, (sqlite3_int64)m->parts_count);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 14, layout);
+	if (rc == SQLITE_OK)
+		rc = posix_run(st);
+	else
+		posix_stmt_done(st);
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "object upsert");
 }
 
 /* --- object ids and paths --- */
 
-static bool id_valid(const char *id)
+bool posix_id_valid(const char *id)
 {
 	size_t i;
 
-	for (i = 0; i < ID_HEX; i++)
+	for (i = 0; i < POSIX_ID_HEX; i++)
 		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
 			return false;
-	return id[ID_HEX] == '\0';
+	return id[POSIX_ID_HEX] == '\0';
 }
 
-/* A fresh random id: 16 bytes from the CSPRNG, in lowercase hex. */
-static s3err_t id_new(char out[ID_HEX + 1])
+s3err_t posix_id_new(char out[POSIX_ID_HEX + 1])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char raw[ID_HEX / 2];
+	unsigned char raw[POSIX_ID_HEX / 2];
 	size_t i;
 
 	if (RAND_bytes(raw, (int)sizeof(raw)) != 1) {
-		log_error(LOG_MOD, "RAND_bytes failed: cannot name an object");
+		log_error(POSIX_LOG_MOD, "RAND_bytes failed: cannot name an object");
 		return S3E_InternalError;
 	}
 	for (i = 0; i < sizeof(raw); i++) {
 		out[2 * i] = digits[raw[i] >> 4];
 		out[2 * i + 1] = digits[raw[i] & 15];
 	}
-	out[ID_HEX] = '\0';
+	out[POSIX_ID_HEX] = '\0';
 	return S3E_OK;
 }
 
-/* "xx/ID" for a valid id, relative to objects/. */
-static void id_relpath(const char *id, char out[REL_LEN + 1])
+void posix_id_relpath(const char *id, char out[POSIX_REL_LEN + 1])
 {
 	out[0] = id[0];
 	out[1] = id[1];
 	out[2] = '/';
-	memcpy(out + 3, id, ID_HEX + 1);
+	memcpy(out + 3, id, POSIX_ID_HEX + 1);
 }
 
-/* Copies an id column into out; false (logged) if the index holds something else. */
-static bool col_id(sqlite3_stmt *st, int i, char out[ID_HEX + 1])
+bool posix_col_id(sqlite3_stmt *st, int i, char out[POSIX_ID_HEX + 1])
 {
-	if (!col_text(st, i, out, ID_HEX + 1) || !id_valid(out)) {
-		log_error(LOG_MOD, "index holds a malformed object id");
+	if (!posix_col_text(st, i, out, POSIX_ID_HEX + 1) || !posix_id_valid(out)) {
+		log_error(POSIX_LOG_MOD, "index holds a malformed object id");
 		return false;
 	}
 	return true;
 }
 
-/* Unlinks a replaced or deleted data file, then forgets its gc row. */
-static void gc_finish(struct posix_be *pb, struct conn *c, const char *id)
+/* --- gc (invariant P2) --- */
+
+s3err_t posix_gc_add(struct conn *c, const char *id)
 {
-	sqlite3_stmt *st = c->st[ST_GC_DEL];
-	char rel[REL_LEN + 1];
+	int rc = posix_run_texts(c->st[ST_GC_ADD], &id, 1);
+
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "gc insert");
+}
+
+/* Unlinks objects/xx/ID; true when it is gone (already or now). */
+static bool gc_unlink(struct posix_be *pb, const char *id)
+{
+	char rel[POSIX_REL_LEN + 1];
+	int e;
+
+	posix_id_relpath(id, rel);
+	if (unlinkat(pb->objfd, rel, 0) == 0 || errno == ENOENT)
+		return true;
+	/* The gc row stays; the next drain or posix_open retries. */
+	e = errno;
+	log_warn(POSIX_LOG_MOD, "unlink %s/objects/%s: %s", pb->dir, rel, strerror(e));
+	return false;
+}
+
+void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *id)
+{
 	int rc;
 
-	id_relpath(id, rel);
-	if (unlinkat(pb->objfd, rel, 0) != 0 && errno != ENOENT) {
-		int e = errno;
-
-		/* The gc row stays; the next posix_open retries. */
-		log_warn(LOG_MOD, "unlink %s/objects/%s: %s", pb->dir, rel, strerror(e));
+	if (!gc_unlink(pb, id))
 		return;
-	}
-	rc = bind_text(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = run(st);
-	else
-		stmt_done(st);
+	rc = posix_run_texts(c->st[ST_GC_DEL], &id, 1);
 	if (rc != SQLITE_OK)
-		log_warn(LOG_MOD, "index gc delete failed: %s", sqlite3_errstr(rc));
+		log_warn(POSIX_LOG_MOD, "index gc delete failed: %s", sqlite3_errstr(rc));
+}
+
+/* Copies up to GC_BATCH queued ids above `after` into ids; *got is how many. */
+static s3err_t gc_batch(struct conn *c, const char *after, char (*ids)[POSIX_ID_HEX + 1],
+			size_t *got)
+{
+	sqlite3_stmt *st = c->st[ST_GC_BATCH];
+	s3err_t err = S3E_OK;
+	size_t n = 0;
+	int rc;
+
+	rc = posix_bind_text(st, 1, after);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, GC_BATCH);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n >= GC_BATCH || !posix_col_text(st, 0, ids[n], POSIX_ID_HEX + 1)) {
+			log_error(POSIX_LOG_MOD, "index gc table holds an oversized id");
+			err = S3E_InternalError;
+			goto out;
+		}
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "gc scan");
+		goto out;
+	}
+	*got = n;
+out:
+	posix_stmt_done(st);
+	return err;
+}
+
+s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c)
+{
+	char(*ids)[POSIX_ID_HEX + 1] = NULL;
+	char after[POSIX_ID_HEX + 1] = "";
+	bool *gone = NULL;
+	size_t got = 0, i;
+	s3err_t err = S3E_OK;
+	int rc;
+
+	ids = calloc(GC_BATCH, sizeof(*ids));
+	gone = calloc(GC_BATCH, sizeof(*gone));
+	if (!ids || !gone) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	do {
+		err = gc_batch(c, after, ids, &got);
+		if (err != S3E_OK || got == 0)
+			goto out;
+		for (i = 0; i < got; i++) {
+			gone[i] = false;
+			if (posix_id_valid(ids[i]))
+				gone[i] = gc_unlink(pb, ids[i]);
+			else
+				log_warn(POSIX_LOG_MOD,
+					 "index gc table holds a malformed id; kept");
+		}
+		memcpy(after, ids[got - 1], sizeof(after));
+		/* One transaction forgets the batch: one fsync, not one per file. */
+		err = posix_tx_begin(c);
+		for (i = 0; err == S3E_OK && i < got; i++) {
+			const char *id = ids[i];
+
+			if (!gone[i])
+				continue;
+			rc = posix_run_texts(c->st[ST_GC_DEL], &id, 1);
+			if (rc != SQLITE_OK)
+				err = posix_db_err(c, rc, "gc delete");
+		}
+		if (err == S3E_OK)
+			err = posix_tx_commit(c);
+		if (err != S3E_OK)
+			goto out; /* the rows stay: unlinking again is harmless (ENOENT) */
+	} while (got == GC_BATCH);
+out:
+	posix_tx_rollback(c);
+	free(gone);
+	free(ids);
+	return err;
+}
+
+s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, struct retired *out,
+			 bool *found)
+{
+	const char *bk[2] = {bucket, key};
+	sqlite3_stmt *st = c->st[ST_OBJ_ID];
+	struct retired r = {"", false};
+	s3err_t err = S3E_OK;
+	int rc;
+
+	*found = false;
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		if (sqlite3_column_int(st, 1) == 1)
+			r.parts = true;
+		else if (!posix_col_id(st, 0, r.id))
+			r.id[0] = '\0'; /* an unusable id cannot name a file to unlink */
+	} else if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "object lookup");
+	}
+	posix_stmt_done(st);
+	if (err != S3E_OK)
+		goto out;
+	if (r.parts) {
+		rc = posix_run_texts(c->st[ST_OBJ_PARTS_GC], bk, 2);
+		if (rc == SQLITE_OK)
+			rc = posix_run_texts(c->st[ST_OBJ_PARTS_DELETE], bk, 2);
+		if (rc != SQLITE_OK) {
+			err = posix_db_err(c, rc, "object parts retire");
+			goto out;
+		}
+	} else if (r.id[0]) {
+		err = posix_gc_add(c, r.id);
+		if (err != S3E_OK)
+			goto out;
+	}
+	*out = r;
+out:
+	return err;
+}
+
+void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct retired *r)
+{
+	if (r->id[0])
+		posix_gc_finish(pb, c, r->id);
+	if (r->parts)
+		posix_gc_drain(pb, c); /* failures leave gc rows for the next open */
 }
 
 /* --- buckets --- */
@@ -446,16 +699,16 @@ static void gc_finish(struct posix_be *pb, struct conn *c, const char *id)
 static s3err_t posix_bucket_create(struct backend *be, const struct bucket_info *b)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
+	struct conn *c = posix_pool_get(pb);
 	sqlite3_stmt *st = c->st[ST_BUCKET_INSERT];
 	s3err_t err = S3E_OK;
 	int rc;
 
-	rc = bind_text(st, 1, b->name);
+	rc = posix_bind_text(st, 1, b->name);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, b->owner);
+		rc = posix_bind_text(st, 2, b->owner);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 3, b->region);
+		rc = posix_bind_text(st, 3, b->region);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 4, b->created_ms);
 	if (rc == SQLITE_OK)
@@ -463,9 +716,9 @@ static s3err_t posix_bucket_create(struct backend *be, const struct bucket_info 
 	if (rc == SQLITE_CONSTRAINT)
 		err = S3E_BucketAlreadyExists;
 	else if (rc != SQLITE_DONE)
-		err = db_err(c, rc, "bucket insert");
-	stmt_done(st);
-	pool_put(pb, c);
+		err = posix_db_err(c, rc, "bucket insert");
+	posix_stmt_done(st);
+	posix_pool_put(pb, c);
 	return err;
 }
 
@@ -474,21 +727,21 @@ static bool bucket_from_row(sqlite3_stmt *st, struct bucket_info *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->created_ms = sqlite3_column_int64(st, 3);
-	return col_text(st, 0, b->name, sizeof(b->name)) &&
-	       col_text(st, 1, b->owner, sizeof(b->owner)) &&
-	       col_text(st, 2, b->region, sizeof(b->region));
+	return posix_col_text(st, 0, b->name, sizeof(b->name)) &&
+	       posix_col_text(st, 1, b->owner, sizeof(b->owner)) &&
+	       posix_col_text(st, 2, b->region, sizeof(b->region));
 }
 
 static s3err_t posix_bucket_get(struct backend *be, const char *name, struct bucket_info *out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
+	struct conn *c = posix_pool_get(pb);
 	sqlite3_stmt *st = c->st[ST_BUCKET_GET];
 	struct bucket_info b;
 	s3err_t err = S3E_OK;
 	int rc;
 
-	rc = bind_text(st, 1, name);
+	rc = posix_bind_text(st, 1, name);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -496,33 +749,40 @@ static s3err_t posix_bucket_get(struct backend *be, const char *name, struct buc
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		err = db_err(c, rc, "bucket get");
+		err = posix_db_err(c, rc, "bucket get");
 		goto out;
 	}
 	if (!bucket_from_row(st, &b)) {
-		log_error(LOG_MOD, "index holds an oversized bucket field");
+		log_error(POSIX_LOG_MOD, "index holds an oversized bucket field");
 		err = S3E_InternalError;
 		goto out;
 	}
 	*out = b;
 out:
-	stmt_done(st);
-	pool_put(pb, c);
+	posix_stmt_done(st);
+	posix_pool_put(pb, c);
 	return err;
 }
 
+/*
+ * Deletes an empty bucket. In-progress multipart uploads do not make it
+ * "not empty": as on AWS general purpose buckets, DeleteBucket succeeds and
+ * the uploads go with it, aborted in the same transaction so that no part
+ * file is orphaned (M9 in posix_multipart.c).
+ */
 static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
+	struct conn *c = posix_pool_get(pb);
+	bool queued = false;
 	uint64_t n = 0;
 	s3err_t err;
 	int rc;
 
-	err = tx_begin(c);
+	err = posix_tx_begin(c);
 	if (err != S3E_OK)
 		goto out;
-	err = bucket_exists(c, name);
+	err = posix_bucket_exists(c, name);
 	if (err != S3E_OK)
 		goto out;
 	err = count_objects(c, name, 1, &n);
@@ -532,20 +792,21 @@ static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 		err = S3E_BucketNotEmpty;
 		goto out;
 	}
-	rc = bind_text(c->st[ST_BUCKET_DELETE], 1, name);
-	if (rc == SQLITE_OK)
-		rc = run(c->st[ST_BUCKET_DELETE]);
-	else
-		stmt_done(c->st[ST_BUCKET_DELETE]);
+	err = posix_mp_bucket_purge(c, name, &queued);
+	if (err != S3E_OK)
+		goto out;
+	rc = posix_run_texts(c->st[ST_BUCKET_DELETE], &name, 1);
 	if (rc != SQLITE_OK) {
-		err = db_err(c, rc, "bucket delete");
+		err = posix_db_err(c, rc, "bucket delete");
 		goto out;
 	}
-	err = tx_commit(c);
+	err = posix_tx_commit(c);
+	if (err == S3E_OK && queued)
+		posix_gc_drain(pb, c);
 out:
 	if (err != S3E_OK)
-		tx_rollback(c);
-	pool_put(pb, c);
+		posix_tx_rollback(c);
+	posix_pool_put(pb, c);
 	return err;
 }
 
@@ -558,12 +819,12 @@ static s3err_t bucket_chunk(struct conn *c, const char *after, struct bucket_inf
 	size_t n = 0;
 	int rc;
 
-	rc = bind_text(st, 1, after);
+	rc = posix_bind_text(st, 1, after);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n >= cap || !bucket_from_row(st, &rows[n])) {
-			log_error(LOG_MOD, "index bucket list returned a bad row");
+			log_error(POSIX_LOG_MOD, "index bucket list returned a bad row");
 			err = S3E_InternalError;
 			goto out;
 		}
@@ -571,12 +832,12 @@ static s3err_t bucket_chunk(struct conn *c, const char *after, struct bucket_inf
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE) {
-		err = db_err(c, rc, "bucket list");
+		err = posix_db_err(c, rc, "bucket list");
 		goto out;
 	}
 	*got = n;
 out:
-	stmt_done(st);
+	posix_stmt_done(st);
 	return err;
 }
 
@@ -595,9 +856,9 @@ static s3err_t posix_bucket_list(struct backend *be, bucket_visit_fn visit, void
 		goto out;
 	}
 	do {
-		c = pool_get(pb);
+		c = posix_pool_get(pb);
 		err = bucket_chunk(c, after, rows, BUCKET_CHUNK, &got);
-		pool_put(pb, c);
+		posix_pool_put(pb, c);
 		if (err != S3E_OK)
 			goto out;
 		for (i = 0; i < got; i++)
@@ -615,14 +876,14 @@ static s3err_t posix_bucket_count(struct backend *be, const char *bucket, uint64
 				  uint64_t *out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
+	struct conn *c = posix_pool_get(pb);
 	uint64_t n = 0;
 	s3err_t err;
 
-	err = bucket_exists(c, bucket);
+	err = posix_bucket_exists(c, bucket);
 	if (err == S3E_OK)
 		err = count_objects(c, bucket, cap, &n);
-	pool_put(pb, c);
+	posix_pool_put(pb, c);
 	if (err == S3E_OK)
 		*out = n;
 	return err;
@@ -630,12 +891,48 @@ static s3err_t posix_bucket_count(struct backend *be, const char *bucket, uint64
 
 /* --- writing --- */
 
+s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
+			 struct be_writer **out)
+{
+	size_t klen = strlen(key), blen = strlen(bucket);
+	struct be_writer *w;
+	s3err_t err;
+
+	if (blen > STRATA_BUCKET_NAME_MAX || klen > STRATA_MAX_KEY_LEN)
+		return S3E_InternalError; /* callers checked both */
+	w = calloc(1, sizeof(*w) + klen + 1);
+	if (!w) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	w->pb = pb;
+	w->kind = W_OBJECT;
+	w->fd = -1;
+	memcpy(w->bucket, bucket, blen + 1);
+	memcpy(w->key, key, klen + 1);
+	err = posix_id_new(w->id);
+	if (err != S3E_OK)
+		goto out;
+	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		int e = errno;
+
+		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", pb->dir, w->id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	*out = w;
+	w = NULL;
+out:
+	free(w);
+	return err;
+}
+
 static s3err_t posix_writer_open(struct backend *be, const char *bucket, const char *key,
 				 uint64_t size_hint, struct be_writer **out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct be_writer *w = NULL;
-	size_t klen = strlen(key), blen = strlen(bucket);
+	size_t klen = strlen(key);
 	struct conn *c;
 	s3err_t err;
 
@@ -648,40 +945,17 @@ static s3err_t posix_writer_open(struct backend *be, const char *bucket, const c
 		err = S3E_KeyTooLongError;
 		goto out;
 	}
-	if (blen > STRATA_BUCKET_NAME_MAX) {
+	if (strlen(bucket) > STRATA_BUCKET_NAME_MAX) {
 		err = S3E_NoSuchBucket;
 		goto out;
 	}
-	c = pool_get(pb);
-	err = bucket_exists(c, bucket);
-	pool_put(pb, c);
+	c = posix_pool_get(pb);
+	err = posix_bucket_exists(c, bucket);
+	posix_pool_put(pb, c);
 	if (err != S3E_OK)
 		goto out;
-
-	w = calloc(1, sizeof(*w) + klen + 1);
-	if (!w) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	w->pb = pb;
-	w->fd = -1;
-	memcpy(w->bucket, bucket, blen + 1);
-	memcpy(w->key, key, klen + 1);
-	err = id_new(w->id);
-	if (err != S3E_OK)
-		goto out;
-	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		int e = errno;
-
-		log_error(LOG_MOD, "create %s/tmp/%s: %s", pb->dir, w->id, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	*out = w;
-	w = NULL;
+	err = posix_writer_new(pb, bucket, key, out);
 out:
-	free(w);
 	return err;
 }
 
@@ -702,7 +976,8 @@ static s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t 
 		if (n <= 0) {
 			int e = n < 0 ? errno : EIO;
 
-			log_error(LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
+			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id,
+				  strerror(e));
 			w->failed = true;
 			err = S3E_InternalError;
 			goto out;
@@ -727,7 +1002,7 @@ static s3err_t data_sync_close(struct be_writer *w)
 	if (close(fd) != 0 && e == 0)
 		e = errno;
 	if (e != 0) {
-		log_error(LOG_MOD, "fsync %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
+		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
@@ -742,133 +1017,129 @@ static s3err_t xx_dir_open(struct posix_be *pb, const char *id, int *out)
 	if (mkdirat(pb->objfd, xx, 0700) == 0) {
 		if (fsync(pb->objfd) != 0) {
 			e = errno;
-			log_error(LOG_MOD, "fsync %s/objects: %s", pb->dir, strerror(e));
+			log_error(POSIX_LOG_MOD, "fsync %s/objects: %s", pb->dir, strerror(e));
 			return S3E_InternalError;
 		}
 	} else if (errno != EEXIST) {
 		e = errno;
-		log_error(LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
 		return S3E_InternalError;
 	}
 	fd = openat(pb->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		log_error(LOG_MOD, "open %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", pb->dir, xx, strerror(e));
 		return S3E_InternalError;
 	}
 	*out = fd;
 	return S3E_OK;
 }
 
+s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
+{
+	struct posix_be *pb = w->pb;
+	s3err_t err;
+	int e;
+
+	if (w->failed) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	err = data_sync_close(w);
+	if (err != S3E_OK)
+		goto out;
+	err = xx_dir_open(pb, w->id, xxfd);
+	if (err != S3E_OK)
+		goto out;
+	if (renameat(pb->tmpfd, w->id, *xxfd, w->id) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", pb->dir, w->id,
+			  strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	*where = IN_OBJECTS;
+	if (fsync(*xxfd) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "fsync %s/objects/%.2s: %s", pb->dir, w->id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+out:
+	return err;
+}
+
+void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
+{
+	struct posix_be *pb = w->pb;
+
+	if (w->fd >= 0)
+		close(w->fd);
+	if (where == IN_TMP && unlinkat(pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, w->id, strerror(errno));
+	if (where == IN_OBJECTS && unlinkat(xxfd, w->id, 0) != 0)
+		log_warn(POSIX_LOG_MOD, "unlink %s/objects/%.2s/%s: %s", pb->dir, w->id, w->id,
+			 strerror(errno));
+	if (xxfd >= 0)
+		close(xxfd);
+	free(w);
+}
+
 /*
- * The commit transaction: the bucket must still exist; the row for the key
- * is inserted or replaced; the replaced object's id goes to gc, and
- * *old_id returns it ("" when there was none) for gc_finish after commit.
- * *unsure is set when COMMIT itself failed: SQLite may still replay the
- * transaction from the WAL after a crash, so the new file must stay.
+ * The commit transaction: the bucket must still exist; the old row's data
+ * is retired to gc (*old says what, for posix_retired_finish after commit)
+ * and the row for the key inserted or replaced. *unsure is set when COMMIT
+ * itself failed: SQLite may still replay the transaction from the WAL after
+ * a crash, so the new file must stay.
  */
 static s3err_t index_publish(struct conn *c, const struct be_writer *w, const struct obj_meta *m,
-			     char old_id[ID_HEX + 1], bool *unsure)
+			     struct retired *old, bool *unsure)
 {
-	sqlite3_stmt *st;
+	bool found = false;
 	s3err_t err;
-	int rc;
 
-	old_id[0] = '\0';
-	err = tx_begin(c);
+	err = posix_tx_begin(c);
 	if (err != S3E_OK)
 		goto out;
-	err = bucket_exists(c, w->bucket);
+	err = posix_bucket_exists(c, w->bucket);
 	if (err != S3E_OK)
 		goto out;
-
-	st = c->st[ST_OBJ_ID];
-	rc = bind_text(st, 1, w->bucket);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, w->key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && !col_id(st, 0, old_id))
-		old_id[0] = '\0'; /* an unusable id cannot name a file to unlink */
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_err(c, rc, "object lookup");
-	stmt_done(st);
+	err = posix_obj_retire(c, w->bucket, w->key, old, &found);
 	if (err != S3E_OK)
 		goto out;
-
-	st = c->st[ST_OBJ_UPSERT];
-	rc = bind_text(st, 1, w->bucket);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, w->key);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 3, w->id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)m->size);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 5, m->mtime_ms);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 6, m->etag);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 7, m->sha256_hex);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 8, m->checksum_algo);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 9, m->checksum_b64);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 10, m->storage_class);
-	if (rc == SQLITE_OK && m->headers && m->headers_len > 0)
-		rc = sqlite3_bind_blob(st, 11, m->headers, (int)m->headers_len, SQLITE_TRANSIENT);
-	if (rc == SQLITE_OK)
-		rc = run(st);
-	else
-		stmt_done(st);
-	if (rc != SQLITE_OK) {
-		err = db_err(c, rc, "object upsert");
+	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0);
+	if (err != S3E_OK)
 		goto out;
-	}
-
-	if (old_id[0]) {
-		st = c->st[ST_GC_ADD];
-		rc = bind_text(st, 1, old_id);
-		if (rc == SQLITE_OK)
-			rc = run(st);
-		else
-			stmt_done(st);
-		if (rc != SQLITE_OK) {
-			err = db_err(c, rc, "gc insert");
-			goto out;
-		}
-	}
-	err = tx_commit(c);
+	err = posix_tx_commit(c);
 	*unsure = err != S3E_OK;
 out:
 	if (err != S3E_OK) {
-		tx_rollback(c);
-		old_id[0] = '\0';
+		posix_tx_rollback(c);
+		*old = (struct retired){"", false};
 	}
 	return err;
 }
 
 static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *meta)
 {
-	/* Where the data file is, so that a failure removes it from the right place. */
-	enum { IN_TMP, IN_OBJECTS, PUBLISHED } where = IN_TMP;
+	enum data_where where = IN_TMP;
 	struct posix_be *pb = w->pb;
-	char old_id[ID_HEX + 1] = "";
+	struct retired old = {"", false};
 	struct conn *c = NULL;
 	bool unsure = false;
 	int xxfd = -1;
 	s3err_t err;
 
-	if (w->failed) {
+	if (w->kind != W_OBJECT) {
+		log_error(POSIX_LOG_MOD, "writer_commit called on a part writer");
 		err = S3E_InternalError;
 		goto out;
 	}
 	if (meta->size != w->written) {
 		/* Layout 0 stores the plaintext as is: the sizes must agree. */
-		log_error(LOG_MOD, "commit of %s/tmp/%s: %llu bytes written, metadata says %llu",
-			  pb->dir, w->id, (unsigned long long)w->written,
-			  (unsigned long long)meta->size);
+		log_error(POSIX_LOG_MOD,
+			  "commit of %s/tmp/%s: %llu bytes written, metadata says %llu", pb->dir,
+			  w->id, (unsigned long long)w->written, (unsigned long long)meta->size);
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -876,54 +1147,25 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 		err = S3E_MetadataTooLarge;
 		goto out;
 	}
-	err = data_sync_close(w);
+	err = posix_data_place(w, &xxfd, &where);
 	if (err != S3E_OK)
 		goto out;
-	err = xx_dir_open(pb, w->id, &xxfd);
-	if (err != S3E_OK)
-		goto out;
-	if (renameat(pb->tmpfd, w->id, xxfd, w->id) != 0) {
-		int e = errno;
-
-		log_error(LOG_MOD, "rename %s/tmp/%s into objects/: %s", pb->dir, w->id,
-			  strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	where = IN_OBJECTS;
-	if (fsync(xxfd) != 0) {
-		int e = errno;
-
-		log_error(LOG_MOD, "fsync %s/objects/%.2s: %s", pb->dir, w->id, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	c = pool_get(pb);
-	err = index_publish(c, w, meta, old_id, &unsure);
+	c = posix_pool_get(pb);
+	err = index_publish(c, w, meta, &old, &unsure);
 	if (unsure) {
 		/* A row may name the file after recovery: an orphan is the lesser harm. */
-		log_error(LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit", pb->dir,
-			  w->id, w->id);
+		log_error(POSIX_LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit",
+			  pb->dir, w->id, w->id);
 		where = PUBLISHED;
 	}
 	if (err != S3E_OK)
 		goto out;
 	where = PUBLISHED;
-	if (old_id[0])
-		gc_finish(pb, c, old_id);
+	posix_retired_finish(pb, c, &old);
 out:
 	if (c)
-		pool_put(pb, c);
-	if (w->fd >= 0)
-		close(w->fd);
-	if (where == IN_TMP && unlinkat(pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
-		log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, w->id, strerror(errno));
-	if (where == IN_OBJECTS && unlinkat(xxfd, w->id, 0) != 0)
-		log_warn(LOG_MOD, "unlink %s/objects/%.2s/%s: %s", pb->dir, w->id, w->id,
-			 strerror(errno));
-	if (xxfd >= 0)
-		close(xxfd);
-	free(w);
+		posix_pool_put(pb, c);
+	posix_data_cleanup(w, xxfd, where);
 	return err;
 }
 
@@ -934,7 +1176,7 @@ static void posix_writer_abort(struct be_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	if (unlinkat(w->pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
-		log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", w->pb->dir, w->id, strerror(errno));
+		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->pb->dir, w->id, strerror(errno));
 	free(w);
 }
 
@@ -945,52 +1187,43 @@ static void posix_writer_abort(struct be_writer *w)
  * layout. Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
  */
 static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
-			char id[ID_HEX + 1], int *layout)
+			char id[POSIX_ID_HEX + 1], int *layout)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_HEAD];
 	struct obj_meta m;
-	const void *blob;
-	int rc, blen;
 	s3err_t err = S3E_OK;
+	int rc;
 
 	obj_meta_init(&m);
-	rc = bind_text(st, 1, bucket);
+	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, key);
+		rc = posix_bind_text(st, 2, key);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		stmt_done(st);
-		err = bucket_exists(c, bucket);
+		posix_stmt_done(st);
+		err = posix_bucket_exists(c, bucket);
 		if (err == S3E_OK)
 			err = S3E_NoSuchKey;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		err = db_err(c, rc, "object lookup");
+		err = posix_db_err(c, rc, "object lookup");
 		goto out;
 	}
-	if (!col_id(st, 0, id) || !meta_from_row(st, 2, &m)) {
-		log_error(LOG_MOD, "index row of an object in %s is malformed", bucket);
+	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m)) {
+		log_error(POSIX_LOG_MOD, "index row of an object in %s is malformed", bucket);
 		err = S3E_InternalError;
 		goto out;
 	}
 	*layout = sqlite3_column_int(st, 1);
-	blob = sqlite3_column_blob(st, 9);
-	blen = sqlite3_column_bytes(st, 9);
-	if (blob && blen > 0) {
-		if ((size_t)blen > STRATA_MAX_STORED_HEADERS ||
-		    !(m.headers = malloc((size_t)blen))) {
-			err = S3E_InternalError;
-			goto out;
-		}
-		memcpy(m.headers, blob, (size_t)blen);
-		m.headers_len = (size_t)blen;
-	}
+	err = posix_col_headers(st, 11, &m);
+	if (err != S3E_OK)
+		goto out;
 	*out = m;
 	obj_meta_init(&m);
 out:
-	stmt_done(st);
+	posix_stmt_done(st);
 	obj_meta_free(&m);
 	return err;
 }
@@ -999,92 +1232,54 @@ static s3err_t posix_object_head(struct backend *be, const char *bucket, const c
 				 struct obj_meta *out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
-	char id[ID_HEX + 1];
+	struct conn *c = posix_pool_get(pb);
+	char id[POSIX_ID_HEX + 1];
 	int layout = 0;
 	s3err_t err;
 
 	err = row_load(c, bucket, key, out, id, &layout);
-	pool_put(pb, c);
+	posix_pool_put(pb, c);
 	return err;
 }
 
-static s3err_t posix_reader_open(struct backend *be, const char *bucket, const char *key,
-				 struct obj_meta *meta, struct be_reader **out)
+s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t size, int *out)
 {
-	struct posix_be *pb = (struct posix_be *)be;
-	char id[ID_HEX + 1], rel[REL_LEN + 1];
-	struct be_reader *r;
-	struct obj_meta m;
+	char rel[POSIX_REL_LEN + 1];
 	struct stat sb;
-	struct conn *c;
-	int attempt, layout = 0, fd = -1, e;
-	s3err_t err;
+	s3err_t err = S3E_OK;
+	int fd, e;
 
-	obj_meta_init(&m);
-	for (attempt = 1;; attempt++) {
-		c = pool_get(pb);
-		err = row_load(c, bucket, key, &m, id, &layout);
-		pool_put(pb, c);
-		if (err != S3E_OK)
-			goto out;
-		if (layout != 0) {
-			log_error(LOG_MOD, "object in %s has layout %d, unknown here", bucket,
-				  layout);
-			err = S3E_NotImplemented;
-			goto out;
-		}
-		id_relpath(id, rel);
-		fd = openat(pb->objfd, rel, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0)
-			break;
+	posix_id_relpath(id, rel);
+	fd = openat(pb->objfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		e = errno;
-		/* ENOENT: the key was overwritten or deleted between row and open. */
-		if (e != ENOENT || attempt >= OPEN_RETRIES) {
-			log_error(LOG_MOD, "open %s/objects/%s: %s", pb->dir, rel, strerror(e));
-			err = S3E_InternalError;
-			goto out;
-		}
-		obj_meta_free(&m);
+		/* ENOENT: the row was replaced or deleted after we read it (P2). */
+		if (e == ENOENT)
+			return S3E_NoSuchKey;
+		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", pb->dir, rel, strerror(e));
+		return S3E_InternalError;
 	}
-	if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != m.size) {
-		log_error(LOG_MOD, "%s/objects/%s does not hold the %llu bytes the index records",
-			  pb->dir, rel, (unsigned long long)m.size);
+	if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != size) {
+		log_error(POSIX_LOG_MOD,
+			  "%s/objects/%s does not hold the %llu bytes the index records", pb->dir,
+			  rel, (unsigned long long)size);
 		err = S3E_InternalError;
 		goto out;
 	}
-	r = malloc(sizeof(*r));
-	if (!r) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	r->fd = fd;
-	r->size = m.size;
+	*out = fd;
 	fd = -1;
-	*meta = m;
-	obj_meta_init(&m);
-	*out = r;
 out:
 	if (fd >= 0)
 		close(fd);
-	obj_meta_free(&m);
 	return err;
 }
 
-static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len,
-				 size_t *got)
+s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len)
 {
-	size_t want = len, done = 0;
-	s3err_t err = S3E_OK;
+	size_t done = 0;
 
-	if (off >= r->size) {
-		*got = 0;
-		goto out;
-	}
-	if (r->size - off < want)
-		want = (size_t)(r->size - off);
-	while (done < want) {
-		ssize_t n = pread(r->fd, (char *)buf + done, want - done, (off_t)(off + done));
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1092,13 +1287,114 @@ static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, s
 			/* 0: the file is shorter than the index says; never pad it. */
 			int e = n < 0 ? errno : EIO;
 
-			log_error(LOG_MOD, "read of an object file failed: %s", strerror(e));
-			err = S3E_InternalError;
-			goto out;
+			log_error(POSIX_LOG_MOD, "read of an object file failed: %s", strerror(e));
+			return S3E_InternalError;
 		}
 		done += (size_t)n;
 	}
-	*got = done;
+	return S3E_OK;
+}
+
+/*
+ * One attempt of reader_open: in one read snapshot, the row and (layout 1)
+ * its part table; then, outside the index, the data file(s). S3E_NoSuchKey
+ * with *raced set means a file vanished under us: the key was overwritten
+ * or deleted meanwhile, so the caller reads the row again.
+ */
+static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *key,
+			  struct obj_meta *m, struct be_reader *r, bool *raced)
+{
+	char id[POSIX_ID_HEX + 1];
+	struct conn *c;
+	int layout = 0;
+	s3err_t err;
+
+	*raced = false;
+	c = posix_pool_get(pb);
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = row_load(c, bucket, key, m, id, &layout);
+	if (err == S3E_OK && layout == 1)
+		err = posix_mp_map_load(c, bucket, key, m->size, &r->map);
+	posix_tx_rollback(c); /* ends the read snapshot */
+	posix_pool_put(pb, c);
+	if (err != S3E_OK)
+		goto out;
+	r->size = m->size;
+	if (layout == 0) {
+		err = posix_data_open(pb, id, m->size, &r->fd);
+	} else if (layout == 1) {
+		err = posix_mp_map_open(pb, r->map);
+	} else {
+		log_error(POSIX_LOG_MOD, "object in %s has layout %d, unknown here", bucket,
+			  layout);
+		err = S3E_NotImplemented;
+	}
+	*raced = err == S3E_NoSuchKey;
+out:
+	return err;
+}
+
+static void posix_reader_close(struct be_reader *r);
+
+static s3err_t posix_reader_open(struct backend *be, const char *bucket, const char *key,
+				 struct obj_meta *meta, struct be_reader **out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	bool raced = false;
+	int attempt;
+	s3err_t err;
+
+	obj_meta_init(&m);
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	r->fd = -1;
+	for (attempt = 1;; attempt++) {
+		err = reader_try(pb, bucket, key, &m, r, &raced);
+		if (!raced || attempt >= POSIX_OPEN_RETRIES)
+			break;
+		obj_meta_free(&m);
+		posix_mp_map_free(r->map);
+		r->map = NULL;
+	}
+	if (raced) {
+		log_error(POSIX_LOG_MOD, "object in %s kept vanishing while being opened", bucket);
+		err = S3E_InternalError;
+	}
+	if (err != S3E_OK)
+		goto out;
+	*meta = m;
+	obj_meta_init(&m);
+	*out = r;
+	r = NULL;
+out:
+	posix_reader_close(r);
+	obj_meta_free(&m);
+	return err;
+}
+
+static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len,
+				 size_t *got)
+{
+	size_t want = len;
+	s3err_t err = S3E_OK;
+
+	if (r->map)
+		return posix_mp_read(r->map, off, buf, len, got);
+	if (off >= r->size) {
+		*got = 0;
+		goto out;
+	}
+	if (r->size - off < want)
+		want = (size_t)(r->size - off);
+	err = posix_data_pread(r->fd, off, buf, want);
+	if (err == S3E_OK)
+		*got = want;
 out:
 	return err;
 }
@@ -1107,7 +1403,9 @@ static void posix_reader_close(struct be_reader *r)
 {
 	if (!r)
 		return;
-	close(r->fd);
+	if (r->fd >= 0)
+		close(r->fd);
+	posix_mp_map_free(r->map);
 	free(r);
 }
 
@@ -1116,61 +1414,36 @@ static void posix_reader_close(struct be_reader *r)
 static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = pool_get(pb);
-	char id[ID_HEX + 1] = "";
-	bool have_id = false;
-	sqlite3_stmt *st;
+	const char *bk[2] = {bucket, key};
+	struct conn *c = posix_pool_get(pb);
+	struct retired old = {"", false};
+	bool found = false;
 	s3err_t err;
 	int rc;
 
-	err = tx_begin(c);
+	err = posix_tx_begin(c);
 	if (err != S3E_OK)
 		goto out;
-	st = c->st[ST_OBJ_ID];
-	rc = bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		have_id = col_id(st, 0, id);
-	else if (rc == SQLITE_DONE)
-		err = S3E_NoSuchKey;
-	else
-		err = db_err(c, rc, "object lookup");
-	stmt_done(st);
-	if (err == S3E_NoSuchKey && bucket_exists(c, bucket) == S3E_NoSuchBucket)
-		err = S3E_NoSuchBucket;
-	if (err != S3E_OK)
-		goto out;
-
-	st = c->st[ST_OBJ_DELETE];
-	rc = bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = run(st);
-	else
-		stmt_done(st);
-	if (rc == SQLITE_OK && have_id) {
-		st = c->st[ST_GC_ADD];
-		rc = bind_text(st, 1, id);
-		if (rc == SQLITE_OK)
-			rc = run(st);
-		else
-			stmt_done(st);
+	err = posix_obj_retire(c, bucket, key, &old, &found);
+	if (err == S3E_OK && !found) {
+		err = posix_bucket_exists(c, bucket);
+		if (err == S3E_OK)
+			err = S3E_NoSuchKey;
 	}
+	if (err != S3E_OK)
+		goto out;
+	rc = posix_run_texts(c->st[ST_OBJ_DELETE], bk, 2);
 	if (rc != SQLITE_OK) {
-		err = db_err(c, rc, "object delete");
+		err = posix_db_err(c, rc, "object delete");
 		goto out;
 	}
-	err = tx_commit(c);
-	if (err == S3E_OK && have_id)
-		gc_finish(pb, c, id);
+	err = posix_tx_commit(c);
+	if (err == S3E_OK)
+		posix_retired_finish(pb, c, &old);
 out:
 	if (err != S3E_OK)
-		tx_rollback(c);
-	pool_put(pb, c);
+		posix_tx_rollback(c);
+	posix_pool_put(pb, c);
 	return err;
 }
 
@@ -1186,7 +1459,7 @@ struct scan_row {
  * drop trailing 0xff bytes, then add one to the last byte. *out is NULL
  * when there is none (prefix empty or all 0xff): no upper bound applies.
  */
-static s3err_t prefix_upper(const char *prefix, char **out)
+s3err_t posix_prefix_upper(const char *prefix, char **out)
 {
 	size_t n = strlen(prefix);
 	char *u;
@@ -1217,17 +1490,18 @@ static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, 
 	size_t n = 0;
 	int rc;
 
-	rc = bind_text(st, 1, bucket);
+	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
-		rc = bind_text(st, 2, from);
+		rc = posix_bind_text(st, 2, from);
 	if (rc == SQLITE_OK)
-		rc = upper ? bind_text(st, 3, upper) : sqlite3_bind_null(st, 3);
+		rc = upper ? posix_bind_text(st, 3, upper) : sqlite3_bind_null(st, 3);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)cap);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n >= cap || !col_text(st, 0, rows[n].key, sizeof(rows[n].key)) ||
+		if (n >= cap || !posix_col_text(st, 0, rows[n].key, sizeof(rows[n].key)) ||
 		    !meta_from_row(st, 1, &rows[n].meta)) {
-			log_error(LOG_MOD, "index scan of %s returned a malformed row", bucket);
+			log_error(POSIX_LOG_MOD, "index scan of %s returned a malformed row",
+				  bucket);
 			err = S3E_InternalError;
 			goto out;
 		}
@@ -1235,12 +1509,12 @@ static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, 
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE) {
-		err = db_err(c, rc, "object scan");
+		err = posix_db_err(c, rc, "object scan");
 		goto out;
 	}
 	*got = n;
 out:
-	stmt_done(st);
+	posix_stmt_done(st);
 	return err;
 }
 
@@ -1256,12 +1530,12 @@ static s3err_t posix_object_scan(struct backend *be, const char *bucket, const c
 	struct conn *c;
 	s3err_t err;
 
-	c = pool_get(pb);
-	err = bucket_exists(c, bucket);
-	pool_put(pb, c);
+	c = posix_pool_get(pb);
+	err = posix_bucket_exists(c, bucket);
+	posix_pool_put(pb, c);
 	if (err != S3E_OK || limit == 0)
 		goto out;
-	err = prefix_upper(prefix, &upper);
+	err = posix_prefix_upper(prefix, &upper);
 	if (err != S3E_OK)
 		goto out;
 	/* One lower bound: key > start (>=) and key >= prefix, whichever is tighter. */
@@ -1279,9 +1553,9 @@ static s3err_t posix_object_scan(struct backend *be, const char *bucket, const c
 	}
 	while (limit > 0) {
 		want = limit < chunk ? limit : chunk;
-		c = pool_get(pb);
+		c = posix_pool_get(pb);
 		err = scan_chunk(c, bucket, from, inclusive, upper, rows, want, &got);
-		pool_put(pb, c);
+		posix_pool_put(pb, c);
 		if (err != S3E_OK)
 			goto out;
 		/* The connection is back in the pool: visitors may use the backend. */
@@ -1314,7 +1588,7 @@ static s3err_t mkdir_p(const char *dir)
 	size_t n = strlen(dir), i;
 
 	if (n == 0 || n >= sizeof(path)) {
-		log_error(LOG_MOD, "data directory path is empty or too long");
+		log_error(POSIX_LOG_MOD, "data directory path is empty or too long");
 		return S3E_InternalError;
 	}
 	memcpy(path, dir, n + 1);
@@ -1325,7 +1599,7 @@ static s3err_t mkdir_p(const char *dir)
 		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 			int e = errno;
 
-			log_error(LOG_MOD, "mkdir %s: %s", path, strerror(e));
+			log_error(POSIX_LOG_MOD, "mkdir %s: %s", path, strerror(e));
 			return S3E_InternalError;
 		}
 		if (i < n)
@@ -1341,13 +1615,13 @@ static s3err_t subdir_open(struct posix_be *pb, const char *name, int *out)
 
 	if (mkdirat(pb->dirfd, name, 0700) != 0 && errno != EEXIST) {
 		e = errno;
-		log_error(LOG_MOD, "mkdir %s/%s: %s", pb->dir, name, strerror(e));
+		log_error(POSIX_LOG_MOD, "mkdir %s/%s: %s", pb->dir, name, strerror(e));
 		return S3E_InternalError;
 	}
 	fd = openat(pb->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		log_error(LOG_MOD, "open %s/%s: %s", pb->dir, name, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/%s: %s", pb->dir, name, strerror(e));
 		return S3E_InternalError;
 	}
 	*out = fd;
@@ -1369,13 +1643,14 @@ static s3err_t tree_prepare(struct posix_be *pb)
 		xx[1] = digits[i & 15];
 		if (mkdirat(pb->objfd, xx, 0700) != 0 && errno != EEXIST) {
 			e = errno;
-			log_error(LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
+			log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx,
+				  strerror(e));
 			return S3E_InternalError;
 		}
 	}
 	if (fsync(pb->objfd) != 0 || fsync(pb->tmpfd) != 0 || fsync(pb->dirfd) != 0) {
 		e = errno;
-		log_error(LOG_MOD, "fsync %s: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "fsync %s: %s", pb->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
@@ -1393,7 +1668,7 @@ static s3err_t tmp_sweep(struct posix_be *pb)
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		e = errno;
-		log_error(LOG_MOD, "opendir %s/tmp: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "opendir %s/tmp: %s", pb->dir, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return S3E_InternalError;
@@ -1403,7 +1678,8 @@ static s3err_t tmp_sweep(struct posix_be *pb)
 			continue;
 		if (unlinkat(pb->tmpfd, de->d_name, 0) != 0) {
 			e = errno;
-			log_warn(LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, de->d_name, strerror(e));
+			log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, de->d_name,
+				 strerror(e));
 			continue;
 		}
 		removed++;
@@ -1411,46 +1687,31 @@ static s3err_t tmp_sweep(struct posix_be *pb)
 	e = errno;
 	closedir(d);
 	if (e != 0) {
-		log_error(LOG_MOD, "readdir %s/tmp: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "readdir %s/tmp: %s", pb->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	if (removed > 0)
-		log_info(LOG_MOD, "removed %zu unfinished upload(s) from %s/tmp", removed, pb->dir);
+		log_info(POSIX_LOG_MOD, "removed %zu unfinished upload(s) from %s/tmp", removed,
+			 pb->dir);
 	return S3E_OK;
 }
 
-/* Finishes deletions that a crash interrupted after their commit (invariant 2). */
-static s3err_t gc_sweep(struct posix_be *pb, struct conn *c)
+/*
+ * Finishes deletions that a crash interrupted after their commit (P2) and
+ * forgets completed uploads past their keep time (M8).
+ */
+static s3err_t open_recover(struct posix_be *pb, struct conn *c)
 {
-	sqlite3_stmt *st = c->st[ST_GC_NEXT];
-	char id[ID_HEX + 1], after[ID_HEX + 1] = "";
-	s3err_t err = S3E_OK;
-	int rc;
+	s3err_t err;
 
-	for (;;) {
-		rc = bind_text(st, 1, after);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		if (rc == SQLITE_DONE)
-			break;
-		if (rc != SQLITE_ROW) {
-			err = db_err(c, rc, "gc scan");
-			goto out;
-		}
-		if (!col_text(st, 0, after, sizeof(after))) {
-			log_error(LOG_MOD, "index gc table holds an oversized id");
-			err = S3E_InternalError;
-			goto out;
-		}
-		stmt_done(st);
-		memcpy(id, after, sizeof(id));
-		if (id_valid(id))
-			gc_finish(pb, c, id);
-		else
-			log_warn(LOG_MOD, "index gc table holds a malformed id; ignored");
-	}
-out:
-	stmt_done(st);
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = posix_mp_prune(c, posix_now_ms());
+	if (err == S3E_OK)
+		err = posix_tx_commit(c);
+	posix_tx_rollback(c);
+	if (err == S3E_OK)
+		err = posix_gc_drain(pb, c);
 	return err;
 }
 
@@ -1462,7 +1723,7 @@ static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
 	rc = sqlite3_open_v2(
 	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
-		log_error(LOG_MOD, "open %s: %s", path,
+		log_error(POSIX_LOG_MOD, "open %s: %s", path,
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		return S3E_InternalError;
 	}
@@ -1473,7 +1734,8 @@ static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
 			  "PRAGMA trusted_schema = OFF;",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		log_error(LOG_MOD, "configure %s/index.db: %s", pb->dir, sqlite3_errmsg(c->db));
+		log_error(POSIX_LOG_MOD, "configure %s/index.db: %s", pb->dir,
+			  sqlite3_errmsg(c->db));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
@@ -1484,11 +1746,13 @@ static s3err_t conn_prepare(struct posix_be *pb, struct conn *c)
 	int i, rc;
 
 	for (i = 0; i < ST__COUNT; i++) {
-		rc = sqlite3_prepare_v3(c->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					&c->st[i], NULL);
+		const char *sql =
+		    i < ST_MP_FIRST ? stmt_sql[i] : posix_mp_stmt_sql[i - ST_MP_FIRST];
+
+		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL);
 		if (rc != SQLITE_OK) {
-			log_error(LOG_MOD, "prepare statement %d on %s/index.db: %s", i, pb->dir,
-				  sqlite3_errmsg(c->db));
+			log_error(POSIX_LOG_MOD, "prepare statement %d on %s/index.db: %s", i,
+				  pb->dir, sqlite3_errmsg(c->db));
 			return S3E_InternalError;
 		}
 	}
@@ -1515,13 +1779,13 @@ static s3err_t schema_migrate(struct posix_be *pb, struct conn *c)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *mode;
-	int version = 0;
+	int version = 0, from = -1;
 	s3err_t err = S3E_InternalError;
 
 	if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW || !(mode = sqlite3_column_text(st, 0)) ||
 	    strcmp((const char *)mode, "wal") != 0) {
-		log_error(LOG_MOD, "%s/index.db: cannot enable WAL mode: %s", pb->dir,
+		log_error(POSIX_LOG_MOD, "%s/index.db: cannot enable WAL mode: %s", pb->dir,
 			  sqlite3_errmsg(c->db));
 		goto out;
 	}
@@ -1530,27 +1794,29 @@ static s3err_t schema_migrate(struct posix_be *pb, struct conn *c)
 	for (;;) {
 		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 		    !pragma_int(c->db, "PRAGMA user_version", &version)) {
-			log_error(LOG_MOD, "%s/index.db: %s", pb->dir, sqlite3_errmsg(c->db));
+			log_error(POSIX_LOG_MOD, "%s/index.db: %s", pb->dir, sqlite3_errmsg(c->db));
 			goto out;
 		}
 		if (version < 0 || version > SCHEMA_VERSION) {
-			log_error(LOG_MOD,
+			log_error(POSIX_LOG_MOD,
 				  "%s/index.db has schema version %d; this strata knows %d",
 				  pb->dir, version, SCHEMA_VERSION);
 			goto out;
 		}
+		if (from < 0)
+			from = version;
 		if (version == SCHEMA_VERSION)
 			break;
 		if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			log_error(LOG_MOD, "%s/index.db: migration %d -> %d failed: %s", pb->dir,
-				  version, version + 1, sqlite3_errmsg(c->db));
+			log_error(POSIX_LOG_MOD, "%s/index.db: migration %d -> %d failed: %s",
+				  pb->dir, version, version + 1, sqlite3_errmsg(c->db));
 			goto out;
 		}
-		if (version > 0)
-			log_info(LOG_MOD, "%s/index.db migrated to schema %d", pb->dir,
-				 version + 1);
 	}
+	if (from > 0 && from < SCHEMA_VERSION)
+		log_info(POSIX_LOG_MOD, "%s/index.db migrated from schema %d to %d", pb->dir, from,
+			 SCHEMA_VERSION);
 	err = S3E_OK;
 out:
 	if (!sqlite3_get_autocommit(c->db))
@@ -1566,11 +1832,11 @@ static void posix_close(struct backend *be)
 
 	if (!pb)
 		return;
-	for (i = 0; i < POOL_SIZE; i++) {
+	for (i = 0; i < POSIX_POOL_SIZE; i++) {
 		for (j = 0; j < ST__COUNT; j++)
 			sqlite3_finalize(pb->conns[i].st[j]);
 		if (pb->conns[i].db && sqlite3_close(pb->conns[i].db) != SQLITE_OK)
-			log_error(LOG_MOD, "close %s/index.db: %s", pb->dir,
+			log_error(POSIX_LOG_MOD, "close %s/index.db: %s", pb->dir,
 				  sqlite3_errmsg(pb->conns[i].db));
 	}
 	if (pb->objfd >= 0)
@@ -1597,13 +1863,13 @@ static s3err_t dir_lock(struct posix_be *pb)
 	pb->lockfd = openat(pb->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (pb->lockfd < 0) {
 		e = errno;
-		log_error(LOG_MOD, "open %s/LOCK: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/LOCK: %s", pb->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	if (flock(pb->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		e = errno;
-		log_error(LOG_MOD, "%s is in use by another strata process (flock: %s)", pb->dir,
-			  strerror(e));
+		log_error(POSIX_LOG_MOD, "%s is in use by another strata process (flock: %s)",
+			  pb->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
@@ -1620,7 +1886,7 @@ static s3err_t index_precreate(struct posix_be *pb)
 	if (fd < 0) {
 		int e = errno;
 
-		log_error(LOG_MOD, "create %s/index.db: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "create %s/index.db: %s", pb->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	close(fd);
@@ -1635,7 +1901,7 @@ s3err_t posix_open(const char *dir, struct backend **out)
 	int i, n;
 
 	if (!sqlite3_threadsafe()) {
-		log_error(LOG_MOD, "the SQLite library was built without thread support");
+		log_error(POSIX_LOG_MOD, "the SQLite library was built without thread support");
 		return S3E_InternalError;
 	}
 	pb = calloc(1, sizeof(*pb));
@@ -1661,7 +1927,7 @@ s3err_t posix_open(const char *dir, struct backend **out)
 	if (pb->dirfd < 0) {
 		int e = errno;
 
-		log_error(LOG_MOD, "open %s: %s", dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s: %s", dir, strerror(e));
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1681,24 +1947,24 @@ s3err_t posix_open(const char *dir, struct backend **out)
 
 	n = snprintf(path, sizeof(path), "%s/index.db", dir);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
-		log_error(LOG_MOD, "data directory path too long: %s", dir);
+		log_error(POSIX_LOG_MOD, "data directory path too long: %s", dir);
 		err = S3E_InternalError;
 		goto out;
 	}
 	err = conn_open(pb, path, &pb->conns[0]);
 	if (err == S3E_OK)
 		err = schema_migrate(pb, &pb->conns[0]);
-	for (i = 0; err == S3E_OK && i < POOL_SIZE; i++) {
+	for (i = 0; err == S3E_OK && i < POSIX_POOL_SIZE; i++) {
 		if (i > 0)
 			err = conn_open(pb, path, &pb->conns[i]);
 		if (err == S3E_OK)
 			err = conn_prepare(pb, &pb->conns[i]);
 	}
 	if (err == S3E_OK)
-		err = gc_sweep(pb, &pb->conns[0]);
+		err = open_recover(pb, &pb->conns[0]);
 	if (err != S3E_OK)
 		goto out;
-	for (i = POOL_SIZE - 1; i >= 0; i--) {
+	for (i = POSIX_POOL_SIZE - 1; i >= 0; i--) {
 		pb->conns[i].next = pb->free;
 		pb->free = &pb->conns[i];
 	}
@@ -1728,4 +1994,14 @@ static const struct backend_ops posix_ops = {
     .object_delete = posix_object_delete,
     .object_scan = posix_object_scan,
     .bucket_count = posix_bucket_count,
+    .upload_create = posix_upload_create,
+    .upload_get = posix_upload_get,
+    .part_writer_open = posix_part_writer_open,
+    .part_commit = posix_part_commit,
+    .part_reader_open = posix_part_reader_open,
+    .part_list = posix_part_list,
+    .upload_list = posix_upload_list,
+    .upload_abort = posix_upload_abort,
+    .upload_complete = posix_upload_complete,
+    .object_part_range = posix_object_part_range,
 };

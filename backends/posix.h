@@ -2,8 +2,10 @@
  * posix: the local-disk backend.
  *
  * Layout under the data directory (DESIGN.md, "Where metadata lives"):
- *   index.db        SQLite (WAL) index: buckets, objects and their metadata
- *   objects/xx/ID   object data, named by a random 128-bit object id (hex),
+ *   index.db        SQLite (WAL) index: buckets, objects and their metadata,
+ *                   multipart uploads and parts, the parts of multipart objects
+ *                   (object_parts), and the gc queue of files to unlink
+ *   objects/xx/ID   object and part data, named by a random 128-bit id (hex),
  *                   never by the key; xx = first two hex digits of ID
  *   tmp/ID          data of writers not yet committed; emptied on open
  * Commit order: fsync data file -> rename tmp/ID to objects/xx/ID -> fsync

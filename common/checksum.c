@@ -8,6 +8,11 @@
  * by every thread without locks. Input words are assembled byte by byte, so
  * the code is correct on any endianness.
  *
+ * crc(A || B) is computed from crc(A), crc(B) and len(B) alone by
+ * multiplying crc(A) by x^(8 * len(B)) modulo the CRC polynomial (zlib's
+ * crc32_combine method): that is how a multipart upload's FULL_OBJECT
+ * checksum is built from its parts' CRCs without reading the parts again.
+ *
  * MD5, SHA-1 and SHA-256 come from OpenSSL; the EVP_MD objects are fetched
  * once at the same time (explicit fetching avoids a provider lookup per
  * upload) and live for the whole process.
@@ -16,10 +21,14 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+
+#include "limits.h"
+#include "strutil.h"
 
 #define POLY_CRC32 0xEDB88320u
 #define POLY_CRC32C 0x82F63B78u
@@ -28,6 +37,16 @@
 static uint32_t crc32_tab[8][256];
 static uint32_t crc32c_tab[8][256];
 static uint64_t crc64_tab[8][256];
+
+/*
+ * x2n_k[i] = x^(2^i) mod P for the CRC k (reflected, see multmodp). A 64-bit
+ * len_b is 8 * len_b bits, i.e. bits 3..66 of the exponent: 67 entries make
+ * every shift a table lookup, with no assumption about the period of x^(2^i).
+ */
+#define X2N_ENTRIES 67
+static uint64_t x2n_crc32[X2N_ENTRIES];
+static uint64_t x2n_crc32c[X2N_ENTRIES];
+static uint64_t x2n_crc64[X2N_ENTRIES];
 
 static EVP_MD *md_md5;
 static EVP_MD *md_sha1;
@@ -71,11 +90,46 @@ static void make_tab64(uint64_t tab[8][256], uint64_t poly)
 			tab[k][i] = (tab[k - 1][i] >> 8) ^ tab[0][tab[k - 1][i] & 0xff];
 }
 
+/*
+ * a * b mod P over GF(2), for a reflected CRC of `width` bits: bit width-1
+ * holds the coefficient of x^0 and bit 0 that of x^(width-1), as in the
+ * CRC register itself. Walks a from x^0 upwards, adding b * x^i when a has
+ * x^i, and steps b to b * x (a shift right, reduced by poly) in between.
+ */
+static uint64_t multmodp(uint64_t a, uint64_t b, uint64_t poly, unsigned width)
+{
+	uint64_t m, p = 0;
+
+	for (m = 1ull << (width - 1); m; m >>= 1) {
+		if (a & m) {
+			p ^= b;
+			if ((a & (m - 1)) == 0)
+				break;
+		}
+		b = (b & 1) ? (b >> 1) ^ poly : b >> 1;
+	}
+	return p;
+}
+
+/* Fills tab[i] = x^(2^i) mod P by repeated squaring from x^1. */
+static void make_x2n(uint64_t *tab, uint64_t poly, unsigned width)
+{
+	uint64_t p = 1ull << (width - 2); /* x^1 */
+	unsigned i;
+
+	tab[0] = p;
+	for (i = 1; i < X2N_ENTRIES; i++)
+		tab[i] = p = multmodp(p, p, poly, width);
+}
+
 static void init_all(void)
 {
 	make_tab32(crc32_tab, POLY_CRC32);
 	make_tab32(crc32c_tab, POLY_CRC32C);
 	make_tab64(crc64_tab, POLY_CRC64NVME);
+	make_x2n(x2n_crc32, POLY_CRC32, 32);
+	make_x2n(x2n_crc32c, POLY_CRC32C, 32);
+	make_x2n(x2n_crc64, POLY_CRC64NVME, 64);
 	/* A NULL here (e.g. MD5 refused by a FIPS-only provider) fails hashset_new. */
 	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
 	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
@@ -253,6 +307,50 @@ uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len)
 	return ~crc;
 }
 
+/*
+ * crc(A || B) for a CRC whose init and xorout are the same value X (all ones
+ * for the three here). Feeding n bytes B to a register holding s leaves
+ * s * x^(8n) + L(B) mod P, with L linear in the data; so
+ *   crc(B)      = X * x^(8n) + L(B) + X
+ *   crc(A || B) = (crc(A) + X) * x^(8n) + L(B) + X
+ * and their sum is crc(A) * x^(8n): the conditioning cancels. x^(8n) is
+ * assembled from the squares table, one product per set bit of n: at most
+ * 64 products of `width` steps each, whatever len_b is.
+ */
+static uint64_t combine(const uint64_t *x2n, uint64_t poly, unsigned width, uint64_t crc_a,
+			uint64_t crc_b, uint64_t len_b)
+{
+	uint64_t op = 1ull << (width - 1); /* x^0 */
+	unsigned k = 3;			   /* 8 * len_b: start at x^(2^3) */
+
+	for (; len_b; len_b >>= 1, k++) {
+		if (len_b & 1)
+			op = multmodp(x2n[k], op, poly, width);
+	}
+	return multmodp(op, crc_a, poly, width) ^ crc_b;
+}
+
+/* CRC32 of A || B from crc32(A), crc32(B) and len(B); O(log len_b). */
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	ensure_init();
+	return (uint32_t)combine(x2n_crc32, POLY_CRC32, 32, crc_a, crc_b, len_b);
+}
+
+/* CRC32C of A || B; see crc32_combine. */
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b)
+{
+	ensure_init();
+	return (uint32_t)combine(x2n_crc32c, POLY_CRC32C, 32, crc_a, crc_b, len_b);
+}
+
+/* CRC-64/NVME of A || B; see crc32_combine. */
+uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b)
+{
+	ensure_init();
+	return combine(x2n_crc64, POLY_CRC64NVME, 64, crc_a, crc_b, len_b);
+}
+
 static void put_be32(uint8_t *out, uint32_t v)
 {
 	out[0] = (uint8_t)(v >> 24);
@@ -265,6 +363,16 @@ static void put_be64(uint8_t *out, uint64_t v)
 {
 	put_be32(out, (uint32_t)(v >> 32));
 	put_be32(out + 4, (uint32_t)v);
+}
+
+static uint64_t get_be(const uint8_t *in, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | in[i];
+	return v;
 }
 
 /* ---- hashset ---- */
@@ -443,4 +551,208 @@ void cksum_compute(enum cksum_algo algo, const void *data, size_t len, uint8_t *
 	}
 	if (!md || !EVP_Digest(data, len, out, NULL, md, NULL))
 		memset(out, 0, dlen);
+}
+
+/* ---- multipart object checksums ---- */
+
+/*
+ * Which checksum type S3 allows with which algorithm in a multipart upload
+ * (S3 User Guide, "Checking object integrity for data uploads", table
+ * "Multipart uploads"): the SHAs cannot be linearized, so they have only the
+ * checksum-of-checksums form; CRC64NVME has only the full-object form.
+ * When CreateMultipartUpload names an algorithm without x-amz-checksum-type,
+ * CRC64NVME is FULL_OBJECT and every other algorithm COMPOSITE.
+ */
+struct type_row {
+	enum cksum_algo algo;
+	bool composite;
+	bool full_object;
+	enum cksum_type dflt;
+};
+
+/* clang-format off */
+static const struct type_row type_rows[] = {
+	{CKSUM_CRC32, true, true, CKSUM_TYPE_COMPOSITE},
+	{CKSUM_CRC32C, true, true, CKSUM_TYPE_COMPOSITE},
+	{CKSUM_CRC64NVME, false, true, CKSUM_TYPE_FULL_OBJECT},
+	{CKSUM_SHA1, true, false, CKSUM_TYPE_COMPOSITE},
+	{CKSUM_SHA256, true, false, CKSUM_TYPE_COMPOSITE},
+};
+/* clang-format on */
+
+static const struct type_row *type_row_of(enum cksum_algo a)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(type_rows) / sizeof(type_rows[0]); i++)
+		if (type_rows[i].algo == a)
+			return &type_rows[i];
+	return NULL;
+}
+
+/*
+ * Maps an x-amz-checksum-type value to its enum. The match is exact, as the
+ * header's enum is spelled in the S3 model; NONE for NULL or anything else.
+ */
+enum cksum_type cksum_type_from_name(const char *name)
+{
+	if (!name)
+		return CKSUM_TYPE_NONE;
+	if (strcmp(name, "COMPOSITE") == 0)
+		return CKSUM_TYPE_COMPOSITE;
+	if (strcmp(name, "FULL_OBJECT") == 0)
+		return CKSUM_TYPE_FULL_OBJECT;
+	return CKSUM_TYPE_NONE;
+}
+
+/* The x-amz-checksum-type spelling; "" for NONE or an out-of-range value. */
+const char *cksum_type_name(enum cksum_type t)
+{
+	switch (t) {
+	case CKSUM_TYPE_COMPOSITE:
+		return "COMPOSITE";
+	case CKSUM_TYPE_FULL_OBJECT:
+		return "FULL_OBJECT";
+	case CKSUM_TYPE_NONE:
+		break;
+	}
+	return "";
+}
+
+/* The type S3 gives an upload created with algorithm a and no type; NONE for NONE. */
+enum cksum_type cksum_default_type(enum cksum_algo a)
+{
+	const struct type_row *r = type_row_of(a);
+
+	return r ? r->dflt : CKSUM_TYPE_NONE;
+}
+
+/* true if a multipart upload may use algorithm a with type t (false for either NONE). */
+bool cksum_type_allowed(enum cksum_algo a, enum cksum_type t)
+{
+	const struct type_row *r = type_row_of(a);
+
+	if (!r)
+		return false;
+	if (t == CKSUM_TYPE_COMPOSITE)
+		return r->composite;
+	if (t == CKSUM_TYPE_FULL_OBJECT)
+		return r->full_object;
+	return false;
+}
+
+/*
+ * Starts the object checksum of a multipart upload. *m is always written
+ * (zeroed on error, so mpck_free on it is harmless). COMPOSITE keeps a
+ * running CRC over the part digests (CRC32/CRC32C) or a hashset over them
+ * (SHA1/SHA256); FULL_OBJECT keeps the combined CRC of the parts so far,
+ * starting from the CRC of nothing (0).
+ * Errors: S3E_InvalidRequest (pair not allowed, including either NONE),
+ * S3E_InternalError (no memory or digest unavailable).
+ */
+s3err_t mpck_init(struct mp_checksum *m, enum cksum_algo algo, enum cksum_type type)
+{
+	s3err_t err = S3E_InvalidRequest;
+
+	memset(m, 0, sizeof(*m));
+	if (!cksum_type_allowed(algo, type))
+		goto out;
+	if (type == CKSUM_TYPE_COMPOSITE && (algo == CKSUM_SHA1 || algo == CKSUM_SHA256)) {
+		err = hashset_new(algo, &m->hs);
+		if (err)
+			goto out;
+	}
+	m->algo = algo;
+	m->type = type;
+	err = S3E_OK;
+out:
+	return err;
+}
+
+/*
+ * Adds the next part, in part-number order: digest is the part's raw
+ * big-endian checksum (cksum_digest_len(m->algo) bytes), part_size its
+ * length in bytes (used by FULL_OBJECT only). Does nothing on a freed or
+ * failed m.
+ */
+void mpck_add_part(struct mp_checksum *m, const uint8_t *digest, uint64_t part_size)
+{
+	size_t dlen = cksum_digest_len(m->algo);
+	uint64_t part_crc;
+
+	if (m->type == CKSUM_TYPE_NONE || dlen == 0)
+		return;
+	m->parts++;
+	if (m->type == CKSUM_TYPE_FULL_OBJECT) {
+		part_crc = get_be(digest, dlen);
+		if (m->algo == CKSUM_CRC32)
+			m->crc = crc32_combine((uint32_t)m->crc, (uint32_t)part_crc, part_size);
+		else if (m->algo == CKSUM_CRC32C)
+			m->crc = crc32c_combine((uint32_t)m->crc, (uint32_t)part_crc, part_size);
+		else
+			m->crc = crc64nvme_combine(m->crc, part_crc, part_size);
+		return;
+	}
+	/* COMPOSITE: the algorithm over the concatenation of the part digests. */
+	if (m->algo == CKSUM_CRC32)
+		m->crc = crc32_update((uint32_t)m->crc, digest, dlen);
+	else if (m->algo == CKSUM_CRC32C)
+		m->crc = crc32c_update((uint32_t)m->crc, digest, dlen);
+	else
+		hashset_update(m->hs, digest, dlen);
+}
+
+/*
+ * Writes the object's checksum as S3 shows it into out[cap]: base64 of the
+ * big-endian digest, followed by "-N" (N = parts added) for COMPOSITE. Writes
+ * "" when m holds no checksum or the text does not fit in cap (a cap of
+ * STRATA_CHECKSUM_B64_MAX always fits). Frees m in every case.
+ */
+void mpck_final(struct mp_checksum *m, char *out, size_t cap)
+{
+	uint8_t raw[CKSUM_MAX_LEN];
+	char text[STRATA_CHECKSUM_B64_MAX]; /* base64 of 32 bytes is 44 + NUL */
+	size_t dlen = cksum_digest_len(m->algo);
+	struct digests d;
+	int w;
+
+	if (cap == 0)
+		goto out;
+	out[0] = '\0';
+	if (m->type == CKSUM_TYPE_NONE || dlen == 0)
+		goto out;
+	switch (m->algo) {
+	case CKSUM_CRC32:
+	case CKSUM_CRC32C:
+		put_be32(raw, (uint32_t)m->crc);
+		break;
+	case CKSUM_CRC64NVME:
+		put_be64(raw, m->crc);
+		break;
+	case CKSUM_SHA1:
+	case CKSUM_SHA256:
+		hashset_final(m->hs, &d);
+		memcpy(raw, d.extra, dlen);
+		break;
+	case CKSUM_NONE:
+		goto out;
+	}
+	base64_encode(raw, dlen, text);
+	if (m->type == CKSUM_TYPE_COMPOSITE)
+		w = snprintf(out, cap, "%s-%u", text, m->parts);
+	else
+		w = snprintf(out, cap, "%s", text);
+	if (w < 0 || (size_t)w >= cap)
+		out[0] = '\0';
+out:
+	mpck_free(m);
+}
+
+/* Releases m's resources and zeroes it; safe to call twice or after mpck_final. */
+void mpck_free(struct mp_checksum *m)
+{
+	if (!m)
+		return;
+	hashset_free(m->hs);
+	memset(m, 0, sizeof(*m));
 }

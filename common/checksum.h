@@ -11,6 +11,7 @@
 #ifndef STRATA_CHECKSUM_H
 #define STRATA_CHECKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,49 @@ size_t cksum_digest_len(enum cksum_algo a);
 uint32_t crc32_update(uint32_t crc, const void *data, size_t len);
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
 uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);
+
+/*
+ * crc(A || B) from crc(A), crc(B) and the length of B, without the bytes
+ * (GF(2) matrix method, as zlib's crc32_combine). Multipart FULL_OBJECT
+ * checksums are built from the parts' CRCs this way.
+ */
+uint32_t crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+uint64_t crc64nvme_combine(uint64_t crc_a, uint64_t crc_b, uint64_t len_b);
+
+/*
+ * Multipart object checksums as S3 defines them:
+ *  COMPOSITE   base64(ALGO(digest(part 1) || ... || digest(part N))) + "-N",
+ *              for CRC32, CRC32C, SHA1, SHA256;
+ *  FULL_OBJECT base64 of the CRC of the whole object, combined from the
+ *              parts' CRCs, for CRC32, CRC32C, CRC64NVME.
+ */
+enum cksum_type { CKSUM_TYPE_NONE = 0, CKSUM_TYPE_COMPOSITE, CKSUM_TYPE_FULL_OBJECT };
+
+/* "COMPOSITE"/"FULL_OBJECT" (exact) -> type; CKSUM_TYPE_NONE otherwise. */
+enum cksum_type cksum_type_from_name(const char *name);
+const char *cksum_type_name(enum cksum_type t); /* "" for NONE */
+/* The type S3 picks when CreateMultipartUpload names an algorithm but no type. */
+enum cksum_type cksum_default_type(enum cksum_algo a);
+/* true if S3 allows that algorithm with that type. */
+bool cksum_type_allowed(enum cksum_algo a, enum cksum_type t);
+
+struct mp_checksum {
+	enum cksum_algo algo;
+	enum cksum_type type;
+	unsigned parts;
+	uint64_t crc;	    /* FULL_OBJECT: running combined CRC; COMPOSITE CRCs: running CRC */
+	struct hashset *hs; /* COMPOSITE: hash over the concatenated part digests */
+};
+
+/* Starts a multipart checksum. Errors: S3E_InvalidRequest (type not allowed), S3E_InternalError. */
+s3err_t mpck_init(struct mp_checksum *m, enum cksum_algo algo, enum cksum_type type);
+/* Adds the next part: its raw digest (cksum_digest_len bytes) and its size. */
+void mpck_add_part(struct mp_checksum *m, const uint8_t *digest, uint64_t part_size);
+/* Writes the object's checksum text ("...-N" for COMPOSITE) into out (cap bytes) and frees m. */
+void mpck_final(struct mp_checksum *m, char *out, size_t cap);
+/* Frees m without a result (error paths). */
+void mpck_free(struct mp_checksum *m);
 
 struct digests {
 	uint8_t md5[16];

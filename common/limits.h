@@ -46,6 +46,14 @@
 #define STRATA_MAX_TRAILER_BYTES 4096u /* aws-chunked trailer section */
 #define STRATA_MAX_CHUNK_SIZE (64u * 1024 * 1024)
 
+/* Multipart uploads (as AWS) */
+#define STRATA_MIN_PART_SIZE (5ull * 1024 * 1024)	 /* all parts but the last */
+#define STRATA_MAX_PART_SIZE (5ull * 1024 * 1024 * 1024) /* one part */
+#define STRATA_MAX_PARTS 10000u
+#define STRATA_MAX_COMPLETE_XML_BODY (4u * 1024 * 1024)	     /* 10,000 <Part> elements */
+#define STRATA_UPLOAD_ID_MAX 64u			     /* upload id text incl. NUL */
+#define STRATA_COMPLETED_UPLOAD_KEEP_MS (24ll * 3600 * 1000) /* repeated Complete answers */
+
 /* Listing */
 #define STRATA_MAX_LIST_KEYS 1000u /* max-keys ceiling, as AWS */
 #define STRATA_MAX_DELIMITER_LEN 64u

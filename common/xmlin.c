@@ -34,6 +34,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "strutil.h"
+
 #define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* Parser options; see defences 2 and the NOBLANKS note above. */
@@ -446,4 +448,233 @@ out:
 	free(lc);
 	xmlFreeDoc(doc);
 	return err;
+}
+
+/* ---- CompleteMultipartUpload ---- */
+
+/* The per-part checksum elements of botocore's CompletedPart shape that Strata computes. */
+/* clang-format off */
+static const struct {
+	const char *elem;
+	const char *algo; /* x-amz-checksum-algorithm spelling */
+} part_checksums[] = {
+	{"ChecksumCRC32", "CRC32"},
+	{"ChecksumCRC32C", "CRC32C"},
+	{"ChecksumCRC64NVME", "CRC64NVME"},
+	{"ChecksumSHA1", "SHA1"},
+	{"ChecksumSHA256", "SHA256"},
+};
+/* clang-format on */
+
+#define N_PART_CHECKSUMS (sizeof(part_checksums) / sizeof(part_checksums[0]))
+
+/* Drops XML white space (S 3) from both ends of s[0..*len) in place; returns the new start. */
+static char *trim_blank(char *s, size_t *len)
+{
+	char *p = s, *end = s + *len;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	*len = (size_t)(end - p);
+	return p;
+}
+
+/*
+ * PartNumber: decimal digits only (no sign, no exponent) in 1..STRATA_MAX_PARTS,
+ * surrounding XML white space allowed as for any xs:int. parse_u64 fails on
+ * overflow, so "18446744073709551617" cannot wrap around into range.
+ */
+static s3err_t parse_part_number(const xmlNode *e, unsigned *out)
+{
+	char *s = NULL, *p;
+	size_t len;
+	uint64_t v;
+	s3err_t err;
+
+	err = leaf_text(e, &s, &len);
+	if (err)
+		goto out;
+	p = trim_blank(s, &len);
+	if (!parse_u64(p, len, 1, STRATA_MAX_PARTS, &v)) {
+		err = S3E_MalformedXML;
+		goto out;
+	}
+	*out = (unsigned)v;
+out:
+	free(s);
+	return err;
+}
+
+/*
+ * ETag: clients echo what UploadPart returned, quoted ("\"hex\"", or
+ * &quot;hex&quot; which libxml2 has already decoded) or bare. One pair of
+ * surrounding quotes is removed; everything else is kept byte for byte, so a
+ * stray quote or blank makes the gateway's comparison fail (InvalidPart, as
+ * AWS answers) rather than match by accident. Empty counts as missing, and
+ * longer than any ETag Strata issues cannot be stored without truncation,
+ * which could forge a match: both are S3E_MalformedXML.
+ */
+static s3err_t parse_etag(const xmlNode *e, char *out, size_t cap)
+{
+	char *s = NULL, *p;
+	size_t len;
+	s3err_t err;
+
+	err = leaf_text(e, &s, &len);
+	if (err)
+		goto out;
+	err = S3E_MalformedXML;
+	p = s;
+	if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+		p++;
+		len -= 2;
+	}
+	if (len == 0 || len >= cap)
+		goto out;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	err = S3E_OK;
+out:
+	free(s);
+	return err;
+}
+
+/*
+ * Copies a part checksum's text byte for byte into out[cap] (the gateway
+ * decodes and compares it). Longer than cap, far beyond the base64 of any
+ * digest, is S3E_MalformedXML rather than a truncated value.
+ */
+static s3err_t parse_part_checksum(const xmlNode *e, char *out, size_t cap)
+{
+	char *s = NULL;
+	size_t len;
+	s3err_t err;
+
+	err = leaf_text(e, &s, &len);
+	if (err)
+		goto out;
+	if (len >= cap) {
+		err = S3E_MalformedXML;
+		goto out;
+	}
+	memcpy(out, s, len + 1);
+out:
+	free(s);
+	return err;
+}
+
+/*
+ * Fills item from one <Part>: exactly one PartNumber, exactly one ETag, at
+ * most one Checksum<ALGO> (an S3 upload has one algorithm, so two checksums
+ * in a part cannot both be checked). Any other element, including the
+ * CompletedPart checksums of algorithms Strata does not offer (SHA512, MD5,
+ * XXHASH*: no upload can have been created with them), is S3E_MalformedXML.
+ */
+static s3err_t parse_part(const xmlNode *part, struct complete_item *item)
+{
+	const xmlNode *c;
+	bool have_number = false, have_etag = false;
+	size_t i;
+	s3err_t err = S3E_MalformedXML;
+
+	memset(item, 0, sizeof(*item));
+	for (c = part->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "PartNumber")) {
+			if (have_number)
+				goto out;
+			have_number = true;
+			err = parse_part_number(c, &item->number);
+		} else if (is_elem(c, "ETag")) {
+			if (have_etag)
+				goto out;
+			have_etag = true;
+			err = parse_etag(c, item->etag, sizeof(item->etag));
+		} else {
+			for (i = 0; i < N_PART_CHECKSUMS; i++)
+				if (is_elem(c, part_checksums[i].elem))
+					break;
+			if (i == N_PART_CHECKSUMS || item->checksum_algo[0])
+				goto out;
+			/* The algorithm names are constants shorter than the field. */
+			memcpy(item->checksum_algo, part_checksums[i].algo,
+			       strlen(part_checksums[i].algo) + 1);
+			err =
+			    parse_part_checksum(c, item->checksum_b64, sizeof(item->checksum_b64));
+		}
+		if (err)
+			goto out;
+		err = S3E_MalformedXML;
+	}
+	if (have_number && have_etag)
+		err = S3E_OK;
+out:
+	return err;
+}
+
+/*
+ * Parses a CompleteMultipartUpload body (see xmlin.h) into *out, written
+ * only on success and then owning the parts array (xmlin_complete_free).
+ * Parts keep document order; ordering, duplicates and ETag matches are the
+ * gateway's checks (InvalidPartOrder, InvalidPart), which need the upload.
+ * Errors: S3E_MalformedXML, S3E_MaxMessageLengthExceeded, S3E_InternalError.
+ */
+s3err_t xmlin_parse_complete(const char *body, size_t len, struct complete_request *out)
+{
+	struct complete_request r = {0};
+	xmlDocPtr doc = NULL;
+	const xmlNode *root, *c;
+	size_t count = 0;
+	s3err_t err;
+
+	err = parse(body, len, STRATA_MAX_COMPLETE_XML_BODY, &doc);
+	if (err)
+		goto out;
+	err = S3E_MalformedXML;
+	root = xmlDocGetRootElement(doc);
+	if (!is_elem(root, "CompleteMultipartUpload"))
+		goto out;
+	/* First pass: shape and count, so the array is sized once and capped. */
+	for (c = root->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (!is_elem(c, "Part") || ++count > STRATA_MAX_PARTS)
+			goto out;
+	}
+	if (count == 0)
+		goto out;
+	r.parts = calloc(count, sizeof(*r.parts));
+	if (!r.parts) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	for (c = root->children; c; c = c->next) {
+		if (!is_elem(c, "Part"))
+			continue;
+		err = parse_part(c, &r.parts[r.n]);
+		if (err)
+			goto out;
+		r.n++;
+	}
+	err = S3E_OK;
+out:
+	xmlFreeDoc(doc);
+	if (err == S3E_OK)
+		*out = r;
+	else
+		xmlin_complete_free(&r);
+	return err;
+}
+
+/* Frees the parts array; r is left empty. NULL is fine. */
+void xmlin_complete_free(struct complete_request *r)
+{
+	if (!r)
+		return;
+	free(r->parts);
+	r->parts = NULL;
+	r->n = 0;
 }

@@ -47,4 +47,27 @@ void xmlin_delete_free(struct delete_request *r);
  */
 s3err_t xmlin_parse_create_bucket(const char *body, size_t len, char *region, size_t cap);
 
+struct complete_item {
+	unsigned number;	    /* PartNumber, 1..10000 */
+	char etag[STRATA_ETAG_MAX]; /* unquoted (quotes and &quot; stripped) */
+	char checksum_algo[16];	    /* "" or CRC32, CRC32C, CRC64NVME, SHA1, SHA256 */
+	char checksum_b64[STRATA_CHECKSUM_B64_MAX]; /* the part's Checksum<ALGO>, if sent */
+};
+
+struct complete_request {
+	size_t n;		     /* 1..STRATA_MAX_PARTS */
+	struct complete_item *parts; /* in document order (the gateway checks ascending) */
+};
+
+/*
+ * Parses a CompleteMultipartUpload body:
+ *   <CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"..."</ETag>
+ *   <ChecksumCRC32>...</ChecksumCRC32></Part>...</CompleteMultipartUpload>
+ * Errors: S3E_MalformedXML (bad XML, no Part, more than 10,000, a PartNumber
+ * outside 1..10000, a missing ETag, more than one checksum in a Part),
+ * S3E_MaxMessageLengthExceeded (> STRATA_MAX_COMPLETE_XML_BODY).
+ */
+s3err_t xmlin_parse_complete(const char *body, size_t len, struct complete_request *out);
+void xmlin_complete_free(struct complete_request *r);
+
 #endif

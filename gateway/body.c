@@ -9,6 +9,7 @@
 #include "../common/chunked.h"
 #include "../common/strutil.h"
 #include "request.h"
+#include "routes.h"
 
 struct body {
 	struct request *r;
@@ -174,8 +175,11 @@ s3err_t body_new(struct request *r, uint64_t max_size, body_sink_fn sink, void *
 	b->sink = sink;
 	b->sink_ctx = sink_ctx;
 	b->max_size = max_size;
-	if ((err = find_checksum_header(b)) || (err = find_trailer(b)) ||
-	    (err = find_algorithm_hint(b)) || (err = find_content_md5(b)))
+	if (!(r->route->flags & ROUTE_OBJECT_CHECKSUM) &&
+	    ((err = find_checksum_header(b)) || (err = find_trailer(b)) ||
+	     (err = find_algorithm_hint(b))))
+		goto fail;
+	if ((err = find_content_md5(b)))
 		goto fail;
 	if (r->auth.payload != PAYLOAD_CHUNKED && r->content_length != UINT64_MAX &&
 	    r->content_length > max_size) {
@@ -256,6 +260,29 @@ s3err_t body_finish(struct body *b, struct digests *out, uint64_t *size)
 					  cksum_algo_name(b->algo));
 	*out = d;
 	*size = b->size;
+	return S3E_OK;
+}
+
+s3err_t body_expect_algo(struct body *b, enum cksum_algo a)
+{
+	struct hashset *hs;
+	s3err_t err;
+
+	if (a == CKSUM_NONE || b->algo == a)
+		return S3E_OK;
+	if (b->algo != CKSUM_NONE)
+		return req_failf(b->r, S3E_InvalidRequest,
+				 "Checksum Type mismatch occurred, expected checksum Type: %s, "
+				 "actual checksum Type: %s",
+				 cksum_algo_name(a), cksum_algo_name(b->algo));
+	if (b->size)
+		return S3E_InternalError; /* a programming error: bytes were hashed already */
+	err = hashset_new(a, &hs);
+	if (err)
+		return err;
+	hashset_free(b->hs);
+	b->hs = hs;
+	b->algo = a;
 	return S3E_OK;
 }
 

@@ -50,6 +50,13 @@ s3err_t body_feed(struct body *b, const uint8_t *data, size_t len);
  */
 s3err_t body_finish(struct body *b, struct digests *out, uint64_t *size);
 
+/*
+ * Makes the pipeline compute algorithm a (an upload part must carry its
+ * upload's checksum). Call before the first body_feed. Errors:
+ * S3E_InvalidRequest when the client chose a different algorithm.
+ */
+s3err_t body_expect_algo(struct body *b, enum cksum_algo a);
+
 /* The checksum algorithm the client asked for (header, trailer or SDK hint). */
 enum cksum_algo body_checksum_algo(const struct body *b);
 

@@ -15,13 +15,7 @@
 #include "response.h"
 #include "server.h"
 
-struct copy_source {
-	char bucket[STRATA_BUCKET_NAME_MAX + 1];
-	char *key; /* arena */
-};
-
-/* Parses x-amz-copy-source: "[/]bucket/key[?versionId=v]", URL-encoded. */
-static s3err_t parse_copy_source(struct request *r, struct copy_source *src)
+s3err_t op_parse_copy_source(struct request *r, struct copy_source *src)
 {
 	const char *v = req_header(r, "x-amz-copy-source");
 	const char *q = strstr(v, "?versionId=");
@@ -86,31 +80,30 @@ static s3err_t check_directives(struct request *r, bool *replace)
 	return S3E_OK;
 }
 
-/* Streams src into w, hashing every byte; the hash is checked against the source's own. */
-static s3err_t copy_bytes(struct request *r, struct be_reader *rd, struct be_writer *w,
-			  struct hashset *hs, uint64_t size)
+s3err_t op_copy_range(struct request *r, struct be_reader *rd, uint64_t first, uint64_t len,
+		      struct be_writer *w, struct hashset *hs)
 {
 	struct backend *be = r->srv->be;
 	uint8_t *block = malloc(STRATA_IO_BLOCK);
-	uint64_t off = 0;
+	uint64_t done = 0;
 	s3err_t err = S3E_OK;
 
 	if (!block)
 		return S3E_InternalError;
-	while (off < size) {
-		size_t want = size - off < STRATA_IO_BLOCK ? (size_t)(size - off) : STRATA_IO_BLOCK;
+	while (done < len) {
+		size_t want = len - done < STRATA_IO_BLOCK ? (size_t)(len - done) : STRATA_IO_BLOCK;
 		size_t got = 0;
 
-		err = backend_reader_read(be, rd, off, block, want, &got);
+		err = backend_reader_read(be, rd, first + done, block, want, &got);
 		if (!err && got == 0)
-			err = S3E_InternalError;
+			err = S3E_InternalError; /* the index promised more bytes */
 		if (err)
 			break;
 		hashset_update(hs, block, got);
 		err = backend_writer_write(be, w, block, got);
 		if (err)
 			break;
-		off += got;
+		done += got;
 	}
 	free(block);
 	return err;
@@ -167,7 +160,7 @@ s3err_t op_copy_object(struct request *r)
 
 	obj_meta_init(&sm);
 	obj_meta_init(&dm);
-	if ((err = parse_copy_source(r, &src)) || (err = check_directives(r, &replace)) ||
+	if ((err = op_parse_copy_source(r, &src)) || (err = check_directives(r, &replace)) ||
 	    (err = op_refuse_unsupported_write(r)))
 		goto out;
 	if ((err = backend_bucket_get(be, src.bucket, &sb)))
@@ -206,10 +199,12 @@ s3err_t op_copy_object(struct request *r)
 		err = obj_meta_copy(&dm, &sm) ? S3E_InternalError : S3E_OK;
 	if (err)
 		goto out;
-	dm.checksum_algo[0] = dm.checksum_b64[0] = '\0';
+	/* The copy is a new single-part object: its checksum is over the whole of it. */
+	dm.checksum_algo[0] = dm.checksum_b64[0] = dm.checksum_type[0] = '\0';
+	dm.parts_count = 0;
 	if ((err = hashset_new(algo, &hs)) ||
 	    (err = backend_writer_open(be, r->bucket, r->key, sm.size, &w)) ||
-	    (err = copy_bytes(r, rd, w, hs, sm.size)))
+	    (err = op_copy_range(r, rd, 0, sm.size, w, hs)))
 		goto out;
 	hashset_final(hs, &d);
 	hex_encode(d.sha256, sizeof(d.sha256), sha);
@@ -228,6 +223,7 @@ s3err_t op_copy_object(struct request *r)
 	str_copy(dm.storage_class, sizeof(dm.storage_class), "");
 	if (algo != CKSUM_NONE) {
 		str_copy(dm.checksum_algo, sizeof(dm.checksum_algo), cksum_algo_name(algo));
+		str_copy(dm.checksum_type, sizeof(dm.checksum_type), "FULL_OBJECT");
 		base64_encode(d.extra, d.extra_len, dm.checksum_b64);
 	}
 	err = backend_writer_commit(be, w, &dm);

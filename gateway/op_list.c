@@ -154,8 +154,10 @@ static s3err_t entry_xml(struct request *r, const struct list_params *p,
 		return err;
 	if ((err = xmlw_elem(xml, "LastModified", date)) || (err = xmlw_elem(xml, "ETag", etag)))
 		return err;
-	if (m->checksum_algo[0] && ((err = xmlw_elem(xml, "ChecksumAlgorithm", m->checksum_algo)) ||
-				    (err = xmlw_elem(xml, "ChecksumType", "FULL_OBJECT"))))
+	if (m->checksum_algo[0] &&
+	    ((err = xmlw_elem(xml, "ChecksumAlgorithm", m->checksum_algo)) ||
+	     (err = xmlw_elem(xml, "ChecksumType",
+			      m->checksum_type[0] ? m->checksum_type : "FULL_OBJECT"))))
 		return err;
 	if ((err = xmlw_elem_u64(xml, "Size", m->size)))
 		return err;

@@ -152,7 +152,8 @@ void op_checksum_headers(struct request *r, const struct obj_meta *m)
 
 	if (a != CKSUM_NONE && m->checksum_b64[0]) {
 		resp_header(r, cksum_header_name(a), m->checksum_b64);
-		resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
+		resp_header(r, "x-amz-checksum-type",
+			    m->checksum_type[0] ? m->checksum_type : "FULL_OBJECT");
 	}
 	/* Strata's SHA-256 of every object, in the S3 spelling, unless already sent. */
 	if (a != CKSUM_SHA256 && strlen(m->sha256_hex) == 64) {
@@ -227,6 +228,7 @@ static void meta_from_digests(struct obj_meta *m, const struct digests *d, uint6
 	hex_encode(d->sha256, sizeof(d->sha256), m->sha256_hex);
 	if (d->algo != CKSUM_NONE) {
 		str_copy(m->checksum_algo, sizeof(m->checksum_algo), cksum_algo_name(d->algo));
+		str_copy(m->checksum_type, sizeof(m->checksum_type), "FULL_OBJECT");
 		base64_encode(d->extra, d->extra_len, m->checksum_b64);
 	}
 }
@@ -294,6 +296,49 @@ static void get_free(void *cls)
 	free(gs);
 }
 
+s3err_t op_part_number(struct request *r, const char *value, unsigned *out)
+{
+	uint64_t n;
+
+	if (!parse_u64_str(value, 1, STRATA_MAX_PARTS, &n))
+		return req_fail(r, S3E_InvalidArgument,
+				"Part number must be an integer between 1 and 10000, inclusive");
+	*out = (unsigned)n;
+	return S3E_OK;
+}
+
+/*
+ * ?partNumber=N reads one part of a multipart object (a single-PUT object is
+ * its own part 1), answered like a range.
+ */
+static s3err_t part_as_range(struct request *r, const struct obj_meta *m, struct byte_range *range,
+			     enum range_result *rr)
+{
+	const char *pn = req_query(r, "partNumber");
+	uint64_t off, size;
+	unsigned n = 0;
+	s3err_t err;
+
+	if (!pn)
+		return S3E_OK;
+	if (req_header(r, "Range"))
+		return req_fail(r, S3E_InvalidRequest,
+				"Cannot specify both Range header and partNumber query parameter");
+	if ((err = op_part_number(r, pn, &n)))
+		return err;
+	err = backend_object_part_range(r->srv->be, r->bucket, r->key, n, &off, &size);
+	if (err)
+		return req_fail(r, err, NULL);
+	if (size == 0 || off + size > m->size) { /* an empty object: nothing to range */
+		*rr = RANGE_NONE;
+		return S3E_OK;
+	}
+	range->first = off;
+	range->last = off + size - 1;
+	*rr = RANGE_OK;
+	return S3E_OK;
+}
+
 static s3err_t check_version_id(struct request *r)
 {
 	const char *v = req_query(r, "versionId");
@@ -337,6 +382,8 @@ static s3err_t get_or_head(struct request *r, bool head)
 	if (err)
 		goto out;
 	rr = range_parse(req_header(r, "Range"), m.size, &range);
+	if ((err = part_as_range(r, &m, &range, &rr)))
+		goto out;
 	if (rr == RANGE_UNSATISFIABLE) {
 		snprintf(r->err_content_range, sizeof(r->err_content_range), "bytes */%llu",
 			 (unsigned long long)m.size);
@@ -359,6 +406,10 @@ static s3err_t get_or_head(struct request *r, bool head)
 		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)range.first,
 			 (unsigned long long)range.last, (unsigned long long)m.size);
 		resp_header(r, "Content-Range", cr);
+		if (req_has_query(r, "partNumber") && m.parts_count) {
+			snprintf(cr, sizeof(cr), "%u", m.parts_count);
+			resp_header(r, "x-amz-mp-parts-count", cr);
+		}
 	} else {
 		const char *mode = req_header(r, "x-amz-checksum-mode");
 

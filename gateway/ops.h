@@ -7,11 +7,17 @@
  *   op_copy.c         CopyObject
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
+ *   op_multipart.c    CreateMultipartUpload, UploadPart, UploadPartCopy,
+ *                     CompleteMultipartUpload, AbortMultipartUpload, ListParts,
+ *                     ListMultipartUploads
  * Each returns S3E_OK after building r->resp, or an error the server answers.
  */
 #ifndef STRATA_OPS_H
 #define STRATA_OPS_H
 
+#include <stdint.h>
+
+#include "../common/limits.h"
 #include "../common/s3err.h"
 
 struct request;
@@ -39,6 +45,15 @@ s3err_t op_list_object_versions(struct request *r);
 
 s3err_t op_delete_objects(struct request *r);
 
+s3err_t op_create_multipart(struct request *r);
+s3err_t op_upload_part_begin(struct request *r);
+s3err_t op_upload_part(struct request *r);
+s3err_t op_upload_part_copy(struct request *r);
+s3err_t op_complete_multipart(struct request *r);
+s3err_t op_abort_multipart(struct request *r);
+s3err_t op_list_parts(struct request *r);
+s3err_t op_list_multipart_uploads(struct request *r);
+
 /* --- shared by the object writers (PutObject, CopyObject) --- */
 
 struct obj_meta;
@@ -57,6 +72,32 @@ s3err_t op_refuse_unsupported_write(struct request *r);
  * Errors: S3E_MetadataTooLarge past 2 KiB of user metadata.
  */
 s3err_t op_collect_metadata(struct request *r, struct obj_meta *m);
+
+struct copy_source {
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char *key; /* arena */
+};
+
+/*
+ * Parses x-amz-copy-source: "[/]bucket/key[?versionId=null]", URL-encoded.
+ * Errors: S3E_InvalidArgument, S3E_InvalidBucketName, S3E_KeyTooLongError,
+ * S3E_NoSuchVersion (a version other than "null").
+ */
+s3err_t op_parse_copy_source(struct request *r, struct copy_source *src);
+
+struct be_reader;
+struct be_writer;
+struct hashset;
+
+/*
+ * Streams len bytes of rd from offset first into w, hashing every byte
+ * into hs, with one bounded block of memory (CopyObject, UploadPartCopy).
+ */
+s3err_t op_copy_range(struct request *r, struct be_reader *rd, uint64_t first, uint64_t len,
+		      struct be_writer *w, struct hashset *hs);
+
+/* Parses a ?partNumber= value: 1..10000, else S3E_InvalidArgument (recorded on r). */
+s3err_t op_part_number(struct request *r, const char *value, unsigned *out);
 
 /* Adds the checksum response headers (x-amz-checksum-*, type) for m. */
 void op_checksum_headers(struct request *r, const struct obj_meta *m);

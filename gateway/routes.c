@@ -7,44 +7,44 @@
 #include "ops.h"
 #include "request.h"
 
-#define OWNED 1
+#define OWNED ROUTE_OWNED
 
 /*
  * Order matters only among rows with the same method and target: a row with
  * a sub-resource or selecting header is tried before the plain row.
  */
+/* clang-format off */
 static const struct route routes[] = {
-    {"GET", TARGET_SERVICE, NULL, NULL, "ListBuckets", BODY_NONE, 0, NULL, op_list_buckets, 0},
+	/* method  target          sub-resource  header               operation               body        cap                            begin                 run                         flags */
+	{"GET",    TARGET_SERVICE, NULL,         NULL,                "ListBuckets",          BODY_NONE,   0,                            NULL,                 op_list_buckets,            0},
 
-    {"PUT", TARGET_BUCKET, "acl", NULL, "PutBucketAcl", BODY_XML, STRATA_MAX_SMALL_XML_BODY, NULL,
-     op_put_acl, OWNED},
-    {"PUT", TARGET_BUCKET, NULL, NULL, "CreateBucket", BODY_XML, STRATA_MAX_SMALL_XML_BODY, NULL,
-     op_create_bucket, 0},
-    {"HEAD", TARGET_BUCKET, NULL, NULL, "HeadBucket", BODY_NONE, 0, NULL, op_head_bucket, OWNED},
-    {"DELETE", TARGET_BUCKET, NULL, NULL, "DeleteBucket", BODY_NONE, 0, NULL, op_delete_bucket,
-     OWNED},
-    {"GET", TARGET_BUCKET, "location", NULL, "GetBucketLocation", BODY_NONE, 0, NULL,
-     op_get_bucket_location, OWNED},
-    {"GET", TARGET_BUCKET, "versioning", NULL, "GetBucketVersioning", BODY_NONE, 0, NULL,
-     op_get_bucket_versioning, OWNED},
-    {"GET", TARGET_BUCKET, "versions", NULL, "ListObjectVersions", BODY_NONE, 0, NULL,
-     op_list_object_versions, OWNED},
-    {"GET", TARGET_BUCKET, "acl", NULL, "GetBucketAcl", BODY_NONE, 0, NULL, op_get_acl, OWNED},
-    {"GET", TARGET_BUCKET, NULL, NULL, "ListObjects", BODY_NONE, 0, NULL, op_list_objects, OWNED},
-    {"POST", TARGET_BUCKET, "delete", NULL, "DeleteObjects", BODY_XML, STRATA_MAX_XML_BODY, NULL,
-     op_delete_objects, OWNED},
+	{"PUT",    TARGET_BUCKET,  "acl",        NULL,                "PutBucketAcl",         BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_put_acl,                 OWNED},
+	{"PUT",    TARGET_BUCKET,  NULL,         NULL,                "CreateBucket",         BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_create_bucket,           0},
+	{"HEAD",   TARGET_BUCKET,  NULL,         NULL,                "HeadBucket",           BODY_NONE,   0,                            NULL,                 op_head_bucket,             OWNED},
+	{"DELETE", TARGET_BUCKET,  NULL,         NULL,                "DeleteBucket",         BODY_NONE,   0,                            NULL,                 op_delete_bucket,           OWNED},
+	{"GET",    TARGET_BUCKET,  "location",   NULL,                "GetBucketLocation",    BODY_NONE,   0,                            NULL,                 op_get_bucket_location,     OWNED},
+	{"GET",    TARGET_BUCKET,  "versioning", NULL,                "GetBucketVersioning",  BODY_NONE,   0,                            NULL,                 op_get_bucket_versioning,   OWNED},
+	{"GET",    TARGET_BUCKET,  "versions",   NULL,                "ListObjectVersions",   BODY_NONE,   0,                            NULL,                 op_list_object_versions,    OWNED},
+	{"GET",    TARGET_BUCKET,  "acl",        NULL,                "GetBucketAcl",         BODY_NONE,   0,                            NULL,                 op_get_acl,                 OWNED},
+	{"GET",    TARGET_BUCKET,  "uploads",    NULL,                "ListMultipartUploads", BODY_NONE,   0,                            NULL,                 op_list_multipart_uploads,  OWNED},
+	{"GET",    TARGET_BUCKET,  NULL,         NULL,                "ListObjects",          BODY_NONE,   0,                            NULL,                 op_list_objects,            OWNED},
+	{"POST",   TARGET_BUCKET,  "delete",     NULL,                "DeleteObjects",        BODY_XML,    STRATA_MAX_XML_BODY,          NULL,                 op_delete_objects,          OWNED},
 
-    {"PUT", TARGET_OBJECT, "acl", NULL, "PutObjectAcl", BODY_XML, STRATA_MAX_SMALL_XML_BODY, NULL,
-     op_put_acl, OWNED},
-    {"PUT", TARGET_OBJECT, NULL, "x-amz-copy-source", "CopyObject", BODY_NONE, 0, NULL,
-     op_copy_object, OWNED},
-    {"PUT", TARGET_OBJECT, NULL, NULL, "PutObject", BODY_STREAM, 0, op_put_object_begin,
-     op_put_object, OWNED},
-    {"GET", TARGET_OBJECT, "acl", NULL, "GetObjectAcl", BODY_NONE, 0, NULL, op_get_acl, OWNED},
-    {"GET", TARGET_OBJECT, NULL, NULL, "GetObject", BODY_NONE, 0, NULL, op_get_object, OWNED},
-    {"HEAD", TARGET_OBJECT, NULL, NULL, "HeadObject", BODY_NONE, 0, NULL, op_head_object, OWNED},
-    {"DELETE", TARGET_OBJECT, NULL, NULL, "DeleteObject", BODY_NONE, 0, NULL, op_delete_object,
-     OWNED},
+	{"PUT",    TARGET_OBJECT,  "acl",        NULL,                "PutObjectAcl",         BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_put_acl,                 OWNED},
+	{"PUT",    TARGET_OBJECT,  "uploadId",   "x-amz-copy-source", "UploadPartCopy",       BODY_NONE,   0,                            NULL,                 op_upload_part_copy,        OWNED},
+	{"PUT",    TARGET_OBJECT,  "uploadId",   NULL,                "UploadPart",           BODY_STREAM, 0,                            op_upload_part_begin, op_upload_part,             OWNED},
+	{"PUT",    TARGET_OBJECT,  NULL,         "x-amz-copy-source", "CopyObject",           BODY_NONE,   0,                            NULL,                 op_copy_object,             OWNED},
+	{"PUT",    TARGET_OBJECT,  NULL,         NULL,                "PutObject",            BODY_STREAM, 0,                            op_put_object_begin,  op_put_object,              OWNED},
+	{"POST",   TARGET_OBJECT,  "uploads",    NULL,                "CreateMultipartUpload", BODY_NONE,  0,                            NULL,                 op_create_multipart,        OWNED},
+	{"POST",   TARGET_OBJECT,  "uploadId",   NULL,                "CompleteMultipartUpload", BODY_XML, STRATA_MAX_COMPLETE_XML_BODY, NULL,                 op_complete_multipart,      OWNED | ROUTE_OBJECT_CHECKSUM},
+	{"DELETE", TARGET_OBJECT,  "uploadId",   NULL,                "AbortMultipartUpload", BODY_NONE,   0,                            NULL,                 op_abort_multipart,         OWNED},
+	{"GET",    TARGET_OBJECT,  "uploadId",   NULL,                "ListParts",            BODY_NONE,   0,                            NULL,                 op_list_parts,              OWNED},
+	{"GET",    TARGET_OBJECT,  "acl",        NULL,                "GetObjectAcl",         BODY_NONE,   0,                            NULL,                 op_get_acl,                 OWNED},
+	{"GET",    TARGET_OBJECT,  "partNumber", NULL,                "GetObject",            BODY_NONE,   0,                            NULL,                 op_get_object,              OWNED},
+	{"GET",    TARGET_OBJECT,  NULL,         NULL,                "GetObject",            BODY_NONE,   0,                            NULL,                 op_get_object,              OWNED},
+	{"HEAD",   TARGET_OBJECT,  "partNumber", NULL,                "HeadObject",           BODY_NONE,   0,                            NULL,                 op_head_object,             OWNED},
+	{"HEAD",   TARGET_OBJECT,  NULL,         NULL,                "HeadObject",           BODY_NONE,   0,                            NULL,                 op_head_object,             OWNED},
+	{"DELETE", TARGET_OBJECT,  NULL,         NULL,                "DeleteObject",         BODY_NONE,   0,                            NULL,                 op_delete_object,           OWNED},
 };
 
 /*
@@ -53,26 +53,17 @@ static const struct route routes[] = {
  * than being mistaken for the plain operation (a PUT ?lifecycle must never
  * overwrite an object named by the bucket's key).
  */
+/* clang-format off */
 static const char *const subresources[] = {
-    "accelerate",     "acl",
-    "analytics",      "attributes",
-    "cors",	      "delete",
-    "encryption",     "intelligent-tiering",
-    "inventory",      "legal-hold",
-    "lifecycle",      "location",
-    "logging",	      "metadataTable",
-    "metrics",	      "notification",
-    "object-lock",    "ownershipControls",
-    "partNumber",     "policy",
-    "policyStatus",   "publicAccessBlock",
-    "renameObject",   "replication",
-    "requestPayment", "restore",
-    "retention",      "select",
-    "session",	      "tagging",
-    "torrent",	      "uploadId",
-    "uploads",	      "versioning",
-    "versions",	      "website",
+	/* First: an UploadPart carries both uploadId and partNumber. */
+	"uploadId", "uploads", "accelerate", "acl", "analytics", "attributes", "cors", "delete",
+	"encryption", "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+	"logging", "metadataTable", "metrics", "notification", "object-lock", "ownershipControls",
+	"partNumber", "policy", "policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"requestPayment", "restore", "retention", "select", "session", "tagging", "torrent",
+	"versioning", "versions", "website",
 };
+/* clang-format on */
 
 static const char *find_subresource(const struct request *r)
 {

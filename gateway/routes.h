@@ -37,9 +37,17 @@ struct route {
 	s3err_t (*begin)(struct request *r);
 	/* Called once the whole body has arrived and checked out; builds r->resp. */
 	s3err_t (*run)(struct request *r);
-	/* true: the bucket must exist and belong to the caller before begin/run. */
-	int needs_owned_bucket;
+	/* ROUTE_* flags. */
+	unsigned flags;
 };
+
+/* The bucket must exist and belong to the caller before begin/run. */
+#define ROUTE_OWNED 1u
+/*
+ * x-amz-checksum-* describes the object being assembled, not the request
+ * body (CompleteMultipartUpload): the body pipeline leaves it to the operation.
+ */
+#define ROUTE_OBJECT_CHECKSUM 2u
 
 /*
  * Picks the route for r (method, target, sub-resource). Errors:

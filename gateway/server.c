@@ -122,7 +122,7 @@ static s3err_t start(struct request *r)
 	    (err = routes_match(r, &rt)) || (err = auth_check(r)))
 		return req_fail(r, err, NULL);
 	r->route = rt;
-	if (rt->needs_owned_bucket && (err = check_bucket_owner(r)))
+	if ((rt->flags & ROUTE_OWNED) && (err = check_bucket_owner(r)))
 		return err;
 	switch (rt->body) {
 	case BODY_NONE:

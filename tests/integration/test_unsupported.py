@@ -57,19 +57,6 @@ def test_object_acl_public(ctx):
        "public-read accepted but not enforced")
 
 
-def test_multipart_upload(ctx):
-    s3 = ctx.s3()
-    b = ctx.bucket("mpu")
-    try:
-        r = s3.create_multipart_upload(Bucket=b, Key="big")
-    except ClientError as e:
-        eq((e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]),
-           ("NotImplemented", 501), "CreateMultipartUpload")
-        return
-    s3.abort_multipart_upload(Bucket=b, Key="big", UploadId=r["UploadId"])
-    raise Skip("multipart uploads are implemented; covered by their own tests")
-
-
 def test_sse_header(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("sse")

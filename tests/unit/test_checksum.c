@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 
 #include "../../common/checksum.h"
+#include "../../common/limits.h"
 
 static const char check_input[] = "123456789";
 
@@ -406,6 +408,360 @@ static void test_crc_large(void **state)
 	free(buf);
 }
 
+/* ---- combining CRCs ---- */
+
+/* xorshift64: deterministic data and split points, so a failure reproduces. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+struct crcs {
+	uint32_t c32, c32c;
+	uint64_t c64;
+};
+
+static void crcs_of(const uint8_t *p, size_t n, struct crcs *c)
+{
+	c->c32 = crc32_update(0, p, n);
+	c->c32c = crc32c_update(0, p, n);
+	c->c64 = crc64nvme_update(0, p, n);
+}
+
+/* combine(crc(A), crc(B), len(B)) == crc(A || B) for every split tried. */
+static void check_split(const uint8_t *buf, size_t n, size_t i, const struct crcs *whole)
+{
+	struct crcs a, b;
+
+	crcs_of(buf, i, &a);
+	crcs_of(buf + i, n - i, &b);
+	if (crc32_combine(a.c32, b.c32, n - i) != whole->c32 ||
+	    crc32c_combine(a.c32c, b.c32c, n - i) != whole->c32c ||
+	    crc64nvme_combine(a.c64, b.c64, n - i) != whole->c64)
+		fail_msg("combine wrong for a split of %zu bytes at %zu", n, i);
+}
+
+static void test_combine_splits(void **state)
+{
+	size_t n = (4u << 20) + 13, i, k, off, len;
+	uint64_t seed = 0x9E3779B97F4A7C15ull;
+	uint8_t *buf = malloc(n);
+	struct crcs whole, small, acc, part;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < n; i++)
+		buf[i] = (uint8_t)(rnd(&seed) >> 56);
+	crcs_of(buf, n, &whole);
+	/* Empty A, empty B, one byte either side, and random splits up to 4 MiB. */
+	check_split(buf, n, 0, &whole);
+	check_split(buf, n, n, &whole);
+	check_split(buf, n, 1, &whole);
+	check_split(buf, n, n - 1, &whole);
+	for (k = 0; k < 12; k++)
+		check_split(buf, n, (size_t)(rnd(&seed) % (n + 1)), &whole);
+	/* Every split of a short prefix (lengths below one slicing step and above). */
+	for (len = 0; len <= 40; len++) {
+		crcs_of(buf, len, &small);
+		for (i = 0; i <= len; i++)
+			check_split(buf, len, i, &small);
+	}
+	/* Many parts of random sizes (some empty) folded left, as a multipart upload does. */
+	memset(&acc, 0, sizeof(acc)); /* the CRC of nothing */
+	for (off = 0; off < n; off += len) {
+		len = (size_t)(rnd(&seed) % (300u * 1024));
+		if (len > n - off)
+			len = n - off;
+		crcs_of(buf + off, len, &part);
+		acc.c32 = crc32_combine(acc.c32, part.c32, len);
+		acc.c32c = crc32c_combine(acc.c32c, part.c32c, len);
+		acc.c64 = crc64nvme_combine(acc.c64, part.c64, len);
+	}
+	assert_int_equal(acc.c32, whole.c32);
+	assert_int_equal(acc.c32c, whole.c32c);
+	assert_true(acc.c64 == whole.c64);
+	free(buf);
+}
+
+/*
+ * len_b of 5 GiB (the largest part) and beyond: the expected values come
+ * from polynomial arithmetic in Python (see the generator above
+ * test_mpck_values), and the cost must not grow with len_b.
+ */
+static void test_combine_large_len(void **state)
+{
+	const uint64_t five_gib = 5ull << 30, l1 = 3ull << 40, l2 = five_gib + 7;
+	uint32_t a32 = crc32_update(0, check_input, 9), a32c = crc32c_update(0, check_input, 9);
+	uint64_t a64 = crc64nvme_update(0, check_input, 9), x = 0;
+	struct timespec t0, t1;
+	double secs;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(crc32_combine(a32, 0x193838C3u, five_gib), 0x2D89A4B2u);
+	assert_int_equal(crc32c_combine(a32c, 0x2CC5F6D6u, five_gib), 0x46C8166Cu);
+	assert_true(crc64nvme_combine(a64, 0xCE36FE0285569D20ull, five_gib) ==
+		    0x74698F03689B9A52ull);
+	/* A empty: crc(B) unchanged; B empty: crc(A) unchanged. */
+	assert_int_equal(crc32_combine(0, 0x193838C3u, five_gib), 0x193838C3u);
+	assert_int_equal(crc32c_combine(a32c, 0, 0), a32c);
+	assert_true(crc64nvme_combine(a64, 0, 0) == a64);
+	/* combine is associative, at lengths no buffer could hold. */
+	assert_int_equal(crc32_combine(crc32_combine(a32, 0x12345678u, l1), 0x9abcdef0u, l2),
+			 crc32_combine(a32, crc32_combine(0x12345678u, 0x9abcdef0u, l2), l1 + l2));
+	assert_true(
+	    crc64nvme_combine(crc64nvme_combine(a64, 0x1122334455667788ull, l1),
+			      0x99aabbccddeeff00ull, l2) ==
+	    crc64nvme_combine(
+		a64, crc64nvme_combine(0x1122334455667788ull, 0x99aabbccddeeff00ull, l2), l1 + l2));
+	/* O(log n): 3000 combines at the largest lengths take well under 2 s. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 1000; i++) {
+		x ^= crc32_combine((uint32_t)x, i, UINT64_MAX - i);
+		x ^= crc32c_combine((uint32_t)x, i, five_gib + i);
+		x ^= crc64nvme_combine(x, i, UINT64_MAX - i);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (secs > 2.0)
+		fail_msg("3000 combines took %.2f s (x=%llx)", secs, (unsigned long long)x);
+}
+
+/* ---- multipart object checksums ---- */
+
+static void test_cksum_types(void **state)
+{
+	static const struct {
+		enum cksum_algo algo;
+		bool composite, full_object;
+		enum cksum_type dflt;
+	} rows[] = {
+	    {CKSUM_CRC32, true, true, CKSUM_TYPE_COMPOSITE},
+	    {CKSUM_CRC32C, true, true, CKSUM_TYPE_COMPOSITE},
+	    {CKSUM_CRC64NVME, false, true, CKSUM_TYPE_FULL_OBJECT},
+	    {CKSUM_SHA1, true, false, CKSUM_TYPE_COMPOSITE},
+	    {CKSUM_SHA256, true, false, CKSUM_TYPE_COMPOSITE},
+	    {CKSUM_NONE, false, false, CKSUM_TYPE_NONE},
+	    {(enum cksum_algo)42, false, false, CKSUM_TYPE_NONE},
+	};
+	static const char *const bad[] = {
+	    "", "composite", "Composite", "FULL-OBJECT", "FULL_OBJECT ", "FULLOBJECT", "NONE"};
+	struct mp_checksum m;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cksum_type_from_name("COMPOSITE"), CKSUM_TYPE_COMPOSITE);
+	assert_int_equal(cksum_type_from_name("FULL_OBJECT"), CKSUM_TYPE_FULL_OBJECT);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cksum_type_from_name(bad[i]), CKSUM_TYPE_NONE);
+	assert_int_equal(cksum_type_from_name(NULL), CKSUM_TYPE_NONE);
+	assert_string_equal(cksum_type_name(CKSUM_TYPE_COMPOSITE), "COMPOSITE");
+	assert_string_equal(cksum_type_name(CKSUM_TYPE_FULL_OBJECT), "FULL_OBJECT");
+	assert_string_equal(cksum_type_name(CKSUM_TYPE_NONE), "");
+	assert_string_equal(cksum_type_name((enum cksum_type)9), "");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(cksum_default_type(rows[i].algo), rows[i].dflt);
+		assert_int_equal(cksum_type_allowed(rows[i].algo, CKSUM_TYPE_COMPOSITE),
+				 rows[i].composite);
+		assert_int_equal(cksum_type_allowed(rows[i].algo, CKSUM_TYPE_FULL_OBJECT),
+				 rows[i].full_object);
+		assert_false(cksum_type_allowed(rows[i].algo, CKSUM_TYPE_NONE));
+		/* The default is always allowed. */
+		if (rows[i].dflt != CKSUM_TYPE_NONE)
+			assert_true(cksum_type_allowed(rows[i].algo, rows[i].dflt));
+		assert_int_equal(mpck_init(&m, rows[i].algo, CKSUM_TYPE_COMPOSITE),
+				 rows[i].composite ? S3E_OK : S3E_InvalidRequest);
+		mpck_free(&m);
+		assert_int_equal(mpck_init(&m, rows[i].algo, CKSUM_TYPE_FULL_OBJECT),
+				 rows[i].full_object ? S3E_OK : S3E_InvalidRequest);
+		mpck_free(&m);
+		mpck_free(&m); /* twice is harmless */
+	}
+	mpck_free(NULL);
+}
+
+/*
+ * Expected values for the 3-part upload below, generated offline with
+ * Python's zlib/hashlib and a bit-at-a-time CRC written from the polynomial
+ * definitions (python3 gen.py, where gen.py is):
+ *
+ *   import base64, hashlib, zlib
+ *   def crc(data, poly, w):  # reflected, init = xorout = all ones
+ *       m = (1 << w) - 1; c = m
+ *       for b in data:
+ *           c ^= b
+ *           for _ in range(8):
+ *               c = (c >> 1) ^ poly if c & 1 else c >> 1
+ *       return c ^ m
+ *   C32, C32C, C64 = (0xEDB88320, 32), (0x82F63B78, 32), (0x9A6C9329AC4BC9B5, 64)
+ *   assert crc(b"123456789", *C32) == zlib.crc32(b"123456789")
+ *   assert crc(b"123456789", *C32C) == 0xE3069283
+ *   assert crc(b"123456789", *C64) == 0xAE8B14860A799888
+ *   be = lambda v, w: v.to_bytes(w // 8, "big")
+ *   b64 = lambda b: base64.b64encode(b).decode()
+ *   parts = [b"The quick brown fox ", b"jumps over ", b"the lazy dog"]
+ *   for name, (poly, w) in (("CRC32", C32), ("CRC32C", C32C)):
+ *       cat = b"".join(be(crc(p, poly, w), w) for p in parts)
+ *       print(name, "COMPOSITE", b64(be(crc(cat, poly, w), w)) + "-3")
+ *   for name, h in (("SHA1", hashlib.sha1), ("SHA256", hashlib.sha256)):
+ *       cat = b"".join(h(p).digest() for p in parts)
+ *       print(name, "COMPOSITE", b64(h(cat).digest()) + "-3")
+ *   for name, (poly, w) in (("CRC32", C32), ("CRC32C", C32C), ("CRC64NVME", C64)):
+ *       print(name, "FULL_OBJECT", b64(be(crc(b"".join(parts), poly, w), w)))
+ *   # crc(A || n zero bytes) from crc(A): zero bytes multiply the raw register
+ *   # by x^(8n) mod P; done here in the non-reflected form, by square-and-multiply.
+ *   def rev(v, w): return int(format(v, "0%db" % w)[::-1], 2)
+ *   def mulmod(a, b, p, w):
+ *       r = 0
+ *       while b:
+ *           if b & 1: r ^= a
+ *           b >>= 1; a <<= 1
+ *           if a >> w & 1: a ^= p
+ *       return r
+ *   def zeros_after(c, n, poly, w):
+ *       m = (1 << w) - 1; p = (1 << w) | rev(poly, w); r = rev(c ^ m, w); e = 8 * n; x = 2
+ *       while e:
+ *           if e & 1: r = mulmod(r, x, p, w)
+ *           x = mulmod(x, x, p, w); e >>= 1
+ *       return rev(r, w) ^ m
+ *   for n in (0, 1, 1000, 4096, 1 << 26):
+ *       assert zeros_after(crc(b"12", *C32), n, *C32) == zlib.crc32(b"12" + bytes(n))
+ *   for name, (poly, w) in (("CRC32", C32), ("CRC32C", C32C), ("CRC64NVME", C64)):
+ *       print(name, "0x%X" % zeros_after(0, 5 << 30, poly, w),
+ *             "0x%X" % zeros_after(crc(b"123456789", poly, w), 5 << 30, poly, w))
+ *
+ * The FULL_OBJECT values equal the one-shot values of the whole sentence in
+ * b64_cases, as they must.
+ */
+struct mp_case {
+	enum cksum_algo algo;
+	enum cksum_type type;
+	const char *want;
+};
+
+/* clang-format off */
+static const struct mp_case mp_cases[] = {
+	{CKSUM_CRC32, CKSUM_TYPE_COMPOSITE, "xU/lUQ==-3"},
+	{CKSUM_CRC32C, CKSUM_TYPE_COMPOSITE, "jbcjnA==-3"},
+	{CKSUM_SHA1, CKSUM_TYPE_COMPOSITE, "35CNe/xk6dFHFPTTHUlYdG67E18=-3"},
+	{CKSUM_SHA256, CKSUM_TYPE_COMPOSITE, "zaqbqwxblBztGfNY1qTEjrTPj3X1KS6Vofi9Umh9oHU=-3"},
+	{CKSUM_CRC32, CKSUM_TYPE_FULL_OBJECT, "QU+jOQ=="},
+	{CKSUM_CRC32C, CKSUM_TYPE_FULL_OBJECT, "ImIEBA=="},
+	{CKSUM_CRC64NVME, CKSUM_TYPE_FULL_OBJECT, "12xUBUlUwUM="},
+};
+/* clang-format on */
+
+static const char *const mp_parts[] = {"The quick brown fox ", "jumps over ", "the lazy dog"};
+
+static void test_mpck_values(void **state)
+{
+	const char *whole = "The quick brown fox jumps over the lazy dog";
+	uint8_t d[CKSUM_MAX_LEN];
+	char out[STRATA_CHECKSUM_B64_MAX], one[64];
+	struct mp_checksum m;
+	size_t i, p;
+
+	(void)state;
+	for (i = 0; i < sizeof(mp_cases) / sizeof(mp_cases[0]); i++) {
+		const struct mp_case *c = &mp_cases[i];
+
+		assert_int_equal(mpck_init(&m, c->algo, c->type), S3E_OK);
+		for (p = 0; p < 3; p++) {
+			cksum_compute(c->algo, mp_parts[p], strlen(mp_parts[p]), d);
+			mpck_add_part(&m, d, strlen(mp_parts[p]));
+		}
+		memset(out, 'x', sizeof(out));
+		mpck_final(&m, out, sizeof(out));
+		assert_string_equal(out, c->want);
+		/* FULL_OBJECT over the parts is the one-shot CRC of the whole object. */
+		if (c->type == CKSUM_TYPE_FULL_OBJECT) {
+			cksum_compute(c->algo, whole, strlen(whole), d);
+			b64(d, cksum_digest_len(c->algo), one);
+			assert_string_equal(out, one);
+		}
+		/* mpck_final freed m: another final or free is harmless and writes "". */
+		mpck_final(&m, out, sizeof(out));
+		assert_string_equal(out, "");
+		mpck_free(&m);
+	}
+}
+
+/* FULL_OBJECT over many parts of a large object, empty parts included. */
+static void test_mpck_full_object_many_parts(void **state)
+{
+	static const enum cksum_algo algos[] = {CKSUM_CRC32, CKSUM_CRC32C, CKSUM_CRC64NVME};
+	size_t n = 3u << 20, off, len, a;
+	uint64_t seed = 12345;
+	uint8_t *buf = malloc(n), d[CKSUM_MAX_LEN];
+	char out[STRATA_CHECKSUM_B64_MAX], one[64];
+	struct mp_checksum m;
+	unsigned parts;
+
+	(void)state;
+	assert_non_null(buf);
+	fill_pattern(buf, n, 5);
+	for (a = 0; a < sizeof(algos) / sizeof(algos[0]); a++) {
+		assert_int_equal(mpck_init(&m, algos[a], CKSUM_TYPE_FULL_OBJECT), S3E_OK);
+		parts = 0;
+		for (off = 0; off < n || parts < 3; off += len, parts++) {
+			len = parts == 1 ? 0 : (size_t)(rnd(&seed) % (n / 4));
+			if (len > n - off)
+				len = n - off;
+			cksum_compute(algos[a], buf + off, len, d);
+			mpck_add_part(&m, d, len);
+		}
+		assert_int_equal(m.parts, parts);
+		mpck_final(&m, out, sizeof(out));
+		cksum_compute(algos[a], buf, n, d);
+		b64(d, cksum_digest_len(algos[a]), one);
+		assert_string_equal(out, one); /* no "-N" on a full-object checksum */
+	}
+	free(buf);
+}
+
+/* A composite checksum names its part count; a short buffer gets "" and m is still freed. */
+static void test_mpck_composite_count_and_cap(void **state)
+{
+	uint8_t d[CKSUM_MAX_LEN];
+	char out[STRATA_CHECKSUM_B64_MAX];
+	struct mp_checksum m;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(mpck_init(&m, CKSUM_SHA256, CKSUM_TYPE_COMPOSITE), S3E_OK);
+	for (i = 0; i < STRATA_MAX_PARTS; i++) {
+		cksum_compute(CKSUM_SHA256, &i, sizeof(i), d);
+		mpck_add_part(&m, d, sizeof(i));
+	}
+	mpck_final(&m, out, sizeof(out));
+	assert_int_equal(strlen(out), 44 + 6);
+	assert_string_equal(out + 44, "-10000");
+
+	/* One part: "-1"; the text needs 44 + 2 + NUL bytes. */
+	cksum_compute(CKSUM_SHA256, "x", 1, d);
+	assert_int_equal(mpck_init(&m, CKSUM_SHA256, CKSUM_TYPE_COMPOSITE), S3E_OK);
+	mpck_add_part(&m, d, 1);
+	memset(out, 'x', sizeof(out));
+	mpck_final(&m, out, 46); /* one byte short: nothing, not a truncated value */
+	assert_string_equal(out, "");
+	assert_null(m.hs);
+	assert_int_equal(mpck_init(&m, CKSUM_SHA256, CKSUM_TYPE_COMPOSITE), S3E_OK);
+	mpck_add_part(&m, d, 1);
+	mpck_final(&m, out, 47);
+	assert_int_equal(strlen(out), 46);
+	assert_string_equal(out + 44, "-1");
+
+	/* A refused init leaves nothing to add to or finish. */
+	assert_int_equal(mpck_init(&m, CKSUM_SHA1, CKSUM_TYPE_FULL_OBJECT), S3E_InvalidRequest);
+	mpck_add_part(&m, d, 1);
+	memset(out, 'x', sizeof(out));
+	mpck_final(&m, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -422,6 +778,12 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_names_unknown),
 		cmocka_unit_test(test_crc_large),
+		cmocka_unit_test(test_combine_splits),
+		cmocka_unit_test(test_combine_large_len),
+		cmocka_unit_test(test_cksum_types),
+		cmocka_unit_test(test_mpck_values),
+		cmocka_unit_test(test_mpck_full_object_many_parts),
+		cmocka_unit_test(test_mpck_composite_count_and_cap),
 	};
 	/* clang-format on */
 

@@ -1,7 +1,8 @@
 /*
- * test_xmlin: DeleteObjects and CreateBucketConfiguration bodies, valid and
- * hostile, plus a round trip through xmlw (what the gateway writes in
- * responses must parse back to the same key).
+ * test_xmlin: DeleteObjects, CreateBucketConfiguration and
+ * CompleteMultipartUpload bodies, valid and hostile, plus a round trip
+ * through xmlw (what the gateway writes in responses must parse back to the
+ * same key).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -574,6 +575,533 @@ static void test_create_bucket_oversize(void **state)
 	free(body);
 }
 
+/* ---- CompleteMultipartUpload ---- */
+
+/*
+ * Exactly what botocore 1.43.11 sends, generated offline with its own
+ * serializer (ETags are the parts' MD5s, checksums their CRC32s):
+ *   import base64, hashlib, zlib, botocore.session
+ *   from botocore import serialize
+ *   op = botocore.session.get_session().get_service_model("s3") \
+ *       .operation_model("CompleteMultipartUpload")
+ *   data = [b"The quick brown fox ", b"jumps over ", b"the lazy dog"]
+ *   parts = [{"ETag": '"%s"' % hashlib.md5(d).hexdigest(), "PartNumber": i + 1,
+ *             "ChecksumCRC32": base64.b64encode(zlib.crc32(d).to_bytes(4, "big")).decode()}
+ *            for i, d in enumerate(data)]
+ *   print(serialize.create_serializer("rest-xml").serialize_to_request(
+ *       {"Bucket": "b", "Key": "k", "UploadId": "u",
+ *        "MultipartUpload": {"Parts": parts}}, op)["body"].decode())
+ */
+static const char botocore_complete[] =
+    "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part><ETag>"
+    "\"c4314972a672ded8759cafdca9af3238\"</ETag><PartNumber>1</PartNumber><ChecksumCRC32>"
+    "iLB14g==</ChecksumCRC32></Part><Part><ETag>\"85fc5c8ff9e2ceb5f9c21af48c50797f\"</ETag>"
+    "<PartNumber>2</PartNumber><ChecksumCRC32>L4EkxA==</ChecksumCRC32></Part><Part><ETag>"
+    "\"512d2a9f91ebcdc39cc34428532abe24\"</ETag><PartNumber>3</PartNumber><ChecksumCRC32>"
+    "KRBX4w==</ChecksumCRC32></Part></CompleteMultipartUpload>";
+
+static s3err_t parse_complete(const char *body, struct complete_request *r)
+{
+	return xmlin_parse_complete(body, strlen(body), r);
+}
+
+/* Parses "<CompleteMultipartUpload><Part>%s</Part></CompleteMultipartUpload>". */
+static s3err_t parse_one_part(const char *inner, struct complete_request *r)
+{
+	char body[1024];
+	int n;
+
+	n = snprintf(body, sizeof(body),
+		     "<CompleteMultipartUpload xmlns=\"" NS "\"><Part>%s</Part>"
+		     "</CompleteMultipartUpload>",
+		     inner);
+	assert_true(n > 0 && (size_t)n < sizeof(body));
+	return parse_complete(body, r);
+}
+
+static void test_complete_botocore(void **state)
+{
+	static const char *const etags[] = {"c4314972a672ded8759cafdca9af3238",
+					    "85fc5c8ff9e2ceb5f9c21af48c50797f",
+					    "512d2a9f91ebcdc39cc34428532abe24"};
+	static const char *const crcs[] = {"iLB14g==", "L4EkxA==", "KRBX4w=="};
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse_complete(botocore_complete, &r), S3E_OK);
+	assert_int_equal(r.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(r.parts[i].number, i + 1);
+		assert_string_equal(r.parts[i].etag, etags[i]);
+		assert_string_equal(r.parts[i].checksum_algo, "CRC32");
+		assert_string_equal(r.parts[i].checksum_b64, crcs[i]);
+	}
+	xmlin_complete_free(&r);
+	assert_int_equal(r.n, 0);
+	assert_null(r.parts);
+	xmlin_complete_free(&r); /* twice is harmless */
+	xmlin_complete_free(NULL);
+}
+
+/* Namespace optional or prefixed; white space, comments and PIs between elements. */
+static void test_complete_layouts(void **state)
+{
+	static const char *const bodies[] = {
+	    "<CompleteMultipartUpload><Part><PartNumber>4</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUpload xmlns=\"" NS
+	    "\">\n  <!-- c -->\n  <Part>\n    <ETag>\"e\"</ETag>\n    <?pi x?>\n"
+	    "    <PartNumber>4</PartNumber>\n  </Part>\n</CompleteMultipartUpload>\n",
+	    "<s3:CompleteMultipartUpload xmlns:s3=\"" NS "\"><s3:Part><s3:PartNumber>4"
+	    "</s3:PartNumber><s3:ETag>e</s3:ETag></s3:Part></s3:CompleteMultipartUpload>",
+	};
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		if (parse_complete(bodies[i], &r) != S3E_OK)
+			fail_msg("body %zu rejected: %s", i, bodies[i]);
+		assert_int_equal(r.n, 1);
+		assert_int_equal(r.parts[0].number, 4);
+		assert_string_equal(r.parts[0].etag, "e");
+		assert_string_equal(r.parts[0].checksum_algo, "");
+		assert_string_equal(r.parts[0].checksum_b64, "");
+		xmlin_complete_free(&r);
+	}
+}
+
+/* Document order is kept, unsorted and with duplicates: ordering is the gateway's check. */
+static void test_complete_document_order(void **state)
+{
+	struct complete_request r;
+
+	(void)state;
+	assert_int_equal(parse_complete("<CompleteMultipartUpload>"
+					"<Part><PartNumber>3</PartNumber><ETag>c</ETag></Part>"
+					"<Part><PartNumber>1</PartNumber><ETag>a</ETag></Part>"
+					"<Part><PartNumber>1</PartNumber><ETag>b</ETag></Part>"
+					"</CompleteMultipartUpload>",
+					&r),
+			 S3E_OK);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.parts[0].number, 3);
+	assert_int_equal(r.parts[1].number, 1);
+	assert_int_equal(r.parts[2].number, 1);
+	assert_string_equal(r.parts[2].etag, "b");
+	xmlin_complete_free(&r);
+}
+
+static void test_complete_etags(void **state)
+{
+	char long_ok[STRATA_ETAG_MAX + 8], too_long[STRATA_ETAG_MAX + 8];
+	char xml[STRATA_ETAG_MAX + 64];
+	static const struct {
+		const char *xml;
+		const char *etag; /* NULL: S3E_MalformedXML */
+	} cases[] = {
+	    {"\"abc\"", "abc"},
+	    {"abc", "abc"},
+	    {"&quot;abc&quot;", "abc"},
+	    {"&#34;abc&#34;", "abc"},
+	    {"<![CDATA[\"abc\"]]>", "abc"},
+	    {"\"<!-- c -->abc\"", "abc"},
+	    {"\"3858f62230ac3c915f300c664312c11f-9\"", "3858f62230ac3c915f300c664312c11f-9"},
+	    /* Only a matched pair is removed; the rest cannot match a part later. */
+	    {"\"abc", "\"abc"},
+	    {"abc\"", "abc\""},
+	    {"\"\"abc\"\"", "\"abc\""},
+	    {" \"abc\" ", " \"abc\" "},
+	    {"\"", "\""},
+	    {"", NULL},
+	    {"\"\"", NULL},
+	    {"&quot;&quot;", NULL},
+	    {"<x/>", NULL},
+	    {"a<x/>b", NULL},
+	};
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(xml, sizeof(xml), "<PartNumber>1</PartNumber><ETag>%s</ETag>",
+			 cases[i].xml);
+		memset(&r, 0xa5, sizeof(r));
+		if (!cases[i].etag) {
+			if (parse_one_part(xml, &r) != S3E_MalformedXML)
+				fail_msg("ETag case %zu accepted: %s", i, cases[i].xml);
+			assert_int_equal(r.n, (size_t)0xa5a5a5a5a5a5a5a5ull);
+			continue;
+		}
+		if (parse_one_part(xml, &r) != S3E_OK)
+			fail_msg("ETag case %zu rejected: %s", i, cases[i].xml);
+		assert_string_equal(r.parts[0].etag, cases[i].etag);
+		xmlin_complete_free(&r);
+	}
+	/* The longest ETag that fits, quoted; one byte more is refused, never truncated. */
+	memset(long_ok, 'f', STRATA_ETAG_MAX - 1);
+	long_ok[STRATA_ETAG_MAX - 1] = '\0';
+	snprintf(xml, sizeof(xml), "<PartNumber>1</PartNumber><ETag>\"%s\"</ETag>", long_ok);
+	assert_int_equal(parse_one_part(xml, &r), S3E_OK);
+	assert_string_equal(r.parts[0].etag, long_ok);
+	xmlin_complete_free(&r);
+	memset(too_long, 'f', STRATA_ETAG_MAX);
+	too_long[STRATA_ETAG_MAX] = '\0';
+	snprintf(xml, sizeof(xml), "<PartNumber>1</PartNumber><ETag>\"%s\"</ETag>", too_long);
+	assert_int_equal(parse_one_part(xml, &r), S3E_MalformedXML);
+}
+
+static void test_complete_part_numbers(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned number; /* 0: S3E_MalformedXML */
+	} cases[] = {
+	    {"1", 1},
+	    {"10000", 10000},
+	    {"9999", 9999},
+	    {"0042", 42},
+	    {" 7\n", 7},
+	    {"<!-- c -->8", 8},
+	    {"<![CDATA[9]]>", 9},
+	    {"0", 0},
+	    {"00000", 0},
+	    {"10001", 0},
+	    {"-1", 0},
+	    {"+1", 0},
+	    {"1x", 0},
+	    {"x1", 0},
+	    {"1.0", 0},
+	    {"1e3", 0},
+	    {"0x10", 0},
+	    {"1 2", 0},
+	    {"", 0},
+	    {" ", 0},
+	    {"4294967297", 0},		 /* 2^32 + 1: would wrap to 1 in 32 bits */
+	    {"18446744073709551617", 0}, /* 2^64 + 1: would wrap to 1 in 64 bits */
+	    {"99999999999999999999999999999999999999", 0},
+	    {"\xef\xbc\x91", 0}, /* U+FF11 FULLWIDTH DIGIT ONE */
+	    {"&#49;", 1},	 /* a character reference is just "1" */
+	    {"<x/>", 0},
+	};
+	char xml[256];
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(xml, sizeof(xml), "<ETag>e</ETag><PartNumber>%s</PartNumber>",
+			 cases[i].text);
+		if (!cases[i].number) {
+			if (parse_one_part(xml, &r) != S3E_MalformedXML)
+				fail_msg("PartNumber case %zu accepted: %s", i, cases[i].text);
+			continue;
+		}
+		if (parse_one_part(xml, &r) != S3E_OK)
+			fail_msg("PartNumber case %zu rejected: %s", i, cases[i].text);
+		assert_int_equal(r.parts[0].number, cases[i].number);
+		xmlin_complete_free(&r);
+	}
+}
+
+static void test_complete_checksums(void **state)
+{
+	static const struct {
+		const char *elem;
+		const char *algo;
+	} ok[] = {
+	    {"ChecksumCRC32", "CRC32"},		{"ChecksumCRC32C", "CRC32C"},
+	    {"ChecksumCRC64NVME", "CRC64NVME"}, {"ChecksumSHA1", "SHA1"},
+	    {"ChecksumSHA256", "SHA256"},
+	};
+	static const char *const bad[] = {
+	    /* two checksums in one part, the same algorithm or not */
+	    "<ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumCRC32>AAAAAA==</ChecksumCRC32>",
+	    "<ChecksumCRC32>AAAAAA==</ChecksumCRC32><ChecksumSHA1>x</ChecksumSHA1>",
+	    "<ChecksumSHA256>x</ChecksumSHA256><ChecksumCRC64NVME>y</ChecksumCRC64NVME>",
+	    /* CompletedPart members of algorithms Strata does not offer */
+	    "<ChecksumSHA512>x</ChecksumSHA512>",
+	    "<ChecksumMD5>x</ChecksumMD5>",
+	    "<ChecksumXXHASH64>x</ChecksumXXHASH64>",
+	    "<ChecksumXXHASH3>x</ChecksumXXHASH3>",
+	    "<ChecksumXXHASH128>x</ChecksumXXHASH128>",
+	    /* not in the model at all, wrong case, element content */
+	    "<Checksum>x</Checksum>",
+	    "<ChecksumCrc32>AAAAAA==</ChecksumCrc32>",
+	    "<ChecksumType>FULL_OBJECT</ChecksumType>",
+	    "<ChecksumCRC32><b>x</b></ChecksumCRC32>",
+	};
+	char xml[512], val[STRATA_CHECKSUM_B64_MAX + 1];
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(
+		    xml, sizeof(xml),
+		    "<PartNumber>2</PartNumber><%s>47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+		    "</%s><ETag>\"e\"</ETag>",
+		    ok[i].elem, ok[i].elem);
+		assert_int_equal(parse_one_part(xml, &r), S3E_OK);
+		assert_string_equal(r.parts[0].checksum_algo, ok[i].algo);
+		assert_string_equal(r.parts[0].checksum_b64,
+				    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+		xmlin_complete_free(&r);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(xml, sizeof(xml), "<PartNumber>2</PartNumber><ETag>e</ETag>%s", bad[i]);
+		if (parse_one_part(xml, &r) != S3E_MalformedXML)
+			fail_msg("checksum case %zu accepted: %s", i, bad[i]);
+	}
+	/* The value is kept byte for byte (the gateway decodes it), up to the field size. */
+	assert_int_equal(parse_one_part("<PartNumber>1</PartNumber><ETag>e</ETag>"
+					"<ChecksumCRC32> AAAAAA==\n</ChecksumCRC32>",
+					&r),
+			 S3E_OK);
+	assert_string_equal(r.parts[0].checksum_b64, " AAAAAA==\n");
+	xmlin_complete_free(&r);
+	assert_int_equal(parse_one_part("<PartNumber>1</PartNumber><ETag>e</ETag>"
+					"<ChecksumCRC32C/>",
+					&r),
+			 S3E_OK);
+	assert_string_equal(r.parts[0].checksum_algo, "CRC32C");
+	assert_string_equal(r.parts[0].checksum_b64, "");
+	xmlin_complete_free(&r);
+	memset(val, 'A', STRATA_CHECKSUM_B64_MAX - 1);
+	val[STRATA_CHECKSUM_B64_MAX - 1] = '\0';
+	snprintf(xml, sizeof(xml),
+		 "<PartNumber>1</PartNumber><ETag>e</ETag><ChecksumSHA1>%s"
+		 "</ChecksumSHA1>",
+		 val);
+	assert_int_equal(parse_one_part(xml, &r), S3E_OK);
+	assert_string_equal(r.parts[0].checksum_b64, val);
+	xmlin_complete_free(&r);
+	memset(val, 'A', STRATA_CHECKSUM_B64_MAX);
+	val[STRATA_CHECKSUM_B64_MAX] = '\0';
+	snprintf(xml, sizeof(xml),
+		 "<PartNumber>1</PartNumber><ETag>e</ETag><ChecksumSHA1>%s"
+		 "</ChecksumSHA1>",
+		 val);
+	assert_int_equal(parse_one_part(xml, &r), S3E_MalformedXML);
+}
+
+/* Builds a botocore-shaped body with n SHA-256-checksummed parts; caller frees. */
+static char *body_with_parts(size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 2 * STRATA_MAX_COMPLETE_XML_BODY, S3E_MaxMessageLengthExceeded);
+	assert_int_equal(buf_adds(&b, "<CompleteMultipartUpload xmlns=\"" NS "\">"), S3E_OK);
+	for (i = 0; i < n; i++)
+		assert_int_equal(
+		    buf_addf(&b,
+			     "<Part><ETag>\"%032zx\"</ETag><PartNumber>%zu</PartNumber>"
+			     "<ChecksumSHA256>47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+			     "</ChecksumSHA256></Part>",
+			     i, i % STRATA_MAX_PARTS + 1),
+		    S3E_OK);
+	assert_int_equal(buf_adds(&b, "</CompleteMultipartUpload>"), S3E_OK);
+	return buf_take(&b);
+}
+
+static void test_complete_count_limit(void **state)
+{
+	struct complete_request r;
+	char *body;
+
+	(void)state;
+	body = body_with_parts(STRATA_MAX_PARTS);
+	/* The most a client needs fits under the cap with room to spare. */
+	assert_true(strlen(body) < STRATA_MAX_COMPLETE_XML_BODY / 2);
+	assert_int_equal(parse_complete(body, &r), S3E_OK);
+	assert_int_equal(r.n, 10000);
+	assert_int_equal(r.parts[0].number, 1);
+	assert_int_equal(r.parts[9999].number, 10000);
+	assert_string_equal(r.parts[9999].etag, "0000000000000000000000000000270f");
+	assert_string_equal(r.parts[9999].checksum_algo, "SHA256");
+	xmlin_complete_free(&r);
+	free(body);
+
+	body = body_with_parts(STRATA_MAX_PARTS + 1);
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(parse_complete(body, &r), S3E_MalformedXML);
+	assert_int_equal(r.n, (size_t)0xa5a5a5a5a5a5a5a5ull);
+	free(body);
+}
+
+static void test_complete_malformed(void **state)
+{
+	static const char *const bodies[] = {
+	    "",
+	    "   ",
+	    "not xml",
+	    "<CompleteMultipartUpload/>", /* no Part */
+	    "<CompleteMultipartUpload></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload>\n</CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part/></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part></Part></CompleteMultipartUpload>",
+	    /* missing PartNumber or ETag */
+	    "<CompleteMultipartUpload><Part><ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "<Part><PartNumber>2</PartNumber></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+	    "<ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><ChecksumCRC32>AAAAAA=="
+	    "</ChecksumCRC32><ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    /* repeated members */
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><PartNumber>1"
+	    "</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+	    "<ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    /* unknown elements, stray text, wrong names and namespaces */
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+	    "<Size>5</Size></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "<Extra/></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload>x<Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part>x<PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Parts><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+	    "</Part></Parts></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><part><PartNumber>1</PartNumber><ETag>e</ETag></part>"
+	    "</CompleteMultipartUpload>",
+	    "<CompletedMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompletedMultipartUpload>",
+	    "<Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>",
+	    "<CompleteMultipartUpload xmlns=\"urn:other\"><Part><PartNumber>1</PartNumber>"
+	    "<ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber xmlns=\"urn:other\">1</PartNumber>"
+	    "<ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload><CompleteMultipartUpload/>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&e;</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\xff</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	};
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		memset(&r, 0xa5, sizeof(r));
+		if (parse_complete(bodies[i], &r) != S3E_MalformedXML)
+			fail_msg("body %zu accepted or wrong error: %s", i, bodies[i]);
+		/* Outputs are written only on success. */
+		assert_int_equal(r.n, (size_t)0xa5a5a5a5a5a5a5a5ull);
+	}
+	assert_int_equal(xmlin_parse_complete(NULL, 0, &r), S3E_MalformedXML);
+}
+
+/* Every strict prefix of botocore's body is rejected (a truncated upload). */
+static void test_complete_truncated(void **state)
+{
+	size_t len = strlen(botocore_complete), i;
+	struct complete_request r;
+	char *copy;
+
+	(void)state;
+	for (i = 0; i < len; i++) {
+		/* A right-sized heap copy, so ASan catches any read past len. */
+		copy = malloc(i ? i : 1);
+		assert_non_null(copy);
+		memcpy(copy, botocore_complete, i);
+		if (xmlin_parse_complete(copy, i, &r) != S3E_MalformedXML)
+			fail_msg("prefix of %zu bytes not rejected", i);
+		free(copy);
+	}
+	copy = malloc(len);
+	assert_non_null(copy);
+	memcpy(copy, botocore_complete, len);
+	assert_int_equal(xmlin_parse_complete(copy, len, &r), S3E_OK);
+	assert_int_equal(r.n, 3);
+	xmlin_complete_free(&r);
+	free(copy);
+}
+
+/* DOCTYPE in any form is refused, and nothing external is ever opened. */
+static void test_complete_doctype_attacks(void **state)
+{
+	static const char *const bodies[] = {
+	    /* billion laughs, expanded into an ETag */
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+	    " <!ENTITY lol \"lol\">\n"
+	    " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	    " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+	    " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	    " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	    " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	    " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	    " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	    " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	    " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	    "]>\n<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&lol9;</ETag>"
+	    "</Part></CompleteMultipartUpload>",
+	    /* external entity (XXE) in the ETag, and in a checksum */
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE CompleteMultipartUpload [\n"
+	    " <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&xxe;</ETag>"
+	    "</Part></CompleteMultipartUpload>",
+	    "<!DOCTYPE c [<!ENTITY x SYSTEM \"http://127.0.0.1:1/x\">]>"
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+	    "<ChecksumCRC32>&x;</ChecksumCRC32></Part></CompleteMultipartUpload>",
+	    /* an internal entity for the part number */
+	    "<!DOCTYPE c [<!ENTITY n \"1\">]><CompleteMultipartUpload><Part>"
+	    "<PartNumber>&n;</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>",
+	    /* external parameter entity */
+	    "<!DOCTYPE c [<!ENTITY % p SYSTEM \"file:///etc/passwd\"> %p;]>"
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    /* external DTD over the network */
+	    "<!DOCTYPE CompleteMultipartUpload SYSTEM \"http://127.0.0.1:1/evil.dtd\">"
+	    "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part>"
+	    "</CompleteMultipartUpload>",
+	    /* a harmless-looking DOCTYPE is refused too */
+	    "<!DOCTYPE CompleteMultipartUpload><CompleteMultipartUpload><Part>"
+	    "<PartNumber>1</PartNumber><ETag>e</ETag></Part></CompleteMultipartUpload>",
+	};
+	struct complete_request r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		if (parse_complete(bodies[i], &r) != S3E_MalformedXML)
+			fail_msg("DOCTYPE body %zu not rejected", i);
+	}
+	assert_int_equal(external_loads, 0);
+}
+
+static void test_complete_oversize(void **state)
+{
+	size_t cap = STRATA_MAX_COMPLETE_XML_BODY;
+	const char *head = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>e</ETag>"
+			   "</Part>";
+	const char *tail = "</CompleteMultipartUpload>";
+	struct complete_request r;
+	char *body;
+
+	(void)state;
+	/* Exactly at the cap (padded with white space) is accepted... */
+	body = malloc(cap + 1);
+	assert_non_null(body);
+	memset(body, ' ', cap + 1);
+	memcpy(body, head, strlen(head));
+	memcpy(body + cap - strlen(tail), tail, strlen(tail));
+	assert_int_equal(xmlin_parse_complete(body, cap, &r), S3E_OK);
+	assert_int_equal(r.n, 1);
+	xmlin_complete_free(&r);
+	/* ...one byte more is refused before parsing. */
+	memcpy(body + cap + 1 - strlen(tail), tail, strlen(tail));
+	memset(&r, 0xa5, sizeof(r));
+	assert_int_equal(xmlin_parse_complete(body, cap + 1, &r), S3E_MaxMessageLengthExceeded);
+	assert_int_equal(r.n, (size_t)0xa5a5a5a5a5a5a5a5ull);
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +1121,17 @@ int main(void)
 	    cmocka_unit_test(test_create_bucket_valid),
 	    cmocka_unit_test(test_create_bucket_errors),
 	    cmocka_unit_test(test_create_bucket_oversize),
+	    cmocka_unit_test(test_complete_botocore),
+	    cmocka_unit_test(test_complete_layouts),
+	    cmocka_unit_test(test_complete_document_order),
+	    cmocka_unit_test(test_complete_etags),
+	    cmocka_unit_test(test_complete_part_numbers),
+	    cmocka_unit_test(test_complete_checksums),
+	    cmocka_unit_test(test_complete_count_limit),
+	    cmocka_unit_test(test_complete_malformed),
+	    cmocka_unit_test(test_complete_truncated),
+	    cmocka_unit_test(test_complete_doctype_attacks),
+	    cmocka_unit_test(test_complete_oversize),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

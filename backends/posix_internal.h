@@ -1,0 +1,296 @@
+/*
+ * posix_internal: what the two files of the posix backend share.
+ *
+ * Not an interface: only backends/posix.c and backends/posix_multipart.c
+ * include this. posix.c owns the index (connection pool, statements,
+ * schema and its migrations), the data-file commit order, buckets and
+ * single-PUT objects (layout 0); posix_multipart.c owns uploads, parts,
+ * the completion of an upload into a multipart object (layout 1) and the
+ * readers of such objects. The on-disk layout is in posix.h; the
+ * invariants are numbered at the top of posix.c (P1..) and of
+ * posix_multipart.c (M1..).
+ */
+#ifndef STRATA_POSIX_INTERNAL_H
+#define STRATA_POSIX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+
+#define POSIX_LOG_MOD "posix"
+#define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
+#define POSIX_ID_HEX 32u		  /* a 128-bit object or upload id in lowercase hex */
+#define POSIX_REL_LEN (3u + POSIX_ID_HEX) /* "xx/" + id, relative to objects/ */
+#define POSIX_OPEN_RETRIES 4 /* reader_open re-reads a row whose file was just replaced */
+
+/* --- the index: statements and connections --- */
+
+/*
+ * Every statement the backend runs, prepared once per connection. Those
+ * before ST_MP_FIRST have their SQL in posix.c, the others in
+ * posix_multipart.c (posix_mp_stmt_sql), next to the code that runs them.
+ */
+enum stmt {
+	ST_BEGIN,
+	ST_BEGIN_READ,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_BUCKET_INSERT,
+	ST_BUCKET_GET,
+	ST_BUCKET_EXISTS,
+	ST_BUCKET_DELETE,
+	ST_BUCKET_LIST,
+	ST_BUCKET_COUNT,
+	ST_OBJ_ID,
+	ST_OBJ_UPSERT,
+	ST_OBJ_HEAD,
+	ST_OBJ_DELETE,
+	ST_OBJ_PARTS_GC,
+	ST_OBJ_PARTS_DELETE,
+	ST_SCAN_GT,
+	ST_SCAN_GE,
+	ST_SCAN_GT_LT,
+	ST_SCAN_GE_LT,
+	ST_GC_ADD,
+	ST_GC_DEL,
+	ST_GC_BATCH,
+	ST_MP_FIRST, /* multipart statements from here on */
+	ST_UPL_INSERT = ST_MP_FIRST,
+	ST_UPL_GET,
+	ST_UPL_STATE,
+	ST_UPL_COMPLETE,
+	ST_UPL_DELETE,
+	ST_UPL_PRUNE,
+	ST_UPL_LIST_GT_KEY,
+	ST_UPL_LIST_GT_KEY_LT,
+	ST_UPL_LIST_GT_PAIR,
+	ST_UPL_LIST_GT_PAIR_LT,
+	ST_UPL_BUCKET_PARTS_GC,
+	ST_UPL_BUCKET_PARTS_DELETE,
+	ST_UPL_BUCKET_DELETE,
+	ST_PART_GET,
+	ST_PART_UPSERT,
+	ST_PART_LIST,
+	ST_PART_DELETE_ONE,
+	ST_PARTS_GC,
+	ST_PARTS_DELETE,
+	ST_OPART_INSERT,
+	ST_OPART_LOAD,
+	ST_OPART_RANGE,
+	ST_OPART_OBJ,
+	ST__COUNT
+};
+
+/* SQL of ST_MP_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_MP_FIRST). */
+extern const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST];
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	struct conn *next; /* free list link while checked in */
+};
+
+struct posix_be {
+	struct backend base; /* first: the wrappers find ops here */
+	char *dir;	     /* for messages */
+	int dirfd, objfd, tmpfd, lockfd;
+	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
+	pthread_cond_t cv;
+	bool sync_ready; /* mu and cv initialised */
+	struct conn *free;
+	struct conn conns[POSIX_POOL_SIZE];
+};
+
+/* --- writers and readers (one struct for objects and parts) --- */
+
+enum writer_kind {
+	W_OBJECT, /* writer_open: finished by writer_commit */
+	W_PART,	  /* part_writer_open: finished by part_commit */
+};
+
+struct be_writer {
+	struct posix_be *pb;
+	enum writer_kind kind;
+	int fd;	     /* tmp/ID, -1 once closed */
+	bool failed; /* a write failed: the data can only be aborted */
+	uint64_t written;
+	unsigned part_number;		  /* W_PART */
+	char upload_id[POSIX_ID_HEX + 1]; /* W_PART */
+	char id[POSIX_ID_HEX + 1];	  /* the data file's object id */
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[]; /* W_OBJECT; "" for W_PART */
+};
+
+struct mp_map; /* a multipart object's part table and fd cache (posix_multipart.c) */
+
+struct be_reader {
+	uint64_t size;	    /* bytes of the version being read */
+	int fd;		    /* layout 0 and upload parts: the data file; -1 for layout 1 */
+	struct mp_map *map; /* layout 1: its parts; NULL otherwise */
+};
+
+/* Where a writer's data file is, so that a failure removes it from the right place. */
+enum data_where {
+	IN_TMP,	    /* tmp/ID (or already gone) */
+	IN_OBJECTS, /* objects/xx/ID, no committed row names it: remove on failure */
+	PUBLISHED,  /* a row names it (or may, after a failed COMMIT): keep */
+};
+
+/* What a transaction that replaced or deleted an object row queued in gc. */
+struct retired {
+	char id[POSIX_ID_HEX + 1]; /* layout 0: its one data file; "" when none */
+	bool parts;		   /* layout 1: its part files (many): drain gc after commit */
+};
+
+/* --- index helpers (posix.c) --- */
+
+/* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown. */
+s3err_t posix_db_err(struct conn *c, int rc, const char *what);
+/* Readies a statement for its next use (reset + clear bindings). */
+void posix_stmt_done(sqlite3_stmt *st);
+/* Binds a NUL-terminated string (copied by SQLite). */
+int posix_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Runs a statement that returns no rows; SQLITE_OK on success; always readies it again. */
+int posix_run(sqlite3_stmt *st);
+/* Runs a statement whose parameters 1..n are the strings a[0..n-1]. */
+int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n);
+/* BEGIN IMMEDIATE (the write lock) / BEGIN (a read snapshot) / COMMIT. */
+s3err_t posix_tx_begin(struct conn *c);
+s3err_t posix_tx_begin_read(struct conn *c);
+s3err_t posix_tx_commit(struct conn *c);
+/* Rolls back the open transaction, if any (no-op in autocommit). */
+void posix_tx_rollback(struct conn *c);
+/* Checks a connection out of the pool (waiting) / back in. */
+struct conn *posix_pool_get(struct posix_be *pb);
+void posix_pool_put(struct posix_be *pb, struct conn *c);
+/* Copies text column i into dst[cap] ("" for NULL); false if it does not fit. */
+bool posix_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap);
+/* Copies an id column; false (logged) if the index holds something else. */
+bool posix_col_id(sqlite3_stmt *st, int i, char out[POSIX_ID_HEX + 1]);
+/* Copies a BLOB column of at most STRATA_MAX_STORED_HEADERS into m->headers. */
+s3err_t posix_col_headers(sqlite3_stmt *st, int i, struct obj_meta *m);
+/* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
+s3err_t posix_bucket_exists(struct conn *c, const char *bucket);
+/* The current time in ms since the epoch (CLOCK_REALTIME). */
+int64_t posix_now_ms(void);
+/*
+ * Within the caller's write transaction: inserts or replaces the objects
+ * row of bucket/key with meta, data id and layout (P7: the caller retired
+ * the old row's data first). Error: S3E_InternalError, S3E_SlowDown.
+ */
+s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
+			 const struct obj_meta *m, int layout);
+
+/* --- ids, paths and data files (posix.c) --- */
+
+/* 32 lowercase hex digits and a NUL: the only strings that may name a file (P5). */
+bool posix_id_valid(const char *id);
+/* A fresh random id: 16 bytes of RAND_bytes in lowercase hex. Error: S3E_InternalError. */
+s3err_t posix_id_new(char out[POSIX_ID_HEX + 1]);
+/* "xx/ID" for a valid id, relative to objects/. */
+void posix_id_relpath(const char *id, char out[POSIX_REL_LEN + 1]);
+/*
+ * Opens objects/xx/ID read-only and checks it holds `size` bytes.
+ * Errors: S3E_NoSuchKey (ENOENT: replaced or deleted meanwhile; not
+ * logged), S3E_InternalError (logged).
+ */
+s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t size, int *fd);
+/*
+ * Allocates a writer for bucket/key (both already checked) and creates its
+ * tmp/ID; kind is W_OBJECT until the caller says otherwise.
+ * Error: S3E_InternalError.
+ */
+s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
+			 struct be_writer **out);
+/* pread()s exactly len bytes at off; a short file is S3E_InternalError, never padding. */
+s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
+/*
+ * Steps 1-3 of the commit order (posix.h): fsync and close tmp/ID, rename
+ * it to objects/xx/ID, fsync objects/xx. *where and *xxfd track the file
+ * for posix_data_cleanup whatever happens.
+ */
+s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where);
+/* Removes the writer's file unless PUBLISHED, closes fds and frees w. */
+void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where);
+
+/* --- gc (posix.c; invariant P2) --- */
+
+/* Queues id in gc within the caller's transaction. */
+s3err_t posix_gc_add(struct conn *c, const char *id);
+/* After commit: unlinks one queued file and forgets its gc row. */
+void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *id);
+/*
+ * After commit: unlinks every queued file and forgets their rows, in
+ * batches (one small transaction per batch). Used where one commit queued
+ * many files (a multipart object, an upload's parts) and at open.
+ */
+s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c);
+/*
+ * Within the caller's write transaction: queues in gc the data of the
+ * object at bucket/key (its file, or its part files and their
+ * object_parts rows, which it deletes) ahead of the caller replacing or
+ * deleting the objects row. *found says whether there was a row.
+ */
+s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, struct retired *out,
+			 bool *found);
+/* After the commit of a transaction that retired r: reclaims its files. */
+void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct retired *r);
+
+/* The smallest string above every string starting with prefix, or *out = NULL (none). */
+s3err_t posix_prefix_upper(const char *prefix, char **out);
+
+/* --- multipart (posix_multipart.c) --- */
+
+/* Backend slots (contracts in backend.h). */
+s3err_t posix_upload_create(struct backend *be, const char *bucket, const char *key,
+			    const struct obj_meta *meta, char upload_id[STRATA_UPLOAD_ID_MAX]);
+s3err_t posix_upload_get(struct backend *be, const char *bucket, const char *upload_id,
+			 struct upload_info *out);
+s3err_t posix_part_writer_open(struct backend *be, const char *bucket, const char *upload_id,
+			       unsigned number, uint64_t size_hint, struct be_writer **out);
+s3err_t posix_part_commit(struct be_writer *w, const struct part_info *p);
+s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const char *upload_id,
+			       unsigned number, struct be_reader **out);
+s3err_t posix_part_list(struct backend *be, const char *bucket, const char *upload_id,
+			unsigned after, size_t limit, part_visit_fn visit, void *ctx);
+s3err_t posix_upload_list(struct backend *be, const char *bucket, const char *prefix,
+			  const char *key_marker, const char *upload_id_marker, size_t limit,
+			  upload_visit_fn visit, void *ctx);
+s3err_t posix_upload_abort(struct backend *be, const char *bucket, const char *upload_id);
+s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
+			      const struct complete_part *parts, size_t n,
+			      const struct obj_meta *meta);
+s3err_t posix_object_part_range(struct backend *be, const char *bucket, const char *key,
+				unsigned number, uint64_t *offset, uint64_t *size);
+
+/*
+ * Within the caller's read snapshot: loads the part table of the layout-1
+ * object bucket/key whose row says `size` bytes. Error: S3E_InternalError
+ * (no parts, or sizes that do not add up).
+ */
+s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, uint64_t size,
+			  struct mp_map **out);
+/*
+ * Outside any transaction: opens the first part files (all of them for a
+ * small object, M6). Errors: S3E_NoSuchKey (a part file is gone: the
+ * object was replaced after the snapshot; reload and retry),
+ * S3E_InternalError.
+ */
+s3err_t posix_mp_map_open(struct posix_be *pb, struct mp_map *map);
+/* reader_read for layout 1 (M7). */
+s3err_t posix_mp_read(struct mp_map *map, uint64_t off, void *buf, size_t len, size_t *got);
+void posix_mp_map_free(struct mp_map *map);
+/* Within the caller's write transaction: forgets completed uploads past their keep time. */
+s3err_t posix_mp_prune(struct conn *c, int64_t now_ms);
+/*
+ * Within bucket_delete's write transaction: aborts every upload of the
+ * bucket (M9), queueing their parts in gc; *queued says whether any was.
+ */
+s3err_t posix_mp_bucket_purge(struct conn *c, const char *bucket, bool *queued);
+
+#endif
