@@ -259,6 +259,16 @@ s3err_t backend_object_part_range(struct backend *be, const char *bucket, const 
 	return o->object_part_range(be, bucket, key, number, offset, size);
 }
 
+s3err_t backend_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
+		      scrub_report_fn report, void *ctx, struct scrub_stats *stats)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->scrub)
+		return S3E_NotImplemented;
+	return o->scrub(be, bytes_per_second, stop, report, ctx, stats);
+}
+
 void backend_close(struct backend *be)
 {
 	const struct backend_ops *o = ops_of(be);

@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 2
+#define BACKEND_ABI_VERSION 3
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -73,6 +73,31 @@ struct complete_part {
 	unsigned number;
 	char etag[STRATA_ETAG_MAX]; /* unquoted */
 };
+
+/* What a scrub can find wrong (DESIGN.md, "Integrity"). */
+enum scrub_problem {
+	SCRUB_CORRUPT,	    /* a frame failed verification, or the SHA-256 of the bytes differs */
+	SCRUB_TRUNCATED,    /* a data file is shorter or longer than its index row says */
+	SCRUB_MISSING_DATA, /* an index row names a data file that does not exist */
+	SCRUB_ORPHAN_DATA,  /* a data file no index row (nor the gc queue) names */
+};
+
+struct scrub_finding {
+	enum scrub_problem problem;
+	char bucket[STRATA_BUCKET_NAME_MAX + 1]; /* "" for orphans */
+	char key[STRATA_MAX_KEY_LEN + 1]; /* "" for orphans; the key, or upload key of a part */
+	char file_id[40];		  /* the data file's id */
+	char detail[160];		  /* e.g. "frame 3 of 5 failed verification" */
+};
+
+struct scrub_stats {
+	uint64_t objects;  /* objects verified (single and multipart) */
+	uint64_t bytes;	   /* plaintext bytes read */
+	uint64_t problems; /* findings reported */
+};
+
+/* Receives each finding as the scrub goes. */
+typedef void (*scrub_report_fn)(void *ctx, const struct scrub_finding *f);
 
 typedef bool (*upload_visit_fn)(void *ctx, const struct upload_info *u); /* meta.headers NULL */
 typedef bool (*part_visit_fn)(void *ctx, const struct part_info *p);
@@ -234,6 +259,20 @@ struct backend_ops {
 	 */
 	s3err_t (*object_part_range)(struct backend *be, const char *bucket, const char *key,
 				     unsigned number, uint64_t *offset, uint64_t *size);
+
+	/* --- integrity (ABI 3) --- */
+
+	/*
+	 * Re-verifies every object against its frames and its SHA-256, and the
+	 * parts of active uploads against their frames and SHA-256; reports
+	 * data files that are missing, of the wrong size, or named by nothing.
+	 * Records the time each object was last verified (objects.verified_ms)
+	 * when it checks out. Reads at most bytes_per_second (0 = unlimited).
+	 * Stops early, returning S3E_OK, when *stop becomes true (may be NULL).
+	 * Fills *stats. Safe while the server serves.
+	 */
+	s3err_t (*scrub)(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
+			 scrub_report_fn report, void *ctx, struct scrub_stats *stats);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -283,6 +322,8 @@ s3err_t backend_upload_complete(struct backend *be, const char *bucket, const ch
 				const struct obj_meta *meta);
 s3err_t backend_object_part_range(struct backend *be, const char *bucket, const char *key,
 				  unsigned number, uint64_t *offset, uint64_t *size);
+s3err_t backend_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
+		      scrub_report_fn report, void *ctx, struct scrub_stats *stats);
 void backend_close(struct backend *be);
 
 #endif

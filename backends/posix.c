@@ -35,6 +35,27 @@
  *      that names no file). Whoever replaces or deletes a row retires its
  *      data through posix_obj_retire in the same transaction.
  *
+ * Integrity (DESIGN.md, "Integrity"; the format is common/frames.h):
+ *  F1. Every data file written since schema v3 (objects and parts) is
+ *      framed: the writer feeds a frames_encoder whose output goes to
+ *      tmp/ID, commit finishes the encoder before the fsync, and the file
+ *      holds frames_stored_size(size) bytes. The file id bound into the
+ *      tags is the 16 raw bytes of the data file's object id, so a frame
+ *      copied from another file, moved, dropped or appended fails.
+ *  F2. The `frames` column of the row naming a file says how to read it:
+ *      1 framed, 0 a plain legacy file written before v3 (read as is, its
+ *      size still checked). objects.frames describes a layout-0 file; a
+ *      layout-1 row names no file, so its frames is 0 and each part's
+ *      object_parts.frames (copied from parts.frames) says.
+ *  F3. A reader never returns a byte of a frame that has not passed
+ *      frames_verify in this reader: it preads the whole stored frame,
+ *      verifies it, caches it (one frame per reader), then copies. A frame
+ *      that fails, or a file of the wrong size, is logged with bucket, key,
+ *      file id and frame index, counted (posix_integrity_failures) and
+ *      answered S3E_InternalError.
+ *  F4. objects.verified_ms is the last time a scrub found the object's
+ *      bytes intact (0: never); replacing the row resets it to 0.
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
@@ -65,6 +86,9 @@
  *         checksum_b64, sha256, mtime_ms; PK(upload_id, number)) WITHOUT ROWID
  *   object_parts(bucket, key, idx 1..n, object_id, size;
  *                PK(bucket, key, idx)) WITHOUT ROWID
+ *   v3 (integrity, F1..F4): objects, parts and object_parts gain frames 0|1
+ *   (default 0: files written before v3 are plain); objects gains
+ *   verified_ms (default 0: never verified).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -76,6 +100,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +110,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
@@ -95,14 +121,14 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* --- the index: statements, connections, schema --- */
 
 /* Columns 1.. of a scan row are the fixed metadata that meta_from_row reads. */
 #define SCAN_SELECT                                                                                \
 	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class, "   \
-	"checksum_type, parts_count FROM objects WHERE bucket = ?1 "
+	"checksum_type, parts_count, verified_ms FROM objects WHERE bucket = ?1 "
 
 /*
  * The statements of this file (the multipart ones are in posix_multipart.c).
@@ -129,16 +155,17 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
 	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
-	"layout) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+	"layout, frames) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
 	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
 	"checksum_b64 = excluded.checksum_b64, storage_class = excluded.storage_class, "
 	"headers = excluded.headers, checksum_type = excluded.checksum_type, "
-	"parts_count = excluded.parts_count, layout = excluded.layout",
+	"parts_count = excluded.parts_count, layout = excluded.layout, "
+	"frames = excluded.frames, verified_ms = 0",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
-		    "checksum_b64, storage_class, checksum_type, parts_count, headers "
-		    "FROM objects WHERE bucket = ?1 AND key = ?2",
+		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
+		    "headers, frames FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM "
 			"object_parts WHERE bucket = ?1 AND key = ?2",
@@ -224,6 +251,16 @@ static const char *const migrations[SCHEMA_VERSION] = {
     " PRIMARY KEY (bucket, key, idx)"
     ") WITHOUT ROWID;"
     "PRAGMA user_version = 2;",
+    /*
+     * 2 -> 3: integrity frames (F1..F4). Every existing data file is plain
+     * (frames 0) and was never scrubbed (verified_ms 0); new ones are framed.
+     */
+    "ALTER TABLE objects ADD COLUMN frames INTEGER NOT NULL DEFAULT 0 CHECK (frames IN (0, 1));"
+    "ALTER TABLE objects ADD COLUMN verified_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE parts ADD COLUMN frames INTEGER NOT NULL DEFAULT 0 CHECK (frames IN (0, 1));"
+    "ALTER TABLE object_parts ADD COLUMN frames INTEGER NOT NULL DEFAULT 0"
+    " CHECK (frames IN (0, 1));"
+    "PRAGMA user_version = 3;",
 };
 
 static const struct backend_ops posix_ops;
@@ -360,9 +397,9 @@ s3err_t posix_col_headers(sqlite3_stmt *st, int i, struct obj_meta *m)
 }
 
 /*
- * Reads the fixed metadata from columns c0..c0+8 (size, mtime_ms, etag,
+ * Reads the fixed metadata from columns c0..c0+9 (size, mtime_ms, etag,
  * sha256, checksum_algo, checksum_b64, storage_class, checksum_type,
- * parts_count); headers stay NULL.
+ * parts_count, verified_ms); headers stay NULL.
  */
 static bool meta_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
 {
@@ -375,6 +412,7 @@ static bool meta_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
 	m->size = (uint64_t)size;
 	m->mtime_ms = sqlite3_column_int64(st, c0 + 1);
 	m->parts_count = (unsigned)parts;
+	m->verified_ms = sqlite3_column_int64(st, c0 + 9);
 	return posix_col_text(st, c0 + 2, m->etag, sizeof(m->etag)) &&
 	       posix_col_text(st, c0 + 3, m->sha256_hex, sizeof(m->sha256_hex)) &&
 	       posix_col_text(st, c0 + 4, m->checksum_algo, sizeof(m->checksum_algo)) &&
@@ -470,6 +508,9 @@ s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, co
 		rc = sqlite3_bind_int64(st, 13, (sqlite3_int64)m->parts_count);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, 14, layout);
+	/* F1, F2: a layout-0 row names a file this process framed; layout 1 names none. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 15, layout == 0 ? 1 : 0);
 	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
@@ -891,10 +932,39 @@ static s3err_t posix_bucket_count(struct backend *be, const char *bucket, uint64
 
 /* --- writing --- */
 
+/* The encoder's emit (F1): appends framed bytes to tmp/ID; a failure poisons the writer. */
+static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
+{
+	struct be_writer *w = ctx;
+	const uint8_t *p = data;
+	s3err_t err = S3E_OK;
+
+	while (len > 0) {
+		ssize_t n = write(w->fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id,
+				  strerror(e));
+			w->failed = true;
+			err = S3E_InternalError;
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+out:
+	return err;
+}
+
 s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
 			 struct be_writer **out)
 {
 	size_t klen = strlen(key), blen = strlen(bucket);
+	uint8_t raw[FRAME_FILE_ID_SIZE];
 	struct be_writer *w;
 	s3err_t err;
 
@@ -913,6 +983,10 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 	err = posix_id_new(w->id);
 	if (err != S3E_OK)
 		goto out;
+	posix_id_raw(w->id, raw);
+	err = frames_encoder_new(raw, tmp_emit, w, &w->enc);
+	if (err != S3E_OK)
+		goto out;
 	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		int e = errno;
@@ -924,6 +998,8 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 	*out = w;
 	w = NULL;
 out:
+	if (w)
+		frames_encoder_free(w->enc);
 	free(w);
 	return err;
 }
@@ -959,33 +1035,21 @@ out:
 	return err;
 }
 
+/* Objects and parts alike: plaintext into the encoder, whole frames out to tmp/ID (F1). */
 static s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t len)
 {
-	const char *p = data;
 	s3err_t err = S3E_OK;
 
-	if (w->failed) {
+	if (w->failed || !w->enc) {
 		err = S3E_InternalError;
 		goto out;
 	}
-	while (len > 0) {
-		ssize_t n = write(w->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id,
-				  strerror(e));
-			w->failed = true;
-			err = S3E_InternalError;
-			goto out;
-		}
-		p += n;
-		len -= (size_t)n;
-		w->written += (uint64_t)n;
+	err = frames_encoder_write(w->enc, data, len);
+	if (err != S3E_OK) {
+		w->failed = true;
+		goto out;
 	}
+	w->written += (uint64_t)len;
 out:
 	return err;
 }
@@ -1041,8 +1105,16 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	s3err_t err;
 	int e;
 
-	if (w->failed) {
+	if (w->failed || !w->enc) {
 		err = S3E_InternalError;
+		goto out;
+	}
+	/* F1: the last frame (possibly empty) goes out before the fsync. */
+	err = frames_encoder_finish(w->enc);
+	frames_encoder_free(w->enc);
+	w->enc = NULL;
+	if (err != S3E_OK) {
+		w->failed = true;
 		goto out;
 	}
 	err = data_sync_close(w);
@@ -1073,6 +1145,7 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 {
 	struct posix_be *pb = w->pb;
 
+	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (where == IN_TMP && unlinkat(pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
@@ -1136,7 +1209,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 		goto out;
 	}
 	if (meta->size != w->written) {
-		/* Layout 0 stores the plaintext as is: the sizes must agree. */
+		/* The row's size is the plaintext the encoder took: the sizes must agree. */
 		log_error(POSIX_LOG_MOD,
 			  "commit of %s/tmp/%s: %llu bytes written, metadata says %llu", pb->dir,
 			  w->id, (unsigned long long)w->written, (unsigned long long)meta->size);
@@ -1173,6 +1246,7 @@ static void posix_writer_abort(struct be_writer *w)
 {
 	if (!w)
 		return;
+	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (unlinkat(w->pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
@@ -1183,11 +1257,12 @@ static void posix_writer_abort(struct be_writer *w)
 /* --- reading --- */
 
 /*
- * Loads the row of bucket/key: its metadata with headers, object id and
- * layout. Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
+ * Loads the row of bucket/key: its metadata with headers, object id,
+ * layout and whether its file is framed (F2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket,
+ * S3E_InternalError.
  */
 static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
-			char id[POSIX_ID_HEX + 1], int *layout)
+			char id[POSIX_ID_HEX + 1], int *layout, bool *framed)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_HEAD];
 	struct obj_meta m;
@@ -1217,7 +1292,8 @@ static s3err_t row_load(struct conn *c, const char *bucket, const char *key, str
 		goto out;
 	}
 	*layout = sqlite3_column_int(st, 1);
-	err = posix_col_headers(st, 11, &m);
+	*framed = sqlite3_column_int(st, 13) == 1;
+	err = posix_col_headers(st, 12, &m);
 	if (err != S3E_OK)
 		goto out;
 	*out = m;
@@ -1234,15 +1310,60 @@ static s3err_t posix_object_head(struct backend *be, const char *bucket, const c
 	struct posix_be *pb = (struct posix_be *)be;
 	struct conn *c = posix_pool_get(pb);
 	char id[POSIX_ID_HEX + 1];
+	bool framed = false;
 	int layout = 0;
 	s3err_t err;
 
-	err = row_load(c, bucket, key, out, id, &layout);
+	err = row_load(c, bucket, key, out, id, &layout, &framed);
 	posix_pool_put(pb, c);
 	return err;
 }
 
-s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t size, int *out)
+/* Integrity failures seen by readers since start (F3); the one mutable global (STYLE 11). */
+static _Atomic uint64_t integrity_failures;
+
+uint64_t posix_integrity_failures(void)
+{
+	return atomic_load(&integrity_failures);
+}
+
+void posix_integrity_count(void)
+{
+	atomic_fetch_add(&integrity_failures, 1);
+}
+
+uint64_t posix_stored_size(bool framed, uint64_t size)
+{
+	return framed ? frames_stored_size(size) : size;
+}
+
+static int hex_nibble(char ch)
+{
+	return ch <= '9' ? ch - '0' : ch - 'a' + 10; /* only for posix_id_valid ids */
+}
+
+void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE])
+{
+	size_t i;
+
+	for (i = 0; i < FRAME_FILE_ID_SIZE; i++)
+		out[i] = (uint8_t)(hex_nibble(id[2 * i]) << 4 | hex_nibble(id[2 * i + 1]));
+}
+
+/* The hex form of a raw file id, for messages. */
+static void id_hex(const uint8_t raw[FRAME_FILE_ID_SIZE], char out[POSIX_ID_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < FRAME_FILE_ID_SIZE; i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[POSIX_ID_HEX] = '\0';
+}
+
+s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, int *out)
 {
 	char rel[POSIX_REL_LEN + 1];
 	struct stat sb;
@@ -1259,10 +1380,18 @@ s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t size, int 
 		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", pb->dir, rel, strerror(e));
 		return S3E_InternalError;
 	}
-	if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size != size) {
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "fstat %s/objects/%s: %s", pb->dir, rel, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	if ((uint64_t)sb.st_size != stored) {
+		/* Truncated or extended behind our back: never serve it (F3). */
 		log_error(POSIX_LOG_MOD,
-			  "%s/objects/%s does not hold the %llu bytes the index records", pb->dir,
-			  rel, (unsigned long long)size);
+			  "integrity: %s/objects/%s holds %llu bytes, the index records %llu",
+			  pb->dir, rel, (unsigned long long)sb.st_size, (unsigned long long)stored);
+		posix_integrity_count();
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1295,6 +1424,128 @@ s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len)
 	return S3E_OK;
 }
 
+s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *frame, size_t *len,
+			 bool *corrupt)
+{
+	uint64_t count = frames_count(f->size);
+	size_t n = frames_data_len(f->size, index), done = 0, want = n + FRAME_TAG_SIZE;
+	off_t at = (off_t)(index * POSIX_FRAME_STRIDE);
+	s3err_t err = S3E_OK;
+
+	*corrupt = false;
+	if (index >= count) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	while (done < want) {
+		ssize_t r = pread(f->fd, frame + done, want - done, at + (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			log_error(POSIX_LOG_MOD, "read of a data file failed: %s", strerror(e));
+			err = S3E_InternalError;
+			goto out;
+		}
+		if (r == 0) {
+			*corrupt = true; /* the file ends inside the frame */
+			err = S3E_InternalError;
+			goto out;
+		}
+		done += (size_t)r;
+	}
+	if (!frames_verify(f->id, index, index == count - 1, frame, n, frame + n)) {
+		*corrupt = true;
+		err = S3E_InternalError;
+		goto out;
+	}
+	*len = n;
+out:
+	return err;
+}
+
+/* Makes fc hold frame `index` of f, verified; reports and counts a failure (F3). */
+static s3err_t cache_fill(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t index)
+{
+	char hex[POSIX_ID_HEX + 1];
+	bool corrupt = false;
+	size_t n = 0;
+	s3err_t err;
+
+	if (fc->valid && fc->index == index && memcmp(fc->id, f->id, sizeof(fc->id)) == 0)
+		return S3E_OK;
+	fc->valid = false; /* from here on buf holds unverified bytes until checked */
+	if (!fc->buf) {
+		fc->buf = malloc(POSIX_FRAME_STRIDE);
+		if (!fc->buf)
+			return S3E_InternalError;
+	}
+	err = posix_frame_load(f, index, fc->buf, &n, &corrupt);
+	if (err != S3E_OK) {
+		if (corrupt) {
+			id_hex(f->id, hex);
+			log_error(POSIX_LOG_MOD,
+				  "integrity: frame %llu of %llu of data file %s (bucket %s, key "
+				  "%s) failed verification",
+				  (unsigned long long)index,
+				  (unsigned long long)frames_count(f->size), hex,
+				  fc->bucket ? fc->bucket : "?", fc->key ? fc->key : "?");
+			posix_integrity_count();
+		}
+		return err;
+	}
+	memcpy(fc->id, f->id, sizeof(fc->id));
+	fc->index = index;
+	fc->len = n;
+	fc->valid = true;
+	return S3E_OK;
+}
+
+s3err_t posix_dfile_read(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t off,
+			 void *buf, size_t len)
+{
+	size_t done = 0, in, n;
+	s3err_t err = S3E_OK;
+	uint64_t x;
+
+	if (off > f->size || f->size - off < len) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (!f->framed) {
+		err = posix_data_pread(f->fd, off, buf, len); /* legacy plain file (F2) */
+		goto out;
+	}
+	while (done < len) {
+		x = off + done;
+		err = cache_fill(fc, f, x / FRAME_DATA_SIZE);
+		if (err != S3E_OK)
+			goto out;
+		in = (size_t)(x % FRAME_DATA_SIZE);
+		if (in >= fc->len) { /* cannot happen for x < size: geometry is fixed */
+			err = S3E_InternalError;
+			goto out;
+		}
+		n = fc->len - in < len - done ? fc->len - in : len - done;
+		memcpy((uint8_t *)buf + done, fc->buf + in, n);
+		done += n;
+	}
+out:
+	return err;
+}
+
+void posix_frame_cache_free(struct posix_frame_cache *fc)
+{
+	if (!fc->buf)
+		return;
+	OPENSSL_cleanse(fc->buf, POSIX_FRAME_STRIDE);
+	free(fc->buf);
+	fc->buf = NULL;
+	fc->valid = false;
+}
+
 /*
  * One attempt of reader_open: in one read snapshot, the row and (layout 1)
  * its part table; then, outside the index, the data file(s). S3E_NoSuchKey
@@ -1305,6 +1556,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 			  struct obj_meta *m, struct be_reader *r, bool *raced)
 {
 	char id[POSIX_ID_HEX + 1];
+	bool framed = false;
 	struct conn *c;
 	int layout = 0;
 	s3err_t err;
@@ -1313,7 +1565,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 	c = posix_pool_get(pb);
 	err = posix_tx_begin_read(c);
 	if (err == S3E_OK)
-		err = row_load(c, bucket, key, m, id, &layout);
+		err = row_load(c, bucket, key, m, id, &layout, &framed);
 	if (err == S3E_OK && layout == 1)
 		err = posix_mp_map_load(c, bucket, key, m->size, &r->map);
 	posix_tx_rollback(c); /* ends the read snapshot */
@@ -1322,7 +1574,10 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		goto out;
 	r->size = m->size;
 	if (layout == 0) {
-		err = posix_data_open(pb, id, m->size, &r->fd);
+		r->file.framed = framed;
+		r->file.size = m->size;
+		posix_id_raw(id, r->file.id);
+		err = posix_data_open(pb, id, posix_stored_size(framed, m->size), &r->file.fd);
 	} else if (layout == 1) {
 		err = posix_mp_map_open(pb, r->map);
 	} else {
@@ -1331,6 +1586,9 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		err = S3E_NotImplemented;
 	}
 	*raced = err == S3E_NoSuchKey;
+	if (err == S3E_InternalError)
+		log_error(POSIX_LOG_MOD, "object %s/%s (data %s) cannot be read", bucket, key,
+			  layout == 0 ? id : "in parts");
 out:
 	return err;
 }
@@ -1353,7 +1611,15 @@ static s3err_t posix_reader_open(struct backend *be, const char *bucket, const c
 		err = S3E_InternalError;
 		goto out;
 	}
-	r->fd = -1;
+	r->file.fd = -1;
+	r->bucket = strdup(bucket);
+	r->key = strdup(key);
+	if (!r->bucket || !r->key) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	r->fc.bucket = r->bucket;
+	r->fc.key = r->key;
 	for (attempt = 1;; attempt++) {
 		err = reader_try(pb, bucket, key, &m, r, &raced);
 		if (!raced || attempt >= POSIX_OPEN_RETRIES)
@@ -1385,14 +1651,14 @@ static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, s
 	s3err_t err = S3E_OK;
 
 	if (r->map)
-		return posix_mp_read(r->map, off, buf, len, got);
+		return posix_mp_read(r->map, &r->fc, off, buf, len, got);
 	if (off >= r->size) {
 		*got = 0;
 		goto out;
 	}
 	if (r->size - off < want)
 		want = (size_t)(r->size - off);
-	err = posix_data_pread(r->fd, off, buf, want);
+	err = posix_dfile_read(&r->fc, &r->file, off, buf, want);
 	if (err == S3E_OK)
 		*got = want;
 out:
@@ -1403,9 +1669,12 @@ static void posix_reader_close(struct be_reader *r)
 {
 	if (!r)
 		return;
-	if (r->fd >= 0)
-		close(r->fd);
+	if (r->file.fd >= 0)
+		close(r->file.fd);
 	posix_mp_map_free(r->map);
+	posix_frame_cache_free(&r->fc);
+	free(r->bucket);
+	free(r->key);
 	free(r);
 }
 
@@ -2004,4 +2273,5 @@ static const struct backend_ops posix_ops = {
     .upload_abort = posix_upload_abort,
     .upload_complete = posix_upload_complete,
     .object_part_range = posix_object_part_range,
+    .scrub = posix_scrub,
 };

@@ -26,4 +26,7 @@
  */
 s3err_t posix_open(const char *dir, struct backend **out);
 
+/* Frames that failed verification, or data files of the wrong size, seen by readers so far. */
+uint64_t posix_integrity_failures(void);
+
 #endif

@@ -6,9 +6,12 @@
  * schema and its migrations), the data-file commit order, buckets and
  * single-PUT objects (layout 0); posix_multipart.c owns uploads, parts,
  * the completion of an upload into a multipart object (layout 1) and the
- * readers of such objects. The on-disk layout is in posix.h; the
- * invariants are numbered at the top of posix.c (P1..) and of
- * posix_multipart.c (M1..).
+ * readers of such objects; posix_scrub.c re-verifies stored data. The
+ * integrity framing of data files (common/frames.h) is written and read
+ * by posix.c for both: the frame helpers below are what a reader or the
+ * scrubber needs. The on-disk layout is in posix.h; the invariants are
+ * numbered at the top of posix.c (P1.., F1..F4) and of posix_multipart.c
+ * (M1..).
  */
 #ifndef STRATA_POSIX_INTERNAL_H
 #define STRATA_POSIX_INTERNAL_H
@@ -20,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "../common/frames.h"
 #include "backend.h"
 
 #define POSIX_LOG_MOD "posix"
@@ -116,10 +120,11 @@ enum writer_kind {
 struct be_writer {
 	struct posix_be *pb;
 	enum writer_kind kind;
-	int fd;	     /* tmp/ID, -1 once closed */
-	bool failed; /* a write failed: the data can only be aborted */
-	uint64_t written;
-	unsigned part_number;		  /* W_PART */
+	int fd;			    /* tmp/ID, -1 once closed */
+	bool failed;		    /* a write failed: the data can only be aborted */
+	uint64_t written;	    /* plaintext bytes accepted */
+	struct frames_encoder *enc; /* frames what is written into fd (F1); NULL once finished */
+	unsigned part_number;	    /* W_PART */
 	char upload_id[POSIX_ID_HEX + 1]; /* W_PART */
 	char id[POSIX_ID_HEX + 1];	  /* the data file's object id */
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
@@ -128,10 +133,40 @@ struct be_writer {
 
 struct mp_map; /* a multipart object's part table and fd cache (posix_multipart.c) */
 
+/* --- integrity frames of data files (invariants F1..F4 at the top of posix.c) --- */
+
+/* Stored bytes of one whole frame and its tag: frame i starts at i * POSIX_FRAME_STRIDE. */
+#define POSIX_FRAME_STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE)
+
+/* One open data file, as a reader sees it. */
+struct posix_dfile {
+	int fd;
+	bool framed;			/* frames = 1 in its row; false: a plain legacy file */
+	uint64_t size;			/* plaintext bytes */
+	uint8_t id[FRAME_FILE_ID_SIZE]; /* the file id bound into its tags (the raw object id) */
+};
+
+/*
+ * The one verified frame a reader keeps (a 64 KiB buffer allocated on
+ * first use), so that sequential reads cost one pread and one verification
+ * per frame. Only bytes of a frame that passed frames_verify are ever in
+ * buf with valid set.
+ */
+struct posix_frame_cache {
+	uint8_t *buf; /* POSIX_FRAME_STRIDE bytes, or NULL */
+	bool valid;   /* buf holds frame `index` of file `id`, verified */
+	uint8_t id[FRAME_FILE_ID_SIZE];
+	uint64_t index;
+	size_t len;		  /* plaintext bytes of the cached frame */
+	const char *bucket, *key; /* for messages: the reader's copies */
+};
+
 struct be_reader {
-	uint64_t size;	    /* bytes of the version being read */
-	int fd;		    /* layout 0 and upload parts: the data file; -1 for layout 1 */
-	struct mp_map *map; /* layout 1: its parts; NULL otherwise */
+	uint64_t size;		     /* bytes of the version being read */
+	struct posix_dfile file;     /* layout 0 and upload parts; file.fd -1 for layout 1 */
+	struct mp_map *map;	     /* layout 1: its parts; NULL otherwise */
+	struct posix_frame_cache fc; /* the last verified frame */
+	char *bucket, *key;	     /* owned; for messages */
 };
 
 /* Where a writer's data file is, so that a failure removes it from the right place. */
@@ -194,12 +229,18 @@ bool posix_id_valid(const char *id);
 s3err_t posix_id_new(char out[POSIX_ID_HEX + 1]);
 /* "xx/ID" for a valid id, relative to objects/. */
 void posix_id_relpath(const char *id, char out[POSIX_REL_LEN + 1]);
+/* Bytes on disk of a data file holding `size` plaintext bytes (framed or legacy). */
+uint64_t posix_stored_size(bool framed, uint64_t size);
+/* The 16 raw bytes of a valid hex id: the file id bound into its frames' tags. */
+void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE]);
 /*
- * Opens objects/xx/ID read-only and checks it holds `size` bytes.
+ * Opens objects/xx/ID read-only and checks it holds `stored` bytes on disk
+ * (posix_stored_size of the row's frames and size). A file of another size
+ * is logged and counted as an integrity failure.
  * Errors: S3E_NoSuchKey (ENOENT: replaced or deleted meanwhile; not
  * logged), S3E_InternalError (logged).
  */
-s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t size, int *fd);
+s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, int *fd);
 /*
  * Allocates a writer for bucket/key (both already checked) and creates its
  * tmp/ID; kind is W_OBJECT until the caller says otherwise.
@@ -209,6 +250,30 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 			 struct be_writer **out);
 /* pread()s exactly len bytes at off; a short file is S3E_InternalError, never padding. */
 s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
+
+/* Counts one integrity failure (posix_integrity_failures in posix.h). */
+void posix_integrity_count(void);
+/*
+ * Reads frame `index` of a framed file f into frame[POSIX_FRAME_STRIDE]
+ * (data, then tag) and verifies it; *len is its plaintext length. Neither
+ * logs an integrity failure nor counts it: the caller says what the file
+ * was. Errors: S3E_InternalError with *corrupt = true (the frame failed
+ * verification, or the file ends early) or false (an I/O error, logged).
+ */
+s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *frame, size_t *len,
+			 bool *corrupt);
+/*
+ * Copies plaintext bytes [off, off + len) of f (off + len <= f->size) into
+ * buf. Framed files go frame by frame through fc, verifying each frame
+ * before any of its bytes are copied; legacy files are pread as they are.
+ * A frame that fails is logged (bucket, key, file id, frame index) and
+ * counted, and no byte of it is copied. Error: S3E_InternalError.
+ */
+s3err_t posix_dfile_read(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t off,
+			 void *buf, size_t len);
+/* Frees fc's buffer (fc itself belongs to the caller). */
+void posix_frame_cache_free(struct posix_frame_cache *fc);
+
 /*
  * Steps 1-3 of the commit order (posix.h): fsync and close tmp/ID, rename
  * it to objects/xx/ID, fsync objects/xx. *where and *xxfd track the file
@@ -243,6 +308,12 @@ void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct reti
 
 /* The smallest string above every string starting with prefix, or *out = NULL (none). */
 s3err_t posix_prefix_upper(const char *prefix, char **out);
+
+/* --- scrub (posix_scrub.c) --- */
+
+/* The `scrub` slot (contract in backend.h). */
+s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
+		    scrub_report_fn report, void *ctx, struct scrub_stats *stats);
 
 /* --- multipart (posix_multipart.c) --- */
 
@@ -282,8 +353,9 @@ s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, u
  * S3E_InternalError.
  */
 s3err_t posix_mp_map_open(struct posix_be *pb, struct mp_map *map);
-/* reader_read for layout 1 (M7). */
-s3err_t posix_mp_read(struct mp_map *map, uint64_t off, void *buf, size_t len, size_t *got);
+/* reader_read for layout 1 (M7): each part through posix_dfile_read with the reader's fc. */
+s3err_t posix_mp_read(struct mp_map *map, struct posix_frame_cache *fc, uint64_t off, void *buf,
+		      size_t len, size_t *got);
 void posix_mp_map_free(struct mp_map *map);
 /* Within the caller's write transaction: forgets completed uploads past their keep time. */
 s3err_t posix_mp_prune(struct conn *c, int64_t now_ms);

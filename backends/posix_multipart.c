@@ -55,6 +55,11 @@
  *      purpose buckets, the bucket is deleted and its uploads aborted in
  *      the same transaction (their parts go to gc), so no part is orphaned
  *      and a bucket re-created under the same name starts with no uploads.
+ *  M11. Parts are data files like any other (F1..F3 in posix.c): framed
+ *      since v3 with their own object id as file id, parts.frames says so,
+ *      and Complete copies it into object_parts.frames. A multipart reader
+ *      reads each part through posix_dfile_read with the reader's one frame
+ *      cache, so a corrupt frame fails only the ranges that touch it.
  *  M10. Upload ids are 32 lowercase hex digits from RAND_bytes. An id a
  *      client sends that has another shape is NoSuchUpload without an index
  *      lookup; upload ids are only ever bound parameters, never paths.
@@ -81,6 +86,7 @@
 #include "posix_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -133,13 +139,13 @@ const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
 	"DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?1)",
     [ST_UPL_BUCKET_DELETE - ST_MP_FIRST] = "DELETE FROM uploads WHERE bucket = ?1",
     [ST_PART_GET - ST_MP_FIRST] =
-	"SELECT object_id, size, etag FROM parts WHERE upload_id = ?1 AND number = ?2",
+	"SELECT object_id, size, etag, frames FROM parts WHERE upload_id = ?1 AND number = ?2",
     [ST_PART_UPSERT - ST_MP_FIRST] =
 	"INSERT INTO parts(upload_id, number, object_id, size, etag, checksum_b64, sha256, "
-	"mtime_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+	"mtime_ms, frames) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) "
 	"ON CONFLICT(upload_id, number) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, etag = excluded.etag, checksum_b64 = excluded.checksum_b64, "
-	"sha256 = excluded.sha256, mtime_ms = excluded.mtime_ms",
+	"sha256 = excluded.sha256, mtime_ms = excluded.mtime_ms, frames = 1",
     [ST_PART_LIST - ST_MP_FIRST] =
 	"SELECT number, size, mtime_ms, etag, checksum_b64, sha256 FROM parts "
 	"WHERE upload_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
@@ -148,9 +154,11 @@ const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
 	"INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM parts WHERE upload_id = ?1",
     [ST_PARTS_DELETE - ST_MP_FIRST] = "DELETE FROM parts WHERE upload_id = ?1",
     [ST_OPART_INSERT - ST_MP_FIRST] =
-	"INSERT INTO object_parts(bucket, key, idx, object_id, size) VALUES(?1, ?2, ?3, ?4, ?5)",
+	"INSERT INTO object_parts(bucket, key, idx, object_id, size, frames) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_OPART_LOAD - ST_MP_FIRST] =
-	"SELECT object_id, size FROM object_parts WHERE bucket = ?1 AND key = ?2 ORDER BY idx",
+	"SELECT object_id, size, frames FROM object_parts WHERE bucket = ?1 AND key = ?2 "
+	"ORDER BY idx",
     [ST_OPART_RANGE - ST_MP_FIRST] =
 	"SELECT p.size, (SELECT coalesce(sum(q.size), 0) FROM object_parts q "
 	"WHERE q.bucket = ?1 AND q.key = ?2 AND q.idx < ?3) FROM object_parts p "
@@ -504,12 +512,13 @@ static s3err_t part_upsert(struct conn *c, const struct be_writer *w, const stru
 }
 
 /*
- * Looks up part `number` of upload_id: its object id and size, and (when
- * etag is not NULL) copies its ETag. *found is false when there is none.
+ * Looks up part `number` of upload_id: its object id, size and whether its
+ * file is framed (M11), and (when etag is not NULL) copies its ETag.
+ * *found is false when there is none.
  */
 static s3err_t part_get(struct conn *c, const char *upload_id, unsigned number,
-			char id[POSIX_ID_HEX + 1], uint64_t *size, char *etag, size_t etag_cap,
-			bool *found)
+			char id[POSIX_ID_HEX + 1], uint64_t *size, bool *framed, char *etag,
+			size_t etag_cap, bool *found)
 {
 	sqlite3_stmt *st = c->st[ST_PART_GET];
 	s3err_t err = S3E_OK;
@@ -536,6 +545,7 @@ static s3err_t part_get(struct conn *c, const char *upload_id, unsigned number,
 		goto out;
 	}
 	*size = (uint64_t)sz;
+	*framed = sqlite3_column_int(st, 3) == 1;
 	*found = true;
 out:
 	posix_stmt_done(st);
@@ -553,7 +563,7 @@ static s3err_t part_publish(struct conn *c, const struct be_writer *w, const str
 {
 	struct upl_state us;
 	uint64_t old_size = 0;
-	bool found = false;
+	bool found = false, old_framed = false;
 	s3err_t err;
 
 	old_id[0] = '\0';
@@ -561,7 +571,8 @@ static s3err_t part_publish(struct conn *c, const struct be_writer *w, const str
 	if (err == S3E_OK)
 		err = upload_state(c, w->bucket, w->upload_id, true, &us);
 	if (err == S3E_OK)
-		err = part_get(c, w->upload_id, w->part_number, old_id, &old_size, NULL, 0, &found);
+		err = part_get(c, w->upload_id, w->part_number, old_id, &old_size, &old_framed,
+			       NULL, 0, &found);
 	if (err != S3E_OK)
 		goto out;
 	if (!found)
@@ -624,42 +635,62 @@ out:
 
 /* --- reading a part, ListParts --- */
 
-/* One attempt of part_reader_open; S3E_NoSuchKey: the part was replaced meanwhile. */
+/*
+ * One attempt of part_reader_open: fills f (its fd open) and key (the
+ * upload's key, for messages). S3E_NoSuchKey: the part was replaced
+ * meanwhile.
+ */
 static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char *upload_id,
-			     unsigned number, int *fd, uint64_t *size)
+			     unsigned number, struct posix_dfile *f, char *key, size_t key_cap)
 {
 	char id[POSIX_ID_HEX + 1];
-	struct upl_state us;
+	struct upl_state *us;
 	bool found = false;
 	struct conn *c;
 	s3err_t err;
 
+	us = malloc(sizeof(*us));
+	if (!us)
+		return S3E_InternalError;
 	c = posix_pool_get(pb);
 	err = posix_tx_begin_read(c);
 	if (err == S3E_OK)
-		err = upload_state(c, bucket, upload_id, true, &us);
+		err = upload_state(c, bucket, upload_id, true, us);
 	if (err == S3E_OK)
-		err = part_get(c, upload_id, number, id, size, NULL, 0, &found);
+		err = part_get(c, upload_id, number, id, &f->size, &f->framed, NULL, 0, &found);
 	posix_tx_rollback(c);
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
-		return err;
-	if (!found)
-		return S3E_InvalidPart;
-	return posix_data_open(pb, id, *size, fd);
+		goto out;
+	if (!found) {
+		err = S3E_InvalidPart;
+		goto out;
+	}
+	snprintf(key, key_cap, "%s", us->key);
+	posix_id_raw(id, f->id);
+	err = posix_data_open(pb, id, posix_stored_size(f->framed, f->size), &f->fd);
+out:
+	free(us);
+	return err;
 }
 
 s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const char *upload_id,
 			       unsigned number, struct be_reader **out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
+	struct posix_dfile f = {-1, false, 0, {0}};
 	struct be_reader *r = NULL;
-	uint64_t size = 0;
-	int attempt, fd = -1;
+	char *key = NULL;
+	int attempt;
 	s3err_t err;
 
+	key = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	if (!key) {
+		err = S3E_InternalError;
+		goto out;
+	}
 	for (attempt = 1;; attempt++) {
-		err = part_open_try(pb, bucket, upload_id, number, &fd, &size);
+		err = part_open_try(pb, bucket, upload_id, number, &f, key, STRATA_MAX_KEY_LEN + 1);
 		if (err != S3E_NoSuchKey)
 			break;
 		if (attempt >= POSIX_OPEN_RETRIES) {
@@ -672,17 +703,23 @@ s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const cha
 	if (err != S3E_OK)
 		goto out;
 	r = calloc(1, sizeof(*r));
-	if (!r) {
+	if (!r || !(r->bucket = strdup(bucket))) {
+		free(r);
 		err = S3E_InternalError;
 		goto out;
 	}
-	r->fd = fd;
-	r->size = size;
-	fd = -1;
+	r->file = f;
+	r->size = f.size;
+	r->key = key;
+	r->fc.bucket = r->bucket;
+	r->fc.key = r->key;
+	key = NULL;
+	f.fd = -1;
 	*out = r;
 out:
-	if (fd >= 0)
-		close(fd);
+	if (f.fd >= 0)
+		close(f.fd);
+	free(key);
 	return err;
 }
 
@@ -913,14 +950,14 @@ static s3err_t parts_move(struct conn *c, const char *upload_id, const char *buc
 	char id[POSIX_ID_HEX + 1], etag[STRATA_ETAG_MAX];
 	sqlite3_stmt *st;
 	uint64_t size = 0, sum = 0;
-	bool found = false;
+	bool found = false, framed = false;
 	s3err_t err = S3E_OK;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		err =
-		    part_get(c, upload_id, parts[i].number, id, &size, etag, sizeof(etag), &found);
+		err = part_get(c, upload_id, parts[i].number, id, &size, &framed, etag,
+			       sizeof(etag), &found);
 		if (err != S3E_OK)
 			goto out;
 		if (!found || strcmp(etag, parts[i].etag) != 0) {
@@ -938,6 +975,8 @@ static s3err_t parts_move(struct conn *c, const char *upload_id, const char *buc
 			rc = posix_bind_text(st, 4, id);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int(st, 6, framed ? 1 : 0); /* M11 */
 		if (rc == SQLITE_OK)
 			rc = posix_run(st);
 		else
@@ -1179,7 +1218,8 @@ s3err_t posix_object_part_range(struct backend *be, const char *bucket, const ch
 
 struct mp_part {
 	uint64_t off;	      /* where the part starts in the object */
-	unsigned char id[16]; /* its data file's object id, raw */
+	unsigned char id[16]; /* its data file's object id, raw (also its frames' file id) */
+	bool framed;	      /* object_parts.frames (M11) */
 };
 
 struct mp_slot {
@@ -1241,7 +1281,8 @@ void posix_mp_map_free(struct mp_map *map)
 }
 
 /* Appends one part to map (growing the table by doubling, at most STRATA_MAX_PARTS). */
-static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint64_t off)
+static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint64_t off,
+			  bool framed)
 {
 	struct mp_part *p;
 	size_t ncap;
@@ -1259,6 +1300,7 @@ static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint6
 		*cap = ncap;
 	}
 	map->parts[map->n].off = off;
+	map->parts[map->n].framed = framed;
 	id_to_raw(id, map->parts[map->n].id);
 	map->n++;
 	return S3E_OK;
@@ -1291,7 +1333,7 @@ s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, u
 			err = S3E_InternalError;
 			goto out;
 		}
-		err = map_append(map, &cap, id, sum);
+		err = map_append(map, &cap, id, sum, sqlite3_column_int(st, 2) == 1);
 		if (err != S3E_OK)
 			goto out;
 		sum += (uint64_t)sz;
@@ -1324,7 +1366,9 @@ static s3err_t slot_fill(struct mp_map *map, struct mp_slot *s, size_t i)
 	int fd = -1;
 
 	id_to_hex(map->parts[i].id, hex);
-	err = posix_data_open(map->pb, hex, part_end(map, i) - map->parts[i].off, &fd);
+	err = posix_data_open(
+	    map->pb, hex,
+	    posix_stored_size(map->parts[i].framed, part_end(map, i) - map->parts[i].off), &fd);
 	if (err != S3E_OK)
 		return err;
 	if (s->fd >= 0)
@@ -1397,12 +1441,13 @@ static size_t part_find(const struct mp_map *map, uint64_t x)
 	return lo;
 }
 
-s3err_t posix_mp_read(struct mp_map *map, uint64_t off, void *buf, size_t len, size_t *got)
+s3err_t posix_mp_read(struct mp_map *map, struct posix_frame_cache *fc, uint64_t off, void *buf,
+		      size_t len, size_t *got)
 {
 	size_t want = len, done = 0, chunk, i;
+	struct posix_dfile f;
 	s3err_t err = S3E_OK;
 	uint64_t x, end;
-	int fd = -1;
 
 	if (off >= map->size) {
 		*got = 0;
@@ -1416,10 +1461,13 @@ s3err_t posix_mp_read(struct mp_map *map, uint64_t off, void *buf, size_t len, s
 		i = part_find(map, x);
 		end = part_end(map, i);
 		chunk = end - x < want - done ? (size_t)(end - x) : want - done;
-		err = part_fd(map, i, &fd);
+		err = part_fd(map, i, &f.fd);
 		if (err != S3E_OK)
 			goto out;
-		err = posix_data_pread(fd, x - map->parts[i].off, (char *)buf + done, chunk);
+		f.framed = map->parts[i].framed;
+		f.size = end - map->parts[i].off;
+		memcpy(f.id, map->parts[i].id, sizeof(f.id));
+		err = posix_dfile_read(fc, &f, x - map->parts[i].off, (char *)buf + done, chunk);
 		if (err != S3E_OK)
 			goto out;
 		done += chunk;

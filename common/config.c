@@ -329,6 +329,16 @@ static int set_connection_timeout(struct config *c, const char *value, char *err
 	return set_uint("connection_timeout", value, 1, 86400, &c->connection_timeout, err, errlen);
 }
 
+static int set_scrub_interval(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("scrub_interval", value, 0, 31536000, &c->scrub_interval, err, errlen);
+}
+
+static int set_scrub_rate(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("scrub_rate", value, 0, 4000000000u, &c->scrub_rate, err, errlen);
+}
+
 /* The keys, as documented in config.h. */
 static const struct key_row {
 	const char *name;
@@ -342,6 +352,8 @@ static const struct key_row {
     {"log_level", set_log_level},
     {"max_connections", set_max_connections},
     {"connection_timeout", set_connection_timeout},
+    {"scrub_interval", set_scrub_interval},
+    {"scrub_rate", set_scrub_rate},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -370,6 +382,8 @@ void config_defaults(struct config *c)
 	c->log_level = LOG_INFO;
 	c->max_connections = 1024;
 	c->connection_timeout = 300;
+	c->scrub_interval = 86400;
+	c->scrub_rate = 32u * 1024 * 1024;
 }
 
 /*

@@ -29,8 +29,9 @@ struct obj_meta {
 	char checksum_b64[STRATA_CHECKSUM_B64_MAX]; /* the client-visible value of that checksum */
 	char storage_class[STRATA_STORAGE_CLASS_MAX]; /* "" means STANDARD */
 	char checksum_type[16];			      /* "", FULL_OBJECT or COMPOSITE */
-	unsigned parts_count;			      /* 0: single PUT; N: multipart of N parts */
-	char *headers;				      /* owned serialized blob, or NULL */
+	int64_t verified_ms;  /* last time a scrub verified the stored bytes; 0 = never */
+	unsigned parts_count; /* 0: single PUT; N: multipart of N parts */
+	char *headers;	      /* owned serialized blob, or NULL */
 	size_t headers_len;
 };
 

@@ -304,6 +304,23 @@ out:
 }
 
 /* ASCII-only case folding: header and parameter names are ASCII by definition. */
+bool str_next_item(const char **p, const char **item, size_t *len)
+{
+	const char *s = *p, *e;
+
+	if (!*s)
+		return false;
+	e = s + strcspn(s, ",");
+	*p = *e == ',' ? e + 1 : e;
+	while (s < e && *s == ' ')
+		s++;
+	while (e > s && e[-1] == ' ')
+		e--;
+	*item = s;
+	*len = (size_t)(e - s);
+	return true;
+}
+
 bool str_ieq(const char *a, const char *b)
 {
 	while (*a && *b) {

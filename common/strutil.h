@@ -45,6 +45,13 @@ s3err_t uri_encode(struct buf *b, const char *s, size_t len, bool keep_slash);
  */
 s3err_t uri_decode(struct buf *b, const char *s, size_t len, bool plus_is_space);
 
+/*
+ * Walks a comma-separated header value: returns the next item of *p with the
+ * spaces around it trimmed (*item, *len; an empty item has len 0) and moves
+ * *p past it. Returns false when *p is at the end.
+ */
+bool str_next_item(const char **p, const char **item, size_t *len);
+
 /* ASCII case-insensitive equality. */
 bool str_ieq(const char *a, const char *b);
 /* ASCII case-insensitive prefix test. */

@@ -85,30 +85,20 @@ static void lowercase(char *s)
 static s3err_t add_content_encoding(struct request *r, struct obj_meta *m, const char *v)
 {
 	char out[STRATA_MAX_HEADER_VALUE];
-	size_t n = 0;
-	const char *p = v;
+	const char *p = v, *item;
+	size_t n = 0, len;
 
 	out[0] = '\0';
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		const char *s = p, *e = p + len;
-
-		while (s < e && *s == ' ')
-			s++;
-		while (e > s && e[-1] == ' ')
-			e--;
-		if (e > s && !((size_t)(e - s) == 11 && strncasecmp(s, "aws-chunked", 11) == 0)) {
-			if (n + (size_t)(e - s) + 2 >= sizeof(out))
-				return req_fail(r, S3E_MetadataTooLarge, NULL);
-			if (n)
-				out[n++] = ',';
-			memcpy(out + n, s, (size_t)(e - s));
-			n += (size_t)(e - s);
-			out[n] = '\0';
-		}
-		p += len;
-		if (*p == ',')
-			p++;
+	while (str_next_item(&p, &item, &len)) {
+		if (len == 0 || (len == 11 && strncasecmp(item, "aws-chunked", 11) == 0))
+			continue;
+		if (n + len + 2 >= sizeof(out))
+			return req_fail(r, S3E_MetadataTooLarge, NULL);
+		if (n)
+			out[n++] = ',';
+		memcpy(out + n, item, len);
+		n += len;
+		out[n] = '\0';
 	}
 	return n ? obj_meta_add_header(m, "content-encoding", out) : S3E_OK;
 }
@@ -287,6 +277,26 @@ static ssize_t get_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)got;
 }
 
+/*
+ * Reads (and so verifies) the first byte the reply will carry before any
+ * header goes out: a corrupt start fails the request with a clean 500
+ * instead of a reply cut off after its 200. Later frames are verified as
+ * they stream, and a failure there cuts the connection (get_read). The
+ * backend keeps the verified frame, so this read costs nothing extra.
+ */
+static s3err_t first_frame_check(struct request *r, struct get_state *gs)
+{
+	uint8_t byte;
+	size_t got = 0;
+
+	if (backend_reader_read(gs->be, gs->reader, gs->first, &byte, 1, &got) != S3E_OK ||
+	    got != 1)
+		return req_fail(r, S3E_InternalError,
+				"The stored object failed integrity verification; it is not "
+				"served.");
+	return S3E_OK;
+}
+
 static void get_free(void *cls)
 {
 	struct get_state *gs = cls;
@@ -392,6 +402,8 @@ static s3err_t get_or_head(struct request *r, bool head)
 	}
 	gs->first = rr == RANGE_OK ? range.first : 0;
 	len = rr == RANGE_OK ? range.last - range.first + 1 : m.size;
+	if (!head && len && (err = first_frame_check(r, gs)))
+		goto out;
 	r->resp = MHD_create_response_from_callback(len, STRATA_IO_BLOCK, get_read, gs, get_free);
 	if (!r->resp) {
 		err = S3E_InternalError;

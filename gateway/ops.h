@@ -4,6 +4,7 @@
  *   op_bucket.c       CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
  *                     GetBucketVersioning, Get/PutBucketAcl
  *   op_object.c       PutObject, GetObject, HeadObject, DeleteObject, Get/PutObjectAcl
+ *   op_attributes.c   GetObjectAttributes
  *   op_copy.c         CopyObject
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
@@ -37,6 +38,7 @@ s3err_t op_put_object(struct request *r);
 s3err_t op_get_object(struct request *r);
 s3err_t op_head_object(struct request *r);
 s3err_t op_delete_object(struct request *r);
+s3err_t op_get_object_attributes(struct request *r);
 
 s3err_t op_copy_object(struct request *r);
 

@@ -39,6 +39,7 @@ static const struct route routes[] = {
 	{"POST",   TARGET_OBJECT,  "uploadId",   NULL,                "CompleteMultipartUpload", BODY_XML, STRATA_MAX_COMPLETE_XML_BODY, NULL,                 op_complete_multipart,      OWNED | ROUTE_OBJECT_CHECKSUM},
 	{"DELETE", TARGET_OBJECT,  "uploadId",   NULL,                "AbortMultipartUpload", BODY_NONE,   0,                            NULL,                 op_abort_multipart,         OWNED},
 	{"GET",    TARGET_OBJECT,  "uploadId",   NULL,                "ListParts",            BODY_NONE,   0,                            NULL,                 op_list_parts,              OWNED},
+	{"GET",    TARGET_OBJECT,  "attributes", NULL,                "GetObjectAttributes",  BODY_NONE,   0,                            NULL,                 op_get_object_attributes,   OWNED},
 	{"GET",    TARGET_OBJECT,  "acl",        NULL,                "GetObjectAcl",         BODY_NONE,   0,                            NULL,                 op_get_acl,                 OWNED},
 	{"GET",    TARGET_OBJECT,  "partNumber", NULL,                "GetObject",            BODY_NONE,   0,                            NULL,                 op_get_object,              OWNED},
 	{"GET",    TARGET_OBJECT,  NULL,         NULL,                "GetObject",            BODY_NONE,   0,                            NULL,                 op_get_object,              OWNED},

@@ -16,6 +16,7 @@
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/strutil.h"
+#include "../lifecycle/scrubber.h"
 #include "auth.h"
 #include "body.h"
 #include "request.h"
@@ -263,6 +264,7 @@ static int resolve_listen(const struct config *cfg, struct sockaddr_storage *ss,
 int server_run(const struct config *cfg)
 {
 	struct server srv = {cfg, NULL, NULL, NULL};
+	struct scrubber *scrub = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags;
@@ -305,10 +307,14 @@ int server_run(const struct config *cfg)
 	}
 	log_info("server", "serving S3 on http://%s:%u with data in %s", cfg->listen_host,
 		 (unsigned)cfg->listen_port, cfg->data_dir);
+	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0)
+		goto stop;
 	sigwait(&set, &sig);
 	log_info("server", "signal %d: stopping", sig);
-	MHD_stop_daemon(srv.daemon);
 	rc = 0;
+stop:
+	scrubber_stop(scrub);
+	MHD_stop_daemon(srv.daemon);
 out:
 	users_close(srv.users);
 	backend_close(srv.be);

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rc=0
-product=$(ls common/*.c gateway/*.c backends/*.c)
+product=$(ls common/*.c gateway/*.c backends/*.c lifecycle/*.c)
 bad=$(grep -nE '\b(sscanf|atoi|atol|atoll|strcpy|strcat|sprintf|vsprintf|strtok|gets)\s*\(' $product)
 mac=$(grep -nE '\bmemcmp\s*\(.*(sig|mac|digest|md5|sha)' $product)
 if [ -n "$bad$mac" ]; then
@@ -15,7 +15,7 @@ if [ -n "$bad$mac" ]; then
 	rc=1
 fi
 if command -v clang-format >/dev/null; then
-	if ! clang-format --dry-run --Werror common/*.[ch] gateway/*.[ch] backends/*.[ch] \
+	if ! clang-format --dry-run --Werror common/*.[ch] gateway/*.[ch] backends/*.[ch] lifecycle/*.[ch] \
 		tests/unit/*.c 2>/tmp/strata-format.$$; then
 		echo "Not clang-formatted (run 'make format'):"
 		grep -Eo '^[^:]+\.[ch]' /tmp/strata-format.$$ | sort -u

@@ -116,18 +116,44 @@ def _tmp_files(server):
     return out
 
 
+FRAME = 65536      # plaintext bytes per frame (common/frames.h)
+FRAME_TAG = 32     # BLAKE2b tag after each frame
+
+
+def _stored(size):
+    """Bytes on disk of one data file holding size plaintext bytes: every 64 KiB
+    frame carries a 32-byte tag, and an empty file is one empty frame."""
+    return size + FRAME_TAG * max(1, -(-size // FRAME))
+
+
+def _object_stored(s3, bucket, obj):
+    """A single-PUT object is one data file; a multipart one is one per part
+    (sizes from GetObjectAttributes)."""
+    if "-" not in obj["ETag"]:
+        return _stored(obj["Size"])
+    total, marker = 0, 0
+    while True:
+        a = s3.get_object_attributes(Bucket=bucket, Key=obj["Key"], ObjectAttributes=["ObjectParts"],
+                                     MaxParts=1000, PartNumberMarker=marker)
+        parts = a["ObjectParts"]
+        total += sum(_stored(p["Size"]) for p in parts.get("Parts", []))
+        if not parts.get("IsTruncated"):
+            return total
+        marker = parts["NextPartNumberMarker"]
+
+
 def _live_bytes(s3):
-    """Sum of the sizes of every object in every bucket plus the parts of every
-    upload still in progress: what the data dir has to hold."""
+    """What the data dir has to hold: the data files of every object in every
+    bucket plus the parts of every upload still in progress, framed."""
     total = 0
     for bk in s3.list_buckets()["Buckets"]:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bk["Name"]):
-            total += sum(o["Size"] for o in page.get("Contents", []))
+            total += sum(_object_stored(s3, bk["Name"], o) for o in page.get("Contents", []))
         for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bk["Name"]):
             for u in page.get("Uploads", []):
                 for pp in s3.get_paginator("list_parts").paginate(
                         Bucket=bk["Name"], Key=u["Key"], UploadId=u["UploadId"]):
-                    total += sum(p["Size"] for p in pp.get("Parts", []))
+                    total += sum(_stored(p["Size"]) for p in pp.get("Parts", []))
     return total
 
 

@@ -27,10 +27,13 @@
 #include <sqlite3.h>
 
 #include "../../backends/posix.h"
+#include "../../common/frames.h"
 #include "../../common/listing.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BKT "bkt"
+#define F ((uint64_t)FRAME_DATA_SIZE)
+#define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
 struct fx {
 	char dir[64];
@@ -766,10 +769,333 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 2); /* schema v2 */
+	assert_int_equal(sqlite3_column_int(st, 0), 3); /* schema v3 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
+}
+
+/* --- integrity frames --- */
+
+static long long index_int(const char *dir, const char *sql)
+{
+	char path[256];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	long long v;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void index_exec(const char *dir, const char *sql)
+{
+	char path[256];
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* The path of the data file the index names for BKT/key (layout 0). */
+static void data_path(const struct fx *f, const char *key, char *path, size_t cap)
+{
+	char dbpath[256], id[33];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+
+	snprintf(dbpath, sizeof(dbpath), "%s/index.db", f->dir);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT object_id FROM objects WHERE bucket = ?1 "
+					    "AND key = ?2 AND layout = 0",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, BKT, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(st, 0), 32);
+	memcpy(id, sqlite3_column_text(st, 0), 33);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	snprintf(path, cap, "%s/objects/%.2s/%s", f->dir, id, id);
+}
+
+static long long frames_of(const struct fx *f, const char *key)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT frames FROM objects WHERE bucket = '%s' AND key = '%s'",
+		 BKT, key);
+	return index_int(f->dir, sql);
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return (uint64_t)sb.st_size;
+}
+
+static void flip_byte(const char *path, uint64_t off)
+{
+	unsigned char b = 0;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= 0x04;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+static uint8_t *bin_data(size_t n, unsigned seed)
+{
+	uint8_t *p = malloc(n ? n : 1);
+	size_t i;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i * 7u + seed + (i >> 9));
+	return p;
+}
+
+/* Reads [off, off + len) through r: S3E_OK only with exactly the expected bytes. */
+static s3err_t read_range(struct backend *be, struct be_reader *r, const uint8_t *want,
+			  uint64_t size, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	size_t got = 12345, expect = off >= size ? 0 : (size - off < len ? size - off : len);
+	s3err_t err;
+
+	assert_non_null(buf);
+	memset(buf, 0xee, len);
+	err = backend_reader_read(be, r, off, buf, len, &got);
+	if (err == S3E_OK) {
+		assert_int_equal(got, expect);
+		if (expect)
+			assert_memory_equal(buf, want + off, expect);
+	} else {
+		assert_int_equal(got, 12345); /* outputs untouched on failure */
+	}
+	free(buf);
+	return err;
+}
+
+static void test_framed_storage(void **state)
+{
+	static const uint64_t sizes[] = {0, 1, F - 1, F, F + 1, 3 * F + 100};
+	struct fx *f = *state;
+	char key[32], path[512];
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	size_t k;
+	uint64_t off;
+
+	for (k = 0; k < ARRAY_LEN(sizes); k++) {
+		uint8_t *data = bin_data(sizes[k], (unsigned)k);
+
+		snprintf(key, sizeof(key), "framed/%zu", k);
+		assert_int_equal(put_pieces(f->be, BKT, key, data, sizes[k], 4093), S3E_OK);
+		assert_int_equal(frames_of(f, key), 1);
+		data_path(f, key, path, sizeof(path));
+		assert_int_equal(file_size(path), frames_stored_size(sizes[k]));
+		assert_int_equal(backend_reader_open(f->be, BKT, key, &m, &r), S3E_OK);
+		assert_int_equal(m.size, sizes[k]);
+		assert_int_equal(m.verified_ms, 0);
+		/* sequential reads of odd sizes, then ranges across frame boundaries */
+		for (off = 0; off < sizes[k]; off += 1000)
+			assert_int_equal(read_range(f->be, r, data, sizes[k], off, 1000), S3E_OK);
+		if (sizes[k] > F) {
+			assert_int_equal(read_range(f->be, r, data, sizes[k], F - 5, 10), S3E_OK);
+			assert_int_equal(read_range(f->be, r, data, sizes[k], 0, sizes[k]), S3E_OK);
+			assert_int_equal(read_range(f->be, r, data, sizes[k], 2, 2 * F), S3E_OK);
+		}
+		assert_int_equal(read_range(f->be, r, data, sizes[k], sizes[k], 10), S3E_OK);
+		backend_reader_close(f->be, r);
+		obj_meta_free(&m);
+		free(data);
+	}
+}
+
+static bool verified_seen(void *ctx, const char *key, const struct obj_meta *meta)
+{
+	int64_t *v = ctx;
+
+	(void)key;
+	*v = meta->verified_ms;
+	return false;
+}
+
+static void test_verified_ms(void **state)
+{
+	struct fx *f = *state;
+	struct obj_meta m;
+	int64_t seen = -1;
+
+	assert_int_equal(put(f->be, BKT, "v", "one"), S3E_OK);
+	assert_int_equal(backend_object_head(f->be, BKT, "v", &m), S3E_OK);
+	assert_int_equal(m.verified_ms, 0);
+	obj_meta_free(&m);
+	/* what a scrub records shows in head and scans ... */
+	index_exec(f->dir, "UPDATE objects SET verified_ms = 1700000000999 WHERE key = 'v'");
+	assert_int_equal(backend_object_head(f->be, BKT, "v", &m), S3E_OK);
+	assert_int_equal(m.verified_ms, 1700000000999);
+	obj_meta_free(&m);
+	assert_int_equal(backend_object_scan(f->be, BKT, "", true, "", 10, verified_seen, &seen),
+			 S3E_OK);
+	assert_int_equal(seen, 1700000000999);
+	/* ... until new bytes replace the verified ones */
+	assert_int_equal(put(f->be, BKT, "v", "two"), S3E_OK);
+	assert_int_equal(backend_object_head(f->be, BKT, "v", &m), S3E_OK);
+	assert_int_equal(m.verified_ms, 0);
+	obj_meta_free(&m);
+}
+
+static void test_corrupt_frame(void **state)
+{
+	const uint64_t size = 3 * F + 100;
+	struct fx *f = *state;
+	uint8_t *data = bin_data(size, 5);
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char path[512];
+	uint64_t before;
+
+	assert_int_equal(put_pieces(f->be, BKT, "rot", data, size, 65521), S3E_OK);
+	data_path(f, "rot", path, sizeof(path));
+	flip_byte(path, STRIDE + 10); /* a data byte of frame 1 */
+	before = posix_integrity_failures();
+
+	/* The size is right, so the object opens; frame 1 never reads. */
+	assert_int_equal(backend_reader_open(f->be, BKT, "rot", &m, &r), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 0, 100), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F + 5, 10), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 1);
+	/* a range that starts in a good frame fails as a whole: no partial bytes */
+	assert_int_equal(read_range(f->be, r, data, size, F - 10, 20), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 2);
+	/* untouched frames on either side still read */
+	assert_int_equal(read_range(f->be, r, data, size, 2 * F, 100), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 0, F), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 3 * F, 100), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+
+	/* A flipped bit in the last frame's tag. */
+	flip_byte(path, 3 * STRIDE + 100 + 7);
+	assert_int_equal(backend_reader_open(f->be, BKT, "rot", &m, &r), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 2 * F, F + 100), S3E_InternalError);
+	assert_int_equal(read_range(f->be, r, data, size, 2 * F, F), S3E_OK);
+	assert_int_equal(posix_integrity_failures(), before + 3);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	free(data);
+}
+
+static void test_truncated_file(void **state)
+{
+	const uint64_t size = 2 * F + 10;
+	struct fx *f = *state;
+	uint8_t *data = bin_data(size, 6);
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char path[512];
+	uint64_t before;
+
+	assert_int_equal(put_pieces(f->be, BKT, "cut", data, size, 100000), S3E_OK);
+	assert_int_equal(put_pieces(f->be, BKT, "cut-later", data, size, 100000), S3E_OK);
+	before = posix_integrity_failures();
+
+	/* cut before open: the stored size gives it away */
+	data_path(f, "cut", path, sizeof(path));
+	assert_int_equal(truncate(path, (off_t)(frames_stored_size(size) - 1)), 0);
+	assert_int_equal(backend_reader_open(f->be, BKT, "cut", &m, &r), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 1);
+	/* appended garbage too */
+	assert_int_equal(truncate(path, (off_t)(frames_stored_size(size) + 1)), 0);
+	assert_int_equal(backend_reader_open(f->be, BKT, "cut", &m, &r), S3E_InternalError);
+
+	/* cut while a reader has it open: the frames before the cut still read */
+	assert_int_equal(backend_reader_open(f->be, BKT, "cut-later", &m, &r), S3E_OK);
+	data_path(f, "cut-later", path, sizeof(path));
+	assert_int_equal(truncate(path, (off_t)(STRIDE + 5)), 0);
+	assert_int_equal(read_range(f->be, r, data, size, 0, 10), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F + 1, 2), S3E_InternalError);
+	assert_int_equal(read_range(f->be, r, data, size, 2 * F, 10), S3E_InternalError);
+	assert_true(posix_integrity_failures() >= before + 4);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	free(data);
+}
+
+/*
+ * A data directory of schema v2 (made by dropping the v3 columns and
+ * rewriting an object's file as plain bytes, which is what v2 wrote): the
+ * old object still reads after the migration, and new writes are framed.
+ */
+static void test_legacy_v2_plain(void **state)
+{
+	const uint64_t size = 2 * F + 7;
+	struct fx *f = *state;
+	uint8_t *data = bin_data(size, 8);
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char path[512];
+	int fd;
+
+	assert_int_equal(put_pieces(f->be, BKT, "legacy", data, size, 9999), S3E_OK);
+	data_path(f, "legacy", path, sizeof(path));
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, "ALTER TABLE objects DROP COLUMN frames;"
+			   "ALTER TABLE objects DROP COLUMN verified_ms;"
+			   "ALTER TABLE parts DROP COLUMN frames;"
+			   "ALTER TABLE object_parts DROP COLUMN frames;"
+			   "PRAGMA user_version = 2;");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, size), (ssize_t)size);
+	close(fd);
+
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	assert_int_equal(frames_of(f, "legacy"), 0);
+	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
+	assert_int_equal(m.verified_ms, 0);
+	assert_int_equal(read_range(f->be, r, data, size, 0, size), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F - 3, 6), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	/* a legacy file of the wrong size is still refused */
+	assert_int_equal(truncate(path, (off_t)(size - 1)), 0);
+	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_InternalError);
+
+	/* new writes are framed, overwrites of the legacy key too */
+	assert_int_equal(put_pieces(f->be, BKT, "fresh", data, size, 4096), S3E_OK);
+	assert_int_equal(put_pieces(f->be, BKT, "legacy", data, size, 4096), S3E_OK);
+	assert_int_equal(frames_of(f, "fresh"), 1);
+	assert_int_equal(frames_of(f, "legacy"), 1);
+	data_path(f, "fresh", path, sizeof(path));
+	assert_int_equal(file_size(path), frames_stored_size(size));
+	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 0, size), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	reopen(f);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	free(data);
 }
 
 /* kill -9 after one commit and during a second upload: the first survives, the second leaves
@@ -889,6 +1215,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_leftovers_swept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_during_upload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_framed_storage, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verified_ms, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_legacy_v2_plain, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "../../backends/posix.h"
+#include "../../common/frames.h"
 #include "../../common/log.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -1149,8 +1150,8 @@ static void test_migrate_v1(void **state)
 	static const char *const cols[] = {
 	    "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'checksum_type'",
 	    "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'parts_count'",
-	    "SELECT count(*) FROM sqlite_schema WHERE name IN ('uploads', 'parts', "
-	    "'object_parts', 'uploads_by_key', 'uploads_done')",
+	    ("SELECT count(*) FROM sqlite_schema WHERE name IN ('uploads', 'parts', "
+	     "'object_parts', 'uploads_by_key', 'uploads_done')"),
 	};
 	struct fx *f = *state;
 	char path[256];
@@ -1181,7 +1182,7 @@ static void test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 2);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1198,10 +1199,16 @@ static void test_migrate_v1(void **state)
 	obj = make_multipart(f->be, "new/key", 2, 50, 10, &size);
 	got = read_all(f->be, "new/key", 33, &size);
 	assert_memory_equal(got, obj, 100);
+	/* the v1 file stays plain (frames 0); the new parts are framed (F2, M11) */
+	assert_int_equal(index_int(f->dir, "SELECT frames FROM objects WHERE key = 'old/key'"), 0);
+	assert_int_equal(
+	    index_int(f->dir,
+		      "SELECT count(*) FROM object_parts WHERE key = 'new/key' AND frames = 1"),
+	    2);
 	free(got);
 	free(obj);
-	reopen(f); /* a second open finds v2 and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 2);
+	reopen(f); /* a second open finds v3 and changes nothing */
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
 }
 
 /* --- keep time of completed uploads; buckets --- */
@@ -1625,6 +1632,116 @@ static void test_concurrent_parts(void **state)
 
 /* --- the wrappers --- */
 
+/* --- integrity frames of parts (M11) --- */
+
+#define F ((uint64_t)FRAME_DATA_SIZE)
+#define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE)
+
+/* Path of the data file that `sql` (one row, one id column) names. */
+static void file_of(const struct fx *f, const char *sql, char *path, size_t cap)
+{
+	char dbpath[256], id[33];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+
+	snprintf(dbpath, sizeof(dbpath), "%s/index.db", f->dir);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(st, 0), 32);
+	memcpy(id, sqlite3_column_text(st, 0), 33);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	snprintf(path, cap, "%s/objects/%.2s/%s", f->dir, id, id);
+}
+
+static void flip_byte(const char *path, uint64_t off)
+{
+	unsigned char b = 0;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+	b ^= 0x80;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+	close(fd);
+}
+
+/* A read of [off, off + len) fails, leaving *got untouched. */
+static void check_range_fails(struct backend *be, struct be_reader *r, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	size_t got = 777;
+
+	assert_non_null(buf);
+	assert_int_equal(backend_reader_read(be, r, off, buf, len, &got), S3E_InternalError);
+	assert_int_equal(got, 777);
+	free(buf);
+}
+
+static void test_corrupt_part_frame(void **state)
+{
+	const size_t plen = 2 * F + 3; /* three frames per part, the last one short */
+	struct fx *f = *state;
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	uint64_t size = 0, before, p2;
+	struct stat sb;
+	char path[512];
+	uint8_t *obj;
+
+	obj = make_multipart(f->be, "mp/rot", 3, plen, 4, &size);
+	assert_int_equal(size, 3 * plen);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM object_parts WHERE frames = 1"),
+			 3);
+	assert_int_equal(index_int(f->dir, "SELECT frames FROM objects WHERE key = 'mp/rot'"), 0);
+	file_of(f, "SELECT object_id FROM object_parts WHERE key = 'mp/rot' AND idx = 2", path,
+		sizeof(path));
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, frames_stored_size(plen));
+	flip_byte(path, STRIDE + 99); /* part 2, frame 1 */
+	before = posix_integrity_failures();
+
+	assert_int_equal(backend_reader_open(f->be, BKT, "mp/rot", &m, &r), S3E_OK);
+	p2 = plen;					  /* where part 2 starts */
+	check_range(f->be, r, obj, size, 0, plen);	  /* part 1 */
+	check_range(f->be, r, obj, size, p2 - 10, 20);	  /* part 1 into part 2, frame 0 */
+	check_range_fails(f->be, r, p2 + F + 99, 1);	  /* the flipped byte */
+	check_range_fails(f->be, r, p2 + F - 1, 2);	  /* a range touching frame 1 */
+	check_range(f->be, r, obj, size, p2 + 2 * F, 3);  /* part 2, frame 2 */
+	check_range(f->be, r, obj, size, 2 * plen, plen); /* part 3 */
+	check_range_fails(f->be, r, 0, (size_t)size);	  /* the whole object */
+	assert_int_equal(posix_integrity_failures(), before + 3);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	free(obj);
+}
+
+static void test_corrupt_upload_part(void **state)
+{
+	const size_t plen = F + 500;
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX], sql[256], path[512];
+	struct model md = {{0}};
+	struct be_reader *r = NULL;
+
+	upload_new(f->be, "up/rot", upload);
+	model_put(f->be, &md, upload, 1, plen, 2);
+	snprintf(sql, sizeof(sql), "SELECT frames FROM parts WHERE upload_id = '%s'", upload);
+	assert_int_equal(index_int(f->dir, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT object_id FROM parts WHERE upload_id = '%s'", upload);
+	file_of(f, sql, path, sizeof(path));
+	flip_byte(path, 3); /* frame 0 */
+	assert_int_equal(backend_part_reader_open(f->be, BKT, upload, 1, &r), S3E_OK);
+	check_range_fails(f->be, r, 0, 10);
+	check_range(f->be, r, md.data[1], plen, F, 500); /* frame 1 is intact */
+	backend_reader_close(f->be, r);
+	/* a truncated part does not even open */
+	assert_int_equal(truncate(path, 10), 0);
+	assert_int_equal(backend_part_reader_open(f->be, BKT, upload, 1, &r), S3E_InternalError);
+	model_free(&md);
+}
+
 static void test_wrappers_not_implemented(void **state)
 {
 	static const struct backend_ops none = {.abi_version = BACKEND_ABI_VERSION, .name = "none"};
@@ -1675,6 +1792,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crash_during_part_replace, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_parts, setup, teardown),
 	    cmocka_unit_test(test_wrappers_not_implemented),
+	    cmocka_unit_test_setup_teardown(test_corrupt_part_frame, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_upload_part, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

@@ -311,6 +311,44 @@ static void test_utf8(void **state)
 		assert_int_equal(utf8_valid(cases[i].s, cases[i].len), cases[i].ok);
 }
 
+/* Comma-separated header lists: items trimmed, empty items kept, the end reported. */
+static void test_next_item(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *items; /* the items joined with '|' */
+	} cases[] = {
+	    {"", ""},
+	    {"a", "a"},
+	    {"a,b", "a|b"},
+	    {" ETag , Checksum ,ObjectSize", "ETag|Checksum|ObjectSize"},
+	    {"aws-chunked,gzip", "aws-chunked|gzip"},
+	    {"a,,b", "a||b"},
+	    {"a,", "a"},
+	    {",a", "|a"},
+	    {"   ", ""},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = cases[i].in, *item;
+		char joined[128] = "";
+		size_t len, n = 0, count = 0;
+
+		while (str_next_item(&p, &item, &len)) {
+			if (count++)
+				joined[n++] = '|';
+			memcpy(joined + n, item, len);
+			n += len;
+			joined[n] = '\0';
+			assert_true(n < sizeof(joined));
+		}
+		assert_string_equal(joined, cases[i].items);
+		assert_int_equal(*p, '\0');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_hex),	       cmocka_unit_test(test_base64),
 	    cmocka_unit_test(test_uri_encode), cmocka_unit_test(test_uri_decode),
 	    cmocka_unit_test(test_strings),    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_next_item),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,994 @@
+/*
+ * posix_scrub: the scrubber of the posix backend (DESIGN.md, "Integrity").
+ *
+ *   s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second,
+ *                       const volatile bool *stop, scrub_report_fn report, void *ctx,
+ *                       struct scrub_stats *stats);
+ *
+ * is the backend's `scrub` slot (contract in backend.h), declared in
+ * posix_internal.h and named by posix.c's ops table. It makes three passes:
+ *  1. objects, in (bucket, key) order: each data file (the object's file,
+ *     or its object_parts files in idx order) is read frame by frame
+ *     (frames = 1, common/frames.h) or plainly (frames = 0, legacy), every
+ *     frame is verified, the SHA-256 of the plaintext across all its files
+ *     is compared with objects.sha256, and objects.verified_ms is set when
+ *     everything checks out;
+ *  2. parts of active uploads, by (upload_id, number): frames and sha256;
+ *  3. orphans: files in objects/xx/ that no objects, parts, object_parts or
+ *     gc row names.
+ *
+ * Invariants:
+ *  S1. No pool connection is held while a data file is read (P4): rows are
+ *      copied out in batches of SCRUB_BATCH and the connection goes back
+ *      to the pool before the first file is opened.
+ *  S2. The index may change under the scrub. Data files never change once
+ *      placed and ids are never reused (P2), so a bad frame, a wrong size or
+ *      a wrong SHA-256 is real whatever happened to the row since. A file
+ *      that is gone is reported only if the row still names it when we
+ *      look again (otherwise the object was overwritten or deleted and its
+ *      file reclaimed meanwhile: not a problem).
+ *  S3. verified_ms is set only on the row that still names the object id
+ *      that was verified (UPDATE ... AND object_id = ?): an object replaced
+ *      meanwhile is skipped silently and scrubbed next time.
+ *  S4. A file is an orphan only if it is at least ORPHAN_MIN_AGE_S old (a
+ *      writer may sit between its rename into objects/ and its index
+ *      commit), the directory was listed before the index was queried (so
+ *      a row committed meanwhile is seen), and it still exists after the
+ *      query (gc may have unlinked it in between).
+ *  S5. bytes read from disk / elapsed time <= bytes_per_second: after each
+ *      read the scrub sleeps (in slices, watching *stop) until it is back
+ *      under the rate.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* openat family, pread, fdopendir under -std=c11 */
+#endif
+#include "posix_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "../common/frames.h"
+#include "../common/log.h"
+#include "../common/strutil.h"
+
+#define SCRUB_BATCH 64u		  /* objects / parts rows copied out per query */
+#define ORPHAN_MIN_AGE_S 60	  /* younger files may be mid-commit (S4) */
+#define ORPHAN_DIR_MAX (1u << 20) /* names of one objects/xx examined per pass */
+#define RATE_SLICE_NS 100000000L  /* the rate limiter sleeps at most this long at once */
+#define FRAME_BUF (FRAME_DATA_SIZE + FRAME_TAG_SIZE)
+#define PARTS_MAX 10000u /* object_parts rows of one object (S3's part limit) */
+
+/* Pass 1: one objects row, copied out. */
+#define OBJ_BATCH_SQL                                                                              \
+	"SELECT bucket, key, object_id, layout, size, sha256, frames FROM objects "                \
+	"WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3"
+#define OBJ_ID_SQL "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2"
+#define OPARTS_SQL                                                                                 \
+	"SELECT object_id, size, frames FROM object_parts WHERE bucket = ?1 AND key = ?2 "         \
+	"ORDER BY idx LIMIT ?3"
+#define VERIFIED_SQL                                                                               \
+	"UPDATE objects SET verified_ms = ?1 WHERE bucket = ?2 AND key = ?3 AND object_id = ?4"
+/* Pass 2: parts of active uploads. */
+#define PART_BATCH_SQL                                                                             \
+	"SELECT p.upload_id, p.number, p.object_id, p.size, p.sha256, p.frames, u.bucket, u.key "  \
+	"FROM parts p JOIN uploads u ON u.upload_id = p.upload_id "                                \
+	"WHERE u.completed = 0 AND (p.upload_id, p.number) > (?1, ?2) "                            \
+	"ORDER BY p.upload_id, p.number LIMIT ?3"
+#define PART_ID_SQL "SELECT 1 FROM parts WHERE upload_id = ?1 AND number = ?2 AND object_id = ?3"
+/* Pass 3: every id that names a file, within one objects/xx (S4). */
+#define REFS_SQL                                                                                   \
+	"SELECT object_id FROM objects WHERE object_id >= ?1 AND object_id < ?2 "                  \
+	"UNION ALL SELECT object_id FROM parts WHERE object_id >= ?1 AND object_id < ?2 "          \
+	"UNION ALL SELECT object_id FROM object_parts WHERE object_id >= ?1 AND object_id < ?2 "   \
+	"UNION ALL SELECT object_id FROM gc WHERE object_id >= ?1 AND object_id < ?2"
+
+/* One data file to verify. */
+struct sfile {
+	char id[POSIX_ID_HEX + 1];
+	uint64_t size; /* plaintext bytes */
+	bool framed;
+};
+
+struct obj_row {
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[STRATA_MAX_KEY_LEN + 1];
+	char id[POSIX_ID_HEX + 1]; /* layout 0: the data file; layout 1: a version id */
+	int layout;
+	uint64_t size;
+	char sha256[65];
+	bool framed;
+};
+
+struct part_row {
+	char upload_id[POSIX_ID_HEX + 1];
+	unsigned number;
+	struct sfile file;
+	char sha256[65];
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[STRATA_MAX_KEY_LEN + 1];
+};
+
+struct scrub {
+	struct posix_be *pb;
+	uint64_t bps;
+	const volatile bool *stop;
+	scrub_report_fn report;
+	void *ctx;
+	struct scrub_stats st;
+	struct timespec t0;
+	uint64_t disk_bytes; /* read from disk so far, for the rate (S5) */
+	uint8_t *buf;	     /* FRAME_BUF bytes */
+};
+
+/* What reading one data file found. */
+enum fcheck {
+	FC_OK,
+	FC_GONE, /* ENOENT: maybe reclaimed meanwhile (S2) */
+	FC_BAD,	 /* a finding was filled */
+};
+
+static bool stopped(const struct scrub *s)
+{
+	return s->stop && *s->stop;
+}
+
+/* --- the rate limit (S5) --- */
+
+static double since_start(const struct scrub *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - s->t0.tv_sec) + (double)(now.tv_nsec - s->t0.tv_nsec) / 1e9;
+}
+
+/* Counts n bytes read and sleeps until the average is back under the rate. */
+static void throttle(struct scrub *s, uint64_t n)
+{
+	double due, left;
+	struct timespec ts;
+
+	s->disk_bytes += n;
+	if (s->bps == 0)
+		return;
+	due = (double)s->disk_bytes / (double)s->bps;
+	while (!stopped(s) && (left = due - since_start(s)) > 0) {
+		long ns = left * 1e9 > (double)RATE_SLICE_NS ? RATE_SLICE_NS : (long)(left * 1e9);
+
+		ts.tv_sec = 0;
+		ts.tv_nsec = ns > 0 ? ns : 1;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* --- small helpers --- */
+
+/* pread()s exactly len bytes; *short_file when the file ends first. errno kept on -1. */
+static int read_full(int fd, uint64_t off, void *buf, size_t len, bool *short_file)
+{
+	size_t done = 0;
+
+	*short_file = false;
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			*short_file = true;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void finding_set(struct scrub_finding *f, enum scrub_problem p, const char *id,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fills the problem, file id and detail of f (bucket and key are the caller's). */
+static void finding_set(struct scrub_finding *f, enum scrub_problem p, const char *id,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	f->problem = p;
+	snprintf(f->file_id, sizeof(f->file_id), "%s", id);
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
+
+static void emit(struct scrub *s, const struct scrub_finding *f)
+{
+	s->st.problems++;
+	/* The caller reports (and logs) what it receives; unheard findings are logged here. */
+	if (s->report)
+		s->report(s->ctx, f);
+	else
+		log_warn(POSIX_LOG_MOD, "scrub: %s/%s (file %s): %s", f->bucket, f->key, f->file_id,
+			 f->detail);
+}
+
+/* Prepares sql on c; SQLITE_OK or the error (logged by the caller through posix_db_err). */
+static int prep(struct conn *c, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+}
+
+/* --- reading one data file --- */
+
+/*
+ * Verifies every frame of a framed file and feeds its plaintext to sha.
+ * fd holds frames_stored_size(f->size) bytes (checked by the caller).
+ */
+static enum fcheck read_framed(struct scrub *s, int fd, const struct sfile *f, EVP_MD_CTX *sha,
+			       struct scrub_finding *out)
+{
+	uint8_t fid[FRAME_FILE_ID_SIZE];
+	uint64_t n = frames_count(f->size), i, off = 0;
+	bool short_file;
+
+	/* The id passed posix_col_id: 32 lowercase hex digits, so it decodes. */
+	(void)hex_decode(f->id, POSIX_ID_HEX, fid, sizeof(fid));
+	for (i = 0; i < n; i++) {
+		size_t len = frames_data_len(f->size, i);
+
+		if (read_full(fd, off, s->buf, len + FRAME_TAG_SIZE, &short_file) != 0) {
+			int e = errno;
+
+			if (short_file)
+				finding_set(out, SCRUB_TRUNCATED, f->id,
+					    "data file ends inside frame %llu of %llu",
+					    (unsigned long long)i, (unsigned long long)n);
+			else
+				finding_set(out, SCRUB_CORRUPT, f->id,
+					    "read error in frame %llu of %llu: %s",
+					    (unsigned long long)i, (unsigned long long)n,
+					    strerror(e));
+			return FC_BAD;
+		}
+		throttle(s, len + FRAME_TAG_SIZE);
+		if (!frames_verify(fid, i, i + 1 == n, s->buf, len, s->buf + len)) {
+			finding_set(out, SCRUB_CORRUPT, f->id,
+				    "frame %llu of %llu failed verification", (unsigned long long)i,
+				    (unsigned long long)n);
+			return FC_BAD;
+		}
+		EVP_DigestUpdate(sha, s->buf, len);
+		s->st.bytes += len;
+		off += len + FRAME_TAG_SIZE;
+	}
+	return FC_OK;
+}
+
+/* Feeds a legacy plain file (no frames, nothing to verify but the SHA-256) to sha. */
+static enum fcheck read_plain(struct scrub *s, int fd, const struct sfile *f, EVP_MD_CTX *sha,
+			      struct scrub_finding *out)
+{
+	uint64_t off = 0;
+	bool short_file;
+
+	while (off < f->size) {
+		size_t len = f->size - off < FRAME_BUF ? (size_t)(f->size - off) : FRAME_BUF;
+
+		if (read_full(fd, off, s->buf, len, &short_file) != 0) {
+			int e = errno;
+
+			if (short_file)
+				finding_set(out, SCRUB_TRUNCATED, f->id,
+					    "data file ends at byte %llu of %llu",
+					    (unsigned long long)off, (unsigned long long)f->size);
+			else
+				finding_set(out, SCRUB_CORRUPT, f->id,
+					    "read error at byte %llu: %s", (unsigned long long)off,
+					    strerror(e));
+			return FC_BAD;
+		}
+		throttle(s, len);
+		EVP_DigestUpdate(sha, s->buf, len);
+		s->st.bytes += len;
+		off += len;
+	}
+	return FC_OK;
+}
+
+/* Opens, size-checks and reads one data file into sha. */
+static enum fcheck check_file(struct scrub *s, const struct sfile *f, EVP_MD_CTX *sha,
+			      struct scrub_finding *out)
+{
+	char rel[POSIX_REL_LEN + 1];
+	uint64_t want = f->framed ? frames_stored_size(f->size) : f->size;
+	enum fcheck r;
+	struct stat sb;
+	int fd, e;
+
+	posix_id_relpath(f->id, rel);
+	fd = openat(s->pb->objfd, rel, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if (e == ENOENT)
+			return FC_GONE;
+		finding_set(out, SCRUB_CORRUPT, f->id, "cannot open the data file: %s",
+			    strerror(e));
+		return FC_BAD;
+	}
+	if (fstat(fd, &sb) != 0) {
+		e = errno;
+		finding_set(out, SCRUB_CORRUPT, f->id, "cannot stat the data file: %s",
+			    strerror(e));
+		r = FC_BAD;
+		goto out;
+	}
+	if ((uint64_t)sb.st_size != want) {
+		finding_set(out, SCRUB_TRUNCATED, f->id,
+			    "data file holds %llu bytes, %llu expected",
+			    (unsigned long long)sb.st_size, (unsigned long long)want);
+		r = FC_BAD;
+		goto out;
+	}
+	r = f->framed ? read_framed(s, fd, f, sha, out) : read_plain(s, fd, f, sha, out);
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * Reads files[0..n) in order into one SHA-256 and compares it with sha256
+ * ("" = none recorded). Returns FC_OK, FC_BAD (out filled; *bad_at = the
+ * file) or FC_GONE (*bad_at = the missing file). Stops between files when
+ * *stop is set: *was_stopped.
+ */
+static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_t n,
+			       const char *sha256, struct scrub_finding *out, size_t *bad_at,
+			       bool *was_stopped)
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned mdlen = 0;
+	enum fcheck r = FC_OK;
+	EVP_MD_CTX *sha;
+	size_t i;
+
+	*was_stopped = false;
+	*bad_at = 0;
+	sha = EVP_MD_CTX_new();
+	if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
+		/* Treated as a stop: nothing can be verified without a digest. */
+		log_error(POSIX_LOG_MOD, "scrub: cannot set up SHA-256");
+		*was_stopped = true;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (stopped(s)) {
+			*was_stopped = true;
+			goto out;
+		}
+		r = check_file(s, &files[i], sha, out);
+		if (r != FC_OK) {
+			*bad_at = i;
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(sha, md, &mdlen) != 1) {
+		log_error(POSIX_LOG_MOD, "scrub: SHA-256 failed");
+		*was_stopped = true;
+		goto out;
+	}
+	hex_encode(md, mdlen, hex);
+	if (sha256[0] && strcmp(hex, sha256) != 0) {
+		finding_set(out, SCRUB_CORRUPT, n == 1 ? files[0].id : "",
+			    "SHA-256 of the data is %.16s..., the index records %.16s...", hex,
+			    sha256);
+		*bad_at = n;
+		r = FC_BAD;
+	}
+out:
+	EVP_MD_CTX_free(sha);
+	return r;
+}
+
+/* --- pass 1: objects --- */
+
+/* Binds and steps a one-row existence query over texts a[0..n); *yes when a row came back. */
+static s3err_t row_exists(struct scrub *s, const char *sql, const char *const *a, int n,
+			  const char *expect_id, bool *yes)
+{
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	s3err_t err = S3E_OK;
+	char id[POSIX_ID_HEX + 1];
+	int i, rc;
+
+	*yes = false;
+	rc = prep(c, sql, &st);
+	for (i = 0; rc == SQLITE_OK && i < n; i++)
+		rc = posix_bind_text(st, i + 1, a[i]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		/* expect_id: column 0 must be that id (an objects row not replaced since). */
+		*yes = !expect_id ||
+		       (posix_col_text(st, 0, id, sizeof(id)) && strcmp(id, expect_id) == 0);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE)
+		err = posix_db_err(c, rc, "scrub lookup");
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+	return err;
+}
+
+/* S3: stamps verified_ms on the row that still names the verified id. */
+static void mark_verified(struct scrub *s, const struct obj_row *o)
+{
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = prep(c, VERIFIED_SQL, &st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, posix_now_ms());
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, o->bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 3, o->key);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 4, o->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	/* Not fatal: the object is fine, only the stamp is missing (retried next scrub). */
+	if (rc != SQLITE_DONE)
+		(void)posix_db_err(c, rc, "scrub verified_ms update");
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+}
+
+/*
+ * Copies out the part table of layout-1 object o, in one read snapshot
+ * that also checks the objects row still names o->id. *n = 0 when it does
+ * not (replaced or deleted meanwhile: skip it, S3).
+ */
+static s3err_t load_parts(struct scrub *s, const struct obj_row *o, struct sfile **out, size_t *n)
+{
+	const char *const bk[2] = {o->bucket, o->key};
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	struct sfile *files = NULL, *grown;
+	size_t cap = 0, got = 0;
+	uint64_t total = 0;
+	s3err_t err;
+	bool same = false;
+	int rc, i;
+
+	*n = 0;
+	err = posix_tx_begin_read(c);
+	if (err != S3E_OK)
+		goto out;
+	rc = prep(c, OBJ_ID_SQL, &st);
+	for (i = 0; rc == SQLITE_OK && i < 2; i++)
+		rc = posix_bind_text(st, i + 1, bk[i]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		char id[POSIX_ID_HEX + 1];
+
+		same = posix_col_text(st, 0, id, sizeof(id)) && strcmp(id, o->id) == 0;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "scrub object lookup");
+		goto out;
+	}
+	if (!same)
+		goto out;
+	rc = prep(c, OPARTS_SQL, &st);
+	for (i = 0; rc == SQLITE_OK && i < 2; i++)
+		rc = posix_bind_text(st, i + 1, bk[i]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, PARTS_MAX);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (got == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(files, cap * sizeof(*files));
+			if (!grown) {
+				err = S3E_InternalError;
+				goto out;
+			}
+			files = grown;
+		}
+		if (!posix_col_id(st, 0, files[got].id) || sqlite3_column_int64(st, 1) < 0) {
+			err = S3E_InternalError;
+			goto out;
+		}
+		files[got].size = (uint64_t)sqlite3_column_int64(st, 1);
+		files[got].framed = sqlite3_column_int(st, 2) == 1;
+		total += files[got].size;
+		got++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "scrub part table");
+		goto out;
+	}
+	if (got == 0 || total != o->size) {
+		/* M4 broken: the index itself is inconsistent. */
+		log_error(POSIX_LOG_MOD, "scrub: %s/%s: part table does not add up to %llu bytes",
+			  o->bucket, o->key, (unsigned long long)o->size);
+		err = S3E_InternalError;
+		goto out;
+	}
+	*out = files;
+	*n = got;
+	files = NULL;
+out:
+	sqlite3_finalize(st);
+	posix_tx_rollback(c); /* a read snapshot: nothing to commit */
+	posix_pool_put(s->pb, c);
+	free(files);
+	return err;
+}
+
+/* Verifies one object (S2, S3) and reports what is wrong with it. */
+static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
+{
+	const char *const bk[2] = {o->bucket, o->key};
+	struct scrub_finding f;
+	struct sfile one, *files = NULL;
+	size_t n = 0, bad_at;
+	bool was_stopped, still;
+	enum fcheck r;
+	s3err_t err = S3E_OK;
+
+	if (o->layout == 0) {
+		memcpy(one.id, o->id, sizeof(one.id));
+		one.size = o->size;
+		one.framed = o->framed;
+		files = &one;
+		n = 1;
+	} else {
+		err = load_parts(s, o, &files, &n);
+		if (err != S3E_OK || n == 0)
+			goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	memcpy(f.bucket, o->bucket, sizeof(f.bucket));
+	memcpy(f.key, o->key, sizeof(f.key));
+	r = check_files(s, files, n, o->sha256, &f, &bad_at, &was_stopped);
+	if (was_stopped)
+		goto out;
+	s->st.objects++;
+	if (r == FC_OK) {
+		mark_verified(s, o);
+	} else if (r == FC_BAD) {
+		if (o->layout == 1 && bad_at == n)
+			snprintf(f.file_id, sizeof(f.file_id), "%s", o->id);
+		emit(s, &f);
+	} else {
+		/* Gone: a problem only if the row still names this version (S2). */
+		err = row_exists(s, OBJ_ID_SQL, bk, 2, o->id, &still);
+		if (err == S3E_OK && still) {
+			if (o->layout == 1)
+				finding_set(&f, SCRUB_MISSING_DATA, files[bad_at].id,
+					    "data file of part %zu of %zu is missing", bad_at + 1,
+					    n);
+			else
+				finding_set(&f, SCRUB_MISSING_DATA, files[bad_at].id,
+					    "data file is missing");
+			emit(s, &f);
+		}
+	}
+out:
+	if (files != &one)
+		free(files);
+	return err;
+}
+
+/* Copies the next batch of objects rows after (bucket, key) into rows. */
+static s3err_t object_batch(struct scrub *s, const char *bucket, const char *key,
+			    struct obj_row *rows, size_t *got)
+{
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	s3err_t err = S3E_OK;
+	size_t n = 0;
+	int rc;
+
+	rc = prep(c, OBJ_BATCH_SQL, &st);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, SCRUB_BATCH);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct obj_row *o = &rows[n < SCRUB_BATCH ? n : 0];
+
+		if (n >= SCRUB_BATCH || !posix_col_text(st, 0, o->bucket, sizeof(o->bucket)) ||
+		    !posix_col_text(st, 1, o->key, sizeof(o->key)) || !posix_col_id(st, 2, o->id) ||
+		    (sqlite3_column_int(st, 3) != 0 && sqlite3_column_int(st, 3) != 1) ||
+		    sqlite3_column_int64(st, 4) < 0 ||
+		    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256))) {
+			log_error(POSIX_LOG_MOD, "scrub: the index holds a malformed objects row");
+			err = S3E_InternalError;
+			goto out;
+		}
+		o->layout = sqlite3_column_int(st, 3);
+		o->size = (uint64_t)sqlite3_column_int64(st, 4);
+		o->framed = sqlite3_column_int(st, 6) == 1;
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "scrub object batch");
+		goto out;
+	}
+	*got = n;
+out:
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+	return err;
+}
+
+static s3err_t scrub_objects(struct scrub *s)
+{
+	struct obj_row *rows = calloc(SCRUB_BATCH, sizeof(*rows));
+	char *bucket = calloc(1, STRATA_BUCKET_NAME_MAX + 1);
+	char *key = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	size_t got = 0, i;
+	s3err_t err = S3E_InternalError;
+
+	if (!rows || !bucket || !key)
+		goto out;
+	do {
+		err = object_batch(s, bucket, key, rows, &got);
+		/* S1: the connection is back in the pool before any file is read. */
+		for (i = 0; err == S3E_OK && i < got && !stopped(s); i++)
+			err = scrub_object(s, &rows[i]);
+		if (err != S3E_OK || stopped(s) || got == 0)
+			goto out;
+		memcpy(bucket, rows[got - 1].bucket, sizeof(rows[got - 1].bucket));
+		memcpy(key, rows[got - 1].key, sizeof(rows[got - 1].key));
+	} while (got == SCRUB_BATCH);
+out:
+	free(key);
+	free(bucket);
+	free(rows);
+	return err;
+}
+
+/* --- pass 2: parts of active uploads --- */
+
+static s3err_t part_batch(struct scrub *s, const char *upload_id, unsigned number,
+			  struct part_row *rows, size_t *got)
+{
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	s3err_t err = S3E_OK;
+	size_t n = 0;
+	int rc;
+
+	rc = prep(c, PART_BATCH_SQL, &st);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 1, upload_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, number);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, SCRUB_BATCH);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct part_row *p = &rows[n < SCRUB_BATCH ? n : 0];
+		sqlite3_int64 num = sqlite3_column_int64(st, 1);
+
+		if (n >= SCRUB_BATCH ||
+		    !posix_col_text(st, 0, p->upload_id, sizeof(p->upload_id)) || num < 1 ||
+		    num > PARTS_MAX || !posix_col_id(st, 2, p->file.id) ||
+		    sqlite3_column_int64(st, 3) < 0 ||
+		    !posix_col_text(st, 4, p->sha256, sizeof(p->sha256)) ||
+		    !posix_col_text(st, 6, p->bucket, sizeof(p->bucket)) ||
+		    !posix_col_text(st, 7, p->key, sizeof(p->key))) {
+			log_error(POSIX_LOG_MOD, "scrub: the index holds a malformed parts row");
+			err = S3E_InternalError;
+			goto out;
+		}
+		p->number = (unsigned)num;
+		p->file.size = (uint64_t)sqlite3_column_int64(st, 3);
+		p->file.framed = sqlite3_column_int(st, 5) == 1;
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "scrub part batch");
+		goto out;
+	}
+	*got = n;
+out:
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+	return err;
+}
+
+static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
+{
+	char num[16];
+	const char *const a[3] = {p->upload_id, num, p->file.id};
+	struct scrub_finding f;
+	size_t bad_at;
+	bool was_stopped, still;
+	enum fcheck r;
+	s3err_t err = S3E_OK;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.bucket, p->bucket, sizeof(f.bucket));
+	memcpy(f.key, p->key, sizeof(f.key));
+	r = check_files(s, &p->file, 1, p->sha256, &f, &bad_at, &was_stopped);
+	if (was_stopped || r == FC_OK)
+		return S3E_OK;
+	if (r == FC_GONE) {
+		snprintf(num, sizeof(num), "%u", p->number);
+		err = row_exists(s, PART_ID_SQL, a, 3, NULL, &still);
+		if (err != S3E_OK || !still)
+			return err;
+		finding_set(&f, SCRUB_MISSING_DATA, p->file.id, "data file is missing");
+	}
+	{
+		/* Say which part: the key alone names the upload's object, not the part. */
+		char detail[sizeof(f.detail)];
+
+		memcpy(detail, f.detail, sizeof(detail));
+		snprintf(f.detail, sizeof(f.detail), "part %u of upload %.12s...: %.100s",
+			 p->number, p->upload_id, detail);
+	}
+	emit(s, &f);
+	return err;
+}
+
+static s3err_t scrub_parts(struct scrub *s)
+{
+	struct part_row *rows = calloc(SCRUB_BATCH, sizeof(*rows));
+	char upload_id[POSIX_ID_HEX + 1] = "";
+	unsigned number = 0;
+	size_t got = 0, i;
+	s3err_t err = S3E_InternalError;
+
+	if (!rows)
+		goto out;
+	do {
+		err = part_batch(s, upload_id, number, rows, &got);
+		for (i = 0; err == S3E_OK && i < got && !stopped(s); i++)
+			err = scrub_part(s, &rows[i]);
+		if (err != S3E_OK || stopped(s) || got == 0)
+			goto out;
+		memcpy(upload_id, rows[got - 1].upload_id, sizeof(upload_id));
+		number = rows[got - 1].number;
+	} while (got == SCRUB_BATCH);
+out:
+	free(rows);
+	return err;
+}
+
+/* --- pass 3: orphans (S4) --- */
+
+struct name_list {
+	char (*ids)[POSIX_ID_HEX + 1];
+	bool *named; /* parallel: some row names ids[i] */
+	size_t n, cap;
+};
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void report_orphan(struct scrub *s, const char *name, const char *why)
+{
+	struct scrub_finding f;
+
+	memset(&f, 0, sizeof(f));
+	finding_set(&f, SCRUB_ORPHAN_DATA, name, "%s", why);
+	emit(s, &f);
+}
+
+/* Appends id to l (growing up to ORPHAN_DIR_MAX). false when full or out of memory. */
+static bool names_add(struct name_list *l, const char *id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *ids, *named;
+
+		if (cap > ORPHAN_DIR_MAX)
+			return false;
+		ids = realloc(l->ids, cap * sizeof(*l->ids));
+		if (ids)
+			l->ids = ids;
+		named = ids ? realloc(l->named, cap * sizeof(*l->named)) : NULL;
+		if (!named)
+			return false;
+		l->named = named;
+		l->cap = cap;
+	}
+	memcpy(l->ids[l->n], id, POSIX_ID_HEX + 1);
+	l->named[l->n] = false;
+	l->n++;
+	return true;
+}
+
+/*
+ * Lists objects/xx: files at least ORPHAN_MIN_AGE_S old. A name that is no
+ * id cannot be named by any row: reported at once.
+ */
+static s3err_t list_dir(struct scrub *s, int dfd, const char *xx, struct name_list *l)
+{
+	time_t cutoff = time(NULL) - ORPHAN_MIN_AGE_S;
+	struct dirent *de;
+	struct stat sb;
+	bool warned = false;
+	DIR *d;
+	int fd;
+
+	fd = dup(dfd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		log_error(POSIX_LOG_MOD, "scrub: cannot list %s/objects/%s: %s", s->pb->dir, xx,
+			  strerror(e));
+		return S3E_InternalError;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue; /* gone meanwhile */
+		if (!S_ISREG(sb.st_mode) || sb.st_mtime > cutoff)
+			continue;
+		if (!posix_id_valid(de->d_name) || strncmp(de->d_name, xx, 2) != 0) {
+			report_orphan(s, de->d_name, "a file with a name no index row can hold");
+			continue;
+		}
+		if (!names_add(l, de->d_name) && !warned) {
+			log_warn(POSIX_LOG_MOD,
+				 "scrub: %s/objects/%s has too many files; "
+				 "the rest are examined next time",
+				 s->pb->dir, xx);
+			warned = true;
+		}
+	}
+	closedir(d);
+	return S3E_OK;
+}
+
+/* Marks the names of l that some row of the index names (ids in [xx, xx+1)). */
+static s3err_t mark_named(struct scrub *s, const char *xx, struct name_list *l)
+{
+	char lo[3] = {xx[0], xx[1], '\0'}, hi[3] = {xx[0], (char)(xx[1] + 1), '\0'};
+	struct conn *c = posix_pool_get(s->pb);
+	char id[POSIX_ID_HEX + 1];
+	sqlite3_stmt *st = NULL;
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = prep(c, REFS_SQL, &st);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 1, lo);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, hi);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char(*hit)[POSIX_ID_HEX + 1];
+
+		rc = SQLITE_OK;
+		if (!posix_col_text(st, 0, id, sizeof(id)))
+			continue; /* not an id: names no file */
+		hit = bsearch(id, l->ids, l->n, sizeof(*l->ids), id_cmp);
+		if (hit)
+			l->named[hit - l->ids] = true;
+	}
+	if (rc != SQLITE_DONE)
+		err = posix_db_err(c, rc, "scrub orphan lookup");
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+	return err;
+}
+
+static s3err_t scrub_dir(struct scrub *s, const char *xx, struct name_list *l)
+{
+	s3err_t err;
+	struct stat sb;
+	size_t i;
+	int dfd;
+
+	dfd = openat(s->pb->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		int e = errno;
+
+		log_error(POSIX_LOG_MOD, "scrub: cannot open %s/objects/%s: %s", s->pb->dir, xx,
+			  strerror(e));
+		return S3E_InternalError;
+	}
+	l->n = 0;
+	/* S4: the listing comes before the index query. */
+	err = list_dir(s, dfd, xx, l);
+	if (err != S3E_OK || l->n == 0)
+		goto out;
+	qsort(l->ids, l->n, sizeof(*l->ids), id_cmp);
+	err = mark_named(s, xx, l);
+	if (err != S3E_OK)
+		goto out;
+	for (i = 0; i < l->n; i++) {
+		/* Still there after the query: not a file gc unlinked in between (S4). */
+		if (!l->named[i] && fstatat(dfd, l->ids[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			report_orphan(s, l->ids[i], "no index row names this data file");
+	}
+out:
+	close(dfd);
+	return err;
+}
+
+static s3err_t scrub_orphans(struct scrub *s)
+{
+	static const char digits[] = "0123456789abcdef";
+	struct name_list l = {NULL, NULL, 0, 0};
+	char xx[3] = "";
+	s3err_t err = S3E_OK;
+	int i;
+
+	for (i = 0; i < 256 && err == S3E_OK && !stopped(s); i++) {
+		xx[0] = digits[i >> 4];
+		xx[1] = digits[i & 15];
+		err = scrub_dir(s, xx, &l);
+	}
+	free(l.named);
+	free(l.ids);
+	return err;
+}
+
+/* --- the slot --- */
+
+s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
+		    scrub_report_fn report, void *ctx, struct scrub_stats *stats)
+{
+	struct scrub s;
+	s3err_t err = S3E_InternalError;
+
+	memset(&s, 0, sizeof(s));
+	s.pb = (struct posix_be *)be;
+	s.bps = bytes_per_second;
+	s.stop = stop;
+	s.report = report;
+	s.ctx = ctx;
+	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	s.buf = malloc(FRAME_BUF);
+	if (!s.buf)
+		goto out;
+	err = scrub_objects(&s);
+	if (err == S3E_OK && !stopped(&s))
+		err = scrub_parts(&s);
+	if (err == S3E_OK && !stopped(&s))
+		err = scrub_orphans(&s);
+	if (err != S3E_OK)
+		goto out;
+	log_info(POSIX_LOG_MOD, "scrub of %s: %llu objects, %llu bytes, %llu problems%s", s.pb->dir,
+		 (unsigned long long)s.st.objects, (unsigned long long)s.st.bytes,
+		 (unsigned long long)s.st.problems, stopped(&s) ? " (stopped early)" : "");
+	if (stats)
+		*stats = s.st;
+out:
+	free(s.buf);
+	return err;
+}

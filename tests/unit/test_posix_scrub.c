@@ -1,0 +1,595 @@
+/*
+ * Unit tests for the posix scrubber (backends/posix_scrub.c): a real
+ * backend in a fresh temporary directory per test, objects written through
+ * the backend_* wrappers, then data files damaged on disk the way bitrot,
+ * a bad disk or an operator would, and backend_scrub must name exactly the
+ * damaged objects with the right problem.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* mkdtemp, nftw, utimes */
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "../../backends/posix.h"
+#include "../../common/log.h"
+
+#define BKT "bkt"
+#define MAXF 16 /* findings a test collects */
+#define KIB 1024u
+
+struct fx {
+	char dir[64];
+	struct backend *be;
+};
+
+struct found {
+	struct scrub_finding f[MAXF];
+	size_t n;
+	volatile bool stop;
+	bool stop_after_first; /* sets stop from the callback */
+};
+
+/* --- helpers --- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static uint8_t *pattern_buf(size_t len, unsigned seed)
+{
+	uint8_t *b = malloc(len ? len : 1);
+	size_t i;
+
+	assert_non_null(b);
+	for (i = 0; i < len; i++)
+		b[i] = (uint8_t)((i * 31u + seed * 7u + (i >> 9)) & 0xff);
+	return b;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned mdlen = 0, i;
+
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+static void meta_for(struct obj_meta *m, const void *data, size_t size)
+{
+	obj_meta_init(m);
+	m->size = size;
+	m->mtime_ms = 1700000000000;
+	memcpy(m->etag, "0123456789abcdef0123456789abcdef", 33);
+	sha256_hex(data, size, m->sha256_hex);
+}
+
+/* PUTs size pattern bytes at key. */
+static void put_object(struct backend *be, const char *key, size_t size, unsigned seed)
+{
+	uint8_t *data = pattern_buf(size, seed);
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
+	meta_for(&m, data, size);
+	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
+	free(data);
+}
+
+static void put_part(struct backend *be, const char *upload, unsigned number, const uint8_t *data,
+		     size_t len, struct complete_part *cp)
+{
+	struct be_writer *w = NULL;
+	struct part_info p;
+
+	assert_int_equal(backend_part_writer_open(be, BKT, upload, number, len, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, data, len), S3E_OK);
+	memset(&p, 0, sizeof(p));
+	p.number = number;
+	p.size = len;
+	p.mtime_ms = 1700000000000;
+	snprintf(p.etag, sizeof(p.etag), "%032x", number);
+	sha256_hex(data, len, p.sha256_hex);
+	assert_int_equal(backend_part_commit(be, w, &p), S3E_OK);
+	if (cp) {
+		cp->number = number;
+		memcpy(cp->etag, p.etag, sizeof(cp->etag));
+	}
+}
+
+/* Starts an upload of key and commits nparts parts of part_size bytes (seeded by number). */
+static void upload_parts(struct backend *be, const char *key, unsigned nparts, size_t part_size,
+			 char upload[STRATA_UPLOAD_ID_MAX], struct complete_part *cps,
+			 uint8_t **whole)
+{
+	uint8_t *all = malloc(nparts * part_size);
+	struct obj_meta m;
+	unsigned i;
+
+	assert_non_null(all);
+	obj_meta_init(&m);
+	assert_int_equal(backend_upload_create(be, BKT, key, &m, upload), S3E_OK);
+	for (i = 0; i < nparts; i++) {
+		uint8_t *d = pattern_buf(part_size, 100 + i);
+
+		memcpy(all + i * part_size, d, part_size);
+		put_part(be, upload, i + 1, d, part_size, &cps[i]);
+		free(d);
+	}
+	*whole = all;
+}
+
+/* A multipart object of nparts parts of part_size bytes. */
+static void put_multipart(struct backend *be, const char *key, unsigned nparts, size_t part_size)
+{
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct complete_part cps[8];
+	struct obj_meta m;
+	uint8_t *all;
+
+	assert_true(nparts <= 8);
+	upload_parts(be, key, nparts, part_size, upload, cps, &all);
+	meta_for(&m, all, nparts * part_size);
+	snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-%u", nparts);
+	m.parts_count = nparts;
+	assert_int_equal(backend_upload_complete(be, BKT, upload, cps, nparts, &m), S3E_OK);
+	free(all);
+}
+
+/* Runs sql on the index with text parameters p1, p2 (NULL: unbound); first column of the first row.
+ */
+static void index_text(const char *dir, const char *sql, const char *p1, const char *p2, char *out,
+		       size_t cap)
+{
+	char path[256];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (p1)
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (p2)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The id of key's data file (layout 0), or of its part idx (layout 1, idx >= 1). */
+static void file_of(struct fx *f, const char *key, int idx, char id[40])
+{
+	char sidx[16];
+
+	if (idx == 0) {
+		index_text(f->dir, "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2",
+			   BKT, key, id, 40);
+		return;
+	}
+	snprintf(sidx, sizeof(sidx), "%d", idx);
+	index_text(
+	    f->dir,
+	    "SELECT object_id FROM object_parts WHERE key = ?1 AND idx = CAST(?2 AS INTEGER)", key,
+	    sidx, id, 40);
+}
+
+static void path_of(const struct fx *f, const char *id, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s/objects/%.2s/%s", f->dir, id, id);
+}
+
+static long long verified_ms(struct fx *f, const char *key)
+{
+	char v[32];
+
+	index_text(f->dir, "SELECT verified_ms FROM objects WHERE bucket = ?1 AND key = ?2", BKT,
+		   key, v, sizeof(v));
+	return strtoll(v, NULL, 10);
+}
+
+static void flip_byte(const char *path, off_t off)
+{
+	int fd = open(path, O_RDWR);
+	unsigned char c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, off), 1);
+	c ^= 0x01;
+	assert_int_equal(pwrite(fd, &c, 1, off), 1);
+	close(fd);
+}
+
+static void on_finding(void *ctx, const struct scrub_finding *fi)
+{
+	struct found *fd = ctx;
+
+	if (fd->n < MAXF)
+		fd->f[fd->n] = *fi;
+	fd->n++;
+	if (fd->stop_after_first)
+		fd->stop = true;
+}
+
+static void scrub(struct fx *f, uint64_t bps, struct found *out, struct scrub_stats *st)
+{
+	assert_int_equal(backend_scrub(f->be, bps, &out->stop, on_finding, out, st), S3E_OK);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/strata-scrub-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	{
+		struct bucket_info b;
+
+		memset(&b, 0, sizeof(b));
+		snprintf(b.name, sizeof(b.name), BKT);
+		snprintf(b.owner, sizeof(b.owner), "root");
+		assert_int_equal(backend_bucket_create(f->be, &b), S3E_OK);
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	backend_close(f->be);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* The standard population: three single-PUT objects and one multipart object. */
+static void populate(struct fx *f)
+{
+	put_object(f->be, "a-small", 1000, 1);
+	put_object(f->be, "b-three-frames", 200 * KIB, 2);
+	put_object(f->be, "c-empty", 0, 3);
+	put_multipart(f->be, "d-multi", 3, 70 * KIB);
+}
+
+/* --- tests --- */
+
+static void test_clean_store(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+
+	populate(f);
+	assert_int_equal(verified_ms(f, "a-small"), 0);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.objects, 4);
+	assert_int_equal(st.bytes, 1000 + 200 * KIB + 3 * 70 * KIB);
+	assert_int_equal(st.problems, 0);
+	assert_true(verified_ms(f, "a-small") > 1700000000000LL);
+	assert_true(verified_ms(f, "b-three-frames") > 1700000000000LL);
+	assert_true(verified_ms(f, "c-empty") > 1700000000000LL);
+	assert_true(verified_ms(f, "d-multi") > 1700000000000LL);
+}
+
+static void test_flipped_byte(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "b-three-frames", 0, id);
+	path_of(f, id, path, sizeof(path));
+	/* A byte in the middle of frame 1 (frames are 64 KiB + a 32-byte tag). */
+	flip_byte(path, 65536 + 32 + 1000);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].bucket, BKT);
+	assert_string_equal(fd.f[0].key, "b-three-frames");
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_non_null(strstr(fd.f[0].detail, "frame 1 of 4"));
+	assert_int_equal(st.problems, 1);
+	assert_int_equal(verified_ms(f, "b-three-frames"), 0);
+	assert_true(verified_ms(f, "a-small") > 0);
+}
+
+static void test_flipped_tag_byte(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "a-small", 0, id);
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 1000 + 5); /* inside the tag of the only frame */
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "a-small");
+}
+
+static void test_truncated(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "b-three-frames", 0, id);
+	path_of(f, id, path, sizeof(path));
+	assert_int_equal(truncate(path, 100 * KIB), 0);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_TRUNCATED);
+	assert_string_equal(fd.f[0].key, "b-three-frames");
+	assert_string_equal(fd.f[0].file_id, id);
+}
+
+static void test_missing(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "c-empty", 0, id);
+	path_of(f, id, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_MISSING_DATA);
+	assert_string_equal(fd.f[0].key, "c-empty");
+	assert_string_equal(fd.f[0].file_id, id);
+}
+
+static void test_orphan(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	const char *old_id = "ab0123456789abcdef0123456789abcd";
+	const char *young_id = "ab11111111111111111111111111111f";
+	struct timeval tv[2];
+	char path[256];
+	FILE *fp;
+
+	populate(f);
+	path_of(f, old_id, path, sizeof(path));
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("stray", fp);
+	fclose(fp);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - 3600;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(path, tv), 0);
+	/* A young file may be a writer between rename and index commit: not reported. */
+	path_of(f, young_id, path, sizeof(path));
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_ORPHAN_DATA);
+	assert_string_equal(fd.f[0].file_id, old_id);
+	assert_string_equal(fd.f[0].key, "");
+}
+
+static void test_multipart_corrupt_part(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "d-multi", 2, id);
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 10);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "d-multi");
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_int_equal(verified_ms(f, "d-multi"), 0);
+}
+
+static void test_multipart_missing_part(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	char id[40], path[256];
+
+	populate(f);
+	file_of(f, "d-multi", 3, id);
+	path_of(f, id, path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_MISSING_DATA);
+	assert_string_equal(fd.f[0].key, "d-multi");
+	assert_string_equal(fd.f[0].file_id, id);
+}
+
+static void test_active_upload_part(void **state)
+{
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX], id[40], path[256];
+	struct complete_part cps[2];
+	struct found fd = {0};
+	uint8_t *all;
+
+	populate(f);
+	upload_parts(f->be, "e-pending", 2, 5000, upload, cps, &all);
+	free(all);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 0);
+	index_text(f->dir, "SELECT object_id FROM parts WHERE upload_id = ?1 AND number = 2",
+		   upload, NULL, id, sizeof(id));
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 4999);
+	scrub(f, 0, &fd, NULL);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "e-pending");
+	assert_string_equal(fd.f[0].file_id, id);
+}
+
+/* Every kind of damage at once: each found once, and nothing else. */
+static void test_all_found(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char id[4][40], path[256];
+	bool seen[4] = {false, false, false, false};
+	size_t i;
+
+	populate(f);
+	put_object(f->be, "z-fine", 3000, 9);
+	file_of(f, "a-small", 0, id[0]);
+	file_of(f, "b-three-frames", 0, id[1]);
+	file_of(f, "c-empty", 0, id[2]);
+	file_of(f, "d-multi", 1, id[3]);
+	path_of(f, id[0], path, sizeof(path));
+	flip_byte(path, 0);
+	path_of(f, id[1], path, sizeof(path));
+	assert_int_equal(truncate(path, 200 * KIB), 0);
+	path_of(f, id[2], path, sizeof(path));
+	assert_int_equal(unlink(path), 0);
+	path_of(f, id[3], path, sizeof(path));
+	flip_byte(path, 65536 + 32 + 3);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 4);
+	assert_int_equal(st.problems, 4);
+	for (i = 0; i < fd.n; i++) {
+		if (strcmp(fd.f[i].key, "a-small") == 0 && fd.f[i].problem == SCRUB_CORRUPT)
+			seen[0] = true;
+		if (strcmp(fd.f[i].key, "b-three-frames") == 0 &&
+		    fd.f[i].problem == SCRUB_TRUNCATED)
+			seen[1] = true;
+		if (strcmp(fd.f[i].key, "c-empty") == 0 && fd.f[i].problem == SCRUB_MISSING_DATA)
+			seen[2] = true;
+		if (strcmp(fd.f[i].key, "d-multi") == 0 && fd.f[i].problem == SCRUB_CORRUPT)
+			seen[3] = true;
+	}
+	assert_true(seen[0] && seen[1] && seen[2] && seen[3]);
+	assert_true(verified_ms(f, "z-fine") > 0);
+}
+
+static void test_stop(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char id[40], path[256];
+	const char *keys[3] = {"k1", "k2", "k3"};
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		put_object(f->be, keys[i], 500, (unsigned)i);
+		file_of(f, keys[i], 0, id);
+		path_of(f, id, path, sizeof(path));
+		flip_byte(path, 7);
+	}
+	/* Stopped from the first finding: the other two objects are never read. */
+	fd.stop_after_first = true;
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_string_equal(fd.f[0].key, "k1");
+	assert_int_equal(st.objects, 1);
+	/* Stopped before it starts: nothing at all. */
+	memset(&fd, 0, sizeof(fd));
+	fd.stop = true;
+	memset(&st, 0xff, sizeof(st));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.objects, 0);
+	assert_int_equal(st.bytes, 0);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_rate_limit(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	double t0, dt;
+
+	put_object(f->be, "big", 1024 * KIB, 5);
+	t0 = now_s();
+	scrub(f, 0, &fd, &st);
+	dt = now_s() - t0;
+	assert_true(dt < 0.2); /* unlimited: well under the limited time below */
+	t0 = now_s();
+	scrub(f, 4 * 1024 * KIB, &fd, &st);
+	dt = now_s() - t0;
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.bytes, 1024 * KIB);
+	/* 1 MiB (plus tags) at 4 MiB/s: at least a quarter second, minus scheduling slack. */
+	assert_true(dt >= 0.2);
+	assert_true(dt < 2.0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_clean_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flipped_tag_byte, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multipart_corrupt_part, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multipart_missing_part, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_active_upload_part, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_found, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	};
+
+	log_set_level(LOG_ERROR); /* findings are logged as warnings: keep the output short */
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
