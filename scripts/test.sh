@@ -68,7 +68,7 @@ integration() { # integration BINARY LABEL
 		f=$(echo "$line" | awk '{print $3}')
 		failed=$((failed + f))
 		[ "$f" -eq 0 ] || failures+=("integration ($label)")
-		skipped=$((skipped + $(echo "$line" | grep -Eo '[0-9]+ skipped' | awk '{print $1+0}')))
+		skipped=$((skipped + $(echo "$line" | awk '{for (i = 1; i < NF; i++) if ($(i + 1) ~ /^skipped/) s = $i} END {print s + 0}')))
 	fi
 	rm -f "$out"
 }

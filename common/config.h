@@ -1,0 +1,67 @@
+/*
+ * config: the strata configuration file and its defaults.
+ *
+ * Format: one "key = value" per line; '#' starts a comment (whole line or
+ * after whitespace); blank lines ignored; values may be double-quoted.
+ * Unknown keys and bad values are errors that name the file, the line and
+ * what is wrong, e.g. "strata.conf:7: unknown key 'listne'". Command-line
+ * flags override the file (the gateway applies them after config_load).
+ *
+ * Keys:
+ *   listen            HOST:PORT                  default 127.0.0.1:9000
+ *   data              directory                  default ./data
+ *   region            the region name            default us-east-1
+ *   domain            base domain(s) for virtual-host-style addressing,
+ *                     comma-separated            default "" (path style only)
+ *   log_level         error|warn|info|debug      default info
+ *   max_connections   1..100000                  default 1024
+ *   connection_timeout seconds 1..86400          default 300
+ *   scrub_interval    seconds between background scrub passes (each re-verifies
+ *                     every stored byte); 0 = off; 0..31536000  default 86400
+ *   scrub_rate        bytes per second the scrubber may read; 0 = unlimited
+ *                                                default 33554432 (32 MiB/s)
+ */
+#ifndef STRATA_CONFIG_H
+#define STRATA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+#include "log.h"
+
+#define CONFIG_MAX_DOMAINS 8
+
+struct config {
+	char listen_host[256];
+	uint16_t listen_port;
+	char data_dir[STRATA_MAX_PATH];
+	char region[STRATA_MAX_REGION_LEN + 1];
+	char domains[CONFIG_MAX_DOMAINS][256]; /* lowercase, no leading dot */
+	unsigned ndomains;
+	enum log_level log_level;
+	unsigned max_connections;
+	unsigned connection_timeout;
+	unsigned scrub_interval;
+	unsigned scrub_rate;
+};
+
+/* Fills c with the defaults above. */
+void config_defaults(struct config *c);
+
+/*
+ * Reads path into c (which should hold defaults). On error returns -1 and
+ * writes "path:line: message" into err (errlen bytes); c may be partly set.
+ */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+
+/*
+ * Applies one setting by key, as a file line would (used by config_load and
+ * by command-line flags). Returns -1 with a message (without file/line) on error.
+ */
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Parses "HOST:PORT" or "[v6]:PORT" or ":PORT" into host/port. Returns -1 if malformed. */
+int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+#endif
