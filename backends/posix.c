@@ -274,6 +274,26 @@ s3err_t posix_db_err(struct conn *c, int rc, const char *what)
 	return S3E_InternalError;
 }
 
+s3err_t posix_fetch_rows(struct conn *c, sqlite3_stmt *st, int bind_rc, size_t cap,
+			 const char *what, posix_row_fn decode, void *rows, size_t *got)
+{
+	int rc = bind_rc;
+	size_t n = 0;
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n >= cap || !decode(st, n, rows)) {
+			log_error(POSIX_LOG_MOD, "index %s returned a malformed row", what);
+			return S3E_InternalError;
+		}
+		n++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		return posix_db_err(c, rc, what);
+	*got = n;
+	return S3E_OK;
+}
+
 void posix_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
@@ -600,33 +620,24 @@ void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *id)
 		log_warn(POSIX_LOG_MOD, "index gc delete failed: %s", sqlite3_errstr(rc));
 }
 
+/* Decodes one row of the query below. */
+static bool gc_id_row(sqlite3_stmt *st, size_t n, void *rows)
+{
+	return posix_col_text(st, 0, ((char(*)[POSIX_ID_HEX + 1]) rows)[n], POSIX_ID_HEX + 1);
+}
+
 /* Copies up to GC_BATCH queued ids above `after` into ids; *got is how many. */
 static s3err_t gc_batch(struct conn *c, const char *after, char (*ids)[POSIX_ID_HEX + 1],
 			size_t *got)
 {
 	sqlite3_stmt *st = c->st[ST_GC_BATCH];
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = posix_bind_text(st, 1, after);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, GC_BATCH);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n >= GC_BATCH || !posix_col_text(st, 0, ids[n], POSIX_ID_HEX + 1)) {
-			log_error(POSIX_LOG_MOD, "index gc table holds an oversized id");
-			err = S3E_InternalError;
-			goto out;
-		}
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "gc scan");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, GC_BATCH, "gc scan", gc_id_row, ids, got);
 	posix_stmt_done(st);
 	return err;
 }
@@ -851,33 +862,24 @@ out:
 	return err;
 }
 
+/* Decodes one row of the query below. */
+static bool bucket_row(sqlite3_stmt *st, size_t n, void *rows)
+{
+	return bucket_from_row(st, &((struct bucket_info *)rows)[n]);
+}
+
 /* Copies up to cap buckets named after `after` into rows; *got is how many. */
 static s3err_t bucket_chunk(struct conn *c, const char *after, struct bucket_info *rows, size_t cap,
 			    size_t *got)
 {
 	sqlite3_stmt *st = c->st[ST_BUCKET_LIST];
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = posix_bind_text(st, 1, after);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n >= cap || !bucket_from_row(st, &rows[n])) {
-			log_error(POSIX_LOG_MOD, "index bucket list returned a bad row");
-			err = S3E_InternalError;
-			goto out;
-		}
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "bucket list");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, cap, "bucket list", bucket_row, rows, got);
 	posix_stmt_done(st);
 	return err;
 }
@@ -1748,6 +1750,14 @@ s3err_t posix_prefix_upper(const char *prefix, char **out)
 	return S3E_OK;
 }
 
+/* Decodes one row of the query below. */
+static bool scan_row(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct scan_row *r = &((struct scan_row *)rows)[n];
+
+	return posix_col_text(st, 0, r->key, sizeof(r->key)) && meta_from_row(st, 1, &r->meta);
+}
+
 /* One query of a scan: up to cap rows from `from` (inclusive or not) below `upper`. */
 static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, bool inclusive,
 			  const char *upper, struct scan_row *rows, size_t cap, size_t *got)
@@ -1755,8 +1765,7 @@ static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, 
 	enum stmt id =
 	    inclusive ? (upper ? ST_SCAN_GE_LT : ST_SCAN_GE) : (upper ? ST_SCAN_GT_LT : ST_SCAN_GT);
 	sqlite3_stmt *st = c->st[id];
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = posix_bind_text(st, 1, bucket);
@@ -1766,23 +1775,7 @@ static s3err_t scan_chunk(struct conn *c, const char *bucket, const char *from, 
 		rc = upper ? posix_bind_text(st, 3, upper) : sqlite3_bind_null(st, 3);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64)cap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n >= cap || !posix_col_text(st, 0, rows[n].key, sizeof(rows[n].key)) ||
-		    !meta_from_row(st, 1, &rows[n].meta)) {
-			log_error(POSIX_LOG_MOD, "index scan of %s returned a malformed row",
-				  bucket);
-			err = S3E_InternalError;
-			goto out;
-		}
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "object scan");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, cap, "object scan", scan_row, rows, got);
 	posix_stmt_done(st);
 	return err;
 }

@@ -186,6 +186,19 @@ struct retired {
 
 /* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown. */
 s3err_t posix_db_err(struct conn *c, int rc, const char *what);
+
+/* Decodes result row n into the caller's array; false when the row is malformed. */
+typedef bool (*posix_row_fn)(sqlite3_stmt *st, size_t n, void *rows);
+
+/*
+ * Steps st, whose parameters the caller bound (bind_rc: the result of the
+ * last bind), handing each row to decode, at most cap rows. A row past cap or
+ * one decode refuses is S3E_InternalError, logged as "index <what> returned a
+ * malformed row"; an SQLite error goes through posix_db_err. The caller still
+ * resets or finalizes st. Sets *got on success.
+ */
+s3err_t posix_fetch_rows(struct conn *c, sqlite3_stmt *st, int bind_rc, size_t cap,
+			 const char *what, posix_row_fn decode, void *rows, size_t *got);
 /* Readies a statement for its next use (reset + clear bindings). */
 void posix_stmt_done(sqlite3_stmt *st);
 /* Binds a NUL-terminated string (copied by SQLite). */

@@ -723,13 +723,30 @@ out:
 	return err;
 }
 
+/* Decodes one row of the part list below. */
+static bool part_row(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct part_info *p = &((struct part_info *)rows)[n];
+	sqlite3_int64 num = sqlite3_column_int64(st, 0), sz = sqlite3_column_int64(st, 1);
+
+	memset(p, 0, sizeof(*p));
+	if (num < 1 || num > STRATA_MAX_PARTS || sz < 0 ||
+	    !posix_col_text(st, 3, p->etag, sizeof(p->etag)) ||
+	    !posix_col_text(st, 4, p->checksum_b64, sizeof(p->checksum_b64)) ||
+	    !posix_col_text(st, 5, p->sha256_hex, sizeof(p->sha256_hex)))
+		return false;
+	p->number = (unsigned)num;
+	p->size = (uint64_t)sz;
+	p->mtime_ms = sqlite3_column_int64(st, 2);
+	return true;
+}
+
 /* Copies up to cap parts numbered above `after` into rows; *got is how many. */
 static s3err_t part_chunk(struct conn *c, const char *upload_id, unsigned after,
 			  struct part_info *rows, size_t cap, size_t *got)
 {
 	sqlite3_stmt *st = c->st[ST_PART_LIST];
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = posix_bind_text(st, 1, upload_id);
@@ -737,31 +754,7 @@ static s3err_t part_chunk(struct conn *c, const char *upload_id, unsigned after,
 		rc = sqlite3_bind_int64(st, 2, after);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct part_info *p = &rows[n];
-		sqlite3_int64 num = sqlite3_column_int64(st, 0), sz = sqlite3_column_int64(st, 1);
-
-		memset(p, 0, sizeof(*p));
-		if (n >= cap || num < 1 || num > STRATA_MAX_PARTS || sz < 0 ||
-		    !posix_col_text(st, 3, p->etag, sizeof(p->etag)) ||
-		    !posix_col_text(st, 4, p->checksum_b64, sizeof(p->checksum_b64)) ||
-		    !posix_col_text(st, 5, p->sha256_hex, sizeof(p->sha256_hex))) {
-			log_error(POSIX_LOG_MOD, "index part list returned a malformed row");
-			err = S3E_InternalError;
-			goto out;
-		}
-		p->number = (unsigned)num;
-		p->size = (uint64_t)sz;
-		p->mtime_ms = sqlite3_column_int64(st, 2);
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "part list");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, cap, "part list", part_row, rows, got);
 	posix_stmt_done(st);
 	return err;
 }
@@ -816,6 +809,20 @@ struct upl_from {
 	const char *id;
 };
 
+/* Decodes one row of the upload listing below (no headers: listings do not show them). */
+static bool upload_row(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct upload_info *u = &((struct upload_info *)rows)[n];
+
+	memset(u, 0, sizeof(*u));
+	u->initiated_ms = sqlite3_column_int64(st, 2);
+	return posix_col_text(st, 0, u->key, sizeof(u->key)) &&
+	       posix_col_text(st, 1, u->upload_id, sizeof(u->upload_id)) &&
+	       posix_col_text(st, 3, u->meta.storage_class, sizeof(u->meta.storage_class)) &&
+	       posix_col_text(st, 4, u->meta.checksum_algo, sizeof(u->meta.checksum_algo)) &&
+	       posix_col_text(st, 5, u->meta.checksum_type, sizeof(u->meta.checksum_type));
+}
+
 /* Copies up to cap active uploads of bucket after `from` below `upper` into rows. */
 static s3err_t upload_chunk(struct conn *c, const char *bucket, const struct upl_from *from,
 			    const char *upper, struct upload_info *rows, size_t cap, size_t *got)
@@ -823,8 +830,7 @@ static s3err_t upload_chunk(struct conn *c, const char *bucket, const struct upl
 	enum stmt sid = from->id ? (upper ? ST_UPL_LIST_GT_PAIR_LT : ST_UPL_LIST_GT_PAIR)
 				 : (upper ? ST_UPL_LIST_GT_KEY_LT : ST_UPL_LIST_GT_KEY);
 	sqlite3_stmt *st = c->st[sid];
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = posix_bind_text(st, 1, bucket);
@@ -836,34 +842,7 @@ static s3err_t upload_chunk(struct conn *c, const char *bucket, const struct upl
 		rc = upper ? posix_bind_text(st, 4, upper) : sqlite3_bind_null(st, 4);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)cap);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct upload_info *u = &rows[n];
-
-		if (n >= cap) {
-			err = S3E_InternalError;
-			goto out;
-		}
-		memset(u, 0, sizeof(*u));
-		u->initiated_ms = sqlite3_column_int64(st, 2);
-		if (!posix_col_text(st, 0, u->key, sizeof(u->key)) ||
-		    !posix_col_text(st, 1, u->upload_id, sizeof(u->upload_id)) ||
-		    !posix_col_text(st, 3, u->meta.storage_class, sizeof(u->meta.storage_class)) ||
-		    !posix_col_text(st, 4, u->meta.checksum_algo, sizeof(u->meta.checksum_algo)) ||
-		    !posix_col_text(st, 5, u->meta.checksum_type, sizeof(u->meta.checksum_type))) {
-			log_error(POSIX_LOG_MOD, "index upload list of %s returned a malformed row",
-				  bucket);
-			err = S3E_InternalError;
-			goto out;
-		}
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "upload list");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, cap, "upload list", upload_row, rows, got);
 	posix_stmt_done(st);
 	return err;
 }

@@ -599,14 +599,30 @@ out:
 	return err;
 }
 
+/* Decodes one objects row of the batch below. */
+static bool obj_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct obj_row *o = &((struct obj_row *)rows)[n];
+	int layout = sqlite3_column_int(st, 3);
+
+	if (!posix_col_text(st, 0, o->bucket, sizeof(o->bucket)) ||
+	    !posix_col_text(st, 1, o->key, sizeof(o->key)) || !posix_col_id(st, 2, o->id) ||
+	    (layout != 0 && layout != 1) || sqlite3_column_int64(st, 4) < 0 ||
+	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)))
+		return false;
+	o->layout = layout;
+	o->size = (uint64_t)sqlite3_column_int64(st, 4);
+	o->framed = sqlite3_column_int(st, 6) == 1;
+	return true;
+}
+
 /* Copies the next batch of objects rows after (bucket, key) into rows. */
 static s3err_t object_batch(struct scrub *s, const char *bucket, const char *key,
 			    struct obj_row *rows, size_t *got)
 {
 	struct conn *c = posix_pool_get(s->pb);
 	sqlite3_stmt *st = NULL;
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = prep(c, OBJ_BATCH_SQL, &st);
@@ -616,30 +632,8 @@ static s3err_t object_batch(struct scrub *s, const char *bucket, const char *key
 		rc = posix_bind_text(st, 2, key);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, SCRUB_BATCH);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct obj_row *o = &rows[n < SCRUB_BATCH ? n : 0];
-
-		if (n >= SCRUB_BATCH || !posix_col_text(st, 0, o->bucket, sizeof(o->bucket)) ||
-		    !posix_col_text(st, 1, o->key, sizeof(o->key)) || !posix_col_id(st, 2, o->id) ||
-		    (sqlite3_column_int(st, 3) != 0 && sqlite3_column_int(st, 3) != 1) ||
-		    sqlite3_column_int64(st, 4) < 0 ||
-		    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256))) {
-			log_error(POSIX_LOG_MOD, "scrub: the index holds a malformed objects row");
-			err = S3E_InternalError;
-			goto out;
-		}
-		o->layout = sqlite3_column_int(st, 3);
-		o->size = (uint64_t)sqlite3_column_int64(st, 4);
-		o->framed = sqlite3_column_int(st, 6) == 1;
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "scrub object batch");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, SCRUB_BATCH, "scrub object batch", obj_row_decode, rows,
+			       got);
 	sqlite3_finalize(st);
 	posix_pool_put(s->pb, c);
 	return err;
@@ -674,13 +668,32 @@ out:
 
 /* --- pass 2: parts of active uploads --- */
 
+/* Decodes one parts row of the batch below. */
+static bool part_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct part_row *p = &((struct part_row *)rows)[n];
+	sqlite3_int64 num = sqlite3_column_int64(st, 1);
+
+	if (!posix_col_text(st, 0, p->upload_id, sizeof(p->upload_id)) || num < 1 ||
+	    num > PARTS_MAX || !posix_col_id(st, 2, p->file.id) ||
+	    sqlite3_column_int64(st, 3) < 0 ||
+	    !posix_col_text(st, 4, p->sha256, sizeof(p->sha256)) ||
+	    !posix_col_text(st, 6, p->bucket, sizeof(p->bucket)) ||
+	    !posix_col_text(st, 7, p->key, sizeof(p->key)))
+		return false;
+	p->number = (unsigned)num;
+	p->file.size = (uint64_t)sqlite3_column_int64(st, 3);
+	p->file.framed = sqlite3_column_int(st, 5) == 1;
+	return true;
+}
+
+/* Copies the next batch of parts rows after (upload_id, number) into rows. */
 static s3err_t part_batch(struct scrub *s, const char *upload_id, unsigned number,
 			  struct part_row *rows, size_t *got)
 {
 	struct conn *c = posix_pool_get(s->pb);
 	sqlite3_stmt *st = NULL;
-	s3err_t err = S3E_OK;
-	size_t n = 0;
+	s3err_t err;
 	int rc;
 
 	rc = prep(c, PART_BATCH_SQL, &st);
@@ -690,33 +703,8 @@ static s3err_t part_batch(struct scrub *s, const char *upload_id, unsigned numbe
 		rc = sqlite3_bind_int64(st, 2, number);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 3, SCRUB_BATCH);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct part_row *p = &rows[n < SCRUB_BATCH ? n : 0];
-		sqlite3_int64 num = sqlite3_column_int64(st, 1);
-
-		if (n >= SCRUB_BATCH ||
-		    !posix_col_text(st, 0, p->upload_id, sizeof(p->upload_id)) || num < 1 ||
-		    num > PARTS_MAX || !posix_col_id(st, 2, p->file.id) ||
-		    sqlite3_column_int64(st, 3) < 0 ||
-		    !posix_col_text(st, 4, p->sha256, sizeof(p->sha256)) ||
-		    !posix_col_text(st, 6, p->bucket, sizeof(p->bucket)) ||
-		    !posix_col_text(st, 7, p->key, sizeof(p->key))) {
-			log_error(POSIX_LOG_MOD, "scrub: the index holds a malformed parts row");
-			err = S3E_InternalError;
-			goto out;
-		}
-		p->number = (unsigned)num;
-		p->file.size = (uint64_t)sqlite3_column_int64(st, 3);
-		p->file.framed = sqlite3_column_int(st, 5) == 1;
-		n++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "scrub part batch");
-		goto out;
-	}
-	*got = n;
-out:
+	err = posix_fetch_rows(c, st, rc, SCRUB_BATCH, "scrub part batch", part_row_decode, rows,
+			       got);
 	sqlite3_finalize(st);
 	posix_pool_put(s->pb, c);
 	return err;

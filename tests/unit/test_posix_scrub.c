@@ -28,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "../../backends/posix.h"
+#include "posix_fixture.h"
 #include "../../common/log.h"
 
 #define BKT "bkt"
@@ -45,16 +46,6 @@ struct found {
 	volatile bool stop;
 	bool stop_after_first; /* sets stop from the callback */
 };
-
-/* --- helpers --- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static uint8_t *pattern_buf(size_t len, unsigned seed)
 {
@@ -271,7 +262,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	backend_close(f->be);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	fixture_remove_dir(f->dir);
 	free(f);
 	return 0;
 }
