@@ -269,6 +269,72 @@ s3err_t backend_scrub(struct backend *be, uint64_t bytes_per_second, const volat
 	return o->scrub(be, bytes_per_second, stop, report, ctx, stats);
 }
 
+s3err_t backend_writer_seal(struct backend *be, struct be_writer *w, const uint8_t *data_key)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_seal)
+		return S3E_NotImplemented;
+	return o->writer_seal(w, data_key);
+}
+
+s3err_t backend_reader_unseal(struct backend *be, struct be_reader *r, const uint8_t *data_key)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->reader_unseal)
+		return S3E_NotImplemented;
+	return o->reader_unseal(r, data_key);
+}
+
+s3err_t backend_sse_rewrap(struct backend *be, const char *target_id, sse_rewrap_fn fn, void *ctx,
+			   uint64_t *count)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->sse_rewrap)
+		return S3E_NotImplemented;
+	return o->sse_rewrap(be, target_id, fn, ctx, count);
+}
+
+s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->sse_key_usage)
+		return S3E_NotImplemented;
+	return o->sse_key_usage(be, visit, ctx);
+}
+
+s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
+				  char *out, size_t cap, size_t *len, bool *found)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_config_get)
+		return S3E_NotImplemented;
+	return o->bucket_config_get(be, bucket, name, out, cap, len, found);
+}
+
+s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,
+				  const char *value, size_t len)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_config_put)
+		return S3E_NotImplemented;
+	return o->bucket_config_put(be, bucket, name, value, len);
+}
+
+s3err_t backend_bucket_config_delete(struct backend *be, const char *bucket, const char *name)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_config_delete)
+		return S3E_NotImplemented;
+	return o->bucket_config_delete(be, bucket, name);
+}
+
 void backend_close(struct backend *be)
 {
 	const struct backend_ops *o = ops_of(be);

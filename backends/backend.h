@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 3
+#define BACKEND_ABI_VERSION 4
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -91,10 +91,29 @@ struct scrub_finding {
 };
 
 struct scrub_stats {
-	uint64_t objects;  /* objects verified (single and multipart) */
-	uint64_t bytes;	   /* plaintext bytes read */
-	uint64_t problems; /* findings reported */
+	uint64_t objects;     /* objects verified (single and multipart) */
+	uint64_t bytes;	      /* plaintext bytes read */
+	uint64_t problems;    /* findings reported */
+	uint64_t frames_only; /* encrypted objects whose key the server lacks (SSE-C, or no
+				 keyring): frames checked without keys, SHA-256 not */
 };
+
+/*
+ * Key rotation: given one SSE-S3 envelope (master key id, wrapped data key),
+ * writes the same data key wrapped under another master key into new_id /
+ * new_env (*new_len bytes). Errors stop the rewrap.
+ */
+typedef s3err_t (*sse_rewrap_fn)(void *ctx, const char *key_id, const uint8_t *env, size_t len,
+				 char new_id[STRATA_SSE_KEY_ID_MAX],
+				 uint8_t new_env[STRATA_SSE_ENVELOPE_MAX], size_t *new_len);
+
+/*
+ * Key usage: called once per master key id that SSE-S3 envelopes (objects
+ * and multipart uploads) use, with how many, and one of its envelopes (to
+ * prove at start-up that the key file holds the right key).
+ */
+typedef bool (*sse_usage_fn)(void *ctx, const char *key_id, uint64_t count, const uint8_t *env,
+			     size_t len);
 
 /* Receives each finding as the scrub goes. */
 typedef void (*scrub_report_fn)(void *ctx, const struct scrub_finding *f);
@@ -273,6 +292,51 @@ struct backend_ops {
 	 */
 	s3err_t (*scrub)(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
 			 scrub_report_fn report, void *ctx, struct scrub_stats *stats);
+
+	/* --- encryption (ABI 4; DESIGN.md "Encryption") --- */
+
+	/*
+	 * Makes w (an object or part writer, before its first write) seal its
+	 * data in AES-256-GCM frames under a key derived from data_key and the
+	 * data file's id (sse_file_key). data_key is copied. The caller commits
+	 * meta with the matching sse_mode and envelope (for parts: the upload's).
+	 * Errors: S3E_InternalError (called after a write).
+	 */
+	s3err_t (*writer_seal)(struct be_writer *w, const uint8_t *data_key);
+	/*
+	 * Gives r the data key of the sealed object (or part) it reads; needed
+	 * before the first read when its meta.sse_mode is not SSE_NONE (reading
+	 * without it is S3E_InternalError). A wrong key reads as corruption
+	 * (S3E_InternalError): callers check SSE-C keys against the envelope first.
+	 */
+	s3err_t (*reader_unseal)(struct be_reader *r, const uint8_t *data_key);
+	/*
+	 * Rewraps every SSE-S3 envelope (objects and uploads) whose key id is not
+	 * target_id through fn, in batches of one transaction each, so an
+	 * interrupted rotation resumes where it stopped. Data files are never
+	 * touched. Adds the number rewrapped to *count. Safe while serving.
+	 */
+	s3err_t (*sse_rewrap)(struct backend *be, const char *target_id, sse_rewrap_fn fn,
+			      void *ctx, uint64_t *count);
+	/* Visits the master key ids in use (see sse_usage_fn), in id order. */
+	s3err_t (*sse_key_usage)(struct backend *be, sse_usage_fn visit, void *ctx);
+
+	/* --- bucket configuration documents (ABI 4) --- */
+
+	/*
+	 * Reads bucket's configuration document `name` ("encryption"; later
+	 * "lifecycle", "replication"...) into out[cap]: *len bytes, *found
+	 * false when the bucket has none. Errors: S3E_NoSuchBucket,
+	 * S3E_InternalError (larger than cap).
+	 */
+	s3err_t (*bucket_config_get)(struct backend *be, const char *bucket, const char *name,
+				     char *out, size_t cap, size_t *len, bool *found);
+	/* Stores (replaces) the document durably. Errors: S3E_NoSuchBucket. */
+	s3err_t (*bucket_config_put)(struct backend *be, const char *bucket, const char *name,
+				     const char *value, size_t len);
+	/* Removes it (absent is fine). Errors: S3E_NoSuchBucket. Deleting a bucket drops its
+	 * documents. */
+	s3err_t (*bucket_config_delete)(struct backend *be, const char *bucket, const char *name);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -324,6 +388,16 @@ s3err_t backend_object_part_range(struct backend *be, const char *bucket, const 
 				  unsigned number, uint64_t *offset, uint64_t *size);
 s3err_t backend_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
 		      scrub_report_fn report, void *ctx, struct scrub_stats *stats);
+s3err_t backend_writer_seal(struct backend *be, struct be_writer *w, const uint8_t *data_key);
+s3err_t backend_reader_unseal(struct backend *be, struct be_reader *r, const uint8_t *data_key);
+s3err_t backend_sse_rewrap(struct backend *be, const char *target_id, sse_rewrap_fn fn, void *ctx,
+			   uint64_t *count);
+s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx);
+s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
+				  char *out, size_t cap, size_t *len, bool *found);
+s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,
+				  const char *value, size_t len);
+s3err_t backend_bucket_config_delete(struct backend *be, const char *bucket, const char *name);
 void backend_close(struct backend *be);
 
 #endif

@@ -56,6 +56,33 @@
  *  F4. objects.verified_ms is the last time a scrub found the object's
  *      bytes intact (0: never); replacing the row resets it to 0.
  *
+ * Encryption (DESIGN.md, "Encryption"; sealed frames in common/frames.h):
+ *  F5. A data file is sealed (AES-256-GCM frames) iff the row that owns it
+ *      says sse_mode != SSE_NONE: objects.sse_mode for a layout-0 file and
+ *      for the object_parts files of a layout-1 object, uploads.sse_mode
+ *      for the files of the upload's parts. A sealed file is always framed
+ *      (frames = 1; posix_opts.plain_writes never applies to it) under
+ *      sse_file_key(data key, raw file id), so no two files share a key
+ *      (frame nonces restart in every file). Commits refuse a writer whose
+ *      sealing disagrees with the row they publish: writer_commit checks
+ *      meta->sse_mode, part_commit and upload_complete the upload's.
+ *  F6. A sealed frame is read only through frames_open (GCM-verified, then
+ *      decrypted in place), a plain frame only through frames_verify; a
+ *      frame failing either is handled alike (F3: logged, counted,
+ *      S3E_InternalError). So the reader's frame cache only ever holds
+ *      verified plaintext.
+ *  F7. A reader holds the data key reader_unseal gave it (cleansed on
+ *      close) and derives each sealed file's key and cipher on that file's
+ *      first read: one per open file (the layout-0 file, or each cached
+ *      part fd of a multipart object). Reading a sealed file without a key
+ *      is S3E_InternalError, logged but not an integrity failure.
+ *  F8. Envelopes and master key ids are metadata only: rotation
+ *      (posix_sse_rewrap) rewrites them in batches, one transaction each,
+ *      every UPDATE matching the old envelope, and never touches data
+ *      files. An uploads row's sse fields are the truth for the object its
+ *      Complete makes: complete_tx copies them in the same transaction, so
+ *      a rewrap between the gateway's upload_get and the Complete is kept.
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
@@ -64,8 +91,11 @@
  *   gc ID            -> file unlinked       posix_gc_finish, posix_gc_drain (after
  *                                           commit; at open)
  *   tmp/ID           -> (none)              posix_writer_abort, tmp_sweep (open)
- *   bucket           -> (none) + its uploads' parts in gc
+ *   bucket           -> (none) + its uploads' parts in gc + its configs dropped
  *                                           posix_bucket_delete (one transaction)
+ *   writer plain     -> writer sealed       posix_writer_seal (before any write, F5)
+ *   envelope under k -> under target        posix_sse_rewrap (one transaction per batch, F8)
+ *   config           -> config'             posix_bucket_config_put / _delete
  *   (multipart transitions: the table at the top of posix_multipart.c)
  *
  * Schema (PRAGMA user_version = SCHEMA_VERSION; `migrations` upgrades older
@@ -89,6 +119,17 @@
  *   v3 (integrity, F1..F4): objects, parts and object_parts gain frames 0|1
  *   (default 0: files written before v3 are plain); objects gains
  *   verified_ms (default 0: never verified).
+ *   v4: indexes on object_id of objects, parts and object_parts (the scrub's
+ *   orphan pass looks files up by id).
+ *   v5 (encryption, F5..F8): objects and uploads gain sse_mode 0|1|2
+ *   (enum sse_mode; default 0: rows written before v5 are unencrypted),
+ *   sse_key_id (the SSE-S3 master key id, '' otherwise) and sse_envelope
+ *   BLOB (SSE-S3: the wrapped data key; SSE-C: the customer key's salted
+ *   hash; NULL for none), with partial indexes objects_by_sse_key and
+ *   uploads_by_sse_key on sse_key_id WHERE sse_mode = 1 (rotation, key
+ *   usage); bucket_configs(bucket -> buckets, name, value BLOB;
+ *   PK(bucket, name)) WITHOUT ROWID holds per-bucket configuration
+ *   documents ("encryption", ...), dropped with their bucket.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -115,13 +156,20 @@
 #include <sqlite3.h>
 
 #include "../common/log.h"
+#include "../common/sse.h"
 
 #define BUSY_TIMEOUT_MS 10000 /* wait this long for the write lock, then SlowDown */
 #define SCAN_CHUNK_MIN 16u    /* rows copied out by a scan's first query */
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 5
+#define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
+#define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
+#define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
+
+_Static_assert(SSE_FILE_ID_SIZE == FRAME_FILE_ID_SIZE, "a file key is derived from the frame id");
+_Static_assert(SSE_KEY_SIZE == FRAMES_KEY_SIZE, "a derived file key is a frames key");
 
 /* --- the index: statements, connections, schema --- */
 
@@ -155,17 +203,20 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
 	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
-	"layout, frames) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
+	"layout, frames, sse_mode, sse_key_id, sse_envelope) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
 	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
 	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
 	"checksum_b64 = excluded.checksum_b64, storage_class = excluded.storage_class, "
 	"headers = excluded.headers, checksum_type = excluded.checksum_type, "
 	"parts_count = excluded.parts_count, layout = excluded.layout, "
-	"frames = excluded.frames, verified_ms = 0",
+	"frames = excluded.frames, verified_ms = 0, sse_mode = excluded.sse_mode, "
+	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
-		    "headers, frames FROM objects WHERE bucket = ?1 AND key = ?2",
+		    "headers, frames, sse_mode, sse_key_id, sse_envelope FROM objects "
+		    "WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM "
 			"object_parts WHERE bucket = ?1 AND key = ?2",
@@ -177,6 +228,43 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(object_id) VALUES(?1)",
     [ST_GC_DEL] = "DELETE FROM gc WHERE object_id = ?1",
     [ST_GC_BATCH] = "SELECT object_id FROM gc WHERE object_id > ?1 ORDER BY object_id LIMIT ?2",
+    [ST_BCFG_GET] = "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
+    [ST_BCFG_PUT] = "INSERT INTO bucket_configs(bucket, name, value) VALUES(?1, ?2, ?3) "
+		    "ON CONFLICT(bucket, name) DO UPDATE SET value = excluded.value",
+    [ST_BCFG_DELETE] = "DELETE FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
+    [ST_BCFG_PURGE] = "DELETE FROM bucket_configs WHERE bucket = ?1",
+    /*
+     * Rotation (F8): SSE-S3 rows not yet under the target key, as two range
+     * searches of the partial index around it (a plain "<> ?1" would scan
+     * past every row already rewrapped, in every batch); an UPDATE only
+     * lands on the row it was computed from.
+     */
+    [ST_SSE_OBJ_BATCH] = "SELECT * FROM (SELECT bucket, key, sse_key_id, sse_envelope FROM "
+			 "objects WHERE sse_mode = 1 AND sse_key_id < ?1 LIMIT ?2) UNION ALL "
+			 "SELECT * FROM (SELECT bucket, key, sse_key_id, sse_envelope FROM "
+			 "objects WHERE sse_mode = 1 AND sse_key_id > ?1 LIMIT ?2) LIMIT ?2",
+    [ST_SSE_OBJ_UPDATE] = "UPDATE objects SET sse_key_id = ?5, sse_envelope = ?6 "
+			  "WHERE bucket = ?1 AND key = ?2 AND sse_mode = 1 AND sse_key_id = ?3 "
+			  "AND sse_envelope = ?4",
+    [ST_SSE_UPL_BATCH] = "SELECT * FROM (SELECT upload_id, '', sse_key_id, sse_envelope FROM "
+			 "uploads WHERE sse_mode = 1 AND sse_key_id < ?1 LIMIT ?2) UNION ALL "
+			 "SELECT * FROM (SELECT upload_id, '', sse_key_id, sse_envelope FROM "
+			 "uploads WHERE sse_mode = 1 AND sse_key_id > ?1 LIMIT ?2) LIMIT ?2",
+    [ST_SSE_UPL_UPDATE] = "UPDATE uploads SET sse_key_id = ?5, sse_envelope = ?6 "
+			  "WHERE upload_id = ?1 AND ?2 = '' AND sse_mode = 1 AND sse_key_id = ?3 "
+			  "AND sse_envelope = ?4",
+    /*
+     * Key usage: counts come from the partial indexes alone; the sample
+     * envelope is one row's, looked up per key id.
+     */
+    [ST_SSE_USAGE] =
+	"SELECT k, sum(n), coalesce("
+	"(SELECT sse_envelope FROM objects WHERE sse_mode = 1 AND sse_key_id = k LIMIT 1), "
+	"(SELECT sse_envelope FROM uploads WHERE sse_mode = 1 AND sse_key_id = k LIMIT 1)) "
+	"FROM (SELECT sse_key_id AS k, count(*) AS n FROM objects "
+	"WHERE sse_mode = 1 AND sse_key_id > ?1 GROUP BY sse_key_id UNION ALL "
+	"SELECT sse_key_id, count(*) FROM uploads WHERE sse_mode = 1 AND sse_key_id > ?1 "
+	"GROUP BY sse_key_id) GROUP BY k ORDER BY k LIMIT ?2",
 };
 
 /*
@@ -261,6 +349,35 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "ALTER TABLE object_parts ADD COLUMN frames INTEGER NOT NULL DEFAULT 0"
     " CHECK (frames IN (0, 1));"
     "PRAGMA user_version = 3;",
+    /*
+     * 3 -> 4: the scrubber's orphan pass asks, per range of ids, which data
+     * files rows name; without these indexes each range scanned every table.
+     */
+    "CREATE INDEX objects_by_id ON objects(object_id);"
+    "CREATE INDEX parts_by_id ON parts(object_id);"
+    "CREATE INDEX object_parts_by_id ON object_parts(object_id);"
+    "PRAGMA user_version = 4;",
+    /*
+     * 4 -> 5: server-side encryption (F5..F8). Every existing row is
+     * unencrypted (sse_mode 0), which is what its files are.
+     */
+    "ALTER TABLE objects ADD COLUMN sse_mode INTEGER NOT NULL DEFAULT 0"
+    " CHECK (sse_mode IN (0, 1, 2));"
+    "ALTER TABLE objects ADD COLUMN sse_key_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE objects ADD COLUMN sse_envelope BLOB;"
+    "ALTER TABLE uploads ADD COLUMN sse_mode INTEGER NOT NULL DEFAULT 0"
+    " CHECK (sse_mode IN (0, 1, 2));"
+    "ALTER TABLE uploads ADD COLUMN sse_key_id TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE uploads ADD COLUMN sse_envelope BLOB;"
+    "CREATE INDEX objects_by_sse_key ON objects(sse_key_id) WHERE sse_mode = 1;"
+    "CREATE INDEX uploads_by_sse_key ON uploads(sse_key_id) WHERE sse_mode = 1;"
+    "CREATE TABLE bucket_configs("
+    " bucket TEXT NOT NULL COLLATE BINARY REFERENCES buckets(name),"
+    " name TEXT NOT NULL,"
+    " value BLOB NOT NULL,"
+    " PRIMARY KEY (bucket, name)"
+    ") WITHOUT ROWID;"
+    "PRAGMA user_version = 5;",
 };
 
 static const struct backend_ops posix_ops;
@@ -416,6 +533,58 @@ s3err_t posix_col_headers(sqlite3_stmt *st, int i, struct obj_meta *m)
 	return S3E_OK;
 }
 
+bool posix_col_sse(sqlite3_stmt *st, int c0, struct obj_meta *m)
+{
+	sqlite3_int64 mode = sqlite3_column_int64(st, c0);
+	const void *env = sqlite3_column_blob(st, c0 + 2);
+	int elen = sqlite3_column_bytes(st, c0 + 2);
+
+	if (mode < SSE_NONE || mode > SSE_C || elen < 0 || (size_t)elen > sizeof(m->sse_envelope) ||
+	    !posix_col_text(st, c0 + 1, m->sse_key_id, sizeof(m->sse_key_id)))
+		return false;
+	m->sse_mode = (int)mode;
+	m->sse_envelope_len = env ? (size_t)elen : 0;
+	if (m->sse_envelope_len > 0)
+		memcpy(m->sse_envelope, env, m->sse_envelope_len);
+	return true;
+}
+
+int posix_bind_sse(sqlite3_stmt *st, int i0, const struct obj_meta *m)
+{
+	int rc = sqlite3_bind_int(st, i0, m->sse_mode);
+
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, i0 + 1, m->sse_key_id);
+	/* No envelope is NULL, not an empty blob: the column says "none" alike for all modes. */
+	if (rc == SQLITE_OK && m->sse_envelope_len > 0)
+		rc = sqlite3_bind_blob(st, i0 + 2, m->sse_envelope, (int)m->sse_envelope_len,
+				       SQLITE_TRANSIENT);
+	return rc;
+}
+
+bool posix_sse_valid(const struct obj_meta *m)
+{
+	size_t idlen = strnlen(m->sse_key_id, sizeof(m->sse_key_id));
+	const char *why = NULL;
+
+	if (m->sse_mode != SSE_NONE && m->sse_mode != SSE_S3 && m->sse_mode != SSE_C)
+		why = "an unknown sse_mode";
+	else if (idlen == sizeof(m->sse_key_id))
+		why = "an unterminated master key id";
+	else if (m->sse_envelope_len > sizeof(m->sse_envelope))
+		why = "an oversized envelope";
+	else if (m->sse_mode == SSE_NONE && (idlen > 0 || m->sse_envelope_len > 0))
+		why = "a key id or envelope without encryption";
+	else if (m->sse_mode == SSE_S3 && (idlen == 0 || m->sse_envelope_len == 0))
+		why = "SSE-S3 without a master key id and envelope";
+	else if (m->sse_mode == SSE_C && (idlen > 0 || m->sse_envelope_len == 0))
+		why = "SSE-C without its key hash, or with a master key id";
+	if (!why)
+		return true;
+	log_error(POSIX_LOG_MOD, "refused metadata with %s (sse_mode %d)", why, m->sse_mode);
+	return false;
+}
+
 /*
  * Reads the fixed metadata from columns c0..c0+9 (size, mtime_ms, etag,
  * sha256, checksum_algo, checksum_b64, storage_class, checksum_type,
@@ -493,10 +662,11 @@ int64_t posix_now_ms(void)
 
 /*
  * Inserts or replaces the objects row of bucket/key (the caller's write
- * transaction has retired the old one's data first, P7).
+ * transaction has retired the old one's data first, P7; the caller checked
+ * m with posix_sse_valid).
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout)
+			 const struct obj_meta *m, int layout, bool framed)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_UPSERT];
 	int rc;
@@ -528,9 +698,12 @@ s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, co
 		rc = sqlite3_bind_int64(st, 13, (sqlite3_int64)m->parts_count);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int(st, 14, layout);
-	/* F1, F2: a layout-0 row names a file this process framed; layout 1 names none. */
+	/* F1, F2: a layout-0 row names a file framed unless plain_writes; layout 1 names none. */
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, 15, layout == 0 ? 1 : 0);
+		rc = sqlite3_bind_int(st, 15, layout == 0 && framed ? 1 : 0);
+	/* F5: sse_mode says whether the file(s) the row owns are sealed. */
+	if (rc == SQLITE_OK)
+		rc = posix_bind_sse(st, 16, m);
 	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
@@ -820,7 +993,8 @@ out:
  * Deletes an empty bucket. In-progress multipart uploads do not make it
  * "not empty": as on AWS general purpose buckets, DeleteBucket succeeds and
  * the uploads go with it, aborted in the same transaction so that no part
- * file is orphaned (M9 in posix_multipart.c).
+ * file is orphaned (M9 in posix_multipart.c). Its configuration documents
+ * are dropped in that transaction too.
  */
 static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 {
@@ -847,7 +1021,10 @@ static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 	err = posix_mp_bucket_purge(c, name, &queued);
 	if (err != S3E_OK)
 		goto out;
-	rc = posix_run_texts(c->st[ST_BUCKET_DELETE], &name, 1);
+	/* Its configuration documents go with it: a re-created bucket starts bare. */
+	rc = posix_run_texts(c->st[ST_BCFG_PURGE], &name, 1);
+	if (rc == SQLITE_OK)
+		rc = posix_run_texts(c->st[ST_BUCKET_DELETE], &name, 1);
 	if (rc != SQLITE_OK) {
 		err = posix_db_err(c, rc, "bucket delete");
 		goto out;
@@ -963,7 +1140,7 @@ out:
 }
 
 s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
-			 struct be_writer **out)
+			 enum writer_kind kind, struct be_writer **out)
 {
 	size_t klen = strlen(key), blen = strlen(bucket);
 	uint8_t raw[FRAME_FILE_ID_SIZE];
@@ -978,7 +1155,7 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 		goto out;
 	}
 	w->pb = pb;
-	w->kind = W_OBJECT;
+	w->kind = kind;
 	w->fd = -1;
 	memcpy(w->bucket, bucket, blen + 1);
 	memcpy(w->key, key, klen + 1);
@@ -986,9 +1163,12 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 	if (err != S3E_OK)
 		goto out;
 	posix_id_raw(w->id, raw);
-	err = frames_encoder_new(raw, tmp_emit, w, &w->enc);
-	if (err != S3E_OK)
-		goto out;
+	w->plain = kind == W_OBJECT && pb->opts.plain_writes;
+	if (!w->plain) {
+		err = frames_encoder_new(raw, NULL, tmp_emit, w, &w->enc);
+		if (err != S3E_OK)
+			goto out;
+	}
 	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		int e = errno;
@@ -1032,7 +1212,7 @@ static s3err_t posix_writer_open(struct backend *be, const char *bucket, const c
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_writer_new(pb, bucket, key, out);
+	err = posix_writer_new(pb, bucket, key, W_OBJECT, out);
 out:
 	return err;
 }
@@ -1042,16 +1222,48 @@ static s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t 
 {
 	s3err_t err = S3E_OK;
 
-	if (w->failed || !w->enc) {
+	if (w->failed || (!w->enc && !w->plain)) {
 		err = S3E_InternalError;
 		goto out;
 	}
-	err = frames_encoder_write(w->enc, data, len);
+	err = w->plain ? tmp_emit(w, data, len) : frames_encoder_write(w->enc, data, len);
 	if (err != S3E_OK) {
 		w->failed = true;
 		goto out;
 	}
 	w->written += (uint64_t)len;
+out:
+	return err;
+}
+
+/*
+ * F5: from here on w seals. The encoder is replaced before anything went
+ * through it, so the file holds sealed frames only; the per-file key is
+ * derived from the data key and the file's own id, then wiped (the
+ * encoder keeps only its key schedule).
+ */
+static s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key)
+{
+	uint8_t raw[FRAME_FILE_ID_SIZE], fkey[SSE_KEY_SIZE];
+	struct frames_encoder *enc = NULL;
+	s3err_t err;
+
+	if (w->failed || w->sealed || w->written > 0 || (!w->enc && !w->plain)) {
+		log_error(POSIX_LOG_MOD, "writer_seal of %s/tmp/%s after data (or twice)",
+			  w->pb->dir, w->id);
+		err = S3E_InternalError;
+		goto out;
+	}
+	posix_id_raw(w->id, raw);
+	sse_file_key(data_key, raw, fkey);
+	err = frames_encoder_new(raw, fkey, tmp_emit, w, &enc);
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	if (err != S3E_OK)
+		goto out;
+	frames_encoder_free(w->enc);
+	w->enc = enc;
+	w->plain = false; /* encrypted data is always framed */
+	w->sealed = true;
 out:
 	return err;
 }
@@ -1107,12 +1319,12 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	s3err_t err;
 	int e;
 
-	if (w->failed || !w->enc) {
+	if (w->failed || (!w->enc && !w->plain)) {
 		err = S3E_InternalError;
 		goto out;
 	}
 	/* F1: the last frame (possibly empty) goes out before the fsync. */
-	err = frames_encoder_finish(w->enc);
+	err = w->plain ? S3E_OK : frames_encoder_finish(w->enc);
 	frames_encoder_free(w->enc);
 	w->enc = NULL;
 	if (err != S3E_OK) {
@@ -1182,7 +1394,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	err = posix_obj_retire(c, w->bucket, w->key, old, &found);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0);
+	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
@@ -1222,6 +1434,13 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 		err = S3E_MetadataTooLarge;
 		goto out;
 	}
+	if (!posix_sse_valid(meta) || (meta->sse_mode != SSE_NONE) != w->sealed) {
+		/* F5: a row must say sealed exactly when its file is. */
+		log_error(POSIX_LOG_MOD, "commit of %s/tmp/%s: metadata sse_mode %d, writer %s",
+			  pb->dir, w->id, meta->sse_mode, w->sealed ? "sealed" : "not sealed");
+		err = S3E_InternalError;
+		goto out;
+	}
 	err = posix_data_place(w, &xxfd, &where);
 	if (err != S3E_OK)
 		goto out;
@@ -1259,9 +1478,9 @@ static void posix_writer_abort(struct be_writer *w)
 /* --- reading --- */
 
 /*
- * Loads the row of bucket/key: its metadata with headers, object id,
- * layout and whether its file is framed (F2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket,
- * S3E_InternalError.
+ * Loads the row of bucket/key: its metadata with headers and sse fields
+ * (F5), object id, layout and whether its file is framed (F2).
+ * Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
  */
 static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
 			char id[POSIX_ID_HEX + 1], int *layout, bool *framed)
@@ -1288,7 +1507,7 @@ static s3err_t row_load(struct conn *c, const char *bucket, const char *key, str
 		err = posix_db_err(c, rc, "object lookup");
 		goto out;
 	}
-	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m)) {
+	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m) || !posix_col_sse(st, 14, &m)) {
 		log_error(POSIX_LOG_MOD, "index row of an object in %s is malformed", bucket);
 		err = S3E_InternalError;
 		goto out;
@@ -1458,7 +1677,14 @@ s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *f
 		}
 		done += (size_t)r;
 	}
-	if (!frames_verify(f->id, index, index == count - 1, frame, n, frame + n)) {
+	if (f->sealed && !f->cipher) {
+		err = S3E_InternalError; /* the caller's bug: nothing is wrong with the file */
+		goto out;
+	}
+	/* F6: GCM for sealed frames (decrypting in place), BLAKE2b for plain ones. */
+	if (f->sealed
+		? !frames_open(f->cipher, f->id, index, index == count - 1, frame, n, frame + n)
+		: !frames_verify(f->id, index, index == count - 1, frame, n, frame + n)) {
 		*corrupt = true;
 		err = S3E_InternalError;
 		goto out;
@@ -1468,7 +1694,33 @@ out:
 	return err;
 }
 
-/* Makes fc hold frame `index` of f, verified; reports and counts a failure (F3). */
+/*
+ * F7: gives sealed file f its cipher, under the key derived from fc's data
+ * key and f's id. Without a data key the read cannot go on: logged (the
+ * caller forgot reader_unseal), not counted as an integrity failure.
+ */
+static s3err_t cipher_ready(struct posix_frame_cache *fc, struct posix_dfile *f)
+{
+	uint8_t fkey[SSE_KEY_SIZE];
+	char hex[POSIX_ID_HEX + 1];
+	s3err_t err;
+
+	if (f->cipher)
+		return S3E_OK;
+	if (!fc->keyed) {
+		id_hex(f->id, hex);
+		log_error(POSIX_LOG_MOD,
+			  "data file %s (bucket %s, key %s) is sealed and the reader has no key",
+			  hex, fc->bucket ? fc->bucket : "?", fc->key ? fc->key : "?");
+		return S3E_InternalError;
+	}
+	sse_file_key(fc->data_key, f->id, fkey);
+	err = frames_cipher_new(fkey, &f->cipher);
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	return err;
+}
+
+/* Makes fc hold frame `index` of f, verified; reports and counts a failure (F3, F6). */
 static s3err_t cache_fill(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t index)
 {
 	char hex[POSIX_ID_HEX + 1];
@@ -1505,7 +1757,7 @@ static s3err_t cache_fill(struct posix_frame_cache *fc, const struct posix_dfile
 	return S3E_OK;
 }
 
-s3err_t posix_dfile_read(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t off,
+s3err_t posix_dfile_read(struct posix_frame_cache *fc, struct posix_dfile *f, uint64_t off,
 			 void *buf, size_t len)
 {
 	size_t done = 0, in, n;
@@ -1516,9 +1768,14 @@ s3err_t posix_dfile_read(struct posix_frame_cache *fc, const struct posix_dfile 
 		err = S3E_InternalError;
 		goto out;
 	}
-	if (!f->framed) {
+	if (!f->framed && !f->sealed) {
 		err = posix_data_pread(f->fd, off, buf, len); /* legacy plain file (F2) */
 		goto out;
+	}
+	if (f->sealed && len > 0) {
+		err = cipher_ready(fc, f);
+		if (err != S3E_OK)
+			goto out;
 	}
 	while (done < len) {
 		x = off + done;
@@ -1538,8 +1795,16 @@ out:
 	return err;
 }
 
+void posix_dfile_release(struct posix_dfile *f)
+{
+	frames_cipher_free(f->cipher);
+	f->cipher = NULL;
+}
+
 void posix_frame_cache_free(struct posix_frame_cache *fc)
 {
+	OPENSSL_cleanse(fc->data_key, sizeof(fc->data_key));
+	fc->keyed = false;
 	if (!fc->buf)
 		return;
 	OPENSSL_cleanse(fc->buf, POSIX_FRAME_STRIDE);
@@ -1569,7 +1834,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 	if (err == S3E_OK)
 		err = row_load(c, bucket, key, m, id, &layout, &framed);
 	if (err == S3E_OK && layout == 1)
-		err = posix_mp_map_load(c, bucket, key, m->size, &r->map);
+		err = posix_mp_map_load(c, bucket, key, m->size, m->sse_mode != SSE_NONE, &r->map);
 	posix_tx_rollback(c); /* ends the read snapshot */
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
@@ -1577,9 +1842,17 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 	r->size = m->size;
 	if (layout == 0) {
 		r->file.framed = framed;
+		r->file.sealed = m->sse_mode != SSE_NONE; /* F5 */
 		r->file.size = m->size;
 		posix_id_raw(id, r->file.id);
-		err = posix_data_open(pb, id, posix_stored_size(framed, m->size), &r->file.fd);
+		if (r->file.sealed && !framed) {
+			log_error(POSIX_LOG_MOD, "index row of %s/%s says sealed but unframed",
+				  bucket, key);
+			err = S3E_InternalError;
+		} else {
+			err = posix_data_open(pb, id, posix_stored_size(framed, m->size),
+					      &r->file.fd);
+		}
 	} else if (layout == 1) {
 		err = posix_mp_map_open(pb, r->map);
 	} else {
@@ -1667,10 +1940,24 @@ out:
 	return err;
 }
 
+/* F7: the key every sealed file of r derives its own from; given once. */
+static s3err_t posix_reader_unseal(struct be_reader *r, const uint8_t *data_key)
+{
+	if (r->fc.keyed) {
+		log_error(POSIX_LOG_MOD, "reader_unseal called twice on %s/%s",
+			  r->bucket ? r->bucket : "?", r->key ? r->key : "?");
+		return S3E_InternalError;
+	}
+	memcpy(r->fc.data_key, data_key, sizeof(r->fc.data_key));
+	r->fc.keyed = true;
+	return S3E_OK;
+}
+
 static void posix_reader_close(struct be_reader *r)
 {
 	if (!r)
 		return;
+	posix_dfile_release(&r->file);
 	if (r->file.fd >= 0)
 		close(r->file.fd);
 	posix_mp_map_free(r->map);
@@ -1839,6 +2126,370 @@ out:
 	free(rows);
 	free(upper);
 	return err;
+}
+
+/* --- key rotation and key usage (F8) --- */
+
+_Static_assert(POSIX_ID_HEX <= STRATA_BUCKET_NAME_MAX, "an upload id fits where a bucket does");
+
+/* One SSE-S3 row a rewrap batch copied out: objects (bucket, key) or uploads (upload_id, ""). */
+struct wrap_row {
+	char a[STRATA_BUCKET_NAME_MAX + 1];
+	char b[STRATA_MAX_KEY_LEN + 1];
+	char key_id[STRATA_SSE_KEY_ID_MAX];
+	uint8_t env[STRATA_SSE_ENVELOPE_MAX];
+	size_t env_len;
+};
+
+/* Decodes one row of ST_SSE_OBJ_BATCH / ST_SSE_UPL_BATCH. */
+static bool wrap_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct wrap_row *w = &((struct wrap_row *)rows)[n];
+	const void *env = sqlite3_column_blob(st, 3);
+	int elen = sqlite3_column_bytes(st, 3);
+
+	if (!env || elen <= 0 || (size_t)elen > sizeof(w->env) ||
+	    !posix_col_text(st, 0, w->a, sizeof(w->a)) ||
+	    !posix_col_text(st, 1, w->b, sizeof(w->b)) ||
+	    !posix_col_text(st, 2, w->key_id, sizeof(w->key_id)))
+		return false;
+	memcpy(w->env, env, (size_t)elen);
+	w->env_len = (size_t)elen;
+	return true;
+}
+
+/*
+ * Within the caller's write transaction: rewraps rows[0..n) through fn and
+ * stores each new envelope where the old one still is. *done counts the
+ * rows updated (also when fn fails part-way: those updates are good).
+ */
+static s3err_t rewrap_rows(struct conn *c, enum stmt upd, const struct wrap_row *rows, size_t n,
+			   const char *target_id, sse_rewrap_fn fn, void *ctx, uint64_t *done)
+{
+	char new_id[STRATA_SSE_KEY_ID_MAX];
+	uint8_t new_env[STRATA_SSE_ENVELOPE_MAX];
+	sqlite3_stmt *st = c->st[upd];
+	s3err_t err = S3E_OK;
+	size_t i, new_len;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const struct wrap_row *w = &rows[i];
+
+		new_len = 0;
+		memset(new_id, 0, sizeof(new_id));
+		err = fn(ctx, w->key_id, w->env, w->env_len, new_id, new_env, &new_len);
+		if (err != S3E_OK)
+			break;
+		/* Anything but the target would be selected again: the loop could not end. */
+		if (new_len == 0 || new_len > sizeof(new_env) ||
+		    !memchr(new_id, '\0', sizeof(new_id)) || strcmp(new_id, target_id) != 0) {
+			log_error(POSIX_LOG_MOD, "key rotation to %s got an envelope under %.32s",
+				  target_id, memchr(new_id, '\0', sizeof(new_id)) ? new_id : "?");
+			err = S3E_InternalError;
+			break;
+		}
+		rc = posix_bind_text(st, 1, w->a);
+		if (rc == SQLITE_OK)
+			rc = posix_bind_text(st, 2, w->b);
+		if (rc == SQLITE_OK)
+			rc = posix_bind_text(st, 3, w->key_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_blob(st, 4, w->env, (int)w->env_len, SQLITE_TRANSIENT);
+		if (rc == SQLITE_OK)
+			rc = posix_bind_text(st, 5, new_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_blob(st, 6, new_env, (int)new_len, SQLITE_TRANSIENT);
+		if (rc == SQLITE_OK)
+			rc = posix_run(st);
+		else
+			posix_stmt_done(st);
+		if (rc != SQLITE_OK) {
+			err = posix_db_err(c, rc, "envelope update");
+			break;
+		}
+		*done += (uint64_t)sqlite3_changes(c->db);
+	}
+	OPENSSL_cleanse(new_env, sizeof(new_env));
+	return err;
+}
+
+/*
+ * One batch in one write transaction: up to REWRAP_BATCH rows of the table
+ * (sel/upd) not under target_id, rewrapped and committed. *got is how many
+ * rows were selected (0: the table is done), *done how many were updated
+ * and committed. When fn fails part-way, what it did is committed and its
+ * error returned, so a rerun continues with the rest.
+ */
+static s3err_t rewrap_batch(struct conn *c, enum stmt sel, enum stmt upd, struct wrap_row *rows,
+			    const char *target_id, sse_rewrap_fn fn, void *ctx, size_t *got,
+			    uint64_t *done)
+{
+	sqlite3_stmt *st = c->st[sel];
+	s3err_t err, ferr;
+	int rc;
+
+	*got = 0;
+	*done = 0;
+	err = posix_tx_begin(c);
+	if (err != S3E_OK)
+		goto out;
+	rc = posix_bind_text(st, 1, target_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, REWRAP_BATCH);
+	err = posix_fetch_rows(c, st, rc, REWRAP_BATCH, "rewrap batch", wrap_row_decode, rows, got);
+	posix_stmt_done(st);
+	if (err != S3E_OK || *got == 0)
+		goto out;
+	ferr = rewrap_rows(c, upd, rows, *got, target_id, fn, ctx, done);
+	err = posix_tx_commit(c);
+	if (err == S3E_OK)
+		err = ferr;
+	else
+		*done = 0;
+out:
+	posix_tx_rollback(c);
+	return err;
+}
+
+/*
+ * The sse_rewrap slot (F8). Batches of REWRAP_BATCH rows, one write
+ * transaction each, objects first, then uploads, until no SSE-S3 row is
+ * left under another id than target_id; fn runs inside the transaction
+ * (it is pure CPU). fn must file every envelope under target_id (anything
+ * else is refused: such a row would be selected forever). *count grows by
+ * every committed rewrap, also when an error stops the run part-way, so a
+ * caller can say how far it got; a rerun continues from there.
+ */
+static s3err_t posix_sse_rewrap(struct backend *be, const char *target_id, sse_rewrap_fn fn,
+				void *ctx, uint64_t *count)
+{
+	static const enum stmt tables[2][2] = {{ST_SSE_OBJ_BATCH, ST_SSE_OBJ_UPDATE},
+					       {ST_SSE_UPL_BATCH, ST_SSE_UPL_UPDATE}};
+	struct posix_be *pb = (struct posix_be *)be;
+	struct wrap_row *rows = NULL;
+	uint64_t done = 0;
+	size_t got = 0, t;
+	struct conn *c;
+	s3err_t err = S3E_OK;
+
+	if (strlen(target_id) == 0 || strlen(target_id) >= STRATA_SSE_KEY_ID_MAX)
+		return S3E_InternalError;
+	rows = calloc(REWRAP_BATCH, sizeof(*rows));
+	if (!rows)
+		return S3E_InternalError;
+	/*
+	 * Objects, then uploads; each table until a batch finds nothing left.
+	 * A rewrapped row no longer matches the batch query, so every batch
+	 * makes progress; a row replaced meanwhile under an old key is simply
+	 * found again by the next one.
+	 */
+	for (t = 0; t < 2 && err == S3E_OK; t++) {
+		do {
+			c = posix_pool_get(pb);
+			err = rewrap_batch(c, tables[t][0], tables[t][1], rows, target_id, fn, ctx,
+					   &got, &done);
+			posix_pool_put(pb, c);
+			*count += done;
+			if (err == S3E_OK && got > 0 && done == 0) {
+				/* Cannot happen under BEGIN IMMEDIATE; never spin on it. */
+				log_error(POSIX_LOG_MOD, "key rotation made no progress");
+				err = S3E_InternalError;
+			}
+		} while (err == S3E_OK && got > 0);
+	}
+	OPENSSL_cleanse(rows, REWRAP_BATCH * sizeof(*rows));
+	free(rows);
+	return err;
+}
+
+/* One master key id in use, copied out of ST_SSE_USAGE. */
+struct usage_row {
+	char key_id[STRATA_SSE_KEY_ID_MAX];
+	uint64_t count;
+	uint8_t env[STRATA_SSE_ENVELOPE_MAX];
+	size_t env_len;
+};
+
+static bool usage_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct usage_row *u = &((struct usage_row *)rows)[n];
+	sqlite3_int64 count = sqlite3_column_int64(st, 1);
+	const void *env = sqlite3_column_blob(st, 2);
+	int elen = sqlite3_column_bytes(st, 2);
+
+	if (count <= 0 || elen < 0 || (size_t)elen > sizeof(u->env) ||
+	    !posix_col_text(st, 0, u->key_id, sizeof(u->key_id)))
+		return false;
+	u->count = (uint64_t)count;
+	u->env_len = env ? (size_t)elen : 0;
+	if (u->env_len > 0)
+		memcpy(u->env, env, u->env_len);
+	return true;
+}
+
+static s3err_t posix_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char after[STRATA_SSE_KEY_ID_MAX] = "";
+	struct usage_row *rows;
+	size_t got = 0, i;
+	struct conn *c;
+	sqlite3_stmt *st;
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rows = calloc(USAGE_CHUNK, sizeof(*rows));
+	if (!rows)
+		return S3E_InternalError;
+	do {
+		c = posix_pool_get(pb);
+		st = c->st[ST_SSE_USAGE];
+		rc = posix_bind_text(st, 1, after);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 2, USAGE_CHUNK);
+		err = posix_fetch_rows(c, st, rc, USAGE_CHUNK, "key usage", usage_row_decode, rows,
+				       &got);
+		posix_stmt_done(st);
+		posix_pool_put(pb, c);
+		if (err != S3E_OK)
+			goto out;
+		/* The connection is back in the pool: visitors may use the backend (P4). */
+		for (i = 0; i < got; i++)
+			if (!visit(ctx, rows[i].key_id, rows[i].count, rows[i].env,
+				   rows[i].env_len))
+				goto out;
+		if (got > 0)
+			memcpy(after, rows[got - 1].key_id, sizeof(after));
+	} while (got == USAGE_CHUNK);
+out:
+	free(rows);
+	return err;
+}
+
+/* --- bucket configuration documents --- */
+
+/* Names are the backend's callers' constants; a bad one is a bug, not a request error. */
+static bool config_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 0 && n <= BUCKET_CONFIG_NAME_MAX)
+		return true;
+	log_error(POSIX_LOG_MOD, "bucket configuration name of %zu bytes refused", n);
+	return false;
+}
+
+static s3err_t posix_bucket_config_get(struct backend *be, const char *bucket, const char *name,
+				       char *out, size_t cap, size_t *len, bool *found)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = NULL;
+	sqlite3_stmt *st = NULL;
+	const void *v;
+	s3err_t err;
+	int rc, n;
+
+	if (!config_name_ok(name))
+		return S3E_InternalError;
+	c = posix_pool_get(pb);
+	/* One snapshot: the bucket and its document as of one moment. */
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = posix_bucket_exists(c, bucket);
+	if (err != S3E_OK)
+		goto out;
+	st = c->st[ST_BCFG_GET];
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, name);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*found = false;
+		*len = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		err = posix_db_err(c, rc, "bucket configuration get");
+		goto out;
+	}
+	v = sqlite3_column_blob(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	if (n < 0 || (size_t)n > STRATA_MAX_BUCKET_CONFIG || (size_t)n > cap) {
+		log_error(POSIX_LOG_MOD,
+			  "bucket %s: configuration %s holds %d bytes, the caller has room for %zu",
+			  bucket, name, n, cap);
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (n > 0)
+		memcpy(out, v, (size_t)n);
+	*len = (size_t)n;
+	*found = true;
+out:
+	if (st)
+		posix_stmt_done(st);
+	posix_tx_rollback(c); /* ends the read snapshot */
+	posix_pool_put(pb, c);
+	return err;
+}
+
+/* Runs ST_BCFG_PUT (value non-NULL) or ST_BCFG_DELETE in one write transaction. */
+static s3err_t config_write(struct posix_be *pb, const char *bucket, const char *name,
+			    const char *value, size_t len)
+{
+	struct conn *c = posix_pool_get(pb);
+	sqlite3_stmt *st = c->st[value ? ST_BCFG_PUT : ST_BCFG_DELETE];
+	s3err_t err;
+	int rc;
+
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = posix_bucket_exists(c, bucket);
+	if (err != S3E_OK)
+		goto out;
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, name);
+	/* An empty document is an empty blob, never NULL (the column is NOT NULL). */
+	if (rc == SQLITE_OK && value)
+		rc = len > 0 ? sqlite3_bind_blob(st, 3, value, (int)len, SQLITE_TRANSIENT)
+			     : sqlite3_bind_zeroblob(st, 3, 0);
+	if (rc == SQLITE_OK)
+		rc = posix_run(st);
+	else
+		posix_stmt_done(st);
+	if (rc != SQLITE_OK) {
+		err = posix_db_err(c, rc, "bucket configuration write");
+		goto out;
+	}
+	err = posix_tx_commit(c);
+out:
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
+	return err;
+}
+
+static s3err_t posix_bucket_config_put(struct backend *be, const char *bucket, const char *name,
+				       const char *value, size_t len)
+{
+	if (!config_name_ok(name))
+		return S3E_InternalError;
+	if (len > STRATA_MAX_BUCKET_CONFIG) {
+		/* The gateway caps request bodies far below this: a caller's bug. */
+		log_error(POSIX_LOG_MOD, "bucket %s: a %zu-byte configuration %s refused", bucket,
+			  len, name);
+		return S3E_InternalError;
+	}
+	return config_write((struct posix_be *)be, bucket, name, value ? value : "", len);
+}
+
+static s3err_t posix_bucket_config_delete(struct backend *be, const char *bucket, const char *name)
+{
+	if (!config_name_ok(name))
+		return S3E_InternalError;
+	return config_write((struct posix_be *)be, bucket, name, NULL, 0);
 }
 
 /* --- opening and closing --- */
@@ -2157,6 +2808,13 @@ static s3err_t index_precreate(struct posix_be *pb)
 
 s3err_t posix_open(const char *dir, struct backend **out)
 {
+	static const struct posix_opts defaults;
+
+	return posix_open_opts(dir, &defaults, out);
+}
+
+s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct backend **out)
+{
 	char path[STRATA_MAX_PATH];
 	struct posix_be *pb;
 	s3err_t err = S3E_InternalError;
@@ -2170,6 +2828,7 @@ s3err_t posix_open(const char *dir, struct backend **out)
 	if (!pb)
 		return S3E_InternalError;
 	pb->base.ops = &posix_ops;
+	pb->opts = *opts;
 	pb->dirfd = pb->objfd = pb->tmpfd = pb->lockfd = -1;
 	pb->dir = strdup(dir);
 	if (!pb->dir)
@@ -2267,4 +2926,11 @@ static const struct backend_ops posix_ops = {
     .upload_complete = posix_upload_complete,
     .object_part_range = posix_object_part_range,
     .scrub = posix_scrub,
+    .writer_seal = posix_writer_seal,
+    .reader_unseal = posix_reader_unseal,
+    .sse_rewrap = posix_sse_rewrap,
+    .sse_key_usage = posix_sse_key_usage,
+    .bucket_config_get = posix_bucket_config_get,
+    .bucket_config_put = posix_bucket_config_put,
+    .bucket_config_delete = posix_bucket_config_delete,
 };

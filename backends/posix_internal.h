@@ -9,9 +9,10 @@
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
  * by posix.c for both: the frame helpers below are what a reader or the
- * scrubber needs. The on-disk layout is in posix.h; the invariants are
- * numbered at the top of posix.c (P1.., F1..F4) and of posix_multipart.c
- * (M1..).
+ * scrubber needs. Sealed (encrypted) data files use the same helpers with a
+ * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
+ * invariants are numbered at the top of posix.c (P1.., F1..F8) and of
+ * posix_multipart.c (M1..).
  */
 #ifndef STRATA_POSIX_INTERNAL_H
 #define STRATA_POSIX_INTERNAL_H
@@ -25,6 +26,7 @@
 
 #include "../common/frames.h"
 #include "backend.h"
+#include "posix.h"
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
@@ -63,6 +65,15 @@ enum stmt {
 	ST_GC_ADD,
 	ST_GC_DEL,
 	ST_GC_BATCH,
+	ST_BCFG_GET,
+	ST_BCFG_PUT,
+	ST_BCFG_DELETE,
+	ST_BCFG_PURGE,
+	ST_SSE_OBJ_BATCH,
+	ST_SSE_OBJ_UPDATE,
+	ST_SSE_UPL_BATCH,
+	ST_SSE_UPL_UPDATE,
+	ST_SSE_USAGE,
 	ST_MP_FIRST, /* multipart statements from here on */
 	ST_UPL_INSERT = ST_MP_FIRST,
 	ST_UPL_GET,
@@ -108,6 +119,7 @@ struct posix_be {
 	bool sync_ready; /* mu and cv initialised */
 	struct conn *free;
 	struct conn conns[POSIX_POOL_SIZE];
+	struct posix_opts opts;
 };
 
 /* --- writers and readers (one struct for objects and parts) --- */
@@ -124,7 +136,9 @@ struct be_writer {
 	bool failed;		    /* a write failed: the data can only be aborted */
 	uint64_t written;	    /* plaintext bytes accepted */
 	struct frames_encoder *enc; /* frames what is written into fd (F1); NULL once finished */
-	unsigned part_number;	    /* W_PART */
+	bool plain;		    /* posix_opts.plain_writes: no encoder, bytes go to fd as is */
+	bool sealed; /* writer_seal ran: enc seals under the file's key (F5); never plain */
+	unsigned part_number;		  /* W_PART */
 	char upload_id[POSIX_ID_HEX + 1]; /* W_PART */
 	char id[POSIX_ID_HEX + 1];	  /* the data file's object id */
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
@@ -142,15 +156,20 @@ struct mp_map; /* a multipart object's part table and fd cache (posix_multipart.
 struct posix_dfile {
 	int fd;
 	bool framed;			/* frames = 1 in its row; false: a plain legacy file */
+	bool sealed;			/* its owner row's sse_mode is not SSE_NONE (F5) */
 	uint64_t size;			/* plaintext bytes */
 	uint8_t id[FRAME_FILE_ID_SIZE]; /* the file id bound into its tags (the raw object id) */
+	/* sealed: the cipher under this file's key, made on its first read (F7); else NULL */
+	struct frames_cipher *cipher;
 };
 
 /*
  * The one verified frame a reader keeps (a 64 KiB buffer allocated on
  * first use), so that sequential reads cost one pread and one verification
- * per frame. Only bytes of a frame that passed frames_verify are ever in
- * buf with valid set.
+ * per frame. Only bytes of a frame that passed frames_verify (plain) or
+ * frames_open (sealed: then decrypted) are ever in buf with valid set. It
+ * also holds the data key reader_unseal gave, from which each sealed
+ * file's key is derived (F7); cleansed by posix_frame_cache_free.
  */
 struct posix_frame_cache {
 	uint8_t *buf; /* POSIX_FRAME_STRIDE bytes, or NULL */
@@ -159,6 +178,8 @@ struct posix_frame_cache {
 	uint64_t index;
 	size_t len;		  /* plaintext bytes of the cached frame */
 	const char *bucket, *key; /* for messages: the reader's copies */
+	bool keyed;		  /* data_key holds reader_unseal's key */
+	uint8_t data_key[FRAMES_KEY_SIZE];
 };
 
 struct be_reader {
@@ -222,6 +243,21 @@ bool posix_col_text(sqlite3_stmt *st, int i, char *dst, size_t cap);
 bool posix_col_id(sqlite3_stmt *st, int i, char out[POSIX_ID_HEX + 1]);
 /* Copies a BLOB column of at most STRATA_MAX_STORED_HEADERS into m->headers. */
 s3err_t posix_col_headers(sqlite3_stmt *st, int i, struct obj_meta *m);
+/*
+ * Server-side encryption fields (F5): columns c0, c0 + 1, c0 + 2 are
+ * sse_mode, sse_key_id, sse_envelope. posix_col_sse copies them into m;
+ * false when the row is malformed (mode not 0..2, an id or envelope that
+ * does not fit). posix_bind_sse binds m's as parameters i0.. (the caller
+ * checked them with posix_sse_valid); SQLITE_OK or the error.
+ */
+bool posix_col_sse(sqlite3_stmt *st, int c0, struct obj_meta *m);
+int posix_bind_sse(sqlite3_stmt *st, int i0, const struct obj_meta *m);
+/*
+ * true when m's sse fields are storable: mode SSE_NONE (no id, no
+ * envelope), SSE_S3 (an id and an envelope) or SSE_C (an envelope, no id),
+ * each within its cap. Logs what is wrong (names no key material).
+ */
+bool posix_sse_valid(const struct obj_meta *m);
 /* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
 s3err_t posix_bucket_exists(struct conn *c, const char *bucket);
 /* The current time in ms since the epoch (CLOCK_REALTIME). */
@@ -229,10 +265,11 @@ int64_t posix_now_ms(void);
 /*
  * Within the caller's write transaction: inserts or replaces the objects
  * row of bucket/key with meta, data id and layout (P7: the caller retired
- * the old row's data first). Error: S3E_InternalError, S3E_SlowDown.
+ * the old row's data first); framed says how a layout-0 file was written
+ * (F2). Error: S3E_InternalError, S3E_SlowDown.
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout);
+			 const struct obj_meta *m, int layout, bool framed);
 
 /* --- ids, paths and data files (posix.c) --- */
 
@@ -255,12 +292,12 @@ void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE]);
  */
 s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, int *fd);
 /*
- * Allocates a writer for bucket/key (both already checked) and creates its
- * tmp/ID; kind is W_OBJECT until the caller says otherwise.
- * Error: S3E_InternalError.
+ * Allocates a writer of `kind` for bucket/key (both already checked; key ""
+ * for parts) and creates its tmp/ID, framed unless an object writer under
+ * posix_opts.plain_writes. Error: S3E_InternalError.
  */
 s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
-			 struct be_writer **out);
+			 enum writer_kind kind, struct be_writer **out);
 /* pread()s exactly len bytes at off; a short file is S3E_InternalError, never padding. */
 s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
 
@@ -268,10 +305,13 @@ s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
 void posix_integrity_count(void);
 /*
  * Reads frame `index` of a framed file f into frame[POSIX_FRAME_STRIDE]
- * (data, then tag) and verifies it; *len is its plaintext length. Neither
- * logs an integrity failure nor counts it: the caller says what the file
- * was. Errors: S3E_InternalError with *corrupt = true (the frame failed
- * verification, or the file ends early) or false (an I/O error, logged).
+ * (data, then tag) and verifies it: frames_verify for a plain frame,
+ * frames_open through f->cipher for a sealed one (which decrypts frame in
+ * place, F6); *len is its plaintext length. Neither logs an integrity
+ * failure nor counts it: the caller says what the file was. Errors:
+ * S3E_InternalError with *corrupt = true (the frame failed verification,
+ * or the file ends early) or false (an I/O error, logged; or a sealed file
+ * without its cipher).
  */
 s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *frame, size_t *len,
 			 bool *corrupt);
@@ -279,12 +319,17 @@ s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *f
  * Copies plaintext bytes [off, off + len) of f (off + len <= f->size) into
  * buf. Framed files go frame by frame through fc, verifying each frame
  * before any of its bytes are copied; legacy files are pread as they are.
- * A frame that fails is logged (bucket, key, file id, frame index) and
- * counted, and no byte of it is copied. Error: S3E_InternalError.
+ * A sealed file first gets its cipher (f->cipher, kept for the caller to
+ * free with posix_dfile_release) from fc's data key; without one the read
+ * fails (logged, not counted: nothing is wrong with the file). A frame that
+ * fails is logged (bucket, key, file id, frame index) and counted, and no
+ * byte of it is copied. Error: S3E_InternalError.
  */
-s3err_t posix_dfile_read(struct posix_frame_cache *fc, const struct posix_dfile *f, uint64_t off,
+s3err_t posix_dfile_read(struct posix_frame_cache *fc, struct posix_dfile *f, uint64_t off,
 			 void *buf, size_t len);
-/* Frees fc's buffer (fc itself belongs to the caller). */
+/* Frees f's cipher (the key schedule is wiped), if any; the fd stays the caller's. */
+void posix_dfile_release(struct posix_dfile *f);
+/* Frees fc's buffer and cleanses its data key (fc itself belongs to the caller). */
 void posix_frame_cache_free(struct posix_frame_cache *fc);
 
 /*
@@ -324,7 +369,7 @@ s3err_t posix_prefix_upper(const char *prefix, char **out);
 
 /* --- scrub (posix_scrub.c) --- */
 
-/* The `scrub` slot (contract in backend.h). */
+/* The `scrub` slot (contract in backend.h); SSE-S3 objects are decrypted with posix_opts.keys. */
 s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
 		    scrub_report_fn report, void *ctx, struct scrub_stats *stats);
 
@@ -354,11 +399,13 @@ s3err_t posix_object_part_range(struct backend *be, const char *bucket, const ch
 
 /*
  * Within the caller's read snapshot: loads the part table of the layout-1
- * object bucket/key whose row says `size` bytes. Error: S3E_InternalError
- * (no parts, or sizes that do not add up).
+ * object bucket/key whose row says `size` bytes; sealed: its row's
+ * sse_mode is not SSE_NONE, so every part file is sealed (F5).
+ * Error: S3E_InternalError (no parts, sizes that do not add up, or a
+ * sealed part the index says is unframed).
  */
 s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, uint64_t size,
-			  struct mp_map **out);
+			  bool sealed, struct mp_map **out);
 /*
  * Outside any transaction: opens the first part files (all of them for a
  * small object, M6). Errors: S3E_NoSuchKey (a part file is gone: the

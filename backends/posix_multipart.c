@@ -60,6 +60,14 @@
  *      and Complete copies it into object_parts.frames. A multipart reader
  *      reads each part through posix_dfile_read with the reader's one frame
  *      cache, so a corrupt frame fails only the ranges that touch it.
+ *  M12. An encrypted upload (uploads.sse_mode != 0) has sealed parts
+ *      only, each under its own file key derived from the upload's data key
+ *      (F5): part_commit refuses a part whose writer was not sealed, or was
+ *      sealed for a plain upload. Complete makes an object of the same
+ *      sse_mode and takes the sse_key_id and envelope from the uploads row
+ *      in its transaction (F8), so object_parts files are sealed exactly
+ *      when the objects row says so. A multipart reader keeps one cipher
+ *      per cached part fd (F7), made on that part's first read.
  *  M10. Upload ids are 32 lowercase hex digits from RAND_bytes. An id a
  *      client sends that has another shape is NoSuchUpload without an index
  *      lookup; upload ids are only ever bound parameters, never paths.
@@ -92,6 +100,7 @@
 #include <unistd.h>
 
 #include "../common/log.h"
+#include "../common/sse.h"
 
 #define MP_FD_CACHE 16u	   /* part fds a multipart reader keeps open (M6, M7) */
 #define MP_MAP_INITIAL 16u /* part table entries allocated first, doubling up to 10,000 */
@@ -114,12 +123,14 @@
 const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
     [ST_UPL_INSERT - ST_MP_FIRST] =
 	"INSERT INTO uploads(upload_id, bucket, key, initiated_ms, headers, storage_class, "
-	"checksum_algo, checksum_type) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	"checksum_algo, checksum_type, sse_mode, sse_key_id, sse_envelope) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_UPL_GET - ST_MP_FIRST] =
 	"SELECT bucket, key, initiated_ms, storage_class, checksum_algo, checksum_type, "
-	"completed, final_etag, completed_ms, headers FROM uploads WHERE upload_id = ?1",
-    [ST_UPL_STATE - ST_MP_FIRST] =
-	"SELECT bucket, key, completed FROM uploads WHERE upload_id = ?1",
+	"completed, final_etag, completed_ms, headers, sse_mode, sse_key_id, sse_envelope "
+	"FROM uploads WHERE upload_id = ?1",
+    [ST_UPL_STATE - ST_MP_FIRST] = "SELECT bucket, key, completed, sse_mode, sse_key_id, "
+				   "sse_envelope FROM uploads WHERE upload_id = ?1",
     [ST_UPL_COMPLETE - ST_MP_FIRST] =
 	"UPDATE uploads SET completed = 1, final_etag = ?2, completed_ms = ?3 "
 	"WHERE upload_id = ?1",
@@ -173,6 +184,7 @@ const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
 struct upl_state {
 	char key[STRATA_MAX_KEY_LEN + 1];
 	bool completed;
+	struct obj_meta sse; /* only its sse_* fields: whether parts are sealed (M12) */
 };
 
 /* A missing upload: S3E_NoSuchBucket when its bucket is missing too (checked first on AWS). */
@@ -207,8 +219,10 @@ static s3err_t upload_state(struct conn *c, const char *bucket, const char *uplo
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		obj_meta_init(&us->sse);
 		if (!posix_col_text(st, 0, row_bucket, sizeof(row_bucket)) ||
-		    !posix_col_text(st, 1, us->key, sizeof(us->key))) {
+		    !posix_col_text(st, 1, us->key, sizeof(us->key)) ||
+		    !posix_col_sse(st, 3, &us->sse)) {
 			log_error(POSIX_LOG_MOD, "index holds a malformed upload row");
 			err = S3E_InternalError;
 			goto out;
@@ -282,6 +296,8 @@ static s3err_t upload_insert(struct conn *c, const char *id, const char *bucket,
 	if (rc == SQLITE_OK)
 		rc = posix_bind_text(st, 8, m->checksum_type);
 	if (rc == SQLITE_OK)
+		rc = posix_bind_sse(st, 9, m); /* M12: the upload's parts will be sealed */
+	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
 		posix_stmt_done(st);
@@ -307,6 +323,10 @@ s3err_t posix_upload_create(struct backend *be, const char *bucket, const char *
 	}
 	if (meta->headers_len > STRATA_MAX_STORED_HEADERS) {
 		err = S3E_MetadataTooLarge;
+		goto out;
+	}
+	if (!posix_sse_valid(meta)) {
+		err = S3E_InternalError;
 		goto out;
 	}
 	err = posix_id_new(id);
@@ -345,7 +365,8 @@ static s3err_t upload_from_get_row(sqlite3_stmt *st, const char *upload_id, stru
 	    !posix_col_text(st, 3, u->meta.storage_class, sizeof(u->meta.storage_class)) ||
 	    !posix_col_text(st, 4, u->meta.checksum_algo, sizeof(u->meta.checksum_algo)) ||
 	    !posix_col_text(st, 5, u->meta.checksum_type, sizeof(u->meta.checksum_type)) ||
-	    !posix_col_text(st, 7, u->final_etag, sizeof(u->final_etag))) {
+	    !posix_col_text(st, 7, u->final_etag, sizeof(u->final_etag)) ||
+	    !posix_col_sse(st, 10, &u->meta)) {
 		log_error(POSIX_LOG_MOD, "index holds a malformed upload row");
 		return S3E_InternalError;
 	}
@@ -472,10 +493,9 @@ s3err_t posix_part_writer_open(struct backend *be, const char *bucket, const cha
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_writer_new(pb, bucket, "", &w);
+	err = posix_writer_new(pb, bucket, "", W_PART, &w);
 	if (err != S3E_OK)
 		goto out;
-	w->kind = W_PART;
 	w->part_number = number;
 	memcpy(w->upload_id, upload_id, POSIX_ID_HEX + 1);
 	*out = w;
@@ -570,6 +590,14 @@ static s3err_t part_publish(struct conn *c, const struct be_writer *w, const str
 	err = posix_tx_begin(c);
 	if (err == S3E_OK)
 		err = upload_state(c, w->bucket, w->upload_id, true, &us);
+	if (err == S3E_OK && (us.sse.sse_mode != SSE_NONE) != w->sealed) {
+		/* M12, F5: a part is sealed exactly when its upload is encrypted. */
+		log_error(POSIX_LOG_MOD,
+			  "part %u of an upload in %s: upload sse_mode %d, writer %s",
+			  w->part_number, w->bucket, us.sse.sse_mode,
+			  w->sealed ? "sealed" : "not sealed");
+		err = S3E_InternalError;
+	}
 	if (err == S3E_OK)
 		err = part_get(c, w->upload_id, w->part_number, old_id, &old_size, &old_framed,
 			       NULL, 0, &found);
@@ -636,9 +664,9 @@ out:
 /* --- reading a part, ListParts --- */
 
 /*
- * One attempt of part_reader_open: fills f (its fd open) and key (the
- * upload's key, for messages). S3E_NoSuchKey: the part was replaced
- * meanwhile.
+ * One attempt of part_reader_open: fills f (its fd open; sealed when the
+ * upload is encrypted, M12) and key (the upload's key, for messages).
+ * S3E_NoSuchKey: the part was replaced meanwhile.
  */
 static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char *upload_id,
 			     unsigned number, struct posix_dfile *f, char *key, size_t key_cap)
@@ -668,6 +696,13 @@ static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char
 	}
 	snprintf(key, key_cap, "%s", us->key);
 	posix_id_raw(id, f->id);
+	f->sealed = us->sse.sse_mode != SSE_NONE;
+	if (f->sealed && !f->framed) {
+		log_error(POSIX_LOG_MOD, "part %u of an encrypted upload in %s is unframed", number,
+			  bucket);
+		err = S3E_InternalError;
+		goto out;
+	}
 	err = posix_data_open(pb, id, posix_stored_size(f->framed, f->size), &f->fd);
 out:
 	free(us);
@@ -678,7 +713,7 @@ s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const cha
 			       unsigned number, struct be_reader **out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct posix_dfile f = {-1, false, 0, {0}};
+	struct posix_dfile f = {.fd = -1};
 	struct be_reader *r = NULL;
 	char *key = NULL;
 	int attempt;
@@ -1028,6 +1063,14 @@ static s3err_t complete_tx(struct conn *c, const char *bucket, const char *uploa
 		err = S3E_InternalError;
 		goto out;
 	}
+	if (meta->sse_mode != us->sse.sse_mode) {
+		/* M12: the object's row must say how its (the upload's) part files are sealed. */
+		log_error(POSIX_LOG_MOD,
+			  "complete of an upload in %s: metadata sse_mode %d, the upload's %d",
+			  bucket, meta->sse_mode, us->sse.sse_mode);
+		err = S3E_InternalError;
+		goto out;
+	}
 	rc = posix_run_texts(c->st[ST_PARTS_GC], &upload_id, 1);
 	if (rc == SQLITE_OK) {
 		co->queued = sqlite3_changes(c->db) > 0;
@@ -1039,7 +1082,11 @@ static s3err_t complete_tx(struct conn *c, const char *bucket, const char *uploa
 	}
 	m = *meta; /* shallow: the headers stay the caller's */
 	m.parts_count = (unsigned)n;
-	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1);
+	/* F8: the envelope as the uploads row holds it now (a rotation may have rewrapped it). */
+	memcpy(m.sse_key_id, us->sse.sse_key_id, sizeof(m.sse_key_id));
+	memcpy(m.sse_envelope, us->sse.sse_envelope, sizeof(m.sse_envelope));
+	m.sse_envelope_len = us->sse.sse_envelope_len;
+	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1, false);
 	if (err == S3E_OK)
 		err = upload_mark_completed(c, upload_id, meta->etag);
 	if (err == S3E_OK)
@@ -1202,13 +1249,15 @@ struct mp_part {
 };
 
 struct mp_slot {
-	int fd;	       /* -1 when empty */
-	size_t part;   /* index into parts */
-	uint64_t used; /* tick of the last use, for LRU */
+	int fd;			      /* -1 when empty */
+	size_t part;		      /* index into parts */
+	uint64_t used;		      /* tick of the last use, for LRU */
+	struct frames_cipher *cipher; /* sealed: the part's cipher once read (F7), else NULL */
 };
 
 struct mp_map {
 	struct posix_be *pb;
+	bool sealed;   /* the objects row's sse_mode is not SSE_NONE: every part is (F5) */
 	uint64_t size; /* the object's bytes: the end of the last part */
 	size_t n;
 	struct mp_part *parts;
@@ -1252,9 +1301,11 @@ void posix_mp_map_free(struct mp_map *map)
 
 	if (!map)
 		return;
-	for (i = 0; i < MP_FD_CACHE; i++)
+	for (i = 0; i < MP_FD_CACHE; i++) {
 		if (map->slot[i].fd >= 0)
 			close(map->slot[i].fd);
+		frames_cipher_free(map->slot[i].cipher);
+	}
 	free(map->parts);
 	free(map);
 }
@@ -1286,7 +1337,7 @@ static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint6
 }
 
 s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, uint64_t size,
-			  struct mp_map **out)
+			  bool sealed, struct mp_map **out)
 {
 	sqlite3_stmt *st = c->st[ST_OPART_LOAD];
 	char id[POSIX_ID_HEX + 1];
@@ -1302,13 +1353,16 @@ s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, u
 	for (i = 0; i < MP_FD_CACHE; i++)
 		map->slot[i].fd = -1;
 	map->size = size;
+	map->sealed = sealed;
 	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
 		rc = posix_bind_text(st, 2, key);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sqlite3_int64 sz = sqlite3_column_int64(st, 1);
 
-		if (sz < 0 || (uint64_t)sz > size - sum || !posix_col_id(st, 0, id)) {
+		/* A sealed part is framed by construction (F5): anything else is a bad row. */
+		if (sz < 0 || (uint64_t)sz > size - sum || !posix_col_id(st, 0, id) ||
+		    (sealed && sqlite3_column_int(st, 2) != 1)) {
 			err = S3E_InternalError;
 			goto out;
 		}
@@ -1352,6 +1406,8 @@ static s3err_t slot_fill(struct mp_map *map, struct mp_slot *s, size_t i)
 		return err;
 	if (s->fd >= 0)
 		close(s->fd);
+	frames_cipher_free(s->cipher); /* it was the previous part's */
+	s->cipher = NULL;
 	s->fd = fd;
 	s->part = i;
 	s->used = ++map->tick;
@@ -1369,8 +1425,8 @@ s3err_t posix_mp_map_open(struct posix_be *pb, struct mp_map *map)
 	return err;
 }
 
-/* The fd of part i: from the cache, or opened into an empty or the least recently used slot. */
-static s3err_t part_fd(struct mp_map *map, size_t i, int *fd)
+/* The slot of part i: from the cache, or opened into an empty or the least recently used one. */
+static s3err_t part_slot(struct mp_map *map, size_t i, struct mp_slot **out)
 {
 	struct mp_slot *victim = &map->slot[0];
 	size_t k;
@@ -1379,7 +1435,7 @@ static s3err_t part_fd(struct mp_map *map, size_t i, int *fd)
 	for (k = 0; k < MP_FD_CACHE; k++) {
 		if (map->slot[k].fd >= 0 && map->slot[k].part == i) {
 			map->slot[k].used = ++map->tick;
-			*fd = map->slot[k].fd;
+			*out = &map->slot[k];
 			return S3E_OK;
 		}
 	}
@@ -1400,7 +1456,7 @@ static s3err_t part_fd(struct mp_map *map, size_t i, int *fd)
 		err = S3E_InternalError;
 	}
 	if (err == S3E_OK)
-		*fd = victim->fd;
+		*out = victim;
 	return err;
 }
 
@@ -1424,6 +1480,7 @@ s3err_t posix_mp_read(struct mp_map *map, struct posix_frame_cache *fc, uint64_t
 		      size_t len, size_t *got)
 {
 	size_t want = len, done = 0, chunk, i;
+	struct mp_slot *slot = NULL;
 	struct posix_dfile f;
 	s3err_t err = S3E_OK;
 	uint64_t x, end;
@@ -1440,13 +1497,18 @@ s3err_t posix_mp_read(struct mp_map *map, struct posix_frame_cache *fc, uint64_t
 		i = part_find(map, x);
 		end = part_end(map, i);
 		chunk = end - x < want - done ? (size_t)(end - x) : want - done;
-		err = part_fd(map, i, &f.fd);
+		err = part_slot(map, i, &slot);
 		if (err != S3E_OK)
 			goto out;
+		f.fd = slot->fd;
 		f.framed = map->parts[i].framed;
+		f.sealed = map->sealed;
 		f.size = end - map->parts[i].off;
 		memcpy(f.id, map->parts[i].id, sizeof(f.id));
+		/* F7: the part's cipher lives with its fd, made on its first read. */
+		f.cipher = slot->cipher;
 		err = posix_dfile_read(fc, &f, x - map->parts[i].off, (char *)buf + done, chunk);
+		slot->cipher = f.cipher;
 		if (err != S3E_OK)
 			goto out;
 		done += chunk;

@@ -14,6 +14,7 @@
  *     is compared with objects.sha256, and objects.verified_ms is set when
  *     everything checks out;
  *  2. parts of active uploads, by (upload_id, number): frames and sha256;
+ *     (sealed files, S6: frames always, the SHA-256 only with the data key)
  *  3. orphans: files in objects/xx/ that no objects, parts, object_parts or
  *     gc row names.
  *
@@ -38,6 +39,15 @@
  *  S5. bytes read from disk / elapsed time <= bytes_per_second: after each
  *      read the scrub sleeps (in slices, watching *stop) until it is back
  *      under the rate.
+ *  S6. Sealed files (F5) are checked frame by frame with the keyless
+ *      frames_check_sealed, so bitrot is found in every object. The
+ *      plaintext's SHA-256 is checked only where the data key is at hand:
+ *      SSE-S3 rows when posix_opts.keys is set (the envelope is unwrapped,
+ *      each frame also opened with frames_open, i.e. GCM-verified, and the
+ *      plaintext hashed). An envelope that does not unwrap, or a frame
+ *      that fails GCM, is SCRUB_CORRUPT. SSE-C objects, and SSE-S3 ones
+ *      without a keyring, count in stats.frames_only. The data key and
+ *      file keys are wiped as soon as the object is done.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread, fdopendir under -std=c11 */
@@ -55,12 +65,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "../common/frames.h"
+#include "../common/keyring.h"
 #include "../common/log.h"
+#include "../common/sse.h"
 #include "../common/strutil.h"
+
+_Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data keys");
 
 #define SCRUB_BATCH 64u		  /* objects / parts rows copied out per query */
 #define ORPHAN_MIN_AGE_S 60	  /* younger files may be mid-commit (S4) */
@@ -71,8 +86,8 @@
 
 /* Pass 1: one objects row, copied out. */
 #define OBJ_BATCH_SQL                                                                              \
-	"SELECT bucket, key, object_id, layout, size, sha256, frames FROM objects "                \
-	"WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3"
+	"SELECT bucket, key, object_id, layout, size, sha256, frames, sse_mode, sse_key_id, "      \
+	"sse_envelope FROM objects WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3"
 #define OBJ_ID_SQL "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2"
 #define OPARTS_SQL                                                                                 \
 	"SELECT object_id, size, frames FROM object_parts WHERE bucket = ?1 AND key = ?2 "         \
@@ -81,7 +96,8 @@
 	"UPDATE objects SET verified_ms = ?1 WHERE bucket = ?2 AND key = ?3 AND object_id = ?4"
 /* Pass 2: parts of active uploads. */
 #define PART_BATCH_SQL                                                                             \
-	"SELECT p.upload_id, p.number, p.object_id, p.size, p.sha256, p.frames, u.bucket, u.key "  \
+	"SELECT p.upload_id, p.number, p.object_id, p.size, p.sha256, p.frames, u.bucket, u.key, " \
+	"u.sse_mode, u.sse_key_id, u.sse_envelope "                                                \
 	"FROM parts p JOIN uploads u ON u.upload_id = p.upload_id "                                \
 	"WHERE u.completed = 0 AND (p.upload_id, p.number) > (?1, ?2) "                            \
 	"ORDER BY p.upload_id, p.number LIMIT ?3"
@@ -98,6 +114,15 @@ struct sfile {
 	char id[POSIX_ID_HEX + 1];
 	uint64_t size; /* plaintext bytes */
 	bool framed;
+	bool sealed; /* its owner row's sse_mode is not SSE_NONE (F5) */
+};
+
+/* How the files of one object (or part) are sealed, and whether the scrub holds its key (S6). */
+struct seal {
+	bool sealed;			/* sse_mode != SSE_NONE */
+	bool keyed;			/* data_key is the unwrapped data key */
+	bool unwrap_failed;		/* SSE-S3 with a keyring, and the envelope did not unwrap */
+	uint8_t data_key[SSE_KEY_SIZE]; /* wiped after each object */
 };
 
 struct obj_row {
@@ -108,6 +133,7 @@ struct obj_row {
 	uint64_t size;
 	char sha256[65];
 	bool framed;
+	struct obj_meta sse; /* only its sse_* fields */
 };
 
 struct part_row {
@@ -117,6 +143,7 @@ struct part_row {
 	char sha256[65];
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	char key[STRATA_MAX_KEY_LEN + 1];
+	struct obj_meta sse; /* the upload's sse_* fields */
 };
 
 struct scrub {
@@ -129,13 +156,15 @@ struct scrub {
 	struct timespec t0;
 	uint64_t disk_bytes; /* read from disk so far, for the rate (S5) */
 	uint8_t *buf;	     /* FRAME_BUF bytes */
+	struct seal seal;    /* of the object being checked (S6) */
 };
 
 /* What reading one data file found. */
 enum fcheck {
 	FC_OK,
-	FC_GONE, /* ENOENT: maybe reclaimed meanwhile (S2) */
-	FC_BAD,	 /* a finding was filled */
+	FC_GONE,  /* ENOENT: maybe reclaimed meanwhile (S2) */
+	FC_BAD,	  /* a finding was filled */
+	FC_ERROR, /* the scrub itself failed (allocation, OpenSSL): nothing known, logged */
 };
 
 static bool stopped(const struct scrub *s)
@@ -231,8 +260,53 @@ static int prep(struct conn *c, const char *sql, sqlite3_stmt **st)
 
 /* --- reading one data file --- */
 
+/* S6: the cipher of sealed file fid under the object's data key; NULL on failure (logged). */
+static struct frames_cipher *file_cipher(const struct seal *sk,
+					 const uint8_t fid[FRAME_FILE_ID_SIZE])
+{
+	struct frames_cipher *c = NULL;
+	uint8_t fkey[SSE_KEY_SIZE];
+
+	sse_file_key(sk->data_key, fid, fkey);
+	if (frames_cipher_new(fkey, &c) != S3E_OK) {
+		log_error(POSIX_LOG_MOD, "scrub: cannot set up AES-256-GCM");
+		c = NULL;
+	}
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	return c;
+}
+
 /*
- * Verifies every frame of a framed file and feeds its plaintext to sha.
+ * Checks one stored frame in s->buf (data then tag): BLAKE2b for a plain
+ * frame; the keyless check, then (with the key) GCM and decryption in
+ * place for a sealed one (S6). *hash: s->buf now holds plaintext to hash.
+ */
+static bool frame_ok(struct scrub *s, const struct sfile *f, struct frames_cipher *cipher,
+		     const uint8_t fid[FRAME_FILE_ID_SIZE], uint64_t i, bool last, size_t len,
+		     struct scrub_finding *out, bool *hash)
+{
+	uint64_t n = frames_count(f->size);
+
+	*hash = false;
+	if (!f->sealed ? !frames_verify(fid, i, last, s->buf, len, s->buf + len)
+		       : !frames_check_sealed(fid, i, last, s->buf, len, s->buf + len)) {
+		finding_set(out, SCRUB_CORRUPT, f->id, "frame %llu of %llu failed verification",
+			    (unsigned long long)i, (unsigned long long)n);
+		return false;
+	}
+	if (f->sealed && cipher && !frames_open(cipher, fid, i, last, s->buf, len, s->buf + len)) {
+		finding_set(out, SCRUB_CORRUPT, f->id,
+			    "frame %llu of %llu failed decryption (GCM) under its data key",
+			    (unsigned long long)i, (unsigned long long)n);
+		return false;
+	}
+	*hash = !f->sealed || cipher;
+	return true;
+}
+
+/*
+ * Verifies every frame of a framed file and feeds its plaintext to sha
+ * (not for a sealed file whose key the scrub lacks: S6).
  * fd holds frames_stored_size(f->size) bytes (checked by the caller).
  */
 static enum fcheck read_framed(struct scrub *s, int fd, const struct sfile *f, EVP_MD_CTX *sha,
@@ -240,10 +314,17 @@ static enum fcheck read_framed(struct scrub *s, int fd, const struct sfile *f, E
 {
 	uint8_t fid[FRAME_FILE_ID_SIZE];
 	uint64_t n = frames_count(f->size), i, off = 0;
-	bool short_file;
+	struct frames_cipher *cipher = NULL;
+	enum fcheck r = FC_OK;
+	bool short_file, hash;
 
 	/* The id passed posix_col_id: 32 lowercase hex digits, so it decodes. */
 	(void)hex_decode(f->id, POSIX_ID_HEX, fid, sizeof(fid));
+	if (f->sealed && s->seal.keyed) {
+		cipher = file_cipher(&s->seal, fid);
+		if (!cipher)
+			return FC_ERROR;
+	}
 	for (i = 0; i < n; i++) {
 		size_t len = frames_data_len(f->size, i);
 
@@ -259,20 +340,24 @@ static enum fcheck read_framed(struct scrub *s, int fd, const struct sfile *f, E
 					    "read error in frame %llu of %llu: %s",
 					    (unsigned long long)i, (unsigned long long)n,
 					    strerror(e));
-			return FC_BAD;
+			r = FC_BAD;
+			goto out;
 		}
 		throttle(s, len + FRAME_TAG_SIZE);
-		if (!frames_verify(fid, i, i + 1 == n, s->buf, len, s->buf + len)) {
-			finding_set(out, SCRUB_CORRUPT, f->id,
-				    "frame %llu of %llu failed verification", (unsigned long long)i,
-				    (unsigned long long)n);
-			return FC_BAD;
+		if (!frame_ok(s, f, cipher, fid, i, i + 1 == n, len, out, &hash)) {
+			r = FC_BAD;
+			goto out;
 		}
-		EVP_DigestUpdate(sha, s->buf, len);
+		if (hash)
+			EVP_DigestUpdate(sha, s->buf, len);
 		s->st.bytes += len;
 		off += len + FRAME_TAG_SIZE;
 	}
-	return FC_OK;
+out:
+	if (cipher)
+		OPENSSL_cleanse(s->buf, FRAME_BUF); /* decrypted plaintext of a private object */
+	frames_cipher_free(cipher);
+	return r;
 }
 
 /* Feeds a legacy plain file (no frames, nothing to verify but the SHA-256) to sha. */
@@ -340,6 +425,11 @@ static enum fcheck check_file(struct scrub *s, const struct sfile *f, EVP_MD_CTX
 		r = FC_BAD;
 		goto out;
 	}
+	if (f->sealed && !f->framed) {
+		finding_set(out, SCRUB_CORRUPT, f->id, "the index says sealed but not framed");
+		r = FC_BAD;
+		goto out;
+	}
 	r = f->framed ? read_framed(s, fd, f, sha, out) : read_plain(s, fd, f, sha, out);
 out:
 	close(fd);
@@ -348,9 +438,10 @@ out:
 
 /*
  * Reads files[0..n) in order into one SHA-256 and compares it with sha256
- * ("" = none recorded). Returns FC_OK, FC_BAD (out filled; *bad_at = the
+ * ("" = none recorded; not compared either for sealed files without the
+ * key in s->seal, S6). Returns FC_OK, FC_BAD (out filled; *bad_at = the
  * file) or FC_GONE (*bad_at = the missing file). Stops between files when
- * *stop is set: *was_stopped.
+ * *stop is set, or the scrub itself failed: *was_stopped.
  */
 static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_t n,
 			       const char *sha256, struct scrub_finding *out, size_t *bad_at,
@@ -378,6 +469,10 @@ static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_
 			goto out;
 		}
 		r = check_file(s, &files[i], sha, out);
+		if (r == FC_ERROR) {
+			*was_stopped = true; /* nothing is known about this object: skip it */
+			goto out;
+		}
 		if (r != FC_OK) {
 			*bad_at = i;
 			goto out;
@@ -389,6 +484,8 @@ static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_
 		goto out;
 	}
 	hex_encode(md, mdlen, hex);
+	if (s->seal.sealed && !s->seal.keyed)
+		goto out; /* S6: the frames were checked; the plaintext is out of reach */
 	if (sha256[0] && strcmp(hex, sha256) != 0) {
 		finding_set(out, SCRUB_CORRUPT, n == 1 ? files[0].id : "",
 			    "SHA-256 of the data is %.16s..., the index records %.16s...", hex,
@@ -399,6 +496,31 @@ static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_
 out:
 	EVP_MD_CTX_free(sha);
 	return r;
+}
+
+/*
+ * S6: sets s->seal for the files of a row with these sse fields: sealed or
+ * not, and for SSE-S3 with a keyring, the unwrapped data key.
+ */
+static void seal_prepare(struct scrub *s, const struct obj_meta *sse)
+{
+	struct seal *sk = &s->seal;
+
+	OPENSSL_cleanse(sk, sizeof(*sk));
+	sk->sealed = sse->sse_mode != SSE_NONE;
+	if (sse->sse_mode != SSE_S3 || !s->pb->opts.keys)
+		return;
+	if (keyring_unwrap(s->pb->opts.keys, sse->sse_key_id, sse->sse_envelope,
+			   sse->sse_envelope_len, sk->data_key) == S3E_OK)
+		sk->keyed = true;
+	else
+		sk->unwrap_failed = true;
+}
+
+/* Wipes the data key of the object just checked. */
+static void seal_done(struct scrub *s)
+{
+	OPENSSL_cleanse(&s->seal, sizeof(s->seal));
 }
 
 /* --- pass 1: objects --- */
@@ -550,7 +672,7 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 	const char *const bk[2] = {o->bucket, o->key};
 	struct scrub_finding f;
 	struct sfile one, *files = NULL;
-	size_t n = 0, bad_at;
+	size_t n = 0, bad_at, i;
 	bool was_stopped, still;
 	enum fcheck r;
 	s3err_t err = S3E_OK;
@@ -566,14 +688,24 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 		if (err != S3E_OK || n == 0)
 			goto out;
 	}
+	for (i = 0; i < n; i++)
+		files[i].sealed = o->sse.sse_mode != SSE_NONE; /* F5: the objects row says */
 	memset(&f, 0, sizeof(f));
 	memcpy(f.bucket, o->bucket, sizeof(f.bucket));
 	memcpy(f.key, o->key, sizeof(f.key));
+	seal_prepare(s, &o->sse);
 	r = check_files(s, files, n, o->sha256, &f, &bad_at, &was_stopped);
 	if (was_stopped)
 		goto out;
 	s->st.objects++;
-	if (r == FC_OK) {
+	if (r == FC_OK && s->seal.unwrap_failed) {
+		/* The frames are sound, but the SSE-S3 key is lost to the keyring (S6). */
+		finding_set(&f, SCRUB_CORRUPT, o->id, "cannot unwrap data key under key id %s",
+			    o->sse.sse_key_id);
+		emit(s, &f);
+	} else if (r == FC_OK) {
+		if (s->seal.sealed && !s->seal.keyed)
+			s->st.frames_only++;
 		mark_verified(s, o);
 	} else if (r == FC_BAD) {
 		if (o->layout == 1 && bad_at == n)
@@ -594,6 +726,7 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 		}
 	}
 out:
+	seal_done(s);
 	if (files != &one)
 		free(files);
 	return err;
@@ -605,10 +738,11 @@ static bool obj_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	struct obj_row *o = &((struct obj_row *)rows)[n];
 	int layout = sqlite3_column_int(st, 3);
 
+	obj_meta_init(&o->sse);
 	if (!posix_col_text(st, 0, o->bucket, sizeof(o->bucket)) ||
 	    !posix_col_text(st, 1, o->key, sizeof(o->key)) || !posix_col_id(st, 2, o->id) ||
 	    (layout != 0 && layout != 1) || sqlite3_column_int64(st, 4) < 0 ||
-	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)))
+	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)) || !posix_col_sse(st, 7, &o->sse))
 		return false;
 	o->layout = layout;
 	o->size = (uint64_t)sqlite3_column_int64(st, 4);
@@ -674,16 +808,18 @@ static bool part_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	struct part_row *p = &((struct part_row *)rows)[n];
 	sqlite3_int64 num = sqlite3_column_int64(st, 1);
 
+	obj_meta_init(&p->sse);
 	if (!posix_col_text(st, 0, p->upload_id, sizeof(p->upload_id)) || num < 1 ||
 	    num > PARTS_MAX || !posix_col_id(st, 2, p->file.id) ||
 	    sqlite3_column_int64(st, 3) < 0 ||
 	    !posix_col_text(st, 4, p->sha256, sizeof(p->sha256)) ||
 	    !posix_col_text(st, 6, p->bucket, sizeof(p->bucket)) ||
-	    !posix_col_text(st, 7, p->key, sizeof(p->key)))
+	    !posix_col_text(st, 7, p->key, sizeof(p->key)) || !posix_col_sse(st, 8, &p->sse))
 		return false;
 	p->number = (unsigned)num;
 	p->file.size = (uint64_t)sqlite3_column_int64(st, 3);
 	p->file.framed = sqlite3_column_int(st, 5) == 1;
+	p->file.sealed = p->sse.sse_mode != SSE_NONE; /* F5: the uploads row says */
 	return true;
 }
 
@@ -716,16 +852,22 @@ static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
 	const char *const a[3] = {p->upload_id, num, p->file.id};
 	struct scrub_finding f;
 	size_t bad_at;
-	bool was_stopped, still;
+	bool was_stopped, still, unwrap_failed;
 	enum fcheck r;
 	s3err_t err = S3E_OK;
 
 	memset(&f, 0, sizeof(f));
 	memcpy(f.bucket, p->bucket, sizeof(f.bucket));
 	memcpy(f.key, p->key, sizeof(f.key));
+	seal_prepare(s, &p->sse);
 	r = check_files(s, &p->file, 1, p->sha256, &f, &bad_at, &was_stopped);
-	if (was_stopped || r == FC_OK)
+	unwrap_failed = s->seal.unwrap_failed;
+	seal_done(s);
+	if (was_stopped || (r == FC_OK && !unwrap_failed))
 		return S3E_OK;
+	if (r == FC_OK)
+		finding_set(&f, SCRUB_CORRUPT, p->file.id, "cannot unwrap data key under key id %s",
+			    p->sse.sse_key_id);
 	if (r == FC_GONE) {
 		snprintf(num, sizeof(num), "%u", p->number);
 		err = row_exists(s, PART_ID_SQL, a, 3, NULL, &still);

@@ -411,6 +411,16 @@ static EVP_MD_CTX *start_md(const EVP_MD *md)
  */
 s3err_t hashset_new(enum cksum_algo extra, struct hashset **out)
 {
+	return hashset_new_opts(extra, true, out);
+}
+
+/*
+ * As hashset_new; without_sha256 only for the integrity-off benchmark
+ * build of a request (config `integrity = off`), where nothing asked for
+ * SHA-256: the set then skips it unless extra is SHA256.
+ */
+s3err_t hashset_new_opts(enum cksum_algo extra, bool sha256, struct hashset **out)
+{
 	struct hashset *h = NULL;
 	s3err_t err = S3E_InternalError;
 
@@ -422,8 +432,12 @@ s3err_t hashset_new(enum cksum_algo extra, struct hashset **out)
 		goto out;
 	h->algo = extra;
 	h->md5 = start_md(md_md5);
-	h->sha256 = start_md(md_sha256);
-	if (!h->md5 || !h->sha256)
+	if (sha256 || extra == CKSUM_SHA256) {
+		h->sha256 = start_md(md_sha256);
+		if (!h->sha256)
+			goto out;
+	}
+	if (!h->md5)
 		goto out;
 	if (extra == CKSUM_SHA1) {
 		h->extra_md = start_md(md_sha1);
@@ -449,7 +463,8 @@ void hashset_update(struct hashset *h, const void *data, size_t len)
 	if (h->finished || len == 0)
 		return;
 	EVP_DigestUpdate(h->md5, data, len);
-	EVP_DigestUpdate(h->sha256, data, len);
+	if (h->sha256)
+		EVP_DigestUpdate(h->sha256, data, len);
 	switch (h->algo) {
 	case CKSUM_CRC32:
 		h->crc32 = crc32_update(h->crc32, data, len);
@@ -482,7 +497,10 @@ void hashset_final(struct hashset *h, struct digests *out)
 		goto out;
 	memset(d, 0, sizeof(*d));
 	EVP_DigestFinal_ex(h->md5, d->md5, &n);
-	EVP_DigestFinal_ex(h->sha256, d->sha256, &n);
+	if (h->sha256) {
+		EVP_DigestFinal_ex(h->sha256, d->sha256, &n);
+		d->have_sha256 = true;
+	}
 	d->algo = h->algo;
 	d->extra_len = cksum_digest_len(h->algo);
 	switch (h->algo) {

@@ -90,6 +90,7 @@ void mpck_free(struct mp_checksum *m);
 struct digests {
 	uint8_t md5[16];
 	uint8_t sha256[32];
+	bool have_sha256;	      /* false only from a set made without SHA-256 */
 	enum cksum_algo algo;	      /* the extra algorithm, or CKSUM_NONE */
 	uint8_t extra[CKSUM_MAX_LEN]; /* its digest, big-endian */
 	size_t extra_len;
@@ -99,6 +100,8 @@ struct hashset; /* opaque */
 
 /* Starts MD5 + SHA-256 (+ extra unless CKSUM_NONE). Errors: S3E_InternalError. */
 s3err_t hashset_new(enum cksum_algo extra, struct hashset **out);
+/* As hashset_new, skipping SHA-256 when !sha256 (and extra is not SHA256): benchmarks only. */
+s3err_t hashset_new_opts(enum cksum_algo extra, bool sha256, struct hashset **out);
 void hashset_update(struct hashset *h, const void *data, size_t len);
 /* Finishes all digests into *out. The hashset cannot be updated afterwards. */
 void hashset_final(struct hashset *h, struct digests *out);

@@ -339,6 +339,52 @@ static int set_scrub_rate(struct config *c, const char *value, char *err, size_t
 	return set_uint("scrub_rate", value, 0, 4000000000u, &c->scrub_rate, err, errlen);
 }
 
+/* An on|off switch. */
+static int set_switch(const char *key, const char *value, bool *out, char *err, size_t errlen)
+{
+	if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+		*out = value[1] == 'n';
+		return 0;
+	}
+	seterr(err, errlen, "bad value for %s: '%.*s' (expected on or off)", key, ERR_VALUE_MAX,
+	       value);
+	return -1;
+}
+
+static int set_integrity(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_switch("integrity", value, &c->integrity, err, errlen);
+}
+
+static int set_sse_c_over_http(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_switch("sse_c_over_http", value, &c->sse_c_over_http, err, errlen);
+}
+
+static int set_default_encryption(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "AES256") == 0 || strcmp(value, "none") == 0) {
+		c->default_sse = value[0] == 'A';
+		return 0;
+	}
+	seterr(err, errlen, "bad value for default_encryption: '%.*s' (expected AES256 or none)",
+	       ERR_VALUE_MAX, value);
+	return -1;
+}
+
+static int set_key_file(struct config *c, const char *value, char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= sizeof(c->key_file)) {
+		seterr(err, errlen, "bad value for key_file: empty or longer than %zu bytes",
+		       sizeof(c->key_file) - 1);
+		return -1;
+	}
+	memcpy(c->key_file, value, n + 1);
+	return 0;
+}
+
 /* The keys, as documented in config.h. */
 static const struct key_row {
 	const char *name;
@@ -354,6 +400,10 @@ static const struct key_row {
     {"connection_timeout", set_connection_timeout},
     {"scrub_interval", set_scrub_interval},
     {"scrub_rate", set_scrub_rate},
+    {"integrity", set_integrity},
+    {"default_encryption", set_default_encryption},
+    {"key_file", set_key_file},
+    {"sse_c_over_http", set_sse_c_over_http},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -384,6 +434,8 @@ void config_defaults(struct config *c)
 	c->connection_timeout = 300;
 	c->scrub_interval = 86400;
 	c->scrub_rate = 32u * 1024 * 1024;
+	c->integrity = true;
+	c->default_sse = true;
 }
 
 /*

@@ -20,10 +20,26 @@
  *                     every stored byte); 0 = off; 0..31536000  default 86400
  *   scrub_rate        bytes per second the scrubber may read; 0 = unlimited
  *                                                default 33554432 (32 MiB/s)
+ *   integrity         on|off                     default on
+ *                     off is for the integrity benchmark only
+ *                     (scripts/bench/integrity.sh): new single-PUT objects are
+ *                     stored without frames and without a SHA-256, so nothing
+ *                     can verify them later. The server warns at start.
+ *   default_encryption AES256|none               default AES256
+ *                     what objects written without encryption headers get in
+ *                     a bucket without PutBucketEncryption (AWS encrypts every
+ *                     new object with SSE-S3 since 2023; so does Strata)
+ *   key_file          the master key file        default DATA/keys (created
+ *                     with one key on first start; mode 0600; see README)
+ *   sse_c_over_http   on|off                     default off
+ *                     SSE-C sends the customer's key in a header, so AWS and
+ *                     Strata refuse it without TLS; on allows plain HTTP
+ *                     (tests, or TLS terminated by a proxy on the same host)
  */
 #ifndef STRATA_CONFIG_H
 #define STRATA_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +60,10 @@ struct config {
 	unsigned connection_timeout;
 	unsigned scrub_interval;
 	unsigned scrub_rate;
+	bool integrity;
+	bool default_sse;		/* default_encryption = AES256 */
+	char key_file[STRATA_MAX_PATH]; /* "" = DATA/keys */
+	bool sse_c_over_http;
 };
 
 /* Fills c with the defaults above. */

@@ -31,7 +31,20 @@ struct obj_meta {
 	char checksum_type[16];			      /* "", FULL_OBJECT or COMPOSITE */
 	int64_t verified_ms;  /* last time a scrub verified the stored bytes; 0 = never */
 	unsigned parts_count; /* 0: single PUT; N: multipart of N parts */
-	char *headers;	      /* owned serialized blob, or NULL */
+	/*
+	 * Server-side encryption (DESIGN.md "Encryption"): sse_mode is an enum
+	 * sse_mode (common/sse.h). SSE_S3: the data key wrapped under master
+	 * key sse_key_id (KEYRING_WRAPPED_SIZE bytes of envelope). SSE_C: no
+	 * key id; the envelope is the salted keyed hash of the customer's key
+	 * (SSE_CUSTOMER_HASH_SIZE bytes), which recognises it but cannot
+	 * recover it. The data is sealed in GCM frames under per-file keys
+	 * derived from the data key (common/frames.h).
+	 */
+	int sse_mode;
+	char sse_key_id[STRATA_SSE_KEY_ID_MAX];
+	uint8_t sse_envelope[STRATA_SSE_ENVELOPE_MAX];
+	size_t sse_envelope_len;
+	char *headers; /* owned serialized blob, or NULL */
 	size_t headers_len;
 };
 

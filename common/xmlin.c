@@ -678,3 +678,142 @@ void xmlin_complete_free(struct complete_request *r)
 	r->parts = NULL;
 	r->n = 0;
 }
+
+/* ---- ServerSideEncryptionConfiguration ---- */
+
+/* One leaf's text, trimmed, into out[cap]; too long is MalformedXML (no valid value is). */
+static s3err_t leaf_word(const xmlNode *e, char *out, size_t cap)
+{
+	char *s = NULL, *t;
+	size_t len;
+	s3err_t err;
+
+	err = leaf_text(e, &s, &len);
+	if (err)
+		return err;
+	t = trim_blank(s, &len);
+	if (len >= cap) {
+		err = S3E_MalformedXML;
+	} else {
+		memcpy(out, t, len);
+		out[len] = '\0';
+	}
+	free(s);
+	return err;
+}
+
+/* <ApplyServerSideEncryptionByDefault>: SSEAlgorithm (required), KMSMasterKeyID. */
+static s3err_t parse_sse_default(const xmlNode *e, struct encryption_config *out)
+{
+	const xmlNode *c;
+	bool kms_key = false;
+	char algo[32] = "";
+	s3err_t err;
+
+	for (c = e->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "SSEAlgorithm") && !algo[0]) {
+			if ((err = leaf_word(c, algo, sizeof(algo))))
+				return err;
+		} else if (is_elem(c, "KMSMasterKeyID") && !kms_key && is_leaf(c)) {
+			kms_key = true;
+		} else {
+			return S3E_MalformedXML;
+		}
+	}
+	if (strcmp(algo, "aws:kms") == 0 || strcmp(algo, "aws:kms:dsse") == 0)
+		return S3E_NotImplemented;
+	if (strcmp(algo, "AES256") != 0)
+		return S3E_MalformedXML;
+	if (kms_key) /* AWS: only for aws:kms */
+		return S3E_InvalidArgument;
+	memcpy(out->algorithm, "AES256", sizeof("AES256"));
+	return S3E_OK;
+}
+
+/* <BlockedEncryptionTypes>: only <EncryptionType>NONE</EncryptionType> blocks nothing. */
+static s3err_t parse_blocked_types(const xmlNode *e)
+{
+	const xmlNode *c;
+	char type[16];
+	s3err_t err;
+
+	for (c = e->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (!is_elem(c, "EncryptionType"))
+			return S3E_MalformedXML;
+		if ((err = leaf_word(c, type, sizeof(type))))
+			return err;
+		if (strcmp(type, "SSE-C") == 0)
+			return S3E_NotImplemented; /* blocking SSE-C uploads is not enforced yet */
+		if (strcmp(type, "NONE") != 0)
+			return S3E_MalformedXML;
+	}
+	return S3E_OK;
+}
+
+static s3err_t parse_sse_rule(const xmlNode *rule, struct encryption_config *out)
+{
+	bool have_default = false, have_bk = false;
+	const xmlNode *c;
+	s3err_t err;
+
+	for (c = rule->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		if (is_elem(c, "ApplyServerSideEncryptionByDefault") && !have_default) {
+			have_default = true;
+			err = parse_sse_default(c, out);
+		} else if (is_elem(c, "BucketKeyEnabled") && !have_bk) {
+			have_bk = true;
+			err = parse_bool(c, &out->bucket_key);
+		} else if (is_elem(c, "BlockedEncryptionTypes")) {
+			err = parse_blocked_types(c);
+		} else {
+			err = S3E_MalformedXML;
+		}
+		if (err)
+			return err;
+	}
+	return have_default ? S3E_OK : S3E_MalformedXML;
+}
+
+s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_config *out)
+{
+	struct encryption_config cfg = {"", false};
+	const xmlNode *root, *c;
+	xmlDocPtr doc = NULL;
+	size_t rules = 0;
+	s3err_t err;
+
+	if (len > STRATA_MAX_SMALL_XML_BODY)
+		return S3E_MaxMessageLengthExceeded;
+	if (!body || len == 0)
+		return S3E_MalformedXML;
+	err = parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
+	if (err)
+		goto out;
+	err = S3E_MalformedXML;
+	root = xmlDocGetRootElement(doc);
+	if (!is_elem(root, "ServerSideEncryptionConfiguration"))
+		goto out;
+	for (c = root->children; c; c = c->next) {
+		if (is_ignorable(c))
+			continue;
+		/* AWS takes exactly one rule. */
+		if (!is_elem(c, "Rule") || ++rules > 1) {
+			err = S3E_MalformedXML;
+			goto out;
+		}
+		if ((err = parse_sse_rule(c, &cfg)))
+			goto out;
+	}
+	err = rules == 1 ? S3E_OK : S3E_MalformedXML;
+	if (!err)
+		*out = cfg;
+out:
+	xmlFreeDoc(doc);
+	return err;
+}

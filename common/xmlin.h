@@ -70,4 +70,23 @@ struct complete_request {
 s3err_t xmlin_parse_complete(const char *body, size_t len, struct complete_request *out);
 void xmlin_complete_free(struct complete_request *r);
 
+/* A bucket's default encryption (PutBucketEncryption), as Strata supports it. */
+struct encryption_config {
+	char algorithm[16]; /* "AES256" */
+	bool bucket_key;    /* BucketKeyEnabled: kept and returned (it only matters for KMS) */
+};
+
+/*
+ * Parses a ServerSideEncryptionConfiguration body:
+ *   <ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault>
+ *   <SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault>
+ *   <BucketKeyEnabled>false</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>
+ * Errors: S3E_MalformedXML (bad XML, not exactly one Rule, no
+ * ApplyServerSideEncryptionByDefault or SSEAlgorithm, an unknown algorithm),
+ * S3E_InvalidArgument (KMSMasterKeyID with AES256), S3E_NotImplemented
+ * (aws:kms, aws:kms:dsse, BlockedEncryptionTypes other than NONE),
+ * S3E_MaxMessageLengthExceeded (> STRATA_MAX_SMALL_XML_BODY).
+ */
+s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_config *out);
+
 #endif

@@ -286,6 +286,23 @@ s3err_t body_expect_algo(struct body *b, enum cksum_algo a)
 	return S3E_OK;
 }
 
+s3err_t body_without_sha256(struct body *b)
+{
+	struct hashset *hs;
+	s3err_t err;
+
+	if (b->r->auth.payload == PAYLOAD_SHA256)
+		return S3E_OK; /* the signature promises a digest: it is checked regardless */
+	if (b->size)
+		return S3E_InternalError; /* a programming error: bytes were hashed already */
+	err = hashset_new_opts(b->algo, false, &hs);
+	if (err)
+		return err;
+	hashset_free(b->hs);
+	b->hs = hs;
+	return S3E_OK;
+}
+
 enum cksum_algo body_checksum_algo(const struct body *b)
 {
 	return b->algo;

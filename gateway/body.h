@@ -58,6 +58,12 @@ s3err_t body_finish(struct body *b, struct digests *out, uint64_t *size);
 s3err_t body_expect_algo(struct body *b, enum cksum_algo a);
 
 /* The checksum algorithm the client asked for (header, trailer or SDK hint). */
+/*
+ * For the integrity-off benchmark (config `integrity = off`) only: stops
+ * computing SHA-256 unless the signature itself promised one. Call before
+ * the first byte. Errors: S3E_InternalError.
+ */
+s3err_t body_without_sha256(struct body *b);
 enum cksum_algo body_checksum_algo(const struct body *b);
 
 void body_free(struct body *b);

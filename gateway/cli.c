@@ -18,6 +18,7 @@
 #include "../lifecycle/scrubber.h"
 #include "presign.h"
 #include "server.h"
+#include "sse_keys.h"
 #include "users.h"
 
 #define ENV_ROOT_ACCESS "STRATA_ROOT_ACCESS_KEY"
@@ -34,6 +35,7 @@ static const char usage_main[] =
     "  user       manage users: add, list, remove (see: strata user --help)\n"
     "  presign    print a presigned URL (see: strata presign --help)\n"
     "  scrub      verify every stored byte, offline (see: strata scrub --help)\n"
+    "  keys       master keys of SSE-S3: list, rotate, retire (see: strata keys --help)\n"
     "\n"
     "Options:\n"
     "  --version  print the version\n"
@@ -85,6 +87,19 @@ static const char usage_scrub[] =
     "  --rate BYTES_PER_SEC  read at most this fast (default 0: unlimited)\n"
     "\n"
     "Exit status: 0 clean, 3 problems found, 1 could not scrub, 2 usage.\n";
+
+static const char usage_keys[] =
+    "Usage: strata keys list [--data DIR] [--config FILE]\n"
+    "       strata keys rotate [--data DIR] [--config FILE]\n"
+    "       strata keys retire KEY_ID [--data DIR] [--config FILE]\n"
+    "\n"
+    "Manages the master keys that wrap every SSE-S3 object's data key (the key file\n"
+    "is config key_file, default DIR/keys). 'rotate' adds a new current key and\n"
+    "rewraps every data key under it without rewriting object data; if a rotation\n"
+    "was interrupted, running it again finishes it. 'retire' removes an old key\n"
+    "once no data key uses it. Needs the data directory to itself (stop the server).\n"
+    "\n"
+    "Exit status: 0 done, 1 failed, 2 usage.\n";
 
 struct opts {
 	const char *config;
@@ -467,7 +482,9 @@ static bool data_dir_busy(const char *dir)
 
 static int cmd_scrub(int argc, char **argv)
 {
-	struct scrub_stats st = {0, 0, 0};
+	struct scrub_stats st = {0, 0, 0, 0};
+	char key_path[STRATA_MAX_PATH], why[256];
+	struct keyring *keys = NULL;
 	struct backend *be = NULL;
 	struct config cfg;
 	uint64_t rate = 0;
@@ -499,8 +516,14 @@ static int cmd_scrub(int argc, char **argv)
 			cfg.data_dir);
 		return 1;
 	}
-	if (posix_open(cfg.data_dir, &be) != S3E_OK) {
+	/* With the master keys the scrub also checks the SHA-256 of SSE-S3 objects. */
+	if (sse_keys_path(&cfg, key_path, sizeof(key_path)) == 0 &&
+	    keyring_load(key_path, &keys, why, sizeof(why)) != S3E_OK)
+		fprintf(stderr,
+			"strata scrub: %s; encrypted objects get their frames checked only\n", why);
+	if (posix_open_opts(cfg.data_dir, &(struct posix_opts){.keys = keys}, &be) != S3E_OK) {
 		fprintf(stderr, "strata scrub: cannot open the data directory %s\n", cfg.data_dir);
+		keyring_free(keys);
 		return 1;
 	}
 	err = backend_scrub(be, rate, NULL, print_finding, NULL, &st);
@@ -511,9 +534,70 @@ static int cmd_scrub(int argc, char **argv)
 	}
 	printf("scrubbed %llu objects, %llu bytes: %llu problems\n", (unsigned long long)st.objects,
 	       (unsigned long long)st.bytes, (unsigned long long)st.problems);
+	if (st.frames_only)
+		printf("%llu encrypted objects without a key here (SSE-C) had their frames "
+		       "checked, not their SHA-256\n",
+		       (unsigned long long)st.frames_only);
 	rc = st.problems ? 3 : 0;
 out:
 	backend_close(be);
+	keyring_free(keys);
+	return rc;
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "";
+	char path[STRATA_MAX_PATH], why[256];
+	struct keyring *keys = NULL;
+	struct backend *be = NULL;
+	struct config cfg;
+	struct opts o;
+	int rc = 1;
+
+	if (parse_opts(argc > 0 ? argc - 1 : 0, argv + (argc > 0), &o) != 0)
+		return 2;
+	if (o.help || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		fputs(usage_keys, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "list") != 0 && strcmp(verb, "rotate") != 0 &&
+	    strcmp(verb, "retire") != 0) {
+		fputs(usage_keys, stderr);
+		return 2;
+	}
+	if (o.npositional != (strcmp(verb, "retire") == 0 ? 1 : 0)) {
+		fprintf(stderr, "strata keys %s: wrong arguments\n\n%s", verb, usage_keys);
+		return 2;
+	}
+	if (load_config(&o, &cfg) != 0)
+		return 2;
+	if (sse_keys_path(&cfg, path, sizeof(path)) != 0)
+		return 2;
+	if (data_dir_busy(cfg.data_dir)) {
+		fprintf(stderr,
+			"strata keys: the data directory %s is in use by a running server; stop "
+			"it first\n",
+			cfg.data_dir);
+		return 1;
+	}
+	if (keyring_load(path, &keys, why, sizeof(why)) != S3E_OK) {
+		fprintf(stderr, "strata keys: %s\n", why);
+		return 1;
+	}
+	if (posix_open_opts(cfg.data_dir, &(struct posix_opts){.keys = keys}, &be) != S3E_OK) {
+		fprintf(stderr, "strata keys: cannot open the data directory %s\n", cfg.data_dir);
+		goto out;
+	}
+	if (strcmp(verb, "list") == 0)
+		rc = sse_keys_list(be, keys);
+	else if (strcmp(verb, "rotate") == 0)
+		rc = sse_keys_rotate(be, path);
+	else
+		rc = sse_keys_retire(be, path, o.positional[0]);
+out:
+	backend_close(be);
+	keyring_free(keys);
 	return rc;
 }
 
@@ -537,6 +621,8 @@ int cli_main(int argc, char **argv)
 		return cmd_presign(argc - 2, argv + 2);
 	if (strcmp(cmd, "scrub") == 0)
 		return cmd_scrub(argc - 2, argv + 2);
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(argc - 2, argv + 2);
 	fprintf(stderr, "strata: unknown command '%s'\n\n%s", cmd, usage_main);
 	return 2;
 }

@@ -15,6 +15,7 @@
 #include "request.h"
 #include "response.h"
 #include "server.h"
+#include "sse_req.h"
 
 #define MAX_ATTRIBUTE_PARTS 1000u
 
@@ -130,6 +131,7 @@ s3err_t op_get_object_attributes(struct request *r)
 {
 	const char *v = req_query(r, "versionId");
 	char date[30];
+	struct sse_key k = {SSE_NONE, {0}, ""};
 	struct obj_meta m;
 	struct buf xml;
 	unsigned want = 0;
@@ -141,7 +143,9 @@ s3err_t op_get_object_attributes(struct request *r)
 		return err;
 	obj_meta_init(&m);
 	buf_init(&xml, STRATA_MAX_LIST_RESPONSE, S3E_InternalError);
+	/* An SSE-C object's attributes need its key, as on AWS. */
 	if ((err = backend_object_head(r->srv->be, r->bucket, r->key, &m)) ||
+	    (err = sse_req_read(r, &m, false, &k)) ||
 	    (err = xmlw_begin(&xml, "GetObjectAttributesResponse")))
 		goto out;
 	/* GetObjectAttributes shows the ETag without quotes, unlike every other call. */
@@ -161,9 +165,12 @@ s3err_t op_get_object_attributes(struct request *r)
 		goto out;
 	httptime_format_http((time_t)(m.mtime_ms / 1000), date);
 	resp_header(r, "Last-Modified", date);
-	resp_header(r, "x-strata-sha256", m.sha256_hex);
+	if (m.sha256_hex[0])
+		resp_header(r, "x-strata-sha256", m.sha256_hex);
+	sse_req_headers(r, &k);
 out:
 	buf_free(&xml);
 	obj_meta_free(&m);
+	sse_key_clear(&k);
 	return err;
 }

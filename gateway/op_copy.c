@@ -14,6 +14,7 @@
 #include "request.h"
 #include "response.h"
 #include "server.h"
+#include "sse_req.h"
 
 s3err_t op_parse_copy_source(struct request *r, struct copy_source *src)
 {
@@ -75,8 +76,6 @@ static s3err_t check_directives(struct request *r, bool *replace)
 		return req_fail(r, S3E_InvalidArgument, "Unknown metadata directive.");
 	if (td && strcmp(td, "COPY") != 0)
 		return req_fail(r, S3E_NotImplemented, "Object tagging is not implemented yet.");
-	if (req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm"))
-		return req_fail(r, S3E_NotImplemented, "SSE-C is not implemented yet.");
 	return S3E_OK;
 }
 
@@ -154,12 +153,15 @@ s3err_t op_copy_object(struct request *r)
 	struct hashset *hs = NULL;
 	enum cksum_algo algo;
 	struct digests d;
+	struct sse_key sk, dk;
 	char sha[65];
 	bool replace;
 	s3err_t err;
 
 	obj_meta_init(&sm);
 	obj_meta_init(&dm);
+	memset(&sk, 0, sizeof(sk));
+	memset(&dk, 0, sizeof(dk));
 	if ((err = op_parse_copy_source(r, &src)) || (err = check_directives(r, &replace)) ||
 	    (err = op_refuse_unsupported_write(r)))
 		goto out;
@@ -170,14 +172,16 @@ s3err_t op_copy_object(struct request *r)
 		goto out;
 	}
 	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
-	    !algo_hdr) {
+	    !algo_hdr && !sse_req_asked(r)) {
 		err = req_fail(r, S3E_InvalidRequest,
 			       "This copy request is illegal because it is trying to copy an "
 			       "object to itself without changing the object's metadata, storage "
 			       "class, website redirect location or encryption attributes.");
 		goto out;
 	}
-	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)))
+	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)) ||
+	    (err = sse_req_read(r, &sm, true, &sk)) ||
+	    (sk.mode != SSE_NONE && (err = backend_reader_unseal(be, rd, sk.data_key))))
 		goto out;
 	if ((err = cond_check(&c, &sm, true)))
 		goto out;
@@ -202,8 +206,10 @@ s3err_t op_copy_object(struct request *r)
 	/* The copy is a new single-part object: its checksum is over the whole of it. */
 	dm.checksum_algo[0] = dm.checksum_b64[0] = dm.checksum_type[0] = '\0';
 	dm.parts_count = 0;
-	if ((err = hashset_new(algo, &hs)) ||
+	/* The destination's encryption is its own: headers, else the bucket's default. */
+	if ((err = sse_req_write(r, &dm, &dk)) || (err = hashset_new(algo, &hs)) ||
 	    (err = backend_writer_open(be, r->bucket, r->key, sm.size, &w)) ||
+	    (dk.mode != SSE_NONE && (err = backend_writer_seal(be, w, dk.data_key))) ||
 	    (err = op_copy_range(r, rd, 0, sm.size, w, hs)))
 		goto out;
 	hashset_final(hs, &d);
@@ -230,6 +236,8 @@ s3err_t op_copy_object(struct request *r)
 	w = NULL;
 	if (!err)
 		err = copy_result(r, &dm);
+	if (!err)
+		sse_req_headers(r, &dk);
 out:
 	if (w)
 		backend_writer_abort(be, w);
@@ -238,5 +246,7 @@ out:
 	hashset_free(hs);
 	obj_meta_free(&sm);
 	obj_meta_free(&dm);
+	sse_key_clear(&sk);
+	sse_key_clear(&dk);
 	return err;
 }

@@ -38,6 +38,7 @@
 #include "request.h"
 #include "response.h"
 #include "server.h"
+#include "sse_req.h"
 
 #define MAX_LIST_PARTS 1000u
 #define MAX_LIST_UPLOADS 1000u
@@ -116,14 +117,17 @@ static s3err_t upload_checksum(struct request *r, struct obj_meta *m)
 s3err_t op_create_multipart(struct request *r)
 {
 	char id[STRATA_UPLOAD_ID_MAX];
+	struct sse_key k;
 	struct obj_meta m;
 	struct buf xml;
 	s3err_t err;
 
 	obj_meta_init(&m);
+	memset(&k, 0, sizeof(k));
 	buf_init(&xml, 8192, S3E_InternalError);
+	/* The upload's data key (SSE-S3: wrapped in its meta) seals every part. */
 	if ((err = op_refuse_unsupported_write(r)) || (err = op_collect_metadata(r, &m)) ||
-	    (err = upload_checksum(r, &m)))
+	    (err = upload_checksum(r, &m)) || (err = sse_req_write(r, &m, &k)))
 		goto out;
 	if ((err = backend_upload_create(r->srv->be, r->bucket, r->key, &m, id)))
 		goto out;
@@ -137,9 +141,11 @@ s3err_t op_create_multipart(struct request *r)
 		resp_header(r, "x-amz-checksum-algorithm", m.checksum_algo);
 		resp_header(r, "x-amz-checksum-type", m.checksum_type);
 	}
+	sse_req_headers(r, &k);
 out:
 	buf_free(&xml);
 	obj_meta_free(&m);
+	sse_key_clear(&k);
 	return err;
 }
 
@@ -150,6 +156,7 @@ struct part_state {
 	struct be_writer *w; /* NULL once committed or aborted */
 	unsigned number;
 	struct upload_info u;
+	struct sse_key sse; /* the upload's data key: seals the part */
 };
 
 static void part_state_free(struct request *r)
@@ -161,6 +168,7 @@ static void part_state_free(struct request *r)
 	if (ps->w)
 		backend_writer_abort(r->srv->be, ps->w);
 	obj_meta_free(&ps->u.meta);
+	sse_key_clear(&ps->sse);
 	free(ps);
 	r->op_state = NULL;
 }
@@ -172,13 +180,25 @@ static s3err_t part_sink(void *ctx, const uint8_t *data, size_t len)
 	return backend_writer_write(ps->r->srv->be, ps->w, data, len);
 }
 
-/* Parts take no SSE-C keys yet (encryption is its own issue). */
-static s3err_t refuse_part_headers(struct request *r)
+/*
+ * A part is sealed with its upload's data key: SSE-S3 unwraps it, SSE-C
+ * needs the customer's key again on every UploadPart (as AWS requires) and
+ * checks it against the upload's. Opens the part writer sealed.
+ */
+static s3err_t open_part_writer(struct request *r, const struct upload_info *u, unsigned number,
+				uint64_t size_hint, struct sse_key *k, struct be_writer **w)
 {
-	if (req_header(r, "x-amz-server-side-encryption-customer-algorithm") ||
-	    req_header(r, "x-amz-copy-source-server-side-encryption-customer-algorithm"))
-		return req_fail(r, S3E_NotImplemented, "SSE-C is not implemented yet.");
-	return S3E_OK;
+	s3err_t err;
+
+	if ((err = sse_req_read(r, &u->meta, false, k)))
+		return err;
+	err = backend_part_writer_open(r->srv->be, r->bucket, u->upload_id, number, size_hint, w);
+	if (!err && k->mode != SSE_NONE &&
+	    (err = backend_writer_seal(r->srv->be, *w, k->data_key))) {
+		backend_writer_abort(r->srv->be, *w);
+		*w = NULL;
+	}
+	return err;
 }
 
 s3err_t op_upload_part_begin(struct request *r)
@@ -186,8 +206,6 @@ s3err_t op_upload_part_begin(struct request *r)
 	struct part_state *ps;
 	s3err_t err;
 
-	if ((err = refuse_part_headers(r)))
-		return err;
 	if (r->content_length == UINT64_MAX && !req_header(r, "Transfer-Encoding"))
 		return req_fail(r, S3E_MissingContentLength, NULL);
 	ps = calloc(1, sizeof(*ps));
@@ -203,9 +221,9 @@ s3err_t op_upload_part_begin(struct request *r)
 	if ((err = body_new(r, STRATA_MAX_PART_SIZE, part_sink, ps, &r->body)) ||
 	    (err = body_expect_algo(r->body, cksum_algo_from_name(ps->u.meta.checksum_algo))))
 		return err;
-	return backend_part_writer_open(r->srv->be, r->bucket, ps->u.upload_id, ps->number,
-					r->content_length == UINT64_MAX ? 0 : r->content_length,
-					&ps->w);
+	return open_part_writer(r, &ps->u, ps->number,
+				r->content_length == UINT64_MAX ? 0 : r->content_length, &ps->sse,
+				&ps->w);
 }
 
 /* Fills a part record from a finished pipeline. */
@@ -242,6 +260,7 @@ s3err_t op_upload_part(struct request *r)
 	resp_header(r, "ETag", etag);
 	if (p.checksum_b64[0])
 		resp_header(r, cksum_header_name(d.algo), p.checksum_b64);
+	sse_req_headers(r, &ps->sse);
 	return S3E_OK;
 }
 
@@ -315,14 +334,16 @@ s3err_t op_upload_part_copy(struct request *r)
 	struct hashset *hs = NULL;
 	struct part_info p;
 	struct digests d;
+	struct sse_key sk, dk;
 	uint64_t first = 0, len = 0;
 	unsigned number = 0;
 	bool have_upload = false;
 	s3err_t err;
 
 	obj_meta_init(&sm);
-	if ((err = refuse_part_headers(r)) ||
-	    (err = op_part_number(r, req_query(r, "partNumber") ? req_query(r, "partNumber") : "",
+	memset(&sk, 0, sizeof(sk));
+	memset(&dk, 0, sizeof(dk));
+	if ((err = op_part_number(r, req_query(r, "partNumber") ? req_query(r, "partNumber") : "",
 				  &number)) ||
 	    (err = load_upload(r, &u, false)))
 		goto out;
@@ -335,6 +356,8 @@ s3err_t op_upload_part_copy(struct request *r)
 		goto out;
 	}
 	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)) ||
+	    (err = sse_req_read(r, &sm, true, &sk)) ||
+	    (sk.mode != SSE_NONE && (err = backend_reader_unseal(be, rd, sk.data_key))) ||
 	    (err = cond_check(&c, &sm, true)) ||
 	    (err = copy_source_range(r, sm.size, &first, &len)))
 		goto out;
@@ -343,7 +366,7 @@ s3err_t op_upload_part_copy(struct request *r)
 		goto out;
 	}
 	if ((err = hashset_new(cksum_algo_from_name(u.meta.checksum_algo), &hs)) ||
-	    (err = backend_part_writer_open(be, r->bucket, u.upload_id, number, len, &w)) ||
+	    (err = open_part_writer(r, &u, number, len, &dk, &w)) ||
 	    (err = op_copy_range(r, rd, first, len, w, hs)))
 		goto out;
 	hashset_final(hs, &d);
@@ -352,6 +375,8 @@ s3err_t op_upload_part_copy(struct request *r)
 	w = NULL;
 	if (!err)
 		err = copy_part_result(r, &p, u.meta.checksum_algo);
+	if (!err)
+		sse_req_headers(r, &dk);
 out:
 	if (w)
 		backend_writer_abort(be, w);
@@ -361,6 +386,8 @@ out:
 	obj_meta_free(&sm);
 	if (have_upload)
 		obj_meta_free(&u.meta);
+	sse_key_clear(&sk);
+	sse_key_clear(&dk);
 	return err;
 }
 
@@ -502,7 +529,7 @@ static s3err_t multipart_checksum(const struct upload_info *u, const struct part
  * Strata's SHA-256 of the whole object, in one sequential read of the parts
  * with one bounded block of memory (invariant 2).
  */
-static s3err_t whole_sha256(struct request *r, const char *upload_id,
+static s3err_t whole_sha256(struct request *r, const char *upload_id, const struct sse_key *k,
 			    const struct part_info *const *parts, size_t n, char out[65])
 {
 	struct backend *be = r->srv->be;
@@ -522,6 +549,10 @@ static s3err_t whole_sha256(struct request *r, const char *upload_id,
 		err = backend_part_reader_open(be, r->bucket, upload_id, parts[i]->number, &rd);
 		if (err)
 			goto out;
+		if (k->mode != SSE_NONE && (err = backend_reader_unseal(be, rd, k->data_key))) {
+			backend_reader_close(be, rd);
+			goto out;
+		}
 		while (!err && off < parts[i]->size) {
 			size_t got = 0;
 
@@ -572,6 +603,8 @@ static s3err_t complete_result(struct request *r, const struct obj_meta *m)
 		err = resp_xml(r, &xml);
 	if (!err && m->sha256_hex[0])
 		resp_header(r, "x-strata-sha256", m->sha256_hex);
+	if (!err)
+		sse_req_meta_headers(r, m);
 out:
 	buf_free(&xml);
 	return err;
@@ -642,12 +675,14 @@ s3err_t op_complete_multipart(struct request *r)
 	const struct part_info **chosen = NULL;
 	struct complete_part *list = NULL;
 	struct upload_info u;
+	struct sse_key k;
 	struct obj_meta m;
 	uint64_t size = 0;
 	size_t i;
 	s3err_t err;
 
 	obj_meta_init(&m);
+	memset(&k, 0, sizeof(k));
 	if ((err = load_upload(r, &u, true)))
 		return err;
 	if (u.completed) {
@@ -677,12 +712,26 @@ s3err_t op_complete_multipart(struct request *r)
 		goto out;
 	if ((err = validate_parts(r, &cr, &t, u.meta.checksum_algo, chosen, list)))
 		goto out;
+	/*
+	 * Strata reads the parts to compute the object's SHA-256: an SSE-C
+	 * upload's Complete must carry the key (the SDKs send it, as AWS takes it).
+	 */
+	if (u.meta.sse_mode == SSE_C &&
+	    !req_header(r, "x-amz-server-side-encryption-customer-key")) {
+		err = req_fail(r, S3E_InvalidRequest,
+			       "This upload is encrypted with a customer-provided key (SSE-C): "
+			       "CompleteMultipartUpload must carry that key so that Strata can "
+			       "compute the object's SHA-256.");
+		goto out;
+	}
+	if ((err = sse_req_read(r, &u.meta, false, &k)))
+		goto out;
 	for (i = 0; i < cr.n; i++)
 		size += chosen[i]->size;
 	if ((err = obj_meta_copy(&m, &u.meta)) ||
 	    (err = multipart_etag(chosen, cr.n, m.etag, sizeof(m.etag))) ||
 	    (err = multipart_checksum(&u, chosen, cr.n, &m)) ||
-	    (err = whole_sha256(r, u.upload_id, chosen, cr.n, m.sha256_hex)))
+	    (err = whole_sha256(r, u.upload_id, &k, chosen, cr.n, m.sha256_hex)))
 		goto out;
 	m.size = size;
 	m.parts_count = (unsigned)cr.n;
@@ -702,6 +751,7 @@ out:
 	xmlin_complete_free(&cr);
 	obj_meta_free(&m);
 	obj_meta_free(&u.meta);
+	sse_key_clear(&k);
 	return err;
 }
 

@@ -14,6 +14,7 @@
 #include "request.h"
 #include "response.h"
 #include "server.h"
+#include "sse_req.h"
 
 /* Content headers S3 stores and returns verbatim. */
 static const char *const stored_headers[] = {
@@ -23,8 +24,6 @@ static const char *const stored_headers[] = {
 s3err_t op_refuse_unsupported_write(struct request *r)
 {
 	static const char *const unsupported[] = {
-	    "x-amz-server-side-encryption",
-	    "x-amz-server-side-encryption-customer-algorithm",
 	    "x-amz-server-side-encryption-aws-kms-key-id",
 	    "x-amz-tagging",
 	    "x-amz-object-lock-mode",
@@ -163,6 +162,7 @@ struct put_state {
 	struct request *r;
 	struct be_writer *w; /* NULL once committed or aborted */
 	struct obj_meta meta;
+	struct sse_key sse; /* the encryption chosen (its data key seals w) */
 };
 
 static void put_state_free(struct request *r)
@@ -174,6 +174,7 @@ static void put_state_free(struct request *r)
 	if (ps->w)
 		backend_writer_abort(r->srv->be, ps->w);
 	obj_meta_free(&ps->meta);
+	sse_key_clear(&ps->sse);
 	free(ps);
 	r->op_state = NULL;
 }
@@ -200,13 +201,19 @@ s3err_t op_put_object_begin(struct request *r)
 	ps->r = r;
 	r->op_state = ps;
 	r->op_state_free = put_state_free;
-	if ((err = op_collect_metadata(r, &ps->meta)))
+	if ((err = op_collect_metadata(r, &ps->meta)) ||
+	    (err = sse_req_write(r, &ps->meta, &ps->sse)))
 		return err;
 	err = body_new(r, STRATA_MAX_PUT_SIZE, put_sink, ps, &r->body);
 	if (err)
 		return err;
-	return backend_writer_open(r->srv->be, r->bucket, r->key,
-				   r->content_length == UINT64_MAX ? 0 : r->content_length, &ps->w);
+	if (!r->srv->cfg->integrity && (err = body_without_sha256(r->body)))
+		return err;
+	err = backend_writer_open(r->srv->be, r->bucket, r->key,
+				  r->content_length == UINT64_MAX ? 0 : r->content_length, &ps->w);
+	if (!err && ps->sse.mode != SSE_NONE)
+		err = backend_writer_seal(r->srv->be, ps->w, ps->sse.data_key);
+	return err;
 }
 
 /* Fills the digest fields of m from a finished pipeline. */
@@ -215,7 +222,8 @@ static void meta_from_digests(struct obj_meta *m, const struct digests *d, uint6
 	m->size = size;
 	m->mtime_ms = httptime_now_ms();
 	hex_encode(d->md5, sizeof(d->md5), m->etag);
-	hex_encode(d->sha256, sizeof(d->sha256), m->sha256_hex);
+	if (d->have_sha256)
+		hex_encode(d->sha256, sizeof(d->sha256), m->sha256_hex);
 	if (d->algo != CKSUM_NONE) {
 		str_copy(m->checksum_algo, sizeof(m->checksum_algo), cksum_algo_name(d->algo));
 		str_copy(m->checksum_type, sizeof(m->checksum_type), "FULL_OBJECT");
@@ -245,7 +253,9 @@ s3err_t op_put_object(struct request *r)
 		return err;
 	snprintf(etag, sizeof(etag), "\"%s\"", ps->meta.etag);
 	resp_header(r, "ETag", etag);
-	resp_header(r, "x-strata-sha256", ps->meta.sha256_hex);
+	if (ps->meta.sha256_hex[0])
+		resp_header(r, "x-strata-sha256", ps->meta.sha256_hex);
+	sse_req_headers(r, &ps->sse);
 	if (ps->meta.checksum_algo[0]) {
 		resp_header(r, cksum_header_name(d.algo), ps->meta.checksum_b64);
 		resp_header(r, "x-amz-checksum-type", "FULL_OBJECT");
@@ -366,6 +376,7 @@ static s3err_t get_or_head(struct request *r, bool head)
 			       req_header(r, "If-Unmodified-Since")};
 	struct get_state *gs = NULL;
 	struct byte_range range = {0, 0};
+	struct sse_key k = {SSE_NONE, {0}, ""};
 	enum range_result rr;
 	struct obj_meta m;
 	uint64_t len;
@@ -382,7 +393,10 @@ static s3err_t get_or_head(struct request *r, bool head)
 	gs->be = r->srv->be;
 	err = head ? backend_object_head(r->srv->be, r->bucket, r->key, &m)
 		   : backend_reader_open(r->srv->be, r->bucket, r->key, &m, &gs->reader);
-	if (err)
+	if (err || (err = sse_req_read(r, &m, false, &k)))
+		goto out;
+	if (!head && k.mode != SSE_NONE &&
+	    (err = backend_reader_unseal(r->srv->be, gs->reader, k.data_key)))
 		goto out;
 	err = cond_check(&c, &m, false);
 	if (err == S3E_NotModified) {
@@ -412,6 +426,7 @@ static s3err_t get_or_head(struct request *r, bool head)
 	gs = NULL; /* the response owns it now */
 	r->status = rr == RANGE_OK ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK;
 	resp_object_headers(r, &m);
+	sse_req_headers(r, &k);
 	if (rr == RANGE_OK) {
 		char cr[80];
 
@@ -433,6 +448,7 @@ out:
 	if (gs)
 		get_free(gs);
 	obj_meta_free(&m);
+	sse_key_clear(&k);
 	return err;
 }
 

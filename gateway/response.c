@@ -145,6 +145,13 @@ void resp_object_headers(struct request *r, const struct obj_meta *m)
 	/* Strata's own integrity digest, always shown (docs: README "Integrity"). */
 	if (m->sha256_hex[0])
 		resp_header(r, "x-strata-sha256", m->sha256_hex);
+	/* When a scrub last found the stored bytes intact (absent: not yet verified). */
+	if (m->verified_ms > 0) {
+		char when[25];
+
+		httptime_format_iso_ms(m->verified_ms, when);
+		resp_header(r, "x-strata-last-verified", when);
+	}
 }
 
 /* The Resource element: the path the client addressed. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <openssl/rand.h>
@@ -22,6 +23,7 @@
 #include "request.h"
 #include "response.h"
 #include "routes.h"
+#include "sse_keys.h"
 
 /* Per-request arena cap: decoded URI, query and key copies, messages. */
 #define REQUEST_ARENA_CAP (4u * STRATA_MAX_URI_LEN + 65536u)
@@ -263,7 +265,9 @@ static int resolve_listen(const struct config *cfg, struct sockaddr_storage *ss,
 
 int server_run(const struct config *cfg)
 {
-	struct server srv = {cfg, NULL, NULL, NULL};
+	struct server srv = {cfg, NULL, NULL, NULL, NULL};
+	char key_path[STRATA_MAX_PATH];
+	bool keys_created = false;
 	struct scrubber *scrub = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
@@ -277,8 +281,23 @@ int server_run(const struct config *cfg)
 	atomic_store(&request_counter, seed);
 	if (resolve_listen(cfg, &ss, &sslen) != 0)
 		return 1;
-	if (posix_open(cfg->data_dir, &srv.be) != S3E_OK)
+	if (!cfg->integrity)
+		log_warn("server", "integrity = off: new objects are stored without frames or "
+				   "SHA-256 and can never be verified (benchmarks only)");
+	if (sse_keys_path(cfg, key_path, sizeof(key_path)) != 0 ||
+	    sse_keys_open(cfg, &srv.keys, &keys_created) != 0)
 		goto out;
+	if (posix_open_opts(cfg->data_dir,
+			    &(struct posix_opts){.plain_writes = !cfg->integrity, .keys = srv.keys},
+			    &srv.be) != S3E_OK)
+		goto out;
+	if (sse_keys_check(srv.be, srv.keys, key_path) != 0) {
+		/* A fresh key file cannot be the lost one: leave no decoy behind. */
+		if (keys_created && unlink(key_path) == 0)
+			log_error("server", "removed the key file %s created at this start",
+				  key_path);
+		goto out;
+	}
 	if (users_open(cfg->data_dir, &srv.users) != 0)
 		goto out;
 
@@ -318,5 +337,6 @@ stop:
 out:
 	users_close(srv.users);
 	backend_close(srv.be);
+	keyring_free(srv.keys);
 	return rc;
 }

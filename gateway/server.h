@@ -16,11 +16,14 @@
 #include "../common/config.h"
 #include "users.h"
 
+struct keyring;
+
 struct server {
 	const struct config *cfg;
 	struct backend *be;
 	struct users *users;
 	struct MHD_Daemon *daemon;
+	struct keyring *keys; /* the master keys (sse_keys.h); immutable while serving */
 };
 
 /*

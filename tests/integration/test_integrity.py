@@ -288,3 +288,61 @@ def test_background_scrubber_logs_corruption(ctx):
     blamed = [ln for ln in tail.splitlines() if "CORRUPT" in ln and f"{b}/fine" in ln]
     eq(blamed, [], "the background scrubber blamed an intact object")
     check("pass done" in tail, "the background scrubber never finished a pass:\n" + tail[-2000:])
+
+
+def test_last_verified_header_after_scrub(ctx):
+    # x-strata-last-verified tells an archive when the bytes were last proven
+    # intact: absent before any scrub, an ISO 8601 time after one.
+    s3 = ctx.s3()
+    b = ctx.bucket("verified")
+    s3.put_object(Bucket=b, Key="study.dcm", Body=rand_bytes(3 * FRAME))
+    h = s3.head_object(Bucket=b, Key="study.dcm")["ResponseMetadata"]["HTTPHeaders"]
+    eq(h.get("x-strata-last-verified"), None, "x-strata-last-verified before any scrub")
+    before = time.time()
+    srv = ctx.server
+    srv.stop()
+    p, lines = _scrub(ctx, srv)
+    eq(p.returncode, 0, f"scrub of intact data: {lines[-3:]}")
+    srv.start()
+    s3 = ctx.s3()
+    for h in (s3.head_object(Bucket=b, Key="study.dcm"),
+              s3.get_object(Bucket=b, Key="study.dcm")):
+        v = h["ResponseMetadata"]["HTTPHeaders"].get("x-strata-last-verified")
+        check(v is not None, "no x-strata-last-verified after a scrub")
+        when = time.mktime(time.strptime(v[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+        check(v.endswith("Z") and before - 5 <= when <= time.time() + 5,
+              f"x-strata-last-verified {v!r} is not the time of the scrub")
+    # An overwrite is new, unverified data.
+    s3.put_object(Bucket=b, Key="study.dcm", Body=b"new")
+    h = s3.head_object(Bucket=b, Key="study.dcm")["ResponseMetadata"]["HTTPHeaders"]
+    eq(h.get("x-strata-last-verified"), None, "x-strata-last-verified after an overwrite")
+
+
+def test_integrity_off_is_unprotected_and_says_so(ctx):
+    # `integrity = off` exists for the benchmark only: the server warns, objects
+    # written meanwhile carry no SHA-256 and no frames (a flipped byte is served),
+    # and a server back at the default still reads them, and frames new ones.
+    conf = os.path.join(ctx.workdir, "off.conf")
+    with open(conf, "w") as f:
+        f.write("integrity = off\ndefault_encryption = none\nscrub_interval = 0\n")
+    srv = ctx.new_server(extra_args=["--config", conf])
+    check("integrity = off" in srv.log_tail(50), "no start-up warning for integrity = off")
+    s3 = ctx.client(srv)
+    b = ctx.bucket("offbench", client=s3)
+    data = rand_bytes(2 * FRAME + 5)
+    s3.put_object(Bucket=b, Key="plain", Body=data)
+    h = s3.head_object(Bucket=b, Key="plain")["ResponseMetadata"]["HTTPHeaders"]
+    # boto3 signs the payload's SHA-256 over plain HTTP, so it is computed (and kept) anyway.
+    check(h.get("x-strata-sha256") in (None, hashlib.sha256(data).hexdigest()),
+          f"x-strata-sha256 of an object written with integrity off: {h.get('x-strata-sha256')}")
+    same_bytes(s3.get_object(Bucket=b, Key="plain")["Body"].read(), data, "GET with integrity off")
+    srv.stop()
+    [path] = _data_files(srv, b, "plain")
+    eq(os.path.getsize(path), len(data), "an integrity-off object is stored without frames")
+    srv.extra_args = []
+    srv.start()
+    s3 = ctx.client(srv)
+    same_bytes(s3.get_object(Bucket=b, Key="plain")["Body"].read(), data,
+               "GET of an integrity-off object by a default server")
+    s3.put_object(Bucket=b, Key="framed", Body=data)
+    _check_sha(s3, b, "framed", data, "a PUT after integrity is back on")

@@ -64,6 +64,36 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log_level, LOG_INFO);
 	assert_int_equal(c.max_connections, 1024);
 	assert_int_equal(c.connection_timeout, 300);
+	assert_true(c.integrity);
+	assert_true(c.default_sse);
+	assert_string_equal(c.key_file, "");
+	assert_false(c.sse_c_over_http);
+}
+
+/* The encryption and integrity switches: exact spellings only, errors name the key. */
+static void test_switches(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "default_encryption", "none", err, sizeof(err)), 0);
+	assert_false(c.default_sse);
+	assert_int_equal(config_set(&c, "default_encryption", "AES256", err, sizeof(err)), 0);
+	assert_true(c.default_sse);
+	assert_int_equal(config_set(&c, "default_encryption", "aws:kms", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "default_encryption"));
+	assert_int_equal(config_set(&c, "sse_c_over_http", "on", err, sizeof(err)), 0);
+	assert_true(c.sse_c_over_http);
+	assert_int_equal(config_set(&c, "sse_c_over_http", "yes", err, sizeof(err)), -1);
+	assert_true(c.sse_c_over_http);
+	assert_int_equal(config_set(&c, "integrity", "off", err, sizeof(err)), 0);
+	assert_false(c.integrity);
+	assert_int_equal(config_set(&c, "integrity", "Off", err, sizeof(err)), -1);
+	assert_int_equal(config_set(&c, "key_file", "/etc/strata/keys", err, sizeof(err)), 0);
+	assert_string_equal(c.key_file, "/etc/strata/keys");
+	assert_int_equal(config_set(&c, "key_file", "", err, sizeof(err)), -1);
 }
 
 static void test_full_file(void **state)
@@ -355,15 +385,11 @@ static void test_nul_and_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_full_file),
-	    cmocka_unit_test(test_empty_file_keeps_defaults),
-	    cmocka_unit_test(test_quoted_values),
-	    cmocka_unit_test(test_listen_forms),
-	    cmocka_unit_test(test_config_set),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_line_length),
-	    cmocka_unit_test(test_nul_and_missing_file),
+	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_switches),
+	    cmocka_unit_test(test_full_file),	  cmocka_unit_test(test_empty_file_keeps_defaults),
+	    cmocka_unit_test(test_quoted_values), cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_config_set),	  cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_line_length),	  cmocka_unit_test(test_nul_and_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,11 +30,22 @@
 #include "posix_fixture.h"
 #include "../../common/frames.h"
 #include "../../common/listing.h"
+#include "../../common/sse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BKT "bkt"
 #define F ((uint64_t)FRAME_DATA_SIZE)
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
+
+/* Drops everything schema v5 added: what a v4 data directory's index looked like. */
+#define DOWNGRADE_TO_V4                                                                            \
+	"DROP INDEX objects_by_sse_key; DROP INDEX uploads_by_sse_key;"                            \
+	"DROP TABLE bucket_configs;"                                                               \
+	"ALTER TABLE objects DROP COLUMN sse_mode; ALTER TABLE objects DROP COLUMN sse_key_id;"    \
+	"ALTER TABLE objects DROP COLUMN sse_envelope;"                                            \
+	"ALTER TABLE uploads DROP COLUMN sse_mode; ALTER TABLE uploads DROP COLUMN sse_key_id;"    \
+	"ALTER TABLE uploads DROP COLUMN sse_envelope;"                                            \
+	"PRAGMA user_version = 4;"
 
 struct fx {
 	char dir[64];
@@ -731,7 +742,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 3); /* schema v3 */
+	assert_int_equal(sqlite3_column_int(st, 0), 5); /* schema v5 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -989,18 +1000,20 @@ static void test_legacy_v2_plain(void **state)
 	data_path(f, "legacy", path, sizeof(path));
 	backend_close(f->be);
 	f->be = NULL;
-	index_exec(f->dir, "ALTER TABLE objects DROP COLUMN frames;"
-			   "ALTER TABLE objects DROP COLUMN verified_ms;"
-			   "ALTER TABLE parts DROP COLUMN frames;"
-			   "ALTER TABLE object_parts DROP COLUMN frames;"
-			   "PRAGMA user_version = 2;");
+	index_exec(f->dir, DOWNGRADE_TO_V4 "DROP INDEX objects_by_id; DROP INDEX parts_by_id;"
+					   "DROP INDEX object_parts_by_id;"
+					   "ALTER TABLE objects DROP COLUMN frames;"
+					   "ALTER TABLE objects DROP COLUMN verified_ms;"
+					   "ALTER TABLE parts DROP COLUMN frames;"
+					   "ALTER TABLE object_parts DROP COLUMN frames;"
+					   "PRAGMA user_version = 2;");
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, data, size), (ssize_t)size);
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1024,7 +1037,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
 	free(data);
 }
 
@@ -1124,6 +1137,665 @@ static void test_concurrency(void **state)
 	free(s);
 }
 
+/* --- server-side encryption: sealed objects (F5..F7) --- */
+
+/* 32 bytes that occur in the test data: must never be found in a sealed file. */
+static const char marker[] = "STRATA-PLAINTEXT-MARKER-32-BYTES";
+static const uint8_t key_a[SSE_KEY_SIZE] = "0123456789abcdef0123456789ABCDEF";
+static const uint8_t key_b[SSE_KEY_SIZE] = "0123456789abcdef0123456789ABCDEf";
+
+/* Fills m's sse fields: mode, key id ("" for SSE-C), an envelope made of `seed`. */
+static void sse_meta(struct obj_meta *m, int mode, const char *key_id, uint8_t seed)
+{
+	size_t i;
+
+	m->sse_mode = mode;
+	snprintf(m->sse_key_id, sizeof(m->sse_key_id), "%s", key_id);
+	m->sse_envelope_len = mode == SSE_C ? 48 : 60;
+	for (i = 0; i < m->sse_envelope_len; i++)
+		m->sse_envelope[i] = (uint8_t)(seed + 3 * i);
+}
+
+/* PUTs data sealed under dkey with the given sse fields. */
+static s3err_t put_sealed(struct backend *be, const char *key, const void *data, size_t len,
+			  const uint8_t *dkey, int mode, const char *key_id, uint8_t seed)
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+	size_t off;
+	s3err_t err;
+
+	err = backend_writer_open(be, BKT, key, len, &w);
+	if (err != S3E_OK)
+		return err;
+	err = backend_writer_seal(be, w, dkey);
+	for (off = 0; err == S3E_OK && off < len; off += 5000)
+		err = backend_writer_write(be, w, (const char *)data + off,
+					   len - off < 5000 ? len - off : 5000);
+	if (err != S3E_OK) {
+		backend_writer_abort(be, w);
+		return err;
+	}
+	meta_for(&m, len, "0123456789abcdef0123456789abcdef");
+	sse_meta(&m, mode, key_id, seed);
+	return backend_writer_commit(be, w, &m);
+}
+
+/* Test data of size bytes with the marker at each of offs. */
+static uint8_t *marked_data(size_t size, const uint64_t *offs, size_t n)
+{
+	uint8_t *d = bin_data(size, 11);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		memcpy(d + offs[i], marker, 32);
+	return d;
+}
+
+/* true when the file at path contains the 32-byte marker. */
+static bool file_has_marker(const char *path)
+{
+	uint64_t size = file_size(path);
+	uint8_t *buf = malloc(size ? size : 1);
+	bool found;
+	int fd = open(path, O_RDONLY);
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, buf, size, 0), (ssize_t)size);
+	close(fd);
+	found = memmem(buf, size, marker, 32) != NULL;
+	free(buf);
+	return found;
+}
+
+static void test_sealed_object(void **state)
+{
+	const uint64_t size = 3 * F + 100, offs[] = {10, F - 16, 2 * F + 3};
+	struct fx *f = *state;
+	uint8_t *data = marked_data(size, offs, ARRAY_LEN(offs));
+	struct be_reader *r = NULL;
+	struct obj_meta m, want;
+	uint64_t before;
+	char path[512];
+
+	/* The same bytes unsealed: the marker is plainly on disk, so the check below can fail. */
+	assert_int_equal(put_pieces(f->be, BKT, "plain", data, size, 7000), S3E_OK);
+	data_path(f, "plain", path, sizeof(path));
+	assert_true(file_has_marker(path));
+
+	assert_int_equal(put_sealed(f->be, "sealed", data, size, key_a, SSE_S3, "k1", 7), S3E_OK);
+	data_path(f, "sealed", path, sizeof(path));
+	assert_false(file_has_marker(path));
+	assert_int_equal(file_size(path), frames_stored_size(size));
+	assert_int_equal(frames_of(f, "sealed"), 1);
+
+	/* head returns the sse fields as committed */
+	obj_meta_init(&want);
+	sse_meta(&want, SSE_S3, "k1", 7);
+	assert_int_equal(backend_object_head(f->be, BKT, "sealed", &m), S3E_OK);
+	assert_int_equal(m.sse_mode, SSE_S3);
+	assert_string_equal(m.sse_key_id, "k1");
+	assert_int_equal(m.sse_envelope_len, 60);
+	assert_memory_equal(m.sse_envelope, want.sse_envelope, 60);
+	obj_meta_free(&m);
+
+	/* without the key nothing reads, and that is no integrity failure */
+	before = posix_integrity_failures();
+	assert_int_equal(backend_reader_open(f->be, BKT, "sealed", &m, &r), S3E_OK);
+	assert_int_equal(m.sse_mode, SSE_S3);
+	assert_int_equal(read_range(f->be, r, data, size, 0, 10), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before);
+	/* with it: whole, sequential and across frame boundaries */
+	assert_int_equal(backend_reader_unseal(f->be, r, key_a), S3E_OK);
+	assert_int_equal(backend_reader_unseal(f->be, r, key_a), S3E_InternalError); /* once */
+	assert_int_equal(read_range(f->be, r, data, size, 0, size), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F - 20, 40), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 2, 2 * F + 50), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 3 * F - 1, 200), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, size, 10), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+
+	/* a wrong key reads as corruption */
+	assert_int_equal(backend_reader_open(f->be, BKT, "sealed", &m, &r), S3E_OK);
+	assert_int_equal(backend_reader_unseal(f->be, r, key_b), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F + 1, 10), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 1);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+
+	/* one flipped ciphertext byte in frame 1: frame 1 fails, frame 0 and 2 still read */
+	flip_byte(path, STRIDE + 77);
+	assert_int_equal(backend_reader_open(f->be, BKT, "sealed", &m, &r), S3E_OK);
+	assert_int_equal(backend_reader_unseal(f->be, r, key_a), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 0, F), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, F + 500, 1), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 2);
+	assert_int_equal(read_range(f->be, r, data, size, F - 1, 2), S3E_InternalError);
+	assert_int_equal(posix_integrity_failures(), before + 3);
+	assert_int_equal(read_range(f->be, r, data, size, 2 * F, F + 100), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	free(data);
+}
+
+/* Sizes at the frame edges, SSE-C, and an empty sealed object. */
+static void test_sealed_sizes(void **state)
+{
+	static const uint64_t sizes[] = {0, 1, F - 1, F, F + 1};
+	struct fx *f = *state;
+	struct be_reader *r = NULL;
+	char key[32], path[512];
+	struct obj_meta m;
+	size_t k;
+
+	for (k = 0; k < ARRAY_LEN(sizes); k++) {
+		uint8_t *data = bin_data(sizes[k], (unsigned)k);
+
+		snprintf(key, sizeof(key), "ssec/%zu", k);
+		assert_int_equal(put_sealed(f->be, key, data, sizes[k], key_b, SSE_C, "", 1),
+				 S3E_OK);
+		data_path(f, key, path, sizeof(path));
+		assert_int_equal(file_size(path), frames_stored_size(sizes[k]));
+		assert_int_equal(backend_reader_open(f->be, BKT, key, &m, &r), S3E_OK);
+		assert_int_equal(m.sse_mode, SSE_C);
+		assert_string_equal(m.sse_key_id, "");
+		assert_int_equal(m.sse_envelope_len, 48);
+		assert_int_equal(backend_reader_unseal(f->be, r, key_b), S3E_OK);
+		assert_int_equal(read_range(f->be, r, data, sizes[k], 0, sizes[k] + 1), S3E_OK);
+		backend_reader_close(f->be, r);
+		obj_meta_free(&m);
+		free(data);
+	}
+}
+
+/* Sealing and committing must agree (F5); misuse is refused, nothing left behind. */
+static void test_seal_misuse(void **state)
+{
+	struct fx *f = *state;
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	/* seal after a write */
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "abc", 3), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_InternalError);
+	backend_writer_abort(f->be, w);
+	/* sealed twice */
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_InternalError);
+	backend_writer_abort(f->be, w);
+	/* a sealed writer committed as unencrypted */
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "abc", 3), S3E_OK);
+	meta_for(&m, 3, "e");
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_InternalError);
+	/* a plain writer committed as encrypted */
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "abc", 3), S3E_OK);
+	sse_meta(&m, SSE_S3, "k1", 1);
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_InternalError);
+	/* SSE-S3 without a master key id; an unknown mode */
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_OK);
+	sse_meta(&m, SSE_S3, "", 1);
+	m.size = 0;
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_InternalError);
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_seal(f->be, w, key_a), S3E_OK);
+	sse_meta(&m, 3, "k1", 1);
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_InternalError);
+
+	assert_int_equal(backend_object_head(f->be, BKT, "k", &m), S3E_NoSuchKey);
+	assert_int_equal(count_files(f->dir, "objects"), 0);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+}
+
+/* posix_opts.plain_writes never applies to sealed data (F5). */
+static void test_sealed_ignores_plain_writes(void **state)
+{
+	const uint64_t size = 2 * F + 9, offs[] = {100};
+	struct fx *f = *state;
+	uint8_t *data = marked_data(size, offs, 1);
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char path[512];
+
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(
+	    posix_open_opts(f->dir, &(struct posix_opts){.plain_writes = true}, &f->be), S3E_OK);
+	assert_int_equal(put_pieces(f->be, BKT, "plain", data, size, 4096), S3E_OK);
+	data_path(f, "plain", path, sizeof(path));
+	assert_int_equal(file_size(path), size); /* plain_writes took effect */
+	assert_int_equal(frames_of(f, "plain"), 0);
+
+	assert_int_equal(put_sealed(f->be, "sealed", data, size, key_a, SSE_S3, "k1", 2), S3E_OK);
+	data_path(f, "sealed", path, sizeof(path));
+	assert_int_equal(file_size(path), frames_stored_size(size));
+	assert_int_equal(frames_of(f, "sealed"), 1);
+	assert_false(file_has_marker(path));
+	assert_int_equal(backend_reader_open(f->be, BKT, "sealed", &m, &r), S3E_OK);
+	assert_int_equal(backend_reader_unseal(f->be, r, key_a), S3E_OK);
+	assert_int_equal(read_range(f->be, r, data, size, 0, size), S3E_OK);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	free(data);
+}
+
+/* --- key rotation (F8) --- */
+
+#define ROT_OLD 600
+#define ROT_NEW 2
+
+struct rot {
+	unsigned calls, fail_after; /* fail_after 0: never */
+};
+
+/* A stand-in for keyring rewrapping: the envelope with byte 0 flipped, filed under "new". */
+static s3err_t rot_fn(void *ctx, const char *key_id, const uint8_t *env, size_t len,
+		      char new_id[STRATA_SSE_KEY_ID_MAX], uint8_t new_env[STRATA_SSE_ENVELOPE_MAX],
+		      size_t *new_len)
+{
+	struct rot *rt = ctx;
+
+	assert_string_equal(key_id, "old");
+	assert_int_equal(len, 60);
+	if (rt->fail_after && rt->calls >= rt->fail_after)
+		return S3E_InternalError;
+	rt->calls++;
+	memcpy(new_env, env, len);
+	new_env[0] ^= 0x5a;
+	*new_len = len;
+	snprintf(new_id, STRATA_SSE_KEY_ID_MAX, "new");
+	return S3E_OK;
+}
+
+struct usage {
+	char id[4][STRATA_SSE_KEY_ID_MAX];
+	uint64_t count[4];
+	size_t env_len[4];
+	size_t n, stop_after;
+};
+
+static bool usage_visit(void *ctx, const char *key_id, uint64_t count, const uint8_t *env,
+			size_t len)
+{
+	struct usage *u = ctx;
+
+	(void)env;
+	assert_true(u->n < 4);
+	snprintf(u->id[u->n], sizeof(u->id[0]), "%s", key_id);
+	u->count[u->n] = count;
+	u->env_len[u->n] = len;
+	u->n++;
+	return u->stop_after == 0 || u->n < u->stop_after;
+}
+
+/*
+ * 600 SSE-S3 rows under "old" (two written through the backend, the rest
+ * cloned in the index: rotation never reads data) and 2 under "new", plus
+ * an SSE-C and a plain object that rotation must leave alone. The original
+ * envelopes are kept in a side table `orig` of the index.
+ */
+static void rot_populate(struct fx *f)
+{
+	char sql[1024];
+
+	assert_int_equal(put_sealed(f->be, "o/000", "x", 1, key_a, SSE_S3, "old", 1), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "o/001", "y", 1, key_a, SSE_S3, "old", 2), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "n/0", "z", 1, key_a, SSE_S3, "new", 3), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "n/1", "z", 1, key_a, SSE_S3, "new", 4), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "c/0", "z", 1, key_a, SSE_C, "", 5), S3E_OK);
+	assert_int_equal(put(f->be, BKT, "p/0", "plain"), S3E_OK);
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+		 "INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
+		 "checksum_algo, checksum_b64, storage_class, headers, layout, checksum_type, "
+		 "parts_count, frames, verified_ms, sse_mode, sse_key_id, sse_envelope) "
+		 "SELECT bucket, printf('o/%%03d', i), lower(hex(randomblob(16))), size, mtime_ms, "
+		 "etag, sha256, checksum_algo, checksum_b64, storage_class, headers, layout, "
+		 "checksum_type, parts_count, frames, verified_ms, sse_mode, sse_key_id, "
+		 "randomblob(60) FROM objects, n WHERE key = 'o/000';"
+		 "CREATE TABLE orig AS SELECT key, sse_envelope AS env FROM objects;",
+		 ROT_OLD - 1);
+	index_exec(f->dir, sql);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM objects WHERE sse_key_id = 'old'"),
+			 ROT_OLD);
+}
+
+/* Every SSE-S3 row is under "new", and each one was rotated exactly once (byte 0 flipped once). */
+static void rot_check(struct fx *f)
+{
+	struct usage u = {0};
+	char path[256];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+	int rows = 0;
+
+	snprintf(path, sizeof(path), "%s/index.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT o.sse_key_id, o.sse_envelope, orig.env FROM "
+					    "objects o JOIN orig USING (key) WHERE key LIKE 'o/%'",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *now = sqlite3_column_blob(st, 1), *was = sqlite3_column_blob(st, 2);
+
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), "new");
+		assert_int_equal(sqlite3_column_bytes(st, 1), 60);
+		assert_int_equal(sqlite3_column_bytes(st, 2), 60);
+		assert_int_equal(now[0], was[0] ^ 0x5a); /* twice would have restored it */
+		assert_memory_equal(now + 1, was + 1, 59);
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(rows, ROT_OLD);
+	/* the others are untouched */
+	assert_int_equal(index_int(f->dir,
+				   "SELECT count(*) FROM objects o JOIN orig USING (key) "
+				   "WHERE key NOT LIKE 'o/%' AND o.sse_envelope IS orig.env"),
+			 4);
+	assert_int_equal(backend_sse_key_usage(f->be, usage_visit, &u), S3E_OK);
+	assert_int_equal(u.n, 1);
+	assert_string_equal(u.id[0], "new");
+	assert_int_equal(u.count[0], ROT_OLD + ROT_NEW);
+	assert_int_equal(u.env_len[0], 60);
+}
+
+static void test_sse_rewrap(void **state)
+{
+	struct fx *f = *state;
+	struct rot rt = {0, 0};
+	struct usage u = {0};
+	uint64_t count = 0;
+
+	rot_populate(f);
+	assert_int_equal(backend_sse_key_usage(f->be, usage_visit, &u), S3E_OK);
+	assert_int_equal(u.n, 2); /* in id order; SSE-C and plain rows name no master key */
+	assert_string_equal(u.id[0], "new");
+	assert_int_equal(u.count[0], ROT_NEW);
+	assert_string_equal(u.id[1], "old");
+	assert_int_equal(u.count[1], ROT_OLD);
+	memset(&u, 0, sizeof(u));
+	u.stop_after = 1;
+	assert_int_equal(backend_sse_key_usage(f->be, usage_visit, &u), S3E_OK);
+	assert_int_equal(u.n, 1);
+
+	assert_int_equal(backend_sse_rewrap(f->be, "new", rot_fn, &rt, &count), S3E_OK);
+	assert_int_equal(count, ROT_OLD);
+	assert_int_equal(rt.calls, ROT_OLD);
+	rot_check(f);
+	/* nothing left: a second run does nothing */
+	count = 0;
+	assert_int_equal(backend_sse_rewrap(f->be, "new", rot_fn, &rt, &count), S3E_OK);
+	assert_int_equal(count, 0);
+	/* data files were not touched: a rotated object still reads with its data key */
+	{
+		struct be_reader *r = NULL;
+		struct obj_meta m;
+		size_t n = 0;
+		char c = 0;
+
+		assert_int_equal(backend_reader_open(f->be, BKT, "o/001", &m, &r), S3E_OK);
+		assert_string_equal(m.sse_key_id, "new");
+		assert_int_equal(backend_reader_unseal(f->be, r, key_a), S3E_OK);
+		assert_int_equal(backend_reader_read(f->be, r, 0, &c, 1, &n), S3E_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(c, 'y');
+		backend_reader_close(f->be, r);
+		obj_meta_free(&m);
+	}
+	assert_content(f->be, BKT, "p/0", "plain");
+}
+
+/* An interrupted rotation resumes: the total is right and no envelope is rewrapped twice. */
+static void test_sse_rewrap_resumes(void **state)
+{
+	struct fx *f = *state;
+	struct rot rt = {0, 300};
+	uint64_t count = 0, total = 0;
+
+	rot_populate(f);
+	assert_int_equal(backend_sse_rewrap(f->be, "new", rot_fn, &rt, &count), S3E_InternalError);
+	/* what succeeded before the failure is kept (one batch and part of the next) */
+	assert_int_equal(count, 300);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM objects WHERE sse_key_id = 'old'"),
+			 ROT_OLD - 300);
+	total += count;
+	count = 0;
+	rt.fail_after = 0;
+	reopen(f); /* as after a restart */
+	assert_int_equal(backend_sse_rewrap(f->be, "new", rot_fn, &rt, &count), S3E_OK);
+	total += count;
+	assert_int_equal(total, ROT_OLD);
+	assert_int_equal(rt.calls, ROT_OLD);
+	rot_check(f);
+}
+
+/* A rewrap that would file an envelope under another id than the target is refused. */
+static s3err_t rot_wrong_id(void *ctx, const char *key_id, const uint8_t *env, size_t len,
+			    char new_id[STRATA_SSE_KEY_ID_MAX],
+			    uint8_t new_env[STRATA_SSE_ENVELOPE_MAX], size_t *new_len)
+{
+	(void)ctx;
+	(void)key_id;
+	memcpy(new_env, env, len);
+	*new_len = len;
+	snprintf(new_id, STRATA_SSE_KEY_ID_MAX, "other");
+	return S3E_OK;
+}
+
+/* Files every envelope under the id ctx names, unchanged. */
+static s3err_t rot_to(void *ctx, const char *key_id, const uint8_t *env, size_t len,
+		      char new_id[STRATA_SSE_KEY_ID_MAX], uint8_t new_env[STRATA_SSE_ENVELOPE_MAX],
+		      size_t *new_len)
+{
+	(void)key_id;
+	memcpy(new_env, env, len);
+	*new_len = len;
+	snprintf(new_id, STRATA_SSE_KEY_ID_MAX, "%s", (const char *)ctx);
+	return S3E_OK;
+}
+
+/* Targets that sort below, between and above the ids in use; a fn that misfiles is refused. */
+static void test_sse_rewrap_targets(void **state)
+{
+	static const char *const targets[] = {"a", "m", "z"};
+	struct fx *f = *state;
+	uint64_t count = 0;
+	size_t i;
+
+	assert_int_equal(put_sealed(f->be, "o1", "x", 1, key_a, SSE_S3, "c", 1), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "o2", "x", 1, key_a, SSE_S3, "p", 2), S3E_OK);
+	assert_int_equal(put_sealed(f->be, "o3", "x", 1, key_a, SSE_S3, "m", 3), S3E_OK);
+	for (i = 0; i < ARRAY_LEN(targets); i++) {
+		char sql[128];
+
+		count = 0;
+		assert_int_equal(
+		    backend_sse_rewrap(f->be, targets[i], rot_to, (void *)targets[i], &count),
+		    S3E_OK);
+		assert_int_equal(count, i == 1 ? 2 : 3); /* "m" already holds o3 */
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM objects WHERE sse_key_id = '%s'",
+			 targets[i]);
+		assert_int_equal(index_int(f->dir, sql), 3);
+		/* back to mixed ids for the next target */
+		index_exec(f->dir, "UPDATE objects SET sse_key_id = 'c' WHERE key = 'o1';"
+				   "UPDATE objects SET sse_key_id = 'p' WHERE key = 'o2';"
+				   "UPDATE objects SET sse_key_id = 'm' WHERE key = 'o3';");
+	}
+	count = 0;
+	assert_int_equal(backend_sse_rewrap(f->be, "new", rot_wrong_id, NULL, &count),
+			 S3E_InternalError);
+	assert_int_equal(count, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM objects WHERE sse_key_id = 'c'"),
+			 1);
+}
+
+/* --- schema v4 -> v5 --- */
+
+static void test_migrate_v4(void **state)
+{
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct upload_info u;
+	struct obj_meta m;
+	bool found = true;
+	char buf[16];
+	size_t len = 99;
+
+	assert_int_equal(put(f->be, BKT, "old", "from v4"), S3E_OK);
+	obj_meta_init(&m);
+	assert_int_equal(backend_upload_create(f->be, BKT, "up", &m, upload), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, DOWNGRADE_TO_V4);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM pragma_table_info('objects') WHERE name LIKE "
+			      "'sse%'"),
+	    0);
+
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
+			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
+	    3);
+	/* old rows read as unencrypted */
+	assert_int_equal(backend_object_head(f->be, BKT, "old", &m), S3E_OK);
+	assert_int_equal(m.sse_mode, SSE_NONE);
+	assert_string_equal(m.sse_key_id, "");
+	assert_int_equal(m.sse_envelope_len, 0);
+	obj_meta_free(&m);
+	assert_content(f->be, BKT, "old", "from v4");
+	assert_int_equal(backend_upload_get(f->be, BKT, upload, &u), S3E_OK);
+	assert_int_equal(u.meta.sse_mode, SSE_NONE);
+	obj_meta_free(&u.meta);
+	/* and the new features work on the migrated index */
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_false(found);
+	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
+	reopen(f);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+}
+
+/* --- bucket configuration documents --- */
+
+static void test_bucket_configs(void **state)
+{
+	static const char doc1[] = "<ServerSideEncryptionConfiguration>AES256</...>";
+	static const char doc2[] = "<x/>";
+	struct fx *f = *state;
+	struct bucket_info b = {"other", "AKIDEXAMPLE", "", 1};
+	char buf[128];
+	size_t len = 0;
+	bool found = true;
+	char *big;
+
+	/* absent */
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_false(found);
+	assert_int_equal(backend_bucket_config_delete(f->be, BKT, "encryption"), S3E_OK);
+	/* round trip, replace */
+	assert_int_equal(
+	    backend_bucket_config_put(f->be, BKT, "encryption", doc1, sizeof(doc1) - 1), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_true(found);
+	assert_int_equal(len, sizeof(doc1) - 1);
+	assert_memory_equal(buf, doc1, len);
+	assert_int_equal(
+	    backend_bucket_config_put(f->be, BKT, "encryption", doc2, sizeof(doc2) - 1), S3E_OK);
+	assert_int_equal(backend_bucket_config_put(f->be, BKT, "lifecycle", doc1, 5), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_int_equal(len, sizeof(doc2) - 1);
+	assert_memory_equal(buf, doc2, len);
+	/* an empty document is a document */
+	assert_int_equal(backend_bucket_config_put(f->be, BKT, "empty", "", 0), S3E_OK);
+	found = false;
+	len = 99;
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "empty", buf, sizeof(buf), &len, &found), S3E_OK);
+	assert_true(found);
+	assert_int_equal(len, 0);
+	/* too small a buffer: an error, outputs untouched */
+	len = 77;
+	found = false;
+	assert_int_equal(backend_bucket_config_get(f->be, BKT, "lifecycle", buf, 4, &len, &found),
+			 S3E_InternalError);
+	assert_int_equal(len, 77);
+	assert_false(found);
+	assert_int_equal(backend_bucket_config_get(f->be, BKT, "lifecycle", buf, 5, &len, &found),
+			 S3E_OK);
+	assert_int_equal(len, 5);
+	/* oversized documents are refused */
+	big = calloc(1, STRATA_MAX_BUCKET_CONFIG + 1);
+	assert_non_null(big);
+	assert_int_equal(
+	    backend_bucket_config_put(f->be, BKT, "big", big, STRATA_MAX_BUCKET_CONFIG + 1),
+	    S3E_InternalError);
+	assert_int_equal(
+	    backend_bucket_config_put(f->be, BKT, "big", big, STRATA_MAX_BUCKET_CONFIG), S3E_OK);
+	free(big);
+	/* delete one: the others stay */
+	assert_int_equal(backend_bucket_config_delete(f->be, BKT, "encryption"), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_false(found);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "lifecycle", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_true(found);
+	/* documents are per bucket */
+	assert_int_equal(backend_bucket_create(f->be, &b), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, "other", "lifecycle", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_false(found);
+	/* no bucket */
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, "nope", "lifecycle", buf, sizeof(buf), &len, &found),
+	    S3E_NoSuchBucket);
+	assert_int_equal(backend_bucket_config_put(f->be, "nope", "lifecycle", "x", 1),
+			 S3E_NoSuchBucket);
+	assert_int_equal(backend_bucket_config_delete(f->be, "nope", "lifecycle"),
+			 S3E_NoSuchBucket);
+	/* deleting the bucket drops its documents: a re-created bucket starts bare */
+	assert_int_equal(backend_bucket_delete(f->be, BKT), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "lifecycle", buf, sizeof(buf), &len, &found),
+	    S3E_NoSuchBucket);
+	b = (struct bucket_info){BKT, "AKIDEXAMPLE", "", 2};
+	assert_int_equal(backend_bucket_create(f->be, &b), S3E_OK);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "lifecycle", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_false(found);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM bucket_configs"), 0);
+	/* a document survives a restart */
+	assert_int_equal(backend_bucket_config_put(f->be, BKT, "encryption", doc1, 3), S3E_OK);
+	reopen(f);
+	assert_int_equal(
+	    backend_bucket_config_get(f->be, BKT, "encryption", buf, sizeof(buf), &len, &found),
+	    S3E_OK);
+	assert_true(found);
+	assert_int_equal(len, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1150,6 +1822,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_corrupt_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncated_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_legacy_v2_plain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_sizes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seal_misuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_ignores_plain_writes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sse_rewrap, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sse_rewrap_resumes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sse_rewrap_targets, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bucket_configs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

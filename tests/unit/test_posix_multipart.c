@@ -34,6 +34,7 @@
 #include "posix_fixture.h"
 #include "../../common/frames.h"
 #include "../../common/log.h"
+#include "../../common/sse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BKT "bkt"
@@ -122,9 +123,13 @@ static void upload_new(struct backend *be, const char *key, char id[STRATA_UPLOA
 	obj_meta_free(&m);
 }
 
-/* Uploads part `number` with data (written in pieces); *etag gets its ETag. */
-static s3err_t put_part(struct backend *be, const char *upload, unsigned number, const void *data,
-			size_t len, char etag[STRATA_ETAG_MAX])
+/*
+ * Uploads part `number` with data (written in pieces), sealed under dkey
+ * unless NULL; *etag gets its ETag.
+ */
+static s3err_t put_part_key(struct backend *be, const char *upload, unsigned number,
+			    const void *data, size_t len, const uint8_t *dkey,
+			    char etag[STRATA_ETAG_MAX])
 {
 	struct be_writer *w = NULL;
 	struct part_info p;
@@ -134,6 +139,10 @@ static s3err_t put_part(struct backend *be, const char *upload, unsigned number,
 	err = backend_part_writer_open(be, BKT, upload, number, len, &w);
 	if (err != S3E_OK)
 		return err;
+	if (dkey && (err = backend_writer_seal(be, w, dkey)) != S3E_OK) {
+		backend_writer_abort(be, w);
+		return err;
+	}
 	for (off = 0; off < len; off += 1000) {
 		err = backend_writer_write(be, w, (const char *)data + off,
 					   len - off < 1000 ? len - off : 1000);
@@ -152,6 +161,12 @@ static s3err_t put_part(struct backend *be, const char *upload, unsigned number,
 	if (etag)
 		memcpy(etag, p.etag, sizeof(p.etag));
 	return backend_part_commit(be, w, &p);
+}
+
+static s3err_t put_part(struct backend *be, const char *upload, unsigned number, const void *data,
+			size_t len, char etag[STRATA_ETAG_MAX])
+{
+	return put_part_key(be, upload, number, data, len, NULL, etag);
 }
 
 /* What a test uploaded: per part number its bytes and ETag. */
@@ -202,9 +217,14 @@ static uint8_t *model_object(const struct model *md, const unsigned *nums, size_
 	return obj;
 }
 
-/* CompleteMultipartUpload of the listed parts with the model's ETags. */
-static s3err_t complete(struct backend *be, const struct model *md, const char *upload,
-			const unsigned *nums, size_t n, const char *final_etag)
+/*
+ * CompleteMultipartUpload of the listed parts with the model's ETags; the
+ * sse fields of `sse` (NULL: none) go into the metadata, as the gateway
+ * copies them from the upload.
+ */
+static s3err_t complete_sse(struct backend *be, const struct model *md, const char *upload,
+			    const unsigned *nums, size_t n, const char *final_etag,
+			    const struct obj_meta *sse)
 {
 	struct complete_part *cp = calloc(n ? n : 1, sizeof(*cp));
 	struct obj_meta m;
@@ -224,11 +244,23 @@ static s3err_t complete(struct backend *be, const struct model *md, const char *
 	snprintf(m.checksum_type, sizeof(m.checksum_type), "COMPOSITE");
 	snprintf(m.checksum_b64, sizeof(m.checksum_b64), "AAAAAA==-%zu", n);
 	m.parts_count = (unsigned)n;
+	if (sse) {
+		m.sse_mode = sse->sse_mode;
+		memcpy(m.sse_key_id, sse->sse_key_id, sizeof(m.sse_key_id));
+		memcpy(m.sse_envelope, sse->sse_envelope, sizeof(m.sse_envelope));
+		m.sse_envelope_len = sse->sse_envelope_len;
+	}
 	assert_int_equal(obj_meta_add_header(&m, "content-type", "application/dicom"), S3E_OK);
 	err = backend_upload_complete(be, BKT, upload, cp, n, &m);
 	obj_meta_free(&m);
 	free(cp);
 	return err;
+}
+
+static s3err_t complete(struct backend *be, const struct model *md, const char *upload,
+			const unsigned *nums, size_t n, const char *final_etag)
+{
+	return complete_sse(be, md, upload, nums, n, final_etag, NULL);
 }
 
 /* Reads all of key in reads of `piece` bytes; checks the size against the metadata. */
@@ -1113,7 +1145,7 @@ static void test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1138,8 +1170,8 @@ static void test_migrate_v1(void **state)
 	    2);
 	free(got);
 	free(obj);
-	reopen(f); /* a second open finds v3 and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 3);
+	reopen(f); /* a second open finds the current version and changes nothing */
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
 }
 
 /* --- keep time of completed uploads; buckets --- */
@@ -1673,6 +1705,263 @@ static void test_corrupt_upload_part(void **state)
 	model_free(&md);
 }
 
+/* --- encrypted uploads (M12) --- */
+
+static const uint8_t dkey[SSE_KEY_SIZE] = "upload data key, 32 bytes long!!";
+static const uint8_t other_key[SSE_KEY_SIZE] = "another data key of 32 bytes ...";
+static const char marker[] = "STRATA-PLAINTEXT-MARKER-32-BYTES";
+
+/* sse fields: SSE-S3 under key_id with an envelope made of seed. */
+static void sse_s3(struct obj_meta *m, const char *key_id, uint8_t seed)
+{
+	size_t i;
+
+	m->sse_mode = SSE_S3;
+	snprintf(m->sse_key_id, sizeof(m->sse_key_id), "%s", key_id);
+	m->sse_envelope_len = 60;
+	for (i = 0; i < 60; i++)
+		m->sse_envelope[i] = (uint8_t)(seed + i);
+}
+
+/* Starts an encrypted upload of key whose metadata carries `sse`'s fields. */
+static void upload_new_sse(struct backend *be, const char *key, const struct obj_meta *sse,
+			   char id[STRATA_UPLOAD_ID_MAX])
+{
+	struct obj_meta m;
+
+	obj_meta_init(&m);
+	m.sse_mode = sse->sse_mode;
+	memcpy(m.sse_key_id, sse->sse_key_id, sizeof(m.sse_key_id));
+	memcpy(m.sse_envelope, sse->sse_envelope, sizeof(m.sse_envelope));
+	m.sse_envelope_len = sse->sse_envelope_len;
+	assert_int_equal(backend_upload_create(be, BKT, key, &m, id), S3E_OK);
+	obj_meta_free(&m);
+}
+
+/* Sealed part `number` of len bytes with the marker at byte 100, recorded in the model. */
+static void model_put_sealed(struct backend *be, struct model *md, const char *upload,
+			     unsigned number, size_t len, unsigned seed)
+{
+	free(md->data[number]);
+	md->data[number] = pattern_buf(len, number * 100000u, seed);
+	md->len[number] = len;
+	if (len >= 132)
+		memcpy(md->data[number] + 100, marker, 32);
+	assert_int_equal(
+	    put_part_key(be, upload, number, md->data[number], len, dkey, md->etag[number]),
+	    S3E_OK);
+}
+
+/* true when the data file at path holds the marker in clear. */
+static bool file_has_marker(const char *path)
+{
+	struct stat sb;
+	uint8_t *buf;
+	bool found;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	buf = malloc((size_t)sb.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(fd, buf, (size_t)sb.st_size, 0), sb.st_size);
+	close(fd);
+	found = memmem(buf, (size_t)sb.st_size, marker, 32) != NULL;
+	free(buf);
+	return found;
+}
+
+/* A read of [off, off + len) through r fails. */
+static void read_fails(struct backend *be, struct be_reader *r, uint64_t off, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	size_t got = 777;
+
+	assert_non_null(buf);
+	assert_int_equal(backend_reader_read(be, r, off, buf, len, &got), S3E_InternalError);
+	assert_int_equal(got, 777);
+	free(buf);
+}
+
+static void test_sealed_multipart(void **state)
+{
+	static const unsigned nums[] = {1, 2};
+	const size_t l1 = F + 10, l2 = 2 * F + 7;
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX], sql[256], path[512];
+	struct model md = {{0}};
+	struct be_reader *r = NULL;
+	struct upload_info u;
+	struct obj_meta sse, m;
+	uint64_t size = 0, before;
+	uint8_t *obj;
+
+	obj_meta_init(&sse);
+	sse_s3(&sse, "k1", 9);
+	upload_new_sse(f->be, "enc/mp", &sse, upload);
+	assert_int_equal(backend_upload_get(f->be, BKT, upload, &u), S3E_OK);
+	assert_int_equal(u.meta.sse_mode, SSE_S3);
+	assert_string_equal(u.meta.sse_key_id, "k1");
+	assert_int_equal(u.meta.sse_envelope_len, 60);
+	assert_memory_equal(u.meta.sse_envelope, sse.sse_envelope, 60);
+	obj_meta_free(&u.meta);
+
+	model_put_sealed(f->be, &md, upload, 1, l1, 1);
+	model_put_sealed(f->be, &md, upload, 2, l2, 2);
+	/* an unsealed part of an encrypted upload is refused, the upload unchanged (M12) */
+	assert_int_equal(put_part(f->be, upload, 3, "plain", 5, NULL), S3E_InternalError);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM parts"), 2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT object_id FROM parts WHERE upload_id = '%s' AND number = 2", upload);
+	file_of(f, sql, path, sizeof(path));
+	assert_false(file_has_marker(path));
+
+	/* a part reads with the upload's data key only */
+	before = posix_integrity_failures();
+	assert_int_equal(backend_part_reader_open(f->be, BKT, upload, 2, &r), S3E_OK);
+	read_fails(f->be, r, 0, 10);
+	assert_int_equal(posix_integrity_failures(), before);
+	assert_int_equal(backend_reader_unseal(f->be, r, dkey), S3E_OK);
+	check_range(f->be, r, md.data[2], l2, 0, l2);
+	check_range(f->be, r, md.data[2], l2, F - 3, 6);
+	backend_reader_close(f->be, r);
+
+	/* Complete must say the upload's mode */
+	assert_int_equal(complete(f->be, &md, upload, nums, 2, "etag-2"), S3E_InternalError);
+	assert_int_equal(backend_upload_get(f->be, BKT, upload, &u), S3E_OK);
+	assert_false(u.completed);
+	obj_meta_free(&u.meta);
+	assert_int_equal(complete_sse(f->be, &md, upload, nums, 2, "etag-2", &sse), S3E_OK);
+	obj = model_object(&md, nums, 2, &size);
+
+	assert_int_equal(backend_object_head(f->be, BKT, "enc/mp", &m), S3E_OK);
+	assert_int_equal(m.sse_mode, SSE_S3);
+	assert_string_equal(m.sse_key_id, "k1");
+	assert_memory_equal(m.sse_envelope, sse.sse_envelope, 60);
+	assert_int_equal(m.parts_count, 2);
+	obj_meta_free(&m);
+
+	/* the object: nothing without the key, everything with it, across the part boundary */
+	assert_int_equal(backend_reader_open(f->be, BKT, "enc/mp", &m, &r), S3E_OK);
+	read_fails(f->be, r, l1 - 5, 10);
+	assert_int_equal(posix_integrity_failures(), before);
+	assert_int_equal(backend_reader_unseal(f->be, r, dkey), S3E_OK);
+	check_range(f->be, r, obj, size, 0, (size_t)size);
+	check_range(f->be, r, obj, size, l1 - 5, 10);
+	check_range(f->be, r, obj, size, F - 1, (size_t)(size - F));
+	check_range(f->be, r, obj, size, l1 + F, 20);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	/* a wrong key is corruption (GCM), counted */
+	assert_int_equal(backend_reader_open(f->be, BKT, "enc/mp", &m, &r), S3E_OK);
+	assert_int_equal(backend_reader_unseal(f->be, r, other_key), S3E_OK);
+	read_fails(f->be, r, l1 + 1, 10);
+	assert_int_equal(posix_integrity_failures(), before + 1);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	/* the part files, now the object's, hold no plaintext */
+	file_of(f, "SELECT object_id FROM object_parts WHERE key = 'enc/mp' AND idx = 1", path,
+		sizeof(path));
+	assert_false(file_has_marker(path));
+	free(obj);
+	model_free(&md);
+}
+
+/* A plain upload refuses sealed parts; a sealed part of a plain upload would be unreadable. */
+static void test_plain_upload_refuses_sealed_part(void **state)
+{
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+
+	upload_new(f->be, "plain/mp", upload);
+	assert_int_equal(put_part_key(f->be, upload, 1, "abc", 3, dkey, NULL), S3E_InternalError);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM parts"), 0);
+	assert_int_equal(count_files(f->dir, "objects"), 0);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+}
+
+/* Rotation: stands in for rewrapping under "new" by flipping byte 0 of the envelope. */
+static s3err_t flip_wrap(void *ctx, const char *key_id, const uint8_t *env, size_t len,
+			 char new_id[STRATA_SSE_KEY_ID_MAX],
+			 uint8_t new_env[STRATA_SSE_ENVELOPE_MAX], size_t *new_len)
+{
+	(void)ctx;
+	(void)key_id;
+	memcpy(new_env, env, len);
+	new_env[0] ^= 0xff;
+	*new_len = len;
+	snprintf(new_id, STRATA_SSE_KEY_ID_MAX, "new");
+	return S3E_OK;
+}
+
+static bool count_usage(void *ctx, const char *key_id, uint64_t count, const uint8_t *env,
+			size_t len)
+{
+	uint64_t *n = ctx;
+
+	(void)env;
+	assert_string_equal(key_id, "new");
+	assert_int_equal(len, 60);
+	*n += count;
+	return true;
+}
+
+/*
+ * F8: an upload rewrapped between the gateway's upload_get and its Complete
+ * makes an object with the rewrapped envelope, not the stale one.
+ */
+static void test_complete_takes_upload_envelope(void **state)
+{
+	static const unsigned nums[] = {1};
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct model md = {{0}};
+	struct upload_info u;
+	struct obj_meta sse, m;
+	uint64_t count = 0, used = 0;
+	uint8_t *got;
+
+	obj_meta_init(&sse);
+	sse_s3(&sse, "old", 40);
+	upload_new_sse(f->be, "rot/mp", &sse, upload);
+	model_put_sealed(f->be, &md, upload, 1, 5000, 3);
+	assert_int_equal(backend_sse_rewrap(f->be, "new", flip_wrap, NULL, &count), S3E_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(backend_upload_get(f->be, BKT, upload, &u), S3E_OK);
+	assert_string_equal(u.meta.sse_key_id, "new");
+	assert_int_equal(u.meta.sse_envelope[0], sse.sse_envelope[0] ^ 0xff);
+	obj_meta_free(&u.meta);
+	assert_int_equal(backend_sse_key_usage(f->be, count_usage, &used), S3E_OK);
+	assert_int_equal(used, 1);
+
+	/* the gateway still holds the old envelope */
+	assert_int_equal(complete_sse(f->be, &md, upload, nums, 1, "e-1", &sse), S3E_OK);
+	assert_int_equal(backend_object_head(f->be, BKT, "rot/mp", &m), S3E_OK);
+	assert_string_equal(m.sse_key_id, "new");
+	assert_int_equal(m.sse_envelope[0], sse.sse_envelope[0] ^ 0xff);
+	assert_memory_equal(m.sse_envelope + 1, sse.sse_envelope + 1, 59);
+	obj_meta_free(&m);
+	used = 0;
+	assert_int_equal(backend_sse_key_usage(f->be, count_usage, &used), S3E_OK);
+	assert_int_equal(used, 2); /* the object, and the completed upload until it is pruned */
+	{
+		struct be_reader *r = NULL;
+		size_t n = 0;
+
+		got = malloc(5000);
+		assert_non_null(got);
+		assert_int_equal(backend_reader_open(f->be, BKT, "rot/mp", &m, &r), S3E_OK);
+		assert_int_equal(backend_reader_unseal(f->be, r, dkey), S3E_OK);
+		assert_int_equal(backend_reader_read(f->be, r, 0, got, 5000, &n), S3E_OK);
+		assert_int_equal(n, 5000);
+		assert_memory_equal(got, md.data[1], 5000);
+		backend_reader_close(f->be, r);
+		obj_meta_free(&m);
+		free(got);
+	}
+	model_free(&md);
+}
+
 static void test_wrappers_not_implemented(void **state)
 {
 	static const struct backend_ops none = {.abi_version = BACKEND_ABI_VERSION, .name = "none"};
@@ -1725,6 +2014,9 @@ int main(void)
 	    cmocka_unit_test(test_wrappers_not_implemented),
 	    cmocka_unit_test_setup_teardown(test_corrupt_part_frame, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_upload_part, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_multipart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_plain_upload_refuses_sealed_part, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_complete_takes_upload_envelope, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

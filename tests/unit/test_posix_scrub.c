@@ -29,7 +29,9 @@
 
 #include "../../backends/posix.h"
 #include "posix_fixture.h"
+#include "../../common/keyring.h"
 #include "../../common/log.h"
+#include "../../common/sse.h"
 
 #define BKT "bkt"
 #define MAXF 16 /* findings a test collects */
@@ -38,6 +40,7 @@
 struct fx {
 	char dir[64];
 	struct backend *be;
+	struct keyring *keys; /* posix_opts.keys of be, or NULL; freed after be */
 };
 
 struct found {
@@ -262,6 +265,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	backend_close(f->be);
+	keyring_free(f->keys);
 	fixture_remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -564,6 +568,243 @@ static void test_rate_limit(void **state)
 	assert_true(dt < 2.0);
 }
 
+/* --- encrypted objects (S6) --- */
+
+static const uint8_t dk1[SSE_KEY_SIZE] = "data key one, thirty-two bytes!!";
+static const uint8_t dk2[SSE_KEY_SIZE] = "data key two, thirty-two bytes!!";
+
+/* How an encrypted test object is stored. */
+struct enc {
+	int mode;
+	const uint8_t *dkey;		      /* seals the data */
+	char key_id[STRATA_SSE_KEY_ID_MAX];   /* SSE-S3 */
+	uint8_t env[STRATA_SSE_ENVELOPE_MAX]; /* SSE-S3: wrapped data key; SSE-C: any 48 bytes */
+	size_t env_len;
+	bool bad_sha; /* record the SHA-256 of other bytes */
+};
+
+static void enc_meta(struct obj_meta *m, const struct enc *e)
+{
+	m->sse_mode = e->mode;
+	memcpy(m->sse_key_id, e->key_id, sizeof(m->sse_key_id));
+	memcpy(m->sse_envelope, e->env, sizeof(m->sse_envelope));
+	m->sse_envelope_len = e->env_len;
+}
+
+/* PUTs size sealed pattern bytes at key. */
+static void put_sealed(struct backend *be, const char *key, size_t size, unsigned seed,
+		       const struct enc *e)
+{
+	uint8_t *data = pattern_buf(size, seed);
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
+	assert_int_equal(backend_writer_seal(be, w, e->dkey), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
+	meta_for(&m, data, size);
+	if (e->bad_sha)
+		sha256_hex("other", 5, m.sha256_hex);
+	enc_meta(&m, e);
+	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
+	free(data);
+}
+
+/* An encrypted multipart object of nparts parts (or, complete false, an active upload). */
+static void put_sealed_multipart(struct backend *be, const char *key, unsigned nparts,
+				 size_t part_size, const struct enc *e, bool complete,
+				 char upload[STRATA_UPLOAD_ID_MAX])
+{
+	uint8_t *all = malloc(nparts * part_size);
+	struct complete_part cps[8];
+	struct obj_meta m;
+	unsigned i;
+
+	assert_non_null(all);
+	assert_true(nparts <= 8);
+	obj_meta_init(&m);
+	enc_meta(&m, e);
+	assert_int_equal(backend_upload_create(be, BKT, key, &m, upload), S3E_OK);
+	for (i = 0; i < nparts; i++) {
+		uint8_t *d = pattern_buf(part_size, 200 + i);
+		struct be_writer *w = NULL;
+		struct part_info p;
+
+		memcpy(all + i * part_size, d, part_size);
+		assert_int_equal(backend_part_writer_open(be, BKT, upload, i + 1, part_size, &w),
+				 S3E_OK);
+		assert_int_equal(backend_writer_seal(be, w, e->dkey), S3E_OK);
+		assert_int_equal(backend_writer_write(be, w, d, part_size), S3E_OK);
+		memset(&p, 0, sizeof(p));
+		p.number = i + 1;
+		p.size = part_size;
+		snprintf(p.etag, sizeof(p.etag), "%032x", i + 1);
+		sha256_hex(d, part_size, p.sha256_hex);
+		assert_int_equal(backend_part_commit(be, w, &p), S3E_OK);
+		cps[i].number = i + 1;
+		memcpy(cps[i].etag, p.etag, sizeof(cps[i].etag));
+		free(d);
+	}
+	if (complete) {
+		meta_for(&m, all, nparts * part_size);
+		enc_meta(&m, e);
+		m.parts_count = nparts;
+		assert_int_equal(backend_upload_complete(be, BKT, upload, cps, nparts, &m), S3E_OK);
+	}
+	free(all);
+}
+
+/* SSE-S3 with an envelope no keyring could open (the scrub without keys never tries). */
+static struct enc fake_s3(void)
+{
+	struct enc e = {SSE_S3, dk1, "k-absent", {0}, 60, false};
+
+	memset(e.env, 0x42, 60);
+	return e;
+}
+
+static struct enc fake_ssec(void)
+{
+	struct enc e = {SSE_C, dk2, "", {0}, 48, false};
+
+	memset(e.env, 0x24, 48);
+	return e;
+}
+
+/* Without keys: sealed frames are checked, the SHA-256 is not (frames_only). */
+static void test_sealed_without_keys(void **state)
+{
+	struct fx *f = *state;
+	struct enc s3 = fake_s3(), ssec = fake_ssec();
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char upload[STRATA_UPLOAD_ID_MAX], id[40], path[256];
+
+	populate(f);
+	s3.bad_sha = true; /* unseen without the key */
+	put_sealed(f->be, "s-s3", 200 * KIB, 4, &s3);
+	put_sealed(f->be, "s-ssec", 1000, 5, &ssec);
+	put_sealed(f->be, "s-empty", 0, 6, &ssec);
+	put_sealed_multipart(f->be, "s-multi", 2, 70 * KIB, &s3, true, upload);
+	put_sealed_multipart(f->be, "s-pending", 1, 5000, &ssec, false, upload);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.objects, 8);
+	assert_int_equal(st.frames_only, 4);
+	assert_true(verified_ms(f, "s-s3") > 1700000000000LL);
+	assert_true(verified_ms(f, "s-ssec") > 1700000000000LL);
+	assert_true(verified_ms(f, "s-empty") > 1700000000000LL);
+	assert_true(verified_ms(f, "s-multi") > 1700000000000LL);
+
+	/* bitrot in a sealed frame is found without any key */
+	index_exec(f->dir, "UPDATE objects SET verified_ms = 0");
+	file_of(f, "s-s3", 0, id);
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 65536 + 32 + 1000);
+	file_of(f, "s-multi", 2, id);
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 65536 + 32 + 5); /* part 2's tag */
+	index_text(f->dir, "SELECT object_id FROM parts WHERE upload_id = ?1 AND number = 1",
+		   upload, NULL, id, sizeof(id));
+	path_of(f, id, path, sizeof(path));
+	flip_byte(path, 17);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 3);
+	assert_int_equal(st.problems, 3);
+	assert_int_equal(st.frames_only, 2); /* the two intact encrypted objects */
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "s-multi");
+	assert_non_null(strstr(fd.f[0].detail, "frame 1 of 2"));
+	assert_int_equal(fd.f[1].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[1].key, "s-s3");
+	assert_non_null(strstr(fd.f[1].detail, "frame 1 of 4"));
+	assert_int_equal(fd.f[2].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[2].key, "s-pending");
+	assert_string_equal(fd.f[2].file_id, id);
+	assert_int_equal(verified_ms(f, "s-s3"), 0);
+	assert_int_equal(verified_ms(f, "s-multi"), 0);
+	assert_true(verified_ms(f, "s-ssec") > 0);
+}
+
+/* Reopens f's backend with a fresh keyring in f->dir/keys. */
+static void open_with_keys(struct fx *f)
+{
+	char path[128], why[256];
+
+	snprintf(path, sizeof(path), "%s/keys", f->dir);
+	assert_int_equal(keyring_create(path, why, sizeof(why)), S3E_OK);
+	assert_int_equal(keyring_load(path, &f->keys, why, sizeof(why)), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(posix_open_opts(f->dir, &(struct posix_opts){.keys = f->keys}, &f->be),
+			 S3E_OK);
+}
+
+/* SSE-S3 whose envelope the keyring opens to dkey. */
+static struct enc real_s3(const struct fx *f, const uint8_t *dkey, bool bad_sha)
+{
+	struct enc e = {SSE_S3, dkey, "", {0}, KEYRING_WRAPPED_SIZE, bad_sha};
+
+	assert_int_equal(keyring_wrap(f->keys, dkey, e.key_id, e.env), S3E_OK);
+	return e;
+}
+
+/* With the keyring: SSE-S3 objects are decrypted and their SHA-256 checked. */
+static void test_sealed_with_keyring(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	struct enc good, bad, lost, swapped, ssec = fake_ssec();
+	char upload[STRATA_UPLOAD_ID_MAX];
+	size_t i;
+
+	open_with_keys(f);
+	good = real_s3(f, dk1, false);
+	bad = real_s3(f, dk1, true);
+	lost = real_s3(f, dk1, false);
+	snprintf(lost.key_id, sizeof(lost.key_id), "k-removed");
+	swapped = real_s3(f, dk2, false); /* the envelope opens to dk2; the data is under dk1 */
+	swapped.dkey = dk1;
+	put_sealed(f->be, "a-good", 200 * KIB, 1, &good);
+	put_sealed(f->be, "b-bad-sha", 1000, 2, &bad);
+	put_sealed(f->be, "c-lost-key", 1000, 3, &lost);
+	put_sealed(f->be, "d-swapped", 1000, 4, &swapped);
+	put_sealed(f->be, "e-ssec", 1000, 5, &ssec);
+	put_sealed_multipart(f->be, "f-multi", 3, 70 * KIB, &good, true, upload);
+	put_sealed_multipart(f->be, "g-pending", 2, 5000, &good, false, upload);
+	put_object(f->be, "h-plain", 3000, 6);
+	scrub(f, 0, &fd, &st);
+
+	assert_int_equal(st.objects, 7);
+	assert_int_equal(st.frames_only, 1); /* SSE-C: the server never holds that key */
+	assert_int_equal(fd.n, 3);
+	for (i = 0; i < fd.n; i++)
+		assert_int_equal(fd.f[i].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "b-bad-sha");
+	assert_non_null(strstr(fd.f[0].detail, "SHA-256"));
+	assert_string_equal(fd.f[1].key, "c-lost-key");
+	assert_string_equal(fd.f[1].detail, "cannot unwrap data key under key id k-removed");
+	assert_string_equal(fd.f[2].key, "d-swapped");
+	assert_non_null(strstr(fd.f[2].detail, "GCM"));
+	assert_true(verified_ms(f, "a-good") > 1700000000000LL);
+	assert_true(verified_ms(f, "e-ssec") > 1700000000000LL);
+	assert_true(verified_ms(f, "f-multi") > 1700000000000LL);
+	assert_true(verified_ms(f, "h-plain") > 1700000000000LL);
+	assert_int_equal(verified_ms(f, "b-bad-sha"), 0);
+	assert_int_equal(verified_ms(f, "c-lost-key"), 0);
+	assert_int_equal(verified_ms(f, "d-swapped"), 0);
+	/* the same store without the keyring: only the frames, so nothing to report */
+	backend_close(f->be);
+	f->be = NULL;
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.frames_only, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +820,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_all_found, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_without_keys, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sealed_with_keyring, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR); /* findings are logged as warnings: keep the output short */

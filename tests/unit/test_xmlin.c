@@ -1102,6 +1102,92 @@ static void test_complete_oversize(void **state)
 	free(body);
 }
 
+/* --- ServerSideEncryptionConfiguration --- */
+
+#define SSE_NS "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
+#define SSE_DOC(rule)                                                                              \
+	"<ServerSideEncryptionConfiguration " SSE_NS ">" rule "</"                                 \
+	"ServerSideEncryptionConfiguration>"
+#define SSE_RULE(inner) "<Rule>" inner "</Rule>"
+#define SSE_DEFAULT(inner)                                                                         \
+	"<ApplyServerSideEncryptionByDefault>" inner "</ApplyServerSideEncryptionByDefault>"
+
+/* Table of bodies and what each must give (botocore's shape and AWS's errors). */
+static void test_encryption_table(void **state)
+{
+	static const struct {
+		const char *body;
+		s3err_t want;
+		bool bucket_key;
+	} cases[] = {
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>"))), S3E_OK, false},
+	    {SSE_DOC(SSE_RULE(
+		 SSE_DEFAULT("<SSEAlgorithm> AES256 </SSEAlgorithm>") "<BucketKeyEnabled>true</"
+								      "BucketKeyEnabled>")),
+	     S3E_OK, true},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT(
+		 "<SSEAlgorithm>AES256</SSEAlgorithm>") "<BlockedEncryptionTypes><EncryptionType>"
+							"NONE</EncryptionType>"
+							"</BlockedEncryptionTypes>")),
+	     S3E_OK, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>aws:kms</SSEAlgorithm>"))),
+	     S3E_NotImplemented, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>aws:kms:dsse</SSEAlgorithm>"))),
+	     S3E_NotImplemented, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT(
+		 "<SSEAlgorithm>AES256</SSEAlgorithm>") "<BlockedEncryptionTypes><EncryptionType>"
+							"SSE-C</EncryptionType>"
+							"</BlockedEncryptionTypes>")),
+	     S3E_NotImplemented, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>"
+					  "<KMSMasterKeyID>k</KMSMasterKeyID>"))),
+	     S3E_InvalidArgument, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>DES</SSEAlgorithm>"))), S3E_MalformedXML,
+	     false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT(""))), S3E_MalformedXML, false},
+	    {SSE_DOC(SSE_RULE("")), S3E_MalformedXML, false},
+	    {SSE_DOC(""), S3E_MalformedXML, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>"))
+			 SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>"))),
+	     S3E_MalformedXML, false},
+	    {SSE_DOC(SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>") "<Extra/>")),
+	     S3E_MalformedXML, false},
+	    {"<Other/>", S3E_MalformedXML, false},
+	    {"<!DOCTYPE x [<!ENTITY a \"b\">]>" SSE_DOC(
+		 SSE_RULE(SSE_DEFAULT("<SSEAlgorithm>AES256</SSEAlgorithm>"))),
+	     S3E_MalformedXML, false},
+	    {"not xml", S3E_MalformedXML, false},
+	};
+	struct encryption_config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&cfg, 0x55, sizeof(cfg));
+		if (xmlin_parse_encryption(cases[i].body, strlen(cases[i].body), &cfg) !=
+		    cases[i].want)
+			fail_msg("case %zu: expected %s", i, s3err_code(cases[i].want));
+		if (cases[i].want == S3E_OK) {
+			assert_string_equal(cfg.algorithm, "AES256");
+			assert_int_equal(cfg.bucket_key, cases[i].bucket_key);
+		}
+	}
+	assert_int_equal(xmlin_parse_encryption("", 0, &cfg), S3E_MalformedXML);
+}
+
+static void test_encryption_oversize(void **state)
+{
+	size_t n = STRATA_MAX_SMALL_XML_BODY + 1;
+	char *body = malloc(n);
+	struct encryption_config cfg;
+
+	(void)state;
+	assert_non_null(body);
+	memset(body, ' ', n);
+	assert_int_equal(xmlin_parse_encryption(body, n, &cfg), S3E_MaxMessageLengthExceeded);
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1132,6 +1218,8 @@ int main(void)
 	    cmocka_unit_test(test_complete_truncated),
 	    cmocka_unit_test(test_complete_doctype_attacks),
 	    cmocka_unit_test(test_complete_oversize),
+	    cmocka_unit_test(test_encryption_table),
+	    cmocka_unit_test(test_encryption_oversize),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
