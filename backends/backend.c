@@ -306,6 +306,16 @@ s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx)
 	return o->sse_key_usage(be, visit, ctx);
 }
 
+s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const char *key,
+				 int64_t mtime_ms, const char *etag)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_delete_if)
+		return S3E_NotImplemented;
+	return o->object_delete_if(be, bucket, key, mtime_ms, etag);
+}
+
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found)
 {

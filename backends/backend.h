@@ -321,6 +321,15 @@ struct backend_ops {
 	/* Visits the master key ids in use (see sse_usage_fn), in id order. */
 	s3err_t (*sse_key_usage)(struct backend *be, sse_usage_fn visit, void *ctx);
 
+	/*
+	 * Deletes bucket/key only while it is still the version a caller saw
+	 * (its mtime_ms and etag), atomically: the lifecycle engine decides from
+	 * a scan and must not delete an object written since.
+	 * Errors: S3E_PreconditionFailed (another version, or gone), S3E_NoSuchBucket.
+	 */
+	s3err_t (*object_delete_if)(struct backend *be, const char *bucket, const char *key,
+				    int64_t mtime_ms, const char *etag);
+
 	/* --- bucket configuration documents (ABI 4) --- */
 
 	/*
@@ -393,6 +402,8 @@ s3err_t backend_reader_unseal(struct backend *be, struct be_reader *r, const uin
 s3err_t backend_sse_rewrap(struct backend *be, const char *target_id, sse_rewrap_fn fn, void *ctx,
 			   uint64_t *count);
 s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx);
+s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const char *key,
+				 int64_t mtime_ms, const char *etag);
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found);
 s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,

@@ -218,6 +218,8 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 		    "headers, frames, sse_mode, sse_key_id, sse_envelope FROM objects "
 		    "WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
+		    "AND etag = ?4",
     [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM "
 			"object_parts WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_PARTS_DELETE] = "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2",
@@ -1969,9 +1971,41 @@ static void posix_reader_close(struct be_reader *r)
 
 /* --- deleting --- */
 
-static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
+/* Inside the delete's transaction: is the row still the version (mtime, etag) a caller saw? */
+static s3err_t row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
+		      const char *etag)
 {
-	struct posix_be *pb = (struct posix_be *)be;
+	sqlite3_stmt *st = c->st[ST_OBJ_SAME];
+	s3err_t err;
+	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, mtime_ms);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 4, etag);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err = S3E_OK;
+	else if (rc == SQLITE_DONE)
+		err = S3E_PreconditionFailed;
+	else
+		err = posix_db_err(c, rc, "object version check");
+	posix_stmt_done(st);
+	return err;
+}
+
+/*
+ * Deletes bucket/key in one transaction; with etag non-NULL only while the
+ * row is still the version (mtime_ms, etag): the lifecycle engine decides
+ * from a scan and must never delete an object written since.
+ */
+static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
+			     int64_t mtime_ms, const char *etag)
+{
 	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
 	struct retired old = {"", false};
@@ -1980,6 +2014,8 @@ static s3err_t posix_object_delete(struct backend *be, const char *bucket, const
 	int rc;
 
 	err = posix_tx_begin(c);
+	if (err == S3E_OK && etag)
+		err = row_is(c, bucket, key, mtime_ms, etag);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_obj_retire(c, bucket, key, &old, &found);
@@ -2003,6 +2039,17 @@ out:
 		posix_tx_rollback(c);
 	posix_pool_put(pb, c);
 	return err;
+}
+
+static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
+{
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL);
+}
+
+static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, const char *key,
+				      int64_t mtime_ms, const char *etag)
+{
+	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag);
 }
 
 /* --- scanning --- */
@@ -2913,6 +2960,7 @@ static const struct backend_ops posix_ops = {
     .reader_read = posix_reader_read,
     .reader_close = posix_reader_close,
     .object_delete = posix_object_delete,
+    .object_delete_if = posix_object_delete_if,
     .object_scan = posix_object_scan,
     .bucket_count = posix_bucket_count,
     .upload_create = posix_upload_create,

@@ -339,6 +339,23 @@ static int set_scrub_rate(struct config *c, const char *value, char *err, size_t
 	return set_uint("scrub_rate", value, 0, 4000000000u, &c->scrub_rate, err, errlen);
 }
 
+static int set_lifecycle_interval(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("lifecycle_interval", value, 0, 31536000, &c->lifecycle_interval, err,
+			errlen);
+}
+
+static int set_lifecycle_day(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("lifecycle_day_seconds", value, 1, 86400, &c->lifecycle_day_seconds, err,
+			errlen);
+}
+
+static int set_lifecycle_rate(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("lifecycle_rate", value, 0, 1000000, &c->lifecycle_rate, err, errlen);
+}
+
 /* An on|off switch. */
 static int set_switch(const char *key, const char *value, bool *out, char *err, size_t errlen)
 {
@@ -400,6 +417,9 @@ static const struct key_row {
     {"connection_timeout", set_connection_timeout},
     {"scrub_interval", set_scrub_interval},
     {"scrub_rate", set_scrub_rate},
+    {"lifecycle_interval", set_lifecycle_interval},
+    {"lifecycle_day_seconds", set_lifecycle_day},
+    {"lifecycle_rate", set_lifecycle_rate},
     {"integrity", set_integrity},
     {"default_encryption", set_default_encryption},
     {"key_file", set_key_file},
@@ -434,6 +454,9 @@ void config_defaults(struct config *c)
 	c->connection_timeout = 300;
 	c->scrub_interval = 86400;
 	c->scrub_rate = 32u * 1024 * 1024;
+	c->lifecycle_interval = 3600;
+	c->lifecycle_day_seconds = 86400;
+	c->lifecycle_rate = 100;
 	c->integrity = true;
 	c->default_sse = true;
 }

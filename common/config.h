@@ -20,6 +20,10 @@
  *                     every stored byte); 0 = off; 0..31536000  default 86400
  *   scrub_rate        bytes per second the scrubber may read; 0 = unlimited
  *                                                default 33554432 (32 MiB/s)
+ *   lifecycle_interval seconds between lifecycle passes (0 = off)   default 3600
+ *   lifecycle_day_seconds the length of a lifecycle "day", 1..86400 default 86400
+ *                     (short days let tests run a "90 days" rule in seconds)
+ *   lifecycle_rate    lifecycle actions per second at most (0 = unpaced)  default 100
  *   integrity         on|off                     default on
  *                     off is for the integrity benchmark only
  *                     (scripts/bench/integrity.sh): new single-PUT objects are
@@ -60,6 +64,9 @@ struct config {
 	unsigned connection_timeout;
 	unsigned scrub_interval;
 	unsigned scrub_rate;
+	unsigned lifecycle_interval;
+	unsigned lifecycle_day_seconds;
+	unsigned lifecycle_rate;
 	bool integrity;
 	bool default_sse;		/* default_encryption = AES256 */
 	char key_file[STRATA_MAX_PATH]; /* "" = DATA/keys */

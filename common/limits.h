@@ -36,9 +36,9 @@
 #define STRATA_ETAG_MAX 80u		/* unquoted "hex" or "hex-N" plus NUL */
 #define STRATA_CHECKSUM_B64_MAX 64u	/* base64 of the largest digest (SHA-256) */
 #define STRATA_STORAGE_CLASS_MAX 32u
-#define STRATA_SSE_KEY_ID_MAX 33u	       /* master key id text incl. NUL (common/keyring.h) */
-#define STRATA_SSE_ENVELOPE_MAX 64u	       /* wrapped data key (60) or SSE-C key hash (48) */
-#define STRATA_MAX_BUCKET_CONFIG (256u * 1024) /* one stored bucket configuration document */
+#define STRATA_SSE_KEY_ID_MAX 33u   /* master key id text incl. NUL (common/keyring.h) */
+#define STRATA_SSE_ENVELOPE_MAX 64u /* wrapped data key (60) or SSE-C key hash (48) */
+#define STRATA_MAX_BUCKET_CONFIG (1024u * 1024) /* one stored bucket configuration document */
 
 /* Bodies */
 #define STRATA_MAX_PUT_SIZE (5ull * 1024 * 1024 * 1024) /* single PUT, as AWS */

@@ -1,29 +1,11 @@
 /*
- * xmlin: hardened parsing of S3 XML request bodies with libxml2.
+ * xmlin: the S3 XML request bodies of DeleteObjects, CreateBucket,
+ * CompleteMultipartUpload and PutBucketEncryption.
  *
- * Defences, in the order a body meets them:
- *  1. The length is checked against the operation's cap before libxml2 sees
- *     a byte (S3E_MaxMessageLengthExceeded).
- *  2. Parser options: XML_PARSE_NONET (no network fetches), no
- *     XML_PARSE_NOENT (no entity substitution), no XML_PARSE_DTDLOAD /
- *     DTDATTR / DTDVALID (no external DTD), no XML_PARSE_HUGE (libxml2's
- *     default depth and text-size limits stay on), NOERROR / NOWARNING so a
- *     client cannot fill the server's stderr with libxml2 diagnostics.
- *  3. A DOCTYPE stops the parser from the SAX internalSubset callback, which
- *     libxml2 calls after reading "<!DOCTYPE name ..." and before the
- *     internal subset: entity declarations are never even parsed, so neither
- *     billion-laughs expansion nor an external entity (XXE) can happen. The
- *     document's intSubset/extSubset are checked again after parsing.
- *  4. Without a DTD, any entity other than the five predefined ones is a
- *     well-formedness error, so the tree holds only elements, text, CDATA,
- *     comments and processing instructions.
- *
- * XML_PARSE_NOBLANKS is deliberately NOT used: its heuristic drops
- * whitespace-only text that is followed by a comment or CDATA section, so
- * "<Key>\n<![CDATA[x]]></Key>" would lose the newline of the key. Whitespace
- * between structural elements is skipped here instead, and text inside
- * <Key> is kept byte for byte (S3 keys may begin or end with spaces and
- * newlines).
+ * Every body goes through common/xmldoc (size cap before parsing, no
+ * network, no entities, DOCTYPE rejected); this file only walks the tree.
+ * Text inside <Key> is kept byte for byte (S3 keys may begin or end with
+ * spaces and newlines); white space between structural elements is skipped.
  */
 #include "xmlin.h"
 
@@ -31,198 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "strutil.h"
-
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
-
-/* Parser options; see defences 2 and the NOBLANKS note above. */
-#define XMLIN_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-
-/* SAX hook for "<!DOCTYPE": stops the parse before the internal subset (defence 3). */
-static void stop_on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-			    const xmlChar *system_id)
-{
-	(void)name;
-	(void)external_id;
-	(void)system_id;
-	xmlStopParser((xmlParserCtxtPtr)ctx);
-}
-
-/* SAX hook for entity declarations: unreachable after stop_on_doctype, kept as a second lock. */
-static void stop_on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-				const xmlChar *system_id, xmlChar *content)
-{
-	(void)name;
-	(void)type;
-	(void)public_id;
-	(void)system_id;
-	(void)content;
-	xmlStopParser((xmlParserCtxtPtr)ctx);
-}
-
-/*
- * Parses body[0..len) into a tree after checking it against cap.
- * Returns S3E_OK with *out set (caller frees with xmlFreeDoc),
- * S3E_MaxMessageLengthExceeded, S3E_MalformedXML or S3E_InternalError.
- */
-static s3err_t parse(const char *body, size_t len, size_t cap, xmlDocPtr *out)
-{
-	xmlParserCtxtPtr ctxt = NULL;
-	xmlDocPtr doc = NULL;
-	s3err_t err = S3E_MalformedXML;
-
-	if (len > cap) {
-		err = S3E_MaxMessageLengthExceeded;
-		goto out;
-	}
-	if (len == 0)
-		goto out;
-	if (!body || len > INT32_MAX) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	/* Idempotent; with libxml2 < 2.11 the first call must come from the main thread. */
-	xmlInitParser();
-	ctxt = xmlNewParserCtxt();
-	if (!ctxt || !ctxt->sax) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	ctxt->sax->internalSubset = stop_on_doctype;
-	ctxt->sax->externalSubset = stop_on_doctype;
-	ctxt->sax->entityDecl = stop_on_entity_decl;
-	doc = xmlCtxtReadMemory(ctxt, body, (int)len, NULL, NULL, XMLIN_OPTIONS);
-	if (!doc)
-		goto out;
-	if (!ctxt->wellFormed || doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc))
-		goto out;
-	*out = doc;
-	doc = NULL;
-	err = S3E_OK;
-out:
-	xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
-	return err;
-}
-
-/* true if n is an element called name in the S3 namespace or in none. */
-static bool is_elem(const xmlNode *n, const char *name)
-{
-	if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0)
-		return false;
-	return !n->ns || !n->ns->href || strcmp((const char *)n->ns->href, S3_XMLNS) == 0;
-}
-
-/* true if n is text made only of XML white space (S 3: SP, TAB, CR, LF). */
-static bool is_blank_text(const xmlNode *n)
-{
-	const xmlChar *p;
-
-	if (n->type != XML_TEXT_NODE)
-		return false;
-	for (p = n->content; p && *p; p++) {
-		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
-			return false;
-	}
-	return true;
-}
-
-/* true if n carries nothing: a comment, a processing instruction or blank text between tags. */
-static bool is_ignorable(const xmlNode *n)
-{
-	return n->type == XML_COMMENT_NODE || n->type == XML_PI_NODE || is_blank_text(n);
-}
-
-/*
- * Collects the text of a leaf element: the concatenation of its text and
- * CDATA children, byte for byte (comments and PIs skipped). A child element
- * makes it S3E_MalformedXML. On success *out is a malloc'd NUL-terminated
- * string (possibly empty) of *out_len bytes.
- */
-static s3err_t leaf_text(const xmlNode *e, char **out, size_t *out_len)
-{
-	const xmlNode *c;
-	size_t len = 0, n;
-	char *s = NULL;
-	s3err_t err = S3E_MalformedXML;
-
-	for (c = e->children; c; c = c->next) {
-		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-			n = c->content ? strlen((const char *)c->content) : 0;
-			if (n > SIZE_MAX - 1 - len)
-				goto out;
-			len += n;
-		} else if (c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE) {
-			goto out;
-		}
-	}
-	s = malloc(len + 1);
-	if (!s) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	len = 0;
-	for (c = e->children; c; c = c->next) {
-		if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
-			n = strlen((const char *)c->content);
-			memcpy(s + len, c->content, n);
-			len += n;
-		}
-	}
-	s[len] = '\0';
-	*out = s;
-	*out_len = len;
-	s = NULL;
-	err = S3E_OK;
-out:
-	free(s);
-	return err;
-}
-
-/* Parses an xs:boolean ("true", "false", "1", "0", surrounding white space allowed). */
-static s3err_t parse_bool(const xmlNode *e, bool *out)
-{
-	char *s = NULL, *p, *end;
-	size_t len;
-	s3err_t err;
-
-	err = leaf_text(e, &s, &len);
-	if (err)
-		goto out;
-	p = s;
-	end = s + len;
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	*end = '\0';
-	if (strcmp(p, "true") == 0 || strcmp(p, "1") == 0) {
-		*out = true;
-	} else if (strcmp(p, "false") == 0 || strcmp(p, "0") == 0) {
-		*out = false;
-	} else {
-		err = S3E_MalformedXML;
-	}
-out:
-	free(s);
-	return err;
-}
-
-/* true if e contains only text, CDATA, comments and PIs (a well-formed leaf). */
-static bool is_leaf(const xmlNode *e)
-{
-	const xmlNode *c;
-
-	for (c = e->children; c; c = c->next) {
-		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE &&
-		    c->type != XML_COMMENT_NODE && c->type != XML_PI_NODE)
-			return false;
-	}
-	return true;
-}
+#include "xmldoc.h"
 
 /*
  * Fills item from one <Object>. Key (exactly one, non-empty) and VersionId
@@ -241,19 +33,19 @@ static s3err_t parse_object(const xmlNode *obj, struct delete_object_item *item,
 	s3err_t err = S3E_MalformedXML;
 
 	for (c = obj->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "Key")) {
+		if (xmldoc_is_elem(c, "Key")) {
 			if (key)
 				goto out;
-			err = leaf_text(c, &key, &key_len);
-		} else if (is_elem(c, "VersionId")) {
+			err = xmldoc_leaf_text(c, &key, &key_len);
+		} else if (xmldoc_is_elem(c, "VersionId")) {
 			if (vid)
 				goto out;
-			err = leaf_text(c, &vid, &vid_len);
-		} else if (is_elem(c, "ETag") || is_elem(c, "LastModifiedTime") ||
-			   is_elem(c, "Size")) {
-			if (!is_leaf(c))
+			err = xmldoc_leaf_text(c, &vid, &vid_len);
+		} else if (xmldoc_is_elem(c, "ETag") || xmldoc_is_elem(c, "LastModifiedTime") ||
+			   xmldoc_is_elem(c, "Size")) {
+			if (!xmldoc_is_leaf(c))
 				goto out;
 			*conditional = true;
 			continue;
@@ -296,25 +88,25 @@ s3err_t xmlin_parse_delete(const char *body, size_t len, struct delete_request *
 	size_t count = 0;
 	s3err_t err;
 
-	err = parse(body, len, STRATA_MAX_XML_BODY, &doc);
+	err = xmldoc_parse(body, len, STRATA_MAX_XML_BODY, &doc);
 	if (err)
 		goto out;
 	err = S3E_MalformedXML;
 	root = xmlDocGetRootElement(doc);
-	if (!is_elem(root, "Delete"))
+	if (!xmldoc_is_elem(root, "Delete"))
 		goto out;
 	/* First pass: shape and count, so the array is sized once and capped. */
 	for (c = root->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "Object")) {
+		if (xmldoc_is_elem(c, "Object")) {
 			if (++count > STRATA_MAX_DELETE_KEYS)
 				goto out;
-		} else if (is_elem(c, "Quiet")) {
+		} else if (xmldoc_is_elem(c, "Quiet")) {
 			if (have_quiet)
 				goto out;
 			have_quiet = true;
-			err = parse_bool(c, &r.quiet);
+			err = xmldoc_parse_bool(c, &r.quiet);
 			if (err)
 				goto out;
 			err = S3E_MalformedXML;
@@ -330,7 +122,7 @@ s3err_t xmlin_parse_delete(const char *body, size_t len, struct delete_request *
 		goto out;
 	}
 	for (c = root->children; c; c = c->next) {
-		if (!is_elem(c, "Object"))
+		if (!xmldoc_is_elem(c, "Object"))
 			continue;
 		err = parse_object(c, &r.objects[r.n], &conditional);
 		if (err)
@@ -364,18 +156,6 @@ void xmlin_delete_free(struct delete_request *r)
 	r->quiet = false;
 }
 
-/* true if body[0..len) is only XML white space (treated like an empty body). */
-static bool all_blank(const char *body, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n')
-			return false;
-	}
-	return true;
-}
-
 /*
  * Parses an optional CreateBucketConfiguration body (see xmlin.h). An empty
  * or all-white-space body, a missing or an empty LocationConstraint give
@@ -404,29 +184,30 @@ s3err_t xmlin_parse_create_bucket(const char *body, size_t len, char *region, si
 		err = S3E_MaxMessageLengthExceeded;
 		goto out;
 	}
-	if (len == 0 || all_blank(body, len)) {
+	if (len == 0 || xmldoc_all_blank(body, len)) {
 		region[0] = '\0';
 		err = S3E_OK;
 		goto out;
 	}
-	err = parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
+	err = xmldoc_parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
 	if (err)
 		goto out;
 	err = S3E_MalformedXML;
 	root = xmlDocGetRootElement(doc);
-	if (!is_elem(root, "CreateBucketConfiguration"))
+	if (!xmldoc_is_elem(root, "CreateBucketConfiguration"))
 		goto out;
 	for (c = root->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "LocationConstraint")) {
+		if (xmldoc_is_elem(c, "LocationConstraint")) {
 			if (lc)
 				goto out;
-			err = leaf_text(c, &lc, &lc_len);
+			err = xmldoc_leaf_text(c, &lc, &lc_len);
 			if (err)
 				goto out;
 			err = S3E_MalformedXML;
-		} else if (is_elem(c, "Location") || is_elem(c, "Bucket") || is_elem(c, "Tags")) {
+		} else if (xmldoc_is_elem(c, "Location") || xmldoc_is_elem(c, "Bucket") ||
+			   xmldoc_is_elem(c, "Tags")) {
 			unsupported = true;
 		} else {
 			goto out;
@@ -468,19 +249,6 @@ static const struct {
 
 #define N_PART_CHECKSUMS (sizeof(part_checksums) / sizeof(part_checksums[0]))
 
-/* Drops XML white space (S 3) from both ends of s[0..*len) in place; returns the new start. */
-static char *trim_blank(char *s, size_t *len)
-{
-	char *p = s, *end = s + *len;
-
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
-		end--;
-	*len = (size_t)(end - p);
-	return p;
-}
-
 /*
  * PartNumber: decimal digits only (no sign, no exponent) in 1..STRATA_MAX_PARTS,
  * surrounding XML white space allowed as for any xs:int. parse_u64 fails on
@@ -493,10 +261,10 @@ static s3err_t parse_part_number(const xmlNode *e, unsigned *out)
 	uint64_t v;
 	s3err_t err;
 
-	err = leaf_text(e, &s, &len);
+	err = xmldoc_leaf_text(e, &s, &len);
 	if (err)
 		goto out;
-	p = trim_blank(s, &len);
+	p = xmldoc_trim_blank(s, &len);
 	if (!parse_u64(p, len, 1, STRATA_MAX_PARTS, &v)) {
 		err = S3E_MalformedXML;
 		goto out;
@@ -522,7 +290,7 @@ static s3err_t parse_etag(const xmlNode *e, char *out, size_t cap)
 	size_t len;
 	s3err_t err;
 
-	err = leaf_text(e, &s, &len);
+	err = xmldoc_leaf_text(e, &s, &len);
 	if (err)
 		goto out;
 	err = S3E_MalformedXML;
@@ -552,7 +320,7 @@ static s3err_t parse_part_checksum(const xmlNode *e, char *out, size_t cap)
 	size_t len;
 	s3err_t err;
 
-	err = leaf_text(e, &s, &len);
+	err = xmldoc_leaf_text(e, &s, &len);
 	if (err)
 		goto out;
 	if (len >= cap) {
@@ -581,21 +349,21 @@ static s3err_t parse_part(const xmlNode *part, struct complete_item *item)
 
 	memset(item, 0, sizeof(*item));
 	for (c = part->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "PartNumber")) {
+		if (xmldoc_is_elem(c, "PartNumber")) {
 			if (have_number)
 				goto out;
 			have_number = true;
 			err = parse_part_number(c, &item->number);
-		} else if (is_elem(c, "ETag")) {
+		} else if (xmldoc_is_elem(c, "ETag")) {
 			if (have_etag)
 				goto out;
 			have_etag = true;
 			err = parse_etag(c, item->etag, sizeof(item->etag));
 		} else {
 			for (i = 0; i < N_PART_CHECKSUMS; i++)
-				if (is_elem(c, part_checksums[i].elem))
+				if (xmldoc_is_elem(c, part_checksums[i].elem))
 					break;
 			if (i == N_PART_CHECKSUMS || item->checksum_algo[0])
 				goto out;
@@ -630,18 +398,18 @@ s3err_t xmlin_parse_complete(const char *body, size_t len, struct complete_reque
 	size_t count = 0;
 	s3err_t err;
 
-	err = parse(body, len, STRATA_MAX_COMPLETE_XML_BODY, &doc);
+	err = xmldoc_parse(body, len, STRATA_MAX_COMPLETE_XML_BODY, &doc);
 	if (err)
 		goto out;
 	err = S3E_MalformedXML;
 	root = xmlDocGetRootElement(doc);
-	if (!is_elem(root, "CompleteMultipartUpload"))
+	if (!xmldoc_is_elem(root, "CompleteMultipartUpload"))
 		goto out;
 	/* First pass: shape and count, so the array is sized once and capped. */
 	for (c = root->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (!is_elem(c, "Part") || ++count > STRATA_MAX_PARTS)
+		if (!xmldoc_is_elem(c, "Part") || ++count > STRATA_MAX_PARTS)
 			goto out;
 	}
 	if (count == 0)
@@ -652,7 +420,7 @@ s3err_t xmlin_parse_complete(const char *body, size_t len, struct complete_reque
 		goto out;
 	}
 	for (c = root->children; c; c = c->next) {
-		if (!is_elem(c, "Part"))
+		if (!xmldoc_is_elem(c, "Part"))
 			continue;
 		err = parse_part(c, &r.parts[r.n]);
 		if (err)
@@ -681,27 +449,6 @@ void xmlin_complete_free(struct complete_request *r)
 
 /* ---- ServerSideEncryptionConfiguration ---- */
 
-/* One leaf's text, trimmed, into out[cap]; too long is MalformedXML (no valid value is). */
-static s3err_t leaf_word(const xmlNode *e, char *out, size_t cap)
-{
-	char *s = NULL, *t;
-	size_t len;
-	s3err_t err;
-
-	err = leaf_text(e, &s, &len);
-	if (err)
-		return err;
-	t = trim_blank(s, &len);
-	if (len >= cap) {
-		err = S3E_MalformedXML;
-	} else {
-		memcpy(out, t, len);
-		out[len] = '\0';
-	}
-	free(s);
-	return err;
-}
-
 /* <ApplyServerSideEncryptionByDefault>: SSEAlgorithm (required), KMSMasterKeyID. */
 static s3err_t parse_sse_default(const xmlNode *e, struct encryption_config *out)
 {
@@ -711,12 +458,12 @@ static s3err_t parse_sse_default(const xmlNode *e, struct encryption_config *out
 	s3err_t err;
 
 	for (c = e->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "SSEAlgorithm") && !algo[0]) {
-			if ((err = leaf_word(c, algo, sizeof(algo))))
+		if (xmldoc_is_elem(c, "SSEAlgorithm") && !algo[0]) {
+			if ((err = xmldoc_leaf_word(c, algo, sizeof(algo))))
 				return err;
-		} else if (is_elem(c, "KMSMasterKeyID") && !kms_key && is_leaf(c)) {
+		} else if (xmldoc_is_elem(c, "KMSMasterKeyID") && !kms_key && xmldoc_is_leaf(c)) {
 			kms_key = true;
 		} else {
 			return S3E_MalformedXML;
@@ -740,11 +487,11 @@ static s3err_t parse_blocked_types(const xmlNode *e)
 	s3err_t err;
 
 	for (c = e->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (!is_elem(c, "EncryptionType"))
+		if (!xmldoc_is_elem(c, "EncryptionType"))
 			return S3E_MalformedXML;
-		if ((err = leaf_word(c, type, sizeof(type))))
+		if ((err = xmldoc_leaf_word(c, type, sizeof(type))))
 			return err;
 		if (strcmp(type, "SSE-C") == 0)
 			return S3E_NotImplemented; /* blocking SSE-C uploads is not enforced yet */
@@ -761,15 +508,15 @@ static s3err_t parse_sse_rule(const xmlNode *rule, struct encryption_config *out
 	s3err_t err;
 
 	for (c = rule->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
-		if (is_elem(c, "ApplyServerSideEncryptionByDefault") && !have_default) {
+		if (xmldoc_is_elem(c, "ApplyServerSideEncryptionByDefault") && !have_default) {
 			have_default = true;
 			err = parse_sse_default(c, out);
-		} else if (is_elem(c, "BucketKeyEnabled") && !have_bk) {
+		} else if (xmldoc_is_elem(c, "BucketKeyEnabled") && !have_bk) {
 			have_bk = true;
-			err = parse_bool(c, &out->bucket_key);
-		} else if (is_elem(c, "BlockedEncryptionTypes")) {
+			err = xmldoc_parse_bool(c, &out->bucket_key);
+		} else if (xmldoc_is_elem(c, "BlockedEncryptionTypes")) {
 			err = parse_blocked_types(c);
 		} else {
 			err = S3E_MalformedXML;
@@ -792,18 +539,18 @@ s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_c
 		return S3E_MaxMessageLengthExceeded;
 	if (!body || len == 0)
 		return S3E_MalformedXML;
-	err = parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
+	err = xmldoc_parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
 	if (err)
 		goto out;
 	err = S3E_MalformedXML;
 	root = xmlDocGetRootElement(doc);
-	if (!is_elem(root, "ServerSideEncryptionConfiguration"))
+	if (!xmldoc_is_elem(root, "ServerSideEncryptionConfiguration"))
 		goto out;
 	for (c = root->children; c; c = c->next) {
-		if (is_ignorable(c))
+		if (xmldoc_is_ignorable(c))
 			continue;
 		/* AWS takes exactly one rule. */
-		if (!is_elem(c, "Rule") || ++rules > 1) {
+		if (!xmldoc_is_elem(c, "Rule") || ++rules > 1) {
 			err = S3E_MalformedXML;
 			goto out;
 		}

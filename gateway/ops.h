@@ -7,6 +7,7 @@
  *   op_attributes.c   GetObjectAttributes
  *   op_copy.c         CopyObject
  *   op_encryption.c   Put/Get/DeleteBucketEncryption
+ *   op_lifecycle.c    Put/Get/DeleteBucketLifecycleConfiguration
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
  *   op_multipart.c    CreateMultipartUpload, UploadPart, UploadPartCopy,
@@ -44,6 +45,10 @@ s3err_t op_get_object_attributes(struct request *r);
 s3err_t op_put_bucket_encryption(struct request *r);
 s3err_t op_get_bucket_encryption(struct request *r);
 s3err_t op_delete_bucket_encryption(struct request *r);
+
+s3err_t op_put_bucket_lifecycle(struct request *r);
+s3err_t op_get_bucket_lifecycle(struct request *r);
+s3err_t op_delete_bucket_lifecycle(struct request *r);
 
 s3err_t op_copy_object(struct request *r);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../common/lcrules.h"
 #include "../common/limits.h"
 #include "ops.h"
 #include "request.h"
@@ -25,6 +26,9 @@ static const struct route routes[] = {
 	{"PUT",    TARGET_BUCKET,  "encryption", NULL,                "PutBucketEncryption",  BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_put_bucket_encryption,   OWNED},
 	{"GET",    TARGET_BUCKET,  "encryption", NULL,                "GetBucketEncryption",  BODY_NONE,   0,                            NULL,                 op_get_bucket_encryption,   OWNED},
 	{"DELETE", TARGET_BUCKET,  "encryption", NULL,                "DeleteBucketEncryption", BODY_NONE, 0,                            NULL,                 op_delete_bucket_encryption, OWNED},
+	{"PUT",    TARGET_BUCKET,  "lifecycle",  NULL,                "PutBucketLifecycleConfiguration", BODY_XML, LC_MAX_XML,        NULL,                 op_put_bucket_lifecycle,    OWNED},
+	{"GET",    TARGET_BUCKET,  "lifecycle",  NULL,                "GetBucketLifecycleConfiguration", BODY_NONE, 0,                 NULL,                 op_get_bucket_lifecycle,    OWNED},
+	{"DELETE", TARGET_BUCKET,  "lifecycle",  NULL,                "DeleteBucketLifecycle", BODY_NONE,  0,                            NULL,                 op_delete_bucket_lifecycle, OWNED},
 	{"GET",    TARGET_BUCKET,  "location",   NULL,                "GetBucketLocation",    BODY_NONE,   0,                            NULL,                 op_get_bucket_location,     OWNED},
 	{"GET",    TARGET_BUCKET,  "versioning", NULL,                "GetBucketVersioning",  BODY_NONE,   0,                            NULL,                 op_get_bucket_versioning,   OWNED},
 	{"GET",    TARGET_BUCKET,  "versions",   NULL,                "ListObjectVersions",   BODY_NONE,   0,                            NULL,                 op_list_object_versions,    OWNED},

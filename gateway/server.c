@@ -17,6 +17,7 @@
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/strutil.h"
+#include "../lifecycle/engine.h"
 #include "../lifecycle/scrubber.h"
 #include "auth.h"
 #include "body.h"
@@ -269,6 +270,7 @@ int server_run(const struct config *cfg)
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
 	struct scrubber *scrub = NULL;
+	struct lc_engine *lifecycle = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags;
@@ -326,12 +328,16 @@ int server_run(const struct config *cfg)
 	}
 	log_info("server", "serving S3 on http://%s:%u with data in %s", cfg->listen_host,
 		 (unsigned)cfg->listen_port, cfg->data_dir);
-	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0)
+	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0 ||
+	    lc_engine_start(srv.be, cfg->lifecycle_interval,
+			    (int64_t)cfg->lifecycle_day_seconds * 1000, cfg->lifecycle_rate,
+			    &lifecycle) != 0)
 		goto stop;
 	sigwait(&set, &sig);
 	log_info("server", "signal %d: stopping", sig);
 	rc = 0;
 stop:
+	lc_engine_stop(lifecycle);
 	scrubber_stop(scrub);
 	MHD_stop_daemon(srv.daemon);
 out:

@@ -1,21 +1,17 @@
 /* scrubber: a thread that runs the backend's scrub on a timer. */
 #include "scrubber.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "../common/log.h"
+#include "ticker.h"
 
 struct scrubber {
 	struct backend *be;
-	unsigned interval;
 	unsigned rate;
 	pthread_t thread;
-	pthread_mutex_t lock; /* guards the wait below, never held across I/O */
-	pthread_cond_t wake;
-	volatile bool stop; /* read by the scrub between files */
+	struct ticker tick; /* tick.stop is read by the scrub between files */
 };
 
 const char *scrub_problem_name(enum scrub_problem p)
@@ -40,32 +36,16 @@ static void report(void *ctx, const struct scrub_finding *f)
 		  f->key, f->file_id, f->detail);
 }
 
-/* Sleeps until the next pass is due; false when asked to stop. */
-static bool wait_interval(struct scrubber *s)
-{
-	struct timespec until;
-	bool stop;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += (time_t)s->interval;
-	pthread_mutex_lock(&s->lock);
-	while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) != ETIMEDOUT)
-		;
-	stop = s->stop;
-	pthread_mutex_unlock(&s->lock);
-	return !stop;
-}
-
 static void *run(void *arg)
 {
 	struct scrubber *s = arg;
 
-	while (wait_interval(s)) {
-		struct scrub_stats st = {0, 0, 0};
+	while (ticker_wait(&s->tick)) {
+		struct scrub_stats st = {0, 0, 0, 0};
 		s3err_t err;
 
 		log_info("scrub", "pass started (at most %u bytes/s)", s->rate);
-		err = backend_scrub(s->be, s->rate, &s->stop, report, NULL, &st);
+		err = backend_scrub(s->be, s->rate, &s->tick.stop, report, NULL, &st);
 		if (err)
 			log_error("scrub", "pass failed: %s", s3err_code(err));
 		else
@@ -87,14 +67,11 @@ int scrubber_start(struct backend *be, unsigned interval, unsigned rate, struct 
 	if (!s)
 		return -1;
 	s->be = be;
-	s->interval = interval;
 	s->rate = rate;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wake, NULL);
+	ticker_init(&s->tick, interval);
 	if (pthread_create(&s->thread, NULL, run, s) != 0) {
 		log_error("scrub", "cannot start the scrubber thread");
-		pthread_cond_destroy(&s->wake);
-		pthread_mutex_destroy(&s->lock);
+		ticker_destroy(&s->tick);
 		free(s);
 		return -1;
 	}
@@ -106,12 +83,8 @@ void scrubber_stop(struct scrubber *s)
 {
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = true;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
+	ticker_stop(&s->tick);
 	pthread_join(s->thread, NULL);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
+	ticker_destroy(&s->tick);
 	free(s);
 }

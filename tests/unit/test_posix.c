@@ -412,6 +412,48 @@ static void test_overwrite(void **state)
 	assert_int_equal(backend_object_delete(f->be, BKT, "k"), S3E_NoSuchKey);
 }
 
+/*
+ * object_delete_if deletes only the version the caller saw: the lifecycle
+ * engine decides from a scan and must not delete an object written since.
+ */
+static void test_delete_if_unchanged(void **state)
+{
+	struct fx *f = *state;
+	struct obj_meta seen, now;
+
+	assert_int_equal(put(f->be, BKT, "k", "first"), S3E_OK);
+	assert_int_equal(backend_object_head(f->be, BKT, "k", &seen), S3E_OK);
+	/* A different mtime or ETag is another version: refused, nothing deleted. */
+	assert_int_equal(backend_object_delete_if(f->be, BKT, "k", seen.mtime_ms + 1, seen.etag),
+			 S3E_PreconditionFailed);
+	assert_int_equal(backend_object_delete_if(f->be, BKT, "k", seen.mtime_ms,
+						  "ffffffffffffffffffffffffffffffff"),
+			 S3E_PreconditionFailed);
+	assert_content(f->be, BKT, "k", "first");
+	/* Rewritten after the scan (another ETag, as new bytes have): the newer object stays. */
+	{
+		struct be_writer *w = NULL;
+
+		assert_int_equal(backend_writer_open(f->be, BKT, "k", 6, &w), S3E_OK);
+		assert_int_equal(backend_writer_write(f->be, w, "second", 6), S3E_OK);
+		meta_for(&now, 6, "00000000000000000000000000000002");
+		assert_int_equal(backend_writer_commit(f->be, w, &now), S3E_OK);
+	}
+	assert_int_equal(backend_object_delete_if(f->be, BKT, "k", seen.mtime_ms, seen.etag),
+			 S3E_PreconditionFailed);
+	assert_content(f->be, BKT, "k", "second");
+	obj_meta_free(&seen);
+	/* The version seen is deleted, and its data reclaimed. */
+	assert_int_equal(backend_object_head(f->be, BKT, "k", &seen), S3E_OK);
+	assert_int_equal(backend_object_delete_if(f->be, BKT, "k", seen.mtime_ms, seen.etag),
+			 S3E_OK);
+	assert_int_equal(backend_object_head(f->be, BKT, "k", &now), S3E_NoSuchKey);
+	assert_int_equal(count_files(f->dir, "objects"), 0);
+	assert_int_equal(backend_object_delete_if(f->be, BKT, "k", seen.mtime_ms, seen.etag),
+			 S3E_PreconditionFailed);
+	obj_meta_free(&seen);
+}
+
 static void test_abort(void **state)
 {
 	struct fx *f = *state;
@@ -1805,6 +1847,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_empty_object, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_if_unchanged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overwrite, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_after_bucket_deleted, setup, teardown),

@@ -15,32 +15,12 @@
 #include <cmocka.h>
 #include <libxml/parser.h>
 
+#include "xml_fixture.h"
 #include "../../common/buf.h"
 #include "../../common/xmlin.h"
 #include "../../common/xmlw.h"
 
 #define NS "http://s3.amazonaws.com/doc/2006-03-01/"
-
-/* Counts every attempt of libxml2 to open an external resource (XXE, external DTD). */
-static int external_loads;
-
-static xmlParserInputPtr recording_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
-{
-	(void)url;
-	(void)id;
-	(void)ctxt;
-	external_loads++;
-	return NULL;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	xmlInitParser();
-	xmlSetExternalEntityLoader(recording_loader);
-	external_loads = 0;
-	return 0;
-}
 
 static s3err_t parse_delete(const char *body, struct delete_request *r)
 {
@@ -325,7 +305,7 @@ static void test_delete_doctype_attacks(void **state)
 		if (parse_delete(bodies[i], &r) != S3E_MalformedXML)
 			fail_msg("DOCTYPE body %zu not rejected", i);
 	}
-	assert_int_equal(external_loads, 0);
+	assert_int_equal(xml_fixture_external_loads(), 0);
 }
 
 static void test_delete_oversize(void **state)
@@ -551,7 +531,7 @@ static void test_create_bucket_errors(void **state)
 			fail_msg("case %zu: wrong result", i);
 		assert_string_equal(region, "untouched");
 	}
-	assert_int_equal(external_loads, 0);
+	assert_int_equal(xml_fixture_external_loads(), 0);
 	/* The constraint fits exactly with its NUL. */
 	assert_int_equal(
 	    xmlin_parse_create_bucket(cases[0].body, strlen(cases[0].body), region, 10), S3E_OK);
@@ -1072,7 +1052,7 @@ static void test_complete_doctype_attacks(void **state)
 		if (parse_complete(bodies[i], &r) != S3E_MalformedXML)
 			fail_msg("DOCTYPE body %zu not rejected", i);
 	}
-	assert_int_equal(external_loads, 0);
+	assert_int_equal(xml_fixture_external_loads(), 0);
 }
 
 static void test_complete_oversize(void **state)
@@ -1222,5 +1202,5 @@ int main(void)
 	    cmocka_unit_test(test_encryption_oversize),
 	};
 
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, xml_fixture_setup, NULL);
 }

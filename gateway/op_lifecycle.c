@@ -1,0 +1,87 @@
+/* op_lifecycle: Put/Get/DeleteBucketLifecycleConfiguration (the rules: common/lcrules.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/lcrules.h"
+#include "../lifecycle/engine.h"
+#include "ops.h"
+#include "request.h"
+#include "response.h"
+#include "server.h"
+
+/*
+ * Stored as the canonical XML of lc_to_xml, which the engine parses again:
+ * what GET returns is exactly what the engine applies.
+ */
+s3err_t op_put_bucket_lifecycle(struct request *r)
+{
+	struct lc_config c = {0, NULL};
+	const char *msg = NULL;
+	struct buf doc;
+	size_t i;
+	s3err_t err;
+
+	if (r->xml.len == 0)
+		return req_fail(r, S3E_MissingRequestBodyError, NULL);
+	if (req_header(r, "x-amz-transition-default-minimum-object-size"))
+		return req_fail(r, S3E_NotImplemented,
+				"x-amz-transition-default-minimum-object-size is not implemented: "
+				"Strata has no transitions yet.");
+	err = lc_parse(buf_str(&r->xml), r->xml.len, &c, &msg);
+	if (err)
+		return req_fail(r, err, msg);
+	/* Accepting a transition the engine cannot carry out would be a silent lie. */
+	for (i = 0; i < c.nrules; i++)
+		if (c.rules[i].ntransitions) {
+			lc_config_free(&c);
+			return req_fail(
+			    r, S3E_NotImplemented,
+			    "Transitions need storage tiers, which Strata does not have "
+			    "yet; Expiration and AbortIncompleteMultipartUpload work.");
+		}
+	buf_init(&doc, STRATA_MAX_BUCKET_CONFIG, S3E_MaxMessageLengthExceeded);
+	err = lc_to_xml(&c, &doc);
+	if (!err)
+		err = backend_bucket_config_put(r->srv->be, r->bucket, LC_BUCKET_CONFIG,
+						buf_str(&doc), doc.len);
+	buf_free(&doc);
+	lc_config_free(&c);
+	if (err)
+		return req_fail(r, err, NULL);
+	return resp_ok_empty(r);
+}
+
+s3err_t op_get_bucket_lifecycle(struct request *r)
+{
+	char *doc = malloc(STRATA_MAX_BUCKET_CONFIG);
+	bool found = false;
+	struct buf xml;
+	size_t len = 0;
+	s3err_t err;
+
+	buf_init(&xml, STRATA_MAX_BUCKET_CONFIG, S3E_InternalError);
+	err = doc ? backend_bucket_config_get(r->srv->be, r->bucket, LC_BUCKET_CONFIG, doc,
+					      STRATA_MAX_BUCKET_CONFIG, &len, &found)
+		  : S3E_InternalError;
+	if (!err && !found)
+		err = S3E_NoSuchLifecycleConfiguration;
+	if (!err)
+		err = buf_add(&xml, doc, len);
+	free(doc);
+	if (err) {
+		buf_free(&xml);
+		return req_fail(r, err, NULL);
+	}
+	err = resp_xml(r, &xml);
+	buf_free(&xml);
+	return err;
+}
+
+s3err_t op_delete_bucket_lifecycle(struct request *r)
+{
+	s3err_t err = backend_bucket_config_delete(r->srv->be, r->bucket, LC_BUCKET_CONFIG);
+
+	if (err)
+		return req_fail(r, err, NULL);
+	return resp_no_content(r);
+}

@@ -1,0 +1,365 @@
+/* engine: lifecycle passes over the backend, and the thread that runs them (see engine.h). */
+#include "engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/httptime.h"
+#include "../common/lcrules.h"
+#include "../common/log.h"
+#include "../common/strutil.h"
+#include "rules.h"
+#include "ticker.h"
+
+#define LOG_MOD "lifecycle"
+#define SCAN_BATCH 256u /* objects or uploads copied out per backend call */
+
+/* --- collecting what to look at (visitors copy; actions run after the backend returns) --- */
+
+struct name_list {
+	char (*names)[STRATA_BUCKET_NAME_MAX + 1];
+	size_t n, cap;
+	bool oom;
+};
+
+static bool collect_bucket(void *ctx, const struct bucket_info *b)
+{
+	struct name_list *l = ctx;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		void *p = realloc(l->names, cap * sizeof(*l->names));
+
+		if (!p) {
+			l->oom = true;
+			return false;
+		}
+		l->names = p;
+		l->cap = cap;
+	}
+	str_copy(l->names[l->n++], sizeof(l->names[0]), b->name);
+	return true;
+}
+
+struct seen_object {
+	char key[STRATA_MAX_KEY_LEN + 1];
+	uint64_t size;
+	int64_t mtime_ms;
+	char etag[STRATA_ETAG_MAX];
+	char storage_class[STRATA_STORAGE_CLASS_MAX];
+};
+
+struct object_batch {
+	struct seen_object *items; /* SCAN_BATCH */
+	size_t n;
+};
+
+static bool collect_object(void *ctx, const char *key, const struct obj_meta *m)
+{
+	struct object_batch *b = ctx;
+	struct seen_object *o;
+
+	if (b->n == SCAN_BATCH)
+		return false;
+	o = &b->items[b->n++];
+	str_copy(o->key, sizeof(o->key), key);
+	o->size = m->size;
+	o->mtime_ms = m->mtime_ms;
+	str_copy(o->etag, sizeof(o->etag), m->etag);
+	str_copy(o->storage_class, sizeof(o->storage_class), m->storage_class);
+	return true;
+}
+
+struct seen_upload {
+	char key[STRATA_MAX_KEY_LEN + 1];
+	char upload_id[STRATA_UPLOAD_ID_MAX];
+	int64_t initiated_ms;
+};
+
+struct upload_batch {
+	struct seen_upload *items; /* SCAN_BATCH */
+	size_t n;
+};
+
+static bool collect_upload(void *ctx, const struct upload_info *u)
+{
+	struct upload_batch *b = ctx;
+	struct seen_upload *s;
+
+	if (b->n == SCAN_BATCH)
+		return false;
+	s = &b->items[b->n++];
+	str_copy(s->key, sizeof(s->key), u->key);
+	str_copy(s->upload_id, sizeof(s->upload_id), u->upload_id);
+	s->initiated_ms = u->initiated_ms;
+	return true;
+}
+
+/* --- one pass --- */
+
+struct pass {
+	struct backend *be;
+	const struct lc_pass_opts *o;
+	struct lc_pass_stats *st;
+	int64_t now_ms;
+};
+
+static bool stopping(const struct pass *p)
+{
+	return p->o->stop && *p->o->stop;
+}
+
+/* Spaces actions out to at most rate per second. */
+static void pace(const struct pass *p)
+{
+	struct timespec ts;
+
+	if (p->o->rate == 0)
+		return;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(1000000000L / (long)p->o->rate);
+	if (p->o->rate == 1) {
+		ts.tv_sec = 1;
+		ts.tv_nsec = 0;
+	}
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Loads and parses a bucket's rules; false when it has none (or they are unusable: logged). */
+static bool load_rules(struct pass *p, const char *bucket, struct lc_config *c)
+{
+	size_t len = 0, cap = STRATA_MAX_BUCKET_CONFIG;
+	const char *msg = NULL;
+	bool found = false;
+	char *doc = malloc(cap);
+	s3err_t err;
+
+	if (!doc)
+		return false;
+	err = backend_bucket_config_get(p->be, bucket, LC_BUCKET_CONFIG, doc, cap, &len, &found);
+	if (!err && found)
+		err = lc_parse(doc, len, c, &msg);
+	free(doc);
+	if (err) {
+		log_error(LOG_MOD,
+			  "bucket %s: its lifecycle rules cannot be used (%s%s%s); skipped", bucket,
+			  s3err_code(err), msg ? ": " : "", msg ? msg : "");
+		p->st->failures++;
+		return false;
+	}
+	return found;
+}
+
+static void expire(struct pass *p, const char *bucket, const struct seen_object *o,
+		   const struct lc_action *a)
+{
+	s3err_t err;
+
+	pace(p);
+	err = backend_object_delete_if(p->be, bucket, o->key, o->mtime_ms, o->etag);
+	if (err == S3E_OK) {
+		p->st->expired++;
+		log_info(LOG_MOD, "expired %s/%s (rule '%s')", bucket, o->key, a->rule_id);
+	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey) {
+		p->st->skipped++; /* rewritten or deleted since the scan: a newer object */
+	} else {
+		p->st->failures++;
+		log_error(LOG_MOD, "cannot expire %s/%s: %s", bucket, o->key, s3err_code(err));
+	}
+}
+
+static s3err_t objects_pass(struct pass *p, const char *bucket, const struct lc_config *c)
+{
+	struct object_batch b = {calloc(SCAN_BATCH, sizeof(struct seen_object)), 0};
+	char *start = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	if (!b.items || !start) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	do {
+		b.n = 0;
+		err = backend_object_scan(p->be, bucket, start, false, "", SCAN_BATCH,
+					  collect_object, &b);
+		if (err)
+			break;
+		for (i = 0; i < b.n && !stopping(p); i++) {
+			const struct seen_object *so = &b.items[i];
+			struct lc_object o = {so->key,		 so->size, so->mtime_ms,
+					      so->storage_class, 0,	   NULL};
+			struct lc_action a = lc_evaluate(c, &o, p->now_ms, p->o->day_ms);
+
+			p->st->objects++;
+			if (a.kind == LC_EXPIRE)
+				expire(p, bucket, so, &a);
+			/* LC_TRANSITION cannot occur: rules with transitions are refused
+			 * (engine.h). */
+		}
+		if (b.n)
+			str_copy(start, STRATA_MAX_KEY_LEN + 1, b.items[b.n - 1].key);
+	} while (b.n == SCAN_BATCH && !stopping(p));
+out:
+	free(b.items);
+	free(start);
+	return err;
+}
+
+static s3err_t uploads_pass(struct pass *p, const char *bucket, const struct lc_config *c)
+{
+	struct upload_batch b = {calloc(SCAN_BATCH, sizeof(struct seen_upload)), 0};
+	struct seen_upload *last = calloc(1, sizeof(*last));
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	if (!b.items || !last) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	do {
+		b.n = 0;
+		err = backend_upload_list(p->be, bucket, "", last->key, last->upload_id, SCAN_BATCH,
+					  collect_upload, &b);
+		if (err)
+			break;
+		for (i = 0; i < b.n && !stopping(p); i++) {
+			const struct seen_upload *u = &b.items[i];
+			s3err_t e;
+
+			if (!lc_upload_expired(c, u->key, u->initiated_ms, p->now_ms, p->o->day_ms))
+				continue;
+			pace(p);
+			e = backend_upload_abort(p->be, bucket, u->upload_id);
+			if (e == S3E_OK) {
+				p->st->aborted++;
+				log_info(LOG_MOD, "aborted the incomplete upload %s of %s/%s",
+					 u->upload_id, bucket, u->key);
+			} else if (e != S3E_NoSuchUpload) {
+				p->st->failures++;
+				log_error(LOG_MOD, "cannot abort upload %s of %s/%s: %s",
+					  u->upload_id, bucket, u->key, s3err_code(e));
+			}
+		}
+		if (b.n)
+			*last = b.items[b.n - 1];
+	} while (b.n == SCAN_BATCH && !stopping(p));
+out:
+	free(b.items);
+	free(last);
+	return err;
+}
+
+s3err_t lc_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass_stats *st)
+{
+	struct pass p = {be, o, st, o->now_ms ? o->now_ms : httptime_now_ms()};
+	struct name_list l = {NULL, 0, 0, false};
+	s3err_t err;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	if (o->bucket) {
+		struct bucket_info bi;
+
+		err = backend_bucket_get(be, o->bucket, &bi);
+		if (!err && !collect_bucket(&l, &bi))
+			err = S3E_InternalError;
+	} else {
+		err = backend_bucket_list(be, collect_bucket, &l);
+		if (!err && l.oom)
+			err = S3E_InternalError;
+	}
+	for (i = 0; !err && i < l.n && !stopping(&p); i++) {
+		struct lc_config c = {0, NULL};
+		s3err_t e;
+
+		if (!load_rules(&p, l.names[i], &c))
+			continue;
+		st->buckets++;
+		e = objects_pass(&p, l.names[i], &c);
+		if (!e && !stopping(&p))
+			e = uploads_pass(&p, l.names[i], &c);
+		lc_config_free(&c);
+		if (e == S3E_NoSuchBucket)
+			continue; /* deleted during the pass */
+		if (e) {
+			st->failures++;
+			log_error(LOG_MOD, "bucket %s: pass stopped: %s", l.names[i],
+				  s3err_code(e));
+		}
+	}
+	free(l.names);
+	return err;
+}
+
+/* --- the thread --- */
+
+struct lc_engine {
+	struct backend *be;
+	int64_t day_ms;
+	unsigned rate;
+	pthread_t thread;
+	struct ticker tick;
+};
+
+static void *run(void *arg)
+{
+	struct lc_engine *e = arg;
+
+	while (ticker_wait(&e->tick)) {
+		struct lc_pass_opts o = {e->day_ms, 0, NULL, e->rate, &e->tick.stop};
+		struct lc_pass_stats st;
+		s3err_t err = lc_pass(e->be, &o, &st);
+
+		if (err)
+			log_error(LOG_MOD, "pass failed: %s", s3err_code(err));
+		else if (st.buckets)
+			log_info(
+			    LOG_MOD,
+			    "pass done: %llu buckets, %llu objects, %llu expired, %llu uploads "
+			    "aborted, %llu failures",
+			    (unsigned long long)st.buckets, (unsigned long long)st.objects,
+			    (unsigned long long)st.expired, (unsigned long long)st.aborted,
+			    (unsigned long long)st.failures);
+	}
+	return NULL;
+}
+
+int lc_engine_start(struct backend *be, unsigned interval, int64_t day_ms, unsigned rate,
+		    struct lc_engine **out)
+{
+	struct lc_engine *e;
+
+	*out = NULL;
+	if (interval == 0)
+		return 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	e->be = be;
+	e->day_ms = day_ms;
+	e->rate = rate;
+	ticker_init(&e->tick, interval);
+	if (pthread_create(&e->thread, NULL, run, e) != 0) {
+		log_error(LOG_MOD, "cannot start the lifecycle thread");
+		ticker_destroy(&e->tick);
+		free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}
+
+void lc_engine_stop(struct lc_engine *e)
+{
+	if (!e)
+		return;
+	ticker_stop(&e->tick);
+	pthread_join(e->thread, NULL);
+	ticker_destroy(&e->tick);
+	free(e);
+}

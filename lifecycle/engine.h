@@ -1,0 +1,64 @@
+/*
+ * engine: applies buckets' lifecycle rules through the backend interface
+ * (issue 6; the rules' meaning is lifecycle/rules.h).
+ *
+ * A pass visits every bucket that holds a "lifecycle" configuration document
+ * (LC_BUCKET_CONFIG), evaluates each object and each multipart upload, and:
+ *   - deletes expired objects, but only the version it evaluated
+ *     (backend object_delete_if): an object written since the scan stays;
+ *   - aborts multipart uploads older than AbortIncompleteMultipartUpload says.
+ * Transitions arrive with storage tiers; until then PutBucketLifecycle-
+ * Configuration refuses rules that have them, so a pass never meets one.
+ *
+ * A pass keeps no state: interrupted (stop flag, crash), the next one simply
+ * evaluates again, and every action is idempotent. Actions are paced at most
+ * `rate` per second so that a pass never floods the disk.
+ */
+#ifndef STRATA_LC_ENGINE_H
+#define STRATA_LC_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../backends/backend.h"
+
+#define LC_BUCKET_CONFIG "lifecycle" /* the bucket configuration document of the rules */
+
+struct lc_pass_opts {
+	int64_t day_ms;		   /* length of a lifecycle day (config lifecycle_day_seconds) */
+	int64_t now_ms;		   /* the pass's notion of now (0: the clock at its start) */
+	const char *bucket;	   /* only this bucket; NULL: all */
+	unsigned rate;		   /* actions per second at most; 0: unpaced */
+	const volatile bool *stop; /* checked between objects; may be NULL */
+};
+
+struct lc_pass_stats {
+	uint64_t buckets;  /* buckets with rules */
+	uint64_t objects;  /* objects evaluated */
+	uint64_t expired;  /* objects deleted */
+	uint64_t aborted;  /* uploads aborted */
+	uint64_t skipped;  /* changed under the pass (a newer version): left alone */
+	uint64_t failures; /* actions that failed (logged; retried by the next pass) */
+};
+
+/*
+ * Runs one pass. Each action is logged (bucket, key, rule). Errors: the
+ * backend's when it cannot list (a bucket whose stored rules do not parse is
+ * logged and skipped, not fatal).
+ */
+s3err_t lc_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass_stats *st);
+
+struct lc_engine;
+
+/*
+ * Starts a thread running a pass every interval seconds (the first one
+ * interval after start-up); interval 0 starts nothing (*out NULL).
+ * Returns -1 (logged) if the thread cannot start.
+ */
+int lc_engine_start(struct backend *be, unsigned interval, int64_t day_ms, unsigned rate,
+		    struct lc_engine **out);
+
+/* Stops a pass in progress at its next object, joins the thread, frees e. NULL is fine. */
+void lc_engine_stop(struct lc_engine *e);
+
+#endif
