@@ -316,6 +316,25 @@ s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const c
 	return o->object_delete_if(be, bucket, key, mtime_ms, etag);
 }
 
+s3err_t backend_writer_place(struct backend *be, struct be_writer *w, const char *storage_class)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->writer_place)
+		return S3E_NotImplemented;
+	return o->writer_place(w, storage_class);
+}
+
+s3err_t backend_object_transition(struct backend *be, const char *bucket, const char *key,
+				  int64_t mtime_ms, const char *etag, const char *storage_class)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_transition)
+		return S3E_NotImplemented;
+	return o->object_transition(be, bucket, key, mtime_ms, etag, storage_class);
+}
+
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found)
 {

@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 4
+#define BACKEND_ABI_VERSION 5
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -330,6 +330,31 @@ struct backend_ops {
 	s3err_t (*object_delete_if)(struct backend *be, const char *bucket, const char *key,
 				    int64_t mtime_ms, const char *etag);
 
+	/* --- storage tiers (ABI 5; issue 6) --- */
+
+	/*
+	 * Places w's data (an object writer, before its first write) in the
+	 * tier that holds storage_class ("" or "STANDARD": the home location).
+	 * The caller commits meta with the same storage_class. Part writers
+	 * follow their upload's class by themselves.
+	 * Errors: S3E_InternalError (after a write; the tier cannot be written).
+	 */
+	s3err_t (*writer_place)(struct be_writer *w, const char *storage_class);
+	/*
+	 * Moves bucket/key to the tier of storage_class, only while it is the
+	 * version (mtime_ms, etag) the caller saw: copies its data files there,
+	 * verifies the copies (frames, and the SHA-256 wherever the backend can
+	 * read the plaintext), switches the index (storage_class and location)
+	 * in one transaction that re-checks the version, then releases the old
+	 * copy. A crash at any point leaves the object whole in one tier; a tier
+	 * that fails leaves it untouched where it was.
+	 * Errors: S3E_PreconditionFailed (another version, or gone),
+	 * S3E_NoSuchBucket, S3E_InternalError (logged: target unusable, copy
+	 * failed verification).
+	 */
+	s3err_t (*object_transition)(struct backend *be, const char *bucket, const char *key,
+				     int64_t mtime_ms, const char *etag, const char *storage_class);
+
 	/* --- bucket configuration documents (ABI 4) --- */
 
 	/*
@@ -404,6 +429,9 @@ s3err_t backend_sse_rewrap(struct backend *be, const char *target_id, sse_rewrap
 s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx);
 s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const char *key,
 				 int64_t mtime_ms, const char *etag);
+s3err_t backend_writer_place(struct backend *be, struct be_writer *w, const char *storage_class);
+s3err_t backend_object_transition(struct backend *be, const char *bucket, const char *key,
+				  int64_t mtime_ms, const char *etag, const char *storage_class);
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found);
 s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,

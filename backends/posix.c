@@ -2,9 +2,10 @@
  * posix: the local-disk backend (layout and commit order in posix.h).
  *
  * This file holds the index (connection pool, statements, schema and its
- * migrations), buckets, single-PUT objects and the gc queue; multipart
- * uploads and the objects they complete into live in posix_multipart.c,
- * and what both share is declared in posix_internal.h.
+ * migrations), buckets, single-PUT objects, the gc queue and storage tiers
+ * (locations, placement, transitions); multipart uploads and the objects
+ * they complete into live in posix_multipart.c, the scrubber in
+ * posix_scrub.c, and what they share is declared in posix_internal.h.
  *
  * Invariants:
  *  P1. A committed index row names a data file objects/xx/ID that was
@@ -16,7 +17,9 @@
  *      referencing it has committed, and that same transaction queued its id
  *      in the gc table. A crash before the commit leaves the old rows and
  *      files; a crash after it leaves gc rows that the next posix_open
- *      finishes. Ids are never reused, so a gc'd id names no live data.
+ *      finishes. Ids are never reused for other data, so a gc'd id names
+ *      no live data, except the same bytes a transition brought back to
+ *      that location: T4 says how gc tells.
  *  P3. tmp/ holds only files of live writers of this process: posix_open
  *      empties it, and an exclusive flock on dir/LOCK keeps a second process
  *      from opening (and sweeping) the same directory.
@@ -83,17 +86,87 @@
  *      Complete makes: complete_tx copies them in the same transaction, so
  *      a rewrap between the gateway's upload_get and the Complete is kept.
  *
+ * Storage tiers (DESIGN.md, "Tiers and lifecycle"; issue 6):
+ *  T1. Data files live in locations: the home (the data directory, tier
+ *      "") and one directory per configured tier (posix_opts.tiers: a
+ *      storage class and its directory). A tier directory is laid out like
+ *      the home (objects/xx/ID, tmp/ID); posix_open creates, fsyncs and
+ *      locks (DIR/LOCK) each one and sweeps its tmp/ as P3 does the home's.
+ *      Tier classes are distinct, never "" or STANDARD, and no two
+ *      locations share a root. Classes without a tier live in the home.
+ *  T2. A data file is named by (tier, id), never by its id alone: the
+ *      `tier` column of objects (layout 0), parts, object_parts and gc is
+ *      the location whose directory holds the file. It says where the file
+ *      IS, not where its class would put it today: a tier configured later
+ *      leaves older files readable where they are. Every open, read, unlink
+ *      and scrub of a file goes through its row's location. A layout-1
+ *      objects row names no file; its tier records where its parts were put
+ *      as a whole (by Complete, or a transition). posix_open refuses to
+ *      open (nothing half-open) when any row names a tier that is not
+ *      configured, naming the class and the tier_<CLASS> setting to add.
+ *  T3. A writer's tmp/ID and the file it publishes are in one location,
+ *      chosen before its first byte: object writers start in the home and
+ *      move with writer_place (to the tier of the class, or the home; the
+ *      empty temporary is recreated there), part writers follow their
+ *      upload's storage_class at part_writer_open. Commit renames within
+ *      that location and records it as the row's tier; Complete copies each
+ *      part's tier into object_parts. Sealing (F5) and placing are
+ *      independent: either may come first.
+ *  T4. A transition copies a file under the same id (its frames are bound
+ *      to it), so for a while one id names a file in two locations, and an
+ *      object may even come back to a location whose gc row for that id is
+ *      still pending. So gc's key is (tier, object_id); a gc row is released
+ *      only inside a write transaction that first checks no row names that
+ *      (tier, id) again (posix_file_named: then the file is kept and only
+ *      the gc row dropped); and a transition switches the index only after
+ *      checking, under the same write lock, that each copy it placed is
+ *      still the inode it renamed there. No unlink removes a file that a
+ *      committed row names.
+ *  T5. object_transition: (1) in one read snapshot, load the row and its
+ *      files and check the version; files already in the target location
+ *      are not copied, and when none is left and the class is the same there
+ *      is nothing to do. (2) Copy each other file's stored bytes unchanged
+ *      (sealed or not: the id stays) into the target's tmp/ID (O_EXCL),
+ *      fsync. (3) Read the whole object back at the target with the
+ *      scrubber's verification (posix_verify_files: every frame; the
+ *      SHA-256 wherever the plaintext is readable without a client key).
+ *      (4) Touch each copy (S4 of posix_scrub.c ages orphans by mtime),
+ *      rename it into objects/xx/ID, fsync the directory. (5) One write
+ *      transaction: the copies are still in place (T4); the version and
+ *      every moved file's old (tier, id) are re-checked by the UPDATEs
+ *      themselves (one row each, or PreconditionFailed); storage_class and
+ *      tier switch; the old files are queued in gc with their old tier and
+ *      stale gc rows of the copies' names dropped. (6) After the commit the
+ *      old files are released (gc). Verifying in tmp/ (before the rename,
+ *      not after) keeps a copy out of objects/ while a long read-back runs,
+ *      where the orphan pass could otherwise take it for one. Any failure
+ *      before (5) commits removes the copies (those in objects/ only when
+ *      no row names them, T4) and leaves the row as it was. A crash leaves
+ *      the old row whole: copies in tmp/ (swept at open) or in objects/
+ *      (orphans the scrub reports; never read, since no row names them);
+ *      after (5), the gc rows finish the release at the next open.
+ *  T6. A location that cannot be written (EACCES, ENOSPC, a path that is
+ *      no directory) fails writer_place, the commit or the transition with
+ *      S3E_InternalError, logged with the path; nothing stored changes.
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
  *   row old          -> row new + gc old    index_publish (one transaction)
  *   row              -> (none) + gc old     posix_object_delete (one transaction)
- *   gc ID            -> file unlinked       posix_gc_finish, posix_gc_drain (after
+ *   gc (T, ID)       -> file unlinked       posix_gc_finish, posix_gc_drain (after
  *                                           commit; at open)
  *   tmp/ID           -> (none)              posix_writer_abort, tmp_sweep (open)
  *   bucket           -> (none) + its uploads' parts in gc + its configs dropped
  *                                           posix_bucket_delete (one transaction)
  *   writer plain     -> writer sealed       posix_writer_seal (before any write, F5)
+ *   writer in home   -> writer in a tier    posix_writer_place (before any write, T3)
+ *   row in tier A    -> + copies in tier B  tr_stage (copy, verify, place; T5)
+ *   copies in tier B -> (none)              tr_discard (a failed transition)
+ *   row in tier A    -> row in tier B + gc (A, files)
+ *                                           tr_switch (one transaction, T5)
+ *   gc (T, ID) named again -> gc row dropped, file kept
+ *                                           gc_release (T4)
  *   envelope under k -> under target        posix_sse_rewrap (one transaction per batch, F8)
  *   config           -> config'             posix_bucket_config_put / _delete
  *   (multipart transitions: the table at the top of posix_multipart.c)
@@ -130,6 +203,13 @@
  *   usage); bucket_configs(bucket -> buckets, name, value BLOB;
  *   PK(bucket, name)) WITHOUT ROWID holds per-bucket configuration
  *   documents ("encryption", ...), dropped with their bucket.
+ *   v6 (storage tiers, T1..T6): objects, parts and object_parts gain tier
+ *   (default '': rows written before v6 have their files in the data
+ *   directory), with partial indexes *_by_tier ON (tier) WHERE tier <> ''
+ *   (the open-time check of T2 finds the tiers in use by a few index
+ *   seeks); gc becomes gc(tier, object_id; PK(tier, object_id)) WITHOUT
+ *   ROWID, its old rows with tier '': one id may be queued in two
+ *   locations (T4).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -163,10 +243,11 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
+#define COPY_BUF (4u * 65536u)	   /* a transition copies this many stored bytes per read */
 
 _Static_assert(SSE_FILE_ID_SIZE == FRAME_FILE_ID_SIZE, "a file key is derived from the frame id");
 _Static_assert(SSE_KEY_SIZE == FRAMES_KEY_SIZE, "a derived file key is a frames key");
@@ -199,12 +280,13 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 		       "WHERE name > ?1 ORDER BY name LIMIT ?2",
     [ST_BUCKET_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM objects WHERE bucket = ?1 "
 			"LIMIT ?2)",
-    [ST_OBJ_ID] = "SELECT object_id, layout FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_ID] = "SELECT object_id, layout, tier FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
 	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
-	"layout, frames, sse_mode, sse_key_id, sse_envelope) "
-	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+	"layout, frames, sse_mode, sse_key_id, sse_envelope, tier) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	"?19) "
 	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
 	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
@@ -212,24 +294,39 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 	"headers = excluded.headers, checksum_type = excluded.checksum_type, "
 	"parts_count = excluded.parts_count, layout = excluded.layout, "
 	"frames = excluded.frames, verified_ms = 0, sse_mode = excluded.sse_mode, "
-	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope",
+	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope, "
+	"tier = excluded.tier",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
-		    "headers, frames, sse_mode, sse_key_id, sse_envelope FROM objects "
+		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier FROM objects "
 		    "WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
 		    "AND etag = ?4",
-    [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM "
-			"object_parts WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_PARTS_GC] = "INSERT OR IGNORE INTO gc(tier, object_id) SELECT tier, object_id "
+			"FROM object_parts WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_PARTS_DELETE] = "DELETE FROM object_parts WHERE bucket = ?1 AND key = ?2",
     [ST_SCAN_GT] = SCAN_SELECT "AND key > ?2 ORDER BY key LIMIT ?4",
     [ST_SCAN_GE] = SCAN_SELECT "AND key >= ?2 ORDER BY key LIMIT ?4",
     [ST_SCAN_GT_LT] = SCAN_SELECT "AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4",
     [ST_SCAN_GE_LT] = SCAN_SELECT "AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
-    [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(object_id) VALUES(?1)",
-    [ST_GC_DEL] = "DELETE FROM gc WHERE object_id = ?1",
-    [ST_GC_BATCH] = "SELECT object_id FROM gc WHERE object_id > ?1 ORDER BY object_id LIMIT ?2",
+    [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(tier, object_id) VALUES(?1, ?2)",
+    [ST_GC_DEL] = "DELETE FROM gc WHERE tier = ?1 AND object_id = ?2",
+    [ST_GC_BATCH] = "SELECT tier, object_id FROM gc WHERE (tier, object_id) > (?1, ?2) "
+		    "ORDER BY tier, object_id LIMIT ?3",
+    /* T4: does a committed row name the file (tier ?1, id ?2)? Each arm is an index seek. */
+    [ST_FILE_NAMED] = "SELECT 1 FROM objects WHERE object_id = ?2 AND tier = ?1 AND layout = 0 "
+		      "UNION ALL SELECT 1 FROM parts WHERE object_id = ?2 AND tier = ?1 "
+		      "UNION ALL SELECT 1 FROM object_parts WHERE object_id = ?2 AND tier = ?1 "
+		      "LIMIT 1",
+    /*
+     * T5 step 5: the switch lands only on the version the transition loaded,
+     * with its data where it was (?7 its object id, ?8 its tier).
+     */
+    [ST_TR_OBJ] = "UPDATE objects SET storage_class = ?5, tier = ?6 WHERE bucket = ?1 AND "
+		  "key = ?2 AND mtime_ms = ?3 AND etag = ?4 AND object_id = ?7 AND tier = ?8",
+    [ST_TR_OPART] = "UPDATE object_parts SET tier = ?5 WHERE bucket = ?1 AND key = ?2 AND "
+		    "object_id = ?3 AND tier = ?4",
     [ST_BCFG_GET] = "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
     [ST_BCFG_PUT] = "INSERT INTO bucket_configs(bucket, name, value) VALUES(?1, ?2, ?3) "
 		    "ON CONFLICT(bucket, name) DO UPDATE SET value = excluded.value",
@@ -380,6 +477,25 @@ static const char *const migrations[SCHEMA_VERSION] = {
     " PRIMARY KEY (bucket, name)"
     ") WITHOUT ROWID;"
     "PRAGMA user_version = 5;",
+    /*
+     * 5 -> 6: storage tiers (T1..T6). Every existing file is in the data
+     * directory (tier ''). gc is rebuilt: its key becomes (tier, object_id).
+     */
+    "ALTER TABLE objects ADD COLUMN tier TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE parts ADD COLUMN tier TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE object_parts ADD COLUMN tier TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE gc_v6("
+    " tier TEXT NOT NULL DEFAULT '',"
+    " object_id TEXT NOT NULL,"
+    " PRIMARY KEY (tier, object_id)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO gc_v6(tier, object_id) SELECT '', object_id FROM gc;"
+    "DROP TABLE gc;"
+    "ALTER TABLE gc_v6 RENAME TO gc;"
+    "CREATE INDEX objects_by_tier ON objects(tier) WHERE tier <> '';"
+    "CREATE INDEX parts_by_tier ON parts(tier) WHERE tier <> '';"
+    "CREATE INDEX object_parts_by_tier ON object_parts(tier) WHERE tier <> '';"
+    "PRAGMA user_version = 6;",
 };
 
 static const struct backend_ops posix_ops;
@@ -668,7 +784,7 @@ int64_t posix_now_ms(void)
  * m with posix_sse_valid).
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout, bool framed)
+			 const struct obj_meta *m, int layout, bool framed, const char *tier)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_UPSERT];
 	int rc;
@@ -706,6 +822,9 @@ s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, co
 	/* F5: sse_mode says whether the file(s) the row owns are sealed. */
 	if (rc == SQLITE_OK)
 		rc = posix_bind_sse(st, 16, m);
+	/* T2: the location whose directory holds the file. */
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 19, tier);
 	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
@@ -760,102 +879,170 @@ bool posix_col_id(sqlite3_stmt *st, int i, char out[POSIX_ID_HEX + 1])
 	return true;
 }
 
-/* --- gc (invariant P2) --- */
+/* --- locations (T1) --- */
 
-s3err_t posix_gc_add(struct conn *c, const char *id)
+const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier)
 {
-	int rc = posix_run_texts(c->st[ST_GC_ADD], &id, 1);
+	size_t i;
+
+	for (i = 0; i < pb->nloc; i++)
+		if (strcmp(pb->loc[i].tier, tier) == 0)
+			return &pb->loc[i];
+	return NULL;
+}
+
+const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class)
+{
+	const struct posix_loc *l;
+
+	/* "" never names a tier (T1): it is the home's own name. */
+	if (!storage_class[0])
+		return &pb->loc[0];
+	l = posix_loc_find(pb, storage_class);
+	return l ? l : &pb->loc[0];
+}
+
+s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named)
+{
+	sqlite3_stmt *st = c->st[ST_FILE_NAMED];
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = posix_bind_text(st, 1, tier);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*named = rc == SQLITE_ROW;
+	else
+		err = posix_db_err(c, rc, "file reference lookup");
+	posix_stmt_done(st);
+	return err;
+}
+
+/* --- gc (invariants P2, T4) --- */
+
+s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id)
+{
+	const char *const a[2] = {tier, id};
+	int rc = posix_run_texts(c->st[ST_GC_ADD], a, 2);
 
 	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "gc insert");
 }
 
-/* Unlinks objects/xx/ID; true when it is gone (already or now). */
-static bool gc_unlink(struct posix_be *pb, const char *id)
+/* Unlinks loc's objects/xx/ID; true when it is gone (already or now). */
+static bool gc_unlink(const struct posix_loc *loc, const char *id)
 {
 	char rel[POSIX_REL_LEN + 1];
 	int e;
 
 	posix_id_relpath(id, rel);
-	if (unlinkat(pb->objfd, rel, 0) == 0 || errno == ENOENT)
+	if (unlinkat(loc->objfd, rel, 0) == 0 || errno == ENOENT)
 		return true;
 	/* The gc row stays; the next drain or posix_open retries. */
 	e = errno;
-	log_warn(POSIX_LOG_MOD, "unlink %s/objects/%s: %s", pb->dir, rel, strerror(e));
+	log_warn(POSIX_LOG_MOD, "unlink %s/objects/%s: %s", loc->dir, rel, strerror(e));
 	return false;
 }
 
-void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *id)
+/*
+ * Within the caller's write transaction (T4): releases the gc row (tier,
+ * id). Its file is unlinked unless a row names (tier, id) again (a
+ * transition brought the object back: the file is live and stays); then
+ * the gc row goes. A file that cannot be unlinked keeps its row for the
+ * next drain; so does a row this backend cannot act on (logged).
+ */
+static s3err_t gc_release(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
 {
+	const char *const a[2] = {tier, id};
+	const struct posix_loc *loc = posix_loc_find(pb, tier);
+	bool named = false;
+	s3err_t err;
 	int rc;
 
-	if (!gc_unlink(pb, id))
-		return;
-	rc = posix_run_texts(c->st[ST_GC_DEL], &id, 1);
-	if (rc != SQLITE_OK)
-		log_warn(POSIX_LOG_MOD, "index gc delete failed: %s", sqlite3_errstr(rc));
+	if (!loc || !posix_id_valid(id)) {
+		log_warn(POSIX_LOG_MOD,
+			 "index gc table holds a malformed row (tier \"%.32s\"); kept", tier);
+		return S3E_OK;
+	}
+	err = posix_file_named(c, tier, id, &named);
+	if (err != S3E_OK)
+		return err;
+	if (!named && !gc_unlink(loc, id))
+		return S3E_OK;
+	rc = posix_run_texts(c->st[ST_GC_DEL], a, 2);
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "gc delete");
 }
+
+void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
+{
+	s3err_t err;
+
+	/* Failures leave the gc row for the next drain or posix_open (P2). */
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = gc_release(pb, c, tier, id);
+	if (err == S3E_OK)
+		err = posix_tx_commit(c);
+	posix_tx_rollback(c);
+}
+
+/* One gc row, copied out. */
+struct gc_row {
+	char tier[POSIX_TIER_MAX];
+	char id[POSIX_ID_HEX + 1];
+};
 
 /* Decodes one row of the query below. */
-static bool gc_id_row(sqlite3_stmt *st, size_t n, void *rows)
+static bool gc_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 {
-	return posix_col_text(st, 0, ((char(*)[POSIX_ID_HEX + 1]) rows)[n], POSIX_ID_HEX + 1);
+	struct gc_row *g = &((struct gc_row *)rows)[n];
+
+	return posix_col_text(st, 0, g->tier, sizeof(g->tier)) &&
+	       posix_col_text(st, 1, g->id, sizeof(g->id));
 }
 
-/* Copies up to GC_BATCH queued ids above `after` into ids; *got is how many. */
-static s3err_t gc_batch(struct conn *c, const char *after, char (*ids)[POSIX_ID_HEX + 1],
+/* Copies up to GC_BATCH queued rows above `after` into rows; *got is how many. */
+static s3err_t gc_batch(struct conn *c, const struct gc_row *after, struct gc_row *rows,
 			size_t *got)
 {
 	sqlite3_stmt *st = c->st[ST_GC_BATCH];
 	s3err_t err;
 	int rc;
 
-	rc = posix_bind_text(st, 1, after);
+	rc = posix_bind_text(st, 1, after->tier);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, GC_BATCH);
-	err = posix_fetch_rows(c, st, rc, GC_BATCH, "gc scan", gc_id_row, ids, got);
+		rc = posix_bind_text(st, 2, after->id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, GC_BATCH);
+	err = posix_fetch_rows(c, st, rc, GC_BATCH, "gc scan", gc_row_decode, rows, got);
 	posix_stmt_done(st);
 	return err;
 }
 
 s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c)
 {
-	char(*ids)[POSIX_ID_HEX + 1] = NULL;
-	char after[POSIX_ID_HEX + 1] = "";
-	bool *gone = NULL;
+	struct gc_row after = {"", ""}, *rows;
 	size_t got = 0, i;
 	s3err_t err = S3E_OK;
-	int rc;
 
-	ids = calloc(GC_BATCH, sizeof(*ids));
-	gone = calloc(GC_BATCH, sizeof(*gone));
-	if (!ids || !gone) {
-		err = S3E_InternalError;
-		goto out;
-	}
+	rows = calloc(GC_BATCH, sizeof(*rows));
+	if (!rows)
+		return S3E_InternalError;
 	do {
-		err = gc_batch(c, after, ids, &got);
+		err = gc_batch(c, &after, rows, &got);
 		if (err != S3E_OK || got == 0)
 			goto out;
-		for (i = 0; i < got; i++) {
-			gone[i] = false;
-			if (posix_id_valid(ids[i]))
-				gone[i] = gc_unlink(pb, ids[i]);
-			else
-				log_warn(POSIX_LOG_MOD,
-					 "index gc table holds a malformed id; kept");
-		}
-		memcpy(after, ids[got - 1], sizeof(after));
-		/* One transaction forgets the batch: one fsync, not one per file. */
+		after = rows[got - 1];
+		/*
+		 * One write transaction per batch: one fsync, not one per file, and
+		 * the T4 check and the unlink under the same lock as a transition's
+		 * switch. Rows kept (an unlink failed) are passed over by `after`.
+		 */
 		err = posix_tx_begin(c);
-		for (i = 0; err == S3E_OK && i < got; i++) {
-			const char *id = ids[i];
-
-			if (!gone[i])
-				continue;
-			rc = posix_run_texts(c->st[ST_GC_DEL], &id, 1);
-			if (rc != SQLITE_OK)
-				err = posix_db_err(c, rc, "gc delete");
-		}
+		for (i = 0; err == S3E_OK && i < got; i++)
+			err = gc_release(pb, c, rows[i].tier, rows[i].id);
 		if (err == S3E_OK)
 			err = posix_tx_commit(c);
 		if (err != S3E_OK)
@@ -863,8 +1050,7 @@ s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c)
 	} while (got == GC_BATCH);
 out:
 	posix_tx_rollback(c);
-	free(gone);
-	free(ids);
+	free(rows);
 	return err;
 }
 
@@ -873,7 +1059,7 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 {
 	const char *bk[2] = {bucket, key};
 	sqlite3_stmt *st = c->st[ST_OBJ_ID];
-	struct retired r = {"", false};
+	struct retired r = {"", "", false};
 	s3err_t err = S3E_OK;
 	int rc;
 
@@ -887,7 +1073,8 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 		*found = true;
 		if (sqlite3_column_int(st, 1) == 1)
 			r.parts = true;
-		else if (!posix_col_id(st, 0, r.id))
+		else if (!posix_col_id(st, 0, r.id) ||
+			 !posix_col_text(st, 2, r.tier, sizeof(r.tier)))
 			r.id[0] = '\0'; /* an unusable id cannot name a file to unlink */
 	} else if (rc != SQLITE_DONE) {
 		err = posix_db_err(c, rc, "object lookup");
@@ -904,7 +1091,7 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 			goto out;
 		}
 	} else if (r.id[0]) {
-		err = posix_gc_add(c, r.id);
+		err = posix_gc_add(c, r.tier, r.id);
 		if (err != S3E_OK)
 			goto out;
 	}
@@ -916,7 +1103,7 @@ out:
 void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct retired *r)
 {
 	if (r->id[0])
-		posix_gc_finish(pb, c, r->id);
+		posix_gc_finish(pb, c, r->tier, r->id);
 	if (r->parts)
 		posix_gc_drain(pb, c); /* failures leave gc rows for the next open */
 }
@@ -1128,7 +1315,7 @@ static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
 		if (n <= 0) {
 			int e = n < 0 ? errno : EIO;
 
-			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->pb->dir, w->id,
+			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->loc->dir, w->id,
 				  strerror(e));
 			w->failed = true;
 			err = S3E_InternalError;
@@ -1141,8 +1328,8 @@ out:
 	return err;
 }
 
-s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
-			 enum writer_kind kind, struct be_writer **out)
+s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
+			 const char *key, enum writer_kind kind, struct be_writer **out)
 {
 	size_t klen = strlen(key), blen = strlen(bucket);
 	uint8_t raw[FRAME_FILE_ID_SIZE];
@@ -1157,6 +1344,7 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 		goto out;
 	}
 	w->pb = pb;
+	w->loc = loc;
 	w->kind = kind;
 	w->fd = -1;
 	memcpy(w->bucket, bucket, blen + 1);
@@ -1171,11 +1359,11 @@ s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *ke
 		if (err != S3E_OK)
 			goto out;
 	}
-	w->fd = openat(pb->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	w->fd = openat(loc->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		int e = errno;
 
-		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", pb->dir, w->id, strerror(e));
+		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", loc->dir, w->id, strerror(e));
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1214,7 +1402,8 @@ static s3err_t posix_writer_open(struct backend *be, const char *bucket, const c
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_writer_new(pb, bucket, key, W_OBJECT, out);
+	/* T3: every object writer starts in the home; writer_place may move it. */
+	err = posix_writer_new(pb, &pb->loc[0], bucket, key, W_OBJECT, out);
 out:
 	return err;
 }
@@ -1252,7 +1441,7 @@ static s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key)
 
 	if (w->failed || w->sealed || w->written > 0 || (!w->enc && !w->plain)) {
 		log_error(POSIX_LOG_MOD, "writer_seal of %s/tmp/%s after data (or twice)",
-			  w->pb->dir, w->id);
+			  w->loc->dir, w->id);
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1270,6 +1459,42 @@ out:
 	return err;
 }
 
+/*
+ * T3: moves w's temporary, still empty, into the location of storage_class
+ * (its tier, or the home): tmp/ID is created there first, then the old one
+ * is closed and removed, so a location that cannot be written leaves w as
+ * it was (T6). Sealing is independent: the encoder emits nothing before the
+ * first write, whichever encoder it is.
+ */
+static s3err_t posix_writer_place(struct be_writer *w, const char *storage_class)
+{
+	const struct posix_loc *to;
+	int fd, e;
+
+	if (w->kind != W_OBJECT || w->failed || w->written > 0 || w->fd < 0) {
+		log_error(POSIX_LOG_MOD, "writer_place of %s/tmp/%s on a part writer or after data",
+			  w->loc->dir, w->id);
+		return S3E_InternalError;
+	}
+	to = posix_loc_for_class(w->pb, storage_class);
+	if (to == w->loc)
+		return S3E_OK;
+	fd = openat(to->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "create %s/tmp/%s for storage class %s: %s", to->dir,
+			  w->id, storage_class, strerror(e));
+		return S3E_InternalError;
+	}
+	close(w->fd);
+	if (unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->loc->dir, w->id,
+			 strerror(errno));
+	w->fd = fd;
+	w->loc = to;
+	return S3E_OK;
+}
+
 /* Makes the temporary's bytes durable and closes it. */
 static s3err_t data_sync_close(struct be_writer *w)
 {
@@ -1282,33 +1507,33 @@ static s3err_t data_sync_close(struct be_writer *w)
 	if (close(fd) != 0 && e == 0)
 		e = errno;
 	if (e != 0) {
-		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", w->pb->dir, w->id, strerror(e));
+		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", w->loc->dir, w->id, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
 }
 
-/* Opens objects/xx/ for id, creating it (durably) if someone removed it. */
-static s3err_t xx_dir_open(struct posix_be *pb, const char *id, int *out)
+/* Opens loc's objects/xx/ for id, creating it (durably) if someone removed it. */
+static s3err_t xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
 {
 	char xx[3] = {id[0], id[1], '\0'};
 	int fd, e;
 
-	if (mkdirat(pb->objfd, xx, 0700) == 0) {
-		if (fsync(pb->objfd) != 0) {
+	if (mkdirat(loc->objfd, xx, 0700) == 0) {
+		if (fsync(loc->objfd) != 0) {
 			e = errno;
-			log_error(POSIX_LOG_MOD, "fsync %s/objects: %s", pb->dir, strerror(e));
+			log_error(POSIX_LOG_MOD, "fsync %s/objects: %s", loc->dir, strerror(e));
 			return S3E_InternalError;
 		}
 	} else if (errno != EEXIST) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", loc->dir, xx, strerror(e));
 		return S3E_InternalError;
 	}
-	fd = openat(pb->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(loc->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", pb->dir, xx, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", loc->dir, xx, strerror(e));
 		return S3E_InternalError;
 	}
 	*out = fd;
@@ -1317,7 +1542,7 @@ static s3err_t xx_dir_open(struct posix_be *pb, const char *id, int *out)
 
 s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 {
-	struct posix_be *pb = w->pb;
+	const struct posix_loc *loc = w->loc;
 	s3err_t err;
 	int e;
 
@@ -1336,12 +1561,12 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	err = data_sync_close(w);
 	if (err != S3E_OK)
 		goto out;
-	err = xx_dir_open(pb, w->id, xxfd);
+	err = xx_dir_open(loc, w->id, xxfd);
 	if (err != S3E_OK)
 		goto out;
-	if (renameat(pb->tmpfd, w->id, *xxfd, w->id) != 0) {
+	if (renameat(loc->tmpfd, w->id, *xxfd, w->id) != 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", pb->dir, w->id,
+		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", loc->dir, w->id,
 			  strerror(e));
 		err = S3E_InternalError;
 		goto out;
@@ -1349,7 +1574,7 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	*where = IN_OBJECTS;
 	if (fsync(*xxfd) != 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "fsync %s/objects/%.2s: %s", pb->dir, w->id, strerror(e));
+		log_error(POSIX_LOG_MOD, "fsync %s/objects/%.2s: %s", loc->dir, w->id, strerror(e));
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1359,15 +1584,15 @@ out:
 
 void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 {
-	struct posix_be *pb = w->pb;
+	const struct posix_loc *loc = w->loc;
 
 	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
-	if (where == IN_TMP && unlinkat(pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
-		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, w->id, strerror(errno));
+	if (where == IN_TMP && unlinkat(loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", loc->dir, w->id, strerror(errno));
 	if (where == IN_OBJECTS && unlinkat(xxfd, w->id, 0) != 0)
-		log_warn(POSIX_LOG_MOD, "unlink %s/objects/%.2s/%s: %s", pb->dir, w->id, w->id,
+		log_warn(POSIX_LOG_MOD, "unlink %s/objects/%.2s/%s: %s", loc->dir, w->id, w->id,
 			 strerror(errno));
 	if (xxfd >= 0)
 		close(xxfd);
@@ -1396,7 +1621,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	err = posix_obj_retire(c, w->bucket, w->key, old, &found);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain);
+	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
@@ -1404,7 +1629,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);
-		*old = (struct retired){"", false};
+		*old = (struct retired){"", "", false};
 	}
 	return err;
 }
@@ -1413,7 +1638,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 {
 	enum data_where where = IN_TMP;
 	struct posix_be *pb = w->pb;
-	struct retired old = {"", false};
+	struct retired old = {"", "", false};
 	struct conn *c = NULL;
 	bool unsure = false;
 	int xxfd = -1;
@@ -1427,8 +1652,9 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	if (meta->size != w->written) {
 		/* The row's size is the plaintext the encoder took: the sizes must agree. */
 		log_error(POSIX_LOG_MOD,
-			  "commit of %s/tmp/%s: %llu bytes written, metadata says %llu", pb->dir,
-			  w->id, (unsigned long long)w->written, (unsigned long long)meta->size);
+			  "commit of %s/tmp/%s: %llu bytes written, metadata says %llu",
+			  w->loc->dir, w->id, (unsigned long long)w->written,
+			  (unsigned long long)meta->size);
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1439,7 +1665,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	if (!posix_sse_valid(meta) || (meta->sse_mode != SSE_NONE) != w->sealed) {
 		/* F5: a row must say sealed exactly when its file is. */
 		log_error(POSIX_LOG_MOD, "commit of %s/tmp/%s: metadata sse_mode %d, writer %s",
-			  pb->dir, w->id, meta->sse_mode, w->sealed ? "sealed" : "not sealed");
+			  w->loc->dir, w->id, meta->sse_mode, w->sealed ? "sealed" : "not sealed");
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1451,7 +1677,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	if (unsure) {
 		/* A row may name the file after recovery: an orphan is the lesser harm. */
 		log_error(POSIX_LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit",
-			  pb->dir, w->id, w->id);
+			  w->loc->dir, w->id, w->id);
 		where = PUBLISHED;
 	}
 	if (err != S3E_OK)
@@ -1472,8 +1698,9 @@ static void posix_writer_abort(struct be_writer *w)
 	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
-	if (unlinkat(w->pb->tmpfd, w->id, 0) != 0 && errno != ENOENT)
-		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->pb->dir, w->id, strerror(errno));
+	if (unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->loc->dir, w->id,
+			 strerror(errno));
 	free(w);
 }
 
@@ -1481,11 +1708,12 @@ static void posix_writer_abort(struct be_writer *w)
 
 /*
  * Loads the row of bucket/key: its metadata with headers and sse fields
- * (F5), object id, layout and whether its file is framed (F2).
- * Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
+ * (F5), object id, layout, whether its file is framed (F2) and its tier
+ * (T2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
  */
 static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
-			char id[POSIX_ID_HEX + 1], int *layout, bool *framed)
+			char id[POSIX_ID_HEX + 1], int *layout, bool *framed,
+			char tier[POSIX_TIER_MAX])
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_HEAD];
 	struct obj_meta m;
@@ -1509,7 +1737,8 @@ static s3err_t row_load(struct conn *c, const char *bucket, const char *key, str
 		err = posix_db_err(c, rc, "object lookup");
 		goto out;
 	}
-	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m) || !posix_col_sse(st, 14, &m)) {
+	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m) || !posix_col_sse(st, 14, &m) ||
+	    !posix_col_text(st, 17, tier, POSIX_TIER_MAX)) {
 		log_error(POSIX_LOG_MOD, "index row of an object in %s is malformed", bucket);
 		err = S3E_InternalError;
 		goto out;
@@ -1532,12 +1761,12 @@ static s3err_t posix_object_head(struct backend *be, const char *bucket, const c
 {
 	struct posix_be *pb = (struct posix_be *)be;
 	struct conn *c = posix_pool_get(pb);
-	char id[POSIX_ID_HEX + 1];
+	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX];
 	bool framed = false;
 	int layout = 0;
 	s3err_t err;
 
-	err = row_load(c, bucket, key, out, id, &layout, &framed);
+	err = row_load(c, bucket, key, out, id, &layout, &framed, tier);
 	posix_pool_put(pb, c);
 	return err;
 }
@@ -1586,7 +1815,7 @@ static void id_hex(const uint8_t raw[FRAME_FILE_ID_SIZE], char out[POSIX_ID_HEX 
 	out[POSIX_ID_HEX] = '\0';
 }
 
-s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, int *out)
+s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored, int *out)
 {
 	char rel[POSIX_REL_LEN + 1];
 	struct stat sb;
@@ -1594,18 +1823,18 @@ s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, in
 	int fd, e;
 
 	posix_id_relpath(id, rel);
-	fd = openat(pb->objfd, rel, O_RDONLY | O_CLOEXEC);
+	fd = openat(loc->objfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		/* ENOENT: the row was replaced or deleted after we read it (P2). */
+		/* ENOENT: the row was replaced, deleted or moved after we read it (P2, T4). */
 		if (e == ENOENT)
 			return S3E_NoSuchKey;
-		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", pb->dir, rel, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", loc->dir, rel, strerror(e));
 		return S3E_InternalError;
 	}
 	if (fstat(fd, &sb) != 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "fstat %s/objects/%s: %s", pb->dir, rel, strerror(e));
+		log_error(POSIX_LOG_MOD, "fstat %s/objects/%s: %s", loc->dir, rel, strerror(e));
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -1613,7 +1842,8 @@ s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, in
 		/* Truncated or extended behind our back: never serve it (F3). */
 		log_error(POSIX_LOG_MOD,
 			  "integrity: %s/objects/%s holds %llu bytes, the index records %llu",
-			  pb->dir, rel, (unsigned long long)sb.st_size, (unsigned long long)stored);
+			  loc->dir, rel, (unsigned long long)sb.st_size,
+			  (unsigned long long)stored);
 		posix_integrity_count();
 		err = S3E_InternalError;
 		goto out;
@@ -1824,7 +2054,8 @@ void posix_frame_cache_free(struct posix_frame_cache *fc)
 static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *key,
 			  struct obj_meta *m, struct be_reader *r, bool *raced)
 {
-	char id[POSIX_ID_HEX + 1];
+	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX];
+	const struct posix_loc *loc = NULL;
 	bool framed = false;
 	struct conn *c;
 	int layout = 0;
@@ -1834,9 +2065,10 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 	c = posix_pool_get(pb);
 	err = posix_tx_begin_read(c);
 	if (err == S3E_OK)
-		err = row_load(c, bucket, key, m, id, &layout, &framed);
+		err = row_load(c, bucket, key, m, id, &layout, &framed, tier);
 	if (err == S3E_OK && layout == 1)
-		err = posix_mp_map_load(c, bucket, key, m->size, m->sse_mode != SSE_NONE, &r->map);
+		err = posix_mp_map_load(pb, c, bucket, key, m->size, m->sse_mode != SSE_NONE,
+					&r->map);
 	posix_tx_rollback(c); /* ends the read snapshot */
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
@@ -1847,12 +2079,19 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		r->file.sealed = m->sse_mode != SSE_NONE; /* F5 */
 		r->file.size = m->size;
 		posix_id_raw(id, r->file.id);
+		loc = posix_loc_find(pb, tier);
 		if (r->file.sealed && !framed) {
 			log_error(POSIX_LOG_MOD, "index row of %s/%s says sealed but unframed",
 				  bucket, key);
 			err = S3E_InternalError;
+		} else if (!loc) {
+			/* T2: posix_open checked every tier in use; a caller's bug if here. */
+			log_error(POSIX_LOG_MOD,
+				  "object %s/%s is in tier %s, which is not configured", bucket,
+				  key, tier);
+			err = S3E_InternalError;
 		} else {
-			err = posix_data_open(pb, id, posix_stored_size(framed, m->size),
+			err = posix_data_open(loc, id, posix_stored_size(framed, m->size),
 					      &r->file.fd);
 		}
 	} else if (layout == 1) {
@@ -2008,7 +2247,7 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 {
 	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
-	struct retired old = {"", false};
+	struct retired old = {"", "", false};
 	bool found = false;
 	s3err_t err;
 	int rc;
@@ -2050,6 +2289,501 @@ static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, co
 				      int64_t mtime_ms, const char *etag)
 {
 	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag);
+}
+
+/* --- storage tiers: transitions (T4, T5) --- */
+
+/* One data file a transition moves, and what it has done with its copy so far. */
+struct tr_file {
+	struct posix_file src; /* where it is (step 1) */
+	bool move;	       /* not yet in the target location */
+	bool in_tmp;	       /* the copy is the target's tmp/ID (we created it) */
+	bool placed;	       /* the copy is the target's objects/xx/ID (we renamed it there) */
+	dev_t dev;	       /* the placed copy's inode (T4) */
+	ino_t ino;
+};
+
+/* What step 1 loaded: the version being moved and its files. */
+struct tr_plan {
+	struct obj_meta m; /* the row (sse fields and sha256 for the verification) */
+	char id[POSIX_ID_HEX + 1];
+	char tier[POSIX_TIER_MAX]; /* objects.tier */
+	int layout;
+	struct tr_file *files;
+	size_t n, moves;
+	const struct posix_loc *to;
+};
+
+static void tr_plan_free(struct tr_plan *p)
+{
+	obj_meta_free(&p->m);
+	free(p->files);
+	p->files = NULL;
+}
+
+/* Fills p->files[0..n) from src (where the files are) and counts the ones to move. */
+static s3err_t tr_files_set(struct tr_plan *p, const struct posix_file *src, size_t n)
+{
+	size_t i;
+
+	p->files = calloc(n, sizeof(*p->files));
+	if (!p->files)
+		return S3E_InternalError;
+	for (i = 0; i < n; i++) {
+		p->files[i].src = src[i];
+		p->files[i].move = src[i].loc != p->to;
+		p->moves += p->files[i].move;
+	}
+	p->n = n;
+	return S3E_OK;
+}
+
+/*
+ * T5 step 1, in one read snapshot: the row of bucket/key, only while it is
+ * the version (mtime_ms, etag), and its data files where they are now.
+ * Errors: S3E_PreconditionFailed (another version, or gone),
+ * S3E_NoSuchBucket, S3E_InternalError.
+ */
+static s3err_t tr_load(struct posix_be *pb, const char *bucket, const char *key, int64_t mtime_ms,
+		       const char *etag, struct tr_plan *p)
+{
+	struct posix_file one, *parts = NULL;
+	struct conn *c = posix_pool_get(pb);
+	bool framed = false;
+	size_t n = 0;
+	s3err_t err;
+
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = row_load(c, bucket, key, &p->m, p->id, &p->layout, &framed, p->tier);
+	if (err == S3E_NoSuchKey)
+		err = S3E_PreconditionFailed;
+	if (err != S3E_OK)
+		goto out;
+	if (p->m.mtime_ms != mtime_ms || strcmp(p->m.etag, etag) != 0) {
+		err = S3E_PreconditionFailed;
+		goto out;
+	}
+	if (p->layout == 0) {
+		memset(&one, 0, sizeof(one));
+		memcpy(one.id, p->id, sizeof(one.id));
+		one.loc = posix_loc_find(pb, p->tier);
+		one.size = p->m.size;
+		one.framed = framed;
+		one.sealed = p->m.sse_mode != SSE_NONE;
+		if (!one.loc || (one.sealed && !framed)) {
+			log_error(POSIX_LOG_MOD, "index row of %s/%s names an unusable data file",
+				  bucket, key);
+			err = S3E_InternalError;
+			goto out;
+		}
+		err = tr_files_set(p, &one, 1);
+	} else if (p->layout == 1) {
+		err = posix_mp_files_load(pb, c, bucket, key, p->m.size, p->m.sse_mode != SSE_NONE,
+					  &parts, &n);
+		if (err == S3E_OK)
+			err = tr_files_set(p, parts, n);
+	} else {
+		log_error(POSIX_LOG_MOD, "object %s/%s has layout %d, unknown here", bucket, key,
+			  p->layout);
+		err = S3E_InternalError;
+	}
+out:
+	posix_tx_rollback(c); /* ends the read snapshot */
+	posix_pool_put(pb, c);
+	free(parts);
+	return err;
+}
+
+/* write()s all of buf to fd; 0 or the errno. */
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? errno : EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * T5 step 2: copies f's stored bytes, unchanged, into to's tmp/ID (created
+ * here with O_EXCL: a second transition of the same file fails instead of
+ * sharing it) and makes them durable. f->in_tmp once created, for cleanup.
+ * Errors: S3E_NoSuchKey (the source is gone), S3E_InternalError (logged).
+ */
+static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *buf)
+{
+	uint64_t stored = posix_stored_size(f->src.framed, f->src.size), off = 0;
+	int in = -1, out = -1, e = 0;
+	s3err_t err;
+	size_t n;
+
+	err = posix_data_open(f->src.loc, f->src.id, stored, &in);
+	if (err != S3E_OK)
+		goto out;
+	out = openat(to->tmpfd, f->src.id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	f->in_tmp = true;
+	while (off < stored) {
+		n = stored - off < COPY_BUF ? (size_t)(stored - off) : COPY_BUF;
+		err = posix_data_pread(in, off, buf, n);
+		if (err != S3E_OK)
+			goto out;
+		e = write_all(out, buf, n);
+		if (e != 0) {
+			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", to->dir, f->src.id,
+				  strerror(e));
+			err = S3E_InternalError;
+			goto out;
+		}
+		off += n;
+	}
+	if (fsync(out) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	/* Step 3 should read the copy from the disk, not from the page cache. */
+	(void)posix_fadvise(out, 0, 0, POSIX_FADV_DONTNEED);
+out:
+	if (out >= 0 && close(out) != 0 && err == S3E_OK) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "close %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
+		err = S3E_InternalError;
+	}
+	if (in >= 0)
+		close(in);
+	return err;
+}
+
+/*
+ * T5 step 3: reads the whole object back at the target (copies in tmp/,
+ * files already there in objects/) as the scrubber would.
+ */
+static s3err_t tr_verify(struct posix_be *pb, const char *bucket, const char *key,
+			 const struct tr_plan *p)
+{
+	struct posix_file *v = calloc(p->n, sizeof(*v));
+	bool sha_checked = false;
+	s3err_t err;
+	size_t i;
+
+	if (!v)
+		return S3E_InternalError;
+	for (i = 0; i < p->n; i++) {
+		v[i] = p->files[i].src;
+		v[i].loc = p->to;
+		v[i].in_tmp = p->files[i].move;
+	}
+	err = posix_verify_files(pb, bucket, key, v, p->n, p->m.sha256_hex, &p->m, &sha_checked);
+	if (err == S3E_OK && !sha_checked)
+		log_debug(POSIX_LOG_MOD,
+			  "transition of %s/%s: frames verified, SHA-256 not readable", bucket,
+			  key);
+	free(v);
+	return err;
+}
+
+/*
+ * T5 step 4: makes the copy's mtime now (the orphan pass ages files by it),
+ * renames it into to's objects/xx/ID and fsyncs that directory, noting the
+ * inode for the check under the switch's lock (T4).
+ */
+static s3err_t tr_place(struct tr_file *f, const struct posix_loc *to)
+{
+	struct stat sb;
+	int xxfd = -1, e;
+	s3err_t err;
+
+	if (utimensat(to->tmpfd, f->src.id, NULL, 0) != 0 ||
+	    fstatat(to->tmpfd, f->src.id, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "touch %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
+		return S3E_InternalError;
+	}
+	err = xx_dir_open(to, f->src.id, &xxfd);
+	if (err != S3E_OK)
+		return err;
+	if (renameat(to->tmpfd, f->src.id, xxfd, f->src.id) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", to->dir, f->src.id,
+			  strerror(e));
+		err = S3E_InternalError;
+		goto out;
+	}
+	f->in_tmp = false;
+	f->placed = true;
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	if (fsync(xxfd) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "fsync %s/objects/%.2s: %s", to->dir, f->src.id,
+			  strerror(e));
+		err = S3E_InternalError;
+	}
+out:
+	close(xxfd);
+	return err;
+}
+
+/* T4: the placed copy is still the file we renamed there (no gc release took its name). */
+static bool tr_still_placed(const struct tr_file *f, const struct posix_loc *to)
+{
+	char rel[POSIX_REL_LEN + 1];
+	struct stat sb;
+
+	posix_id_relpath(f->src.id, rel);
+	if (fstatat(to->objfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == f->dev &&
+	    sb.st_ino == f->ino)
+		return true;
+	log_error(POSIX_LOG_MOD, "the copy %s/objects/%s was removed before the index switch",
+		  to->dir, rel);
+	return false;
+}
+
+/* Runs an UPDATE whose texts are a[0..n) and int64 at ?i64_at (0: none); *one: one row changed. */
+static s3err_t tr_update(struct conn *c, enum stmt id, const char *const *a, int n, int i64_at,
+			 int64_t v, bool *one)
+{
+	sqlite3_stmt *st = c->st[id];
+	int i, rc = SQLITE_OK;
+
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		if (a[i])
+			rc = posix_bind_text(st, i + 1, a[i]);
+	if (rc == SQLITE_OK && i64_at > 0)
+		rc = sqlite3_bind_int64(st, i64_at, v);
+	if (rc == SQLITE_OK)
+		rc = posix_run(st);
+	else
+		posix_stmt_done(st);
+	if (rc != SQLITE_OK)
+		return posix_db_err(c, rc, "transition switch");
+	*one = sqlite3_changes(c->db) == 1;
+	return S3E_OK;
+}
+
+/*
+ * T5 step 5, one write transaction: the copies are still in place (T4);
+ * the row is switched only while it is the version step 1 loaded with its
+ * files where step 1 saw them (each UPDATE must change exactly one row,
+ * else S3E_PreconditionFailed); the old files go to gc with their old tier.
+ * *unsure as in index_publish.
+ */
+static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, const char *cls,
+			 const struct tr_plan *p, bool *unsure)
+{
+	const char *const to = p->to->tier;
+	const char *obj[8] = {bucket, key, NULL, p->m.etag, cls, to, p->id, p->tier};
+	const char *part[5] = {bucket, key, NULL, NULL, to};
+	const char *stale[2] = {to, NULL};
+	bool one = false;
+	s3err_t err;
+	size_t i;
+	int rc;
+
+	err = posix_tx_begin(c);
+	for (i = 0; err == S3E_OK && i < p->n; i++)
+		if (p->files[i].move && !tr_still_placed(&p->files[i], p->to))
+			err = S3E_InternalError;
+	if (err == S3E_OK)
+		err = tr_update(c, ST_TR_OBJ, obj, 8, 3, p->m.mtime_ms, &one);
+	if (err == S3E_OK && !one)
+		err = S3E_PreconditionFailed;
+	for (i = 0; err == S3E_OK && i < p->n; i++) {
+		const struct tr_file *f = &p->files[i];
+
+		if (!f->move)
+			continue;
+		if (p->layout == 1) {
+			part[2] = f->src.id;
+			part[3] = f->src.loc->tier;
+			err = tr_update(c, ST_TR_OPART, part, 5, 0, 0, &one);
+			if (err == S3E_OK && !one)
+				err = S3E_PreconditionFailed;
+		}
+		if (err == S3E_OK)
+			err = posix_gc_add(c, f->src.loc->tier, f->src.id);
+		/* A gc row for the copy's own name is stale from now on (T4). */
+		stale[1] = f->src.id;
+		rc = err == S3E_OK ? posix_run_texts(c->st[ST_GC_DEL], stale, 2) : SQLITE_OK;
+		if (rc != SQLITE_OK)
+			err = posix_db_err(c, rc, "gc delete");
+	}
+	if (err == S3E_OK) {
+		err = posix_tx_commit(c);
+		*unsure = err != S3E_OK;
+	}
+	if (err != S3E_OK)
+		posix_tx_rollback(c);
+	return err;
+}
+
+/*
+ * Removes the copies of a transition that did not switch: those in tmp/
+ * outright, placed ones in one write transaction only where no row names
+ * them (T4: a concurrent transition may have made that name live).
+ */
+static void tr_discard(struct posix_be *pb, const struct tr_plan *p)
+{
+	const struct posix_loc *to = p->to;
+	char rel[POSIX_REL_LEN + 1];
+	struct conn *c = NULL;
+	bool named = true;
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct tr_file *f = &p->files[i];
+
+		if (f->in_tmp && unlinkat(to->tmpfd, f->src.id, 0) != 0 && errno != ENOENT)
+			log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", to->dir, f->src.id,
+				 strerror(errno));
+		if (!f->placed)
+			continue;
+		if (!c) {
+			c = posix_pool_get(pb);
+			err = posix_tx_begin(c);
+		}
+		if (err == S3E_OK)
+			err = posix_file_named(c, to->tier, f->src.id, &named);
+		posix_id_relpath(f->src.id, rel);
+		if (err == S3E_OK && !named && unlinkat(to->objfd, rel, 0) != 0 && errno != ENOENT)
+			log_warn(POSIX_LOG_MOD, "unlink %s/objects/%s: %s", to->dir, rel,
+				 strerror(errno));
+		if (err != S3E_OK) /* the scrub will report it as an orphan */
+			log_warn(POSIX_LOG_MOD, "left %s/objects/%s behind", to->dir, rel);
+	}
+	if (!c)
+		return;
+	if (err == S3E_OK)
+		(void)posix_tx_commit(c);
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
+}
+
+/* True when step 1 found nothing to move and the row already says cls where it is. */
+static bool tr_nothing_to_do(const struct tr_plan *p, const char *cls)
+{
+	return p->moves == 0 && strcmp(p->m.storage_class, cls) == 0 &&
+	       strcmp(p->tier, p->to->tier) == 0;
+}
+
+/*
+ * T5 steps 2-4 for every file to move: copy, read the whole object back at
+ * the target, then place the copies. A vanished source means the object
+ * changed since step 1: S3E_PreconditionFailed.
+ */
+static s3err_t tr_stage(struct posix_be *pb, const char *bucket, const char *key, struct tr_plan *p)
+{
+	uint8_t *buf = malloc(COPY_BUF);
+	s3err_t err = buf ? S3E_OK : S3E_InternalError;
+	size_t i;
+
+	for (i = 0; err == S3E_OK && i < p->n; i++)
+		if (p->files[i].move)
+			err = tr_copy(&p->files[i], p->to, buf);
+	free(buf);
+	if (err == S3E_NoSuchKey) {
+		log_warn(POSIX_LOG_MOD, "transition of %s/%s: its data changed under the copy",
+			 bucket, key);
+		err = S3E_PreconditionFailed;
+	}
+	if (err == S3E_OK)
+		err = tr_verify(pb, bucket, key, p);
+	for (i = 0; err == S3E_OK && i < p->n; i++)
+		if (p->files[i].move)
+			err = tr_place(&p->files[i], p->to);
+	return err;
+}
+
+/* T5 step 6, after the switch committed: the old files go (failures: gc rows for the next open). */
+static void tr_release(struct posix_be *pb, struct conn *c, const struct tr_plan *p)
+{
+	size_t i;
+
+	if (p->moves > 1) {
+		posix_gc_drain(pb, c);
+		return;
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->files[i].move)
+			posix_gc_finish(pb, c, p->files[i].src.loc->tier, p->files[i].src.id);
+}
+
+/*
+ * The object_transition slot (contract in backend.h; the steps are T5 at
+ * the top of this file). Moving to a class without a tier moves to the
+ * home. A failure before the switch removes the copies and leaves the row.
+ */
+static s3err_t posix_object_transition(struct backend *be, const char *bucket, const char *key,
+				       int64_t mtime_ms, const char *etag,
+				       const char *storage_class)
+{
+	const char *cls = storage_class[0] ? storage_class : "STANDARD"; /* for messages */
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = NULL;
+	bool unsure = false;
+	struct tr_plan p;
+	s3err_t err;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	obj_meta_init(&p.m);
+	if (strlen(storage_class) >= STRATA_STORAGE_CLASS_MAX ||
+	    strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
+	    strlen(etag) >= STRATA_ETAG_MAX) {
+		log_error(POSIX_LOG_MOD, "object_transition called with an oversized argument");
+		return S3E_InternalError;
+	}
+	p.to = posix_loc_for_class(pb, storage_class);
+	err = tr_load(pb, bucket, key, mtime_ms, etag, &p);
+	if (err != S3E_OK || tr_nothing_to_do(&p, storage_class))
+		goto out;
+	if (p.moves > 0)
+		err = tr_stage(pb, bucket, key, &p);
+	if (err != S3E_OK)
+		goto out;
+	c = posix_pool_get(pb);
+	err = tr_switch(c, bucket, key, storage_class, &p, &unsure);
+	if (unsure) {
+		/* The switch may still be replayed from the WAL: keep both copies. */
+		log_error(POSIX_LOG_MOD,
+			  "kept the copies of %s/%s in %s after a failed index commit", bucket, key,
+			  p.to->dir);
+		for (i = 0; i < p.n; i++)
+			p.files[i].placed = false;
+	}
+	if (err != S3E_OK)
+		goto out;
+	tr_release(pb, c, &p);
+	log_info(POSIX_LOG_MOD, "moved %s/%s (%zu data file(s)) to storage class %s in %s", bucket,
+		 key, p.moves, cls, p.to->dir);
+out:
+	if (c)
+		posix_pool_put(pb, c);
+	if (err != S3E_OK && p.files) {
+		tr_discard(pb, &p);
+		if (err == S3E_InternalError)
+			log_error(POSIX_LOG_MOD,
+				  "transition of %s/%s to storage class %s failed; it stays where "
+				  "it was",
+				  bucket, key, cls);
+	}
+	tr_plan_free(&p);
+	return err;
 }
 
 /* --- scanning --- */
@@ -2548,7 +3282,7 @@ static s3err_t mkdir_p(const char *dir)
 	size_t n = strlen(dir), i;
 
 	if (n == 0 || n >= sizeof(path)) {
-		log_error(POSIX_LOG_MOD, "data directory path is empty or too long");
+		log_error(POSIX_LOG_MOD, "directory path is empty or too long: %.64s", dir);
 		return S3E_InternalError;
 	}
 	memcpy(path, dir, n + 1);
@@ -2568,20 +3302,20 @@ static s3err_t mkdir_p(const char *dir)
 	return S3E_OK;
 }
 
-/* Creates (if needed) and opens the subdirectory name of the data directory. */
-static s3err_t subdir_open(struct posix_be *pb, const char *name, int *out)
+/* Creates (if needed) and opens the subdirectory name of loc's root. */
+static s3err_t subdir_open(const struct posix_loc *loc, const char *name, int *out)
 {
 	int fd, e;
 
-	if (mkdirat(pb->dirfd, name, 0700) != 0 && errno != EEXIST) {
+	if (mkdirat(loc->rootfd, name, 0700) != 0 && errno != EEXIST) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "mkdir %s/%s: %s", pb->dir, name, strerror(e));
+		log_error(POSIX_LOG_MOD, "mkdir %s/%s: %s", loc->dir, name, strerror(e));
 		return S3E_InternalError;
 	}
-	fd = openat(pb->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(loc->rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "open %s/%s: %s", pb->dir, name, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/%s: %s", loc->dir, name, strerror(e));
 		return S3E_InternalError;
 	}
 	*out = fd;
@@ -2589,10 +3323,10 @@ static s3err_t subdir_open(struct posix_be *pb, const char *name, int *out)
 }
 
 /*
- * Creates the 256 objects/xx directories up front and makes the directory
+ * Creates loc's 256 objects/xx directories up front and makes its directory
  * tree durable, so that a commit only has to fsync its own xx directory.
  */
-static s3err_t tree_prepare(struct posix_be *pb)
+static s3err_t tree_prepare(const struct posix_loc *loc)
 {
 	static const char digits[] = "0123456789abcdef";
 	char xx[3] = "";
@@ -2601,34 +3335,37 @@ static s3err_t tree_prepare(struct posix_be *pb)
 	for (i = 0; i < 256; i++) {
 		xx[0] = digits[i >> 4];
 		xx[1] = digits[i & 15];
-		if (mkdirat(pb->objfd, xx, 0700) != 0 && errno != EEXIST) {
+		if (mkdirat(loc->objfd, xx, 0700) != 0 && errno != EEXIST) {
 			e = errno;
-			log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", pb->dir, xx,
+			log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", loc->dir, xx,
 				  strerror(e));
 			return S3E_InternalError;
 		}
 	}
-	if (fsync(pb->objfd) != 0 || fsync(pb->tmpfd) != 0 || fsync(pb->dirfd) != 0) {
+	if (fsync(loc->objfd) != 0 || fsync(loc->tmpfd) != 0 || fsync(loc->rootfd) != 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "fsync %s: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "fsync %s: %s", loc->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
 }
 
-/* Removes every file left in tmp/ by writers of a previous run (invariant 3). */
-static s3err_t tmp_sweep(struct posix_be *pb)
+/*
+ * Removes every file left in loc's tmp/ by writers (and transitions) of a
+ * previous run (invariant 3, T1).
+ */
+static s3err_t tmp_sweep(const struct posix_loc *loc)
 {
 	struct dirent *de;
 	size_t removed = 0;
 	DIR *d;
 	int fd, e;
 
-	fd = openat(pb->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(loc->rootfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "opendir %s/tmp: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "opendir %s/tmp: %s", loc->dir, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return S3E_InternalError;
@@ -2636,9 +3373,9 @@ static s3err_t tmp_sweep(struct posix_be *pb)
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (unlinkat(pb->tmpfd, de->d_name, 0) != 0) {
+		if (unlinkat(loc->tmpfd, de->d_name, 0) != 0) {
 			e = errno;
-			log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", pb->dir, de->d_name,
+			log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", loc->dir, de->d_name,
 				 strerror(e));
 			continue;
 		}
@@ -2647,12 +3384,12 @@ static s3err_t tmp_sweep(struct posix_be *pb)
 	e = errno;
 	closedir(d);
 	if (e != 0) {
-		log_error(POSIX_LOG_MOD, "readdir %s/tmp: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "readdir %s/tmp: %s", loc->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	if (removed > 0)
 		log_info(POSIX_LOG_MOD, "removed %zu unfinished upload(s) from %s/tmp", removed,
-			 pb->dir);
+			 loc->dir);
 	return S3E_OK;
 }
 
@@ -2785,9 +3522,26 @@ out:
 	return err;
 }
 
+/* Closes what loc_open opened (the flock goes with its fd). */
+static void loc_close(struct posix_loc *loc)
+{
+	if (loc->objfd >= 0)
+		close(loc->objfd);
+	if (loc->tmpfd >= 0)
+		close(loc->tmpfd);
+	if (loc->rootfd >= 0)
+		close(loc->rootfd);
+	if (loc->lockfd >= 0)
+		close(loc->lockfd); /* releases the flock */
+	free(loc->dir);
+	loc->dir = NULL;
+	loc->objfd = loc->tmpfd = loc->rootfd = loc->lockfd = -1;
+}
+
 static void posix_close(struct backend *be)
 {
 	struct posix_be *pb = (struct posix_be *)be;
+	size_t l;
 	int i, j;
 
 	if (!pb)
@@ -2799,14 +3553,8 @@ static void posix_close(struct backend *be)
 			log_error(POSIX_LOG_MOD, "close %s/index.db: %s", pb->dir,
 				  sqlite3_errmsg(pb->conns[i].db));
 	}
-	if (pb->objfd >= 0)
-		close(pb->objfd);
-	if (pb->tmpfd >= 0)
-		close(pb->tmpfd);
-	if (pb->dirfd >= 0)
-		close(pb->dirfd);
-	if (pb->lockfd >= 0)
-		close(pb->lockfd); /* releases the flock */
+	for (l = 0; l < POSIX_NLOC; l++)
+		loc_close(&pb->loc[l]);
 	if (pb->sync_ready) {
 		pthread_cond_destroy(&pb->cv);
 		pthread_mutex_destroy(&pb->mu);
@@ -2815,21 +3563,21 @@ static void posix_close(struct backend *be)
 	free(pb);
 }
 
-/* Takes the directory's exclusive lock (invariant 3). */
-static s3err_t dir_lock(struct posix_be *pb)
+/* Takes the exclusive lock of loc's directory (invariant 3, T1). */
+static s3err_t dir_lock(struct posix_loc *loc)
 {
 	int e;
 
-	pb->lockfd = openat(pb->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (pb->lockfd < 0) {
+	loc->lockfd = openat(loc->rootfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (loc->lockfd < 0) {
 		e = errno;
-		log_error(POSIX_LOG_MOD, "open %s/LOCK: %s", pb->dir, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/LOCK: %s", loc->dir, strerror(e));
 		return S3E_InternalError;
 	}
-	if (flock(pb->lockfd, LOCK_EX | LOCK_NB) != 0) {
+	if (flock(loc->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		e = errno;
 		log_error(POSIX_LOG_MOD, "%s is in use by another strata process (flock: %s)",
-			  pb->dir, strerror(e));
+			  loc->dir, strerror(e));
 		return S3E_InternalError;
 	}
 	return S3E_OK;
@@ -2841,7 +3589,7 @@ static s3err_t dir_lock(struct posix_be *pb)
  */
 static s3err_t index_precreate(struct posix_be *pb)
 {
-	int fd = openat(pb->dirfd, "index.db", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(pb->loc[0].rootfd, "index.db", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0) {
 		int e = errno;
@@ -2851,6 +3599,178 @@ static s3err_t index_precreate(struct posix_be *pb)
 	}
 	close(fd);
 	return S3E_OK;
+}
+
+/*
+ * Opens (creating) the location tier at dir (T1): its root, locked, with
+ * objects/xx/ and tmp/ made durable, and tmp/ emptied (P3).
+ */
+static s3err_t loc_open(struct posix_loc *loc, const char *tier, const char *dir)
+{
+	s3err_t err;
+	int e;
+
+	snprintf(loc->tier, sizeof(loc->tier), "%s", tier);
+	loc->dir = strdup(dir);
+	if (!loc->dir)
+		return S3E_InternalError;
+	err = mkdir_p(dir);
+	if (err != S3E_OK)
+		return err;
+	loc->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (loc->rootfd < 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "open %s: %s", dir, strerror(e));
+		return S3E_InternalError;
+	}
+	err = dir_lock(loc);
+	if (err == S3E_OK)
+		err = subdir_open(loc, "objects", &loc->objfd);
+	if (err == S3E_OK)
+		err = subdir_open(loc, "tmp", &loc->tmpfd);
+	if (err == S3E_OK)
+		err = tree_prepare(loc);
+	if (err == S3E_OK)
+		err = tmp_sweep(loc);
+	return err;
+}
+
+/* A tier name: 1..POSIX_TIER_MAX-1 of [A-Z0-9_], as AWS storage classes are. */
+static bool tier_name_ok(const char *cls)
+{
+	size_t i, n = strnlen(cls, POSIX_TIER_MAX);
+
+	if (n == 0 || n == POSIX_TIER_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((cls[i] >= 'A' && cls[i] <= 'Z') || (cls[i] >= '0' && cls[i] <= '9') ||
+		      cls[i] == '_'))
+			return false;
+	return true;
+}
+
+/* A configured tier is usable: a valid class, not the home's, not seen before, a directory. */
+static bool tier_valid(const struct posix_be *pb, const struct posix_tier *t, size_t i)
+{
+	if (!t->storage_class || !tier_name_ok(t->storage_class) ||
+	    strcmp(t->storage_class, "STANDARD") == 0 || !t->dir || !t->dir[0]) {
+		log_error(POSIX_LOG_MOD,
+			  "storage tier %zu: a class of [A-Z0-9_] other than STANDARD and a "
+			  "directory are required (got %.32s)",
+			  i + 1, t->storage_class ? t->storage_class : "none");
+		return false;
+	}
+	if (posix_loc_find(pb, t->storage_class)) {
+		log_error(POSIX_LOG_MOD, "storage tier %s is configured twice", t->storage_class);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * true when dir (if it exists yet) is the root of an open location: one
+ * objects/ for two locations would make each see the other's files as
+ * orphans and let gc unlink across them (T1). Checked before the tier is
+ * locked or its tmp/ swept.
+ */
+static bool tier_root_taken(const struct posix_be *pb, const struct posix_tier *t)
+{
+	struct stat a, b;
+	size_t j;
+
+	if (stat(t->dir, &a) != 0)
+		return false; /* not there yet: mkdir makes a new one */
+	for (j = 0; j < pb->nloc; j++) {
+		if (fstat(pb->loc[j].rootfd, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			log_error(POSIX_LOG_MOD,
+				  "storage tier %s: %s is the directory of %s already",
+				  t->storage_class, t->dir,
+				  j == 0 ? "the data directory" : pb->loc[j].tier);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Opens every configured tier after the home (T1). */
+static s3err_t tiers_open(struct posix_be *pb, const struct posix_opts *opts)
+{
+	s3err_t err;
+	size_t i;
+
+	if (opts->ntiers > POSIX_MAX_TIERS) {
+		log_error(POSIX_LOG_MOD, "%zu storage tiers configured; at most %u", opts->ntiers,
+			  POSIX_MAX_TIERS);
+		return S3E_InternalError;
+	}
+	for (i = 0; i < opts->ntiers; i++) {
+		const struct posix_tier *t = &opts->tiers[i];
+
+		if (!tier_valid(pb, t, i) || tier_root_taken(pb, t))
+			return S3E_InternalError;
+		err = loc_open(&pb->loc[pb->nloc], t->storage_class, t->dir);
+		pb->nloc++; /* counted even half-open: posix_close closes what it holds */
+		if (err != S3E_OK)
+			return err;
+	}
+	return S3E_OK;
+}
+
+/*
+ * T2: the next tier name in use in each table above ?1, by one seek of its
+ * partial *_by_tier index (gc: its primary key).
+ */
+static const char *const tier_next_sql[] = {
+    "SELECT min(tier) FROM objects WHERE tier <> '' AND tier > ?1",
+    "SELECT min(tier) FROM parts WHERE tier <> '' AND tier > ?1",
+    "SELECT min(tier) FROM object_parts WHERE tier <> '' AND tier > ?1",
+    "SELECT min(tier) FROM gc WHERE tier <> '' AND tier > ?1",
+};
+
+/*
+ * T2: refuses to open when a row says a file lives in a tier that is not
+ * configured: serving without it would answer errors for those objects and
+ * report their files missing, and gc could not release them.
+ */
+static s3err_t tiers_in_use_check(struct posix_be *pb, struct conn *c)
+{
+	char after[POSIX_TIER_MAX + 1], t[POSIX_TIER_MAX + 1];
+	sqlite3_stmt *st = NULL;
+	s3err_t err = S3E_OK;
+	size_t i;
+	int rc;
+
+	for (i = 0; err == S3E_OK && i < sizeof(tier_next_sql) / sizeof(tier_next_sql[0]); i++) {
+		rc = sqlite3_prepare_v2(c->db, tier_next_sql[i], -1, &st, NULL);
+		after[0] = '\0';
+		while (rc == SQLITE_OK) {
+			rc = posix_bind_text(st, 1, after);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_step(st);
+			if (rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL)
+				break;
+			/* A name too long for any tier is cut, and found unconfigured below. */
+			snprintf(t, sizeof(t), "%s", (const char *)sqlite3_column_text(st, 0));
+			if (!posix_loc_find(pb, t)) {
+				log_error(POSIX_LOG_MOD,
+					  "%s/index.db: data files live in storage tier %s, which "
+					  "is not configured: add tier_%s = DIR (its directory) to "
+					  "the configuration",
+					  pb->dir, t, t);
+				err = S3E_InternalError;
+				break;
+			}
+			memcpy(after, t, sizeof(after));
+			sqlite3_reset(st);
+			rc = SQLITE_OK;
+		}
+		if (err == S3E_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+			err = posix_db_err(c, rc, "tier check");
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	return err;
 }
 
 s3err_t posix_open(const char *dir, struct backend **out)
@@ -2865,6 +3785,7 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 	char path[STRATA_MAX_PATH];
 	struct posix_be *pb;
 	s3err_t err = S3E_InternalError;
+	size_t l;
 	int i, n;
 
 	if (!sqlite3_threadsafe()) {
@@ -2876,7 +3797,8 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		return S3E_InternalError;
 	pb->base.ops = &posix_ops;
 	pb->opts = *opts;
-	pb->dirfd = pb->objfd = pb->tmpfd = pb->lockfd = -1;
+	for (l = 0; l < POSIX_NLOC; l++)
+		pb->loc[l].objfd = pb->loc[l].tmpfd = pb->loc[l].rootfd = pb->loc[l].lockfd = -1;
 	pb->dir = strdup(dir);
 	if (!pb->dir)
 		goto out;
@@ -2888,28 +3810,13 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 	}
 	pb->sync_ready = true;
 
-	err = mkdir_p(dir);
-	if (err != S3E_OK)
-		goto out;
-	pb->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pb->dirfd < 0) {
-		int e = errno;
-
-		log_error(POSIX_LOG_MOD, "open %s: %s", dir, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	err = dir_lock(pb);
+	/* The home first (its LOCK guards the index too), then the tiers (T1). */
+	pb->nloc = 1;
+	err = loc_open(&pb->loc[0], "", dir);
 	if (err == S3E_OK)
 		err = index_precreate(pb);
 	if (err == S3E_OK)
-		err = subdir_open(pb, "objects", &pb->objfd);
-	if (err == S3E_OK)
-		err = subdir_open(pb, "tmp", &pb->tmpfd);
-	if (err == S3E_OK)
-		err = tree_prepare(pb);
-	if (err == S3E_OK)
-		err = tmp_sweep(pb);
+		err = tiers_open(pb, opts);
 	if (err != S3E_OK)
 		goto out;
 
@@ -2922,6 +3829,8 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 	err = conn_open(pb, path, &pb->conns[0]);
 	if (err == S3E_OK)
 		err = schema_migrate(pb, &pb->conns[0]);
+	if (err == S3E_OK)
+		err = tiers_in_use_check(pb, &pb->conns[0]);
 	for (i = 0; err == S3E_OK && i < POSIX_POOL_SIZE; i++) {
 		if (i > 0)
 			err = conn_open(pb, path, &pb->conns[i]);
@@ -2975,6 +3884,8 @@ static const struct backend_ops posix_ops = {
     .object_part_range = posix_object_part_range,
     .scrub = posix_scrub,
     .writer_seal = posix_writer_seal,
+    .writer_place = posix_writer_place,
+    .object_transition = posix_object_transition,
     .reader_unseal = posix_reader_unseal,
     .sse_rewrap = posix_sse_rewrap,
     .sse_key_usage = posix_sse_key_usage,

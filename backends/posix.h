@@ -12,11 +12,17 @@
  *                   (common/frames.h), sealed in AES-256-GCM frames when the
  *                   object or upload is encrypted (F5 in posix.c)
  *   tmp/ID          data of writers not yet committed; emptied on open
- * Commit order: fsync data file -> rename tmp/ID to objects/xx/ID -> fsync
- * directory -> index transaction (synchronous=FULL). The replaced object's
- * file is unlinked only after the index commit. A crash between rename and
- * index commit leaves an unreferenced file in objects/ (never visible; a
- * future fsck reclaims it).
+ *   LOCK            flock'ed while a process has the directory open
+ * Each storage tier (posix_opts.tiers) has a directory of its own laid out
+ * the same way (objects/xx/ID, tmp/ID, LOCK; no index): the data files of
+ * its class live there, and the index records for every file the location
+ * (tier) it is in (T1..T6 in posix.c).
+ * Commit order: fsync data file -> rename tmp/ID to objects/xx/ID (in the
+ * writer's location) -> fsync directory -> index transaction
+ * (synchronous=FULL). The replaced object's file is unlinked only after the
+ * index commit. A crash between rename and index commit leaves an
+ * unreferenced file in objects/ (never visible; the scrub reports it as an
+ * orphan).
  */
 #ifndef STRATA_POSIX_H
 #define STRATA_POSIX_H
@@ -27,10 +33,22 @@ struct keyring;
 
 /*
  * Opens (creating if needed) a posix backend rooted at dir. Removes leftover
- * temporaries and finishes interrupted deletions.
+ * temporaries (in every location) and finishes interrupted deletions.
  * Errors: S3E_InternalError (with a message on stderr naming the path).
  */
 s3err_t posix_open(const char *dir, struct backend **out);
+
+#define POSIX_MAX_TIERS 8
+
+/*
+ * A storage class whose data lives in its own directory (config
+ * tier_<CLASS> = DIR). The class is [A-Z0-9_]+ and never STANDARD (the data
+ * directory's); classes and directories are distinct across tiers.
+ */
+struct posix_tier {
+	const char *storage_class; /* STANDARD_IA, GLACIER_IR, ... (copied at open) */
+	const char *dir;	   /* its root: DIR/objects/xx/ID, DIR/tmp/ (copied at open) */
+};
 
 /* What a server may choose about a posix backend (posix_open uses the defaults: all false). */
 struct posix_opts {
@@ -49,6 +67,16 @@ struct posix_opts {
 	 * Borrowed: outlives the backend.
 	 */
 	const struct keyring *keys;
+	/*
+	 * Storage tiers: classes listed here keep their data files under their
+	 * own directory; every other class lives in the data directory. Open
+	 * fails (naming the class) when rows say data lives in a tier that is
+	 * not configured, or when a tier is invalid, repeated or shares a
+	 * directory with another location. Files stay where they were written
+	 * until object_transition moves them (T2 in posix.c).
+	 */
+	size_t ntiers;
+	struct posix_tier tiers[POSIX_MAX_TIERS];
 };
 
 /* posix_open with options. */

@@ -1,18 +1,21 @@
 /*
- * posix_internal: what the two files of the posix backend share.
+ * posix_internal: what the files of the posix backend share.
  *
- * Not an interface: only backends/posix.c and backends/posix_multipart.c
- * include this. posix.c owns the index (connection pool, statements,
- * schema and its migrations), the data-file commit order, buckets and
- * single-PUT objects (layout 0); posix_multipart.c owns uploads, parts,
+ * Not an interface: only backends/posix.c, backends/posix_multipart.c and
+ * backends/posix_scrub.c include this. posix.c owns the index (connection
+ * pool, statements, schema and its migrations), the data-file commit
+ * order, storage tiers and transitions, buckets and single-PUT objects
+ * (layout 0); posix_multipart.c owns uploads, parts,
  * the completion of an upload into a multipart object (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
  * by posix.c for both: the frame helpers below are what a reader or the
  * scrubber needs. Sealed (encrypted) data files use the same helpers with a
  * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
- * invariants are numbered at the top of posix.c (P1.., F1..F8) and of
- * posix_multipart.c (M1..).
+ * invariants are numbered at the top of posix.c (P1.., F1..F8, T1..) and of
+ * posix_multipart.c (M1..). Data files live in locations (struct
+ * posix_loc): the data directory itself (the home) and one directory per
+ * configured storage tier; a file is named by (tier, id), never by id alone.
  */
 #ifndef STRATA_POSIX_INTERNAL_H
 #define STRATA_POSIX_INTERNAL_H
@@ -33,6 +36,8 @@
 #define POSIX_ID_HEX 32u		  /* a 128-bit object or upload id in lowercase hex */
 #define POSIX_REL_LEN (3u + POSIX_ID_HEX) /* "xx/" + id, relative to objects/ */
 #define POSIX_OPEN_RETRIES 4 /* reader_open re-reads a row whose file was just replaced */
+#define POSIX_TIER_MAX STRATA_STORAGE_CLASS_MAX /* a tier's name (its class) and NUL */
+#define POSIX_NLOC (1u + POSIX_MAX_TIERS)	/* the home and every tier */
 
 /* --- the index: statements and connections --- */
 
@@ -66,6 +71,9 @@ enum stmt {
 	ST_GC_ADD,
 	ST_GC_DEL,
 	ST_GC_BATCH,
+	ST_FILE_NAMED,
+	ST_TR_OBJ,
+	ST_TR_OPART,
 	ST_BCFG_GET,
 	ST_BCFG_PUT,
 	ST_BCFG_DELETE,
@@ -111,10 +119,23 @@ struct conn {
 	struct conn *next; /* free list link while checked in */
 };
 
+/*
+ * One place where data files live (T1): loc[0] is the home (the data
+ * directory, tier ""), the others are the configured tiers, each named by
+ * the storage class it holds. Every location has objects/xx/ID and tmp/ID
+ * and is locked (LOCK) by this process while open.
+ */
+struct posix_loc {
+	char tier[POSIX_TIER_MAX]; /* "" for the home; else its storage class */
+	char *dir;		   /* its root, for messages (owned) */
+	int rootfd, objfd, tmpfd, lockfd;
+};
+
 struct posix_be {
-	struct backend base; /* first: the wrappers find ops here */
-	char *dir;	     /* for messages */
-	int dirfd, objfd, tmpfd, lockfd;
+	struct backend base;		  /* first: the wrappers find ops here */
+	char *dir;			  /* the data directory, for messages */
+	struct posix_loc loc[POSIX_NLOC]; /* loc[0]: the home; then the tiers (T1) */
+	size_t nloc;
 	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
 	pthread_cond_t cv;
 	bool sync_ready; /* mu and cv initialised */
@@ -132,8 +153,9 @@ enum writer_kind {
 
 struct be_writer {
 	struct posix_be *pb;
+	const struct posix_loc *loc; /* where its tmp/ID is and its file goes (T3) */
 	enum writer_kind kind;
-	int fd;			    /* tmp/ID, -1 once closed */
+	int fd;			    /* loc's tmp/ID, -1 once closed */
 	bool failed;		    /* a write failed: the data can only be aborted */
 	uint64_t written;	    /* plaintext bytes accepted */
 	struct frames_encoder *enc; /* frames what is written into fd (F1); NULL once finished */
@@ -201,7 +223,21 @@ enum data_where {
 /* What a transaction that replaced or deleted an object row queued in gc. */
 struct retired {
 	char id[POSIX_ID_HEX + 1]; /* layout 0: its one data file; "" when none */
+	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
 	bool parts;		   /* layout 1: its part files (many): drain gc after commit */
+};
+
+/*
+ * One data file to read back whole (the scrubber, a transition's copy):
+ * where it is and how it was written.
+ */
+struct posix_file {
+	char id[POSIX_ID_HEX + 1];
+	const struct posix_loc *loc; /* its location (T1) */
+	bool in_tmp;		     /* loc's tmp/ID (a copy not yet placed), else objects/xx/ID */
+	uint64_t size;		     /* plaintext bytes */
+	bool framed;		     /* F2 */
+	bool sealed;		     /* F5: its owner row's sse_mode is not SSE_NONE */
 };
 
 /* --- index helpers (posix.c) --- */
@@ -267,12 +303,23 @@ int64_t posix_now_ms(void);
  * Within the caller's write transaction: inserts or replaces the objects
  * row of bucket/key with meta, data id and layout (P7: the caller retired
  * the old row's data first); framed says how a layout-0 file was written
- * (F2). Error: S3E_InternalError, S3E_SlowDown.
+ * (F2), tier where it is (T2; for layout 1 where the parts were put).
+ * Error: S3E_InternalError, S3E_SlowDown.
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout, bool framed);
+			 const struct obj_meta *m, int layout, bool framed, const char *tier);
 
 /* --- ids, paths and data files (posix.c) --- */
+
+/* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
+const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
+/* Where files of storage_class go: its tier if one is configured, else the home (T3). */
+const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
+/*
+ * Within the caller's transaction (T4): *named when an objects (layout 0),
+ * parts or object_parts row names the data file (tier, id).
+ */
+s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
 
 /* 32 lowercase hex digits and a NUL: the only strings that may name a file (P5). */
 bool posix_id_valid(const char *id);
@@ -285,20 +332,20 @@ uint64_t posix_stored_size(bool framed, uint64_t size);
 /* The 16 raw bytes of a valid hex id: the file id bound into its frames' tags. */
 void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE]);
 /*
- * Opens objects/xx/ID read-only and checks it holds `stored` bytes on disk
- * (posix_stored_size of the row's frames and size). A file of another size
- * is logged and counted as an integrity failure.
- * Errors: S3E_NoSuchKey (ENOENT: replaced or deleted meanwhile; not
- * logged), S3E_InternalError (logged).
+ * Opens loc's objects/xx/ID read-only and checks it holds `stored` bytes
+ * on disk (posix_stored_size of the row's frames and size). A file of
+ * another size is logged and counted as an integrity failure.
+ * Errors: S3E_NoSuchKey (ENOENT: replaced, deleted or moved to another
+ * tier meanwhile; not logged), S3E_InternalError (logged).
  */
-s3err_t posix_data_open(struct posix_be *pb, const char *id, uint64_t stored, int *fd);
+s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored, int *fd);
 /*
  * Allocates a writer of `kind` for bucket/key (both already checked; key ""
- * for parts) and creates its tmp/ID, framed unless an object writer under
- * posix_opts.plain_writes. Error: S3E_InternalError.
+ * for parts) and creates its tmp/ID in loc, framed unless an object writer
+ * under posix_opts.plain_writes. Error: S3E_InternalError.
  */
-s3err_t posix_writer_new(struct posix_be *pb, const char *bucket, const char *key,
-			 enum writer_kind kind, struct be_writer **out);
+s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
+			 const char *key, enum writer_kind kind, struct be_writer **out);
 /* pread()s exactly len bytes at off; a short file is S3E_InternalError, never padding. */
 s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
 
@@ -334,24 +381,28 @@ void posix_dfile_release(struct posix_dfile *f);
 void posix_frame_cache_free(struct posix_frame_cache *fc);
 
 /*
- * Steps 1-3 of the commit order (posix.h): fsync and close tmp/ID, rename
- * it to objects/xx/ID, fsync objects/xx. *where and *xxfd track the file
- * for posix_data_cleanup whatever happens.
+ * Steps 1-3 of the commit order (posix.h), in the writer's location: fsync
+ * and close tmp/ID, rename it to objects/xx/ID, fsync objects/xx. *where
+ * and *xxfd track the file for posix_data_cleanup whatever happens.
  */
 s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where);
 /* Removes the writer's file unless PUBLISHED, closes fds and frees w. */
 void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where);
 
-/* --- gc (posix.c; invariant P2) --- */
+/* --- gc (posix.c; invariants P2, T4) --- */
 
-/* Queues id in gc within the caller's transaction. */
-s3err_t posix_gc_add(struct conn *c, const char *id);
-/* After commit: unlinks one queued file and forgets its gc row. */
-void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *id);
+/* Queues the file (tier, id) in gc within the caller's transaction. */
+s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id);
+/*
+ * After commit: unlinks one queued file and forgets its gc row, in one
+ * write transaction that first makes sure no row names it again (T4).
+ */
+void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *tier, const char *id);
 /*
  * After commit: unlinks every queued file and forgets their rows, in
- * batches (one small transaction per batch). Used where one commit queued
- * many files (a multipart object, an upload's parts) and at open.
+ * batches (one small write transaction per batch, T4). Used where one
+ * commit queued many files (a multipart object, an upload's parts) and at
+ * open.
  */
 s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c);
 /*
@@ -373,6 +424,19 @@ s3err_t posix_prefix_upper(const char *prefix, char **out);
 /* The `scrub` slot (contract in backend.h); SSE-S3 objects are decrypted with posix_opts.keys. */
 s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second, const volatile bool *stop,
 		    scrub_report_fn report, void *ctx, struct scrub_stats *stats);
+/*
+ * Reads files[0..n) of one object back whole as the scrubber does (S6 in
+ * posix_scrub.c): every frame verified (sealed ones with the keyless
+ * check), and the SHA-256 of the plaintext across them compared with
+ * sha256 ("" = none recorded) wherever the plaintext is readable: plain
+ * files, and SSE-S3 files when posix_opts.keys unwraps sse's envelope
+ * (sse: only its sse_* fields are read). *sha_checked says whether it was.
+ * For bucket/key in messages. Errors: S3E_InternalError (logged: what was
+ * wrong with which file, or the scrub machinery failed).
+ */
+s3err_t posix_verify_files(struct posix_be *pb, const char *bucket, const char *key,
+			   const struct posix_file *files, size_t n, const char *sha256,
+			   const struct obj_meta *sse, bool *sha_checked);
 
 /* --- multipart (posix_multipart.c) --- */
 
@@ -402,11 +466,20 @@ s3err_t posix_object_part_range(struct backend *be, const char *bucket, const ch
  * Within the caller's read snapshot: loads the part table of the layout-1
  * object bucket/key whose row says `size` bytes; sealed: its row's
  * sse_mode is not SSE_NONE, so every part file is sealed (F5).
- * Error: S3E_InternalError (no parts, sizes that do not add up, or a
- * sealed part the index says is unframed).
+ * Error: S3E_InternalError (no parts, sizes that do not add up, a sealed
+ * part the index says is unframed, or a part in a tier not configured).
  */
-s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, uint64_t size,
-			  bool sealed, struct mp_map **out);
+s3err_t posix_mp_map_load(struct posix_be *pb, struct conn *c, const char *bucket, const char *key,
+			  uint64_t size, bool sealed, struct mp_map **out);
+/*
+ * Within the caller's read snapshot: the data files of the layout-1 object
+ * bucket/key (size bytes, sealed as its row says), in idx order, each at
+ * its own location (a malloc'd array of *n for the caller to free).
+ * Errors as posix_mp_map_load.
+ */
+s3err_t posix_mp_files_load(struct posix_be *pb, struct conn *c, const char *bucket,
+			    const char *key, uint64_t size, bool sealed, struct posix_file **out,
+			    size_t *n);
 /*
  * Outside any transaction: opens the first part files (all of them for a
  * small object, M6). Errors: S3E_NoSuchKey (a part file is gone: the

@@ -45,7 +45,10 @@
  *      then fails with S3E_InternalError (logged) and the gateway cuts the
  *      response short. It never returns wrong bytes: ids are never reused
  *      (P2), part files never change once placed, and each open checks the
- *      file's size against the part table.
+ *      file's size against the part table. A part a transition moved
+ *      meanwhile (T5 in posix.c) is looked for under its id in the other
+ *      locations: a copy keeps its id, and a framed file is proven by its
+ *      frames (bound to that id) as it is read, so the read goes on.
  *  M8. A completed upload is kept for STRATA_COMPLETED_UPLOAD_KEEP_MS so a
  *      repeated Complete can be answered from upload_get (completed, final
  *      ETag), then forgotten by posix_mp_prune (at open and on each
@@ -71,10 +74,18 @@
  *  M10. Upload ids are 32 lowercase hex digits from RAND_bytes. An id a
  *      client sends that has another shape is NoSuchUpload without an index
  *      lookup; upload ids are only ever bound parameters, never paths.
+ *  M13. Parts live where their upload's class does (T3 in posix.c): part
+ *      writers place themselves from uploads.storage_class at
+ *      part_writer_open, parts.tier records the location each part's file
+ *      went to, and Complete copies it into object_parts.tier. Every part
+ *      file is found at its own (tier, id), so one object's parts may sit
+ *      in different locations (a tier configured between two UploadParts,
+ *      or a transition, T5, which moves them all).
  *
  * State transition                                  -> function
  *   (none)         -> active                        posix_upload_create
- *   active         -> active + tmp/ID               posix_part_writer_open
+ *   active         -> active + tmp/ID (its class's location, M13)
+ *                                                   posix_part_writer_open
  *   tmp/ID         -> objects/xx/ID                 posix_data_place (posix_part_commit,
  *                                                   before the index)
  *   part n (old)   -> part n (new) + gc old         part_publish (one transaction)
@@ -130,7 +141,7 @@ const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
 	"completed, final_etag, completed_ms, headers, sse_mode, sse_key_id, sse_envelope "
 	"FROM uploads WHERE upload_id = ?1",
     [ST_UPL_STATE - ST_MP_FIRST] = "SELECT bucket, key, completed, sse_mode, sse_key_id, "
-				   "sse_envelope FROM uploads WHERE upload_id = ?1",
+				   "sse_envelope, storage_class FROM uploads WHERE upload_id = ?1",
     [ST_UPL_COMPLETE - ST_MP_FIRST] =
 	"UPDATE uploads SET completed = 1, final_etag = ?2, completed_ms = ?3 "
 	"WHERE upload_id = ?1",
@@ -144,31 +155,32 @@ const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
     [ST_UPL_LIST_GT_PAIR_LT - ST_MP_FIRST] =
 	UPL_LIST_SELECT "AND (key, upload_id) > (?2, ?3) AND key < ?4 " UPL_LIST_ORDER,
     [ST_UPL_BUCKET_PARTS_GC - ST_MP_FIRST] =
-	"INSERT OR IGNORE INTO gc(object_id) SELECT p.object_id FROM parts p "
+	"INSERT OR IGNORE INTO gc(tier, object_id) SELECT p.tier, p.object_id FROM parts p "
 	"JOIN uploads u ON p.upload_id = u.upload_id WHERE u.bucket = ?1",
     [ST_UPL_BUCKET_PARTS_DELETE - ST_MP_FIRST] =
 	"DELETE FROM parts WHERE upload_id IN (SELECT upload_id FROM uploads WHERE bucket = ?1)",
     [ST_UPL_BUCKET_DELETE - ST_MP_FIRST] = "DELETE FROM uploads WHERE bucket = ?1",
-    [ST_PART_GET - ST_MP_FIRST] =
-	"SELECT object_id, size, etag, frames FROM parts WHERE upload_id = ?1 AND number = ?2",
+    [ST_PART_GET - ST_MP_FIRST] = "SELECT object_id, size, etag, frames, tier FROM parts "
+				  "WHERE upload_id = ?1 AND number = ?2",
     [ST_PART_UPSERT - ST_MP_FIRST] =
 	"INSERT INTO parts(upload_id, number, object_id, size, etag, checksum_b64, sha256, "
-	"mtime_ms, frames) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1) "
+	"mtime_ms, frames, tier) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) "
 	"ON CONFLICT(upload_id, number) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, etag = excluded.etag, checksum_b64 = excluded.checksum_b64, "
-	"sha256 = excluded.sha256, mtime_ms = excluded.mtime_ms, frames = 1",
+	"sha256 = excluded.sha256, mtime_ms = excluded.mtime_ms, frames = 1, "
+	"tier = excluded.tier",
     [ST_PART_LIST - ST_MP_FIRST] =
 	"SELECT number, size, mtime_ms, etag, checksum_b64, sha256 FROM parts "
 	"WHERE upload_id = ?1 AND number > ?2 ORDER BY number LIMIT ?3",
     [ST_PART_DELETE_ONE - ST_MP_FIRST] = "DELETE FROM parts WHERE upload_id = ?1 AND number = ?2",
-    [ST_PARTS_GC - ST_MP_FIRST] =
-	"INSERT OR IGNORE INTO gc(object_id) SELECT object_id FROM parts WHERE upload_id = ?1",
+    [ST_PARTS_GC - ST_MP_FIRST] = "INSERT OR IGNORE INTO gc(tier, object_id) SELECT tier, "
+				  "object_id FROM parts WHERE upload_id = ?1",
     [ST_PARTS_DELETE - ST_MP_FIRST] = "DELETE FROM parts WHERE upload_id = ?1",
     [ST_OPART_INSERT - ST_MP_FIRST] =
-	"INSERT INTO object_parts(bucket, key, idx, object_id, size, frames) "
-	"VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	"INSERT INTO object_parts(bucket, key, idx, object_id, size, frames, tier) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_OPART_LOAD - ST_MP_FIRST] =
-	"SELECT object_id, size, frames FROM object_parts WHERE bucket = ?1 AND key = ?2 "
+	"SELECT object_id, size, frames, tier FROM object_parts WHERE bucket = ?1 AND key = ?2 "
 	"ORDER BY idx",
     [ST_OPART_RANGE - ST_MP_FIRST] =
 	"SELECT p.size, (SELECT coalesce(sum(q.size), 0) FROM object_parts q "
@@ -185,6 +197,7 @@ struct upl_state {
 	char key[STRATA_MAX_KEY_LEN + 1];
 	bool completed;
 	struct obj_meta sse; /* only its sse_* fields: whether parts are sealed (M12) */
+	char storage_class[STRATA_STORAGE_CLASS_MAX]; /* where its parts go (M13) */
 };
 
 /* A missing upload: S3E_NoSuchBucket when its bucket is missing too (checked first on AWS). */
@@ -222,7 +235,8 @@ static s3err_t upload_state(struct conn *c, const char *bucket, const char *uplo
 		obj_meta_init(&us->sse);
 		if (!posix_col_text(st, 0, row_bucket, sizeof(row_bucket)) ||
 		    !posix_col_text(st, 1, us->key, sizeof(us->key)) ||
-		    !posix_col_sse(st, 3, &us->sse)) {
+		    !posix_col_sse(st, 3, &us->sse) ||
+		    !posix_col_text(st, 6, us->storage_class, sizeof(us->storage_class))) {
 			log_error(POSIX_LOG_MOD, "index holds a malformed upload row");
 			err = S3E_InternalError;
 			goto out;
@@ -493,7 +507,9 @@ s3err_t posix_part_writer_open(struct backend *be, const char *bucket, const cha
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_writer_new(pb, bucket, "", W_PART, &w);
+	/* M13: the part goes where its upload's class lives. */
+	err =
+	    posix_writer_new(pb, posix_loc_for_class(pb, us.storage_class), bucket, "", W_PART, &w);
 	if (err != S3E_OK)
 		goto out;
 	w->part_number = number;
@@ -525,6 +541,8 @@ static s3err_t part_upsert(struct conn *c, const struct be_writer *w, const stru
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 8, p->mtime_ms);
 	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 9, w->loc->tier); /* M13 */
+	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
 		posix_stmt_done(st);
@@ -532,13 +550,13 @@ static s3err_t part_upsert(struct conn *c, const struct be_writer *w, const stru
 }
 
 /*
- * Looks up part `number` of upload_id: its object id, size and whether its
- * file is framed (M11), and (when etag is not NULL) copies its ETag.
- * *found is false when there is none.
+ * Looks up part `number` of upload_id: its object id, size, whether its
+ * file is framed (M11) and where it is (M13), and (when etag is not NULL)
+ * copies its ETag. *found is false when there is none.
  */
 static s3err_t part_get(struct conn *c, const char *upload_id, unsigned number,
-			char id[POSIX_ID_HEX + 1], uint64_t *size, bool *framed, char *etag,
-			size_t etag_cap, bool *found)
+			char id[POSIX_ID_HEX + 1], uint64_t *size, bool *framed,
+			char tier[POSIX_TIER_MAX], char *etag, size_t etag_cap, bool *found)
 {
 	sqlite3_stmt *st = c->st[ST_PART_GET];
 	s3err_t err = S3E_OK;
@@ -558,7 +576,7 @@ static s3err_t part_get(struct conn *c, const char *upload_id, unsigned number,
 		goto out;
 	}
 	sz = sqlite3_column_int64(st, 1);
-	if (!posix_col_id(st, 0, id) || sz < 0 ||
+	if (!posix_col_id(st, 0, id) || sz < 0 || !posix_col_text(st, 4, tier, POSIX_TIER_MAX) ||
 	    (etag && !posix_col_text(st, 2, etag, etag_cap))) {
 		log_error(POSIX_LOG_MOD, "index holds a malformed part row");
 		err = S3E_InternalError;
@@ -575,11 +593,12 @@ out:
 /*
  * The part commit transaction: the upload must still be active; the row of
  * the part number is inserted or replaced and the replaced file queued in
- * gc (old_id, "" when none, for posix_gc_finish after commit). *unsure as
- * in index_publish (posix.c).
+ * gc (old_id in old_tier, "" when none, for posix_gc_finish after commit).
+ * *unsure as in index_publish (posix.c).
  */
 static s3err_t part_publish(struct conn *c, const struct be_writer *w, const struct part_info *p,
-			    char old_id[POSIX_ID_HEX + 1], bool *unsure)
+			    char old_id[POSIX_ID_HEX + 1], char old_tier[POSIX_TIER_MAX],
+			    bool *unsure)
 {
 	struct upl_state us;
 	uint64_t old_size = 0;
@@ -600,14 +619,14 @@ static s3err_t part_publish(struct conn *c, const struct be_writer *w, const str
 	}
 	if (err == S3E_OK)
 		err = part_get(c, w->upload_id, w->part_number, old_id, &old_size, &old_framed,
-			       NULL, 0, &found);
+			       old_tier, NULL, 0, &found);
 	if (err != S3E_OK)
 		goto out;
 	if (!found)
 		old_id[0] = '\0';
 	err = part_upsert(c, w, p);
 	if (err == S3E_OK && old_id[0])
-		err = posix_gc_add(c, old_id);
+		err = posix_gc_add(c, old_tier, old_id);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
@@ -624,7 +643,7 @@ s3err_t posix_part_commit(struct be_writer *w, const struct part_info *p)
 {
 	enum data_where where = IN_TMP;
 	struct posix_be *pb = w->pb;
-	char old_id[POSIX_ID_HEX + 1] = "";
+	char old_id[POSIX_ID_HEX + 1] = "", old_tier[POSIX_TIER_MAX] = "";
 	struct conn *c = NULL;
 	bool unsure = false;
 	int xxfd = -1;
@@ -634,8 +653,8 @@ s3err_t posix_part_commit(struct be_writer *w, const struct part_info *p)
 		log_error(POSIX_LOG_MOD,
 			  "part commit of %s/tmp/%s: part %u of %llu bytes written, "
 			  "metadata says part %u of %llu",
-			  pb->dir, w->id, w->part_number, (unsigned long long)w->written, p->number,
-			  (unsigned long long)p->size);
+			  w->loc->dir, w->id, w->part_number, (unsigned long long)w->written,
+			  p->number, (unsigned long long)p->size);
 		err = S3E_InternalError;
 		goto out;
 	}
@@ -643,17 +662,17 @@ s3err_t posix_part_commit(struct be_writer *w, const struct part_info *p)
 	if (err != S3E_OK)
 		goto out;
 	c = posix_pool_get(pb);
-	err = part_publish(c, w, p, old_id, &unsure);
+	err = part_publish(c, w, p, old_id, old_tier, &unsure);
 	if (unsure) {
 		log_error(POSIX_LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit",
-			  pb->dir, w->id, w->id);
+			  w->loc->dir, w->id, w->id);
 		where = PUBLISHED;
 	}
 	if (err != S3E_OK)
 		goto out;
 	where = PUBLISHED;
 	if (old_id[0])
-		posix_gc_finish(pb, c, old_id);
+		posix_gc_finish(pb, c, old_tier, old_id);
 out:
 	if (c)
 		posix_pool_put(pb, c);
@@ -671,7 +690,8 @@ out:
 static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char *upload_id,
 			     unsigned number, struct posix_dfile *f, char *key, size_t key_cap)
 {
-	char id[POSIX_ID_HEX + 1];
+	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX];
+	const struct posix_loc *loc;
 	struct upl_state *us;
 	bool found = false;
 	struct conn *c;
@@ -685,7 +705,8 @@ static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char
 	if (err == S3E_OK)
 		err = upload_state(c, bucket, upload_id, true, us);
 	if (err == S3E_OK)
-		err = part_get(c, upload_id, number, id, &f->size, &f->framed, NULL, 0, &found);
+		err =
+		    part_get(c, upload_id, number, id, &f->size, &f->framed, tier, NULL, 0, &found);
 	posix_tx_rollback(c);
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
@@ -703,7 +724,14 @@ static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char
 		err = S3E_InternalError;
 		goto out;
 	}
-	err = posix_data_open(pb, id, posix_stored_size(f->framed, f->size), &f->fd);
+	loc = posix_loc_find(pb, tier);
+	if (!loc) {
+		log_error(POSIX_LOG_MOD, "part %u of an upload in %s is in tier %s, not configured",
+			  number, bucket, tier);
+		err = S3E_InternalError;
+		goto out;
+	}
+	err = posix_data_open(loc, id, posix_stored_size(f->framed, f->size), &f->fd);
 out:
 	free(us);
 	return err;
@@ -961,7 +989,7 @@ static s3err_t parts_move(struct conn *c, const char *upload_id, const char *buc
 			  const char *key, const struct complete_part *parts, size_t n,
 			  uint64_t *total)
 {
-	char id[POSIX_ID_HEX + 1], etag[STRATA_ETAG_MAX];
+	char id[POSIX_ID_HEX + 1], etag[STRATA_ETAG_MAX], tier[POSIX_TIER_MAX];
 	sqlite3_stmt *st;
 	uint64_t size = 0, sum = 0;
 	bool found = false, framed = false;
@@ -970,7 +998,7 @@ static s3err_t parts_move(struct conn *c, const char *upload_id, const char *buc
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		err = part_get(c, upload_id, parts[i].number, id, &size, &framed, etag,
+		err = part_get(c, upload_id, parts[i].number, id, &size, &framed, tier, etag,
 			       sizeof(etag), &found);
 		if (err != S3E_OK)
 			goto out;
@@ -991,6 +1019,8 @@ static s3err_t parts_move(struct conn *c, const char *upload_id, const char *buc
 			rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_bind_int(st, 6, framed ? 1 : 0); /* M11 */
+		if (rc == SQLITE_OK)
+			rc = posix_bind_text(st, 7, tier); /* M13 */
 		if (rc == SQLITE_OK)
 			rc = posix_run(st);
 		else
@@ -1034,9 +1064,10 @@ static s3err_t upload_mark_completed(struct conn *c, const char *upload_id, cons
 }
 
 /* The completion transaction (M5); on error nothing changed. */
-static s3err_t complete_tx(struct conn *c, const char *bucket, const char *upload_id,
-			   const struct complete_part *parts, size_t n, const struct obj_meta *meta,
-			   const char *version_id, struct upl_state *us, struct complete_out *co)
+static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *bucket,
+			   const char *upload_id, const struct complete_part *parts, size_t n,
+			   const struct obj_meta *meta, const char *version_id,
+			   struct upl_state *us, struct complete_out *co)
 {
 	struct obj_meta m;
 	uint64_t total = 0;
@@ -1086,7 +1117,9 @@ static s3err_t complete_tx(struct conn *c, const char *bucket, const char *uploa
 	memcpy(m.sse_key_id, us->sse.sse_key_id, sizeof(m.sse_key_id));
 	memcpy(m.sse_envelope, us->sse.sse_envelope, sizeof(m.sse_envelope));
 	m.sse_envelope_len = us->sse.sse_envelope_len;
-	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1, false);
+	/* T2: a layout-1 row's tier says where its class put the parts. */
+	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1, false,
+			       posix_loc_for_class(pb, us->storage_class)->tier);
 	if (err == S3E_OK)
 		err = upload_mark_completed(c, upload_id, meta->etag);
 	if (err == S3E_OK)
@@ -1098,7 +1131,7 @@ static s3err_t complete_tx(struct conn *c, const char *bucket, const char *uploa
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);
-		*co = (struct complete_out){{"", false}, false};
+		*co = (struct complete_out){{"", "", false}, false};
 	}
 	return err;
 }
@@ -1108,7 +1141,7 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 			      const struct obj_meta *meta)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct complete_out co = {{"", false}, false};
+	struct complete_out co = {{"", "", false}, false};
 	char version_id[POSIX_ID_HEX + 1];
 	struct conn *c = NULL;
 	struct upl_state us;
@@ -1138,11 +1171,11 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 	if (err != S3E_OK)
 		goto out;
 	c = posix_pool_get(pb);
-	err = complete_tx(c, bucket, upload_id, parts, n, meta, version_id, &us, &co);
+	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, &us, &co);
 	if (err != S3E_OK)
 		goto out;
 	if (co.old.id[0])
-		posix_gc_finish(pb, c, co.old.id);
+		posix_gc_finish(pb, c, co.old.tier, co.old.id);
 	if (co.old.parts || co.queued)
 		posix_gc_drain(pb, c); /* failures leave gc rows for the next open */
 out:
@@ -1246,6 +1279,7 @@ struct mp_part {
 	uint64_t off;	      /* where the part starts in the object */
 	unsigned char id[16]; /* its data file's object id, raw (also its frames' file id) */
 	bool framed;	      /* object_parts.frames (M11) */
+	uint8_t loc;	      /* its location: an index into pb->loc (M13) */
 };
 
 struct mp_slot {
@@ -1311,8 +1345,7 @@ void posix_mp_map_free(struct mp_map *map)
 }
 
 /* Appends one part to map (growing the table by doubling, at most STRATA_MAX_PARTS). */
-static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint64_t off,
-			  bool framed)
+static s3err_t map_append(struct mp_map *map, size_t *cap, const struct posix_file *f, uint64_t off)
 {
 	struct mp_part *p;
 	size_t ncap;
@@ -1330,59 +1363,112 @@ static s3err_t map_append(struct mp_map *map, size_t *cap, const char *id, uint6
 		*cap = ncap;
 	}
 	map->parts[map->n].off = off;
-	map->parts[map->n].framed = framed;
-	id_to_raw(id, map->parts[map->n].id);
+	map->parts[map->n].framed = f->framed;
+	map->parts[map->n].loc = (uint8_t)(f->loc - map->pb->loc);
+	id_to_raw(f->id, map->parts[map->n].id);
 	map->n++;
 	return S3E_OK;
 }
 
-s3err_t posix_mp_map_load(struct conn *c, const char *bucket, const char *key, uint64_t size,
-			  bool sealed, struct mp_map **out)
+/*
+ * Steps ST_OPART_LOAD (bound by the caller) and hands each part file, at
+ * its location, to add(ctx, file, offset). Checks what both loaders need:
+ * sizes that add up to `size`, a sealed part framed (F5), a known tier.
+ */
+static s3err_t oparts_walk(struct posix_be *pb, struct conn *c, const char *bucket, uint64_t size,
+			   bool sealed, s3err_t (*add)(void *, const struct posix_file *, uint64_t),
+			   void *ctx)
 {
 	sqlite3_stmt *st = c->st[ST_OPART_LOAD];
-	char id[POSIX_ID_HEX + 1];
-	struct mp_map *map;
+	char tier[POSIX_TIER_MAX];
+	struct posix_file f;
 	uint64_t sum = 0;
-	size_t cap = 0, i;
+	size_t n = 0;
 	s3err_t err = S3E_OK;
+	int rc = SQLITE_OK;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 sz = sqlite3_column_int64(st, 1);
+
+		memset(&f, 0, sizeof(f));
+		/* A sealed part is framed by construction (F5): anything else is a bad row. */
+		if (sz < 0 || (uint64_t)sz > size - sum || !posix_col_id(st, 0, f.id) ||
+		    (sealed && sqlite3_column_int(st, 2) != 1) ||
+		    !posix_col_text(st, 3, tier, sizeof(tier)) ||
+		    !(f.loc = posix_loc_find(pb, tier)) || n >= STRATA_MAX_PARTS) {
+			err = S3E_InternalError;
+			goto out;
+		}
+		f.size = (uint64_t)sz;
+		f.framed = sqlite3_column_int(st, 2) == 1;
+		f.sealed = sealed;
+		err = add(ctx, &f, sum);
+		if (err != S3E_OK)
+			goto out;
+		sum += (uint64_t)sz;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = posix_db_err(c, rc, "object parts load");
+		goto out;
+	}
+	if (n == 0 || sum != size)
+		err = S3E_InternalError;
+out:
+	if (err == S3E_InternalError)
+		log_error(POSIX_LOG_MOD, "the parts of a multipart object in %s do not add up",
+			  bucket);
+	return err;
+}
+
+/* Binds bucket/key to ST_OPART_LOAD and walks it (oparts_walk). */
+static s3err_t oparts_load(struct posix_be *pb, struct conn *c, const char *bucket, const char *key,
+			   uint64_t size, bool sealed,
+			   s3err_t (*add)(void *, const struct posix_file *, uint64_t), void *ctx)
+{
+	sqlite3_stmt *st = c->st[ST_OPART_LOAD];
+	s3err_t err;
 	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	err = rc == SQLITE_OK ? oparts_walk(pb, c, bucket, size, sealed, add, ctx)
+			      : posix_db_err(c, rc, "object parts load");
+	posix_stmt_done(st);
+	return err;
+}
+
+struct map_ctx {
+	struct mp_map *map;
+	size_t cap;
+};
+
+static s3err_t map_add(void *ctx, const struct posix_file *f, uint64_t off)
+{
+	struct map_ctx *m = ctx;
+
+	return map_append(m->map, &m->cap, f, off);
+}
+
+s3err_t posix_mp_map_load(struct posix_be *pb, struct conn *c, const char *bucket, const char *key,
+			  uint64_t size, bool sealed, struct mp_map **out)
+{
+	struct map_ctx mc = {NULL, 0};
+	struct mp_map *map;
+	s3err_t err;
+	size_t i;
 
 	map = calloc(1, sizeof(*map));
 	if (!map)
 		return S3E_InternalError;
 	for (i = 0; i < MP_FD_CACHE; i++)
 		map->slot[i].fd = -1;
+	map->pb = pb;
 	map->size = size;
 	map->sealed = sealed;
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sqlite3_int64 sz = sqlite3_column_int64(st, 1);
-
-		/* A sealed part is framed by construction (F5): anything else is a bad row. */
-		if (sz < 0 || (uint64_t)sz > size - sum || !posix_col_id(st, 0, id) ||
-		    (sealed && sqlite3_column_int(st, 2) != 1)) {
-			err = S3E_InternalError;
-			goto out;
-		}
-		err = map_append(map, &cap, id, sum, sqlite3_column_int(st, 2) == 1);
-		if (err != S3E_OK)
-			goto out;
-		sum += (uint64_t)sz;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
-		err = posix_db_err(c, rc, "object parts load");
-		goto out;
-	}
-	if (map->n == 0 || sum != size)
-		err = S3E_InternalError;
-out:
-	posix_stmt_done(st);
-	if (err == S3E_InternalError)
-		log_error(POSIX_LOG_MOD, "the parts of a multipart object in %s do not add up",
-			  bucket);
+	mc.map = map;
+	err = oparts_load(pb, c, bucket, key, size, sealed, map_add, &mc);
 	if (err != S3E_OK) {
 		posix_mp_map_free(map);
 		return err;
@@ -1391,17 +1477,65 @@ out:
 	return S3E_OK;
 }
 
+struct files_ctx {
+	struct posix_file *files;
+	size_t n, cap;
+};
+
+static s3err_t files_add(void *ctx, const struct posix_file *f, uint64_t off)
+{
+	struct files_ctx *fc = ctx;
+	struct posix_file *grown;
+
+	(void)off;
+	if (fc->n == fc->cap) {
+		fc->cap = fc->cap ? fc->cap * 2 : MP_MAP_INITIAL;
+		grown = realloc(fc->files, fc->cap * sizeof(*grown));
+		if (!grown)
+			return S3E_InternalError;
+		fc->files = grown;
+	}
+	fc->files[fc->n++] = *f;
+	return S3E_OK;
+}
+
+s3err_t posix_mp_files_load(struct posix_be *pb, struct conn *c, const char *bucket,
+			    const char *key, uint64_t size, bool sealed, struct posix_file **out,
+			    size_t *n)
+{
+	struct files_ctx fc = {NULL, 0, 0};
+	s3err_t err;
+
+	err = oparts_load(pb, c, bucket, key, size, sealed, files_add, &fc);
+	if (err != S3E_OK) {
+		free(fc.files);
+		return err;
+	}
+	*out = fc.files;
+	*n = fc.n;
+	return S3E_OK;
+}
+
 /* Opens part i's file into slot s. S3E_NoSuchKey: the file is gone (M7). */
 static s3err_t slot_fill(struct mp_map *map, struct mp_slot *s, size_t i)
 {
+	struct mp_part *p = &map->parts[i];
+	uint64_t stored = posix_stored_size(p->framed, part_end(map, i) - p->off);
 	char hex[POSIX_ID_HEX + 1];
 	s3err_t err;
+	size_t k;
 	int fd = -1;
 
-	id_to_hex(map->parts[i].id, hex);
-	err = posix_data_open(
-	    map->pb, hex,
-	    posix_stored_size(map->parts[i].framed, part_end(map, i) - map->parts[i].off), &fd);
+	id_to_hex(p->id, hex);
+	err = posix_data_open(&map->pb->loc[p->loc], hex, stored, &fd);
+	/* M7: moved by a transition? Only a framed file proves itself as it is read. */
+	for (k = 0; err == S3E_NoSuchKey && p->framed && k < map->pb->nloc; k++) {
+		if (k == p->loc)
+			continue;
+		err = posix_data_open(&map->pb->loc[k], hex, stored, &fd);
+		if (err == S3E_OK)
+			p->loc = (uint8_t)k;
+	}
 	if (err != S3E_OK)
 		return err;
 	if (s->fd >= 0)

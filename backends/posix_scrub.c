@@ -15,8 +15,14 @@
  *     everything checks out;
  *  2. parts of active uploads, by (upload_id, number): frames and sha256;
  *     (sealed files, S6: frames always, the SHA-256 only with the data key)
- *  3. orphans: files in objects/xx/ that no objects, parts, object_parts or
- *     gc row names.
+ *  3. orphans: files in objects/xx/ of every location (the data directory
+ *     and each storage tier, T1 in posix.c) that no objects, parts,
+ *     object_parts or gc row names in that location.
+ * Every data file is read at its row's location (T2); a finding about a
+ * file in a tier names the tier in its detail text.
+ *
+ * The same reading serves transitions (T5 in posix.c): posix_verify_files
+ * runs check_files over a transition's copies before they are published.
  *
  * Invariants:
  *  S1. No pool connection is held while a data file is read (P4): rows are
@@ -48,6 +54,11 @@
  *      that fails GCM, is SCRUB_CORRUPT. SSE-C objects, and SSE-S3 ones
  *      without a keyring, count in stats.frames_only. The data key and
  *      file keys are wiped as soon as the object is done.
+ *  S7. A file in location T is named iff some row has (tier T, its id):
+ *      the same id may name a live file in one tier and a not yet placed
+ *      or not yet released copy in another (T4, T5). So a transition's copy
+ *      in objects/ before its index switch is an orphan (it is never read),
+ *      and the file a transition left behind is gc's until released.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread, fdopendir under -std=c11 */
@@ -87,35 +98,38 @@ _Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data k
 /* Pass 1: one objects row, copied out. */
 #define OBJ_BATCH_SQL                                                                              \
 	"SELECT bucket, key, object_id, layout, size, sha256, frames, sse_mode, sse_key_id, "      \
-	"sse_envelope FROM objects WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?3"
+	"sse_envelope, tier FROM objects WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key "     \
+	"LIMIT ?3"
 #define OBJ_ID_SQL "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2"
+/* S2, S7: bucket/key still names the file (id ?3 in tier ?4), itself or as one of its parts. */
+#define OBJ_FILE_SQL                                                                               \
+	"SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND object_id = ?3 AND tier = ?4 "   \
+	"AND layout = 0 UNION ALL SELECT 1 FROM object_parts WHERE bucket = ?1 AND key = ?2 AND "  \
+	"object_id = ?3 AND tier = ?4"
 #define OPARTS_SQL                                                                                 \
-	"SELECT object_id, size, frames FROM object_parts WHERE bucket = ?1 AND key = ?2 "         \
+	"SELECT object_id, size, frames, tier FROM object_parts WHERE bucket = ?1 AND key = ?2 "   \
 	"ORDER BY idx LIMIT ?3"
 #define VERIFIED_SQL                                                                               \
 	"UPDATE objects SET verified_ms = ?1 WHERE bucket = ?2 AND key = ?3 AND object_id = ?4"
 /* Pass 2: parts of active uploads. */
 #define PART_BATCH_SQL                                                                             \
 	"SELECT p.upload_id, p.number, p.object_id, p.size, p.sha256, p.frames, u.bucket, u.key, " \
-	"u.sse_mode, u.sse_key_id, u.sse_envelope "                                                \
+	"u.sse_mode, u.sse_key_id, u.sse_envelope, p.tier "                                        \
 	"FROM parts p JOIN uploads u ON u.upload_id = p.upload_id "                                \
 	"WHERE u.completed = 0 AND (p.upload_id, p.number) > (?1, ?2) "                            \
 	"ORDER BY p.upload_id, p.number LIMIT ?3"
-#define PART_ID_SQL "SELECT 1 FROM parts WHERE upload_id = ?1 AND number = ?2 AND object_id = ?3"
-/* Pass 3: every id that names a file, within one objects/xx (S4). */
+#define PART_ID_SQL                                                                                \
+	"SELECT 1 FROM parts WHERE upload_id = ?1 AND number = ?2 AND object_id = ?3 AND tier = "  \
+	"?4"
+/* Pass 3: every id that names a file of location ?3, within one objects/xx (S4, S7). */
 #define REFS_SQL                                                                                   \
-	"SELECT object_id FROM objects WHERE object_id >= ?1 AND object_id < ?2 "                  \
+	"SELECT object_id FROM objects WHERE object_id >= ?1 AND object_id < ?2 AND tier = ?3 "    \
 	"UNION ALL SELECT object_id FROM parts WHERE object_id >= ?1 AND object_id < ?2 "          \
+	"AND tier = ?3 "                                                                           \
 	"UNION ALL SELECT object_id FROM object_parts WHERE object_id >= ?1 AND object_id < ?2 "   \
-	"UNION ALL SELECT object_id FROM gc WHERE object_id >= ?1 AND object_id < ?2"
-
-/* One data file to verify. */
-struct sfile {
-	char id[POSIX_ID_HEX + 1];
-	uint64_t size; /* plaintext bytes */
-	bool framed;
-	bool sealed; /* its owner row's sse_mode is not SSE_NONE (F5) */
-};
+	"AND tier = ?3 "                                                                           \
+	"UNION ALL SELECT object_id FROM gc WHERE tier = ?3 AND object_id >= ?1 AND object_id < "  \
+	"?2"
 
 /* How the files of one object (or part) are sealed, and whether the scrub holds its key (S6). */
 struct seal {
@@ -129,6 +143,7 @@ struct obj_row {
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	char key[STRATA_MAX_KEY_LEN + 1];
 	char id[POSIX_ID_HEX + 1]; /* layout 0: the data file; layout 1: a version id */
+	char tier[POSIX_TIER_MAX]; /* layout 0: where the file is (T2) */
 	int layout;
 	uint64_t size;
 	char sha256[65];
@@ -139,7 +154,8 @@ struct obj_row {
 struct part_row {
 	char upload_id[POSIX_ID_HEX + 1];
 	unsigned number;
-	struct sfile file;
+	char tier[POSIX_TIER_MAX];
+	struct posix_file file; /* loc set when it is scrubbed */
 	char sha256[65];
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	char key[STRATA_MAX_KEY_LEN + 1];
@@ -281,7 +297,7 @@ static struct frames_cipher *file_cipher(const struct seal *sk,
  * frame; the keyless check, then (with the key) GCM and decryption in
  * place for a sealed one (S6). *hash: s->buf now holds plaintext to hash.
  */
-static bool frame_ok(struct scrub *s, const struct sfile *f, struct frames_cipher *cipher,
+static bool frame_ok(struct scrub *s, const struct posix_file *f, struct frames_cipher *cipher,
 		     const uint8_t fid[FRAME_FILE_ID_SIZE], uint64_t i, bool last, size_t len,
 		     struct scrub_finding *out, bool *hash)
 {
@@ -309,7 +325,7 @@ static bool frame_ok(struct scrub *s, const struct sfile *f, struct frames_ciphe
  * (not for a sealed file whose key the scrub lacks: S6).
  * fd holds frames_stored_size(f->size) bytes (checked by the caller).
  */
-static enum fcheck read_framed(struct scrub *s, int fd, const struct sfile *f, EVP_MD_CTX *sha,
+static enum fcheck read_framed(struct scrub *s, int fd, const struct posix_file *f, EVP_MD_CTX *sha,
 			       struct scrub_finding *out)
 {
 	uint8_t fid[FRAME_FILE_ID_SIZE];
@@ -361,7 +377,7 @@ out:
 }
 
 /* Feeds a legacy plain file (no frames, nothing to verify but the SHA-256) to sha. */
-static enum fcheck read_plain(struct scrub *s, int fd, const struct sfile *f, EVP_MD_CTX *sha,
+static enum fcheck read_plain(struct scrub *s, int fd, const struct posix_file *f, EVP_MD_CTX *sha,
 			      struct scrub_finding *out)
 {
 	uint64_t off = 0;
@@ -391,8 +407,8 @@ static enum fcheck read_plain(struct scrub *s, int fd, const struct sfile *f, EV
 	return FC_OK;
 }
 
-/* Opens, size-checks and reads one data file into sha. */
-static enum fcheck check_file(struct scrub *s, const struct sfile *f, EVP_MD_CTX *sha,
+/* Opens (at its location, S7), size-checks and reads one data file into sha. */
+static enum fcheck check_file(struct scrub *s, const struct posix_file *f, EVP_MD_CTX *sha,
 			      struct scrub_finding *out)
 {
 	char rel[POSIX_REL_LEN + 1];
@@ -402,7 +418,8 @@ static enum fcheck check_file(struct scrub *s, const struct sfile *f, EVP_MD_CTX
 	int fd, e;
 
 	posix_id_relpath(f->id, rel);
-	fd = openat(s->pb->objfd, rel, O_RDONLY | O_CLOEXEC);
+	fd = f->in_tmp ? openat(f->loc->tmpfd, f->id, O_RDONLY | O_CLOEXEC)
+		       : openat(f->loc->objfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
 		if (e == ENOENT)
@@ -443,7 +460,7 @@ out:
  * file) or FC_GONE (*bad_at = the missing file). Stops between files when
  * *stop is set, or the scrub itself failed: *was_stopped.
  */
-static enum fcheck check_files(struct scrub *s, const struct sfile *files, size_t n,
+static enum fcheck check_files(struct scrub *s, const struct posix_file *files, size_t n,
 			       const char *sha256, struct scrub_finding *out, size_t *bad_at,
 			       bool *was_stopped)
 {
@@ -584,12 +601,14 @@ static void mark_verified(struct scrub *s, const struct obj_row *o)
  * that also checks the objects row still names o->id. *n = 0 when it does
  * not (replaced or deleted meanwhile: skip it, S3).
  */
-static s3err_t load_parts(struct scrub *s, const struct obj_row *o, struct sfile **out, size_t *n)
+static s3err_t load_parts(struct scrub *s, const struct obj_row *o, struct posix_file **out,
+			  size_t *n)
 {
 	const char *const bk[2] = {o->bucket, o->key};
 	struct conn *c = posix_pool_get(s->pb);
+	char tier[POSIX_TIER_MAX];
 	sqlite3_stmt *st = NULL;
-	struct sfile *files = NULL, *grown;
+	struct posix_file *files = NULL, *grown;
 	size_t cap = 0, got = 0;
 	uint64_t total = 0;
 	s3err_t err;
@@ -634,7 +653,12 @@ static s3err_t load_parts(struct scrub *s, const struct obj_row *o, struct sfile
 			}
 			files = grown;
 		}
-		if (!posix_col_id(st, 0, files[got].id) || sqlite3_column_int64(st, 1) < 0) {
+		memset(&files[got], 0, sizeof(files[got]));
+		if (!posix_col_id(st, 0, files[got].id) || sqlite3_column_int64(st, 1) < 0 ||
+		    !posix_col_text(st, 3, tier, sizeof(tier)) ||
+		    !(files[got].loc = posix_loc_find(s->pb, tier))) {
+			log_error(POSIX_LOG_MOD, "scrub: %s/%s: malformed part row", o->bucket,
+				  o->key);
 			err = S3E_InternalError;
 			goto out;
 		}
@@ -666,23 +690,41 @@ out:
 	return err;
 }
 
+/* Names the tier of a file outside the data directory in f's detail (S7). */
+static void detail_tier(struct scrub_finding *f, const struct posix_file *file)
+{
+	char detail[sizeof(f->detail)];
+
+	if (!file->loc->tier[0])
+		return;
+	memcpy(detail, f->detail, sizeof(detail));
+	snprintf(f->detail, sizeof(f->detail), "tier %s: %.120s", file->loc->tier, detail);
+}
+
 /* Verifies one object (S2, S3) and reports what is wrong with it. */
 static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 {
-	const char *const bk[2] = {o->bucket, o->key};
+	const char *bk[4] = {o->bucket, o->key, NULL, NULL};
 	struct scrub_finding f;
-	struct sfile one, *files = NULL;
+	struct posix_file one, *files = NULL;
 	size_t n = 0, bad_at, i;
 	bool was_stopped, still;
 	enum fcheck r;
 	s3err_t err = S3E_OK;
 
 	if (o->layout == 0) {
+		memset(&one, 0, sizeof(one));
 		memcpy(one.id, o->id, sizeof(one.id));
+		one.loc = posix_loc_find(s->pb, o->tier);
 		one.size = o->size;
 		one.framed = o->framed;
 		files = &one;
 		n = 1;
+		if (!one.loc) { /* posix_open refuses such rows (T2) */
+			log_error(POSIX_LOG_MOD, "scrub: %s/%s is in tier %s, not configured",
+				  o->bucket, o->key, o->tier);
+			return S3E_InternalError;
+		}
 	} else {
 		err = load_parts(s, o, &files, &n);
 		if (err != S3E_OK || n == 0)
@@ -710,10 +752,17 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 	} else if (r == FC_BAD) {
 		if (o->layout == 1 && bad_at == n)
 			snprintf(f.file_id, sizeof(f.file_id), "%s", o->id);
+		/* bad_at == n: the SHA-256 across all files; it is one location's for layout 0. */
+		detail_tier(&f, &files[bad_at < n ? bad_at : 0]);
 		emit(s, &f);
 	} else {
-		/* Gone: a problem only if the row still names this version (S2). */
-		err = row_exists(s, OBJ_ID_SQL, bk, 2, o->id, &still);
+		/*
+		 * Gone: a problem only if the row still names this file where we
+		 * looked (S2; a transition may have moved it meanwhile, S7).
+		 */
+		bk[2] = files[bad_at].id;
+		bk[3] = files[bad_at].loc->tier;
+		err = row_exists(s, OBJ_FILE_SQL, bk, 4, NULL, &still);
 		if (err == S3E_OK && still) {
 			if (o->layout == 1)
 				finding_set(&f, SCRUB_MISSING_DATA, files[bad_at].id,
@@ -722,6 +771,7 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 			else
 				finding_set(&f, SCRUB_MISSING_DATA, files[bad_at].id,
 					    "data file is missing");
+			detail_tier(&f, &files[bad_at]);
 			emit(s, &f);
 		}
 	}
@@ -742,7 +792,8 @@ static bool obj_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	if (!posix_col_text(st, 0, o->bucket, sizeof(o->bucket)) ||
 	    !posix_col_text(st, 1, o->key, sizeof(o->key)) || !posix_col_id(st, 2, o->id) ||
 	    (layout != 0 && layout != 1) || sqlite3_column_int64(st, 4) < 0 ||
-	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)) || !posix_col_sse(st, 7, &o->sse))
+	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)) ||
+	    !posix_col_sse(st, 7, &o->sse) || !posix_col_text(st, 10, o->tier, sizeof(o->tier)))
 		return false;
 	o->layout = layout;
 	o->size = (uint64_t)sqlite3_column_int64(st, 4);
@@ -809,12 +860,14 @@ static bool part_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	sqlite3_int64 num = sqlite3_column_int64(st, 1);
 
 	obj_meta_init(&p->sse);
+	memset(&p->file, 0, sizeof(p->file));
 	if (!posix_col_text(st, 0, p->upload_id, sizeof(p->upload_id)) || num < 1 ||
 	    num > PARTS_MAX || !posix_col_id(st, 2, p->file.id) ||
 	    sqlite3_column_int64(st, 3) < 0 ||
 	    !posix_col_text(st, 4, p->sha256, sizeof(p->sha256)) ||
 	    !posix_col_text(st, 6, p->bucket, sizeof(p->bucket)) ||
-	    !posix_col_text(st, 7, p->key, sizeof(p->key)) || !posix_col_sse(st, 8, &p->sse))
+	    !posix_col_text(st, 7, p->key, sizeof(p->key)) || !posix_col_sse(st, 8, &p->sse) ||
+	    !posix_col_text(st, 11, p->tier, sizeof(p->tier)))
 		return false;
 	p->number = (unsigned)num;
 	p->file.size = (uint64_t)sqlite3_column_int64(st, 3);
@@ -849,18 +902,27 @@ static s3err_t part_batch(struct scrub *s, const char *upload_id, unsigned numbe
 static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
 {
 	char num[16];
-	const char *const a[3] = {p->upload_id, num, p->file.id};
+	const char *const a[4] = {p->upload_id, num, p->file.id, p->tier};
+	struct posix_file file = p->file;
 	struct scrub_finding f;
 	size_t bad_at;
 	bool was_stopped, still, unwrap_failed;
 	enum fcheck r;
 	s3err_t err = S3E_OK;
 
+	file.loc = posix_loc_find(s->pb, p->tier);
+	if (!file.loc) { /* posix_open refuses such rows (T2) */
+		log_error(POSIX_LOG_MOD,
+			  "scrub: part %u of upload %.12s... is in tier %s, "
+			  "not configured",
+			  p->number, p->upload_id, p->tier);
+		return S3E_InternalError;
+	}
 	memset(&f, 0, sizeof(f));
 	memcpy(f.bucket, p->bucket, sizeof(f.bucket));
 	memcpy(f.key, p->key, sizeof(f.key));
 	seal_prepare(s, &p->sse);
-	r = check_files(s, &p->file, 1, p->sha256, &f, &bad_at, &was_stopped);
+	r = check_files(s, &file, 1, p->sha256, &f, &bad_at, &was_stopped);
 	unwrap_failed = s->seal.unwrap_failed;
 	seal_done(s);
 	if (was_stopped || (r == FC_OK && !unwrap_failed))
@@ -870,11 +932,12 @@ static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
 			    p->sse.sse_key_id);
 	if (r == FC_GONE) {
 		snprintf(num, sizeof(num), "%u", p->number);
-		err = row_exists(s, PART_ID_SQL, a, 3, NULL, &still);
+		err = row_exists(s, PART_ID_SQL, a, 4, NULL, &still);
 		if (err != S3E_OK || !still)
 			return err;
 		finding_set(&f, SCRUB_MISSING_DATA, p->file.id, "data file is missing");
 	}
+	detail_tier(&f, &file);
 	{
 		/* Say which part: the key alone names the upload's object, not the part. */
 		char detail[sizeof(f.detail)];
@@ -924,12 +987,17 @@ static int id_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static void report_orphan(struct scrub *s, const char *name, const char *why)
+static void report_orphan(struct scrub *s, const struct posix_loc *loc, const char *name,
+			  const char *why)
 {
 	struct scrub_finding f;
 
 	memset(&f, 0, sizeof(f));
-	finding_set(&f, SCRUB_ORPHAN_DATA, name, "%s", why);
+	if (loc->tier[0])
+		finding_set(&f, SCRUB_ORPHAN_DATA, name, "%s (tier %s, %.64s)", why, loc->tier,
+			    loc->dir);
+	else
+		finding_set(&f, SCRUB_ORPHAN_DATA, name, "%s", why);
 	emit(s, &f);
 }
 
@@ -961,7 +1029,8 @@ static bool names_add(struct name_list *l, const char *id)
  * Lists objects/xx: files at least ORPHAN_MIN_AGE_S old. A name that is no
  * id cannot be named by any row: reported at once.
  */
-static s3err_t list_dir(struct scrub *s, int dfd, const char *xx, struct name_list *l)
+static s3err_t list_dir(struct scrub *s, const struct posix_loc *loc, int dfd, const char *xx,
+			struct name_list *l)
 {
 	time_t cutoff = time(NULL) - ORPHAN_MIN_AGE_S;
 	struct dirent *de;
@@ -977,7 +1046,7 @@ static s3err_t list_dir(struct scrub *s, int dfd, const char *xx, struct name_li
 
 		if (fd >= 0)
 			close(fd);
-		log_error(POSIX_LOG_MOD, "scrub: cannot list %s/objects/%s: %s", s->pb->dir, xx,
+		log_error(POSIX_LOG_MOD, "scrub: cannot list %s/objects/%s: %s", loc->dir, xx,
 			  strerror(e));
 		return S3E_InternalError;
 	}
@@ -989,14 +1058,15 @@ static s3err_t list_dir(struct scrub *s, int dfd, const char *xx, struct name_li
 		if (!S_ISREG(sb.st_mode) || sb.st_mtime > cutoff)
 			continue;
 		if (!posix_id_valid(de->d_name) || strncmp(de->d_name, xx, 2) != 0) {
-			report_orphan(s, de->d_name, "a file with a name no index row can hold");
+			report_orphan(s, loc, de->d_name,
+				      "a file with a name no index row can hold");
 			continue;
 		}
 		if (!names_add(l, de->d_name) && !warned) {
 			log_warn(POSIX_LOG_MOD,
 				 "scrub: %s/objects/%s has too many files; "
 				 "the rest are examined next time",
-				 s->pb->dir, xx);
+				 loc->dir, xx);
 			warned = true;
 		}
 	}
@@ -1004,8 +1074,9 @@ static s3err_t list_dir(struct scrub *s, int dfd, const char *xx, struct name_li
 	return S3E_OK;
 }
 
-/* Marks the names of l that some row of the index names (ids in [xx, xx+1)). */
-static s3err_t mark_named(struct scrub *s, const char *xx, struct name_list *l)
+/* Marks the names of l that some row of the index names in loc (ids in [xx, xx+1), S7). */
+static s3err_t mark_named(struct scrub *s, const struct posix_loc *loc, const char *xx,
+			  struct name_list *l)
 {
 	char lo[3] = {xx[0], xx[1], '\0'}, hi[3] = {xx[0], (char)(xx[1] + 1), '\0'};
 	struct conn *c = posix_pool_get(s->pb);
@@ -1019,6 +1090,8 @@ static s3err_t mark_named(struct scrub *s, const char *xx, struct name_list *l)
 		rc = posix_bind_text(st, 1, lo);
 	if (rc == SQLITE_OK)
 		rc = posix_bind_text(st, 2, hi);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 3, loc->tier);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char(*hit)[POSIX_ID_HEX + 1];
 
@@ -1036,52 +1109,57 @@ static s3err_t mark_named(struct scrub *s, const char *xx, struct name_list *l)
 	return err;
 }
 
-static s3err_t scrub_dir(struct scrub *s, const char *xx, struct name_list *l)
+static s3err_t scrub_dir(struct scrub *s, const struct posix_loc *loc, const char *xx,
+			 struct name_list *l)
 {
 	s3err_t err;
 	struct stat sb;
 	size_t i;
 	int dfd;
 
-	dfd = openat(s->pb->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = openat(loc->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		int e = errno;
 
-		log_error(POSIX_LOG_MOD, "scrub: cannot open %s/objects/%s: %s", s->pb->dir, xx,
+		log_error(POSIX_LOG_MOD, "scrub: cannot open %s/objects/%s: %s", loc->dir, xx,
 			  strerror(e));
 		return S3E_InternalError;
 	}
 	l->n = 0;
 	/* S4: the listing comes before the index query. */
-	err = list_dir(s, dfd, xx, l);
+	err = list_dir(s, loc, dfd, xx, l);
 	if (err != S3E_OK || l->n == 0)
 		goto out;
 	qsort(l->ids, l->n, sizeof(*l->ids), id_cmp);
-	err = mark_named(s, xx, l);
+	err = mark_named(s, loc, xx, l);
 	if (err != S3E_OK)
 		goto out;
 	for (i = 0; i < l->n; i++) {
 		/* Still there after the query: not a file gc unlinked in between (S4). */
 		if (!l->named[i] && fstatat(dfd, l->ids[i], &sb, AT_SYMLINK_NOFOLLOW) == 0)
-			report_orphan(s, l->ids[i], "no index row names this data file");
+			report_orphan(s, loc, l->ids[i], "no index row names this data file");
 	}
 out:
 	close(dfd);
 	return err;
 }
 
+/* Every location's objects/ (T1, S7). */
 static s3err_t scrub_orphans(struct scrub *s)
 {
 	static const char digits[] = "0123456789abcdef";
 	struct name_list l = {NULL, NULL, 0, 0};
 	char xx[3] = "";
 	s3err_t err = S3E_OK;
+	size_t k;
 	int i;
 
-	for (i = 0; i < 256 && err == S3E_OK && !stopped(s); i++) {
-		xx[0] = digits[i >> 4];
-		xx[1] = digits[i & 15];
-		err = scrub_dir(s, xx, &l);
+	for (k = 0; k < s->pb->nloc && err == S3E_OK; k++) {
+		for (i = 0; i < 256 && err == S3E_OK && !stopped(s); i++) {
+			xx[0] = digits[i >> 4];
+			xx[1] = digits[i & 15];
+			err = scrub_dir(s, &s->pb->loc[k], xx, &l);
+		}
 	}
 	free(l.named);
 	free(l.ids);
@@ -1119,6 +1197,59 @@ s3err_t posix_scrub(struct backend *be, uint64_t bytes_per_second, const volatil
 	if (stats)
 		*stats = s.st;
 out:
+	free(s.buf);
+	return err;
+}
+
+/* --- reading a transition's copies back (T5 in posix.c) --- */
+
+s3err_t posix_verify_files(struct posix_be *pb, const char *bucket, const char *key,
+			   const struct posix_file *files, size_t n, const char *sha256,
+			   const struct obj_meta *sse, bool *sha_checked)
+{
+	struct scrub_finding f;
+	struct scrub s;
+	size_t bad_at = 0;
+	bool was_stopped = false;
+	enum fcheck r;
+	s3err_t err = S3E_InternalError;
+
+	memset(&s, 0, sizeof(s));
+	memset(&f, 0, sizeof(f));
+	s.pb = pb; /* no rate limit, no stop: the caller is waiting for this */
+	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	s.buf = malloc(FRAME_BUF);
+	if (!s.buf)
+		goto out;
+	seal_prepare(&s, sse);
+	r = check_files(&s, files, n, sha256, &f, &bad_at, &was_stopped);
+	if (was_stopped) {
+		log_error(POSIX_LOG_MOD, "verification of %s/%s could not run", bucket, key);
+		goto out;
+	}
+	if (r == FC_GONE) {
+		log_error(POSIX_LOG_MOD, "verification of %s/%s: file %s vanished in %s", bucket,
+			  key, files[bad_at].id, files[bad_at].loc->dir);
+		goto out;
+	}
+	if (r != FC_OK) {
+		log_error(POSIX_LOG_MOD, "integrity: verification of %s/%s in %s: file %s: %s",
+			  bucket, key, files[bad_at < n ? bad_at : 0].loc->dir,
+			  f.file_id[0] ? f.file_id : "(all)", f.detail);
+		goto out;
+	}
+	if (s.seal.unwrap_failed)
+		/* Not the copy's fault: the object was as unreadable before (S6). */
+		log_warn(POSIX_LOG_MOD,
+			 "verification of %s/%s: its data key does not unwrap under key id %s; "
+			 "frames checked only",
+			 bucket, key, sse->sse_key_id);
+	*sha_checked = sha256[0] && (!s.seal.sealed || s.seal.keyed);
+	err = S3E_OK;
+out:
+	seal_done(&s);
+	if (s.buf)
+		OPENSSL_cleanse(s.buf, FRAME_BUF);
 	free(s.buf);
 	return err;
 }

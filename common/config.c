@@ -197,7 +197,17 @@ static int set_listen(struct config *c, const char *value, char *err, size_t err
 	return 0;
 }
 
-static int set_data(struct config *c, const char *value, char *err, size_t errlen)
+static const char *const tier_classes[CONFIG_TIER_CLASSES] = {"STANDARD_IA", "GLACIER_IR",
+							      "GLACIER", "DEEP_ARCHIVE"};
+
+const char *config_tier_class(unsigned i)
+{
+	return i < CONFIG_TIER_CLASSES ? tier_classes[i] : NULL;
+}
+
+/* A directory path value: 1..cap-1 bytes without control characters. */
+static int set_dir(const char *key, const char *value, char *out, size_t cap, char *err,
+		   size_t errlen)
 {
 	size_t i, n = strlen(value);
 
@@ -205,15 +215,48 @@ static int set_data(struct config *c, const char *value, char *err, size_t errle
 		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
 			break;
 	}
-	if (n == 0 || i < n || n >= sizeof(c->data_dir)) {
+	if (n == 0 || i < n || n >= cap) {
 		seterr(err, errlen,
-		       "bad value for data: expected a directory path of 1..%zu bytes"
+		       "bad value for %s: expected a directory path of 1..%zu bytes"
 		       " without control characters",
-		       sizeof(c->data_dir) - 1);
+		       key, cap - 1);
 		return -1;
 	}
-	memcpy(c->data_dir, value, n + 1);
+	memcpy(out, value, n + 1);
 	return 0;
+}
+
+static int set_tier(struct config *c, unsigned i, const char *value, char *err, size_t errlen)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "tier_%s", tier_classes[i]);
+	return set_dir(key, value, c->tier_dirs[i], sizeof(c->tier_dirs[i]), err, errlen);
+}
+
+static int set_tier_ia(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_tier(c, 0, value, err, errlen);
+}
+
+static int set_tier_ir(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_tier(c, 1, value, err, errlen);
+}
+
+static int set_tier_glacier(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_tier(c, 2, value, err, errlen);
+}
+
+static int set_tier_deep(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_tier(c, 3, value, err, errlen);
+}
+
+static int set_data(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_dir("data", value, c->data_dir, sizeof(c->data_dir), err, errlen);
 }
 
 /*
@@ -420,6 +463,10 @@ static const struct key_row {
     {"lifecycle_interval", set_lifecycle_interval},
     {"lifecycle_day_seconds", set_lifecycle_day},
     {"lifecycle_rate", set_lifecycle_rate},
+    {"tier_STANDARD_IA", set_tier_ia},
+    {"tier_GLACIER_IR", set_tier_ir},
+    {"tier_GLACIER", set_tier_glacier},
+    {"tier_DEEP_ARCHIVE", set_tier_deep},
     {"integrity", set_integrity},
     {"default_encryption", set_default_encryption},
     {"key_file", set_key_file},

@@ -24,6 +24,10 @@
  *   lifecycle_day_seconds the length of a lifecycle "day", 1..86400 default 86400
  *                     (short days let tests run a "90 days" rule in seconds)
  *   lifecycle_rate    lifecycle actions per second at most (0 = unpaced)  default 100
+ *   tier_STANDARD_IA, tier_GLACIER_IR, tier_GLACIER, tier_DEEP_ARCHIVE
+ *                     a directory holding the data of that storage class (a
+ *                     slower disk, say); a class without one lives in `data`
+ *                                                default none
  *   integrity         on|off                     default on
  *                     off is for the integrity benchmark only
  *                     (scripts/bench/integrity.sh): new single-PUT objects are
@@ -51,6 +55,10 @@
 #include "log.h"
 
 #define CONFIG_MAX_DOMAINS 8
+#define CONFIG_TIER_CLASSES 4 /* the classes a tier_<CLASS> key may name */
+
+/* The storage classes that may have a tier directory, in config_tier_class order. */
+const char *config_tier_class(unsigned i);
 
 struct config {
 	char listen_host[256];
@@ -64,6 +72,7 @@ struct config {
 	unsigned connection_timeout;
 	unsigned scrub_interval;
 	unsigned scrub_rate;
+	char tier_dirs[CONFIG_TIER_CLASSES][STRATA_MAX_PATH]; /* "" = in `data` */
 	unsigned lifecycle_interval;
 	unsigned lifecycle_day_seconds;
 	unsigned lifecycle_rate;

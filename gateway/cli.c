@@ -106,9 +106,10 @@ static const char usage_keys[] =
 static const char usage_lifecycle[] =
     "Usage: strata lifecycle run [--bucket NAME] [--data DIR] [--config FILE]\n"
     "\n"
-    "Runs one lifecycle pass now: expires the objects and aborts the incomplete\n"
-    "multipart uploads that the buckets' rules (PutBucketLifecycleConfiguration)\n"
-    "say are due, with the day length and rate of the config file\n"
+    "Runs one lifecycle pass now: expires objects, moves them to colder storage\n"
+    "classes and aborts incomplete multipart uploads as the buckets' rules\n"
+    "(PutBucketLifecycleConfiguration) say is due, with the day length and rate of the config "
+    "file\n"
     "(lifecycle_day_seconds, lifecycle_rate). A running server does this every\n"
     "lifecycle_interval seconds; this command needs the data directory to itself.\n"
     "\n"
@@ -499,6 +500,7 @@ static int cmd_scrub(int argc, char **argv)
 {
 	struct scrub_stats st = {0, 0, 0, 0};
 	char key_path[STRATA_MAX_PATH], why[256];
+	struct posix_opts po;
 	struct keyring *keys = NULL;
 	struct backend *be = NULL;
 	struct config cfg;
@@ -536,7 +538,8 @@ static int cmd_scrub(int argc, char **argv)
 	    keyring_load(key_path, &keys, why, sizeof(why)) != S3E_OK)
 		fprintf(stderr,
 			"strata scrub: %s; encrypted objects get their frames checked only\n", why);
-	if (posix_open_opts(cfg.data_dir, &(struct posix_opts){.keys = keys}, &be) != S3E_OK) {
+	server_posix_opts(&cfg, keys, &po);
+	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
 		fprintf(stderr, "strata scrub: cannot open the data directory %s\n", cfg.data_dir);
 		keyring_free(keys);
 		return 1;
@@ -566,6 +569,7 @@ static int cmd_keys(int argc, char **argv)
 	char path[STRATA_MAX_PATH], why[256];
 	struct keyring *keys = NULL;
 	struct backend *be = NULL;
+	struct posix_opts po;
 	struct config cfg;
 	struct opts o;
 	int rc = 1;
@@ -600,7 +604,8 @@ static int cmd_keys(int argc, char **argv)
 		fprintf(stderr, "strata keys: %s\n", why);
 		return 1;
 	}
-	if (posix_open_opts(cfg.data_dir, &(struct posix_opts){.keys = keys}, &be) != S3E_OK) {
+	server_posix_opts(&cfg, keys, &po);
+	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
 		fprintf(stderr, "strata keys: cannot open the data directory %s\n", cfg.data_dir);
 		goto out;
 	}
@@ -619,6 +624,9 @@ out:
 static int cmd_lifecycle(int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
+	char key_path[STRATA_MAX_PATH], why[256];
+	struct keyring *keys = NULL;
+	struct posix_opts po;
 	struct lc_pass_stats st;
 	struct lc_pass_opts lo;
 	struct backend *be = NULL;
@@ -645,7 +653,13 @@ static int cmd_lifecycle(int argc, char **argv)
 			cfg.data_dir);
 		return 1;
 	}
-	if (posix_open(cfg.data_dir, &be) != S3E_OK) {
+	/* With the master keys a transition also checks the SHA-256 of SSE-S3 objects. */
+	if (sse_keys_path(&cfg, key_path, sizeof(key_path)) == 0 &&
+	    keyring_load(key_path, &keys, why, sizeof(why)) != S3E_OK)
+		fprintf(stderr, "strata lifecycle: %s; transitions check frames only\n", why);
+	server_posix_opts(&cfg, keys, &po);
+	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
+		keyring_free(keys);
 		fprintf(stderr, "strata lifecycle: cannot open the data directory %s\n",
 			cfg.data_dir);
 		return 1;
@@ -654,14 +668,16 @@ static int cmd_lifecycle(int argc, char **argv)
 				   cfg.lifecycle_rate, NULL};
 	err = lc_pass(be, &lo, &st);
 	backend_close(be);
+	keyring_free(keys);
 	if (err) {
 		fprintf(stderr, "strata lifecycle: the pass failed: %s\n", s3err_code(err));
 		return 1;
 	}
-	printf("lifecycle pass: %llu buckets with rules, %llu objects, %llu expired, %llu uploads "
-	       "aborted, %llu failures\n",
+	printf("lifecycle pass: %llu buckets with rules, %llu objects, %llu expired, %llu moved "
+	       "(%llu bytes), %llu uploads aborted, %llu failures\n",
 	       (unsigned long long)st.buckets, (unsigned long long)st.objects,
-	       (unsigned long long)st.expired, (unsigned long long)st.aborted,
+	       (unsigned long long)st.expired, (unsigned long long)st.transitioned,
+	       (unsigned long long)st.bytes_moved, (unsigned long long)st.aborted,
 	       (unsigned long long)st.failures);
 	return st.failures ? 1 : 0;
 }

@@ -172,7 +172,7 @@ s3err_t op_copy_object(struct request *r)
 		goto out;
 	}
 	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
-	    !algo_hdr && !sse_req_asked(r)) {
+	    !algo_hdr && !sse_req_asked(r) && !req_header(r, "x-amz-storage-class")) {
 		err = req_fail(r, S3E_InvalidRequest,
 			       "This copy request is illegal because it is trying to copy an "
 			       "object to itself without changing the object's metadata, storage "
@@ -207,8 +207,11 @@ s3err_t op_copy_object(struct request *r)
 	dm.checksum_algo[0] = dm.checksum_b64[0] = dm.checksum_type[0] = '\0';
 	dm.parts_count = 0;
 	/* The destination's encryption is its own: headers, else the bucket's default. */
-	if ((err = sse_req_write(r, &dm, &dk)) || (err = hashset_new(algo, &hs)) ||
+	/* A copy is STANDARD unless the request names a class, as on AWS. */
+	if ((err = op_storage_class(r, dm.storage_class)) || (err = sse_req_write(r, &dm, &dk)) ||
+	    (err = hashset_new(algo, &hs)) ||
 	    (err = backend_writer_open(be, r->bucket, r->key, sm.size, &w)) ||
+	    (dm.storage_class[0] && (err = backend_writer_place(be, w, dm.storage_class))) ||
 	    (dk.mode != SSE_NONE && (err = backend_writer_seal(be, w, dk.data_key))) ||
 	    (err = op_copy_range(r, rd, 0, sm.size, w, hs)))
 		goto out;
@@ -226,7 +229,6 @@ s3err_t op_copy_object(struct request *r)
 	dm.mtime_ms = httptime_now_ms();
 	hex_encode(d.md5, sizeof(d.md5), dm.etag);
 	str_copy(dm.sha256_hex, sizeof(dm.sha256_hex), sha);
-	str_copy(dm.storage_class, sizeof(dm.storage_class), "");
 	if (algo != CKSUM_NONE) {
 		str_copy(dm.checksum_algo, sizeof(dm.checksum_algo), cksum_algo_name(algo));
 		str_copy(dm.checksum_type, sizeof(dm.checksum_type), "FULL_OBJECT");

@@ -9,6 +9,13 @@
 #include "response.h"
 #include "server.h"
 
+/* The classes a transition may target: those PutObject serves too (op_storage_class). */
+static bool transition_served(const char *storage_class)
+{
+	return strcmp(storage_class, "STANDARD_IA") == 0 ||
+	       strcmp(storage_class, "GLACIER_IR") == 0;
+}
+
 /*
  * Stored as the canonical XML of lc_to_xml, which the engine parses again:
  * what GET returns is exactly what the engine applies.
@@ -18,7 +25,7 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 	struct lc_config c = {0, NULL};
 	const char *msg = NULL;
 	struct buf doc;
-	size_t i;
+	size_t i, j;
 	s3err_t err;
 
 	if (r->xml.len == 0)
@@ -26,19 +33,23 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 	if (req_header(r, "x-amz-transition-default-minimum-object-size"))
 		return req_fail(r, S3E_NotImplemented,
 				"x-amz-transition-default-minimum-object-size is not implemented: "
-				"Strata has no transitions yet.");
+				"Strata transitions objects of every size.");
 	err = lc_parse(buf_str(&r->xml), r->xml.len, &c, &msg);
 	if (err)
 		return req_fail(r, err, msg);
 	/* Accepting a transition the engine cannot carry out would be a silent lie. */
 	for (i = 0; i < c.nrules; i++)
-		if (c.rules[i].ntransitions) {
-			lc_config_free(&c);
-			return req_fail(
-			    r, S3E_NotImplemented,
-			    "Transitions need storage tiers, which Strata does not have "
-			    "yet; Expiration and AbortIncompleteMultipartUpload work.");
-		}
+		for (j = 0; j < c.rules[i].ntransitions; j++)
+			if (!transition_served(c.rules[i].transitions[j].storage_class)) {
+				err =
+				    req_failf(r, S3E_NotImplemented,
+					      "Transitions to %s are not implemented yet (archive "
+					      "classes need RestoreObject); STANDARD_IA and "
+					      "GLACIER_IR work.",
+					      c.rules[i].transitions[j].storage_class);
+				lc_config_free(&c);
+				return err;
+			}
 	buf_init(&doc, STRATA_MAX_BUCKET_CONFIG, S3E_MaxMessageLengthExceeded);
 	err = lc_to_xml(&c, &doc);
 	if (!err)

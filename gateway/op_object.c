@@ -36,7 +36,6 @@ s3err_t op_refuse_unsupported_write(struct request *r)
 	    "x-amz-server-side-encryption-context",
 	    "x-amz-request-payer",
 	};
-	const char *sc = req_header(r, "x-amz-storage-class");
 	const char *acl = req_header(r, "x-amz-acl");
 	size_t i;
 
@@ -53,24 +52,33 @@ s3err_t op_refuse_unsupported_write(struct request *r)
 		return req_fail(r, S3E_NotImplemented,
 				"Strata enforces owner-only access; only the 'private' canned ACL "
 				"is supported.");
-	if (sc && strcmp(sc, "STANDARD") != 0) {
-		static const char *const known[] = {"REDUCED_REDUNDANCY",
-						    "STANDARD_IA",
-						    "ONEZONE_IA",
-						    "INTELLIGENT_TIERING",
-						    "GLACIER",
-						    "DEEP_ARCHIVE",
-						    "OUTPOSTS",
-						    "GLACIER_IR",
-						    "SNOW",
-						    "EXPRESS_ONEZONE"};
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(sc, known[i]) == 0)
-				return req_failf(r, S3E_NotImplemented,
-						 "The storage class %s is not available yet.", sc);
-		return req_fail(r, S3E_InvalidStorageClass, NULL);
-	}
 	return S3E_OK;
+}
+
+s3err_t op_storage_class(struct request *r, char out[STRATA_STORAGE_CLASS_MAX])
+{
+	/* Classes with a tier (or the data directory) and nothing more to them. */
+	static const char *const served[] = {"STANDARD_IA", "GLACIER_IR"};
+	/* AWS classes whose semantics Strata does not have yet (archive needs RestoreObject). */
+	static const char *const known[] = {
+	    "REDUCED_REDUNDANCY", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE",
+	    "OUTPOSTS",		  "SNOW",	"EXPRESS_ONEZONE"};
+	const char *sc = req_header(r, "x-amz-storage-class");
+	size_t i;
+
+	out[0] = '\0';
+	if (!sc || strcmp(sc, "STANDARD") == 0)
+		return S3E_OK; /* STANDARD is implicit, as on AWS */
+	for (i = 0; i < sizeof(served) / sizeof(served[0]); i++)
+		if (strcmp(sc, served[i]) == 0) {
+			str_copy(out, STRATA_STORAGE_CLASS_MAX, sc);
+			return S3E_OK;
+		}
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(sc, known[i]) == 0)
+			return req_failf(r, S3E_NotImplemented,
+					 "The storage class %s is not available yet.", sc);
+	return req_fail(r, S3E_InvalidStorageClass, NULL);
 }
 
 static void lowercase(char *s)
@@ -202,6 +210,7 @@ s3err_t op_put_object_begin(struct request *r)
 	r->op_state = ps;
 	r->op_state_free = put_state_free;
 	if ((err = op_collect_metadata(r, &ps->meta)) ||
+	    (err = op_storage_class(r, ps->meta.storage_class)) ||
 	    (err = sse_req_write(r, &ps->meta, &ps->sse)))
 		return err;
 	err = body_new(r, STRATA_MAX_PUT_SIZE, put_sink, ps, &r->body);
@@ -211,6 +220,8 @@ s3err_t op_put_object_begin(struct request *r)
 		return err;
 	err = backend_writer_open(r->srv->be, r->bucket, r->key,
 				  r->content_length == UINT64_MAX ? 0 : r->content_length, &ps->w);
+	if (!err && ps->meta.storage_class[0])
+		err = backend_writer_place(r->srv->be, ps->w, ps->meta.storage_class);
 	if (!err && ps->sse.mode != SSE_NONE)
 		err = backend_writer_seal(r->srv->be, ps->w, ps->sse.data_key);
 	return err;

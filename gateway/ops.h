@@ -76,6 +76,12 @@ struct obj_meta;
  * conditional writes): NotImplemented, never silently ignored.
  */
 s3err_t op_refuse_unsupported_write(struct request *r);
+/*
+ * The storage class a write asks for (x-amz-storage-class) into out: "" for
+ * none or STANDARD; STANDARD_IA and GLACIER_IR as given. Other AWS classes
+ * answer NotImplemented, anything else InvalidStorageClass (via req_fail).
+ */
+s3err_t op_storage_class(struct request *r, char out[STRATA_STORAGE_CLASS_MAX]);
 
 /*
  * Copies Content-Type/-Encoding/-Disposition/-Language, Cache-Control,

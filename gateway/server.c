@@ -264,8 +264,25 @@ static int resolve_listen(const struct config *cfg, struct sockaddr_storage *ss,
 	return 0;
 }
 
+void server_posix_opts(const struct config *cfg, const struct keyring *keys, struct posix_opts *out)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	out->plain_writes = !cfg->integrity;
+	out->keys = keys;
+	for (i = 0; i < CONFIG_TIER_CLASSES && out->ntiers < POSIX_MAX_TIERS; i++) {
+		if (!cfg->tier_dirs[i][0])
+			continue;
+		out->tiers[out->ntiers].storage_class = config_tier_class(i);
+		out->tiers[out->ntiers].dir = cfg->tier_dirs[i];
+		out->ntiers++;
+	}
+}
+
 int server_run(const struct config *cfg)
 {
+	struct posix_opts po;
 	struct server srv = {cfg, NULL, NULL, NULL, NULL};
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
@@ -289,9 +306,8 @@ int server_run(const struct config *cfg)
 	if (sse_keys_path(cfg, key_path, sizeof(key_path)) != 0 ||
 	    sse_keys_open(cfg, &srv.keys, &keys_created) != 0)
 		goto out;
-	if (posix_open_opts(cfg->data_dir,
-			    &(struct posix_opts){.plain_writes = !cfg->integrity, .keys = srv.keys},
-			    &srv.be) != S3E_OK)
+	server_posix_opts(cfg, srv.keys, &po);
+	if (posix_open_opts(cfg->data_dir, &po, &srv.be) != S3E_OK)
 		goto out;
 	if (sse_keys_check(srv.be, srv.keys, key_path) != 0) {
 		/* A fresh key file cannot be the lost one: leave no decoy behind. */

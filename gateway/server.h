@@ -26,6 +26,15 @@ struct server {
 	struct keyring *keys; /* the master keys (sse_keys.h); immutable while serving */
 };
 
+struct posix_opts;
+
+/*
+ * The posix backend's options from the configuration (tiers, integrity
+ * switch) and the master keys (may be NULL). Borrows from cfg and keys.
+ */
+void server_posix_opts(const struct config *cfg, const struct keyring *keys,
+		       struct posix_opts *out);
+
 /*
  * Serves until SIGINT/SIGTERM: opens the backend and users under
  * cfg->data_dir, starts the daemon, waits for a signal, then stops.

@@ -172,6 +172,34 @@ static void expire(struct pass *p, const char *bucket, const struct seen_object 
 	}
 }
 
+/*
+ * The backend copies, verifies, switches and then releases (backend.h): a
+ * tier that fails leaves the object where it was for the next pass.
+ */
+static void transition(struct pass *p, const char *bucket, const struct seen_object *o,
+		       const struct lc_action *a)
+{
+	s3err_t err;
+
+	pace(p);
+	err = backend_object_transition(p->be, bucket, o->key, o->mtime_ms, o->etag,
+					a->storage_class);
+	if (err == S3E_OK) {
+		p->st->transitioned++;
+		p->st->bytes_moved += o->size;
+		log_info(LOG_MOD, "moved %s/%s from %s to %s (rule '%s')", bucket, o->key,
+			 o->storage_class[0] ? o->storage_class : "STANDARD", a->storage_class,
+			 a->rule_id);
+	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey) {
+		p->st->skipped++;
+	} else {
+		p->st->failures++;
+		log_error(LOG_MOD,
+			  "cannot move %s/%s to %s (kept where it is; retried next pass): %s",
+			  bucket, o->key, a->storage_class, s3err_code(err));
+	}
+}
+
 static s3err_t objects_pass(struct pass *p, const char *bucket, const struct lc_config *c)
 {
 	struct object_batch b = {calloc(SCAN_BATCH, sizeof(struct seen_object)), 0};
@@ -198,8 +226,8 @@ static s3err_t objects_pass(struct pass *p, const char *bucket, const struct lc_
 			p->st->objects++;
 			if (a.kind == LC_EXPIRE)
 				expire(p, bucket, so, &a);
-			/* LC_TRANSITION cannot occur: rules with transitions are refused
-			 * (engine.h). */
+			else if (a.kind == LC_TRANSITION)
+				transition(p, bucket, so, &a);
 		}
 		if (b.n)
 			str_copy(start, STRATA_MAX_KEY_LEN + 1, b.items[b.n - 1].key);
@@ -318,13 +346,14 @@ static void *run(void *arg)
 		if (err)
 			log_error(LOG_MOD, "pass failed: %s", s3err_code(err));
 		else if (st.buckets)
-			log_info(
-			    LOG_MOD,
-			    "pass done: %llu buckets, %llu objects, %llu expired, %llu uploads "
-			    "aborted, %llu failures",
-			    (unsigned long long)st.buckets, (unsigned long long)st.objects,
-			    (unsigned long long)st.expired, (unsigned long long)st.aborted,
-			    (unsigned long long)st.failures);
+			log_info(LOG_MOD,
+				 "pass done: %llu buckets, %llu objects, %llu expired, %llu moved "
+				 "(%llu bytes), %llu uploads aborted, %llu failures",
+				 (unsigned long long)st.buckets, (unsigned long long)st.objects,
+				 (unsigned long long)st.expired,
+				 (unsigned long long)st.transitioned,
+				 (unsigned long long)st.bytes_moved, (unsigned long long)st.aborted,
+				 (unsigned long long)st.failures);
 	}
 	return NULL;
 }

@@ -6,9 +6,10 @@
  * (LC_BUCKET_CONFIG), evaluates each object and each multipart upload, and:
  *   - deletes expired objects, but only the version it evaluated
  *     (backend object_delete_if): an object written since the scan stays;
+ *   - moves objects whose transition is due to their new class's tier
+ *     (backend object_transition: copy, verify, switch, release; the same
+ *     version check);
  *   - aborts multipart uploads older than AbortIncompleteMultipartUpload says.
- * Transitions arrive with storage tiers; until then PutBucketLifecycle-
- * Configuration refuses rules that have them, so a pass never meets one.
  *
  * A pass keeps no state: interrupted (stop flag, crash), the next one simply
  * evaluates again, and every action is idempotent. Actions are paced at most
@@ -33,12 +34,14 @@ struct lc_pass_opts {
 };
 
 struct lc_pass_stats {
-	uint64_t buckets;  /* buckets with rules */
-	uint64_t objects;  /* objects evaluated */
-	uint64_t expired;  /* objects deleted */
-	uint64_t aborted;  /* uploads aborted */
-	uint64_t skipped;  /* changed under the pass (a newer version): left alone */
-	uint64_t failures; /* actions that failed (logged; retried by the next pass) */
+	uint64_t buckets;      /* buckets with rules */
+	uint64_t objects;      /* objects evaluated */
+	uint64_t expired;      /* objects deleted */
+	uint64_t transitioned; /* objects moved to another class */
+	uint64_t bytes_moved;  /* their bytes */
+	uint64_t aborted;      /* uploads aborted */
+	uint64_t skipped;      /* changed under the pass (a newer version): left alone */
+	uint64_t failures;     /* actions that failed (logged; retried by the next pass) */
 };
 
 /*

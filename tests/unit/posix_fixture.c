@@ -1,16 +1,23 @@
 /* posix_fixture: shared helpers of the posix backend's unit tests. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* nftw, mkstemp, pread under -std=c11 */
+#endif
 #include "posix_fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -82,4 +89,67 @@ void index_exec(const char *dir, const char *sql)
 	sqlite3_busy_timeout(db, 5000);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+}
+
+void index_str(const char *dir, const char *sql, char *out, size_t cap)
+{
+	char path[256];
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/index.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+void fixture_sha256(const void *data, size_t len, char out[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned mdlen = 0, i;
+
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+void fixture_tiers_init(struct fixture_tiers *t, const char *root, size_t ntiers,
+			const struct keyring *keys)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->a, sizeof(t->a), "%s/tier-ia", root);
+	snprintf(t->b, sizeof(t->b), "%s/tier-gir", root);
+	t->opts.keys = keys;
+	t->opts.ntiers = ntiers;
+	t->opts.tiers[0] = (struct posix_tier){"STANDARD_IA", t->a};
+	t->opts.tiers[1] = (struct posix_tier){"GLACIER_IR", t->b};
+}
+
+char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx)
+{
+	char path[] = "/tmp/strata-stderr-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	struct stat sb;
+	char *text;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(unlink(path), 0);
+	assert_true(dup2(fd, 2) == 2);
+	fn(ctx);
+	assert_true(dup2(saved, 2) == 2);
+	close(saved);
+	assert_int_equal(fstat(fd, &sb), 0);
+	text = calloc(1, (size_t)sb.st_size + 1);
+	assert_non_null(text);
+	assert_int_equal(pread(fd, text, (size_t)sb.st_size, 0), sb.st_size);
+	close(fd);
+	return text;
 }

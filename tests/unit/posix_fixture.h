@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "../../backends/posix.h"
+
 /* Removes dir and everything below it. */
 void fixture_remove_dir(const char *dir);
 
@@ -21,5 +23,27 @@ long long index_int(const char *dir, const char *sql);
 
 /* Runs SQL statements on dir/index.db. */
 void index_exec(const char *dir, const char *sql);
+
+/* The text the SQL query returns (first column of the first row) from dir/index.db. */
+void index_str(const char *dir, const char *sql, char *out, size_t cap);
+
+/* The lowercase hex SHA-256 of data[0..len). */
+void fixture_sha256(const void *data, size_t len, char out[65]);
+
+/*
+ * Two storage tiers beside a test's data directory: STANDARD_IA in
+ * ROOT/tier-ia (a) and GLACIER_IR in ROOT/tier-gir (b), and the posix_opts
+ * that configure the first ntiers of them (0..2) with keys. opts points
+ * into the struct: keep it where it is while a backend uses it.
+ */
+struct fixture_tiers {
+	char a[160], b[160];
+	struct posix_opts opts;
+};
+void fixture_tiers_init(struct fixture_tiers *t, const char *root, size_t ntiers,
+			const struct keyring *keys);
+
+/* Runs fn(ctx) with stderr redirected; returns what it wrote (malloc'd, NUL-terminated). */
+char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx);
 
 #endif

@@ -29,6 +29,7 @@
 #include "../../backends/posix.h"
 #include "posix_fixture.h"
 #include "../../common/frames.h"
+#include "../../common/keyring.h"
 #include "../../common/listing.h"
 #include "../../common/sse.h"
 
@@ -37,8 +38,19 @@
 #define F ((uint64_t)FRAME_DATA_SIZE)
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
-/* Drops everything schema v5 added: what a v4 data directory's index looked like. */
+/* Drops everything schema v6 added: what a v5 data directory's index looked like. */
+#define DOWNGRADE_TO_V5                                                                            \
+	"DROP INDEX objects_by_tier; DROP INDEX parts_by_tier; DROP INDEX object_parts_by_tier;"   \
+	"ALTER TABLE objects DROP COLUMN tier; ALTER TABLE parts DROP COLUMN tier;"                \
+	"ALTER TABLE object_parts DROP COLUMN tier;"                                               \
+	"CREATE TABLE gc_v5(object_id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;"                   \
+	"INSERT INTO gc_v5 SELECT object_id FROM gc; DROP TABLE gc;"                               \
+	"ALTER TABLE gc_v5 RENAME TO gc;"                                                          \
+	"PRAGMA user_version = 5;"
+
+/* Drops everything schemas v5 and v6 added: what a v4 data directory's index looked like. */
 #define DOWNGRADE_TO_V4                                                                            \
+	DOWNGRADE_TO_V5                                                                            \
 	"DROP INDEX objects_by_sse_key; DROP INDEX uploads_by_sse_key;"                            \
 	"DROP TABLE bucket_configs;"                                                               \
 	"ALTER TABLE objects DROP COLUMN sse_mode; ALTER TABLE objects DROP COLUMN sse_key_id;"    \
@@ -50,6 +62,8 @@
 struct fx {
 	char dir[64];
 	struct backend *be;
+	struct fixture_tiers tiers; /* set by open_tiers */
+	struct keyring *keys;	    /* posix_opts.keys of be, or NULL; freed after be */
 };
 
 static void meta_for(struct obj_meta *m, size_t size, const char *etag)
@@ -162,6 +176,7 @@ static int teardown(void **state)
 	char *slash;
 
 	backend_close(f->be);
+	keyring_free(f->keys);
 	slash = strstr(f->dir, "/data/x");
 	if (slash)
 		*slash = '\0';
@@ -768,7 +783,8 @@ static void test_leftovers_swept(void **state)
 	snprintf(path, sizeof(path), "%s/index.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
-				      "INSERT INTO gc VALUES('0123456789abcdef0123456789abcdef')",
+				      "INSERT INTO gc(object_id) "
+				      "VALUES('0123456789abcdef0123456789abcdef')",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
@@ -784,7 +800,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 5); /* schema v5 */
+	assert_int_equal(sqlite3_column_int(st, 0), 6); /* schema v6 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1055,7 +1071,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1079,7 +1095,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 	free(data);
 }
 
@@ -1704,7 +1720,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1726,7 +1742,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 }
 
 /* --- bucket configuration documents --- */
@@ -1838,6 +1854,677 @@ static void test_bucket_configs(void **state)
 	assert_int_equal(len, 3);
 }
 
+/* --- storage tiers (T1..T6) --- */
+
+#define TIER_DKEY "tier test data key, 32 bytes.!!"
+
+/* The temporary root of f: its data directory and the tier directories are below it. */
+static void root_of(const struct fx *f, char *out, size_t cap)
+{
+	char *slash;
+
+	snprintf(out, cap, "%s", f->dir);
+	slash = strstr(out, "/data/x");
+	assert_non_null(slash);
+	*slash = '\0';
+}
+
+/* Reopens f's backend with the first n test tiers (fixture_tiers_init) and f->keys. */
+static void open_tiers(struct fx *f, size_t n)
+{
+	char root[64];
+
+	backend_close(f->be);
+	f->be = NULL;
+	root_of(f, root, sizeof(root));
+	fixture_tiers_init(&f->tiers, root, n, f->keys);
+	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+}
+
+/* Creates a keyring in the root of f (f->keys) for open_tiers to hand to the backend. */
+static void make_keys(struct fx *f)
+{
+	char root[64], path[128], why[256];
+
+	root_of(f, root, sizeof(root));
+	snprintf(path, sizeof(path), "%s/keys", root);
+	assert_int_equal(keyring_create(path, why, sizeof(why)), S3E_OK);
+	assert_int_equal(keyring_load(path, &f->keys, why, sizeof(why)), S3E_OK);
+}
+
+/*
+ * PUTs data at key with its true SHA-256, placed in class cls (NULL: not
+ * placed) and, with dkey, sealed (before or after placing) with sse's
+ * fields. The error of the first step that fails.
+ */
+static s3err_t put_in(struct backend *be, const char *key, const void *data, size_t len,
+		      const char *cls, const struct obj_meta *sse, const uint8_t *dkey,
+		      bool seal_first)
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+	s3err_t err = S3E_OK;
+	size_t off;
+
+	assert_int_equal(backend_writer_open(be, BKT, key, len, &w), S3E_OK);
+	if (dkey && seal_first)
+		err = backend_writer_seal(be, w, dkey);
+	if (err == S3E_OK && cls)
+		err = backend_writer_place(be, w, cls);
+	if (err == S3E_OK && dkey && !seal_first)
+		err = backend_writer_seal(be, w, dkey);
+	for (off = 0; err == S3E_OK && off < len; off += 7000)
+		err = backend_writer_write(be, w, (const char *)data + off,
+					   len - off < 7000 ? len - off : 7000);
+	if (err != S3E_OK) {
+		backend_writer_abort(be, w);
+		return err;
+	}
+	meta_for(&m, len, "0123456789abcdef0123456789abcdef");
+	fixture_sha256(data, len, m.sha256_hex);
+	snprintf(m.storage_class, sizeof(m.storage_class), "%s", cls ? cls : "");
+	if (sse) {
+		m.sse_mode = sse->sse_mode;
+		memcpy(m.sse_key_id, sse->sse_key_id, sizeof(m.sse_key_id));
+		memcpy(m.sse_envelope, sse->sse_envelope, sizeof(m.sse_envelope));
+		m.sse_envelope_len = sse->sse_envelope_len;
+	}
+	return backend_writer_commit(be, w, &m);
+}
+
+/* key reads back as exactly data[0..len) (with dkey for a sealed object). */
+static void assert_bytes(struct backend *be, const char *key, const uint8_t *data, size_t len,
+			 const uint8_t *dkey)
+{
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_reader_open(be, BKT, key, &m, &r), S3E_OK);
+	assert_true(m.size == len);
+	if (dkey)
+		assert_int_equal(backend_reader_unseal(be, r, dkey), S3E_OK);
+	assert_int_equal(read_range(be, r, data, len, 0, len), S3E_OK);
+	assert_int_equal(read_range(be, r, data, len, len / 3, len / 2 + 1), S3E_OK);
+	backend_reader_close(be, r);
+	obj_meta_free(&m);
+}
+
+/* Data files in the data directory and in tiers a and b; no temporary anywhere. */
+static void assert_where(const struct fx *f, size_t home, size_t a, size_t b)
+{
+	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_files(f->tiers.a, "objects"), a);
+	assert_int_equal(count_files(f->tiers.b, "objects"), b);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+	assert_int_equal(count_files(f->tiers.a, "tmp"), 0);
+	assert_int_equal(count_files(f->tiers.b, "tmp"), 0);
+}
+
+/* The objects row of key says storage class cls and tier. */
+static void assert_class(const struct fx *f, const char *key, const char *cls, const char *tier)
+{
+	char sql[256], got[64];
+	struct obj_meta m;
+
+	assert_int_equal(backend_object_head(f->be, BKT, key, &m), S3E_OK);
+	assert_string_equal(m.storage_class, cls);
+	obj_meta_free(&m);
+	snprintf(sql, sizeof(sql), "SELECT tier FROM objects WHERE key = '%s'", key);
+	index_str(f->dir, sql, got, sizeof(got));
+	assert_string_equal(got, tier);
+}
+
+/* The object id of key's row. */
+static void id_of(const struct fx *f, const char *key, char id[40])
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT object_id FROM objects WHERE key = '%s'", key);
+	index_str(f->dir, sql, id, 40);
+}
+
+static s3err_t move_to(struct fx *f, const char *key, const char *cls)
+{
+	return backend_object_transition(f->be, BKT, key, 1700000000123,
+					 "0123456789abcdef0123456789abcdef", cls);
+}
+
+/* Writers land where writer_place puts them (T3), and read back from there. */
+static void test_tier_placement(void **state)
+{
+	const size_t size = 3 * F + 5;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 21);
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct be_writer *w = NULL;
+	struct obj_meta sse;
+
+	open_tiers(f, 2);
+	/* placed in STANDARD_IA: its file is in tier a, nowhere else */
+	assert_int_equal(put_in(f->be, "ia", d, size, "STANDARD_IA", NULL, NULL, false), S3E_OK);
+	assert_where(f, 0, 1, 0);
+	assert_bytes(f->be, "ia", d, size, NULL);
+	assert_class(f, "ia", "STANDARD_IA", "STANDARD_IA");
+	/* not placed: the data directory */
+	assert_int_equal(put_in(f->be, "home", d, size, NULL, NULL, NULL, false), S3E_OK);
+	assert_where(f, 1, 1, 0);
+	assert_class(f, "home", "", "");
+	/* a class without a tier, STANDARD and "": the data directory */
+	assert_int_equal(put_in(f->be, "glacier", d, 10, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_int_equal(put_in(f->be, "std", d, 10, "STANDARD", NULL, NULL, false), S3E_OK);
+	assert_int_equal(put_in(f->be, "empty", d, 10, "", NULL, NULL, false), S3E_OK);
+	assert_where(f, 4, 1, 0);
+	assert_class(f, "glacier", "GLACIER", "");
+	/* GLACIER_IR: tier b */
+	assert_int_equal(put_in(f->be, "gir", d, size, "GLACIER_IR", NULL, NULL, false), S3E_OK);
+	assert_where(f, 4, 1, 1);
+	assert_bytes(f->be, "gir", d, size, NULL);
+
+	/* placing again before any data moves the empty temporary along */
+	assert_int_equal(backend_writer_open(f->be, BKT, "moved", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_place(f->be, w, "STANDARD_IA"), S3E_OK);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+	assert_int_equal(count_files(f->tiers.a, "tmp"), 1);
+	assert_int_equal(backend_writer_place(f->be, w, "GLACIER_IR"), S3E_OK);
+	assert_int_equal(count_files(f->tiers.a, "tmp"), 0);
+	assert_int_equal(count_files(f->tiers.b, "tmp"), 1);
+	assert_int_equal(backend_writer_place(f->be, w, "STANDARD"), S3E_OK);
+	assert_int_equal(count_files(f->tiers.b, "tmp"), 0);
+	assert_int_equal(count_files(f->dir, "tmp"), 1);
+	backend_writer_abort(f->be, w);
+	assert_where(f, 4, 1, 1);
+
+	/* placing after a write fails and changes nothing */
+	assert_int_equal(backend_writer_open(f->be, BKT, "late", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "x", 1), S3E_OK);
+	assert_int_equal(backend_writer_place(f->be, w, "STANDARD_IA"), S3E_InternalError);
+	assert_int_equal(count_files(f->dir, "tmp"), 1);
+	backend_writer_abort(f->be, w);
+	/* part writers follow their upload instead */
+	obj_meta_init(&sse);
+	assert_int_equal(backend_upload_create(f->be, BKT, "mp", &sse, upload), S3E_OK);
+	assert_int_equal(backend_part_writer_open(f->be, BKT, upload, 1, 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_place(f->be, w, "STANDARD_IA"), S3E_InternalError);
+	backend_writer_abort(f->be, w);
+	assert_int_equal(backend_upload_abort(f->be, BKT, upload), S3E_OK);
+	assert_where(f, 4, 1, 1);
+
+	/* sealing and placing in either order */
+	sse_meta(&sse, SSE_C, "", 9);
+	assert_int_equal(put_in(f->be, "s1", d, size, "GLACIER_IR", &sse, key_a, true), S3E_OK);
+	assert_int_equal(put_in(f->be, "s2", d, size, "STANDARD_IA", &sse, key_a, false), S3E_OK);
+	assert_where(f, 4, 2, 2);
+	assert_bytes(f->be, "s1", d, size, key_a);
+	assert_bytes(f->be, "s2", d, size, key_a);
+
+	/* replacing or deleting an object in a tier reclaims its file there (T2) */
+	assert_int_equal(put_in(f->be, "ia", d, 10, NULL, NULL, NULL, false), S3E_OK);
+	assert_int_equal(backend_object_delete(f->be, BKT, "gir"), S3E_OK);
+	assert_where(f, 5, 1, 1);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	/* and everything reads the same after a reopen */
+	open_tiers(f, 2);
+	assert_bytes(f->be, "s1", d, size, key_a);
+	assert_bytes(f->be, "ia", d, 10, NULL);
+	assert_where(f, 5, 1, 1);
+	free(d);
+}
+
+/* One object moved data dir -> tier a -> tier b -> home, byte-identical at each step (T5). */
+static void test_tier_transitions(void **state)
+{
+	const size_t size = 2 * F + 333;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 5);
+	char id[40], id2[40], path[256];
+	struct obj_meta sse;
+
+	make_keys(f);
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "obj", d, size, NULL, NULL, NULL, false), S3E_OK);
+	id_of(f, "obj", id);
+	assert_int_equal(move_to(f, "obj", "STANDARD_IA"), S3E_OK);
+	assert_where(f, 0, 1, 0);
+	assert_class(f, "obj", "STANDARD_IA", "STANDARD_IA");
+	assert_bytes(f->be, "obj", d, size, NULL);
+	assert_int_equal(move_to(f, "obj", "GLACIER_IR"), S3E_OK);
+	assert_where(f, 0, 0, 1);
+	assert_class(f, "obj", "GLACIER_IR", "GLACIER_IR");
+	assert_bytes(f->be, "obj", d, size, NULL);
+	assert_int_equal(move_to(f, "obj", "STANDARD"), S3E_OK);
+	assert_where(f, 1, 0, 0);
+	assert_class(f, "obj", "STANDARD", "");
+	assert_bytes(f->be, "obj", d, size, NULL);
+	/* the file keeps its id (its frames are bound to it); the old copies are gone */
+	id_of(f, "obj", id2);
+	assert_string_equal(id, id2);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+
+	/* a class without a tier lives at home: only the class changes */
+	assert_int_equal(move_to(f, "obj", "GLACIER"), S3E_OK);
+	assert_class(f, "obj", "GLACIER", "");
+	assert_where(f, 1, 0, 0);
+	assert_int_equal(move_to(f, "obj", "GLACIER"), S3E_OK); /* nothing to do */
+	assert_class(f, "obj", "GLACIER", "");
+
+	/* another version, or none: PreconditionFailed, nothing moved */
+	assert_int_equal(backend_object_transition(f->be, BKT, "obj", 1700000000124,
+						   "0123456789abcdef0123456789abcdef",
+						   "STANDARD_IA"),
+			 S3E_PreconditionFailed);
+	assert_int_equal(
+	    backend_object_transition(f->be, BKT, "obj", 1700000000123, "ffff", "STANDARD_IA"),
+	    S3E_PreconditionFailed);
+	assert_int_equal(move_to(f, "absent", "STANDARD_IA"), S3E_PreconditionFailed);
+	assert_int_equal(backend_object_transition(f->be, "nobucket", "obj", 1700000000123,
+						   "0123456789abcdef0123456789abcdef",
+						   "STANDARD_IA"),
+			 S3E_NoSuchBucket);
+	assert_where(f, 1, 0, 0);
+	assert_class(f, "obj", "GLACIER", "");
+
+	/* sealed SSE-S3 under the keyring (SHA-256 checked at each step) and SSE-C (frames) */
+	obj_meta_init(&sse);
+	sse.sse_mode = SSE_S3;
+	sse.sse_envelope_len = KEYRING_WRAPPED_SIZE;
+	assert_int_equal(
+	    keyring_wrap(f->keys, (const uint8_t *)TIER_DKEY, sse.sse_key_id, sse.sse_envelope),
+	    S3E_OK);
+	assert_int_equal(put_in(f->be, "s3", d, size, NULL, &sse, (const uint8_t *)TIER_DKEY, true),
+			 S3E_OK);
+	sse_meta(&sse, SSE_C, "", 3);
+	assert_int_equal(put_in(f->be, "ssec", d, F, "GLACIER_IR", &sse, key_b, false), S3E_OK);
+	assert_int_equal(move_to(f, "s3", "STANDARD_IA"), S3E_OK);
+	assert_int_equal(move_to(f, "ssec", "STANDARD_IA"), S3E_OK);
+	assert_where(f, 1, 2, 0);
+	assert_bytes(f->be, "s3", d, size, (const uint8_t *)TIER_DKEY);
+	assert_bytes(f->be, "ssec", d, F, key_b);
+	assert_int_equal(move_to(f, "s3", "GLACIER_IR"), S3E_OK);
+	assert_int_equal(move_to(f, "ssec", ""), S3E_OK);
+	assert_where(f, 2, 0, 1);
+	assert_bytes(f->be, "s3", d, size, (const uint8_t *)TIER_DKEY);
+	assert_bytes(f->be, "ssec", d, F, key_b);
+	assert_int_equal(move_to(f, "s3", "STANDARD"), S3E_OK);
+	assert_where(f, 3, 0, 0);
+	assert_bytes(f->be, "s3", d, size, (const uint8_t *)TIER_DKEY);
+
+	/* a copy that fails verification is never published: a corrupt source frame... */
+	id_of(f, "obj", id);
+	snprintf(path, sizeof(path), "%s/objects/%.2s/%s", f->dir, id, id);
+	flip_byte(path, STRIDE + 10);
+	assert_int_equal(move_to(f, "obj", "STANDARD_IA"), S3E_InternalError);
+	assert_where(f, 3, 0, 0);
+	assert_class(f, "obj", "GLACIER", "");
+	flip_byte(path, STRIDE + 10);
+	/* ...or bytes whose SHA-256 is not the one the index records */
+	assert_int_equal(put(f->be, BKT, "badsha", "the index says its SHA-256 is aaaa..."),
+			 S3E_OK);
+	assert_int_equal(move_to(f, "badsha", "GLACIER_IR"), S3E_InternalError);
+	assert_where(f, 4, 0, 0);
+	assert_class(f, "badsha", "", "");
+	assert_content(f->be, BKT, "badsha", "the index says its SHA-256 is aaaa...");
+	/* the restored object still moves */
+	assert_int_equal(move_to(f, "obj", "STANDARD_IA"), S3E_OK);
+	assert_bytes(f->be, "obj", d, size, NULL);
+	assert_where(f, 3, 1, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	free(d);
+}
+
+/* A tier that cannot be written holds nothing and changes nothing (T6). */
+static void test_tier_unwritable(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *d = bin_data(F + 9, 2);
+	struct be_writer *w = NULL;
+	char id[40], path[256];
+	struct obj_meta m;
+	int fd;
+
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "obj", d, F + 9, NULL, NULL, NULL, false), S3E_OK);
+	id_of(f, "obj", id);
+	/*
+	 * Tier a's objects/xx for this id becomes a regular file, so no copy can
+	 * be placed there (permissions would not stop root).
+	 */
+	snprintf(path, sizeof(path), "%s/objects/%.2s", f->tiers.a, id);
+	assert_int_equal(rmdir(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(move_to(f, "obj", "STANDARD_IA"), S3E_InternalError);
+	assert_bytes(f->be, "obj", d, F + 9, NULL);
+	assert_class(f, "obj", "", "");
+	assert_where(f, 1, 1, 0); /* the one file in tier a is the blocker itself */
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	/* once the tier is repaired the same move works */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(move_to(f, "obj", "STANDARD_IA"), S3E_OK);
+	assert_where(f, 0, 1, 0);
+	assert_bytes(f->be, "obj", d, F + 9, NULL);
+
+	/* tier b loses its tmp/: placing a writer there and moving there both fail */
+	snprintf(path, sizeof(path), "%s/tmp", f->tiers.b);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(backend_writer_open(f->be, BKT, "new", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_place(f->be, w, "GLACIER_IR"), S3E_InternalError);
+	/* the writer is where it was and still commits there */
+	assert_int_equal(backend_writer_write(f->be, w, "abc", 3), S3E_OK);
+	meta_for(&m, 3, "0123456789abcdef0123456789abcdef");
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_OK);
+	assert_content(f->be, BKT, "new", "abc");
+	assert_int_equal(move_to(f, "obj", "GLACIER_IR"), S3E_InternalError);
+	assert_bytes(f->be, "obj", d, F + 9, NULL);
+	assert_class(f, "obj", "STANDARD_IA", "STANDARD_IA");
+	assert_int_equal(count_files(f->tiers.a, "objects"), 1);
+	assert_int_equal(count_files(f->tiers.b, "objects"), 0);
+	/* reopening recreates tmp/ */
+	open_tiers(f, 2);
+	assert_int_equal(move_to(f, "obj", "GLACIER_IR"), S3E_OK);
+	assert_where(f, 1, 0, 1);
+	free(d);
+}
+
+struct open_try {
+	const char *dir;
+	const struct posix_opts *opts;
+	s3err_t err;
+};
+
+static void open_try_run(void *ctx)
+{
+	struct open_try *t = ctx;
+	struct backend *be = NULL;
+
+	t->err = posix_open_opts(t->dir, t->opts, &be);
+	if (t->err == S3E_OK)
+		backend_close(be);
+	else
+		assert_null(be);
+}
+
+/* posix_open_opts(dir, opts) fails; returns what it logged (malloc'd). */
+static char *open_refused(const char *dir, const struct posix_opts *opts)
+{
+	struct open_try t = {dir, opts, S3E_OK};
+	char *log = fixture_stderr_of(open_try_run, &t);
+
+	assert_int_equal(t.err, S3E_InternalError);
+	return log;
+}
+
+/* Rows naming a tier that is not configured refuse the open, saying what to configure (T2). */
+static void test_tier_open_checks(void **state)
+{
+	struct fx *f = *state;
+	struct fixture_tiers t;
+	char root[64], *log;
+
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "ia", "x", 1, "STANDARD_IA", NULL, NULL, false), S3E_OK);
+	assert_int_equal(put_in(f->be, "gir", "y", 1, "GLACIER_IR", NULL, NULL, false), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	root_of(f, root, sizeof(root));
+	fixture_tiers_init(&t, root, 1, NULL); /* STANDARD_IA only */
+	log = open_refused(f->dir, &t.opts);
+	assert_non_null(strstr(log, "storage tier GLACIER_IR"));
+	assert_non_null(strstr(log, "tier_GLACIER_IR"));
+	free(log);
+	log = open_refused(f->dir, &(struct posix_opts){0});
+	assert_non_null(strstr(log, "not configured"));
+	free(log);
+	/* nothing was left half-open: with both tiers it opens and reads */
+	open_tiers(f, 2);
+	assert_content(f->be, BKT, "gir", "y");
+	/* a pending release in a tier counts as well */
+	assert_int_equal(backend_object_delete(f->be, BKT, "gir"), S3E_OK);
+	assert_int_equal(backend_object_delete(f->be, BKT, "ia"), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, "INSERT INTO gc(tier, object_id) "
+			   "VALUES('DEEP_ARCHIVE', '00112233445566778899aabbccddeeff')");
+	log = open_refused(f->dir, &f->tiers.opts);
+	assert_non_null(strstr(log, "tier_DEEP_ARCHIVE"));
+	free(log);
+	index_exec(f->dir, "DELETE FROM gc");
+
+	/* configurations that cannot work are refused */
+	fixture_tiers_init(&t, root, 2, NULL);
+	t.opts.tiers[1].storage_class = "STANDARD_IA"; /* twice */
+	free(open_refused(f->dir, &t.opts));
+	t.opts.tiers[1].storage_class = "STANDARD"; /* the home's */
+	free(open_refused(f->dir, &t.opts));
+	t.opts.tiers[1].storage_class = "glacier"; /* not a class name */
+	free(open_refused(f->dir, &t.opts));
+	t.opts.tiers[1].storage_class = "GLACIER";
+	t.opts.tiers[1].dir = t.a; /* one directory for two tiers */
+	log = open_refused(f->dir, &t.opts);
+	assert_non_null(strstr(log, "is the directory of STANDARD_IA already"));
+	free(log);
+	t.opts.tiers[1].dir = f->dir; /* the data directory itself */
+	log = open_refused(f->dir, &t.opts);
+	assert_non_null(strstr(log, "is the directory of the data directory already"));
+	free(log);
+	t.opts.ntiers = POSIX_MAX_TIERS + 1;
+	free(open_refused(f->dir, &t.opts));
+	open_tiers(f, 2);
+}
+
+/* gc rows with a tier finish at the next open; one naming a live file drops only the row (T4). */
+static void test_tier_gc_reopen(void **state)
+{
+	static const char dead[] = "00112233445566778899aabbccddeeff";
+	struct fx *f = *state;
+	char id[40], path[256], sql[256];
+	int fd;
+
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "live", "alive", 5, "STANDARD_IA", NULL, NULL, false),
+			 S3E_OK);
+	id_of(f, "live", id);
+	backend_close(f->be);
+	f->be = NULL;
+	/* a release in tier b that committed but crashed before its unlink */
+	snprintf(path, sizeof(path), "%s/objects/00/%s", f->tiers.b, dead);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	/* and a stale release of the file "live" has in tier a again */
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO gc(tier, object_id) VALUES('GLACIER_IR', '%s'), "
+		 "('STANDARD_IA', '%s')",
+		 dead, id);
+	index_exec(f->dir, sql);
+	open_tiers(f, 2);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	assert_where(f, 0, 1, 0);
+	assert_content(f->be, BKT, "live", "alive");
+}
+
+/* A v5 index: rows keep reading (tier ''), gc keeps its queue, and tiers work afterwards. */
+static void test_migrate_v5(void **state)
+{
+	static const char dead[] = "00112233445566778899aabbccddeeff";
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX], path[256];
+	uint8_t *d = bin_data(F + 1, 3);
+	struct be_writer *w = NULL;
+	struct part_info p;
+	struct obj_meta m;
+	int fd;
+
+	assert_int_equal(put_in(f->be, "old", d, F + 1, NULL, NULL, NULL, false), S3E_OK);
+	obj_meta_init(&m);
+	snprintf(m.storage_class, sizeof(m.storage_class), "STANDARD_IA");
+	assert_int_equal(backend_upload_create(f->be, BKT, "up", &m, upload), S3E_OK);
+	assert_int_equal(backend_part_writer_open(f->be, BKT, upload, 1, 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "part", 4), S3E_OK);
+	memset(&p, 0, sizeof(p));
+	p.number = 1;
+	p.size = 4;
+	assert_int_equal(backend_part_commit(f->be, w, &p), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, DOWNGRADE_TO_V5);
+	snprintf(path, sizeof(path), "%s/objects/00/%s", f->dir, dead);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	index_exec(f->dir, "INSERT INTO gc VALUES('00112233445566778899aabbccddeeff')");
+	assert_int_equal(
+	    index_int(f->dir,
+		      "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'tier'"),
+	    0);
+
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(
+	    index_int(f->dir,
+		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
+		      "'parts_by_tier', 'object_parts_by_tier')"),
+	    3);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM objects WHERE tier <> ''"), 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM parts WHERE tier = ''"), 1);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0); /* released at open */
+	assert_int_equal(count_files(f->dir, "objects"), 2);		   /* old and the part */
+	assert_bytes(f->be, "old", d, F + 1, NULL);
+	/* with tiers configured the old rows stay where they are, and move on request */
+	open_tiers(f, 2);
+	assert_bytes(f->be, "old", d, F + 1, NULL);
+	assert_int_equal(move_to(f, "old", "GLACIER_IR"), S3E_OK);
+	assert_where(f, 1, 0, 1);
+	assert_bytes(f->be, "old", d, F + 1, NULL);
+	free(d);
+}
+
+/*
+ * kill -9 at random points of transitions back and forth: the object always
+ * reads whole from the location its row names, the next open leaves no
+ * temporary and no pending gc, and at most one orphan copy remains (T5).
+ */
+static void test_tier_kill_during_transition(void **state)
+{
+	static const char *const classes[] = {"STANDARD_IA", "GLACIER_IR", "STANDARD"};
+	const size_t size = 5 * F + 77;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 17);
+	char tier[40];
+	size_t total;
+	int round, status;
+	pid_t pid;
+
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "obj", d, size, NULL, NULL, NULL, false), S3E_OK);
+	for (round = 0; round < 6; round++) {
+		backend_close(f->be);
+		f->be = NULL;
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct backend *be = NULL;
+			unsigned i;
+
+			if (posix_open_opts(f->dir, &f->tiers.opts, &be) != S3E_OK)
+				_exit(3);
+			for (i = 0;; i++)
+				if (backend_object_transition(be, BKT, "obj", 1700000000123,
+							      "0123456789abcdef0123456789abcdef",
+							      classes[i % 3]) != S3E_OK)
+					_exit(4);
+		}
+		usleep(2000 + 7000 * (useconds_t)round);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+		assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+		assert_bytes(f->be, "obj", d, size, NULL);
+		assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+		assert_int_equal(count_files(f->dir, "tmp") + count_files(f->tiers.a, "tmp") +
+				     count_files(f->tiers.b, "tmp"),
+				 0);
+		index_str(f->dir, "SELECT tier FROM objects WHERE key = 'obj'", tier, sizeof(tier));
+		assert_int_equal(count_files(strcmp(tier, "STANDARD_IA") == 0  ? f->tiers.a
+					     : strcmp(tier, "GLACIER_IR") == 0 ? f->tiers.b
+									       : f->dir,
+					     "objects"),
+				 1);
+		total = count_files(f->dir, "objects") + count_files(f->tiers.a, "objects") +
+			count_files(f->tiers.b, "objects");
+		assert_true(total == 1 || total == 2);
+	}
+	free(d);
+}
+
+/* Readers while the object moves between locations: every read is whole and exact (T4). */
+struct tier_reader {
+	struct backend *be;
+	const uint8_t *want;
+	size_t size;
+	volatile bool *done;
+	int reads, failures;
+};
+
+static void *tier_reader_main(void *arg)
+{
+	struct tier_reader *tr = arg;
+	uint8_t *buf = malloc(tr->size);
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	size_t got, off;
+
+	assert_non_null(buf);
+	while (!*tr->done) {
+		tr->reads++;
+		if (backend_reader_open(tr->be, BKT, "obj", &m, &r) != S3E_OK) {
+			tr->failures++;
+			continue;
+		}
+		for (off = 0; off < tr->size; off += got)
+			if (backend_reader_read(tr->be, r, off, buf + off, 40000, &got) != S3E_OK ||
+			    got == 0)
+				break;
+		if (off != tr->size || memcmp(buf, tr->want, tr->size) != 0)
+			tr->failures++;
+		backend_reader_close(tr->be, r);
+		obj_meta_free(&m);
+	}
+	free(buf);
+	return NULL;
+}
+
+static void test_tier_concurrent_reads(void **state)
+{
+	static const char *const classes[] = {"STANDARD_IA", "GLACIER_IR", ""};
+	const size_t size = 3 * F + 1;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 31);
+	volatile bool done = false;
+	struct tier_reader tr[3];
+	pthread_t th[3];
+	int i;
+
+	open_tiers(f, 2);
+	assert_int_equal(put_in(f->be, "obj", d, size, NULL, NULL, NULL, false), S3E_OK);
+	for (i = 0; i < 3; i++) {
+		tr[i] = (struct tier_reader){f->be, d, size, &done, 0, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, tier_reader_main, &tr[i]), 0);
+	}
+	for (i = 0; i < 60; i++)
+		assert_int_equal(move_to(f, "obj", classes[i % 3]), S3E_OK);
+	done = true;
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(tr[i].failures, 0);
+		assert_true(tr[i].reads > 0);
+	}
+	assert_where(f, 1, 0, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1874,6 +2561,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sse_rewrap_targets, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v4, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bucket_configs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_placement, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_transitions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_unwritable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_open_checks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_gc_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v5, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_kill_during_transition, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_concurrent_reads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,7 @@
 struct fx {
 	char dir[64];
 	struct backend *be;
+	struct fixture_tiers tiers; /* set by open_tiers */
 };
 
 /* Byte `i` of the test stream `seed`: depends on the position, so misplaced bytes show. */
@@ -1145,7 +1146,7 @@ static void test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1171,7 +1172,7 @@ static void test_migrate_v1(void **state)
 	free(got);
 	free(obj);
 	reopen(f); /* a second open finds the current version and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 5);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
 }
 
 /* --- keep time of completed uploads; buckets --- */
@@ -1989,8 +1990,249 @@ static void test_wrappers_not_implemented(void **state)
 	assert_int_equal(backend_upload_abort(&be, BKT, "u"), S3E_NotImplemented);
 	assert_int_equal(backend_upload_complete(&be, BKT, "u", NULL, 0, &m), S3E_NotImplemented);
 	assert_int_equal(backend_object_part_range(&be, BKT, "k", 1, &a, &b), S3E_NotImplemented);
+	assert_int_equal(backend_writer_place(&be, w, "GLACIER"), S3E_NotImplemented);
+	assert_int_equal(backend_object_transition(&be, BKT, "k", 1, "e", "GLACIER"),
+			 S3E_NotImplemented);
 	assert_null(w);
 	assert_null(r);
+}
+
+/* --- storage tiers (M13; T1..T5 in posix.c) --- */
+
+/* Reopens f's backend with the first n test tiers (fixture_tiers_init). */
+static void open_tiers(struct fx *f, size_t n)
+{
+	char root[64], *slash;
+
+	backend_close(f->be);
+	f->be = NULL;
+	snprintf(root, sizeof(root), "%s", f->dir);
+	slash = strstr(root, "/data");
+	assert_non_null(slash);
+	*slash = '\0';
+	fixture_tiers_init(&f->tiers, root, n, NULL);
+	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+}
+
+/* Data files in the data directory and in tiers a and b; no temporary anywhere. */
+static void assert_where(const struct fx *f, size_t home, size_t a, size_t b)
+{
+	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_files(f->tiers.a, "objects"), a);
+	assert_int_equal(count_files(f->tiers.b, "objects"), b);
+	assert_int_equal(count_files(f->dir, "tmp") + count_files(f->tiers.a, "tmp") +
+			     count_files(f->tiers.b, "tmp"),
+			 0);
+}
+
+/* Starts an upload of key in storage class cls. */
+static void upload_in(struct backend *be, const char *key, const char *cls,
+		      char id[STRATA_UPLOAD_ID_MAX])
+{
+	struct obj_meta m;
+
+	obj_meta_init(&m);
+	snprintf(m.storage_class, sizeof(m.storage_class), "%s", cls);
+	assert_int_equal(backend_upload_create(be, BKT, key, &m, id), S3E_OK);
+}
+
+/* Completes the listed parts as key's object, with the true SHA-256 of the whole. */
+static void complete_true(struct backend *be, const struct model *md, const char *upload,
+			  const unsigned *nums, size_t n)
+{
+	struct complete_part cp[MAXP];
+	struct obj_meta m;
+	uint64_t size = 0;
+	uint8_t *obj = model_object(md, nums, n, &size);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cp[i].number = nums[i];
+		memcpy(cp[i].etag, md->etag[nums[i]], sizeof(cp[i].etag));
+	}
+	meta_for(&m, size, "0123456789abcdef0123456789abcdef-3");
+	fixture_sha256(obj, size, m.sha256_hex);
+	m.parts_count = (unsigned)n;
+	assert_int_equal(backend_upload_complete(be, BKT, upload, cp, n, &m), S3E_OK);
+	free(obj);
+}
+
+static void assert_object(struct backend *be, const char *key, const struct model *md,
+			  const unsigned *nums, size_t n)
+{
+	uint64_t want_size = 0, size = 0;
+	uint8_t *want = model_object(md, nums, n, &want_size);
+	uint8_t *got = read_all(be, key, 50000, &size);
+
+	assert_true(size == want_size);
+	assert_memory_equal(got, want, size);
+	free(got);
+	free(want);
+}
+
+static s3err_t move_to(struct fx *f, const char *key, const char *cls)
+{
+	return backend_object_transition(f->be, BKT, key, 1700000000123,
+					 "0123456789abcdef0123456789abcdef-3", cls);
+}
+
+/* An upload in GLACIER_IR keeps its parts in tier b, and so does the object it completes into. */
+static void test_tier_multipart_placement(void **state)
+{
+	static const unsigned all[] = {1, 2, 3};
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX], other[STRATA_UPLOAD_ID_MAX];
+	struct model md = {0}, mo = {0};
+
+	open_tiers(f, 2);
+	upload_in(f->be, "mp", "GLACIER_IR", upload);
+	model_put(f->be, &md, upload, 1, 70000, 1);
+	model_put(f->be, &md, upload, 2, 65536, 2);
+	model_put(f->be, &md, upload, 3, 999, 3);
+	assert_where(f, 0, 0, 3);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM parts WHERE tier = 'GLACIER_IR'"),
+			 3);
+	/* a replaced part is reclaimed in its tier */
+	model_put(f->be, &md, upload, 2, 65537, 4);
+	assert_where(f, 0, 0, 3);
+	complete_true(f->be, &md, upload, all, 3);
+	assert_where(f, 0, 0, 3);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM object_parts WHERE tier = 'GLACIER_IR'"), 3);
+	assert_int_equal(
+	    index_int(f->dir,
+		      "SELECT count(*) FROM objects WHERE key = 'mp' AND tier = 'GLACIER_IR'"),
+	    1);
+	assert_object(f->be, "mp", &md, all, 3);
+	/* parts are read through part readers at their place too */
+	upload_in(f->be, "other", "STANDARD_IA", other);
+	model_put(f->be, &mo, other, 1, 5000, 9);
+	assert_where(f, 0, 1, 3);
+	{
+		struct be_reader *r = NULL;
+		uint8_t buf[5000];
+		size_t got = 0;
+
+		assert_int_equal(backend_part_reader_open(f->be, BKT, other, 1, &r), S3E_OK);
+		assert_int_equal(backend_reader_read(f->be, r, 0, buf, sizeof(buf), &got), S3E_OK);
+		assert_int_equal(got, 5000);
+		assert_memory_equal(buf, mo.data[1], 5000);
+		backend_reader_close(f->be, r);
+	}
+	/* aborting reclaims the parts in the tier; deleting the object its parts */
+	assert_int_equal(backend_upload_abort(f->be, BKT, other), S3E_OK);
+	assert_where(f, 0, 0, 3);
+	assert_int_equal(backend_object_delete(f->be, BKT, "mp"), S3E_OK);
+	assert_where(f, 0, 0, 0);
+	/* an upload in a tier goes with its bucket */
+	upload_in(f->be, "other", "STANDARD_IA", other);
+	model_put(f->be, &mo, other, 1, 10, 9);
+	assert_where(f, 0, 1, 0);
+	assert_int_equal(backend_bucket_delete(f->be, BKT), S3E_OK);
+	assert_where(f, 0, 0, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	model_free(&md);
+	model_free(&mo);
+}
+
+/*
+ * A multipart object moves with all its parts: tier b -> tier a -> home ->
+ * tier b, byte-identical after each move; parts spread over two locations
+ * (a tier configured between UploadParts) are gathered.
+ */
+static void test_tier_multipart_transition(void **state)
+{
+	static const unsigned all[] = {1, 2, 3};
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct model md = {0};
+
+	/* part 1 while GLACIER_IR has no tier (data directory), parts 2-3 once it has */
+	open_tiers(f, 1);
+	upload_in(f->be, "mp", "GLACIER_IR", upload);
+	model_put(f->be, &md, upload, 1, 65536 + 5, 1);
+	open_tiers(f, 2);
+	model_put(f->be, &md, upload, 2, 3 * 65536, 2);
+	model_put(f->be, &md, upload, 3, 17, 3);
+	complete_true(f->be, &md, upload, all, 3);
+	assert_where(f, 1, 0, 2);
+	assert_object(f->be, "mp", &md, all, 3);
+	/* only what is not in tier b yet is copied */
+	assert_int_equal(move_to(f, "mp", "GLACIER_IR"), S3E_OK);
+	assert_where(f, 0, 0, 3);
+	assert_object(f->be, "mp", &md, all, 3);
+	assert_int_equal(move_to(f, "mp", "STANDARD_IA"), S3E_OK);
+	assert_where(f, 0, 3, 0);
+	assert_object(f->be, "mp", &md, all, 3);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM object_parts WHERE tier = 'STANDARD_IA'"), 3);
+	assert_int_equal(move_to(f, "mp", "STANDARD"), S3E_OK);
+	assert_where(f, 3, 0, 0);
+	assert_object(f->be, "mp", &md, all, 3);
+	assert_int_equal(move_to(f, "mp", "GLACIER_IR"), S3E_OK);
+	assert_where(f, 0, 0, 3);
+	assert_object(f->be, "mp", &md, all, 3);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	/* another version: nothing moves */
+	assert_int_equal(
+	    backend_object_transition(f->be, BKT, "mp", 1700000000123, "other-3", "STANDARD_IA"),
+	    S3E_PreconditionFailed);
+	assert_where(f, 0, 0, 3);
+	/* a damaged part: the move fails and leaves nothing behind in the target */
+	{
+		char id[40], path[256];
+		uint8_t b = 0;
+		int fd;
+
+		index_str(f->dir, "SELECT object_id FROM object_parts WHERE idx = 2", id,
+			  sizeof(id));
+		snprintf(path, sizeof(path), "%s/objects/%.2s/%s", f->tiers.b, id, id);
+		fd = open(path, O_RDWR);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &b, 1, 70000), 1);
+		b ^= 1;
+		assert_int_equal(pwrite(fd, &b, 1, 70000), 1);
+		close(fd);
+		assert_int_equal(move_to(f, "mp", "STANDARD_IA"), S3E_InternalError);
+		assert_where(f, 0, 0, 3);
+		assert_int_equal(
+		    index_int(f->dir,
+			      "SELECT count(*) FROM object_parts WHERE tier = 'GLACIER_IR'"),
+		    3);
+	}
+	model_free(&md);
+}
+
+/* A GET that started before a transition reads on: parts not yet open are found where they went. */
+static void test_tier_reader_survives_transition(void **state)
+{
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	unsigned nums[40], i;
+	struct model md = {0};
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	uint64_t size = 0;
+	uint8_t *obj;
+
+	open_tiers(f, 2);
+	upload_in(f->be, "many", "", upload);
+	for (i = 0; i < 40; i++) {
+		nums[i] = i + 1;
+		model_put(f->be, &md, upload, i + 1, 10, i);
+	}
+	complete_true(f->be, &md, upload, nums, 40);
+	obj = model_object(&md, nums, 40, &size);
+	assert_int_equal(backend_reader_open(f->be, BKT, "many", &m, &r), S3E_OK);
+	obj_meta_free(&m);
+	check_range(f->be, r, obj, size, 0, 400); /* the last 16 parts stay open */
+	assert_int_equal(move_to(f, "many", "STANDARD_IA"), S3E_OK);
+	assert_where(f, 0, 40, 0);
+	check_range(f->be, r, obj, size, 95, 10); /* part 10: reopened in tier a */
+	check_range(f->be, r, obj, size, 0, 400);
+	backend_reader_close(f->be, r);
+	free(obj);
+	model_free(&md);
 }
 
 int main(void)
@@ -2017,6 +2259,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sealed_multipart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_plain_upload_refuses_sealed_part, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_complete_takes_upload_envelope, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_multipart_placement, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_multipart_transition, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tier_reader_survives_transition, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

@@ -40,7 +40,8 @@
 struct fx {
 	char dir[64];
 	struct backend *be;
-	struct keyring *keys; /* posix_opts.keys of be, or NULL; freed after be */
+	struct keyring *keys;	    /* posix_opts.keys of be, or NULL; freed after be */
+	struct fixture_tiers tiers; /* set by open_tiers */
 };
 
 struct found {
@@ -61,27 +62,13 @@ static uint8_t *pattern_buf(size_t len, unsigned seed)
 	return b;
 }
 
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned mdlen = 0, i;
-
-	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL), 1);
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = digits[md[i] >> 4];
-		out[2 * i + 1] = digits[md[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 static void meta_for(struct obj_meta *m, const void *data, size_t size)
 {
 	obj_meta_init(m);
 	m->size = size;
 	m->mtime_ms = 1700000000000;
 	memcpy(m->etag, "0123456789abcdef0123456789abcdef", 33);
-	sha256_hex(data, size, m->sha256_hex);
+	fixture_sha256(data, size, m->sha256_hex);
 }
 
 /* PUTs size pattern bytes at key. */
@@ -111,7 +98,7 @@ static void put_part(struct backend *be, const char *upload, unsigned number, co
 	p.size = len;
 	p.mtime_ms = 1700000000000;
 	snprintf(p.etag, sizeof(p.etag), "%032x", number);
-	sha256_hex(data, len, p.sha256_hex);
+	fixture_sha256(data, len, p.sha256_hex);
 	assert_int_equal(backend_part_commit(be, w, &p), S3E_OK);
 	if (cp) {
 		cp->number = number;
@@ -604,7 +591,7 @@ static void put_sealed(struct backend *be, const char *key, size_t size, unsigne
 	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
 	meta_for(&m, data, size);
 	if (e->bad_sha)
-		sha256_hex("other", 5, m.sha256_hex);
+		fixture_sha256("other", 5, m.sha256_hex);
 	enc_meta(&m, e);
 	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
 	free(data);
@@ -639,7 +626,7 @@ static void put_sealed_multipart(struct backend *be, const char *key, unsigned n
 		p.number = i + 1;
 		p.size = part_size;
 		snprintf(p.etag, sizeof(p.etag), "%032x", i + 1);
-		sha256_hex(d, part_size, p.sha256_hex);
+		fixture_sha256(d, part_size, p.sha256_hex);
 		assert_int_equal(backend_part_commit(be, w, &p), S3E_OK);
 		cps[i].number = i + 1;
 		memcpy(cps[i].etag, p.etag, sizeof(cps[i].etag));
@@ -805,6 +792,154 @@ static void test_sealed_with_keyring(void **state)
 	assert_int_equal(st.frames_only, 6);
 }
 
+/* --- storage tiers (S7) --- */
+
+/* Reopens f's backend with tiers a and b under f->dir (fixture_tiers_init) and f->keys. */
+static void open_tiers(struct fx *f)
+{
+	backend_close(f->be);
+	f->be = NULL;
+	fixture_tiers_init(&f->tiers, f->dir, 2, f->keys);
+	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+}
+
+/* PUTs size pattern bytes at key, placed in storage class cls. */
+static void put_object_in(struct backend *be, const char *key, size_t size, unsigned seed,
+			  const char *cls)
+{
+	uint8_t *data = pattern_buf(size, seed);
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
+	assert_int_equal(backend_writer_place(be, w, cls), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
+	meta_for(&m, data, size);
+	snprintf(m.storage_class, sizeof(m.storage_class), "%s", cls);
+	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
+	free(data);
+}
+
+/* Copies the file at from to to with byte `flip` changed, and makes it an hour old. */
+static void copy_damaged(const char *from, const char *to, off_t flip)
+{
+	uint8_t buf[4096];
+	struct timeval tv[2];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	flip_byte(to, flip);
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - 3600;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(to, tv), 0);
+}
+
+/*
+ * Files in tiers are verified where they are, findings about them name
+ * their tier, and a copy a transition left in its target before the index
+ * switch (a crash) is an orphan of that tier that no read ever touches.
+ */
+static void test_tiers(void **state)
+{
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char upload[STRATA_UPLOAD_ID_MAX], id[40], from[256], to[256];
+	struct complete_part cps[2];
+	uint8_t *want = pattern_buf(1000, 2), got[1000];
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	size_t n = 0;
+
+	open_tiers(f);
+	put_object_in(f->be, "ia", 200 * KIB, 1, "STANDARD_IA");
+	put_object(f->be, "home", 1000, 2);
+	/* a multipart object in GLACIER_IR, and an active upload's part in STANDARD_IA */
+	{
+		uint8_t *p1 = pattern_buf(70 * KIB, 3), *p2 = pattern_buf(10, 4);
+		uint8_t *all = malloc(70 * KIB + 10);
+
+		assert_non_null(all);
+		memcpy(all, p1, 70 * KIB);
+		memcpy(all + 70 * KIB, p2, 10);
+		obj_meta_init(&m);
+		snprintf(m.storage_class, sizeof(m.storage_class), "GLACIER_IR");
+		assert_int_equal(backend_upload_create(f->be, BKT, "mp", &m, upload), S3E_OK);
+		put_part(f->be, upload, 1, p1, 70 * KIB, &cps[0]);
+		put_part(f->be, upload, 2, p2, 10, &cps[1]);
+		meta_for(&m, all, 70 * KIB + 10);
+		m.parts_count = 2;
+		assert_int_equal(backend_upload_complete(f->be, BKT, upload, cps, 2, &m), S3E_OK);
+		free(all);
+		free(p2);
+		snprintf(m.storage_class, sizeof(m.storage_class), "STANDARD_IA");
+		assert_int_equal(backend_upload_create(f->be, BKT, "pending", &m, upload), S3E_OK);
+		put_part(f->be, upload, 1, p1, 5000, NULL);
+		free(p1);
+	}
+	assert_int_equal(count_files(f->tiers.a, "objects"), 2);
+	assert_int_equal(count_files(f->tiers.b, "objects"), 2);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.objects, 3);
+	assert_int_equal(st.bytes, 200 * KIB + 1000 + 70 * KIB + 10 + 5000);
+	assert_true(verified_ms(f, "ia") > 1700000000000LL);
+	assert_true(verified_ms(f, "mp") > 1700000000000LL);
+
+	/* "home"'s copy in tier b, damaged, as a transition killed before its switch leaves it */
+	file_of(f, "home", 0, id);
+	path_of(f, id, from, sizeof(from));
+	snprintf(to, sizeof(to), "%s/objects/%.2s/%s", f->tiers.b, id, id);
+	copy_damaged(from, to, 100);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_ORPHAN_DATA);
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_non_null(strstr(fd.f[0].detail, "tier GLACIER_IR"));
+	/* the object reads from where its row says, never from the orphan */
+	assert_int_equal(backend_reader_open(f->be, BKT, "home", &m, &r), S3E_OK);
+	assert_int_equal(backend_reader_read(f->be, r, 0, got, sizeof(got), &n), S3E_OK);
+	assert_int_equal(n, 1000);
+	assert_memory_equal(got, want, 1000);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	/* a transition later makes the name its own, and the store is clean again */
+	assert_int_equal(backend_object_transition(f->be, BKT, "home", 1700000000000,
+						   "0123456789abcdef0123456789abcdef",
+						   "GLACIER_IR"),
+			 S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 0);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+
+	/* damage in a tier: the finding names the tier */
+	file_of(f, "ia", 0, id);
+	snprintf(to, sizeof(to), "%s/objects/%.2s/%s", f->tiers.a, id, id);
+	flip_byte(to, 65536 + 32 + 7);
+	index_text(f->dir, "SELECT object_id FROM parts WHERE upload_id = ?1", upload, NULL, id,
+		   sizeof(id));
+	snprintf(to, sizeof(to), "%s/objects/%.2s/%s", f->tiers.a, id, id);
+	assert_int_equal(unlink(to), 0);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 2);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "ia");
+	assert_non_null(strstr(fd.f[0].detail, "tier STANDARD_IA: frame 1 of 4"));
+	assert_int_equal(fd.f[1].problem, SCRUB_MISSING_DATA);
+	assert_string_equal(fd.f[1].key, "pending");
+	assert_string_equal(fd.f[1].file_id, id);
+	assert_non_null(strstr(fd.f[1].detail, "tier STANDARD_IA"));
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -822,6 +957,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_without_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_with_keyring, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR); /* findings are logged as warnings: keep the output short */
