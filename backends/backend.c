@@ -335,6 +335,45 @@ s3err_t backend_object_transition(struct backend *be, const char *bucket, const 
 	return o->object_transition(be, bucket, key, mtime_ms, etag, storage_class);
 }
 
+s3err_t backend_restore_request(struct backend *be, const char *bucket, const char *key,
+				int64_t until_ms, int *state_out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->restore_request)
+		return S3E_NotImplemented;
+	return o->restore_request(be, bucket, key, until_ms, state_out);
+}
+
+s3err_t backend_restore_due(struct backend *be, int64_t now_ms, restore_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->restore_due)
+		return S3E_NotImplemented;
+	return o->restore_due(be, now_ms, visit, ctx);
+}
+
+s3err_t backend_restore_run(struct backend *be, const char *bucket, const char *key,
+			    int64_t mtime_ms, const char *etag)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->restore_run)
+		return S3E_NotImplemented;
+	return o->restore_run(be, bucket, key, mtime_ms, etag);
+}
+
+s3err_t backend_restore_release(struct backend *be, const char *bucket, const char *key,
+				int64_t mtime_ms, const char *etag)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->restore_release)
+		return S3E_NotImplemented;
+	return o->restore_release(be, bucket, key, mtime_ms, etag);
+}
+
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found)
 {

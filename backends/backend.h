@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 5
+#define BACKEND_ABI_VERSION 6
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -114,6 +114,18 @@ typedef s3err_t (*sse_rewrap_fn)(void *ctx, const char *key_id, const uint8_t *e
  */
 typedef bool (*sse_usage_fn)(void *ctx, const char *key_id, uint64_t count, const uint8_t *env,
 			     size_t len);
+
+/* A restore the backend has to act on (restore_due). */
+struct restore_item {
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[STRATA_MAX_KEY_LEN + 1];
+	int64_t mtime_ms; /* the version, for restore_run / restore_release */
+	char etag[STRATA_ETAG_MAX];
+	int state; /* RESTORE_ONGOING: make the copy; RESTORE_DONE: its time is up */
+};
+
+/* Called per restore due; return false to stop. */
+typedef bool (*restore_visit_fn)(void *ctx, const struct restore_item *it);
 
 /* Receives each finding as the scrub goes. */
 typedef void (*scrub_report_fn)(void *ctx, const struct scrub_finding *f);
@@ -355,6 +367,41 @@ struct backend_ops {
 	s3err_t (*object_transition)(struct backend *be, const char *bucket, const char *key,
 				     int64_t mtime_ms, const char *etag, const char *storage_class);
 
+	/* --- archive restores (ABI 6; issue 6) --- */
+
+	/*
+	 * RestoreObject: asks for a readable copy of bucket/key until until_ms.
+	 * A done restore only gets its expiry moved (*state_out RESTORE_DONE);
+	 * an ongoing one is left as it is (*state_out RESTORE_ONGOING: the
+	 * caller answers RestoreAlreadyInProgress); otherwise the object becomes
+	 * RESTORE_ONGOING (*state_out RESTORE_NONE: a new restore). Durable.
+	 * Errors: S3E_NoSuchKey, S3E_NoSuchBucket.
+	 */
+	s3err_t (*restore_request)(struct backend *be, const char *bucket, const char *key,
+				   int64_t until_ms, int *state_out);
+	/*
+	 * Visits restores due at now_ms: RESTORE_ONGOING ones (to make), and
+	 * RESTORE_DONE ones whose restore_until_ms has passed (to release).
+	 */
+	s3err_t (*restore_due)(struct backend *be, int64_t now_ms, restore_visit_fn visit,
+			       void *ctx);
+	/*
+	 * Makes the readable copy of an ONGOING restore of version (mtime_ms,
+	 * etag) in the home location, verified like a transition's, then marks it
+	 * RESTORE_DONE; reads of the object then use the copy. Where the object's
+	 * files already are in the home location no copy is needed.
+	 * Errors: S3E_PreconditionFailed (another version, or not ongoing),
+	 * S3E_InternalError (logged; stays ONGOING for a retry).
+	 */
+	s3err_t (*restore_run)(struct backend *be, const char *bucket, const char *key,
+			       int64_t mtime_ms, const char *etag);
+	/*
+	 * Ends a restore of version (mtime_ms, etag): releases the copy (if any)
+	 * and sets RESTORE_NONE. Errors: S3E_PreconditionFailed.
+	 */
+	s3err_t (*restore_release)(struct backend *be, const char *bucket, const char *key,
+				   int64_t mtime_ms, const char *etag);
+
 	/* --- bucket configuration documents (ABI 4) --- */
 
 	/*
@@ -432,6 +479,13 @@ s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const c
 s3err_t backend_writer_place(struct backend *be, struct be_writer *w, const char *storage_class);
 s3err_t backend_object_transition(struct backend *be, const char *bucket, const char *key,
 				  int64_t mtime_ms, const char *etag, const char *storage_class);
+s3err_t backend_restore_request(struct backend *be, const char *bucket, const char *key,
+				int64_t until_ms, int *state_out);
+s3err_t backend_restore_due(struct backend *be, int64_t now_ms, restore_visit_fn visit, void *ctx);
+s3err_t backend_restore_run(struct backend *be, const char *bucket, const char *key,
+			    int64_t mtime_ms, const char *etag);
+s3err_t backend_restore_release(struct backend *be, const char *bucket, const char *key,
+				int64_t mtime_ms, const char *etag);
 s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const char *name,
 				  char *out, size_t cap, size_t *len, bool *found);
 s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,

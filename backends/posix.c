@@ -148,6 +148,75 @@
  *  T6. A location that cannot be written (EACCES, ENOSPC, a path that is
  *      no directory) fails writer_place, the commit or the transition with
  *      S3E_InternalError, logged with the path; nothing stored changes.
+ *  T7. A transition never runs while the object has a restore (R3): it is
+ *      refused with S3E_PreconditionFailed at step 1 (restore_state <> 0),
+ *      and its switch (step 5) re-checks restore_state = 0 under the write
+ *      lock. The lifecycle engine retries after the restore ends.
+ *
+ * Archive restores (DESIGN.md, "Tiers and lifecycle"; issue 6). The gateway
+ * decides which classes are archives and refuses their reads unless a
+ * restore is done; this backend keeps the restore and its copy:
+ *  R1. objects.restore_state is 0 (NONE), 1 (ONGOING: asked for, no copy
+ *      committed) or 2 (DONE: a verified readable copy exists, until
+ *      restore_until_ms); restore_until_ms is 0 with NONE. The restore
+ *      belongs to the version of the row: every new write of the key
+ *      (writer_commit, upload_complete) starts with 0/0 (the upsert resets
+ *      them) and retires the old version's restore with its data (R6), as
+ *      a delete does.
+ *  R2. The restored copy of a data file (T, id) with T <> "" is the file
+ *      ("", id): its stored bytes copied unchanged into the home location
+ *      (frames are bound to the id; a sealed file stays sealed under the key
+ *      derived from that id). A file whose row says tier "" already is at
+ *      home: it is the object itself and gets no copy. While the row says
+ *      DONE, it NAMES ("", id) of each of its files whose tier is not "":
+ *      objects.object_id for layout 0, each object_parts row for layout 1.
+ *      posix_file_named (so gc_release and the discard of a failed copy)
+ *      and the scrub's orphan pass count these names like any other.
+ *  R3. Why one id in two locations is safe (T4): the archived file is
+ *      (T, id), its copy ("", id); gc rows, named checks and unlinks all take
+ *      the pair, so releasing the copy never touches the archive file, nor
+ *      an overwrite the wrong one. The home name ("", id) has one owner at a
+ *      time: a transition, which could make ("", id) the object's own file,
+ *      is refused while restore_state <> 0 (T7), and a restore copies only
+ *      files whose tier is not "". A copy a racing transition or restore
+ *      placed over the other's is the same verified bytes, and whichever
+ *      switch finds its inode replaced fails (T4) and discards only what no
+ *      row names.
+ *  R4. Readers of a DONE row open every file in the home location (the
+ *      copy, or the file itself when it lives there), readers of any other
+ *      row at its tier (T2). A reader keeps the fds it opened; a part it
+ *      opens later whose copy was released meanwhile is found as the
+ *      archived file under the same id (M7 in posix_multipart.c), proven
+ *      by its frames.
+ *  R5. restore_run follows T5 with the home as the target: (1) one read
+ *      snapshot: the row is the version asked for and ONGOING, and its
+ *      files; (2)-(4) the files not at home are copied into home tmp/ID,
+ *      the whole object is read back at home and verified (posix_verify_
+ *      files), the copies are touched and renamed into objects/xx/ID;
+ *      (5) one write transaction: the copies are still the inodes placed
+ *      (T4); ONGOING -> DONE only on the row with the same version, object
+ *      id and tier, and each copied part still where step 1 saw it (one
+ *      row each, or PreconditionFailed); stale gc rows of the copies'
+ *      names dropped. A failure before (5) commits removes the copies
+ *      (placed ones only where no row names them) and leaves the row
+ *      ONGOING for a retry (S3E_InternalError, logged). A crash leaves
+ *      copies in tmp/ (swept at open) or in objects/ (orphans the scrub
+ *      reports; never read, since only DONE rows name them); the retried
+ *      run renames its own verified copy over such a leftover, and its
+ *      switch makes that name live.
+ *  R6. The copies go in the transaction that ends the restore: restore_
+ *      release (DONE -> NONE), or posix_obj_retire (the row is replaced or
+ *      deleted). It queues in gc ("", id) of every file of the row whose
+ *      tier is not "" (exactly its copies, R2), never a file at home (that
+ *      is the object), and gc releases them after the commit (P2). An
+ *      ONGOING restore has no committed copy: ending it queues nothing,
+ *      and a run still staging fails its switch and discards.
+ *  R7. restore_request is one durable write transaction: ONGOING stays as
+ *      it is, DONE gets the new expiry (as AWS moves it), NONE becomes
+ *      ONGOING. restore_due walks the partial index objects_restoring
+ *      (restore_state <> 0) in (bucket, key) order across all buckets,
+ *      RESTORE_BATCH rows per query, copied out before the visitor runs
+ *      (P4), so a visitor may run or release the restore it is shown.
  *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
@@ -167,6 +236,16 @@
  *                                           tr_switch (one transaction, T5)
  *   gc (T, ID) named again -> gc row dropped, file kept
  *                                           gc_release (T4)
+ *   restore NONE     -> ONGOING (until)     posix_restore_request (one transaction, R7)
+ *   restore DONE     -> DONE (new until)    posix_restore_request (one transaction, R7)
+ *   row ONGOING in T -> + copies ("", ID)   tr_stage (copy, verify, place; R5)
+ *   copies ("", ID)  -> (none)              tr_discard (a failed restore run)
+ *   restore ONGOING  -> DONE                rs_switch (one transaction, R5)
+ *   restore DONE     -> NONE + gc ("", copies)
+ *                                           posix_restore_release (one transaction, R6)
+ *   restore ONGOING  -> NONE                posix_restore_release (nothing to queue)
+ *   row with a restore -> replaced/deleted + gc (its files and ("", copies))
+ *                                           posix_obj_retire (R1, R6)
  *   envelope under k -> under target        posix_sse_rewrap (one transaction per batch, F8)
  *   config           -> config'             posix_bucket_config_put / _delete
  *   (multipart transitions: the table at the top of posix_multipart.c)
@@ -210,6 +289,11 @@
  *   seeks); gc becomes gc(tier, object_id; PK(tier, object_id)) WITHOUT
  *   ROWID, its old rows with tier '': one id may be queued in two
  *   locations (T4).
+ *   v7 (archive restores, R1..R7): objects gains restore_state 0|1|2
+ *   (enum obj_restore_state; default 0: rows written before v7 have no
+ *   restore) and restore_until_ms (default 0), with the partial index
+ *   objects_restoring ON (bucket, key) WHERE restore_state <> 0, which
+ *   restore_due walks (only rows with a restore are in it).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -243,7 +327,8 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
+#define RESTORE_BATCH 64u	   /* restores copied out per query by posix_restore_due */
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
@@ -254,10 +339,14 @@ _Static_assert(SSE_KEY_SIZE == FRAMES_KEY_SIZE, "a derived file key is a frames 
 
 /* --- the index: statements, connections, schema --- */
 
-/* Columns 1.. of a scan row are the fixed metadata that meta_from_row reads. */
+/*
+ * Columns 1..10 of a scan row are the fixed metadata that meta_from_row
+ * reads, 11..12 the restore (restore_from_row).
+ */
 #define SCAN_SELECT                                                                                \
 	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class, "   \
-	"checksum_type, parts_count, verified_ms FROM objects WHERE bucket = ?1 "
+	"checksum_type, parts_count, verified_ms, restore_state, restore_until_ms FROM objects "   \
+	"WHERE bucket = ?1 "
 
 /*
  * The statements of this file (the multipart ones are in posix_multipart.c).
@@ -280,7 +369,8 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 		       "WHERE name > ?1 ORDER BY name LIMIT ?2",
     [ST_BUCKET_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM objects WHERE bucket = ?1 "
 			"LIMIT ?2)",
-    [ST_OBJ_ID] = "SELECT object_id, layout, tier FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_OBJ_ID] = "SELECT object_id, layout, tier, restore_state FROM objects "
+		  "WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
 	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
@@ -295,11 +385,11 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 	"parts_count = excluded.parts_count, layout = excluded.layout, "
 	"frames = excluded.frames, verified_ms = 0, sse_mode = excluded.sse_mode, "
 	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope, "
-	"tier = excluded.tier",
+	"tier = excluded.tier, restore_state = 0, restore_until_ms = 0",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
-		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier FROM objects "
-		    "WHERE bucket = ?1 AND key = ?2",
+		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier, restore_state, "
+		    "restore_until_ms FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
 		    "AND etag = ?4",
@@ -314,17 +404,28 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_GC_DEL] = "DELETE FROM gc WHERE tier = ?1 AND object_id = ?2",
     [ST_GC_BATCH] = "SELECT tier, object_id FROM gc WHERE (tier, object_id) > (?1, ?2) "
 		    "ORDER BY tier, object_id LIMIT ?3",
-    /* T4: does a committed row name the file (tier ?1, id ?2)? Each arm is an index seek. */
-    [ST_FILE_NAMED] = "SELECT 1 FROM objects WHERE object_id = ?2 AND tier = ?1 AND layout = 0 "
-		      "UNION ALL SELECT 1 FROM parts WHERE object_id = ?2 AND tier = ?1 "
-		      "UNION ALL SELECT 1 FROM object_parts WHERE object_id = ?2 AND tier = ?1 "
-		      "LIMIT 1",
+    /*
+     * T4: does a committed row name the file (tier ?1, id ?2)? Each arm is
+     * an index seek by id. The last two: in the home, a done restore names
+     * the copies of its files (R2).
+     */
+    [ST_FILE_NAMED] =
+	"SELECT 1 FROM objects WHERE object_id = ?2 AND tier = ?1 AND layout = 0 "
+	"UNION ALL SELECT 1 FROM parts WHERE object_id = ?2 AND tier = ?1 "
+	"UNION ALL SELECT 1 FROM object_parts WHERE object_id = ?2 AND tier = ?1 "
+	"UNION ALL SELECT 1 FROM objects WHERE ?1 = '' AND object_id = ?2 AND layout = 0 "
+	"AND restore_state = 2 "
+	"UNION ALL SELECT 1 FROM object_parts p JOIN objects o ON o.bucket = p.bucket AND "
+	"o.key = p.key WHERE ?1 = '' AND p.object_id = ?2 AND o.restore_state = 2 "
+	"LIMIT 1",
     /*
      * T5 step 5: the switch lands only on the version the transition loaded,
-     * with its data where it was (?7 its object id, ?8 its tier).
+     * with its data where it was (?7 its object id, ?8 its tier), and never
+     * on an object with a restore (T7).
      */
     [ST_TR_OBJ] = "UPDATE objects SET storage_class = ?5, tier = ?6 WHERE bucket = ?1 AND "
-		  "key = ?2 AND mtime_ms = ?3 AND etag = ?4 AND object_id = ?7 AND tier = ?8",
+		  "key = ?2 AND mtime_ms = ?3 AND etag = ?4 AND object_id = ?7 AND tier = ?8 "
+		  "AND restore_state = 0",
     [ST_TR_OPART] = "UPDATE object_parts SET tier = ?5 WHERE bucket = ?1 AND key = ?2 AND "
 		    "object_id = ?3 AND tier = ?4",
     [ST_BCFG_GET] = "SELECT value FROM bucket_configs WHERE bucket = ?1 AND name = ?2",
@@ -364,6 +465,23 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 	"WHERE sse_mode = 1 AND sse_key_id > ?1 GROUP BY sse_key_id UNION ALL "
 	"SELECT sse_key_id, count(*) FROM uploads WHERE sse_mode = 1 AND sse_key_id > ?1 "
 	"GROUP BY sse_key_id) GROUP BY k ORDER BY k LIMIT ?2",
+    /* Archive restores (R1..R7). */
+    [ST_RS_SET] = "UPDATE objects SET restore_state = ?3, restore_until_ms = ?4 "
+		  "WHERE bucket = ?1 AND key = ?2",
+    /* R5 step 5: ONGOING -> DONE only on the version and files step 1 loaded. */
+    [ST_RS_DONE] = "UPDATE objects SET restore_state = 2 WHERE bucket = ?1 AND key = ?2 AND "
+		   "mtime_ms = ?3 AND etag = ?4 AND object_id = ?5 AND tier = ?6 AND "
+		   "restore_state = 1",
+    /* R6: the copies of a layout-1 object's parts: every part not at home. */
+    [ST_RS_OPART_GC] = "INSERT OR IGNORE INTO gc(tier, object_id) SELECT '', object_id "
+		       "FROM object_parts WHERE bucket = ?1 AND key = ?2 AND tier <> ''",
+    /*
+     * R7: restores to act on after (?1, ?2), by objects_restoring (its
+     * WHERE term is repeated so the planner can use it).
+     */
+    [ST_RS_DUE] = "SELECT bucket, key, mtime_ms, etag, restore_state FROM objects "
+		  "WHERE restore_state <> 0 AND (restore_state = 1 OR restore_until_ms <= ?3) "
+		  "AND (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?4",
 };
 
 /*
@@ -496,6 +614,15 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE INDEX parts_by_tier ON parts(tier) WHERE tier <> '';"
     "CREATE INDEX object_parts_by_tier ON object_parts(tier) WHERE tier <> '';"
     "PRAGMA user_version = 6;",
+    /*
+     * 6 -> 7: archive restores (R1..R7). No existing object has a restore
+     * (restore_state 0), so objects_restoring starts empty.
+     */
+    "ALTER TABLE objects ADD COLUMN restore_state INTEGER NOT NULL DEFAULT 0"
+    " CHECK (restore_state IN (0, 1, 2));"
+    "ALTER TABLE objects ADD COLUMN restore_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX objects_restoring ON objects(bucket, key) WHERE restore_state <> 0;"
+    "PRAGMA user_version = 7;",
 };
 
 static const struct backend_ops posix_ops;
@@ -726,6 +853,18 @@ static bool meta_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
 	       posix_col_text(st, c0 + 5, m->checksum_b64, sizeof(m->checksum_b64)) &&
 	       posix_col_text(st, c0 + 6, m->storage_class, sizeof(m->storage_class)) &&
 	       posix_col_text(st, c0 + 7, m->checksum_type, sizeof(m->checksum_type));
+}
+
+/* Reads restore_state (0..2) and restore_until_ms from columns c0, c0 + 1 into m (R1). */
+static bool restore_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
+{
+	sqlite3_int64 state = sqlite3_column_int64(st, c0);
+
+	if (state < RESTORE_NONE || state > RESTORE_DONE)
+		return false;
+	m->restore_state = (int)state;
+	m->restore_until_ms = sqlite3_column_int64(st, c0 + 1);
+	return true;
 }
 
 s3err_t posix_bucket_exists(struct conn *c, const char *bucket)
@@ -1054,15 +1193,27 @@ out:
 	return err;
 }
 
-s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, struct retired *out,
-			 bool *found)
+/* The columns of an objects row that name its data (ST_OBJ_ID). */
+struct obj_files {
+	char id[POSIX_ID_HEX + 1]; /* layout 0: its file; "" when the index holds no usable id */
+	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
+	int layout;
+	int restore_state; /* R1 */
+};
+
+/*
+ * Within the caller's transaction: what the row of bucket/key names
+ * (*found false: there is none). A layout-0 id or tier the index holds
+ * malformed (logged) leaves id "": it cannot name a file to act on.
+ */
+static s3err_t obj_files_get(struct conn *c, const char *bucket, const char *key,
+			     struct obj_files *o, bool *found)
 {
-	const char *bk[2] = {bucket, key};
 	sqlite3_stmt *st = c->st[ST_OBJ_ID];
-	struct retired r = {"", "", false};
 	s3err_t err = S3E_OK;
 	int rc;
 
+	memset(o, 0, sizeof(*o));
 	*found = false;
 	rc = posix_bind_text(st, 1, bucket);
 	if (rc == SQLITE_OK)
@@ -1071,17 +1222,68 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*found = true;
-		if (sqlite3_column_int(st, 1) == 1)
-			r.parts = true;
-		else if (!posix_col_id(st, 0, r.id) ||
-			 !posix_col_text(st, 2, r.tier, sizeof(r.tier)))
-			r.id[0] = '\0'; /* an unusable id cannot name a file to unlink */
+		o->layout = sqlite3_column_int(st, 1);
+		o->restore_state = sqlite3_column_int(st, 3);
+		if (o->layout != 1 && (!posix_col_id(st, 0, o->id) ||
+				       !posix_col_text(st, 2, o->tier, sizeof(o->tier))))
+			o->id[0] = '\0';
 	} else if (rc != SQLITE_DONE) {
 		err = posix_db_err(c, rc, "object lookup");
 	}
 	posix_stmt_done(st);
+	return err;
+}
+
+/*
+ * R6, within the caller's write transaction: queues in gc the restored
+ * copies of o, the row of bucket/key, whose restore is done: ("", id) of
+ * each of its files not at home. *copy: the copy of layout 0's one file
+ * was queued; *parts: copies of parts were (drain gc after the commit).
+ */
+static s3err_t rs_queue_copies(struct conn *c, const char *bucket, const char *key,
+			       const struct obj_files *o, bool *copy, bool *parts)
+{
+	const char *bk[2] = {bucket, key};
+	s3err_t err;
+	int rc;
+
+	*copy = false;
+	*parts = false;
+	if (o->layout == 1) {
+		rc = posix_run_texts(c->st[ST_RS_OPART_GC], bk, 2);
+		if (rc != SQLITE_OK)
+			return posix_db_err(c, rc, "restored copies retire");
+		*parts = sqlite3_changes(c->db) > 0;
+		return S3E_OK;
+	}
+	/* A file at home is the object itself, never a copy (R2). */
+	if (!o->id[0] || !o->tier[0])
+		return S3E_OK;
+	err = posix_gc_add(c, "", o->id);
+	*copy = err == S3E_OK;
+	return err;
+}
+
+s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, struct retired *out,
+			 bool *found)
+{
+	const char *bk[2] = {bucket, key};
+	struct retired r = {"", "", false, false};
+	struct obj_files o;
+	bool parts_copied = false;
+	s3err_t err;
+	int rc;
+
+	err = obj_files_get(c, bucket, key, &o, found);
 	if (err != S3E_OK)
 		goto out;
+	r.parts = *found && o.layout == 1;
+	/* R1, R6: a done restore goes with its version (before object_parts is deleted). */
+	if (*found && o.restore_state == RESTORE_DONE) {
+		err = rs_queue_copies(c, bucket, key, &o, &r.copy, &parts_copied);
+		if (err != S3E_OK)
+			goto out;
+	}
 	if (r.parts) {
 		rc = posix_run_texts(c->st[ST_OBJ_PARTS_GC], bk, 2);
 		if (rc == SQLITE_OK)
@@ -1090,7 +1292,9 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 			err = posix_db_err(c, rc, "object parts retire");
 			goto out;
 		}
-	} else if (r.id[0]) {
+	} else if (*found && o.id[0]) {
+		memcpy(r.id, o.id, sizeof(r.id));
+		memcpy(r.tier, o.tier, sizeof(r.tier));
 		err = posix_gc_add(c, r.tier, r.id);
 		if (err != S3E_OK)
 			goto out;
@@ -1104,6 +1308,8 @@ void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct reti
 {
 	if (r->id[0])
 		posix_gc_finish(pb, c, r->tier, r->id);
+	if (r->copy)
+		posix_gc_finish(pb, c, "", r->id); /* its restored copy (R6) */
 	if (r->parts)
 		posix_gc_drain(pb, c); /* failures leave gc rows for the next open */
 }
@@ -1629,7 +1835,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);
-		*old = (struct retired){"", "", false};
+		*old = (struct retired){"", "", false, false};
 	}
 	return err;
 }
@@ -1638,7 +1844,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 {
 	enum data_where where = IN_TMP;
 	struct posix_be *pb = w->pb;
-	struct retired old = {"", "", false};
+	struct retired old = {"", "", false, false};
 	struct conn *c = NULL;
 	bool unsure = false;
 	int xxfd = -1;
@@ -1707,9 +1913,9 @@ static void posix_writer_abort(struct be_writer *w)
 /* --- reading --- */
 
 /*
- * Loads the row of bucket/key: its metadata with headers and sse fields
- * (F5), object id, layout, whether its file is framed (F2) and its tier
- * (T2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
+ * Loads the row of bucket/key: its metadata with headers, sse fields (F5)
+ * and restore (R1), object id, layout, whether its file is framed (F2) and
+ * its tier (T2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
  */
 static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
 			char id[POSIX_ID_HEX + 1], int *layout, bool *framed,
@@ -1738,7 +1944,7 @@ static s3err_t row_load(struct conn *c, const char *bucket, const char *key, str
 		goto out;
 	}
 	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m) || !posix_col_sse(st, 14, &m) ||
-	    !posix_col_text(st, 17, tier, POSIX_TIER_MAX)) {
+	    !posix_col_text(st, 17, tier, POSIX_TIER_MAX) || !restore_from_row(st, 18, &m)) {
 		log_error(POSIX_LOG_MOD, "index row of an object in %s is malformed", bucket);
 		err = S3E_InternalError;
 		goto out;
@@ -2047,9 +2253,11 @@ void posix_frame_cache_free(struct posix_frame_cache *fc)
 
 /*
  * One attempt of reader_open: in one read snapshot, the row and (layout 1)
- * its part table; then, outside the index, the data file(s). S3E_NoSuchKey
- * with *raced set means a file vanished under us: the key was overwritten
- * or deleted meanwhile, so the caller reads the row again.
+ * its part table; then, outside the index, the data file(s): at home for a
+ * done restore (R4), else where the row says (T2). S3E_NoSuchKey with
+ * *raced set means a file vanished under us: the key was overwritten,
+ * deleted or its restore released meanwhile, so the caller reads the row
+ * again.
  */
 static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *key,
 			  struct obj_meta *m, struct be_reader *r, bool *raced)
@@ -2068,7 +2276,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		err = row_load(c, bucket, key, m, id, &layout, &framed, tier);
 	if (err == S3E_OK && layout == 1)
 		err = posix_mp_map_load(pb, c, bucket, key, m->size, m->sse_mode != SSE_NONE,
-					&r->map);
+					m->restore_state == RESTORE_DONE, &r->map);
 	posix_tx_rollback(c); /* ends the read snapshot */
 	posix_pool_put(pb, c);
 	if (err != S3E_OK)
@@ -2079,7 +2287,8 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		r->file.sealed = m->sse_mode != SSE_NONE; /* F5 */
 		r->file.size = m->size;
 		posix_id_raw(id, r->file.id);
-		loc = posix_loc_find(pb, tier);
+		/* R4: a done restore reads its copy, which keeps the id, at home. */
+		loc = m->restore_state == RESTORE_DONE ? &pb->loc[0] : posix_loc_find(pb, tier);
 		if (r->file.sealed && !framed) {
 			log_error(POSIX_LOG_MOD, "index row of %s/%s says sealed but unframed",
 				  bucket, key);
@@ -2247,7 +2456,7 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 {
 	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
-	struct retired old = {"", "", false};
+	struct retired old = {"", "", false, false};
 	bool found = false;
 	s3err_t err;
 	int rc;
@@ -2339,13 +2548,14 @@ static s3err_t tr_files_set(struct tr_plan *p, const struct posix_file *src, siz
 }
 
 /*
- * T5 step 1, in one read snapshot: the row of bucket/key, only while it is
- * the version (mtime_ms, etag), and its data files where they are now.
- * Errors: S3E_PreconditionFailed (another version, or gone),
- * S3E_NoSuchBucket, S3E_InternalError.
+ * T5 (and R5) step 1, in one read snapshot: the row of bucket/key, only
+ * while it is the version (mtime_ms, etag) with restore_state `restore`
+ * (a transition: none, T7; a restore run: ongoing), and its data files
+ * where they are now. Errors: S3E_PreconditionFailed (another version,
+ * gone, or another restore state), S3E_NoSuchBucket, S3E_InternalError.
  */
 static s3err_t tr_load(struct posix_be *pb, const char *bucket, const char *key, int64_t mtime_ms,
-		       const char *etag, struct tr_plan *p)
+		       const char *etag, int restore, struct tr_plan *p)
 {
 	struct posix_file one, *parts = NULL;
 	struct conn *c = posix_pool_get(pb);
@@ -2361,6 +2571,12 @@ static s3err_t tr_load(struct posix_be *pb, const char *bucket, const char *key,
 	if (err != S3E_OK)
 		goto out;
 	if (p->m.mtime_ms != mtime_ms || strcmp(p->m.etag, etag) != 0) {
+		err = S3E_PreconditionFailed;
+		goto out;
+	}
+	if (p->m.restore_state != restore) {
+		log_debug(POSIX_LOG_MOD, "%s/%s has restore state %d, not %d: left as it is",
+			  bucket, key, p->m.restore_state, restore);
 		err = S3E_PreconditionFailed;
 		goto out;
 	}
@@ -2489,9 +2705,8 @@ static s3err_t tr_verify(struct posix_be *pb, const char *bucket, const char *ke
 	}
 	err = posix_verify_files(pb, bucket, key, v, p->n, p->m.sha256_hex, &p->m, &sha_checked);
 	if (err == S3E_OK && !sha_checked)
-		log_debug(POSIX_LOG_MOD,
-			  "transition of %s/%s: frames verified, SHA-256 not readable", bucket,
-			  key);
+		log_debug(POSIX_LOG_MOD, "copy of %s/%s: frames verified, SHA-256 not readable",
+			  bucket, key);
 	free(v);
 	return err;
 }
@@ -2570,7 +2785,7 @@ static s3err_t tr_update(struct conn *c, enum stmt id, const char *const *a, int
 	else
 		posix_stmt_done(st);
 	if (rc != SQLITE_OK)
-		return posix_db_err(c, rc, "transition switch");
+		return posix_db_err(c, rc, "index switch");
 	*one = sqlite3_changes(c->db) == 1;
 	return S3E_OK;
 }
@@ -2582,26 +2797,36 @@ static s3err_t tr_update(struct conn *c, enum stmt id, const char *const *a, int
  * else S3E_PreconditionFailed); the old files go to gc with their old tier.
  * *unsure as in index_publish.
  */
-static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, const char *cls,
-			 const struct tr_plan *p, bool *unsure)
+/* T4: every copy placed is still the file this switch renamed there. */
+static bool tr_all_placed(const struct tr_plan *p)
 {
-	const char *const to = p->to->tier;
-	const char *obj[8] = {bucket, key, NULL, p->m.etag, cls, to, p->id, p->tier};
-	const char *part[5] = {bucket, key, NULL, NULL, to};
-	const char *stale[2] = {to, NULL};
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->files[i].move && !tr_still_placed(&p->files[i], p->to))
+			return false;
+	return true;
+}
+
+/*
+ * What a transition's and a restore's switch share, inside the caller's
+ * transaction after its objects-row UPDATE (err: how that went): each
+ * copied file's object_parts row (layout 1) must still name it where step 1
+ * saw it, and takes the target's tier when release (a transition) or keeps
+ * its own (a restore, whose copy is additional); with release the source
+ * goes to gc with its old tier; a gc row for the copy's own name is stale
+ * from now on (T4). Commits, or rolls back on any error. *unsure as in
+ * index_publish.
+ */
+static s3err_t switch_files(struct conn *c, const char *bucket, const char *key,
+			    const struct tr_plan *p, bool release, s3err_t err, bool *unsure)
+{
+	const char *part[5] = {bucket, key, NULL, NULL, NULL};
+	const char *stale[2] = {p->to->tier, NULL};
 	bool one = false;
-	s3err_t err;
 	size_t i;
 	int rc;
 
-	err = posix_tx_begin(c);
-	for (i = 0; err == S3E_OK && i < p->n; i++)
-		if (p->files[i].move && !tr_still_placed(&p->files[i], p->to))
-			err = S3E_InternalError;
-	if (err == S3E_OK)
-		err = tr_update(c, ST_TR_OBJ, obj, 8, 3, p->m.mtime_ms, &one);
-	if (err == S3E_OK && !one)
-		err = S3E_PreconditionFailed;
 	for (i = 0; err == S3E_OK && i < p->n; i++) {
 		const struct tr_file *f = &p->files[i];
 
@@ -2610,13 +2835,13 @@ static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, co
 		if (p->layout == 1) {
 			part[2] = f->src.id;
 			part[3] = f->src.loc->tier;
+			part[4] = release ? p->to->tier : f->src.loc->tier;
 			err = tr_update(c, ST_TR_OPART, part, 5, 0, 0, &one);
 			if (err == S3E_OK && !one)
 				err = S3E_PreconditionFailed;
 		}
-		if (err == S3E_OK)
+		if (err == S3E_OK && release)
 			err = posix_gc_add(c, f->src.loc->tier, f->src.id);
-		/* A gc row for the copy's own name is stale from now on (T4). */
 		stale[1] = f->src.id;
 		rc = err == S3E_OK ? posix_run_texts(c->st[ST_GC_DEL], stale, 2) : SQLITE_OK;
 		if (rc != SQLITE_OK)
@@ -2631,10 +2856,29 @@ static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, co
 	return err;
 }
 
+static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, const char *cls,
+			 const struct tr_plan *p, bool *unsure)
+{
+	const char *const to = p->to->tier;
+	const char *obj[8] = {bucket, key, NULL, p->m.etag, cls, to, p->id, p->tier};
+	bool one = false;
+	s3err_t err;
+
+	err = posix_tx_begin(c);
+	if (err == S3E_OK && !tr_all_placed(p))
+		err = S3E_InternalError;
+	if (err == S3E_OK)
+		err = tr_update(c, ST_TR_OBJ, obj, 8, 3, p->m.mtime_ms, &one);
+	if (err == S3E_OK && !one)
+		err = S3E_PreconditionFailed;
+	return switch_files(c, bucket, key, p, true, err, unsure);
+}
+
 /*
- * Removes the copies of a transition that did not switch: those in tmp/
- * outright, placed ones in one write transaction only where no row names
- * them (T4: a concurrent transition may have made that name live).
+ * Removes the copies of a transition (or restore run, R5) that did not
+ * switch: those in tmp/ outright, placed ones in one write transaction
+ * only where no row names them (T4: a concurrent transition or restore may
+ * have made that name live).
  */
 static void tr_discard(struct posix_be *pb, const struct tr_plan *p)
 {
@@ -2697,8 +2941,8 @@ static s3err_t tr_stage(struct posix_be *pb, const char *bucket, const char *key
 			err = tr_copy(&p->files[i], p->to, buf);
 	free(buf);
 	if (err == S3E_NoSuchKey) {
-		log_warn(POSIX_LOG_MOD, "transition of %s/%s: its data changed under the copy",
-			 bucket, key);
+		log_warn(POSIX_LOG_MOD, "copy of %s/%s: its data changed under the copy", bucket,
+			 key);
 		err = S3E_PreconditionFailed;
 	}
 	if (err == S3E_OK)
@@ -2727,6 +2971,7 @@ static void tr_release(struct posix_be *pb, struct conn *c, const struct tr_plan
  * The object_transition slot (contract in backend.h; the steps are T5 at
  * the top of this file). Moving to a class without a tier moves to the
  * home. A failure before the switch removes the copies and leaves the row.
+ * An object with a restore is not moved (T7): S3E_PreconditionFailed.
  */
 static s3err_t posix_object_transition(struct backend *be, const char *bucket, const char *key,
 				       int64_t mtime_ms, const char *etag,
@@ -2749,7 +2994,7 @@ static s3err_t posix_object_transition(struct backend *be, const char *bucket, c
 		return S3E_InternalError;
 	}
 	p.to = posix_loc_for_class(pb, storage_class);
-	err = tr_load(pb, bucket, key, mtime_ms, etag, &p);
+	err = tr_load(pb, bucket, key, mtime_ms, etag, RESTORE_NONE, &p);
 	if (err != S3E_OK || tr_nothing_to_do(&p, storage_class))
 		goto out;
 	if (p.moves > 0)
@@ -2783,6 +3028,266 @@ out:
 				  bucket, key, cls);
 	}
 	tr_plan_free(&p);
+	return err;
+}
+
+/* --- archive restores (R1..R7) --- */
+
+/* Runs ST_RS_SET: bucket/key's restore becomes (state, until_ms). */
+static s3err_t rs_set(struct conn *c, const char *bucket, const char *key, int state,
+		      int64_t until_ms)
+{
+	sqlite3_stmt *st = c->st[ST_RS_SET];
+	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 3, state);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, until_ms);
+	if (rc == SQLITE_OK)
+		rc = posix_run(st);
+	else
+		posix_stmt_done(st);
+	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "restore update");
+}
+
+/* The restore_request slot (R7). */
+static s3err_t posix_restore_request(struct backend *be, const char *bucket, const char *key,
+				     int64_t until_ms, int *state_out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = posix_pool_get(pb);
+	struct obj_files o;
+	bool found = false;
+	s3err_t err;
+
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = obj_files_get(c, bucket, key, &o, &found);
+	if (err == S3E_OK && !found) {
+		err = posix_bucket_exists(c, bucket);
+		if (err == S3E_OK)
+			err = S3E_NoSuchKey;
+	}
+	if (err != S3E_OK)
+		goto out;
+	switch (o.restore_state) {
+	case RESTORE_ONGOING: /* left as it is: the caller answers RestoreAlreadyInProgress */
+		break;
+	case RESTORE_DONE: /* AWS moves the expiry to the one asked for last */
+		err = rs_set(c, bucket, key, RESTORE_DONE, until_ms);
+		break;
+	default: /* a new restore: restore_due hands it to a worker */
+		err = rs_set(c, bucket, key, RESTORE_ONGOING, until_ms);
+		break;
+	}
+	if (err == S3E_OK && o.restore_state != RESTORE_ONGOING)
+		err = posix_tx_commit(c);
+	if (err == S3E_OK)
+		*state_out = o.restore_state;
+out:
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
+	return err;
+}
+
+/* Decodes one row of ST_RS_DUE. */
+static bool due_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	struct restore_item *it = &((struct restore_item *)rows)[n];
+	int state = sqlite3_column_int(st, 4);
+
+	memset(it, 0, sizeof(*it));
+	it->mtime_ms = sqlite3_column_int64(st, 2);
+	it->state = state;
+	return (state == RESTORE_ONGOING || state == RESTORE_DONE) &&
+	       posix_col_text(st, 0, it->bucket, sizeof(it->bucket)) &&
+	       posix_col_text(st, 1, it->key, sizeof(it->key)) &&
+	       posix_col_text(st, 3, it->etag, sizeof(it->etag));
+}
+
+/* Copies up to RESTORE_BATCH restores due at now_ms after `after` into rows. */
+static s3err_t due_batch(struct conn *c, const struct restore_item *after, int64_t now_ms,
+			 struct restore_item *rows, size_t *got)
+{
+	sqlite3_stmt *st = c->st[ST_RS_DUE];
+	s3err_t err;
+	int rc;
+
+	rc = posix_bind_text(st, 1, after->bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, after->key);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, now_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, RESTORE_BATCH);
+	err = posix_fetch_rows(c, st, rc, RESTORE_BATCH, "restores due", due_row_decode, rows, got);
+	posix_stmt_done(st);
+	return err;
+}
+
+/*
+ * The restore_due slot (R7): batches in (bucket, key) order; the
+ * connection is back in the pool before the visitor runs (P4), so it may
+ * run or release the restore it is shown.
+ */
+static s3err_t posix_restore_due(struct backend *be, int64_t now_ms, restore_visit_fn visit,
+				 void *ctx)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct restore_item *rows, *after;
+	size_t got = 0, i;
+	struct conn *c;
+	s3err_t err = S3E_OK;
+
+	rows = calloc(RESTORE_BATCH, sizeof(*rows));
+	after = calloc(1, sizeof(*after)); /* ("", ""): before every row */
+	if (!rows || !after) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	do {
+		c = posix_pool_get(pb);
+		err = due_batch(c, after, now_ms, rows, &got);
+		posix_pool_put(pb, c);
+		if (err != S3E_OK)
+			goto out;
+		for (i = 0; i < got; i++)
+			if (!visit(ctx, &rows[i]))
+				goto out;
+		if (got > 0)
+			*after = rows[got - 1];
+	} while (got == RESTORE_BATCH);
+out:
+	free(after);
+	free(rows);
+	return err;
+}
+
+/*
+ * R5 step 5, one write transaction: the copies are still the inodes placed
+ * (T4); ONGOING -> DONE only on the version step 1 loaded with its data
+ * where step 1 saw it: the objects row (object id and tier) and each
+ * copied part (its object_parts row still names the file where it was:
+ * ST_TR_OPART setting the tier it has, so the row count is the check).
+ * Stale gc rows of the copies' names go (T4). *unsure as in index_publish.
+ */
+static s3err_t rs_switch(struct conn *c, const char *bucket, const char *key,
+			 const struct tr_plan *p, bool *unsure)
+{
+	const char *obj[6] = {bucket, key, NULL, p->m.etag, p->id, p->tier};
+	bool one = false;
+	s3err_t err;
+
+	err = posix_tx_begin(c);
+	if (err == S3E_OK && !tr_all_placed(p))
+		err = S3E_InternalError;
+	if (err == S3E_OK)
+		err = tr_update(c, ST_RS_DONE, obj, 6, 3, p->m.mtime_ms, &one);
+	if (err == S3E_OK && !one)
+		err = S3E_PreconditionFailed;
+	return switch_files(c, bucket, key, p, false, err, unsure);
+}
+
+/*
+ * The restore_run slot (R5): the copies of the files not at home, made and
+ * verified as a transition's (T5 steps 2-4, to the home), then the switch
+ * to DONE. A failure removes the copies and leaves the restore ONGOING.
+ */
+static s3err_t posix_restore_run(struct backend *be, const char *bucket, const char *key,
+				 int64_t mtime_ms, const char *etag)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = NULL;
+	bool unsure = false;
+	struct tr_plan p;
+	s3err_t err;
+	size_t i;
+
+	memset(&p, 0, sizeof(p));
+	obj_meta_init(&p.m);
+	if (strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
+	    strlen(etag) >= STRATA_ETAG_MAX) {
+		log_error(POSIX_LOG_MOD, "restore_run called with an oversized argument");
+		return S3E_InternalError;
+	}
+	p.to = &pb->loc[0]; /* R2: copies live at home */
+	err = tr_load(pb, bucket, key, mtime_ms, etag, RESTORE_ONGOING, &p);
+	if (err == S3E_OK && p.moves > 0)
+		err = tr_stage(pb, bucket, key, &p);
+	if (err != S3E_OK)
+		goto out;
+	c = posix_pool_get(pb);
+	err = rs_switch(c, bucket, key, &p, &unsure);
+	if (unsure) {
+		/* The switch may still be replayed from the WAL: keep the copies. */
+		log_error(POSIX_LOG_MOD,
+			  "kept the restored copies of %s/%s in %s after a failed index commit",
+			  bucket, key, p.to->dir);
+		for (i = 0; i < p.n; i++)
+			p.files[i].placed = false;
+	}
+	if (err != S3E_OK)
+		goto out;
+	log_info(POSIX_LOG_MOD, "restored %s/%s (%zu data file(s) copied to %s)", bucket, key,
+		 p.moves, p.to->dir);
+out:
+	if (c)
+		posix_pool_put(pb, c);
+	if (err != S3E_OK && p.files) {
+		tr_discard(pb, &p);
+		if (err == S3E_InternalError)
+			log_error(POSIX_LOG_MOD,
+				  "restore of %s/%s failed; it stays ongoing for a retry", bucket,
+				  key);
+	}
+	tr_plan_free(&p);
+	return err;
+}
+
+/*
+ * The restore_release slot (R6): in one write transaction, only on the
+ * version (mtime_ms, etag), the restore ends and its copies (a done one's)
+ * are queued in gc; they are unlinked after the commit. Ending an object
+ * without a restore changes nothing.
+ */
+static s3err_t posix_restore_release(struct backend *be, const char *bucket, const char *key,
+				     int64_t mtime_ms, const char *etag)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct conn *c = posix_pool_get(pb);
+	bool found = false, copy = false, parts = false;
+	struct obj_files o;
+	s3err_t err;
+
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = row_is(c, bucket, key, mtime_ms, etag);
+	if (err == S3E_OK)
+		err = obj_files_get(c, bucket, key, &o, &found);
+	if (err == S3E_OK && !found)
+		err = S3E_PreconditionFailed; /* cannot happen after row_is in one transaction */
+	if (err != S3E_OK || o.restore_state == RESTORE_NONE)
+		goto out;
+	if (o.restore_state == RESTORE_DONE)
+		err = rs_queue_copies(c, bucket, key, &o, &copy, &parts);
+	if (err == S3E_OK)
+		err = rs_set(c, bucket, key, RESTORE_NONE, 0);
+	if (err == S3E_OK)
+		err = posix_tx_commit(c);
+	if (err != S3E_OK)
+		goto out;
+	/* P2: after the commit; failures leave gc rows for the next drain or open. */
+	if (copy)
+		posix_gc_finish(pb, c, "", o.id);
+	if (parts)
+		posix_gc_drain(pb, c);
+out:
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
 	return err;
 }
 
@@ -2823,7 +3328,8 @@ static bool scan_row(sqlite3_stmt *st, size_t n, void *rows)
 {
 	struct scan_row *r = &((struct scan_row *)rows)[n];
 
-	return posix_col_text(st, 0, r->key, sizeof(r->key)) && meta_from_row(st, 1, &r->meta);
+	return posix_col_text(st, 0, r->key, sizeof(r->key)) && meta_from_row(st, 1, &r->meta) &&
+	       restore_from_row(st, 11, &r->meta);
 }
 
 /* One query of a scan: up to cap rows from `from` (inclusive or not) below `upper`. */
@@ -3886,6 +4392,10 @@ static const struct backend_ops posix_ops = {
     .writer_seal = posix_writer_seal,
     .writer_place = posix_writer_place,
     .object_transition = posix_object_transition,
+    .restore_request = posix_restore_request,
+    .restore_due = posix_restore_due,
+    .restore_run = posix_restore_run,
+    .restore_release = posix_restore_release,
     .reader_unseal = posix_reader_unseal,
     .sse_rewrap = posix_sse_rewrap,
     .sse_key_usage = posix_sse_key_usage,

@@ -16,7 +16,10 @@
  * Each storage tier (posix_opts.tiers) has a directory of its own laid out
  * the same way (objects/xx/ID, tmp/ID, LOCK; no index): the data files of
  * its class live there, and the index records for every file the location
- * (tier) it is in (T1..T6 in posix.c).
+ * (tier) it is in (T1..T7 in posix.c). The readable copy a RestoreObject
+ * makes of an archived file (restore_run) is the data directory's
+ * objects/xx/ID under the same ID as the file in its tier; the objects row
+ * names it while its restore_state is DONE (R1..R7 in posix.c).
  * Commit order: fsync data file -> rename tmp/ID to objects/xx/ID (in the
  * writer's location) -> fsync directory -> index transaction
  * (synchronous=FULL). The replaced object's file is unlinked only after the

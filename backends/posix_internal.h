@@ -12,10 +12,12 @@
  * by posix.c for both: the frame helpers below are what a reader or the
  * scrubber needs. Sealed (encrypted) data files use the same helpers with a
  * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
- * invariants are numbered at the top of posix.c (P1.., F1..F8, T1..) and of
- * posix_multipart.c (M1..). Data files live in locations (struct
- * posix_loc): the data directory itself (the home) and one directory per
- * configured storage tier; a file is named by (tier, id), never by id alone.
+ * invariants are numbered at the top of posix.c (P1.., F1..F8, T1..,
+ * R1..) and of posix_multipart.c (M1..). Data files live in locations
+ * (struct posix_loc): the data directory itself (the home) and one
+ * directory per configured storage tier; a file is named by (tier, id),
+ * never by id alone. The restored copy of an archived file (R2) is the
+ * same id in the home.
  */
 #ifndef STRATA_POSIX_INTERNAL_H
 #define STRATA_POSIX_INTERNAL_H
@@ -83,6 +85,10 @@ enum stmt {
 	ST_SSE_UPL_BATCH,
 	ST_SSE_UPL_UPDATE,
 	ST_SSE_USAGE,
+	ST_RS_SET,
+	ST_RS_DONE,
+	ST_RS_OPART_GC,
+	ST_RS_DUE,
 	ST_MP_FIRST, /* multipart statements from here on */
 	ST_UPL_INSERT = ST_MP_FIRST,
 	ST_UPL_GET,
@@ -225,6 +231,7 @@ struct retired {
 	char id[POSIX_ID_HEX + 1]; /* layout 0: its one data file; "" when none */
 	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
 	bool parts;		   /* layout 1: its part files (many): drain gc after commit */
+	bool copy; /* layout 0: its restored copy ("", id) as well (R6 in posix.c) */
 };
 
 /*
@@ -303,8 +310,9 @@ int64_t posix_now_ms(void);
  * Within the caller's write transaction: inserts or replaces the objects
  * row of bucket/key with meta, data id and layout (P7: the caller retired
  * the old row's data first); framed says how a layout-0 file was written
- * (F2), tier where it is (T2; for layout 1 where the parts were put).
- * Error: S3E_InternalError, S3E_SlowDown.
+ * (F2), tier where it is (T2; for layout 1 where the parts were put). The
+ * row starts with no restore whatever meta says (R1): a restore belonged
+ * to the version it replaces. Error: S3E_InternalError, S3E_SlowDown.
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
 			 const struct obj_meta *m, int layout, bool framed, const char *tier);
@@ -317,7 +325,9 @@ const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *ti
 const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
 /*
  * Within the caller's transaction (T4): *named when an objects (layout 0),
- * parts or object_parts row names the data file (tier, id).
+ * parts or object_parts row names the data file (tier, id), or, for tier
+ * "", when id is a file of an object whose restore is done (its restored
+ * copy, R2).
  */
 s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
 
@@ -408,8 +418,9 @@ s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c);
 /*
  * Within the caller's write transaction: queues in gc the data of the
  * object at bucket/key (its file, or its part files and their
- * object_parts rows, which it deletes) ahead of the caller replacing or
- * deleting the objects row. *found says whether there was a row.
+ * object_parts rows, which it deletes), and the restored copies of a done
+ * restore (R6), ahead of the caller replacing or deleting the objects row.
+ * *found says whether there was a row.
  */
 s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, struct retired *out,
 			 bool *found);
@@ -465,12 +476,14 @@ s3err_t posix_object_part_range(struct backend *be, const char *bucket, const ch
 /*
  * Within the caller's read snapshot: loads the part table of the layout-1
  * object bucket/key whose row says `size` bytes; sealed: its row's
- * sse_mode is not SSE_NONE, so every part file is sealed (F5).
+ * sse_mode is not SSE_NONE, so every part file is sealed (F5); restored:
+ * its restore is done, so every part is read from the home location,
+ * where its restored copy (or the part itself) is (R4 in posix.c).
  * Error: S3E_InternalError (no parts, sizes that do not add up, a sealed
  * part the index says is unframed, or a part in a tier not configured).
  */
 s3err_t posix_mp_map_load(struct posix_be *pb, struct conn *c, const char *bucket, const char *key,
-			  uint64_t size, bool sealed, struct mp_map **out);
+			  uint64_t size, bool sealed, bool restored, struct mp_map **out);
 /*
  * Within the caller's read snapshot: the data files of the layout-1 object
  * bucket/key (size bytes, sealed as its row says), in idx order, each at

@@ -48,7 +48,10 @@
  *      file's size against the part table. A part a transition moved
  *      meanwhile (T5 in posix.c) is looked for under its id in the other
  *      locations: a copy keeps its id, and a framed file is proven by its
- *      frames (bound to that id) as it is read, so the read goes on.
+ *      frames (bound to that id) as it is read, so the read goes on. The
+ *      same holds for a reader of a done restore (R4 in posix.c), which
+ *      reads the restored copies at home: a copy released meanwhile is
+ *      found as the archived file it was made from, under the same id.
  *  M8. A completed upload is kept for STRATA_COMPLETED_UPLOAD_KEEP_MS so a
  *      repeated Complete can be answered from upload_get (completed, final
  *      ETag), then forgotten by posix_mp_prune (at open and on each
@@ -96,6 +99,7 @@
  *   active         -> gone + parts -> gc            posix_upload_abort, posix_mp_bucket_purge
  *   completed      -> gone                          posix_mp_prune (open, upload_create)
  *   layout 1 row   -> (none) + object_parts -> gc   posix_obj_retire (overwrite, delete)
+ *                     (+ their restored copies ("", id) when its restore is done, R6)
  *   gc ID          -> file unlinked                 posix_gc_finish, posix_gc_drain
  *                                                   (after commit; at open)
  */
@@ -1131,7 +1135,7 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);
-		*co = (struct complete_out){{"", "", false}, false};
+		*co = (struct complete_out){{"", "", false, false}, false};
 	}
 	return err;
 }
@@ -1141,7 +1145,7 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 			      const struct obj_meta *meta)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct complete_out co = {{"", "", false}, false};
+	struct complete_out co = {{"", "", false, false}, false};
 	char version_id[POSIX_ID_HEX + 1];
 	struct conn *c = NULL;
 	struct upl_state us;
@@ -1174,9 +1178,8 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, &us, &co);
 	if (err != S3E_OK)
 		goto out;
-	if (co.old.id[0])
-		posix_gc_finish(pb, c, co.old.tier, co.old.id);
-	if (co.old.parts || co.queued)
+	posix_retired_finish(pb, c, &co.old); /* its file(s) and restored copies (R6) */
+	if (co.queued && !co.old.parts)
 		posix_gc_drain(pb, c); /* failures leave gc rows for the next open */
 out:
 	if (c)
@@ -1442,19 +1445,24 @@ static s3err_t oparts_load(struct posix_be *pb, struct conn *c, const char *buck
 struct map_ctx {
 	struct mp_map *map;
 	size_t cap;
+	bool home; /* a done restore: every part is read at home (R4 in posix.c) */
 };
 
 static s3err_t map_add(void *ctx, const struct posix_file *f, uint64_t off)
 {
 	struct map_ctx *m = ctx;
+	struct posix_file at = *f;
 
-	return map_append(m->map, &m->cap, f, off);
+	/* Its restored copy keeps its id: only the location differs (R2). */
+	if (m->home)
+		at.loc = &m->map->pb->loc[0];
+	return map_append(m->map, &m->cap, &at, off);
 }
 
 s3err_t posix_mp_map_load(struct posix_be *pb, struct conn *c, const char *bucket, const char *key,
-			  uint64_t size, bool sealed, struct mp_map **out)
+			  uint64_t size, bool sealed, bool restored, struct mp_map **out)
 {
-	struct map_ctx mc = {NULL, 0};
+	struct map_ctx mc = {NULL, 0, restored};
 	struct mp_map *map;
 	s3err_t err;
 	size_t i;

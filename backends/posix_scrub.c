@@ -17,7 +17,8 @@
  *     (sealed files, S6: frames always, the SHA-256 only with the data key)
  *  3. orphans: files in objects/xx/ of every location (the data directory
  *     and each storage tier, T1 in posix.c) that no objects, parts,
- *     object_parts or gc row names in that location.
+ *     object_parts or gc row names in that location (nor, at home, a done
+ *     restore as the copy of one of its files: S8).
  * Every data file is read at its row's location (T2); a finding about a
  * file in a tier names the tier in its detail text.
  *
@@ -59,6 +60,14 @@
  *      or not yet released copy in another (T4, T5). So a transition's copy
  *      in objects/ before its index switch is an orphan (it is never read),
  *      and the file a transition left behind is gc's until released.
+ *  S8. A done restore (R2 in posix.c) names the home copies ("", id) of
+ *      its files that are not at home, and readers read those (R4): pass 1
+ *      verifies them after the object's own files, as the object read at
+ *      home (every frame, the same SHA-256), a finding saying "restored
+ *      copy"; a copy that is gone is missing only if the row is still the
+ *      same done restore (S2). Pass 3 counts them as named. A copy a crashed
+ *      restore run placed before its switch (R5) is named by nothing: an
+ *      orphan, like a transition's.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread, fdopendir under -std=c11 */
@@ -98,14 +107,18 @@ _Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data k
 /* Pass 1: one objects row, copied out. */
 #define OBJ_BATCH_SQL                                                                              \
 	"SELECT bucket, key, object_id, layout, size, sha256, frames, sse_mode, sse_key_id, "      \
-	"sse_envelope, tier FROM objects WHERE (bucket, key) > (?1, ?2) ORDER BY bucket, key "     \
-	"LIMIT ?3"
+	"sse_envelope, tier, restore_state FROM objects WHERE (bucket, key) > (?1, ?2) "           \
+	"ORDER BY bucket, key LIMIT ?3"
 #define OBJ_ID_SQL "SELECT object_id FROM objects WHERE bucket = ?1 AND key = ?2"
 /* S2, S7: bucket/key still names the file (id ?3 in tier ?4), itself or as one of its parts. */
 #define OBJ_FILE_SQL                                                                               \
 	"SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND object_id = ?3 AND tier = ?4 "   \
 	"AND layout = 0 UNION ALL SELECT 1 FROM object_parts WHERE bucket = ?1 AND key = ?2 AND "  \
 	"object_id = ?3 AND tier = ?4"
+/* S8: bucket/key is still the row (object id ?3) with a done restore. */
+#define RESTORED_SQL                                                                               \
+	"SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND object_id = ?3 AND "             \
+	"restore_state = 2"
 #define OPARTS_SQL                                                                                 \
 	"SELECT object_id, size, frames, tier FROM object_parts WHERE bucket = ?1 AND key = ?2 "   \
 	"ORDER BY idx LIMIT ?3"
@@ -121,7 +134,7 @@ _Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data k
 #define PART_ID_SQL                                                                                \
 	"SELECT 1 FROM parts WHERE upload_id = ?1 AND number = ?2 AND object_id = ?3 AND tier = "  \
 	"?4"
-/* Pass 3: every id that names a file of location ?3, within one objects/xx (S4, S7). */
+/* Pass 3: every id that names a file of location ?3, within one objects/xx (S4, S7, S8). */
 #define REFS_SQL                                                                                   \
 	"SELECT object_id FROM objects WHERE object_id >= ?1 AND object_id < ?2 AND tier = ?3 "    \
 	"UNION ALL SELECT object_id FROM parts WHERE object_id >= ?1 AND object_id < ?2 "          \
@@ -129,7 +142,12 @@ _Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data k
 	"UNION ALL SELECT object_id FROM object_parts WHERE object_id >= ?1 AND object_id < ?2 "   \
 	"AND tier = ?3 "                                                                           \
 	"UNION ALL SELECT object_id FROM gc WHERE tier = ?3 AND object_id >= ?1 AND object_id < "  \
-	"?2"
+	"?2 "                                                                                      \
+	"UNION ALL SELECT object_id FROM objects WHERE ?3 = '' AND object_id >= ?1 AND "           \
+	"object_id < ?2 AND layout = 0 AND restore_state = 2 "                                     \
+	"UNION ALL SELECT p.object_id FROM object_parts p JOIN objects o ON o.bucket = p.bucket "  \
+	"AND o.key = p.key WHERE ?3 = '' AND p.object_id >= ?1 AND p.object_id < ?2 AND "          \
+	"o.restore_state = 2"
 
 /* How the files of one object (or part) are sealed, and whether the scrub holds its key (S6). */
 struct seal {
@@ -148,6 +166,7 @@ struct obj_row {
 	uint64_t size;
 	char sha256[65];
 	bool framed;
+	bool restored;	     /* its restore is done: its home copies are read (S8) */
 	struct obj_meta sse; /* only its sse_* fields */
 };
 
@@ -701,7 +720,69 @@ static void detail_tier(struct scrub_finding *f, const struct posix_file *file)
 	snprintf(f->detail, sizeof(f->detail), "tier %s: %.120s", file->loc->tier, detail);
 }
 
-/* Verifies one object (S2, S3) and reports what is wrong with it. */
+/* Prefixes f's detail with what the finding is about ("part 2 of upload ...", ...). */
+static void detail_prefix(struct scrub_finding *f, const char *what)
+{
+	char detail[sizeof(f->detail)];
+
+	memcpy(detail, f->detail, sizeof(detail));
+	snprintf(f->detail, sizeof(f->detail), "%.56s: %.100s", what, detail);
+}
+
+/*
+ * S8: verifies what readers of a done restore read: the object's files,
+ * each at home (its restored copy, or the file itself when it lives there),
+ * through one SHA-256. Only findings about the copies are reported: the
+ * object's own files at home were checked by the caller.
+ */
+static s3err_t scrub_copies(struct scrub *s, const struct obj_row *o,
+			    const struct posix_file *files, size_t n)
+{
+	const struct posix_loc *home = &s->pb->loc[0];
+	const char *const a[3] = {o->bucket, o->key, o->id};
+	struct posix_file *v = NULL;
+	struct scrub_finding f;
+	size_t i, copies = 0, bad_at = 0;
+	bool was_stopped = false, still = false;
+	enum fcheck r;
+	s3err_t err = S3E_OK;
+
+	for (i = 0; i < n; i++)
+		copies += files[i].loc != home;
+	if (copies == 0)
+		return S3E_OK; /* every file is at home: nothing was copied (R2) */
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return S3E_InternalError;
+	for (i = 0; i < n; i++) {
+		v[i] = files[i];
+		v[i].loc = home; /* the copy keeps the id */
+	}
+	memset(&f, 0, sizeof(f));
+	memcpy(f.bucket, o->bucket, sizeof(f.bucket));
+	memcpy(f.key, o->key, sizeof(f.key));
+	seal_prepare(s, &o->sse);
+	r = check_files(s, v, n, o->sha256, &f, &bad_at, &was_stopped);
+	if (was_stopped || r == FC_OK || (bad_at < n && files[bad_at].loc == home))
+		goto out;
+	if (r == FC_GONE) {
+		/* S2: a restore released (or an object replaced) meanwhile is no problem. */
+		err = row_exists(s, RESTORED_SQL, a, 3, NULL, &still);
+		if (err != S3E_OK || !still)
+			goto out;
+		finding_set(&f, SCRUB_MISSING_DATA, v[bad_at].id, "data file is missing");
+	} else if (o->layout == 1 && bad_at == n) {
+		snprintf(f.file_id, sizeof(f.file_id), "%s", o->id);
+	}
+	detail_prefix(&f, "restored copy");
+	emit(s, &f);
+out:
+	seal_done(s);
+	free(v);
+	return err;
+}
+
+/* Verifies one object (S2, S3, S8) and reports what is wrong with it. */
 static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 {
 	const char *bk[4] = {o->bucket, o->key, NULL, NULL};
@@ -775,6 +856,8 @@ static s3err_t scrub_object(struct scrub *s, const struct obj_row *o)
 			emit(s, &f);
 		}
 	}
+	if (err == S3E_OK && o->restored && !stopped(s))
+		err = scrub_copies(s, o, files, n);
 out:
 	seal_done(s);
 	if (files != &one)
@@ -795,6 +878,7 @@ static bool obj_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	    !posix_col_text(st, 5, o->sha256, sizeof(o->sha256)) ||
 	    !posix_col_sse(st, 7, &o->sse) || !posix_col_text(st, 10, o->tier, sizeof(o->tier)))
 		return false;
+	o->restored = sqlite3_column_int(st, 11) == RESTORE_DONE;
 	o->layout = layout;
 	o->size = (uint64_t)sqlite3_column_int64(st, 4);
 	o->framed = sqlite3_column_int(st, 6) == 1;
@@ -901,7 +985,7 @@ static s3err_t part_batch(struct scrub *s, const char *upload_id, unsigned numbe
 
 static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
 {
-	char num[16];
+	char num[16], what[48];
 	const char *const a[4] = {p->upload_id, num, p->file.id, p->tier};
 	struct posix_file file = p->file;
 	struct scrub_finding f;
@@ -938,14 +1022,9 @@ static s3err_t scrub_part(struct scrub *s, const struct part_row *p)
 		finding_set(&f, SCRUB_MISSING_DATA, p->file.id, "data file is missing");
 	}
 	detail_tier(&f, &file);
-	{
-		/* Say which part: the key alone names the upload's object, not the part. */
-		char detail[sizeof(f.detail)];
-
-		memcpy(detail, f.detail, sizeof(detail));
-		snprintf(f.detail, sizeof(f.detail), "part %u of upload %.12s...: %.100s",
-			 p->number, p->upload_id, detail);
-	}
+	/* Say which part: the key alone names the upload's object, not the part. */
+	snprintf(what, sizeof(what), "part %u of upload %.12s...", p->number, p->upload_id);
+	detail_prefix(&f, what);
 	emit(s, &f);
 	return err;
 }

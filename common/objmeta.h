@@ -20,6 +20,12 @@
 #include "limits.h"
 #include "s3err.h"
 
+enum obj_restore_state {
+	RESTORE_NONE = 0,    /* no restored copy */
+	RESTORE_ONGOING = 1, /* requested; the copy is being made */
+	RESTORE_DONE = 2,    /* a readable copy exists until restore_until_ms */
+};
+
 struct obj_meta {
 	uint64_t size;		    /* plaintext bytes */
 	int64_t mtime_ms;	    /* Last-Modified, ms since the epoch */
@@ -40,6 +46,13 @@ struct obj_meta {
 	 * recover it. The data is sealed in GCM frames under per-file keys
 	 * derived from the data key (common/frames.h).
 	 */
+	/*
+	 * Archive classes (GLACIER, DEEP_ARCHIVE) are read only through a
+	 * restored copy (RestoreObject): restore_state says whether one is
+	 * wanted (ONGOING) or readable (DONE) until restore_until_ms.
+	 */
+	int restore_state; /* enum obj_restore_state */
+	int64_t restore_until_ms;
 	int sse_mode;
 	char sse_key_id[STRATA_SSE_KEY_ID_MAX];
 	uint8_t sse_envelope[STRATA_SSE_ENVELOPE_MAX];

@@ -250,3 +250,25 @@ char *xmldoc_trim_blank(char *s, size_t *len)
 	*len = (size_t)(end - p);
 	return p;
 }
+
+s3err_t xmldoc_parse_root(const char *body, size_t len, size_t cap, const char *root_name,
+			  xmlDocPtr *doc, const xmlNode **root)
+{
+	s3err_t err;
+
+	*doc = NULL;
+	if (len > cap)
+		return S3E_MaxMessageLengthExceeded;
+	if (!body || len == 0)
+		return S3E_MalformedXML;
+	err = xmldoc_parse(body, len, cap, doc);
+	if (err)
+		return err;
+	*root = xmlDocGetRootElement(*doc);
+	if (!xmldoc_is_elem(*root, root_name)) {
+		xmlFreeDoc(*doc);
+		*doc = NULL;
+		return S3E_MalformedXML;
+	}
+	return S3E_OK;
+}

@@ -37,6 +37,16 @@
 s3err_t xmldoc_parse(const char *body, size_t len, size_t cap, xmlDocPtr *out);
 
 /* true if body[0..len) is only XML white space (callers treat it like an empty body). */
+/*
+ * The prologue every small document shares: len > cap is
+ * S3E_MaxMessageLengthExceeded; an empty body, bad XML or a root element
+ * other than root_name (S3 namespace or none) is S3E_MalformedXML. On
+ * success the caller owns *doc (xmlFreeDoc) and *root points into it; on
+ * error *doc is NULL.
+ */
+s3err_t xmldoc_parse_root(const char *body, size_t len, size_t cap, const char *root_name,
+			  xmlDocPtr *doc, const xmlNode **root);
+
 bool xmldoc_all_blank(const char *body, size_t len);
 
 /* ---- walking the tree ---- */

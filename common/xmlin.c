@@ -535,16 +535,9 @@ s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_c
 	size_t rules = 0;
 	s3err_t err;
 
-	if (len > STRATA_MAX_SMALL_XML_BODY)
-		return S3E_MaxMessageLengthExceeded;
-	if (!body || len == 0)
-		return S3E_MalformedXML;
-	err = xmldoc_parse(body, len, STRATA_MAX_SMALL_XML_BODY, &doc);
+	err = xmldoc_parse_root(body, len, STRATA_MAX_SMALL_XML_BODY,
+				"ServerSideEncryptionConfiguration", &doc, &root);
 	if (err)
-		goto out;
-	err = S3E_MalformedXML;
-	root = xmlDocGetRootElement(doc);
-	if (!xmldoc_is_elem(root, "ServerSideEncryptionConfiguration"))
 		goto out;
 	for (c = root->children; c; c = c->next) {
 		if (xmldoc_is_ignorable(c))
@@ -560,6 +553,80 @@ s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_c
 	err = rules == 1 ? S3E_OK : S3E_MalformedXML;
 	if (!err)
 		*out = cfg;
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
+/* ---- RestoreRequest ---- */
+
+/* <GlacierJobParameters><Tier>Standard|Bulk|Expedited</Tier></GlacierJobParameters> */
+static s3err_t parse_job_parameters(const xmlNode *e, struct restore_request *out)
+{
+	const xmlNode *c;
+	s3err_t err;
+
+	for (c = e->children; c; c = c->next) {
+		if (xmldoc_is_ignorable(c))
+			continue;
+		if (!xmldoc_is_elem(c, "Tier") || out->tier[0])
+			return S3E_MalformedXML;
+		if ((err = xmldoc_leaf_word(c, out->tier, sizeof(out->tier))))
+			return err;
+		if (strcmp(out->tier, "Standard") != 0 && strcmp(out->tier, "Bulk") != 0 &&
+		    strcmp(out->tier, "Expedited") != 0)
+			return S3E_MalformedXML;
+	}
+	return S3E_OK;
+}
+
+s3err_t xmlin_parse_restore(const char *body, size_t len, struct restore_request *out)
+{
+	struct restore_request rr = {0, ""};
+	const xmlNode *root, *c;
+	xmlDocPtr doc = NULL;
+	char days[16] = "", type[16] = "";
+	uint64_t n;
+	s3err_t err;
+
+	err =
+	    xmldoc_parse_root(body, len, STRATA_MAX_SMALL_XML_BODY, "RestoreRequest", &doc, &root);
+	if (err)
+		goto out;
+	for (c = root->children; c; c = c->next) {
+		if (xmldoc_is_ignorable(c))
+			continue;
+		if (xmldoc_is_elem(c, "Days") && !days[0])
+			err = xmldoc_leaf_word(c, days, sizeof(days));
+		else if (xmldoc_is_elem(c, "GlacierJobParameters") && !rr.tier[0])
+			err = parse_job_parameters(c, &rr);
+		else if (xmldoc_is_elem(c, "Tier") && !rr.tier[0])
+			err = xmldoc_leaf_word(c, rr.tier, sizeof(rr.tier));
+		else if (xmldoc_is_elem(c, "Description") && xmldoc_is_leaf(c))
+			err = S3E_OK;
+		else if (xmldoc_is_elem(c, "Type") && !type[0])
+			err = xmldoc_leaf_word(c, type, sizeof(type));
+		else if (xmldoc_is_elem(c, "SelectParameters") ||
+			 xmldoc_is_elem(c, "OutputLocation"))
+			err = S3E_NotImplemented;
+		else
+			err = S3E_MalformedXML;
+		if (err)
+			goto out;
+	}
+	err = S3E_MalformedXML;
+	if (type[0]) {
+		err = strcmp(type, "SELECT") == 0 ? S3E_NotImplemented : S3E_MalformedXML;
+		goto out;
+	}
+	if (!days[0] || !parse_u64_str(days, 1, INT32_MAX, &n))
+		goto out;
+	if (rr.tier[0] && strcmp(rr.tier, "Standard") != 0 && strcmp(rr.tier, "Bulk") != 0 &&
+	    strcmp(rr.tier, "Expedited") != 0)
+		goto out;
+	rr.days = (uint32_t)n;
+	*out = rr;
+	err = S3E_OK;
 out:
 	xmlFreeDoc(doc);
 	return err;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "limits.h"
 #include "s3err.h"
@@ -88,5 +89,22 @@ struct encryption_config {
  * S3E_MaxMessageLengthExceeded (> STRATA_MAX_SMALL_XML_BODY).
  */
 s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_config *out);
+
+/* A RestoreObject request, as Strata supports it. */
+struct restore_request {
+	uint32_t days; /* how long the restored copy stays readable, >= 1 */
+	char tier[16]; /* GlacierJobParameters Tier: Standard, Bulk, Expedited, or "" */
+};
+
+/*
+ * Parses a RestoreRequest body:
+ *   <RestoreRequest><Days>2</Days><GlacierJobParameters><Tier>Standard</Tier>
+ *   </GlacierJobParameters></RestoreRequest>
+ * Errors: S3E_MalformedXML (bad XML, no or bad Days, an unknown Tier or
+ * element), S3E_NotImplemented (Type SELECT, SelectParameters,
+ * OutputLocation: restores that run queries or write elsewhere),
+ * S3E_MaxMessageLengthExceeded (> STRATA_MAX_SMALL_XML_BODY).
+ */
+s3err_t xmlin_parse_restore(const char *body, size_t len, struct restore_request *out);
 
 #endif

@@ -667,6 +667,8 @@ static int cmd_lifecycle(int argc, char **argv)
 	lo = (struct lc_pass_opts){(int64_t)cfg.lifecycle_day_seconds * 1000, 0, o.bucket,
 				   cfg.lifecycle_rate, NULL};
 	err = lc_pass(be, &lo, &st);
+	if (!err)
+		err = lc_restore_pass(be, &lo, &st);
 	backend_close(be);
 	keyring_free(keys);
 	if (err) {
@@ -674,10 +676,12 @@ static int cmd_lifecycle(int argc, char **argv)
 		return 1;
 	}
 	printf("lifecycle pass: %llu buckets with rules, %llu objects, %llu expired, %llu moved "
-	       "(%llu bytes), %llu uploads aborted, %llu failures\n",
+	       "(%llu bytes), %llu uploads aborted, %llu restored, %llu restores expired, %llu "
+	       "failures\n",
 	       (unsigned long long)st.buckets, (unsigned long long)st.objects,
 	       (unsigned long long)st.expired, (unsigned long long)st.transitioned,
 	       (unsigned long long)st.bytes_moved, (unsigned long long)st.aborted,
+	       (unsigned long long)st.restored, (unsigned long long)st.restore_expired,
 	       (unsigned long long)st.failures);
 	return st.failures ? 1 : 0;
 }

@@ -180,7 +180,7 @@ s3err_t op_copy_object(struct request *r)
 		goto out;
 	}
 	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)) ||
-	    (err = sse_req_read(r, &sm, true, &sk)) ||
+	    (err = sse_req_read(r, &sm, true, &sk)) || (err = op_archive_readable(r, &sm)) ||
 	    (sk.mode != SSE_NONE && (err = backend_reader_unseal(be, rd, sk.data_key))))
 		goto out;
 	if ((err = cond_check(&c, &sm, true)))

@@ -13,7 +13,7 @@
 static bool transition_served(const char *storage_class)
 {
 	return strcmp(storage_class, "STANDARD_IA") == 0 ||
-	       strcmp(storage_class, "GLACIER_IR") == 0;
+	       strcmp(storage_class, "GLACIER_IR") == 0 || op_is_archive_class(storage_class);
 }
 
 /*
@@ -41,12 +41,9 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 	for (i = 0; i < c.nrules; i++)
 		for (j = 0; j < c.rules[i].ntransitions; j++)
 			if (!transition_served(c.rules[i].transitions[j].storage_class)) {
-				err =
-				    req_failf(r, S3E_NotImplemented,
-					      "Transitions to %s are not implemented yet (archive "
-					      "classes need RestoreObject); STANDARD_IA and "
-					      "GLACIER_IR work.",
-					      c.rules[i].transitions[j].storage_class);
+				err = req_failf(r, S3E_NotImplemented,
+						"Transitions to %s are not implemented.",
+						c.rules[i].transitions[j].storage_class);
 				lc_config_free(&c);
 				return err;
 			}

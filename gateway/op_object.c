@@ -58,10 +58,11 @@ s3err_t op_refuse_unsupported_write(struct request *r)
 s3err_t op_storage_class(struct request *r, char out[STRATA_STORAGE_CLASS_MAX])
 {
 	/* Classes with a tier (or the data directory) and nothing more to them. */
-	static const char *const served[] = {"STANDARD_IA", "GLACIER_IR"};
-	/* AWS classes whose semantics Strata does not have yet (archive needs RestoreObject). */
+	static const char *const served[] = {"STANDARD_IA", "GLACIER_IR", "GLACIER",
+					     "DEEP_ARCHIVE"};
+	/* AWS classes whose semantics Strata does not have. */
 	static const char *const known[] = {
-	    "REDUCED_REDUNDANCY", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE",
+	    "REDUCED_REDUNDANCY", "ONEZONE_IA", "INTELLIGENT_TIERING",
 	    "OUTPOSTS",		  "SNOW",	"EXPRESS_ONEZONE"};
 	const char *sc = req_header(r, "x-amz-storage-class");
 	size_t i;
@@ -404,7 +405,8 @@ static s3err_t get_or_head(struct request *r, bool head)
 	gs->be = r->srv->be;
 	err = head ? backend_object_head(r->srv->be, r->bucket, r->key, &m)
 		   : backend_reader_open(r->srv->be, r->bucket, r->key, &m, &gs->reader);
-	if (err || (err = sse_req_read(r, &m, false, &k)))
+	if (err || (err = sse_req_read(r, &m, false, &k)) ||
+	    (!head && (err = op_archive_readable(r, &m))))
 		goto out;
 	if (!head && k.mode != SSE_NONE &&
 	    (err = backend_reader_unseal(r->srv->be, gs->reader, k.data_key)))

@@ -8,6 +8,7 @@
  *   op_copy.c         CopyObject
  *   op_encryption.c   Put/Get/DeleteBucketEncryption
  *   op_lifecycle.c    Put/Get/DeleteBucketLifecycleConfiguration
+ *   op_restore.c      RestoreObject (and the archive read check)
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
  *   op_multipart.c    CreateMultipartUpload, UploadPart, UploadPartCopy,
@@ -18,9 +19,11 @@
 #ifndef STRATA_OPS_H
 #define STRATA_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../common/limits.h"
+#include "../common/objmeta.h"
 #include "../common/s3err.h"
 
 struct request;
@@ -45,6 +48,12 @@ s3err_t op_get_object_attributes(struct request *r);
 s3err_t op_put_bucket_encryption(struct request *r);
 s3err_t op_get_bucket_encryption(struct request *r);
 s3err_t op_delete_bucket_encryption(struct request *r);
+
+s3err_t op_restore_object(struct request *r);
+/* True for GLACIER and DEEP_ARCHIVE: read only through a restored copy. */
+bool op_is_archive_class(const char *storage_class);
+/* S3E_OK unless m is archived without a readable restored copy (then InvalidObjectState). */
+s3err_t op_archive_readable(struct request *r, const struct obj_meta *m);
 
 s3err_t op_put_bucket_lifecycle(struct request *r);
 s3err_t op_get_bucket_lifecycle(struct request *r);
@@ -78,8 +87,9 @@ struct obj_meta;
 s3err_t op_refuse_unsupported_write(struct request *r);
 /*
  * The storage class a write asks for (x-amz-storage-class) into out: "" for
- * none or STANDARD; STANDARD_IA and GLACIER_IR as given. Other AWS classes
- * answer NotImplemented, anything else InvalidStorageClass (via req_fail).
+ * none or STANDARD; STANDARD_IA, GLACIER_IR, GLACIER and DEEP_ARCHIVE as
+ * given. Other AWS classes answer NotImplemented, anything else
+ * InvalidStorageClass (via req_fail).
  */
 s3err_t op_storage_class(struct request *r, char out[STRATA_STORAGE_CLASS_MAX]);
 

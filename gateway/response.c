@@ -145,6 +145,17 @@ void resp_object_headers(struct request *r, const struct obj_meta *m)
 	/* Strata's own integrity digest, always shown (docs: README "Integrity"). */
 	if (m->sha256_hex[0])
 		resp_header(r, "x-strata-sha256", m->sha256_hex);
+	/* Archive objects: the state of their restored copy, as AWS spells it. */
+	if (m->restore_state == RESTORE_ONGOING) {
+		resp_header(r, "x-amz-restore", "ongoing-request=\"true\"");
+	} else if (m->restore_state == RESTORE_DONE && m->restore_until_ms > httptime_now_ms()) {
+		/* (an expired copy the engine has yet to release is already gone for clients) */
+		char when[30], v[80];
+
+		httptime_format_http((time_t)(m->restore_until_ms / 1000), when);
+		snprintf(v, sizeof(v), "ongoing-request=\"false\", expiry-date=\"%s\"", when);
+		resp_header(r, "x-amz-restore", v);
+	}
 	/* When a scrub last found the stored bytes intact (absent: not yet verified). */
 	if (m->verified_ms > 0) {
 		char when[25];

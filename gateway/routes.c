@@ -42,6 +42,7 @@ static const struct route routes[] = {
 	{"PUT",    TARGET_OBJECT,  "uploadId",   NULL,                "UploadPart",           BODY_STREAM, 0,                            op_upload_part_begin, op_upload_part,             OWNED},
 	{"PUT",    TARGET_OBJECT,  NULL,         "x-amz-copy-source", "CopyObject",           BODY_NONE,   0,                            NULL,                 op_copy_object,             OWNED},
 	{"PUT",    TARGET_OBJECT,  NULL,         NULL,                "PutObject",            BODY_STREAM, 0,                            op_put_object_begin,  op_put_object,              OWNED},
+	{"POST",   TARGET_OBJECT,  "restore",    NULL,                "RestoreObject",        BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_restore_object,          OWNED},
 	{"POST",   TARGET_OBJECT,  "uploads",    NULL,                "CreateMultipartUpload", BODY_NONE,  0,                            NULL,                 op_create_multipart,        OWNED},
 	{"POST",   TARGET_OBJECT,  "uploadId",   NULL,                "CompleteMultipartUpload", BODY_XML, STRATA_MAX_COMPLETE_XML_BODY, NULL,                 op_complete_multipart,      OWNED | ROUTE_OBJECT_CHECKSUM},
 	{"DELETE", TARGET_OBJECT,  "uploadId",   NULL,                "AbortMultipartUpload", BODY_NONE,   0,                            NULL,                 op_abort_multipart,         OWNED},

@@ -283,11 +283,10 @@ void server_posix_opts(const struct config *cfg, const struct keyring *keys, str
 int server_run(const struct config *cfg)
 {
 	struct posix_opts po;
-	struct server srv = {cfg, NULL, NULL, NULL, NULL};
+	struct server srv = {cfg, NULL, NULL, NULL, NULL, NULL};
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
 	struct scrubber *scrub = NULL;
-	struct lc_engine *lifecycle = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags;
@@ -319,12 +318,18 @@ int server_run(const struct config *cfg)
 	if (users_open(cfg->data_dir, &srv.users) != 0)
 		goto out;
 
-	/* Signals go to the main thread's sigwait, never to a connection thread. */
+	/* Signals go to the main thread's sigwait, never to a connection or worker thread. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Background workers first: connection threads may poke the lifecycle engine. */
+	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0 ||
+	    lc_engine_start(srv.be, cfg->lifecycle_interval,
+			    (int64_t)cfg->lifecycle_day_seconds * 1000, cfg->lifecycle_rate,
+			    &srv.lifecycle) != 0)
+		goto workers;
 
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_ERROR_LOG | MHD_USE_POLL;
@@ -340,22 +345,17 @@ int server_run(const struct config *cfg)
 	if (!srv.daemon) {
 		log_error("server", "cannot listen on %s:%u (in use, or not permitted)",
 			  cfg->listen_host, (unsigned)cfg->listen_port);
-		goto out;
+		goto workers;
 	}
 	log_info("server", "serving S3 on http://%s:%u with data in %s", cfg->listen_host,
 		 (unsigned)cfg->listen_port, cfg->data_dir);
-	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0 ||
-	    lc_engine_start(srv.be, cfg->lifecycle_interval,
-			    (int64_t)cfg->lifecycle_day_seconds * 1000, cfg->lifecycle_rate,
-			    &lifecycle) != 0)
-		goto stop;
 	sigwait(&set, &sig);
 	log_info("server", "signal %d: stopping", sig);
 	rc = 0;
-stop:
-	lc_engine_stop(lifecycle);
-	scrubber_stop(scrub);
 	MHD_stop_daemon(srv.daemon);
+workers:
+	lc_engine_stop(srv.lifecycle);
+	scrubber_stop(scrub);
 out:
 	users_close(srv.users);
 	backend_close(srv.be);

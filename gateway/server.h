@@ -17,13 +17,15 @@
 #include "users.h"
 
 struct keyring;
+struct lc_engine;
 
 struct server {
 	const struct config *cfg;
 	struct backend *be;
 	struct users *users;
 	struct MHD_Daemon *daemon;
-	struct keyring *keys; /* the master keys (sse_keys.h); immutable while serving */
+	struct keyring *keys;	     /* the master keys (sse_keys.h); immutable while serving */
+	struct lc_engine *lifecycle; /* the lifecycle engine (poked by RestoreObject) */
 };
 
 struct posix_opts;

@@ -324,10 +324,80 @@ s3err_t lc_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass
 	return err;
 }
 
+/* --- restores --- */
+
+struct restore_batch {
+	struct restore_item *items; /* SCAN_BATCH */
+	size_t n;
+};
+
+static bool collect_restore(void *ctx, const struct restore_item *it)
+{
+	struct restore_batch *b = ctx;
+
+	if (b->n == SCAN_BATCH)
+		return false;
+	b->items[b->n++] = *it;
+	return true;
+}
+
+static void restore_one(struct pass *p, const struct restore_item *it)
+{
+	bool make = it->state == RESTORE_ONGOING;
+	s3err_t err;
+
+	pace(p);
+	err = make ? backend_restore_run(p->be, it->bucket, it->key, it->mtime_ms, it->etag)
+		   : backend_restore_release(p->be, it->bucket, it->key, it->mtime_ms, it->etag);
+	if (err == S3E_OK) {
+		if (make)
+			p->st->restored++;
+		else
+			p->st->restore_expired++;
+		log_info(LOG_MOD, "%s %s/%s", make ? "restored" : "restore expired for", it->bucket,
+			 it->key);
+	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey) {
+		p->st->skipped++;
+	} else {
+		p->st->failures++;
+		log_error(LOG_MOD, "cannot %s %s/%s (retried next pass): %s",
+			  make ? "restore" : "release the restored copy of", it->bucket, it->key,
+			  s3err_code(err));
+	}
+}
+
+s3err_t lc_restore_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass_stats *st)
+{
+	struct pass p = {be, o, st, o->now_ms ? o->now_ms : httptime_now_ms()};
+	struct restore_batch b = {calloc(SCAN_BATCH, sizeof(struct restore_item)), 0};
+	uint64_t before;
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	if (!b.items)
+		return S3E_InternalError;
+	/*
+	 * Each item leaves the due set once acted on; one that fails stays,
+	 * so a round that changed nothing ends the pass (retried next time).
+	 */
+	do {
+		before = st->restored + st->restore_expired + st->skipped;
+		b.n = 0;
+		err = backend_restore_due(be, p.now_ms, collect_restore, &b);
+		for (i = 0; !err && i < b.n && !stopping(&p); i++)
+			if (!o->bucket || strcmp(o->bucket, b.items[i].bucket) == 0)
+				restore_one(&p, &b.items[i]);
+	} while (!err && b.n == SCAN_BATCH && !stopping(&p) &&
+		 st->restored + st->restore_expired + st->skipped > before);
+	free(b.items);
+	return err;
+}
+
 /* --- the thread --- */
 
 struct lc_engine {
 	struct backend *be;
+	bool rules; /* lifecycle_interval > 0: rules passes too */
 	int64_t day_ms;
 	unsigned rate;
 	pthread_t thread;
@@ -341,19 +411,26 @@ static void *run(void *arg)
 	while (ticker_wait(&e->tick)) {
 		struct lc_pass_opts o = {e->day_ms, 0, NULL, e->rate, &e->tick.stop};
 		struct lc_pass_stats st;
-		s3err_t err = lc_pass(e->be, &o, &st);
+		s3err_t err;
 
+		memset(&st, 0, sizeof(st));
+		err = e->rules ? lc_pass(e->be, &o, &st) : S3E_OK;
 		if (err)
 			log_error(LOG_MOD, "pass failed: %s", s3err_code(err));
-		else if (st.buckets)
-			log_info(LOG_MOD,
-				 "pass done: %llu buckets, %llu objects, %llu expired, %llu moved "
-				 "(%llu bytes), %llu uploads aborted, %llu failures",
-				 (unsigned long long)st.buckets, (unsigned long long)st.objects,
-				 (unsigned long long)st.expired,
-				 (unsigned long long)st.transitioned,
-				 (unsigned long long)st.bytes_moved, (unsigned long long)st.aborted,
-				 (unsigned long long)st.failures);
+		err = lc_restore_pass(e->be, &o, &st);
+		if (err)
+			log_error(LOG_MOD, "restore pass failed: %s", s3err_code(err));
+		if (st.buckets || st.restored || st.restore_expired || st.failures)
+			log_info(
+			    LOG_MOD,
+			    "pass done: %llu buckets, %llu objects, %llu expired, %llu moved "
+			    "(%llu bytes), %llu uploads aborted, %llu restored, %llu restores "
+			    "expired, %llu failures",
+			    (unsigned long long)st.buckets, (unsigned long long)st.objects,
+			    (unsigned long long)st.expired, (unsigned long long)st.transitioned,
+			    (unsigned long long)st.bytes_moved, (unsigned long long)st.aborted,
+			    (unsigned long long)st.restored, (unsigned long long)st.restore_expired,
+			    (unsigned long long)st.failures);
 	}
 	return NULL;
 }
@@ -364,15 +441,14 @@ int lc_engine_start(struct backend *be, unsigned interval, int64_t day_ms, unsig
 	struct lc_engine *e;
 
 	*out = NULL;
-	if (interval == 0)
-		return 0;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -1;
 	e->be = be;
+	e->rules = interval > 0;
 	e->day_ms = day_ms;
 	e->rate = rate;
-	ticker_init(&e->tick, interval);
+	ticker_init(&e->tick, interval ? interval : LC_RESTORE_INTERVAL);
 	if (pthread_create(&e->thread, NULL, run, e) != 0) {
 		log_error(LOG_MOD, "cannot start the lifecycle thread");
 		ticker_destroy(&e->tick);
@@ -381,6 +457,12 @@ int lc_engine_start(struct backend *be, unsigned interval, int64_t day_ms, unsig
 	}
 	*out = e;
 	return 0;
+}
+
+void lc_engine_poke(struct lc_engine *e)
+{
+	if (e)
+		ticker_poke(&e->tick);
 }
 
 void lc_engine_stop(struct lc_engine *e)

@@ -11,6 +11,11 @@
  *     version check);
  *   - aborts multipart uploads older than AbortIncompleteMultipartUpload says.
  *
+ * Restores (RestoreObject) are the engine's too, for every bucket: a
+ * restore pass makes the readable copies asked for (backend restore_run)
+ * and releases the ones whose days are up (restore_release). It runs after
+ * every rules pass, and at once when lc_engine_poke says one was asked for.
+ *
  * A pass keeps no state: interrupted (stop flag, crash), the next one simply
  * evaluates again, and every action is idempotent. Actions are paced at most
  * `rate` per second so that a pass never floods the disk.
@@ -34,14 +39,16 @@ struct lc_pass_opts {
 };
 
 struct lc_pass_stats {
-	uint64_t buckets;      /* buckets with rules */
-	uint64_t objects;      /* objects evaluated */
-	uint64_t expired;      /* objects deleted */
-	uint64_t transitioned; /* objects moved to another class */
-	uint64_t bytes_moved;  /* their bytes */
-	uint64_t aborted;      /* uploads aborted */
-	uint64_t skipped;      /* changed under the pass (a newer version): left alone */
-	uint64_t failures;     /* actions that failed (logged; retried by the next pass) */
+	uint64_t buckets;	  /* buckets with rules */
+	uint64_t objects;	  /* objects evaluated */
+	uint64_t expired;	  /* objects deleted */
+	uint64_t transitioned;	  /* objects moved to another class */
+	uint64_t bytes_moved;	  /* their bytes */
+	uint64_t restored;	  /* readable copies made (restore pass) */
+	uint64_t restore_expired; /* readable copies released (restore pass) */
+	uint64_t aborted;	  /* uploads aborted */
+	uint64_t skipped;	  /* changed under the pass (a newer version): left alone */
+	uint64_t failures;	  /* actions that failed (logged; retried by the next pass) */
 };
 
 /*
@@ -51,15 +58,27 @@ struct lc_pass_stats {
  */
 s3err_t lc_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass_stats *st);
 
+/*
+ * Runs one restore pass (see above); adds to st (which lc_pass zeroes, so
+ * call it after). Errors: the backend's when it cannot list.
+ */
+s3err_t lc_restore_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass_stats *st);
+
 struct lc_engine;
 
 /*
- * Starts a thread running a pass every interval seconds (the first one
- * interval after start-up); interval 0 starts nothing (*out NULL).
- * Returns -1 (logged) if the thread cannot start.
+ * Starts the thread: a rules pass every interval seconds (the first one
+ * interval after start-up; interval 0: no rules passes), and a restore pass
+ * after each, or every LC_RESTORE_INTERVAL seconds without rules passes, or
+ * at once on lc_engine_poke. Returns -1 (logged) if the thread cannot start.
  */
 int lc_engine_start(struct backend *be, unsigned interval, int64_t day_ms, unsigned rate,
 		    struct lc_engine **out);
+
+#define LC_RESTORE_INTERVAL 60
+
+/* A restore was asked for: run a restore pass now. NULL is fine. */
+void lc_engine_poke(struct lc_engine *e);
 
 /* Stops a pass in progress at its next object, joins the thread, frees e. NULL is fine. */
 void lc_engine_stop(struct lc_engine *e);

@@ -16,11 +16,14 @@ struct ticker {
 	pthread_mutex_t lock; /* guards the wait only, never held across I/O */
 	pthread_cond_t wake;
 	volatile bool stop;
+	bool poked; /* ticker_poke: the next wait ends at once */
 };
 
 void ticker_init(struct ticker *t, unsigned interval);
 /* Sleeps one interval; false when the worker must end. */
 bool ticker_wait(struct ticker *t);
+/* Ends the current (or next) wait early, returning true: work arrived. */
+void ticker_poke(struct ticker *t);
 /* Makes ticker_wait return false (now or next time) and passes see stop. */
 void ticker_stop(struct ticker *t);
 void ticker_destroy(struct ticker *t);

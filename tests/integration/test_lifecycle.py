@@ -83,7 +83,7 @@ def test_configuration_round_trip_and_errors(ctx):
     expect_error(lambda: s3.put_bucket_lifecycle_configuration(
         Bucket=b, LifecycleConfiguration={"Rules": [
             {"ID": "cold", "Filter": {"Prefix": "dicom/"}, "Status": "Enabled",
-             "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}]}]}),
+             "Transitions": [{"Days": 90, "StorageClass": "INTELLIGENT_TIERING"}]}]}),
         "NotImplemented", 501)
     s3.delete_bucket_lifecycle(Bucket=b)
     expect_error(lambda: s3.get_bucket_lifecycle_configuration(Bucket=b),

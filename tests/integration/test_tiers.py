@@ -56,8 +56,8 @@ def test_storage_class_writes_to_its_tier(ctx):
     eq(_class(s3, b, "std"), "STANDARD", "HEAD of a STANDARD object")
     listed = {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=b)["Contents"]}
     eq(listed, {"ia": "STANDARD_IA", "std": "STANDARD"}, "listing's StorageClass")
-    expect_error(lambda: s3.put_object(Bucket=b, Key="x", Body=b"x", StorageClass="GLACIER"),
-                 "NotImplemented", 501)
+    expect_error(lambda: s3.put_object(Bucket=b, Key="x", Body=b"x",
+                                       StorageClass="INTELLIGENT_TIERING"), "NotImplemented", 501)
     expect_error(lambda: s3.put_object(Bucket=b, Key="x", Body=b"x",
                                        StorageClass="COLD_AS_ICE"), "InvalidStorageClass", 400)
     # A copy takes the class it is asked for (STANDARD otherwise, as on AWS).
@@ -110,11 +110,11 @@ def test_lifecycle_moves_objects_between_tiers(ctx):
         same_bytes(s3.get_object(Bucket=b, Key=k)["Body"].read(), v, f"GET {k} after moves")
         eq(_sha(s3, b, k), hashlib.sha256(v).hexdigest(), f"SHA-256 of {k} after moves")
     check("moved" in srv.log_tail(300), "no log line for the moves")
-    # Rules naming archive classes wait for RestoreObject.
+    # Classes Strata has no semantics for are refused, not ignored.
     expect_error(lambda: s3.put_bucket_lifecycle_configuration(
         Bucket=b, LifecycleConfiguration={"Rules": [
-            {"ID": "cold", "Filter": {"Prefix": ""}, "Status": "Enabled",
-             "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}]}]}),
+            {"ID": "one", "Filter": {"Prefix": ""}, "Status": "Enabled",
+             "Transitions": [{"Days": 90, "StorageClass": "ONEZONE_IA"}]}]}),
         "NotImplemented", 501)
 
 
@@ -194,3 +194,67 @@ def test_start_refuses_an_unconfigured_tier(ctx):
                                 f"127.0.0.1:{free_port()}"], timeout=30)
     check(p.returncode != 0, "the server started without the tier its objects live in")
     check("tier_STANDARD_IA" in p.stderr, f"no clear message: {p.stderr[-500:]!r}")
+
+
+@timeout(180)
+def test_archive_needs_restore_and_restores_expire(ctx):
+    # GLACIER and DEEP_ARCHIVE are read through a restored copy only, as on AWS.
+    glacier = ctx.path("ar-glacier")
+    conf = ctx.path("ar.conf")
+    with open(conf, "w") as f:
+        f.write(f"tier_GLACIER = {glacier}\nscrub_interval = 0\nlifecycle_interval = 1\n"
+                "lifecycle_day_seconds = 1\nlifecycle_rate = 0\n")
+    srv = ctx.new_server(extra_args=["--config", conf])
+    s3 = ctx.client(srv)
+    b = ctx.bucket("archive", client=s3)
+    data = rand_bytes(300 * KiB)
+    s3.put_object(Bucket=b, Key="study.dcm", Body=data, StorageClass="GLACIER")
+    s3.put_object(Bucket=b, Key="deep", Body=b"deep", StorageClass="DEEP_ARCHIVE")
+    eq(_class(s3, b, "study.dcm"), "GLACIER", "HEAD of an archived object")
+    eq(_files(glacier), 1, "data files in the GLACIER tier")
+    for k in ("study.dcm", "deep"):
+        expect_error(lambda k=k: s3.get_object(Bucket=b, Key=k), "InvalidObjectState", 403)
+    expect_error(lambda: s3.copy_object(Bucket=b, Key="cp", CopySource={"Bucket": b,
+                                                                        "Key": "study.dcm"}),
+                 "InvalidObjectState", 403)
+    s3.put_object(Bucket=b, Key="hot", Body=b"x")
+    expect_error(lambda: s3.restore_object(Bucket=b, Key="hot", RestoreRequest={"Days": 1}),
+                 "InvalidObjectState", 403)
+    r = s3.restore_object(Bucket=b, Key="study.dcm", RestoreRequest={
+        "Days": 4, "GlacierJobParameters": {"Tier": "Standard"}})
+    eq(r["ResponseMetadata"]["HTTPStatusCode"], 202, "RestoreObject starting a restore")
+    deadline = time.time() + 20
+    restore = ""
+    while time.time() < deadline:
+        restore = s3.head_object(Bucket=b, Key="study.dcm").get("Restore", "")
+        if 'ongoing-request="false"' in restore:
+            break
+        time.sleep(0.3)
+    check('ongoing-request="false"' in restore and "expiry-date=" in restore,
+          f"x-amz-restore after the restore: {restore!r}")
+    same_bytes(s3.get_object(Bucket=b, Key="study.dcm")["Body"].read(), data,
+               "GET of a restored object")
+    eq(_sha(s3, b, "study.dcm"), hashlib.sha256(data).hexdigest(), "SHA-256 of the restored copy")
+    eq(s3.restore_object(Bucket=b, Key="study.dcm", RestoreRequest={"Days": 4})
+       ["ResponseMetadata"]["HTTPStatusCode"], 200, "RestoreObject of a restored object")
+    eq(_class(s3, b, "study.dcm"), "GLACIER", "a restore does not change the class")
+    # Four one-second days later the copy is gone and the object archived again.
+    deadline = time.time() + 25
+    while time.time() < deadline:
+        try:
+            s3.get_object(Bucket=b, Key="study.dcm")["Body"].read()
+        except Exception:  # noqa: BLE001 - InvalidObjectState once expired
+            break
+        time.sleep(0.5)
+    expect_error(lambda: s3.get_object(Bucket=b, Key="study.dcm"), "InvalidObjectState", 403)
+    eq(s3.head_object(Bucket=b, Key="study.dcm").get("Restore"), None,
+       "x-amz-restore once the restored copy expired")
+    # A lifecycle rule archives too.
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [
+        {"ID": "archive", "Filter": {"Prefix": "hot"}, "Status": "Enabled",
+         "Transitions": [{"Days": 1, "StorageClass": "GLACIER"}]}]})
+    deadline = time.time() + 20
+    while time.time() < deadline and _class(s3, b, "hot") != "GLACIER":
+        time.sleep(0.5)
+    eq(_class(s3, b, "hot"), "GLACIER", "class after the archive rule")
+    expect_error(lambda: s3.get_object(Bucket=b, Key="hot"), "InvalidObjectState", 403)

@@ -127,10 +127,12 @@ void fixture_tiers_init(struct fixture_tiers *t, const char *root, size_t ntiers
 	memset(t, 0, sizeof(*t));
 	snprintf(t->a, sizeof(t->a), "%s/tier-ia", root);
 	snprintf(t->b, sizeof(t->b), "%s/tier-gir", root);
+	snprintf(t->c, sizeof(t->c), "%s/tier-glacier", root);
 	t->opts.keys = keys;
 	t->opts.ntiers = ntiers;
 	t->opts.tiers[0] = (struct posix_tier){"STANDARD_IA", t->a};
 	t->opts.tiers[1] = (struct posix_tier){"GLACIER_IR", t->b};
+	t->opts.tiers[2] = (struct posix_tier){"GLACIER", t->c};
 }
 
 char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx)

@@ -31,13 +31,14 @@ void index_str(const char *dir, const char *sql, char *out, size_t cap);
 void fixture_sha256(const void *data, size_t len, char out[65]);
 
 /*
- * Two storage tiers beside a test's data directory: STANDARD_IA in
- * ROOT/tier-ia (a) and GLACIER_IR in ROOT/tier-gir (b), and the posix_opts
- * that configure the first ntiers of them (0..2) with keys. opts points
- * into the struct: keep it where it is while a backend uses it.
+ * Three storage tiers beside a test's data directory: STANDARD_IA in
+ * ROOT/tier-ia (a), GLACIER_IR in ROOT/tier-gir (b) and the archive class
+ * GLACIER in ROOT/tier-glacier (c), and the posix_opts that configure the
+ * first ntiers of them (0..3) with keys. opts points into the struct: keep
+ * it where it is while a backend uses it.
  */
 struct fixture_tiers {
-	char a[160], b[160];
+	char a[160], b[160], c[160];
 	struct posix_opts opts;
 };
 void fixture_tiers_init(struct fixture_tiers *t, const char *root, size_t ntiers,

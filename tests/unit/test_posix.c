@@ -38,8 +38,14 @@
 #define F ((uint64_t)FRAME_DATA_SIZE)
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
-/* Drops everything schema v6 added: what a v5 data directory's index looked like. */
+/* Drops everything schema v7 added: what a v6 data directory's index looked like. */
+#define DOWNGRADE_TO_V6                                                                            \
+	"DROP INDEX objects_restoring; ALTER TABLE objects DROP COLUMN restore_until_ms;"          \
+	"ALTER TABLE objects DROP COLUMN restore_state; PRAGMA user_version = 6;"
+
+/* Drops everything schemas v6 and v7 added: what a v5 data directory's index looked like. */
 #define DOWNGRADE_TO_V5                                                                            \
+	DOWNGRADE_TO_V6                                                                            \
 	"DROP INDEX objects_by_tier; DROP INDEX parts_by_tier; DROP INDEX object_parts_by_tier;"   \
 	"ALTER TABLE objects DROP COLUMN tier; ALTER TABLE parts DROP COLUMN tier;"                \
 	"ALTER TABLE object_parts DROP COLUMN tier;"                                               \
@@ -48,7 +54,7 @@
 	"ALTER TABLE gc_v5 RENAME TO gc;"                                                          \
 	"PRAGMA user_version = 5;"
 
-/* Drops everything schemas v5 and v6 added: what a v4 data directory's index looked like. */
+/* Drops everything schemas v5..v7 added: what a v4 data directory's index looked like. */
 #define DOWNGRADE_TO_V4                                                                            \
 	DOWNGRADE_TO_V5                                                                            \
 	"DROP INDEX objects_by_sse_key; DROP INDEX uploads_by_sse_key;"                            \
@@ -800,7 +806,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 6); /* schema v6 */
+	assert_int_equal(sqlite3_column_int(st, 0), 7); /* schema v7 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1071,7 +1077,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1095,7 +1101,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 	free(data);
 }
 
@@ -1720,7 +1726,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1742,7 +1748,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 }
 
 /* --- bucket configuration documents --- */
@@ -2379,7 +2385,7 @@ static void test_migrate_v5(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -2525,6 +2531,546 @@ static void test_tier_concurrent_reads(void **state)
 	free(d);
 }
 
+/* --- archive restores (R1..R7) --- */
+
+#define RS_MTIME 1700000000123LL
+#define RS_ETAG "0123456789abcdef0123456789abcdef"
+
+/* Data files in the data directory and in tier c (GLACIER); no temporary in either. */
+static void assert_home_glacier(const struct fx *f, size_t home, size_t c)
+{
+	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_files(f->tiers.c, "objects"), c);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+	assert_int_equal(count_files(f->tiers.c, "tmp"), 0);
+}
+
+/* key's restore as object_head reports it. */
+static void assert_restore(struct fx *f, const char *key, int state, int64_t until_ms)
+{
+	struct obj_meta m;
+
+	assert_int_equal(backend_object_head(f->be, BKT, key, &m), S3E_OK);
+	assert_int_equal(m.restore_state, state);
+	assert_true(m.restore_until_ms == until_ms);
+	obj_meta_free(&m);
+}
+
+/* restore_request on key; returns the state it reported (-1 when it failed: err). */
+static int rs_request(struct fx *f, const char *key, int64_t until_ms, s3err_t *err)
+{
+	int state = -1;
+
+	*err = backend_restore_request(f->be, BKT, key, until_ms, &state);
+	return *err == S3E_OK ? state : -1;
+}
+
+static s3err_t rs_run(struct fx *f, const char *key)
+{
+	return backend_restore_run(f->be, BKT, key, RS_MTIME, RS_ETAG);
+}
+
+static s3err_t rs_release(struct fx *f, const char *key)
+{
+	return backend_restore_release(f->be, BKT, key, RS_MTIME, RS_ETAG);
+}
+
+/* What restore_due showed, in order; with run set, the visitor runs each ongoing one. */
+struct due_list {
+	struct fx *f;
+	char keys[80][16];
+	int states[80];
+	size_t n, stop_after, in_bkt2;
+	bool run;
+};
+
+static bool collect_due(void *ctx, const struct restore_item *it)
+{
+	struct due_list *d = ctx;
+
+	assert_true(d->n < ARRAY_LEN(d->keys));
+	assert_true(strcmp(it->bucket, BKT) == 0 || strcmp(it->bucket, "bkt2") == 0);
+	d->in_bkt2 += strcmp(it->bucket, "bkt2") == 0;
+	assert_true(it->mtime_ms == RS_MTIME);
+	assert_string_equal(it->etag, RS_ETAG);
+	snprintf(d->keys[d->n], sizeof(d->keys[d->n]), "%s", it->key);
+	d->states[d->n++] = it->state;
+	/* P4: the visitor may call back into the backend (as the restore worker does) */
+	if (d->run && it->state == RESTORE_ONGOING)
+		assert_int_equal(
+		    backend_restore_run(d->f->be, it->bucket, it->key, it->mtime_ms, it->etag),
+		    S3E_OK);
+	return d->stop_after == 0 || d->n < d->stop_after;
+}
+
+static void due(struct fx *f, int64_t now_ms, struct due_list *d)
+{
+	d->f = f;
+	d->n = 0;
+	d->in_bkt2 = 0;
+	assert_int_equal(backend_restore_due(f->be, now_ms, collect_due, d), S3E_OK);
+}
+
+/* The path of key's data file (id of its row) in location root. */
+static void file_in(const struct fx *f, const char *root, const char *key, char *path, size_t cap)
+{
+	char id[40];
+
+	id_of(f, key, id);
+	snprintf(path, cap, "%s/objects/%.2s/%s", root, id, id);
+}
+
+/*
+ * A GLACIER object in its tier: request -> due -> run -> a verified copy at
+ * home under the same id, which reads serve (R2, R4); the expiry moves;
+ * release removes the copy only; a failed run leaves nothing behind.
+ */
+static void test_restore_single(void **state)
+{
+	const size_t size = 2 * F + 100;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 41);
+	char archived[256], copy[256];
+	struct due_list dl = {0};
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	s3err_t err;
+
+	open_tiers(f, 3);
+	assert_int_equal(put_in(f->be, "arch", d, size, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_home_glacier(f, 0, 1);
+	assert_restore(f, "arch", RESTORE_NONE, 0);
+	due(f, INT64_MAX, &dl);
+	assert_int_equal(dl.n, 0);
+	/* what is not there cannot be restored */
+	assert_int_equal(rs_request(f, "absent", 5, &err), -1);
+	assert_int_equal(err, S3E_NoSuchKey);
+	assert_int_equal(backend_restore_request(f->be, "nobucket", "arch", 5, &(int){0}),
+			 S3E_NoSuchBucket);
+	/* nothing to run before a request */
+	assert_int_equal(rs_run(f, "arch"), S3E_PreconditionFailed);
+
+	/* a new restore: ONGOING until the worker makes the copy */
+	assert_int_equal(rs_request(f, "arch", 1800000000000LL, &err), RESTORE_NONE);
+	assert_restore(f, "arch", RESTORE_ONGOING, 1800000000000LL);
+	/* asking again while it runs changes nothing */
+	assert_int_equal(rs_request(f, "arch", 1900000000000LL, &err), RESTORE_ONGOING);
+	assert_restore(f, "arch", RESTORE_ONGOING, 1800000000000LL);
+	due(f, 0, &dl);
+	assert_int_equal(dl.n, 1);
+	assert_string_equal(dl.keys[0], "arch");
+	assert_int_equal(dl.states[0], RESTORE_ONGOING);
+	/* another version cannot be run */
+	assert_int_equal(backend_restore_run(f->be, BKT, "arch", RS_MTIME, "ffff"),
+			 S3E_PreconditionFailed);
+	assert_int_equal(backend_restore_run(f->be, BKT, "arch", RS_MTIME + 1, RS_ETAG),
+			 S3E_PreconditionFailed);
+	assert_home_glacier(f, 0, 1);
+
+	/* the run: a copy at home under the same id, the archived file stays */
+	assert_int_equal(rs_run(f, "arch"), S3E_OK);
+	assert_restore(f, "arch", RESTORE_DONE, 1800000000000LL);
+	assert_home_glacier(f, 1, 1);
+	file_in(f, f->tiers.c, "arch", archived, sizeof(archived));
+	file_in(f, f->dir, "arch", copy, sizeof(copy));
+	assert_true(file_size(archived) == file_size(copy));
+	assert_class(f, "arch", "GLACIER", "GLACIER"); /* the row still names the archive */
+	assert_bytes(f->be, "arch", d, size, NULL);
+	/* a done restore is due only once its time is up, then as DONE */
+	due(f, 1800000000000LL - 1, &dl);
+	assert_int_equal(dl.n, 0);
+	due(f, 1800000000000LL, &dl);
+	assert_int_equal(dl.n, 1);
+	assert_int_equal(dl.states[0], RESTORE_DONE);
+	assert_int_equal(rs_run(f, "arch"), S3E_PreconditionFailed); /* not ongoing */
+
+	/* reads come from the copy: a damaged archive file does not matter... */
+	flip_byte(archived, STRIDE + 10);
+	assert_bytes(f->be, "arch", d, size, NULL);
+	/* ...a damaged copy does */
+	flip_byte(copy, STRIDE + 10);
+	assert_int_equal(backend_reader_open(f->be, BKT, "arch", &m, &r), S3E_OK);
+	assert_int_equal(m.restore_state, RESTORE_DONE);
+	assert_int_equal(read_range(f->be, r, d, size, F, 10), S3E_InternalError);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	flip_byte(copy, STRIDE + 10);
+
+	/* asking again when done moves the expiry (as AWS does), earlier or later */
+	assert_int_equal(rs_request(f, "arch", 1700000009999LL, &err), RESTORE_DONE);
+	assert_restore(f, "arch", RESTORE_DONE, 1700000009999LL);
+	assert_home_glacier(f, 1, 1);
+	/* the state survives a reopen */
+	open_tiers(f, 3);
+	assert_restore(f, "arch", RESTORE_DONE, 1700000009999LL);
+	assert_bytes(f->be, "arch", d, size, NULL);
+	/*
+	 * A stale release of the copy's name (an earlier restore's, crashed
+	 * before its unlink): the done restore names ("", id), so gc drops only
+	 * the row (R2, T4); the archived file's own name is not touched either.
+	 */
+	{
+		char id[40], sql[256];
+
+		backend_close(f->be);
+		f->be = NULL;
+		id_of(f, "arch", id);
+		snprintf(sql, sizeof(sql), "INSERT INTO gc(tier, object_id) VALUES('', '%s')", id);
+		index_exec(f->dir, sql);
+		open_tiers(f, 3);
+		assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+		assert_home_glacier(f, 1, 1);
+		assert_bytes(f->be, "arch", d, size, NULL);
+	}
+
+	/* release: only the version asked about, then only the copy goes */
+	assert_int_equal(backend_restore_release(f->be, BKT, "arch", RS_MTIME, "ffff"),
+			 S3E_PreconditionFailed);
+	assert_restore(f, "arch", RESTORE_DONE, 1700000009999LL);
+	assert_int_equal(rs_release(f, "arch"), S3E_OK);
+	assert_restore(f, "arch", RESTORE_NONE, 0);
+	assert_home_glacier(f, 0, 1);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	assert_int_equal(rs_release(f, "arch"), S3E_OK); /* nothing to end: fine */
+	due(f, INT64_MAX, &dl);
+	assert_int_equal(dl.n, 0);
+	/* now reads come from the damaged archive file again */
+	assert_int_equal(backend_reader_open(f->be, BKT, "arch", &m, &r), S3E_OK);
+	assert_int_equal(m.restore_state, RESTORE_NONE);
+	assert_int_equal(read_range(f->be, r, d, size, 0, 100), S3E_OK);
+	assert_int_equal(read_range(f->be, r, d, size, F, 10), S3E_InternalError);
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+
+	/* a run whose copy fails verification places nothing and stays ONGOING */
+	assert_int_equal(rs_request(f, "arch", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "arch"), S3E_InternalError);
+	assert_restore(f, "arch", RESTORE_ONGOING, 1800000000000LL);
+	assert_home_glacier(f, 0, 1);
+	/* once the archive is repaired, the retry works */
+	flip_byte(archived, STRIDE + 10);
+	assert_int_equal(rs_run(f, "arch"), S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	assert_bytes(f->be, "arch", d, size, NULL);
+	/* an ongoing restore can be ended too (nothing was copied yet to queue) */
+	assert_int_equal(rs_release(f, "arch"), S3E_OK);
+	assert_int_equal(rs_request(f, "arch", 5, &err), RESTORE_NONE);
+	assert_int_equal(rs_release(f, "arch"), S3E_OK);
+	assert_restore(f, "arch", RESTORE_NONE, 0);
+	assert_home_glacier(f, 0, 1);
+	free(d);
+}
+
+/* A sealed object is copied as it is stored: the copy reads with the same key (R2). */
+static void test_restore_sealed(void **state)
+{
+	const size_t size = F + 7;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 43);
+	struct obj_meta sse;
+	s3err_t err;
+
+	open_tiers(f, 3);
+	obj_meta_init(&sse);
+	sse_meta(&sse, SSE_C, "", 5);
+	assert_int_equal(put_in(f->be, "s", d, size, "GLACIER", &sse, key_a, false), S3E_OK);
+	assert_int_equal(rs_request(f, "s", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "s"), S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	assert_bytes(f->be, "s", d, size, key_a);
+	assert_int_equal(rs_release(f, "s"), S3E_OK);
+	assert_home_glacier(f, 0, 1);
+	assert_bytes(f->be, "s", d, size, key_a);
+	free(d);
+}
+
+/*
+ * GLACIER without a tier directory: the object's file is at home already.
+ * Restore and release never copy it, nor delete it (R2, R6).
+ */
+static void test_restore_at_home(void **state)
+{
+	struct fx *f = *state;
+	char path[256];
+	s3err_t err;
+
+	open_tiers(f, 2); /* no GLACIER tier */
+	assert_int_equal(put_in(f->be, "g", "frozen bytes", 12, "GLACIER", NULL, NULL, false),
+			 S3E_OK);
+	assert_class(f, "g", "GLACIER", "");
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(rs_request(f, "g", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "g"), S3E_OK);
+	assert_restore(f, "g", RESTORE_DONE, 1800000000000LL);
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_content(f->be, BKT, "g", "frozen bytes");
+	assert_int_equal(rs_release(f, "g"), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	file_in(f, f->dir, "g", path, sizeof(path));
+	assert_true(file_size(path) > 12);
+	assert_content(f->be, BKT, "g", "frozen bytes");
+	/* and a done restore of it overwritten: only the object's own file goes */
+	assert_int_equal(rs_request(f, "g", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "g"), S3E_OK);
+	assert_int_equal(put_in(f->be, "g", "thawed", 6, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_restore(f, "g", RESTORE_NONE, 0);
+	assert_content(f->be, BKT, "g", "thawed");
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+}
+
+/*
+ * A restore belongs to its version (R1): an overwrite while ONGOING fails
+ * the run; an overwrite or delete of a DONE one releases its copy with the
+ * old file, leaving nothing behind.
+ */
+static void test_restore_overwrite(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *d = bin_data(F + 3, 45);
+	s3err_t err;
+
+	open_tiers(f, 3);
+	assert_int_equal(put_in(f->be, "k", d, F + 3, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_int_equal(rs_request(f, "k", 1800000000000LL, &err), RESTORE_NONE);
+	/* overwritten while ongoing (same mtime and ETag: only the data differs) */
+	assert_int_equal(put_in(f->be, "k", d, 100, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_restore(f, "k", RESTORE_NONE, 0);
+	assert_int_equal(rs_run(f, "k"), S3E_PreconditionFailed);
+	assert_home_glacier(f, 0, 1);
+
+	/* a done restore, overwritten: the copy goes with the archived file */
+	assert_int_equal(rs_request(f, "k", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "k"), S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	assert_int_equal(put_in(f->be, "k", d, F + 3, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_restore(f, "k", RESTORE_NONE, 0);
+	assert_home_glacier(f, 0, 1);
+	assert_bytes(f->be, "k", d, F + 3, NULL);
+	/* ...or written to the home */
+	assert_int_equal(rs_request(f, "k", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "k"), S3E_OK);
+	assert_int_equal(put_in(f->be, "k", d, 50, NULL, NULL, NULL, false), S3E_OK);
+	assert_home_glacier(f, 1, 0);
+	assert_bytes(f->be, "k", d, 50, NULL);
+	/* a done restore, deleted: nothing is left anywhere */
+	assert_int_equal(put_in(f->be, "k", d, F + 3, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_int_equal(rs_request(f, "k", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "k"), S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	assert_int_equal(backend_object_delete(f->be, BKT, "k"), S3E_OK);
+	assert_home_glacier(f, 0, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	free(d);
+}
+
+/* No transition while an object has a restore (T7); afterwards it moves as before. */
+static void test_restore_blocks_transition(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *d = bin_data(F + 1, 47);
+	s3err_t err;
+
+	open_tiers(f, 3);
+	assert_int_equal(put_in(f->be, "t", d, F + 1, "GLACIER", NULL, NULL, false), S3E_OK);
+	assert_int_equal(rs_request(f, "t", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(move_to(f, "t", "STANDARD_IA"), S3E_PreconditionFailed);
+	assert_int_equal(move_to(f, "t", "STANDARD"), S3E_PreconditionFailed);
+	assert_int_equal(rs_run(f, "t"), S3E_OK);
+	assert_int_equal(move_to(f, "t", "STANDARD"), S3E_PreconditionFailed);
+	assert_int_equal(move_to(f, "t", "GLACIER"), S3E_PreconditionFailed);
+	assert_class(f, "t", "GLACIER", "GLACIER");
+	assert_home_glacier(f, 1, 1);
+	assert_int_equal(count_files(f->tiers.a, "objects"), 0);
+	assert_bytes(f->be, "t", d, F + 1, NULL);
+	/* once released, the object moves home under the same id the copy had */
+	assert_int_equal(rs_release(f, "t"), S3E_OK);
+	assert_int_equal(move_to(f, "t", "STANDARD"), S3E_OK);
+	assert_class(f, "t", "STANDARD", "");
+	assert_home_glacier(f, 1, 0);
+	assert_bytes(f->be, "t", d, F + 1, NULL);
+	/* a restore of an object at home copies nothing, and its release keeps the file */
+	assert_int_equal(rs_request(f, "t", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "t"), S3E_OK);
+	assert_int_equal(rs_release(f, "t"), S3E_OK);
+	assert_home_glacier(f, 1, 0);
+	assert_bytes(f->be, "t", d, F + 1, NULL);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	free(d);
+}
+
+/*
+ * restore_due across buckets and batches, in (bucket, key) order: ongoing
+ * restores, and done ones only when due; a visitor may stop the walk or run
+ * the restores it is shown (P4).
+ */
+static void test_restore_due(void **state)
+{
+	struct bucket_info b2 = {"bkt2", "AKIDEXAMPLE", "", 1};
+	struct fx *f = *state;
+	struct due_list *dl = calloc(1, sizeof(*dl));
+	char key[16];
+	s3err_t err;
+	int i;
+
+	assert_non_null(dl);
+	open_tiers(f, 3);
+	assert_int_equal(backend_bucket_create(f->be, &b2), S3E_OK);
+	for (i = 0; i < 75; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		assert_int_equal(put_in(f->be, key, "cold", 4, "GLACIER", NULL, NULL, false),
+				 S3E_OK);
+		if (i % 5 != 4) /* every fifth has no restore */
+			assert_int_equal(rs_request(f, key, 1800000000000LL + i, &err),
+					 RESTORE_NONE);
+	}
+	/* and one in another bucket (at home): (bucket, key) order puts it last */
+	{
+		struct be_writer *w = NULL;
+		struct obj_meta m;
+
+		assert_int_equal(backend_writer_open(f->be, "bkt2", "zz", 1, &w), S3E_OK);
+		assert_int_equal(backend_writer_write(f->be, w, "z", 1), S3E_OK);
+		meta_for(&m, 1, RS_ETAG);
+		assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_OK);
+		assert_int_equal(
+		    backend_restore_request(f->be, "bkt2", "zz", 1900000000000LL, &(int){0}),
+		    S3E_OK);
+	}
+	dl->stop_after = 3;
+	due(f, 0, dl);
+	assert_int_equal(dl->n, 3);
+	dl->stop_after = 0;
+	/* the worker's pass: every ongoing one (60 of BKT, past one batch) is run from the visitor
+	 */
+	dl->run = true;
+	due(f, 0, dl);
+	assert_int_equal(dl->n, 61);
+	assert_string_equal(dl->keys[0], "k000");
+	assert_string_equal(dl->keys[1], "k001");
+	assert_string_equal(dl->keys[4], "k005");
+	assert_string_equal(dl->keys[59], "k073");
+	assert_string_equal(dl->keys[60], "zz");
+	assert_int_equal(dl->in_bkt2, 1);
+	for (i = 0; i < 61; i++)
+		assert_int_equal(dl->states[i], RESTORE_ONGOING);
+	assert_restore(f, "k073", RESTORE_DONE, 1800000000000LL + 73);
+	assert_int_equal(count_files(f->dir, "objects"), 61); /* "zz" is at home: no copy */
+	/* now none is ongoing; done ones are due as their times come */
+	dl->run = false;
+	due(f, 1800000000000LL - 1, dl);
+	assert_int_equal(dl->n, 0);
+	due(f, 1800000000000LL + 10, dl);
+	assert_int_equal(dl->n, 9); /* k000..k010 but k004 and k009 */
+	assert_int_equal(dl->states[0], RESTORE_DONE);
+	assert_string_equal(dl->keys[8], "k010");
+	due(f, INT64_MAX, dl);
+	assert_int_equal(dl->n, 61);
+	free(dl);
+}
+
+/*
+ * kill -9 at random points of restore cycles (request, run, release): the
+ * object always reads whole, no temporary or gc row survives the next open,
+ * a DONE restore has its copy, and whatever copy a killed run left at home
+ * is absorbed by the next run, so that a final release leaves none (R5).
+ */
+static void test_restore_kill_during_run(void **state)
+{
+	const size_t size = 5 * F + 77;
+	struct fx *f = *state;
+	uint8_t *d = bin_data(size, 19);
+	struct obj_meta m;
+	size_t home;
+	int round, status;
+	s3err_t err;
+	pid_t pid;
+
+	open_tiers(f, 3);
+	assert_int_equal(put_in(f->be, "obj", d, size, "GLACIER", NULL, NULL, false), S3E_OK);
+	for (round = 0; round < 6; round++) {
+		backend_close(f->be);
+		f->be = NULL;
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct backend *be = NULL;
+			int st = 0;
+
+			if (posix_open_opts(f->dir, &f->tiers.opts, &be) != S3E_OK)
+				_exit(3);
+			for (;;)
+				if (backend_restore_request(be, BKT, "obj", 1800000000000LL, &st) !=
+					S3E_OK ||
+				    backend_restore_run(be, BKT, "obj", RS_MTIME, RS_ETAG) !=
+					S3E_OK ||
+				    backend_restore_release(be, BKT, "obj", RS_MTIME, RS_ETAG) !=
+					S3E_OK)
+					_exit(4);
+		}
+		usleep(2000 + 7000 * (useconds_t)round);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+		assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+		assert_bytes(f->be, "obj", d, size, NULL);
+		assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+		assert_int_equal(count_files(f->dir, "tmp") + count_files(f->tiers.c, "tmp"), 0);
+		assert_int_equal(count_files(f->tiers.c, "objects"), 1);
+		home = count_files(f->dir, "objects");
+		assert_int_equal(backend_object_head(f->be, BKT, "obj", &m), S3E_OK);
+		if (m.restore_state == RESTORE_DONE)
+			assert_int_equal(home, 1);
+		else
+			assert_true(home <= 1); /* at most a killed run's copy, named by nothing */
+		/* finish the cycle: a run absorbs any leftover, the release removes it */
+		if (m.restore_state == RESTORE_NONE)
+			assert_int_equal(rs_request(f, "obj", 1800000000000LL, &err), RESTORE_NONE);
+		if (m.restore_state != RESTORE_DONE)
+			assert_int_equal(rs_run(f, "obj"), S3E_OK);
+		obj_meta_free(&m);
+		assert_int_equal(count_files(f->dir, "objects"), 1);
+		assert_bytes(f->be, "obj", d, size, NULL);
+		assert_int_equal(rs_release(f, "obj"), S3E_OK);
+		assert_home_glacier(f, 0, 1);
+	}
+	free(d);
+}
+
+/* A v6 index gains the restore columns: old rows have none, and restores work. */
+static void test_migrate_v6(void **state)
+{
+	struct fx *f = *state;
+	s3err_t err;
+
+	open_tiers(f, 3);
+	assert_int_equal(put_in(f->be, "old", "v6 bytes", 8, "GLACIER", NULL, NULL, false), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, DOWNGRADE_TO_V6);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM pragma_table_info('objects') WHERE name LIKE "
+			      "'restore%'"),
+	    0);
+	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(
+	    index_int(f->dir,
+		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
+	    1);
+	assert_restore(f, "old", RESTORE_NONE, 0);
+	assert_content(f->be, BKT, "old", "v6 bytes");
+	assert_int_equal(rs_request(f, "old", 1800000000000LL, &err), RESTORE_NONE);
+	assert_int_equal(rs_run(f, "old"), S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	open_tiers(f, 3);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
+	assert_content(f->be, BKT, "old", "v6 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2569,6 +3115,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_migrate_v5, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tier_kill_during_transition, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tier_concurrent_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_single, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_sealed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_at_home, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_overwrite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_blocks_transition, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_due, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_kill_during_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v6, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1146,7 +1146,7 @@ static void test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1172,7 +1172,7 @@ static void test_migrate_v1(void **state)
 	free(got);
 	free(obj);
 	reopen(f); /* a second open finds the current version and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 6);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
 }
 
 /* --- keep time of completed uploads; buckets --- */
@@ -1993,6 +1993,10 @@ static void test_wrappers_not_implemented(void **state)
 	assert_int_equal(backend_writer_place(&be, w, "GLACIER"), S3E_NotImplemented);
 	assert_int_equal(backend_object_transition(&be, BKT, "k", 1, "e", "GLACIER"),
 			 S3E_NotImplemented);
+	assert_int_equal(backend_restore_request(&be, BKT, "k", 1, &(int){0}), S3E_NotImplemented);
+	assert_int_equal(backend_restore_due(&be, 1, NULL, NULL), S3E_NotImplemented);
+	assert_int_equal(backend_restore_run(&be, BKT, "k", 1, "e"), S3E_NotImplemented);
+	assert_int_equal(backend_restore_release(&be, BKT, "k", 1, "e"), S3E_NotImplemented);
 	assert_null(w);
 	assert_null(r);
 }
@@ -2235,6 +2239,149 @@ static void test_tier_reader_survives_transition(void **state)
 	model_free(&md);
 }
 
+/* --- archive restores of multipart objects (R2, R4, R6 in posix.c) --- */
+
+/* Data files in the data directory and in tier c (GLACIER); no temporary in either. */
+static void assert_home_glacier(const struct fx *f, size_t home, size_t c)
+{
+	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_files(f->tiers.c, "objects"), c);
+	assert_int_equal(count_files(f->dir, "tmp") + count_files(f->tiers.c, "tmp"), 0);
+}
+
+/* Flips stored byte `off` of the file of part idx in location root. */
+static void damage_part(const struct fx *f, const char *root, unsigned idx, off_t off)
+{
+	char sql[128], id[40], path[256];
+	uint8_t b = 0;
+	int fd;
+
+	snprintf(sql, sizeof(sql), "SELECT object_id FROM object_parts WHERE idx = %u", idx);
+	index_str(f->dir, sql, id, sizeof(id));
+	snprintf(path, sizeof(path), "%s/objects/%.2s/%s", root, id, id);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, off), 1);
+	b ^= 1;
+	assert_int_equal(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+/*
+ * A multipart GLACIER object whose first part sits at home (uploaded before
+ * the tier existed) and the others in tier c: the run copies only the two
+ * archived parts, reads serve all three from home, and the release removes
+ * those two copies and never the part that was at home all along.
+ */
+static void test_restore_multipart(void **state)
+{
+	static const unsigned all[] = {1, 2, 3};
+	const uint64_t in_part2 = 65536 + 5 + 65536 + 10; /* frame 1 of part 2 */
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct model md = {0};
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	int st = -1;
+
+	open_tiers(f, 2);
+	upload_in(f->be, "mp", "GLACIER", upload);
+	model_put(f->be, &md, upload, 1, 65536 + 5, 1);
+	open_tiers(f, 3);
+	model_put(f->be, &md, upload, 2, 3 * 65536, 2);
+	model_put(f->be, &md, upload, 3, 17, 3);
+	complete_true(f->be, &md, upload, all, 3);
+	assert_home_glacier(f, 1, 2);
+
+	assert_int_equal(backend_restore_request(f->be, BKT, "mp", 1800000000000LL, &st), S3E_OK);
+	assert_int_equal(st, RESTORE_NONE);
+	assert_int_equal(backend_restore_run(f->be, BKT, "mp", 1700000000123,
+					     "0123456789abcdef0123456789abcdef-3"),
+			 S3E_OK);
+	assert_home_glacier(f, 3, 2);
+	assert_int_equal(
+	    index_int(f->dir, "SELECT count(*) FROM object_parts WHERE tier = 'GLACIER'"), 2);
+	assert_object(f->be, "mp", &md, all, 3);
+	/* the reads come from the copies: damage in the archive does not show */
+	damage_part(f, f->tiers.c, 2, 70000);
+	assert_object(f->be, "mp", &md, all, 3);
+
+	assert_int_equal(backend_restore_release(f->be, BKT, "mp", 1700000000123,
+						 "0123456789abcdef0123456789abcdef-3"),
+			 S3E_OK);
+	assert_home_glacier(f, 1, 2);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	/* from the archive again: part 2 is damaged there, parts 1 and 3 read */
+	assert_int_equal(backend_reader_open(f->be, BKT, "mp", &m, &r), S3E_OK);
+	assert_int_equal(m.restore_state, RESTORE_NONE);
+	check_range_fails(f->be, r, in_part2, 10);
+	{
+		uint64_t size = 0;
+		uint8_t *obj = model_object(&md, all, 3, &size);
+
+		check_range(f->be, r, obj, size, 0, 65536 + 5);
+		check_range(f->be, r, obj, size, size - 17, 17);
+		free(obj);
+	}
+	backend_reader_close(f->be, r);
+	obj_meta_free(&m);
+	damage_part(f, f->tiers.c, 2, 70000);
+
+	/* done again, then overwritten: the copies go with the parts */
+	assert_int_equal(backend_restore_request(f->be, BKT, "mp", 1800000000000LL, &st), S3E_OK);
+	assert_int_equal(backend_restore_run(f->be, BKT, "mp", 1700000000123,
+					     "0123456789abcdef0123456789abcdef-3"),
+			 S3E_OK);
+	assert_home_glacier(f, 3, 2);
+	assert_int_equal(put_object(f->be, "mp", "a single PUT now"), S3E_OK);
+	assert_home_glacier(f, 1, 0);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	assert_int_equal(backend_object_head(f->be, BKT, "mp", &m), S3E_OK);
+	assert_int_equal(m.restore_state, RESTORE_NONE);
+	obj_meta_free(&m);
+	model_free(&md);
+}
+
+/*
+ * A Complete over an object with a done restore retires the restore with
+ * the replaced object (R1, R6).
+ */
+static void test_restore_replaced_by_complete(void **state)
+{
+	static const unsigned one[] = {1};
+	struct fx *f = *state;
+	char upload[STRATA_UPLOAD_ID_MAX];
+	struct model md = {0};
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+	int st = -1;
+
+	open_tiers(f, 3);
+	assert_int_equal(backend_writer_open(f->be, BKT, "k", 0, &w), S3E_OK);
+	assert_int_equal(backend_writer_place(f->be, w, "GLACIER"), S3E_OK);
+	assert_int_equal(backend_writer_write(f->be, w, "archived", 8), S3E_OK);
+	meta_for(&m, 8, "0123456789abcdef0123456789abcdef");
+	fixture_sha256("archived", 8, m.sha256_hex); /* the run verifies it */
+	snprintf(m.storage_class, sizeof(m.storage_class), "GLACIER");
+	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_OK);
+	assert_int_equal(backend_restore_request(f->be, BKT, "k", 1800000000000LL, &st), S3E_OK);
+	assert_int_equal(
+	    backend_restore_run(f->be, BKT, "k", 1700000000123, "0123456789abcdef0123456789abcdef"),
+	    S3E_OK);
+	assert_home_glacier(f, 1, 1);
+	upload_in(f->be, "k", "", upload);
+	model_put(f->be, &md, upload, 1, 100, 7);
+	complete_true(f->be, &md, upload, one, 1);
+	assert_home_glacier(f, 1, 0); /* the new part only */
+	assert_object(f->be, "k", &md, one, 1);
+	assert_int_equal(backend_object_head(f->be, BKT, "k", &m), S3E_OK);
+	assert_int_equal(m.restore_state, RESTORE_NONE);
+	assert_true(m.restore_until_ms == 0);
+	obj_meta_free(&m);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+	model_free(&md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2262,6 +2409,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tier_multipart_placement, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tier_multipart_transition, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tier_reader_survives_transition, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_multipart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_replaced_by_complete, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

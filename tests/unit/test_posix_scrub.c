@@ -794,12 +794,12 @@ static void test_sealed_with_keyring(void **state)
 
 /* --- storage tiers (S7) --- */
 
-/* Reopens f's backend with tiers a and b under f->dir (fixture_tiers_init) and f->keys. */
-static void open_tiers(struct fx *f)
+/* Reopens f's backend with the first n tiers under f->dir (fixture_tiers_init) and f->keys. */
+static void open_tiers(struct fx *f, size_t n)
 {
 	backend_close(f->be);
 	f->be = NULL;
-	fixture_tiers_init(&f->tiers, f->dir, 2, f->keys);
+	fixture_tiers_init(&f->tiers, f->dir, n, f->keys);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
 }
 
@@ -820,7 +820,7 @@ static void put_object_in(struct backend *be, const char *key, size_t size, unsi
 	free(data);
 }
 
-/* Copies the file at from to to with byte `flip` changed, and makes it an hour old. */
+/* Copies the file at from to to with byte `flip` changed (-1: none), and makes it an hour old. */
 static void copy_damaged(const char *from, const char *to, off_t flip)
 {
 	uint8_t buf[4096];
@@ -833,7 +833,8 @@ static void copy_damaged(const char *from, const char *to, off_t flip)
 		assert_int_equal(write(out, buf, (size_t)n), n);
 	close(in);
 	close(out);
-	flip_byte(to, flip);
+	if (flip >= 0)
+		flip_byte(to, flip);
 	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - 3600;
 	tv[0].tv_usec = tv[1].tv_usec = 0;
 	assert_int_equal(utimes(to, tv), 0);
@@ -856,7 +857,7 @@ static void test_tiers(void **state)
 	struct obj_meta m;
 	size_t n = 0;
 
-	open_tiers(f);
+	open_tiers(f, 2);
 	put_object_in(f->be, "ia", 200 * KIB, 1, "STANDARD_IA");
 	put_object(f->be, "home", 1000, 2);
 	/* a multipart object in GLACIER_IR, and an active upload's part in STANDARD_IA */
@@ -940,6 +941,140 @@ static void test_tiers(void **state)
 	free(want);
 }
 
+/* --- restored copies (S8) --- */
+
+/* Makes the file at path an hour old, so the orphan pass looks at it (S4). */
+static void age(const char *path)
+{
+	struct timeval tv[2];
+
+	tv[0].tv_sec = tv[1].tv_sec = time(NULL) - 3600;
+	tv[0].tv_usec = tv[1].tv_usec = 0;
+	assert_int_equal(utimes(path, tv), 0);
+}
+
+/* Ages the home copies of key's data file (idx 0) or of parts 1..nparts. */
+static void age_copies(struct fx *f, const char *key, int nparts)
+{
+	char id[40], path[256];
+	int i;
+
+	for (i = nparts ? 1 : 0; i <= nparts; i++) {
+		file_of(f, key, i, id);
+		path_of(f, id, path, sizeof(path));
+		age(path);
+	}
+}
+
+/*
+ * A done restore's home copies are named (no orphans, even when old),
+ * verified as readers see them (a damaged or missing copy is a finding
+ * that says so); a copy a crashed run placed before its switch is an
+ * orphan until a run makes it live.
+ */
+static void test_restores(void **state)
+{
+	static const char etag[] = "0123456789abcdef0123456789abcdef";
+	struct fx *f = *state;
+	struct found fd = {0};
+	struct scrub_stats st = {0};
+	char upload[STRATA_UPLOAD_ID_MAX], id[40], from[256], to[256];
+	struct complete_part cps[2];
+	struct obj_meta m;
+	uint8_t *all = NULL;
+	int state_out = -1;
+
+	open_tiers(f, 3);
+	put_object_in(f->be, "arch", 200 * KIB, 1, "GLACIER");
+	/* a multipart GLACIER object: both parts in tier c */
+	obj_meta_init(&m);
+	snprintf(m.storage_class, sizeof(m.storage_class), "GLACIER");
+	assert_int_equal(backend_upload_create(f->be, BKT, "mp", &m, upload), S3E_OK);
+	all = malloc(2 * 70 * KIB);
+	assert_non_null(all);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *p = pattern_buf(70 * KIB, 20 + (unsigned)i);
+
+		memcpy(all + (size_t)i * 70 * KIB, p, 70 * KIB);
+		put_part(f->be, upload, (unsigned)i + 1, p, 70 * KIB, &cps[i]);
+		free(p);
+	}
+	meta_for(&m, all, 2 * 70 * KIB);
+	snprintf(m.etag, sizeof(m.etag), "%s-2", etag);
+	m.parts_count = 2;
+	assert_int_equal(backend_upload_complete(f->be, BKT, upload, cps, 2, &m), S3E_OK);
+	free(all);
+	assert_int_equal(count_files(f->tiers.c, "objects"), 3);
+
+	assert_int_equal(backend_restore_request(f->be, BKT, "arch", 1800000000000LL, &state_out),
+			 S3E_OK);
+	assert_int_equal(backend_restore_request(f->be, BKT, "mp", 1800000000000LL, &state_out),
+			 S3E_OK);
+	assert_int_equal(backend_restore_run(f->be, BKT, "arch", 1700000000000, etag), S3E_OK);
+	assert_int_equal(backend_restore_run(f->be, BKT, "mp", 1700000000000, m.etag), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 3);
+	age_copies(f, "arch", 0);
+	age_copies(f, "mp", 2);
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+	assert_int_equal(st.objects, 2);
+	/* each object read twice: its archived files, then its copies */
+	assert_int_equal(st.bytes, 2 * (200 * KIB + 140 * KIB));
+
+	/* a damaged copy: the archive is fine, what readers get is not */
+	file_of(f, "arch", 0, id);
+	path_of(f, id, to, sizeof(to));
+	flip_byte(to, 100);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_CORRUPT);
+	assert_string_equal(fd.f[0].key, "arch");
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_non_null(strstr(fd.f[0].detail, "restored copy: frame 0 of 4"));
+	flip_byte(to, 100);
+	/* a copy of a part that is gone */
+	file_of(f, "mp", 2, id);
+	path_of(f, id, to, sizeof(to));
+	assert_int_equal(unlink(to), 0);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_MISSING_DATA);
+	assert_string_equal(fd.f[0].key, "mp");
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_non_null(strstr(fd.f[0].detail, "restored copy"));
+	/* released: the rest of its copies go, and nothing is missing any more */
+	assert_int_equal(backend_restore_release(f->be, BKT, "mp", 1700000000000, m.etag), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+
+	/* a run killed after placing its copy, before its switch: an orphan at home */
+	assert_int_equal(backend_restore_release(f->be, BKT, "arch", 1700000000000, etag), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 0);
+	assert_int_equal(backend_restore_request(f->be, BKT, "arch", 1800000000000LL, &state_out),
+			 S3E_OK);
+	file_of(f, "arch", 0, id);
+	snprintf(from, sizeof(from), "%s/objects/%.2s/%s", f->tiers.c, id, id);
+	path_of(f, id, to, sizeof(to));
+	copy_damaged(from, to, -1);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 1);
+	assert_int_equal(fd.f[0].problem, SCRUB_ORPHAN_DATA);
+	assert_string_equal(fd.f[0].file_id, id);
+	assert_null(strstr(fd.f[0].detail, "tier")); /* in the data directory */
+	/* the retried run puts its own verified copy there, and the name is live */
+	assert_int_equal(backend_restore_run(f->be, BKT, "arch", 1700000000000, etag), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 1);
+	age_copies(f, "arch", 0);
+	memset(&fd, 0, sizeof(fd));
+	scrub(f, 0, &fd, &st);
+	assert_int_equal(fd.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -958,6 +1093,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sealed_without_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sealed_with_keyring, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tiers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_restores, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR); /* findings are logged as warnings: keep the output short */

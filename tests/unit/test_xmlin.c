@@ -1168,6 +1168,52 @@ static void test_encryption_oversize(void **state)
 	free(body);
 }
 
+/* RestoreRequest: Days required, Tier one of AWS's three, query restores refused. */
+static void test_restore_table(void **state)
+{
+	static const struct {
+		const char *body;
+		s3err_t want;
+		uint32_t days;
+		const char *tier;
+	} cases[] = {
+	    {"<RestoreRequest><Days>2</Days></RestoreRequest>", S3E_OK, 2, ""},
+	    {"<RestoreRequest xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Days>7</Days>"
+	     "<GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters></RestoreRequest>",
+	     S3E_OK, 7, "Bulk"},
+	    {"<RestoreRequest><Days> 1 </Days><Tier>Expedited</Tier></RestoreRequest>", S3E_OK, 1,
+	     "Expedited"},
+	    {"<RestoreRequest><Days>0</Days></RestoreRequest>", S3E_MalformedXML, 0, ""},
+	    {"<RestoreRequest><Days>-1</Days></RestoreRequest>", S3E_MalformedXML, 0, ""},
+	    {"<RestoreRequest></RestoreRequest>", S3E_MalformedXML, 0, ""},
+	    {"<RestoreRequest><Days>2</Days><Days>3</Days></RestoreRequest>", S3E_MalformedXML, 0,
+	     ""},
+	    {"<RestoreRequest><Days>2</Days><GlacierJobParameters><Tier>Fast</Tier>"
+	     "</GlacierJobParameters></RestoreRequest>",
+	     S3E_MalformedXML, 0, ""},
+	    {"<RestoreRequest><Days>2</Days><Type>SELECT</Type></RestoreRequest>",
+	     S3E_NotImplemented, 0, ""},
+	    {"<RestoreRequest><Days>2</Days><OutputLocation/></RestoreRequest>", S3E_NotImplemented,
+	     0, ""},
+	    {"<RestoreRequest><Days>2</Days><Bogus/></RestoreRequest>", S3E_MalformedXML, 0, ""},
+	    {"<Other><Days>2</Days></Other>", S3E_MalformedXML, 0, ""},
+	    {"", S3E_MalformedXML, 0, ""},
+	};
+	struct restore_request rr;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&rr, 0, sizeof(rr));
+		if (xmlin_parse_restore(cases[i].body, strlen(cases[i].body), &rr) != cases[i].want)
+			fail_msg("case %zu: expected %s", i, s3err_code(cases[i].want));
+		if (cases[i].want == S3E_OK) {
+			assert_int_equal(rr.days, cases[i].days);
+			assert_string_equal(rr.tier, cases[i].tier);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1246,7 @@ int main(void)
 	    cmocka_unit_test(test_complete_oversize),
 	    cmocka_unit_test(test_encryption_table),
 	    cmocka_unit_test(test_encryption_oversize),
+	    cmocka_unit_test(test_restore_table),
 	};
 
 	return cmocka_run_group_tests(tests, xml_fixture_setup, NULL);
