@@ -284,6 +284,9 @@ def test_background_scrubber_logs_corruption(ctx):
                  if "CORRUPT" in ln and f"{b}/victim" in ln]
     check(found, "the background scrubber logged no CORRUPT line for the damaged object:\n"
           + srv.log_tail(40))
+    # The finding is logged mid-pass: give the pass time to end (slow under ASan).
+    while time.time() < deadline + 20 and "pass done" not in srv.log_tail(400):
+        time.sleep(0.5)
     tail = srv.log_tail(400)
     blamed = [ln for ln in tail.splitlines() if "CORRUPT" in ln and f"{b}/fine" in ln]
     eq(blamed, [], "the background scrubber blamed an intact object")
