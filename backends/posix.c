@@ -2,10 +2,12 @@
  * posix: the local-disk backend (layout and commit order in posix.h).
  *
  * This file holds the index (connection pool, statements, schema and its
- * migrations), buckets, single-PUT objects, the gc queue and storage tiers
- * (locations, placement, transitions); multipart uploads and the objects
- * they complete into live in posix_multipart.c, the scrubber in
- * posix_scrub.c, and what they share is declared in posix_internal.h.
+ * migrations), buckets, single-PUT objects, readers, the gc queue and the
+ * locations of storage tiers (opened with the backend); placement and
+ * transitions between tiers live in posix_tiers.c, archive restores in
+ * posix_restore.c, multipart uploads and the objects they complete into in
+ * posix_multipart.c, the scrubber in posix_scrub.c, and what they share is
+ * declared in posix_internal.h.
  *
  * Invariants:
  *  P1. A committed index row names a data file objects/xx/ID that was
@@ -86,137 +88,12 @@
  *      Complete makes: complete_tx copies them in the same transaction, so
  *      a rewrap between the gateway's upload_get and the Complete is kept.
  *
- * Storage tiers (DESIGN.md, "Tiers and lifecycle"; issue 6):
- *  T1. Data files live in locations: the home (the data directory, tier
- *      "") and one directory per configured tier (posix_opts.tiers: a
- *      storage class and its directory). A tier directory is laid out like
- *      the home (objects/xx/ID, tmp/ID); posix_open creates, fsyncs and
- *      locks (DIR/LOCK) each one and sweeps its tmp/ as P3 does the home's.
- *      Tier classes are distinct, never "" or STANDARD, and no two
- *      locations share a root. Classes without a tier live in the home.
- *  T2. A data file is named by (tier, id), never by its id alone: the
- *      `tier` column of objects (layout 0), parts, object_parts and gc is
- *      the location whose directory holds the file. It says where the file
- *      IS, not where its class would put it today: a tier configured later
- *      leaves older files readable where they are. Every open, read, unlink
- *      and scrub of a file goes through its row's location. A layout-1
- *      objects row names no file; its tier records where its parts were put
- *      as a whole (by Complete, or a transition). posix_open refuses to
- *      open (nothing half-open) when any row names a tier that is not
- *      configured, naming the class and the tier_<CLASS> setting to add.
- *  T3. A writer's tmp/ID and the file it publishes are in one location,
- *      chosen before its first byte: object writers start in the home and
- *      move with writer_place (to the tier of the class, or the home; the
- *      empty temporary is recreated there), part writers follow their
- *      upload's storage_class at part_writer_open. Commit renames within
- *      that location and records it as the row's tier; Complete copies each
- *      part's tier into object_parts. Sealing (F5) and placing are
- *      independent: either may come first.
- *  T4. A transition copies a file under the same id (its frames are bound
- *      to it), so for a while one id names a file in two locations, and an
- *      object may even come back to a location whose gc row for that id is
- *      still pending. So gc's key is (tier, object_id); a gc row is released
- *      only inside a write transaction that first checks no row names that
- *      (tier, id) again (posix_file_named: then the file is kept and only
- *      the gc row dropped); and a transition switches the index only after
- *      checking, under the same write lock, that each copy it placed is
- *      still the inode it renamed there. No unlink removes a file that a
- *      committed row names.
- *  T5. object_transition: (1) in one read snapshot, load the row and its
- *      files and check the version; files already in the target location
- *      are not copied, and when none is left and the class is the same there
- *      is nothing to do. (2) Copy each other file's stored bytes unchanged
- *      (sealed or not: the id stays) into the target's tmp/ID (O_EXCL),
- *      fsync. (3) Read the whole object back at the target with the
- *      scrubber's verification (posix_verify_files: every frame; the
- *      SHA-256 wherever the plaintext is readable without a client key).
- *      (4) Touch each copy (S4 of posix_scrub.c ages orphans by mtime),
- *      rename it into objects/xx/ID, fsync the directory. (5) One write
- *      transaction: the copies are still in place (T4); the version and
- *      every moved file's old (tier, id) are re-checked by the UPDATEs
- *      themselves (one row each, or PreconditionFailed); storage_class and
- *      tier switch; the old files are queued in gc with their old tier and
- *      stale gc rows of the copies' names dropped. (6) After the commit the
- *      old files are released (gc). Verifying in tmp/ (before the rename,
- *      not after) keeps a copy out of objects/ while a long read-back runs,
- *      where the orphan pass could otherwise take it for one. Any failure
- *      before (5) commits removes the copies (those in objects/ only when
- *      no row names them, T4) and leaves the row as it was. A crash leaves
- *      the old row whole: copies in tmp/ (swept at open) or in objects/
- *      (orphans the scrub reports; never read, since no row names them);
- *      after (5), the gc rows finish the release at the next open.
- *  T6. A location that cannot be written (EACCES, ENOSPC, a path that is
- *      no directory) fails writer_place, the commit or the transition with
- *      S3E_InternalError, logged with the path; nothing stored changes.
- *  T7. A transition never runs while the object has a restore (R3): it is
- *      refused with S3E_PreconditionFailed at step 1 (restore_state <> 0),
- *      and its switch (step 5) re-checks restore_state = 0 under the write
- *      lock. The lifecycle engine retries after the restore ends.
+ * Storage tiers (DESIGN.md, "Tiers and lifecycle"; issue 6): T1..T7 are
+ * at the top of posix_tiers.c, which also holds writer placement and
+ * transitions.
  *
- * Archive restores (DESIGN.md, "Tiers and lifecycle"; issue 6). The gateway
- * decides which classes are archives and refuses their reads unless a
- * restore is done; this backend keeps the restore and its copy:
- *  R1. objects.restore_state is 0 (NONE), 1 (ONGOING: asked for, no copy
- *      committed) or 2 (DONE: a verified readable copy exists, until
- *      restore_until_ms); restore_until_ms is 0 with NONE. The restore
- *      belongs to the version of the row: every new write of the key
- *      (writer_commit, upload_complete) starts with 0/0 (the upsert resets
- *      them) and retires the old version's restore with its data (R6), as
- *      a delete does.
- *  R2. The restored copy of a data file (T, id) with T <> "" is the file
- *      ("", id): its stored bytes copied unchanged into the home location
- *      (frames are bound to the id; a sealed file stays sealed under the key
- *      derived from that id). A file whose row says tier "" already is at
- *      home: it is the object itself and gets no copy. While the row says
- *      DONE, it NAMES ("", id) of each of its files whose tier is not "":
- *      objects.object_id for layout 0, each object_parts row for layout 1.
- *      posix_file_named (so gc_release and the discard of a failed copy)
- *      and the scrub's orphan pass count these names like any other.
- *  R3. Why one id in two locations is safe (T4): the archived file is
- *      (T, id), its copy ("", id); gc rows, named checks and unlinks all take
- *      the pair, so releasing the copy never touches the archive file, nor
- *      an overwrite the wrong one. The home name ("", id) has one owner at a
- *      time: a transition, which could make ("", id) the object's own file,
- *      is refused while restore_state <> 0 (T7), and a restore copies only
- *      files whose tier is not "". A copy a racing transition or restore
- *      placed over the other's is the same verified bytes, and whichever
- *      switch finds its inode replaced fails (T4) and discards only what no
- *      row names.
- *  R4. Readers of a DONE row open every file in the home location (the
- *      copy, or the file itself when it lives there), readers of any other
- *      row at its tier (T2). A reader keeps the fds it opened; a part it
- *      opens later whose copy was released meanwhile is found as the
- *      archived file under the same id (M7 in posix_multipart.c), proven
- *      by its frames.
- *  R5. restore_run follows T5 with the home as the target: (1) one read
- *      snapshot: the row is the version asked for and ONGOING, and its
- *      files; (2)-(4) the files not at home are copied into home tmp/ID,
- *      the whole object is read back at home and verified (posix_verify_
- *      files), the copies are touched and renamed into objects/xx/ID;
- *      (5) one write transaction: the copies are still the inodes placed
- *      (T4); ONGOING -> DONE only on the row with the same version, object
- *      id and tier, and each copied part still where step 1 saw it (one
- *      row each, or PreconditionFailed); stale gc rows of the copies'
- *      names dropped. A failure before (5) commits removes the copies
- *      (placed ones only where no row names them) and leaves the row
- *      ONGOING for a retry (S3E_InternalError, logged). A crash leaves
- *      copies in tmp/ (swept at open) or in objects/ (orphans the scrub
- *      reports; never read, since only DONE rows name them); the retried
- *      run renames its own verified copy over such a leftover, and its
- *      switch makes that name live.
- *  R6. The copies go in the transaction that ends the restore: restore_
- *      release (DONE -> NONE), or posix_obj_retire (the row is replaced or
- *      deleted). It queues in gc ("", id) of every file of the row whose
- *      tier is not "" (exactly its copies, R2), never a file at home (that
- *      is the object), and gc releases them after the commit (P2). An
- *      ONGOING restore has no committed copy: ending it queues nothing,
- *      and a run still staging fails its switch and discards.
- *  R7. restore_request is one durable write transaction: ONGOING stays as
- *      it is, DONE gets the new expiry (as AWS moves it), NONE becomes
- *      ONGOING. restore_due walks the partial index objects_restoring
- *      (restore_state <> 0) in (bucket, key) order across all buckets,
- *      RESTORE_BATCH rows per query, copied out before the visitor runs
- *      (P4), so a visitor may run or release the restore it is shown.
+ * Archive restores (DESIGN.md, "Tiers and lifecycle"; issue 6): R1..R7 are
+ * at the top of posix_restore.c, which holds the restore slots.
  *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
@@ -230,16 +107,16 @@
  *                                           posix_bucket_delete (one transaction)
  *   writer plain     -> writer sealed       posix_writer_seal (before any write, F5)
  *   writer in home   -> writer in a tier    posix_writer_place (before any write, T3)
- *   row in tier A    -> + copies in tier B  tr_stage (copy, verify, place; T5)
- *   copies in tier B -> (none)              tr_discard (a failed transition)
+ *   row in tier A    -> + copies in tier B  posix_tr_stage (copy, verify, place; T5)
+ *   copies in tier B -> (none)              posix_tr_discard (a failed transition)
  *   row in tier A    -> row in tier B + gc (A, files)
  *                                           tr_switch (one transaction, T5)
  *   gc (T, ID) named again -> gc row dropped, file kept
  *                                           gc_release (T4)
  *   restore NONE     -> ONGOING (until)     posix_restore_request (one transaction, R7)
  *   restore DONE     -> DONE (new until)    posix_restore_request (one transaction, R7)
- *   row ONGOING in T -> + copies ("", ID)   tr_stage (copy, verify, place; R5)
- *   copies ("", ID)  -> (none)              tr_discard (a failed restore run)
+ *   row ONGOING in T -> + copies ("", ID)   posix_tr_stage (copy, verify, place; R5)
+ *   copies ("", ID)  -> (none)              posix_tr_discard (a failed restore run)
  *   restore ONGOING  -> DONE                rs_switch (one transaction, R5)
  *   restore DONE     -> NONE + gc ("", copies)
  *                                           posix_restore_release (one transaction, R6)
@@ -328,11 +205,9 @@
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
 #define SCHEMA_VERSION 7
-#define RESTORE_BATCH 64u	   /* restores copied out per query by posix_restore_due */
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
-#define COPY_BUF (4u * 65536u)	   /* a transition copies this many stored bytes per read */
 
 _Static_assert(SSE_FILE_ID_SIZE == FRAME_FILE_ID_SIZE, "a file key is derived from the frame id");
 _Static_assert(SSE_KEY_SIZE == FRAMES_KEY_SIZE, "a derived file key is a frames key");
@@ -1193,21 +1068,8 @@ out:
 	return err;
 }
 
-/* The columns of an objects row that name its data (ST_OBJ_ID). */
-struct obj_files {
-	char id[POSIX_ID_HEX + 1]; /* layout 0: its file; "" when the index holds no usable id */
-	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
-	int layout;
-	int restore_state; /* R1 */
-};
-
-/*
- * Within the caller's transaction: what the row of bucket/key names
- * (*found false: there is none). A layout-0 id or tier the index holds
- * malformed (logged) leaves id "": it cannot name a file to act on.
- */
-static s3err_t obj_files_get(struct conn *c, const char *bucket, const char *key,
-			     struct obj_files *o, bool *found)
+s3err_t posix_obj_files_get(struct conn *c, const char *bucket, const char *key,
+			    struct obj_files *o, bool *found)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_ID];
 	s3err_t err = S3E_OK;
@@ -1234,14 +1096,8 @@ static s3err_t obj_files_get(struct conn *c, const char *bucket, const char *key
 	return err;
 }
 
-/*
- * R6, within the caller's write transaction: queues in gc the restored
- * copies of o, the row of bucket/key, whose restore is done: ("", id) of
- * each of its files not at home. *copy: the copy of layout 0's one file
- * was queued; *parts: copies of parts were (drain gc after the commit).
- */
-static s3err_t rs_queue_copies(struct conn *c, const char *bucket, const char *key,
-			       const struct obj_files *o, bool *copy, bool *parts)
+s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *key,
+			      const struct obj_files *o, bool *copy, bool *parts)
 {
 	const char *bk[2] = {bucket, key};
 	s3err_t err;
@@ -1274,13 +1130,13 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 	s3err_t err;
 	int rc;
 
-	err = obj_files_get(c, bucket, key, &o, found);
+	err = posix_obj_files_get(c, bucket, key, &o, found);
 	if (err != S3E_OK)
 		goto out;
 	r.parts = *found && o.layout == 1;
 	/* R1, R6: a done restore goes with its version (before object_parts is deleted). */
 	if (*found && o.restore_state == RESTORE_DONE) {
-		err = rs_queue_copies(c, bucket, key, &o, &r.copy, &parts_copied);
+		err = posix_rs_queue_copies(c, bucket, key, &o, &r.copy, &parts_copied);
 		if (err != S3E_OK)
 			goto out;
 	}
@@ -1665,42 +1521,6 @@ out:
 	return err;
 }
 
-/*
- * T3: moves w's temporary, still empty, into the location of storage_class
- * (its tier, or the home): tmp/ID is created there first, then the old one
- * is closed and removed, so a location that cannot be written leaves w as
- * it was (T6). Sealing is independent: the encoder emits nothing before the
- * first write, whichever encoder it is.
- */
-static s3err_t posix_writer_place(struct be_writer *w, const char *storage_class)
-{
-	const struct posix_loc *to;
-	int fd, e;
-
-	if (w->kind != W_OBJECT || w->failed || w->written > 0 || w->fd < 0) {
-		log_error(POSIX_LOG_MOD, "writer_place of %s/tmp/%s on a part writer or after data",
-			  w->loc->dir, w->id);
-		return S3E_InternalError;
-	}
-	to = posix_loc_for_class(w->pb, storage_class);
-	if (to == w->loc)
-		return S3E_OK;
-	fd = openat(to->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "create %s/tmp/%s for storage class %s: %s", to->dir,
-			  w->id, storage_class, strerror(e));
-		return S3E_InternalError;
-	}
-	close(w->fd);
-	if (unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
-		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->loc->dir, w->id,
-			 strerror(errno));
-	w->fd = fd;
-	w->loc = to;
-	return S3E_OK;
-}
-
 /* Makes the temporary's bytes durable and closes it. */
 static s3err_t data_sync_close(struct be_writer *w)
 {
@@ -1719,8 +1539,7 @@ static s3err_t data_sync_close(struct be_writer *w)
 	return S3E_OK;
 }
 
-/* Opens loc's objects/xx/ for id, creating it (durably) if someone removed it. */
-static s3err_t xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
+s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
 {
 	char xx[3] = {id[0], id[1], '\0'};
 	int fd, e;
@@ -1767,7 +1586,7 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	err = data_sync_close(w);
 	if (err != S3E_OK)
 		goto out;
-	err = xx_dir_open(loc, w->id, xxfd);
+	err = posix_xx_dir_open(loc, w->id, xxfd);
 	if (err != S3E_OK)
 		goto out;
 	if (renameat(loc->tmpfd, w->id, *xxfd, w->id) != 0) {
@@ -1912,14 +1731,9 @@ static void posix_writer_abort(struct be_writer *w)
 
 /* --- reading --- */
 
-/*
- * Loads the row of bucket/key: its metadata with headers, sse fields (F5)
- * and restore (R1), object id, layout, whether its file is framed (F2) and
- * its tier (T2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
- */
-static s3err_t row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
-			char id[POSIX_ID_HEX + 1], int *layout, bool *framed,
-			char tier[POSIX_TIER_MAX])
+s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
+		       char id[POSIX_ID_HEX + 1], int *layout, bool *framed,
+		       char tier[POSIX_TIER_MAX])
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_HEAD];
 	struct obj_meta m;
@@ -1972,7 +1786,7 @@ static s3err_t posix_object_head(struct backend *be, const char *bucket, const c
 	int layout = 0;
 	s3err_t err;
 
-	err = row_load(c, bucket, key, out, id, &layout, &framed, tier);
+	err = posix_row_load(c, bucket, key, out, id, &layout, &framed, tier);
 	posix_pool_put(pb, c);
 	return err;
 }
@@ -2273,7 +2087,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 	c = posix_pool_get(pb);
 	err = posix_tx_begin_read(c);
 	if (err == S3E_OK)
-		err = row_load(c, bucket, key, m, id, &layout, &framed, tier);
+		err = posix_row_load(c, bucket, key, m, id, &layout, &framed, tier);
 	if (err == S3E_OK && layout == 1)
 		err = posix_mp_map_load(pb, c, bucket, key, m->size, m->sse_mode != SSE_NONE,
 					m->restore_state == RESTORE_DONE, &r->map);
@@ -2419,9 +2233,8 @@ static void posix_reader_close(struct be_reader *r)
 
 /* --- deleting --- */
 
-/* Inside the delete's transaction: is the row still the version (mtime, etag) a caller saw? */
-static s3err_t row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
-		      const char *etag)
+s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
+		     const char *etag)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_SAME];
 	s3err_t err;
@@ -2463,7 +2276,7 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 
 	err = posix_tx_begin(c);
 	if (err == S3E_OK && etag)
-		err = row_is(c, bucket, key, mtime_ms, etag);
+		err = posix_row_is(c, bucket, key, mtime_ms, etag);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_obj_retire(c, bucket, key, &old, &found);
@@ -2498,797 +2311,6 @@ static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, co
 				      int64_t mtime_ms, const char *etag)
 {
 	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag);
-}
-
-/* --- storage tiers: transitions (T4, T5) --- */
-
-/* One data file a transition moves, and what it has done with its copy so far. */
-struct tr_file {
-	struct posix_file src; /* where it is (step 1) */
-	bool move;	       /* not yet in the target location */
-	bool in_tmp;	       /* the copy is the target's tmp/ID (we created it) */
-	bool placed;	       /* the copy is the target's objects/xx/ID (we renamed it there) */
-	dev_t dev;	       /* the placed copy's inode (T4) */
-	ino_t ino;
-};
-
-/* What step 1 loaded: the version being moved and its files. */
-struct tr_plan {
-	struct obj_meta m; /* the row (sse fields and sha256 for the verification) */
-	char id[POSIX_ID_HEX + 1];
-	char tier[POSIX_TIER_MAX]; /* objects.tier */
-	int layout;
-	struct tr_file *files;
-	size_t n, moves;
-	const struct posix_loc *to;
-};
-
-static void tr_plan_free(struct tr_plan *p)
-{
-	obj_meta_free(&p->m);
-	free(p->files);
-	p->files = NULL;
-}
-
-/* Fills p->files[0..n) from src (where the files are) and counts the ones to move. */
-static s3err_t tr_files_set(struct tr_plan *p, const struct posix_file *src, size_t n)
-{
-	size_t i;
-
-	p->files = calloc(n, sizeof(*p->files));
-	if (!p->files)
-		return S3E_InternalError;
-	for (i = 0; i < n; i++) {
-		p->files[i].src = src[i];
-		p->files[i].move = src[i].loc != p->to;
-		p->moves += p->files[i].move;
-	}
-	p->n = n;
-	return S3E_OK;
-}
-
-/*
- * T5 (and R5) step 1, in one read snapshot: the row of bucket/key, only
- * while it is the version (mtime_ms, etag) with restore_state `restore`
- * (a transition: none, T7; a restore run: ongoing), and its data files
- * where they are now. Errors: S3E_PreconditionFailed (another version,
- * gone, or another restore state), S3E_NoSuchBucket, S3E_InternalError.
- */
-static s3err_t tr_load(struct posix_be *pb, const char *bucket, const char *key, int64_t mtime_ms,
-		       const char *etag, int restore, struct tr_plan *p)
-{
-	struct posix_file one, *parts = NULL;
-	struct conn *c = posix_pool_get(pb);
-	bool framed = false;
-	size_t n = 0;
-	s3err_t err;
-
-	err = posix_tx_begin_read(c);
-	if (err == S3E_OK)
-		err = row_load(c, bucket, key, &p->m, p->id, &p->layout, &framed, p->tier);
-	if (err == S3E_NoSuchKey)
-		err = S3E_PreconditionFailed;
-	if (err != S3E_OK)
-		goto out;
-	if (p->m.mtime_ms != mtime_ms || strcmp(p->m.etag, etag) != 0) {
-		err = S3E_PreconditionFailed;
-		goto out;
-	}
-	if (p->m.restore_state != restore) {
-		log_debug(POSIX_LOG_MOD, "%s/%s has restore state %d, not %d: left as it is",
-			  bucket, key, p->m.restore_state, restore);
-		err = S3E_PreconditionFailed;
-		goto out;
-	}
-	if (p->layout == 0) {
-		memset(&one, 0, sizeof(one));
-		memcpy(one.id, p->id, sizeof(one.id));
-		one.loc = posix_loc_find(pb, p->tier);
-		one.size = p->m.size;
-		one.framed = framed;
-		one.sealed = p->m.sse_mode != SSE_NONE;
-		if (!one.loc || (one.sealed && !framed)) {
-			log_error(POSIX_LOG_MOD, "index row of %s/%s names an unusable data file",
-				  bucket, key);
-			err = S3E_InternalError;
-			goto out;
-		}
-		err = tr_files_set(p, &one, 1);
-	} else if (p->layout == 1) {
-		err = posix_mp_files_load(pb, c, bucket, key, p->m.size, p->m.sse_mode != SSE_NONE,
-					  &parts, &n);
-		if (err == S3E_OK)
-			err = tr_files_set(p, parts, n);
-	} else {
-		log_error(POSIX_LOG_MOD, "object %s/%s has layout %d, unknown here", bucket, key,
-			  p->layout);
-		err = S3E_InternalError;
-	}
-out:
-	posix_tx_rollback(c); /* ends the read snapshot */
-	posix_pool_put(pb, c);
-	free(parts);
-	return err;
-}
-
-/* write()s all of buf to fd; 0 or the errno. */
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * T5 step 2: copies f's stored bytes, unchanged, into to's tmp/ID (created
- * here with O_EXCL: a second transition of the same file fails instead of
- * sharing it) and makes them durable. f->in_tmp once created, for cleanup.
- * Errors: S3E_NoSuchKey (the source is gone), S3E_InternalError (logged).
- */
-static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *buf)
-{
-	uint64_t stored = posix_stored_size(f->src.framed, f->src.size), off = 0;
-	int in = -1, out = -1, e = 0;
-	s3err_t err;
-	size_t n;
-
-	err = posix_data_open(f->src.loc, f->src.id, stored, &in);
-	if (err != S3E_OK)
-		goto out;
-	out = openat(to->tmpfd, f->src.id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (out < 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	f->in_tmp = true;
-	while (off < stored) {
-		n = stored - off < COPY_BUF ? (size_t)(stored - off) : COPY_BUF;
-		err = posix_data_pread(in, off, buf, n);
-		if (err != S3E_OK)
-			goto out;
-		e = write_all(out, buf, n);
-		if (e != 0) {
-			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", to->dir, f->src.id,
-				  strerror(e));
-			err = S3E_InternalError;
-			goto out;
-		}
-		off += n;
-	}
-	if (fsync(out) != 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	/* Step 3 should read the copy from the disk, not from the page cache. */
-	(void)posix_fadvise(out, 0, 0, POSIX_FADV_DONTNEED);
-out:
-	if (out >= 0 && close(out) != 0 && err == S3E_OK) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "close %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
-		err = S3E_InternalError;
-	}
-	if (in >= 0)
-		close(in);
-	return err;
-}
-
-/*
- * T5 step 3: reads the whole object back at the target (copies in tmp/,
- * files already there in objects/) as the scrubber would.
- */
-static s3err_t tr_verify(struct posix_be *pb, const char *bucket, const char *key,
-			 const struct tr_plan *p)
-{
-	struct posix_file *v = calloc(p->n, sizeof(*v));
-	bool sha_checked = false;
-	s3err_t err;
-	size_t i;
-
-	if (!v)
-		return S3E_InternalError;
-	for (i = 0; i < p->n; i++) {
-		v[i] = p->files[i].src;
-		v[i].loc = p->to;
-		v[i].in_tmp = p->files[i].move;
-	}
-	err = posix_verify_files(pb, bucket, key, v, p->n, p->m.sha256_hex, &p->m, &sha_checked);
-	if (err == S3E_OK && !sha_checked)
-		log_debug(POSIX_LOG_MOD, "copy of %s/%s: frames verified, SHA-256 not readable",
-			  bucket, key);
-	free(v);
-	return err;
-}
-
-/*
- * T5 step 4: makes the copy's mtime now (the orphan pass ages files by it),
- * renames it into to's objects/xx/ID and fsyncs that directory, noting the
- * inode for the check under the switch's lock (T4).
- */
-static s3err_t tr_place(struct tr_file *f, const struct posix_loc *to)
-{
-	struct stat sb;
-	int xxfd = -1, e;
-	s3err_t err;
-
-	if (utimensat(to->tmpfd, f->src.id, NULL, 0) != 0 ||
-	    fstatat(to->tmpfd, f->src.id, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "touch %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
-		return S3E_InternalError;
-	}
-	err = xx_dir_open(to, f->src.id, &xxfd);
-	if (err != S3E_OK)
-		return err;
-	if (renameat(to->tmpfd, f->src.id, xxfd, f->src.id) != 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", to->dir, f->src.id,
-			  strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	f->in_tmp = false;
-	f->placed = true;
-	f->dev = sb.st_dev;
-	f->ino = sb.st_ino;
-	if (fsync(xxfd) != 0) {
-		e = errno;
-		log_error(POSIX_LOG_MOD, "fsync %s/objects/%.2s: %s", to->dir, f->src.id,
-			  strerror(e));
-		err = S3E_InternalError;
-	}
-out:
-	close(xxfd);
-	return err;
-}
-
-/* T4: the placed copy is still the file we renamed there (no gc release took its name). */
-static bool tr_still_placed(const struct tr_file *f, const struct posix_loc *to)
-{
-	char rel[POSIX_REL_LEN + 1];
-	struct stat sb;
-
-	posix_id_relpath(f->src.id, rel);
-	if (fstatat(to->objfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == f->dev &&
-	    sb.st_ino == f->ino)
-		return true;
-	log_error(POSIX_LOG_MOD, "the copy %s/objects/%s was removed before the index switch",
-		  to->dir, rel);
-	return false;
-}
-
-/* Runs an UPDATE whose texts are a[0..n) and int64 at ?i64_at (0: none); *one: one row changed. */
-static s3err_t tr_update(struct conn *c, enum stmt id, const char *const *a, int n, int i64_at,
-			 int64_t v, bool *one)
-{
-	sqlite3_stmt *st = c->st[id];
-	int i, rc = SQLITE_OK;
-
-	for (i = 0; i < n && rc == SQLITE_OK; i++)
-		if (a[i])
-			rc = posix_bind_text(st, i + 1, a[i]);
-	if (rc == SQLITE_OK && i64_at > 0)
-		rc = sqlite3_bind_int64(st, i64_at, v);
-	if (rc == SQLITE_OK)
-		rc = posix_run(st);
-	else
-		posix_stmt_done(st);
-	if (rc != SQLITE_OK)
-		return posix_db_err(c, rc, "index switch");
-	*one = sqlite3_changes(c->db) == 1;
-	return S3E_OK;
-}
-
-/*
- * T5 step 5, one write transaction: the copies are still in place (T4);
- * the row is switched only while it is the version step 1 loaded with its
- * files where step 1 saw them (each UPDATE must change exactly one row,
- * else S3E_PreconditionFailed); the old files go to gc with their old tier.
- * *unsure as in index_publish.
- */
-/* T4: every copy placed is still the file this switch renamed there. */
-static bool tr_all_placed(const struct tr_plan *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (p->files[i].move && !tr_still_placed(&p->files[i], p->to))
-			return false;
-	return true;
-}
-
-/*
- * What a transition's and a restore's switch share, inside the caller's
- * transaction after its objects-row UPDATE (err: how that went): each
- * copied file's object_parts row (layout 1) must still name it where step 1
- * saw it, and takes the target's tier when release (a transition) or keeps
- * its own (a restore, whose copy is additional); with release the source
- * goes to gc with its old tier; a gc row for the copy's own name is stale
- * from now on (T4). Commits, or rolls back on any error. *unsure as in
- * index_publish.
- */
-static s3err_t switch_files(struct conn *c, const char *bucket, const char *key,
-			    const struct tr_plan *p, bool release, s3err_t err, bool *unsure)
-{
-	const char *part[5] = {bucket, key, NULL, NULL, NULL};
-	const char *stale[2] = {p->to->tier, NULL};
-	bool one = false;
-	size_t i;
-	int rc;
-
-	for (i = 0; err == S3E_OK && i < p->n; i++) {
-		const struct tr_file *f = &p->files[i];
-
-		if (!f->move)
-			continue;
-		if (p->layout == 1) {
-			part[2] = f->src.id;
-			part[3] = f->src.loc->tier;
-			part[4] = release ? p->to->tier : f->src.loc->tier;
-			err = tr_update(c, ST_TR_OPART, part, 5, 0, 0, &one);
-			if (err == S3E_OK && !one)
-				err = S3E_PreconditionFailed;
-		}
-		if (err == S3E_OK && release)
-			err = posix_gc_add(c, f->src.loc->tier, f->src.id);
-		stale[1] = f->src.id;
-		rc = err == S3E_OK ? posix_run_texts(c->st[ST_GC_DEL], stale, 2) : SQLITE_OK;
-		if (rc != SQLITE_OK)
-			err = posix_db_err(c, rc, "gc delete");
-	}
-	if (err == S3E_OK) {
-		err = posix_tx_commit(c);
-		*unsure = err != S3E_OK;
-	}
-	if (err != S3E_OK)
-		posix_tx_rollback(c);
-	return err;
-}
-
-static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, const char *cls,
-			 const struct tr_plan *p, bool *unsure)
-{
-	const char *const to = p->to->tier;
-	const char *obj[8] = {bucket, key, NULL, p->m.etag, cls, to, p->id, p->tier};
-	bool one = false;
-	s3err_t err;
-
-	err = posix_tx_begin(c);
-	if (err == S3E_OK && !tr_all_placed(p))
-		err = S3E_InternalError;
-	if (err == S3E_OK)
-		err = tr_update(c, ST_TR_OBJ, obj, 8, 3, p->m.mtime_ms, &one);
-	if (err == S3E_OK && !one)
-		err = S3E_PreconditionFailed;
-	return switch_files(c, bucket, key, p, true, err, unsure);
-}
-
-/*
- * Removes the copies of a transition (or restore run, R5) that did not
- * switch: those in tmp/ outright, placed ones in one write transaction
- * only where no row names them (T4: a concurrent transition or restore may
- * have made that name live).
- */
-static void tr_discard(struct posix_be *pb, const struct tr_plan *p)
-{
-	const struct posix_loc *to = p->to;
-	char rel[POSIX_REL_LEN + 1];
-	struct conn *c = NULL;
-	bool named = true;
-	s3err_t err = S3E_OK;
-	size_t i;
-
-	for (i = 0; i < p->n; i++) {
-		const struct tr_file *f = &p->files[i];
-
-		if (f->in_tmp && unlinkat(to->tmpfd, f->src.id, 0) != 0 && errno != ENOENT)
-			log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", to->dir, f->src.id,
-				 strerror(errno));
-		if (!f->placed)
-			continue;
-		if (!c) {
-			c = posix_pool_get(pb);
-			err = posix_tx_begin(c);
-		}
-		if (err == S3E_OK)
-			err = posix_file_named(c, to->tier, f->src.id, &named);
-		posix_id_relpath(f->src.id, rel);
-		if (err == S3E_OK && !named && unlinkat(to->objfd, rel, 0) != 0 && errno != ENOENT)
-			log_warn(POSIX_LOG_MOD, "unlink %s/objects/%s: %s", to->dir, rel,
-				 strerror(errno));
-		if (err != S3E_OK) /* the scrub will report it as an orphan */
-			log_warn(POSIX_LOG_MOD, "left %s/objects/%s behind", to->dir, rel);
-	}
-	if (!c)
-		return;
-	if (err == S3E_OK)
-		(void)posix_tx_commit(c);
-	posix_tx_rollback(c);
-	posix_pool_put(pb, c);
-}
-
-/* True when step 1 found nothing to move and the row already says cls where it is. */
-static bool tr_nothing_to_do(const struct tr_plan *p, const char *cls)
-{
-	return p->moves == 0 && strcmp(p->m.storage_class, cls) == 0 &&
-	       strcmp(p->tier, p->to->tier) == 0;
-}
-
-/*
- * T5 steps 2-4 for every file to move: copy, read the whole object back at
- * the target, then place the copies. A vanished source means the object
- * changed since step 1: S3E_PreconditionFailed.
- */
-static s3err_t tr_stage(struct posix_be *pb, const char *bucket, const char *key, struct tr_plan *p)
-{
-	uint8_t *buf = malloc(COPY_BUF);
-	s3err_t err = buf ? S3E_OK : S3E_InternalError;
-	size_t i;
-
-	for (i = 0; err == S3E_OK && i < p->n; i++)
-		if (p->files[i].move)
-			err = tr_copy(&p->files[i], p->to, buf);
-	free(buf);
-	if (err == S3E_NoSuchKey) {
-		log_warn(POSIX_LOG_MOD, "copy of %s/%s: its data changed under the copy", bucket,
-			 key);
-		err = S3E_PreconditionFailed;
-	}
-	if (err == S3E_OK)
-		err = tr_verify(pb, bucket, key, p);
-	for (i = 0; err == S3E_OK && i < p->n; i++)
-		if (p->files[i].move)
-			err = tr_place(&p->files[i], p->to);
-	return err;
-}
-
-/* T5 step 6, after the switch committed: the old files go (failures: gc rows for the next open). */
-static void tr_release(struct posix_be *pb, struct conn *c, const struct tr_plan *p)
-{
-	size_t i;
-
-	if (p->moves > 1) {
-		posix_gc_drain(pb, c);
-		return;
-	}
-	for (i = 0; i < p->n; i++)
-		if (p->files[i].move)
-			posix_gc_finish(pb, c, p->files[i].src.loc->tier, p->files[i].src.id);
-}
-
-/*
- * The object_transition slot (contract in backend.h; the steps are T5 at
- * the top of this file). Moving to a class without a tier moves to the
- * home. A failure before the switch removes the copies and leaves the row.
- * An object with a restore is not moved (T7): S3E_PreconditionFailed.
- */
-static s3err_t posix_object_transition(struct backend *be, const char *bucket, const char *key,
-				       int64_t mtime_ms, const char *etag,
-				       const char *storage_class)
-{
-	const char *cls = storage_class[0] ? storage_class : "STANDARD"; /* for messages */
-	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = NULL;
-	bool unsure = false;
-	struct tr_plan p;
-	s3err_t err;
-	size_t i;
-
-	memset(&p, 0, sizeof(p));
-	obj_meta_init(&p.m);
-	if (strlen(storage_class) >= STRATA_STORAGE_CLASS_MAX ||
-	    strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
-	    strlen(etag) >= STRATA_ETAG_MAX) {
-		log_error(POSIX_LOG_MOD, "object_transition called with an oversized argument");
-		return S3E_InternalError;
-	}
-	p.to = posix_loc_for_class(pb, storage_class);
-	err = tr_load(pb, bucket, key, mtime_ms, etag, RESTORE_NONE, &p);
-	if (err != S3E_OK || tr_nothing_to_do(&p, storage_class))
-		goto out;
-	if (p.moves > 0)
-		err = tr_stage(pb, bucket, key, &p);
-	if (err != S3E_OK)
-		goto out;
-	c = posix_pool_get(pb);
-	err = tr_switch(c, bucket, key, storage_class, &p, &unsure);
-	if (unsure) {
-		/* The switch may still be replayed from the WAL: keep both copies. */
-		log_error(POSIX_LOG_MOD,
-			  "kept the copies of %s/%s in %s after a failed index commit", bucket, key,
-			  p.to->dir);
-		for (i = 0; i < p.n; i++)
-			p.files[i].placed = false;
-	}
-	if (err != S3E_OK)
-		goto out;
-	tr_release(pb, c, &p);
-	log_info(POSIX_LOG_MOD, "moved %s/%s (%zu data file(s)) to storage class %s in %s", bucket,
-		 key, p.moves, cls, p.to->dir);
-out:
-	if (c)
-		posix_pool_put(pb, c);
-	if (err != S3E_OK && p.files) {
-		tr_discard(pb, &p);
-		if (err == S3E_InternalError)
-			log_error(POSIX_LOG_MOD,
-				  "transition of %s/%s to storage class %s failed; it stays where "
-				  "it was",
-				  bucket, key, cls);
-	}
-	tr_plan_free(&p);
-	return err;
-}
-
-/* --- archive restores (R1..R7) --- */
-
-/* Runs ST_RS_SET: bucket/key's restore becomes (state, until_ms). */
-static s3err_t rs_set(struct conn *c, const char *bucket, const char *key, int state,
-		      int64_t until_ms)
-{
-	sqlite3_stmt *st = c->st[ST_RS_SET];
-	int rc;
-
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int(st, 3, state);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, until_ms);
-	if (rc == SQLITE_OK)
-		rc = posix_run(st);
-	else
-		posix_stmt_done(st);
-	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "restore update");
-}
-
-/* The restore_request slot (R7). */
-static s3err_t posix_restore_request(struct backend *be, const char *bucket, const char *key,
-				     int64_t until_ms, int *state_out)
-{
-	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = posix_pool_get(pb);
-	struct obj_files o;
-	bool found = false;
-	s3err_t err;
-
-	err = posix_tx_begin(c);
-	if (err == S3E_OK)
-		err = obj_files_get(c, bucket, key, &o, &found);
-	if (err == S3E_OK && !found) {
-		err = posix_bucket_exists(c, bucket);
-		if (err == S3E_OK)
-			err = S3E_NoSuchKey;
-	}
-	if (err != S3E_OK)
-		goto out;
-	switch (o.restore_state) {
-	case RESTORE_ONGOING: /* left as it is: the caller answers RestoreAlreadyInProgress */
-		break;
-	case RESTORE_DONE: /* AWS moves the expiry to the one asked for last */
-		err = rs_set(c, bucket, key, RESTORE_DONE, until_ms);
-		break;
-	default: /* a new restore: restore_due hands it to a worker */
-		err = rs_set(c, bucket, key, RESTORE_ONGOING, until_ms);
-		break;
-	}
-	if (err == S3E_OK && o.restore_state != RESTORE_ONGOING)
-		err = posix_tx_commit(c);
-	if (err == S3E_OK)
-		*state_out = o.restore_state;
-out:
-	posix_tx_rollback(c);
-	posix_pool_put(pb, c);
-	return err;
-}
-
-/* Decodes one row of ST_RS_DUE. */
-static bool due_row_decode(sqlite3_stmt *st, size_t n, void *rows)
-{
-	struct restore_item *it = &((struct restore_item *)rows)[n];
-	int state = sqlite3_column_int(st, 4);
-
-	memset(it, 0, sizeof(*it));
-	it->mtime_ms = sqlite3_column_int64(st, 2);
-	it->state = state;
-	return (state == RESTORE_ONGOING || state == RESTORE_DONE) &&
-	       posix_col_text(st, 0, it->bucket, sizeof(it->bucket)) &&
-	       posix_col_text(st, 1, it->key, sizeof(it->key)) &&
-	       posix_col_text(st, 3, it->etag, sizeof(it->etag));
-}
-
-/* Copies up to RESTORE_BATCH restores due at now_ms after `after` into rows. */
-static s3err_t due_batch(struct conn *c, const struct restore_item *after, int64_t now_ms,
-			 struct restore_item *rows, size_t *got)
-{
-	sqlite3_stmt *st = c->st[ST_RS_DUE];
-	s3err_t err;
-	int rc;
-
-	rc = posix_bind_text(st, 1, after->bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, after->key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 3, now_ms);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 4, RESTORE_BATCH);
-	err = posix_fetch_rows(c, st, rc, RESTORE_BATCH, "restores due", due_row_decode, rows, got);
-	posix_stmt_done(st);
-	return err;
-}
-
-/*
- * The restore_due slot (R7): batches in (bucket, key) order; the
- * connection is back in the pool before the visitor runs (P4), so it may
- * run or release the restore it is shown.
- */
-static s3err_t posix_restore_due(struct backend *be, int64_t now_ms, restore_visit_fn visit,
-				 void *ctx)
-{
-	struct posix_be *pb = (struct posix_be *)be;
-	struct restore_item *rows, *after;
-	size_t got = 0, i;
-	struct conn *c;
-	s3err_t err = S3E_OK;
-
-	rows = calloc(RESTORE_BATCH, sizeof(*rows));
-	after = calloc(1, sizeof(*after)); /* ("", ""): before every row */
-	if (!rows || !after) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	do {
-		c = posix_pool_get(pb);
-		err = due_batch(c, after, now_ms, rows, &got);
-		posix_pool_put(pb, c);
-		if (err != S3E_OK)
-			goto out;
-		for (i = 0; i < got; i++)
-			if (!visit(ctx, &rows[i]))
-				goto out;
-		if (got > 0)
-			*after = rows[got - 1];
-	} while (got == RESTORE_BATCH);
-out:
-	free(after);
-	free(rows);
-	return err;
-}
-
-/*
- * R5 step 5, one write transaction: the copies are still the inodes placed
- * (T4); ONGOING -> DONE only on the version step 1 loaded with its data
- * where step 1 saw it: the objects row (object id and tier) and each
- * copied part (its object_parts row still names the file where it was:
- * ST_TR_OPART setting the tier it has, so the row count is the check).
- * Stale gc rows of the copies' names go (T4). *unsure as in index_publish.
- */
-static s3err_t rs_switch(struct conn *c, const char *bucket, const char *key,
-			 const struct tr_plan *p, bool *unsure)
-{
-	const char *obj[6] = {bucket, key, NULL, p->m.etag, p->id, p->tier};
-	bool one = false;
-	s3err_t err;
-
-	err = posix_tx_begin(c);
-	if (err == S3E_OK && !tr_all_placed(p))
-		err = S3E_InternalError;
-	if (err == S3E_OK)
-		err = tr_update(c, ST_RS_DONE, obj, 6, 3, p->m.mtime_ms, &one);
-	if (err == S3E_OK && !one)
-		err = S3E_PreconditionFailed;
-	return switch_files(c, bucket, key, p, false, err, unsure);
-}
-
-/*
- * The restore_run slot (R5): the copies of the files not at home, made and
- * verified as a transition's (T5 steps 2-4, to the home), then the switch
- * to DONE. A failure removes the copies and leaves the restore ONGOING.
- */
-static s3err_t posix_restore_run(struct backend *be, const char *bucket, const char *key,
-				 int64_t mtime_ms, const char *etag)
-{
-	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = NULL;
-	bool unsure = false;
-	struct tr_plan p;
-	s3err_t err;
-	size_t i;
-
-	memset(&p, 0, sizeof(p));
-	obj_meta_init(&p.m);
-	if (strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
-	    strlen(etag) >= STRATA_ETAG_MAX) {
-		log_error(POSIX_LOG_MOD, "restore_run called with an oversized argument");
-		return S3E_InternalError;
-	}
-	p.to = &pb->loc[0]; /* R2: copies live at home */
-	err = tr_load(pb, bucket, key, mtime_ms, etag, RESTORE_ONGOING, &p);
-	if (err == S3E_OK && p.moves > 0)
-		err = tr_stage(pb, bucket, key, &p);
-	if (err != S3E_OK)
-		goto out;
-	c = posix_pool_get(pb);
-	err = rs_switch(c, bucket, key, &p, &unsure);
-	if (unsure) {
-		/* The switch may still be replayed from the WAL: keep the copies. */
-		log_error(POSIX_LOG_MOD,
-			  "kept the restored copies of %s/%s in %s after a failed index commit",
-			  bucket, key, p.to->dir);
-		for (i = 0; i < p.n; i++)
-			p.files[i].placed = false;
-	}
-	if (err != S3E_OK)
-		goto out;
-	log_info(POSIX_LOG_MOD, "restored %s/%s (%zu data file(s) copied to %s)", bucket, key,
-		 p.moves, p.to->dir);
-out:
-	if (c)
-		posix_pool_put(pb, c);
-	if (err != S3E_OK && p.files) {
-		tr_discard(pb, &p);
-		if (err == S3E_InternalError)
-			log_error(POSIX_LOG_MOD,
-				  "restore of %s/%s failed; it stays ongoing for a retry", bucket,
-				  key);
-	}
-	tr_plan_free(&p);
-	return err;
-}
-
-/*
- * The restore_release slot (R6): in one write transaction, only on the
- * version (mtime_ms, etag), the restore ends and its copies (a done one's)
- * are queued in gc; they are unlinked after the commit. Ending an object
- * without a restore changes nothing.
- */
-static s3err_t posix_restore_release(struct backend *be, const char *bucket, const char *key,
-				     int64_t mtime_ms, const char *etag)
-{
-	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = posix_pool_get(pb);
-	bool found = false, copy = false, parts = false;
-	struct obj_files o;
-	s3err_t err;
-
-	err = posix_tx_begin(c);
-	if (err == S3E_OK)
-		err = row_is(c, bucket, key, mtime_ms, etag);
-	if (err == S3E_OK)
-		err = obj_files_get(c, bucket, key, &o, &found);
-	if (err == S3E_OK && !found)
-		err = S3E_PreconditionFailed; /* cannot happen after row_is in one transaction */
-	if (err != S3E_OK || o.restore_state == RESTORE_NONE)
-		goto out;
-	if (o.restore_state == RESTORE_DONE)
-		err = rs_queue_copies(c, bucket, key, &o, &copy, &parts);
-	if (err == S3E_OK)
-		err = rs_set(c, bucket, key, RESTORE_NONE, 0);
-	if (err == S3E_OK)
-		err = posix_tx_commit(c);
-	if (err != S3E_OK)
-		goto out;
-	/* P2: after the commit; failures leave gc rows for the next drain or open. */
-	if (copy)
-		posix_gc_finish(pb, c, "", o.id);
-	if (parts)
-		posix_gc_drain(pb, c);
-out:
-	posix_tx_rollback(c);
-	posix_pool_put(pb, c);
-	return err;
 }
 
 /* --- scanning --- */

@@ -1,23 +1,24 @@
 /*
  * posix_internal: what the files of the posix backend share.
  *
- * Not an interface: only backends/posix.c, backends/posix_multipart.c and
- * backends/posix_scrub.c include this. posix.c owns the index (connection
- * pool, statements, schema and its migrations), the data-file commit
- * order, storage tiers and transitions, buckets and single-PUT objects
- * (layout 0); posix_multipart.c owns uploads, parts,
+ * Not an interface: only the backends/posix*.c files include this.
+ * posix.c owns the index (connection pool, statements, schema and its
+ * migrations), the data-file commit order, the locations of storage
+ * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
+ * writer placement and transitions between tiers, posix_restore.c archive
+ * restores; posix_multipart.c owns uploads, parts,
  * the completion of an upload into a multipart object (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
  * by posix.c for both: the frame helpers below are what a reader or the
  * scrubber needs. Sealed (encrypted) data files use the same helpers with a
  * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
- * invariants are numbered at the top of posix.c (P1.., F1..F8, T1..,
- * R1..) and of posix_multipart.c (M1..). Data files live in locations
- * (struct posix_loc): the data directory itself (the home) and one
- * directory per configured storage tier; a file is named by (tier, id),
- * never by id alone. The restored copy of an archived file (R2) is the
- * same id in the home.
+ * invariants are numbered at the top of posix.c (P1.., F1..F8),
+ * posix_tiers.c (T1..T7), posix_restore.c (R1..R7) and posix_multipart.c
+ * (M1..). Data files live in locations (struct posix_loc): the data
+ * directory itself (the home) and one directory per configured storage
+ * tier; a file is named by (tier, id), never by id alone. The restored copy of an archived file
+ * (R2) is the same id in the home.
  */
 #ifndef STRATA_POSIX_INTERNAL_H
 #define STRATA_POSIX_INTERNAL_H
@@ -26,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <sqlite3.h>
 
@@ -231,7 +233,7 @@ struct retired {
 	char id[POSIX_ID_HEX + 1]; /* layout 0: its one data file; "" when none */
 	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
 	bool parts;		   /* layout 1: its part files (many): drain gc after commit */
-	bool copy; /* layout 0: its restored copy ("", id) as well (R6 in posix.c) */
+	bool copy; /* layout 0: its restored copy ("", id) as well (R6 in posix_restore.c) */
 };
 
 /*
@@ -316,6 +318,45 @@ int64_t posix_now_ms(void);
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
 			 const struct obj_meta *m, int layout, bool framed, const char *tier);
+/*
+ * Loads the row of bucket/key: its metadata with headers, sse fields (F5)
+ * and restore (R1), object id, layout, whether its file is framed (F2) and
+ * its tier (T2). Errors: S3E_NoSuchKey, S3E_NoSuchBucket, S3E_InternalError.
+ */
+s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, struct obj_meta *out,
+		       char id[POSIX_ID_HEX + 1], int *layout, bool *framed,
+		       char tier[POSIX_TIER_MAX]);
+/*
+ * Within the caller's transaction (a delete's, a restore release's): S3E_OK
+ * while the row of bucket/key is still the version (mtime_ms, etag) a
+ * caller saw, S3E_PreconditionFailed when not (another version or gone).
+ */
+s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
+		     const char *etag);
+
+/* The columns of an objects row that name its data (ST_OBJ_ID). */
+struct obj_files {
+	char id[POSIX_ID_HEX + 1]; /* layout 0: its file; "" when the index holds no usable id */
+	char tier[POSIX_TIER_MAX]; /* layout 0: where that file is (T2) */
+	int layout;
+	int restore_state; /* R1 */
+};
+
+/*
+ * Within the caller's transaction: what the row of bucket/key names
+ * (*found false: there is none). A layout-0 id or tier the index holds
+ * malformed (logged) leaves id "": it cannot name a file to act on.
+ */
+s3err_t posix_obj_files_get(struct conn *c, const char *bucket, const char *key,
+			    struct obj_files *o, bool *found);
+/*
+ * R6, within the caller's write transaction: queues in gc the restored
+ * copies of o, the row of bucket/key, whose restore is done: ("", id) of
+ * each of its files not at home. *copy: the copy of layout 0's one file
+ * was queued; *parts: copies of parts were (drain gc after the commit).
+ */
+s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *key,
+			      const struct obj_files *o, bool *copy, bool *parts);
 
 /* --- ids, paths and data files (posix.c) --- */
 
@@ -398,6 +439,8 @@ void posix_frame_cache_free(struct posix_frame_cache *fc);
 s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where);
 /* Removes the writer's file unless PUBLISHED, closes fds and frees w. */
 void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where);
+/* Opens loc's objects/xx/ for id, creating it (durably) if someone removed it. */
+s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out);
 
 /* --- gc (posix.c; invariants P2, T4) --- */
 
@@ -449,6 +492,89 @@ s3err_t posix_verify_files(struct posix_be *pb, const char *bucket, const char *
 			   const struct posix_file *files, size_t n, const char *sha256,
 			   const struct obj_meta *sse, bool *sha_checked);
 
+/* --- storage tiers and archive restores (posix_tiers.c, posix_restore.c; T*, R*) --- */
+
+/* Backend slots (contracts in backend.h). */
+s3err_t posix_writer_place(struct be_writer *w, const char *storage_class);
+s3err_t posix_object_transition(struct backend *be, const char *bucket, const char *key,
+				int64_t mtime_ms, const char *etag, const char *storage_class);
+s3err_t posix_restore_request(struct backend *be, const char *bucket, const char *key,
+			      int64_t until_ms, int *state_out);
+s3err_t posix_restore_due(struct backend *be, int64_t now_ms, restore_visit_fn visit, void *ctx);
+s3err_t posix_restore_run(struct backend *be, const char *bucket, const char *key, int64_t mtime_ms,
+			  const char *etag);
+s3err_t posix_restore_release(struct backend *be, const char *bucket, const char *key,
+			      int64_t mtime_ms, const char *etag);
+
+/*
+ * The copy machinery a transition (T5) and a restore run (R5) share, in
+ * the order they run it: load, stage, switch (the caller's objects-row
+ * UPDATE, then posix_switch_files), and discard on failure.
+ */
+
+/* One data file a transition moves, and what it has done with its copy so far. */
+struct tr_file {
+	struct posix_file src; /* where it is (step 1) */
+	bool move;	       /* not yet in the target location */
+	bool in_tmp;	       /* the copy is the target's tmp/ID (we created it) */
+	bool placed;	       /* the copy is the target's objects/xx/ID (we renamed it there) */
+	dev_t dev;	       /* the placed copy's inode (T4) */
+	ino_t ino;
+};
+
+/* What step 1 loaded: the version being moved and its files. */
+struct tr_plan {
+	struct obj_meta m; /* the row (sse fields and sha256 for the verification) */
+	char id[POSIX_ID_HEX + 1];
+	char tier[POSIX_TIER_MAX]; /* objects.tier */
+	int layout;
+	struct tr_file *files;
+	size_t n, moves;
+	const struct posix_loc *to;
+};
+
+/* Frees what posix_tr_load put in p (its row and file array); p itself is the caller's. */
+void posix_tr_plan_free(struct tr_plan *p);
+/*
+ * T5 (and R5) step 1, in one read snapshot: the row of bucket/key, only
+ * while it is the version (mtime_ms, etag) with restore_state `restore`
+ * (a transition: none, T7; a restore run: ongoing), and its data files
+ * where they are now. Errors: S3E_PreconditionFailed (another version,
+ * gone, or another restore state), S3E_NoSuchBucket, S3E_InternalError.
+ */
+s3err_t posix_tr_load(struct posix_be *pb, const char *bucket, const char *key, int64_t mtime_ms,
+		      const char *etag, int restore, struct tr_plan *p);
+/*
+ * T5 steps 2-4 for every file to move: copy, read the whole object back at
+ * the target, then place the copies. A vanished source means the object
+ * changed since step 1: S3E_PreconditionFailed.
+ */
+s3err_t posix_tr_stage(struct posix_be *pb, const char *bucket, const char *key, struct tr_plan *p);
+/* Runs an UPDATE whose texts are a[0..n) and int64 at ?i64_at (0: none); *one: one row changed. */
+s3err_t posix_tr_update(struct conn *c, enum stmt id, const char *const *a, int n, int i64_at,
+			int64_t v, bool *one);
+/* T4: every copy placed is still the file this switch renamed there. */
+bool posix_tr_all_placed(const struct tr_plan *p);
+/*
+ * What a transition's and a restore's switch share, inside the caller's
+ * transaction after its objects-row UPDATE (err: how that went): each
+ * copied file's object_parts row (layout 1) must still name it where step 1
+ * saw it, and takes the target's tier when release (a transition) or keeps
+ * its own (a restore, whose copy is additional); with release the source
+ * goes to gc with its old tier; a gc row for the copy's own name is stale
+ * from now on (T4). Commits, or rolls back on any error. *unsure as in
+ * index_publish.
+ */
+s3err_t posix_switch_files(struct conn *c, const char *bucket, const char *key,
+			   const struct tr_plan *p, bool release, s3err_t err, bool *unsure);
+/*
+ * Removes the copies of a transition (or restore run, R5) that did not
+ * switch: those in tmp/ outright, placed ones in one write transaction
+ * only where no row names them (T4: a concurrent transition or restore may
+ * have made that name live).
+ */
+void posix_tr_discard(struct posix_be *pb, const struct tr_plan *p);
+
 /* --- multipart (posix_multipart.c) --- */
 
 /* Backend slots (contracts in backend.h). */
@@ -478,7 +604,7 @@ s3err_t posix_object_part_range(struct backend *be, const char *bucket, const ch
  * object bucket/key whose row says `size` bytes; sealed: its row's
  * sse_mode is not SSE_NONE, so every part file is sealed (F5); restored:
  * its restore is done, so every part is read from the home location,
- * where its restored copy (or the part itself) is (R4 in posix.c).
+ * where its restored copy (or the part itself) is (R4 in posix_restore.c).
  * Error: S3E_InternalError (no parts, sizes that do not add up, a sealed
  * part the index says is unframed, or a part in a tier not configured).
  */

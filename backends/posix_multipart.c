@@ -46,10 +46,10 @@
  *      response short. It never returns wrong bytes: ids are never reused
  *      (P2), part files never change once placed, and each open checks the
  *      file's size against the part table. A part a transition moved
- *      meanwhile (T5 in posix.c) is looked for under its id in the other
+ *      meanwhile (T5 in posix_tiers.c) is looked for under its id in the other
  *      locations: a copy keeps its id, and a framed file is proven by its
  *      frames (bound to that id) as it is read, so the read goes on. The
- *      same holds for a reader of a done restore (R4 in posix.c), which
+ *      same holds for a reader of a done restore (R4 in posix_restore.c), which
  *      reads the restored copies at home: a copy released meanwhile is
  *      found as the archived file it was made from, under the same id.
  *  M8. A completed upload is kept for STRATA_COMPLETED_UPLOAD_KEEP_MS so a
@@ -77,7 +77,7 @@
  *  M10. Upload ids are 32 lowercase hex digits from RAND_bytes. An id a
  *      client sends that has another shape is NoSuchUpload without an index
  *      lookup; upload ids are only ever bound parameters, never paths.
- *  M13. Parts live where their upload's class does (T3 in posix.c): part
+ *  M13. Parts live where their upload's class does (T3 in posix_tiers.c): part
  *      writers place themselves from uploads.storage_class at
  *      part_writer_open, parts.tier records the location each part's file
  *      went to, and Complete copies it into object_parts.tier. Every part
@@ -1445,7 +1445,7 @@ static s3err_t oparts_load(struct posix_be *pb, struct conn *c, const char *buck
 struct map_ctx {
 	struct mp_map *map;
 	size_t cap;
-	bool home; /* a done restore: every part is read at home (R4 in posix.c) */
+	bool home; /* a done restore: every part is read at home (R4 in posix_restore.c) */
 };
 
 static s3err_t map_add(void *ctx, const struct posix_file *f, uint64_t off)

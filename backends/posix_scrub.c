@@ -16,13 +16,13 @@
  *  2. parts of active uploads, by (upload_id, number): frames and sha256;
  *     (sealed files, S6: frames always, the SHA-256 only with the data key)
  *  3. orphans: files in objects/xx/ of every location (the data directory
- *     and each storage tier, T1 in posix.c) that no objects, parts,
+ *     and each storage tier, T1 in posix_tiers.c) that no objects, parts,
  *     object_parts or gc row names in that location (nor, at home, a done
  *     restore as the copy of one of its files: S8).
  * Every data file is read at its row's location (T2); a finding about a
  * file in a tier names the tier in its detail text.
  *
- * The same reading serves transitions (T5 in posix.c): posix_verify_files
+ * The same reading serves transitions (T5 in posix_tiers.c): posix_verify_files
  * runs check_files over a transition's copies before they are published.
  *
  * Invariants:
@@ -60,7 +60,7 @@
  *      or not yet released copy in another (T4, T5). So a transition's copy
  *      in objects/ before its index switch is an orphan (it is never read),
  *      and the file a transition left behind is gc's until released.
- *  S8. A done restore (R2 in posix.c) names the home copies ("", id) of
+ *  S8. A done restore (R2 in posix_restore.c) names the home copies ("", id) of
  *      its files that are not at home, and readers read those (R4): pass 1
  *      verifies them after the object's own files, as the object read at
  *      home (every frame, the same SHA-256), a finding saying "restored
@@ -1280,7 +1280,7 @@ out:
 	return err;
 }
 
-/* --- reading a transition's copies back (T5 in posix.c) --- */
+/* --- reading a transition's copies back (T5 in posix_tiers.c) --- */
 
 s3err_t posix_verify_files(struct posix_be *pb, const char *bucket, const char *key,
 			   const struct posix_file *files, size_t n, const char *sha256,

@@ -2001,7 +2001,7 @@ static void test_wrappers_not_implemented(void **state)
 	assert_null(r);
 }
 
-/* --- storage tiers (M13; T1..T5 in posix.c) --- */
+/* --- storage tiers (M13; T1..T5 in posix_tiers.c) --- */
 
 /* Reopens f's backend with the first n test tiers (fixture_tiers_init). */
 static void open_tiers(struct fx *f, size_t n)
@@ -2239,7 +2239,7 @@ static void test_tier_reader_survives_transition(void **state)
 	model_free(&md);
 }
 
-/* --- archive restores of multipart objects (R2, R4, R6 in posix.c) --- */
+/* --- archive restores of multipart objects (R2, R4, R6 in posix_restore.c) --- */
 
 /* Data files in the data directory and in tier c (GLACIER); no temporary in either. */
 static void assert_home_glacier(const struct fx *f, size_t home, size_t c)
