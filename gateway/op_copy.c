@@ -137,17 +137,34 @@ out:
 	return err;
 }
 
-s3err_t op_copy_object(struct request *r)
+s3err_t op_open_copy_source(struct request *r, const struct copy_source *src, struct obj_meta *meta,
+			    struct sse_key *key, struct be_reader **out)
 {
 	struct conditions c = {req_header(r, "x-amz-copy-source-if-match"),
 			       req_header(r, "x-amz-copy-source-if-none-match"),
 			       req_header(r, "x-amz-copy-source-if-modified-since"),
 			       req_header(r, "x-amz-copy-source-if-unmodified-since")};
+	struct backend *be = r->srv->be;
+	struct bucket_info sb;
+	s3err_t err;
+
+	if ((err = backend_bucket_get(be, src->bucket, &sb)))
+		return err;
+	if (strcmp(sb.owner, r->auth.user.name) != 0)
+		return req_fail(r, S3E_AccessDenied, NULL);
+	if ((err = backend_reader_open(be, src->bucket, src->key, meta, out)) ||
+	    (err = sse_req_read(r, meta, true, key)) || (err = op_archive_readable(r, meta)) ||
+	    (key->mode != SSE_NONE && (err = backend_reader_unseal(be, *out, key->data_key))))
+		return err;
+	return cond_check(&c, meta, true);
+}
+
+s3err_t op_copy_object(struct request *r)
+{
 	const char *algo_hdr = req_header(r, "x-amz-checksum-algorithm");
 	struct backend *be = r->srv->be;
 	struct copy_source src = {{0}, NULL};
 	struct obj_meta sm, dm;
-	struct bucket_info sb;
 	struct be_reader *rd = NULL;
 	struct be_writer *w = NULL;
 	struct hashset *hs = NULL;
@@ -165,12 +182,7 @@ s3err_t op_copy_object(struct request *r)
 	if ((err = op_parse_copy_source(r, &src)) || (err = check_directives(r, &replace)) ||
 	    (err = op_refuse_unsupported_write(r)))
 		goto out;
-	if ((err = backend_bucket_get(be, src.bucket, &sb)))
-		goto out;
-	if (strcmp(sb.owner, r->auth.user.name) != 0) {
-		err = req_fail(r, S3E_AccessDenied, NULL);
-		goto out;
-	}
+	/* (the destination bucket is the requester's: the route checked it) */
 	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
 	    !algo_hdr && !sse_req_asked(r) && !req_header(r, "x-amz-storage-class")) {
 		err = req_fail(r, S3E_InvalidRequest,
@@ -179,11 +191,7 @@ s3err_t op_copy_object(struct request *r)
 			       "class, website redirect location or encryption attributes.");
 		goto out;
 	}
-	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)) ||
-	    (err = sse_req_read(r, &sm, true, &sk)) || (err = op_archive_readable(r, &sm)) ||
-	    (sk.mode != SSE_NONE && (err = backend_reader_unseal(be, rd, sk.data_key))))
-		goto out;
-	if ((err = cond_check(&c, &sm, true)))
+	if ((err = op_open_copy_source(r, &src, &sm, &sk, &rd)))
 		goto out;
 	if (sm.size > STRATA_MAX_PUT_SIZE) {
 		err = req_fail(r, S3E_InvalidRequest,

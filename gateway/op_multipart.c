@@ -33,7 +33,6 @@
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
 #include "body.h"
-#include "conditions.h"
 #include "ops.h"
 #include "request.h"
 #include "response.h"
@@ -321,14 +320,9 @@ out:
 
 s3err_t op_upload_part_copy(struct request *r)
 {
-	struct conditions c = {req_header(r, "x-amz-copy-source-if-match"),
-			       req_header(r, "x-amz-copy-source-if-none-match"),
-			       req_header(r, "x-amz-copy-source-if-modified-since"),
-			       req_header(r, "x-amz-copy-source-if-unmodified-since")};
 	struct backend *be = r->srv->be;
 	struct copy_source src = {{0}, NULL};
 	struct upload_info u;
-	struct bucket_info sb;
 	struct obj_meta sm;
 	struct be_reader *rd = NULL;
 	struct be_writer *w = NULL;
@@ -350,16 +344,7 @@ s3err_t op_upload_part_copy(struct request *r)
 		goto out;
 	have_upload = true;
 	if ((err = op_parse_copy_source(r, &src)) ||
-	    (err = backend_bucket_get(be, src.bucket, &sb)))
-		goto out;
-	if (strcmp(sb.owner, r->auth.user.name) != 0) {
-		err = req_fail(r, S3E_AccessDenied, NULL);
-		goto out;
-	}
-	if ((err = backend_reader_open(be, src.bucket, src.key, &sm, &rd)) ||
-	    (err = sse_req_read(r, &sm, true, &sk)) || (err = op_archive_readable(r, &sm)) ||
-	    (sk.mode != SSE_NONE && (err = backend_reader_unseal(be, rd, sk.data_key))) ||
-	    (err = cond_check(&c, &sm, true)) ||
+	    (err = op_open_copy_source(r, &src, &sm, &sk, &rd)) ||
 	    (err = copy_source_range(r, sm.size, &first, &len)))
 		goto out;
 	if (len > STRATA_MAX_PART_SIZE) {

@@ -113,6 +113,20 @@ struct copy_source {
  */
 s3err_t op_parse_copy_source(struct request *r, struct copy_source *src);
 
+struct sse_key;
+struct be_reader;
+
+/*
+ * Opens a parsed copy source for r (CopyObject, UploadPartCopy): its bucket
+ * must belong to the requester, its SSE-C key (x-amz-copy-source-…) match,
+ * an archived source be restored, and the x-amz-copy-source-if-* conditions
+ * hold. Fills *meta, *key and *out as it goes, also when it fails later:
+ * the caller releases them (obj_meta_free, sse_key_clear,
+ * backend_reader_close) either way. Errors as req_fail'ed.
+ */
+s3err_t op_open_copy_source(struct request *r, const struct copy_source *src, struct obj_meta *meta,
+			    struct sse_key *key, struct be_reader **out);
+
 struct be_reader;
 struct be_writer;
 struct hashset;
