@@ -197,6 +197,7 @@
 #include <sqlite3.h>
 
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "../common/sse.h"
 
 #define BUSY_TIMEOUT_MS 10000 /* wait this long for the write lock, then SlowDown */
@@ -1802,6 +1803,7 @@ uint64_t posix_integrity_failures(void)
 void posix_integrity_count(void)
 {
 	atomic_fetch_add(&integrity_failures, 1);
+	metrics_add(METRIC_INTEGRITY_FAILURES, 0, 1);
 }
 
 uint64_t posix_stored_size(bool framed, uint64_t size)

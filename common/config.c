@@ -173,28 +173,42 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *por
 
 /* ---- one setter per key ---- */
 
-static int set_listen(struct config *c, const char *value, char *err, size_t errlen)
+/* Parses a listen address for `key` into host[hostlen] / *port, or explains why not. */
+static int parse_address(const char *key, const char *value, char *host, size_t hostlen,
+			 uint16_t *port, char *err, size_t errlen)
 {
-	char host[sizeof(c->listen_host)];
-	uint16_t port;
-
-	switch (split_listen(value, host, sizeof(host), &port)) {
+	switch (split_listen(value, host, hostlen, port)) {
 	case LISTEN_OK:
-		break;
+		return 0;
 	case LISTEN_BAD_PORT:
-		seterr(err, errlen, "port out of range in listen '%.*s' (expected 1..65535)",
+		seterr(err, errlen, "port out of range in %s '%.*s' (expected 1..65535)", key,
 		       ERR_VALUE_MAX, value);
 		return -1;
 	default:
 		seterr(err, errlen,
-		       "bad value for listen: '%.*s' (expected HOST:PORT, [IPv6]:PORT"
+		       "bad value for %s: '%.*s' (expected HOST:PORT, [IPv6]:PORT"
 		       " or :PORT)",
-		       ERR_VALUE_MAX, value);
+		       key, ERR_VALUE_MAX, value);
 		return -1;
 	}
-	memcpy(c->listen_host, host, strlen(host) + 1);
-	c->listen_port = port;
-	return 0;
+}
+
+static int set_listen(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return parse_address("listen", value, c->listen_host, sizeof(c->listen_host),
+			     &c->listen_port, err, errlen);
+}
+
+/* "off" (or empty) disables the admin listener: /metrics and health are opt-in. */
+static int set_admin_listen(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (!value[0] || strcmp(value, "off") == 0) {
+		c->admin_host[0] = '\0';
+		c->admin_port = 0;
+		return 0;
+	}
+	return parse_address("admin_listen", value, c->admin_host, sizeof(c->admin_host),
+			     &c->admin_port, err, errlen);
 }
 
 static const char *const tier_classes[CONFIG_TIER_CLASSES] = {"STANDARD_IA", "GLACIER_IR",
@@ -452,6 +466,7 @@ static const struct key_row {
 	int (*set)(struct config *c, const char *value, char *err, size_t errlen);
 } keys[] = {
     {"listen", set_listen},
+    {"admin_listen", set_admin_listen},
     {"data", set_data},
     {"region", set_region},
     {"domain", set_domain},

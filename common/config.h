@@ -9,6 +9,10 @@
  *
  * Keys:
  *   listen            HOST:PORT                  default 127.0.0.1:9000
+ *   admin_listen      HOST:PORT of the admin listener (GET /metrics in
+ *                     Prometheus text, /health/live, /health/ready), or off.
+ *                     It has no authentication: keep it on loopback or a
+ *                     management network.       default off
  *   data              directory                  default ./data
  *   region            the region name            default us-east-1
  *   domain            base domain(s) for virtual-host-style addressing,
@@ -63,6 +67,8 @@ const char *config_tier_class(unsigned i);
 struct config {
 	char listen_host[256];
 	uint16_t listen_port;
+	char admin_host[256];
+	uint16_t admin_port; /* 0: no admin listener */
 	char data_dir[STRATA_MAX_PATH];
 	char region[STRATA_MAX_REGION_LEN + 1];
 	char domains[CONFIG_MAX_DOMAINS][256]; /* lowercase, no leading dot */

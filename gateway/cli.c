@@ -44,8 +44,9 @@ static const char usage_main[] =
     "  --help     print this help\n";
 
 static const char usage_serve[] =
-    "Usage: strata serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-    "                    [--region NAME] [--domain DOMAIN[,DOMAIN...]] [--log-level LEVEL]\n"
+    "Usage: strata serve [--config FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]\n"
+    "                    [--data DIR] [--region NAME] [--domain DOMAIN[,DOMAIN...]]\n"
+    "                    [--log-level LEVEL]\n"
     "\n"
     "Serves the S3 API over the data directory. Flags override the config file.\n"
     "On first start, creates the user 'root' and prints its keys; the keys come from\n"
@@ -54,6 +55,7 @@ static const char usage_serve[] =
     "\n"
     "  --config FILE      configuration file (key = value lines; see README)\n"
     "  --listen HOST:PORT address to listen on (default 127.0.0.1:9000)\n"
+    "  --admin-listen HOST:PORT  serve /metrics and /health/* there (default off)\n"
     "  --data DIR         data directory (default ./data)\n"
     "  --region NAME      region name (default us-east-1)\n"
     "  --domain DOMAINS   base domains for virtual-host-style requests\n"
@@ -118,6 +120,7 @@ static const char usage_lifecycle[] =
 struct opts {
 	const char *config;
 	const char *listen;
+	const char *admin_listen;
 	const char *data;
 	const char *region;
 	const char *domain;
@@ -147,6 +150,7 @@ struct flag {
 static const struct flag flags[] = {
     FLAG("--config", config),
     FLAG("--listen", listen),
+    FLAG("--admin-listen", admin_listen),
     FLAG("--data", data),
     FLAG("--bucket", bucket),
     FLAG("--region", region),
@@ -207,11 +211,9 @@ static int load_config(const struct opts *o, struct config *cfg)
 	const struct {
 		const char *key;
 		const char *value;
-	} overrides[] = {{"listen", o->listen},
-			 {"data", o->data},
-			 {"region", o->region},
-			 {"domain", o->domain},
-			 {"log_level", o->log_level}};
+	} overrides[] = {{"listen", o->listen}, {"admin_listen", o->admin_listen},
+			 {"data", o->data},	{"region", o->region},
+			 {"domain", o->domain}, {"log_level", o->log_level}};
 	char err[512];
 	size_t i;
 

@@ -6,6 +6,7 @@
 #include "../common/checksum.h"
 #include "../common/httptime.h"
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "../common/range.h"
 #include "../common/strutil.h"
 #include "body.h"
@@ -296,6 +297,7 @@ static ssize_t get_read(void *cls, uint64_t pos, char *buf, size_t max)
 			  (unsigned long long)(gs->first + pos));
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
+	metrics_add(METRIC_BYTES_SENT, 0, got);
 	return (ssize_t)got;
 }
 

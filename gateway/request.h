@@ -84,6 +84,7 @@ struct request {
 	char err_content_range[48]; /* 416 InvalidRange: "bytes * /size" (without the space) */
 	struct MHD_Response *resp;  /* the success response an operation built */
 	unsigned status;
+	uint64_t start_mono_us; /* monotonic clock at the request line, for the latency metric */
 };
 
 /* --- lookups (header names case-insensitive, query names exact) --- */

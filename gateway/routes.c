@@ -95,6 +95,15 @@ static bool method_known(const char *m)
 	return false;
 }
 
+size_t routes_operation_names(const char **names, size_t max)
+{
+	size_t i, n = sizeof(routes) / sizeof(routes[0]);
+
+	for (i = 0; i < n && i < max; i++)
+		names[i] = routes[i].name;
+	return i;
+}
+
 s3err_t routes_match(struct request *r, const struct route **out)
 {
 	enum target t = r->key ? TARGET_OBJECT : r->bucket[0] ? TARGET_BUCKET : TARGET_SERVICE;

@@ -56,4 +56,10 @@ struct route {
  */
 s3err_t routes_match(struct request *r, const struct route **out);
 
+/*
+ * Writes the operation names of the table (static strings, possibly repeated)
+ * into names[max]; returns how many (for metrics_register_operations).
+ */
+size_t routes_operation_names(const char **names, size_t max);
+
 #endif

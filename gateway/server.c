@@ -16,9 +16,11 @@
 #include "../backends/posix.h"
 #include "../common/httptime.h"
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "../common/strutil.h"
 #include "../lifecycle/engine.h"
 #include "../lifecycle/scrubber.h"
+#include "admin.h"
 #include "auth.h"
 #include "body.h"
 #include "request.h"
@@ -33,6 +35,14 @@
 #define CONNECTION_MEMORY (STRATA_MAX_HEADER_SECTION + 65536u)
 
 static atomic_uint_fast64_t request_counter;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static void make_request_id(char out[17])
 {
@@ -64,6 +74,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->conn = conn;
 	r->content_length = UINT64_MAX;
 	r->start_ms = httptime_now_ms();
+	r->start_mono_us = mono_us();
 	arena_init(&r->arena, REQUEST_ARENA_CAP);
 	buf_init(&r->xml, 0, S3E_MaxMessageLengthExceeded);
 	make_request_id(r->id);
@@ -191,6 +202,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
+		metrics_add(METRIC_BYTES_RECEIVED, 0, *upload_data_size);
 		/*
 		 * After an error mid-body the rest is read and dropped so the
 		 * client gets the S3 error instead of a reset connection.
@@ -217,6 +229,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (!r)
 		return;
+	metrics_request(r->route ? metrics_operation_index(r->route->name) : -1, r->status,
+			mono_us() - r->start_mono_us);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->route)
 		log_info("gateway", "request %s (%s) ended early (code %d); nothing committed",
 			 r->id, r->route->name, (int)toe);
@@ -230,6 +244,24 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	arena_free(&r->arena);
 	free(r);
 	*con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)socket_context;
+	metrics_gauge_add(METRIC_CONNECTIONS_OPEN, 0,
+			  toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+}
+
+/* The route table's operations become the request metrics' label values. */
+static void register_operations(void)
+{
+	const char *names[METRICS_MAX_OPERATIONS];
+
+	metrics_register_operations(names, routes_operation_names(names, METRICS_MAX_OPERATIONS));
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -287,6 +319,7 @@ int server_run(const struct config *cfg)
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
 	struct scrubber *scrub = NULL;
+	struct admin *admin = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	unsigned flags;
@@ -324,6 +357,9 @@ int server_run(const struct config *cfg)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	register_operations();
+	if (admin_start(cfg, srv.be, &admin) != 0)
+		goto out;
 	/* Background workers first: connection threads may poke the lifecycle engine. */
 	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0 ||
 	    lc_engine_start(srv.be, cfg->lifecycle_interval,
@@ -338,10 +374,11 @@ int server_run(const struct config *cfg)
 	srv.daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK,
-	    no_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    MHD_OPTION_END);
 	if (!srv.daemon) {
 		log_error("server", "cannot listen on %s:%u (in use, or not permitted)",
 			  cfg->listen_host, (unsigned)cfg->listen_port);
@@ -357,6 +394,7 @@ workers:
 	lc_engine_stop(srv.lifecycle);
 	scrubber_stop(scrub);
 out:
+	admin_stop(admin);
 	users_close(srv.users);
 	backend_close(srv.be);
 	keyring_free(srv.keys);

@@ -10,6 +10,7 @@
 #include "../common/httptime.h"
 #include "../common/lcrules.h"
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "../common/strutil.h"
 #include "rules.h"
 #include "ticker.h"
@@ -163,11 +164,13 @@ static void expire(struct pass *p, const char *bucket, const struct seen_object 
 	err = backend_object_delete_if(p->be, bucket, o->key, o->mtime_ms, o->etag);
 	if (err == S3E_OK) {
 		p->st->expired++;
+		metrics_add(METRIC_LC_EXPIRATIONS, 0, 1);
 		log_info(LOG_MOD, "expired %s/%s (rule '%s')", bucket, o->key, a->rule_id);
 	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey) {
 		p->st->skipped++; /* rewritten or deleted since the scan: a newer object */
 	} else {
 		p->st->failures++;
+		metrics_add(METRIC_LC_FAILURES, METRIC_LC_EXPIRE, 1);
 		log_error(LOG_MOD, "cannot expire %s/%s: %s", bucket, o->key, s3err_code(err));
 	}
 }
@@ -187,6 +190,8 @@ static void transition(struct pass *p, const char *bucket, const struct seen_obj
 	if (err == S3E_OK) {
 		p->st->transitioned++;
 		p->st->bytes_moved += o->size;
+		metrics_add(METRIC_LC_TRANSITIONS, metrics_class_cell(a->storage_class), 1);
+		metrics_add(METRIC_LC_BYTES_MOVED, metrics_class_cell(a->storage_class), o->size);
 		log_info(LOG_MOD, "moved %s/%s from %s to %s (rule '%s')", bucket, o->key,
 			 o->storage_class[0] ? o->storage_class : "STANDARD", a->storage_class,
 			 a->rule_id);
@@ -194,6 +199,7 @@ static void transition(struct pass *p, const char *bucket, const struct seen_obj
 		p->st->skipped++;
 	} else {
 		p->st->failures++;
+		metrics_add(METRIC_LC_FAILURES, METRIC_LC_TRANSITION, 1);
 		log_error(LOG_MOD,
 			  "cannot move %s/%s to %s (kept where it is; retried next pass): %s",
 			  bucket, o->key, a->storage_class, s3err_code(err));
@@ -265,10 +271,12 @@ static s3err_t uploads_pass(struct pass *p, const char *bucket, const struct lc_
 			e = backend_upload_abort(p->be, bucket, u->upload_id);
 			if (e == S3E_OK) {
 				p->st->aborted++;
+				metrics_add(METRIC_LC_ABORTED_UPLOADS, 0, 1);
 				log_info(LOG_MOD, "aborted the incomplete upload %s of %s/%s",
 					 u->upload_id, bucket, u->key);
 			} else if (e != S3E_NoSuchUpload) {
 				p->st->failures++;
+				metrics_add(METRIC_LC_FAILURES, METRIC_LC_ABORT_UPLOAD, 1);
 				log_error(LOG_MOD, "cannot abort upload %s of %s/%s: %s",
 					  u->upload_id, bucket, u->key, s3err_code(e));
 			}
@@ -354,12 +362,15 @@ static void restore_one(struct pass *p, const struct restore_item *it)
 			p->st->restored++;
 		else
 			p->st->restore_expired++;
+		metrics_add(make ? METRIC_LC_RESTORES : METRIC_LC_RESTORE_EXPIRIES, 0, 1);
 		log_info(LOG_MOD, "%s %s/%s", make ? "restored" : "restore expired for", it->bucket,
 			 it->key);
 	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey) {
 		p->st->skipped++;
 	} else {
 		p->st->failures++;
+		metrics_add(METRIC_LC_FAILURES, make ? METRIC_LC_RESTORE : METRIC_LC_RESTORE_EXPIRY,
+			    1);
 		log_error(LOG_MOD, "cannot %s %s/%s (retried next pass): %s",
 			  make ? "restore" : "release the restored copy of", it->bucket, it->key,
 			  s3err_code(err));
@@ -417,6 +428,8 @@ static void *run(void *arg)
 		err = e->rules ? lc_pass(e->be, &o, &st) : S3E_OK;
 		if (err)
 			log_error(LOG_MOD, "pass failed: %s", s3err_code(err));
+		else if (e->rules)
+			metrics_add(METRIC_LC_PASSES, 0, 1);
 		err = lc_restore_pass(e->be, &o, &st);
 		if (err)
 			log_error(LOG_MOD, "restore pass failed: %s", s3err_code(err));

@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "../common/httptime.h"
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "ticker.h"
 
 struct scrubber {
@@ -32,6 +34,7 @@ const char *scrub_problem_name(enum scrub_problem p)
 static void report(void *ctx, const struct scrub_finding *f)
 {
 	(void)ctx;
+	metrics_add(METRIC_SCRUB_PROBLEMS, (unsigned)f->problem, 1);
 	log_error("scrub", "%s %s/%s (file %s): %s", scrub_problem_name(f->problem), f->bucket,
 		  f->key, f->file_id, f->detail);
 }
@@ -48,7 +51,14 @@ static void *run(void *arg)
 		err = backend_scrub(s->be, s->rate, &s->tick.stop, report, NULL, &st);
 		if (err)
 			log_error("scrub", "pass failed: %s", s3err_code(err));
-		else
+		if (!err) {
+			metrics_add(METRIC_SCRUB_PASSES, 0, 1);
+			metrics_set(METRIC_SCRUB_LAST_PASS, 0,
+				    (uint64_t)(httptime_now_ms() / 1000));
+		}
+		metrics_add(METRIC_SCRUB_OBJECTS, 0, st.objects);
+		metrics_add(METRIC_SCRUB_BYTES, 0, st.bytes);
+		if (!err)
 			log_info("scrub", "pass done: %llu objects, %llu bytes, %llu problems",
 				 (unsigned long long)st.objects, (unsigned long long)st.bytes,
 				 (unsigned long long)st.problems);

@@ -221,6 +221,25 @@ static void test_listen_forms(void **state)
 	assert_int_equal(config_parse_listen("localhost:80", host, 10, &port), 0);
 }
 
+/* The admin listener is off by default, takes the listen forms, and "off" turns it off again. */
+static void test_admin_listen(void **state)
+{
+	struct config c;
+	char err[256];
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.admin_port, 0);
+	assert_int_equal(config_set(&c, "admin_listen", "127.0.0.1:9001", err, sizeof(err)), 0);
+	assert_string_equal(c.admin_host, "127.0.0.1");
+	assert_int_equal(c.admin_port, 9001);
+	assert_int_equal(config_set(&c, "admin_listen", "127.0.0.1:0", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "admin_listen"));
+	assert_int_equal(c.admin_port, 9001); /* a refused value changes nothing */
+	assert_int_equal(config_set(&c, "admin_listen", "off", err, sizeof(err)), 0);
+	assert_int_equal(c.admin_port, 0);
+}
+
 static void test_config_set(void **state)
 {
 	struct config c;
@@ -385,11 +404,17 @@ static void test_nul_and_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_switches),
-	    cmocka_unit_test(test_full_file),	  cmocka_unit_test(test_empty_file_keeps_defaults),
-	    cmocka_unit_test(test_quoted_values), cmocka_unit_test(test_listen_forms),
-	    cmocka_unit_test(test_config_set),	  cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_line_length),	  cmocka_unit_test(test_nul_and_missing_file),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_switches),
+	    cmocka_unit_test(test_full_file),
+	    cmocka_unit_test(test_empty_file_keeps_defaults),
+	    cmocka_unit_test(test_quoted_values),
+	    cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_admin_listen),
+	    cmocka_unit_test(test_config_set),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_line_length),
+	    cmocka_unit_test(test_nul_and_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

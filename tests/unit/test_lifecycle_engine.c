@@ -21,6 +21,7 @@
 #include "../../backends/posix.h"
 #include "../../common/lcrules.h"
 #include "../../common/log.h"
+#include "../../common/metrics.h"
 #include "../../lifecycle/engine.h"
 #include "posix_fixture.h"
 
@@ -183,6 +184,7 @@ static void test_dicom_rules_day_by_day(void **state)
 	char cls[STRATA_STORAGE_CLASS_MAX];
 	size_t i, k;
 
+	metrics_reset();
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct lc_pass_stats st = pass_at(f, T0 + rows[i].day * DAY);
 
@@ -197,6 +199,12 @@ static void test_dicom_rules_day_by_day(void **state)
 		assert_int_equal(st.objects, NKEYS - (rows[i].day >= 7 ? 2 : 0) + st.expired);
 		assert_bytes_kept(f);
 	}
+	/* The metrics saw every action, by target class (issue 6: metrics of the engine). */
+	assert_int_equal(metrics_get(METRIC_LC_EXPIRATIONS, 0), 2);
+	assert_int_equal(metrics_get(METRIC_LC_TRANSITIONS, metrics_class_cell("GLACIER")), 2);
+	assert_int_equal(metrics_get(METRIC_LC_TRANSITIONS, metrics_class_cell("DEEP_ARCHIVE")), 2);
+	assert_true(metrics_get(METRIC_LC_BYTES_MOVED, metrics_class_cell("GLACIER")) > 0);
+	assert_int_equal(metrics_get(METRIC_LC_FAILURES, METRIC_LC_TRANSITION), 0);
 	/* GLACIER's files left its tier for the home location of DEEP_ARCHIVE. */
 	assert_int_equal(count_files(f->tiers.c, "objects"), 0);
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
