@@ -325,6 +325,13 @@ s3err_t backend_writer_place(struct backend *be, struct be_writer *w, const char
 	return o->writer_place(w, storage_class);
 }
 
+bool backend_can_transition(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return o && o->object_transition;
+}
+
 s3err_t backend_object_transition(struct backend *be, const char *bucket, const char *key,
 				  int64_t mtime_ms, const char *etag, const char *storage_class)
 {

@@ -110,7 +110,8 @@ typedef s3err_t (*sse_rewrap_fn)(void *ctx, const char *key_id, const uint8_t *e
 /*
  * Key usage: called once per master key id that SSE-S3 envelopes (objects
  * and multipart uploads) use, with how many, and one of its envelopes (to
- * prove at start-up that the key file holds the right key).
+ * prove at start-up that the key file holds the right key). A backend that
+ * cannot count cheaply (s3) reports count 1, meaning "at least one".
  */
 typedef bool (*sse_usage_fn)(void *ctx, const char *key_id, uint64_t count, const uint8_t *env,
 			     size_t len);
@@ -199,7 +200,10 @@ struct backend_ops {
 			       size_t *got);
 	void (*reader_close)(struct be_reader *r);
 
-	/* Deletes the object. Errors: S3E_NoSuchBucket, S3E_NoSuchKey (absent). */
+	/*
+	 * Deletes the object. Errors: S3E_NoSuchBucket, S3E_NoSuchKey (absent;
+	 * a backend whose store cannot tell, like s3, answers S3E_OK).
+	 */
 	s3err_t (*object_delete)(struct backend *be, const char *bucket, const char *key);
 
 	/*
@@ -477,6 +481,9 @@ s3err_t backend_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ctx)
 s3err_t backend_object_delete_if(struct backend *be, const char *bucket, const char *key,
 				 int64_t mtime_ms, const char *etag);
 s3err_t backend_writer_place(struct backend *be, struct be_writer *w, const char *storage_class);
+/* Whether object_transition is implemented (PutBucketLifecycleConfiguration refuses transitions
+ * a backend could never carry out). */
+bool backend_can_transition(struct backend *be);
 s3err_t backend_object_transition(struct backend *be, const char *bucket, const char *key,
 				  int64_t mtime_ms, const char *etag, const char *storage_class);
 s3err_t backend_restore_request(struct backend *be, const char *bucket, const char *key,

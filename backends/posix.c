@@ -1498,7 +1498,7 @@ out:
  */
 static s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key)
 {
-	uint8_t raw[FRAME_FILE_ID_SIZE], fkey[SSE_KEY_SIZE];
+	uint8_t raw[FRAME_FILE_ID_SIZE];
 	struct frames_encoder *enc = NULL;
 	s3err_t err;
 
@@ -1509,9 +1509,7 @@ static s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key)
 		goto out;
 	}
 	posix_id_raw(w->id, raw);
-	sse_file_key(data_key, raw, fkey);
-	err = frames_encoder_new(raw, fkey, tmp_emit, w, &enc);
-	OPENSSL_cleanse(fkey, sizeof(fkey));
+	err = sse_file_encoder(data_key, raw, tmp_emit, w, &enc);
 	if (err != S3E_OK)
 		goto out;
 	frames_encoder_free(w->enc);
@@ -1955,9 +1953,7 @@ out:
  */
 static s3err_t cipher_ready(struct posix_frame_cache *fc, struct posix_dfile *f)
 {
-	uint8_t fkey[SSE_KEY_SIZE];
 	char hex[POSIX_ID_HEX + 1];
-	s3err_t err;
 
 	if (f->cipher)
 		return S3E_OK;
@@ -1968,10 +1964,7 @@ static s3err_t cipher_ready(struct posix_frame_cache *fc, struct posix_dfile *f)
 			  hex, fc->bucket ? fc->bucket : "?", fc->key ? fc->key : "?");
 		return S3E_InternalError;
 	}
-	sse_file_key(fc->data_key, f->id, fkey);
-	err = frames_cipher_new(fkey, &f->cipher);
-	OPENSSL_cleanse(fkey, sizeof(fkey));
-	return err;
+	return sse_file_cipher(fc->data_key, f->id, &f->cipher);
 }
 
 /* Makes fc hold frame `index` of f, verified; reports and counts a failure (F3, F6). */

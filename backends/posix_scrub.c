@@ -300,14 +300,11 @@ static struct frames_cipher *file_cipher(const struct seal *sk,
 					 const uint8_t fid[FRAME_FILE_ID_SIZE])
 {
 	struct frames_cipher *c = NULL;
-	uint8_t fkey[SSE_KEY_SIZE];
 
-	sse_file_key(sk->data_key, fid, fkey);
-	if (frames_cipher_new(fkey, &c) != S3E_OK) {
+	if (sse_file_cipher(sk->data_key, fid, &c) != S3E_OK) {
 		log_error(POSIX_LOG_MOD, "scrub: cannot set up AES-256-GCM");
 		c = NULL;
 	}
-	OPENSSL_cleanse(fkey, sizeof(fkey));
 	return c;
 }
 

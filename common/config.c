@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "strutil.h"
 
 /* Longest value text quoted back in an error message. */
@@ -459,6 +460,89 @@ static int set_key_file(struct config *c, const char *value, char *err, size_t e
 	return 0;
 }
 
+/* A text value of at most cap - 1 bytes, empty only when allowed. */
+static int set_text(const char *key, const char *value, bool allow_empty, char *out, size_t cap,
+		    char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if ((!allow_empty && n == 0) || n >= cap) {
+		seterr(err, errlen, "bad value for %s: %s", key, n ? "too long" : "empty");
+		return -1;
+	}
+	memcpy(out, value, n + 1);
+	return 0;
+}
+
+static int set_backend(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "posix") == 0 || strcmp(value, "s3") == 0) {
+		c->backend_s3 = value[0] == 's';
+		return 0;
+	}
+	seterr(err, errlen, "bad value for backend: '%.*s' (expected posix or s3)", ERR_VALUE_MAX,
+	       value);
+	return -1;
+}
+
+static int set_s3_endpoint(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (!str_starts(value, "http://") && !str_starts(value, "https://")) {
+		seterr(err, errlen,
+		       "bad value for s3_endpoint: '%.*s' (expected http://HOST[:PORT] "
+		       "or https://HOST[:PORT])",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	return set_text("s3_endpoint", value, false, c->s3_endpoint, sizeof(c->s3_endpoint), err,
+			errlen);
+}
+
+static int set_s3_region(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_text("s3_region", value, false, c->s3_region, sizeof(c->s3_region), err, errlen);
+}
+
+static int set_s3_access_key(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_text("s3_access_key", value, false, c->s3_access_key, sizeof(c->s3_access_key),
+			err, errlen);
+}
+
+static int set_s3_secret_key(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_text("s3_secret_key", value, false, c->s3_secret_key, sizeof(c->s3_secret_key),
+			err, errlen);
+}
+
+static int set_s3_ca_file(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_text("s3_ca_file", value, true, c->s3_ca_file, sizeof(c->s3_ca_file), err,
+			errlen);
+}
+
+static int set_s3_path_style(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_switch("s3_path_style", value, &c->s3_path_style, err, errlen);
+}
+
+static int set_s3_bucket_prefix(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_text("s3_bucket_prefix", value, true, c->s3_bucket_prefix,
+			sizeof(c->s3_bucket_prefix), err, errlen);
+}
+
+static int set_s3_system_bucket(struct config *c, const char *value, char *err, size_t errlen)
+{
+	if (!names_bucket_valid(value)) {
+		seterr(err, errlen, "bad value for s3_system_bucket: '%.*s' is not a bucket name",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	return set_text("s3_system_bucket", value, false, c->s3_system_bucket,
+			sizeof(c->s3_system_bucket), err, errlen);
+}
+
 /* The keys, as documented in config.h. */
 static const struct key_row {
 	const char *name;
@@ -486,6 +570,15 @@ static const struct key_row {
     {"default_encryption", set_default_encryption},
     {"key_file", set_key_file},
     {"sse_c_over_http", set_sse_c_over_http},
+    {"backend", set_backend},
+    {"s3_endpoint", set_s3_endpoint},
+    {"s3_region", set_s3_region},
+    {"s3_access_key", set_s3_access_key},
+    {"s3_secret_key", set_s3_secret_key},
+    {"s3_ca_file", set_s3_ca_file},
+    {"s3_path_style", set_s3_path_style},
+    {"s3_bucket_prefix", set_s3_bucket_prefix},
+    {"s3_system_bucket", set_s3_system_bucket},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -521,6 +614,9 @@ void config_defaults(struct config *c)
 	c->lifecycle_rate = 100;
 	c->integrity = true;
 	c->default_sse = true;
+	memcpy(c->s3_region, "us-east-1", sizeof("us-east-1"));
+	c->s3_path_style = true;
+	memcpy(c->s3_system_bucket, "strata-system", sizeof("strata-system"));
 }
 
 /*

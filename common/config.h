@@ -43,6 +43,16 @@
  *                     new object with SSE-S3 since 2023; so does Strata)
  *   key_file          the master key file        default DATA/keys (created
  *                     with one key on first start; mode 0600; see README)
+ *   backend           posix|s3: where buckets live   default posix
+ *                     s3: on a remote S3 store (backends/s3.h), with
+ *   s3_endpoint       http://HOST[:PORT] or https://HOST[:PORT] of the remote
+ *   s3_region         its SigV4 region           default us-east-1
+ *   s3_access_key, s3_secret_key  Strata's credentials on the remote
+ *   s3_ca_file        CA bundle for https        default "" (the system's)
+ *   s3_path_style     on|off                     default on
+ *   s3_bucket_prefix  remote bucket = prefix + Strata bucket  default ""
+ *   s3_system_bucket  Strata's registry, configurations and staging on the
+ *                     remote                     default strata-system
  *   sse_c_over_http   on|off                     default off
  *                     SSE-C sends the customer's key in a header, so AWS and
  *                     Strata refuse it without TLS; on allows plain HTTP
@@ -86,6 +96,15 @@ struct config {
 	bool default_sse;		/* default_encryption = AES256 */
 	char key_file[STRATA_MAX_PATH]; /* "" = DATA/keys */
 	bool sse_c_over_http;
+	bool backend_s3; /* backend = s3 */
+	char s3_endpoint[256];
+	char s3_region[STRATA_MAX_REGION_LEN + 1];
+	char s3_access_key[STRATA_MAX_ACCESS_KEY_LEN + 1];
+	char s3_secret_key[STRATA_MAX_SECRET_KEY_LEN + 1];
+	char s3_ca_file[STRATA_MAX_PATH];
+	bool s3_path_style;
+	char s3_bucket_prefix[33];
+	char s3_system_bucket[STRATA_BUCKET_NAME_MAX + 1];
 };
 
 /* Fills c with the defaults above. */

@@ -101,6 +101,31 @@ void sse_file_key(const uint8_t data_key[SSE_KEY_SIZE], const uint8_t file_id[SS
 		abort();
 }
 
+s3err_t sse_file_encoder(const uint8_t data_key[SSE_KEY_SIZE],
+			 const uint8_t file_id[SSE_FILE_ID_SIZE], frames_emit_fn emit, void *ctx,
+			 struct frames_encoder **out)
+{
+	uint8_t fkey[SSE_KEY_SIZE];
+	s3err_t err;
+
+	sse_file_key(data_key, file_id, fkey);
+	err = frames_encoder_new(file_id, fkey, emit, ctx, out);
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	return err;
+}
+
+s3err_t sse_file_cipher(const uint8_t data_key[SSE_KEY_SIZE],
+			const uint8_t file_id[SSE_FILE_ID_SIZE], struct frames_cipher **out)
+{
+	uint8_t fkey[SSE_KEY_SIZE];
+	s3err_t err;
+
+	sse_file_key(data_key, file_id, fkey);
+	err = frames_cipher_new(fkey, out);
+	OPENSSL_cleanse(fkey, sizeof(fkey));
+	return err;
+}
+
 s3err_t sse_customer_hash(const uint8_t key[SSE_KEY_SIZE], uint8_t out[SSE_CUSTOMER_HASH_SIZE])
 {
 	uint8_t h[SSE_CUSTOMER_HASH_SIZE];

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frames.h"
 #include "s3err.h"
 
 #define SSE_KEY_SIZE 32u	   /* AES-256 */
@@ -47,6 +48,17 @@ s3err_t sse_new_data_key(uint8_t key[SSE_KEY_SIZE]);
  */
 void sse_file_key(const uint8_t data_key[SSE_KEY_SIZE], const uint8_t file_id[SSE_FILE_ID_SIZE],
 		  uint8_t out[SSE_KEY_SIZE]);
+
+/*
+ * The frame encoder (or cipher) of data file file_id sealed under data_key:
+ * sse_file_key then frames_encoder_new (frames_cipher_new), the derived key
+ * wiped before returning. Errors: as frames_encoder_new / frames_cipher_new.
+ */
+s3err_t sse_file_encoder(const uint8_t data_key[SSE_KEY_SIZE],
+			 const uint8_t file_id[SSE_FILE_ID_SIZE], frames_emit_fn emit, void *ctx,
+			 struct frames_encoder **out);
+s3err_t sse_file_cipher(const uint8_t data_key[SSE_KEY_SIZE],
+			const uint8_t file_id[SSE_FILE_ID_SIZE], struct frames_cipher **out);
 
 /* --- SSE-C --- */
 

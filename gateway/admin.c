@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "../common/buf.h"
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "server.h"
 
 struct admin {
 	const struct config *cfg;
@@ -137,39 +137,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 int admin_start(const struct config *cfg, struct backend *be, struct admin **out)
 {
-	struct addrinfo hints = {0}, *res = NULL;
-	struct admin *a;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
-	char port[8];
-	int rc;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct admin *a;
 
 	*out = NULL;
 	if (cfg->admin_port == 0)
 		return 0;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", (unsigned)cfg->admin_port);
-	rc = getaddrinfo(cfg->admin_host[0] ? cfg->admin_host : NULL, port, &hints, &res);
-	if (rc != 0 || !res) {
-		log_error("admin", "cannot resolve admin_listen %s: %s", cfg->admin_host,
-			  gai_strerror(rc));
+	if (server_resolve("admin_listen", cfg->admin_host, cfg->admin_port, &ss, &sslen) != 0)
 		return -1;
-	}
 	a = calloc(1, sizeof(*a));
-	if (!a) {
-		freeaddrinfo(res);
+	if (!a)
 		return -1;
-	}
 	a->cfg = cfg;
 	a->be = be;
-	if (res->ai_family == AF_INET6)
+	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	a->daemon =
-	    MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR,
-			     res->ai_addr, MHD_OPTION_CONNECTION_LIMIT, ADMIN_MAX_CONNECTIONS,
-			     MHD_OPTION_CONNECTION_TIMEOUT, ADMIN_TIMEOUT_SECONDS, MHD_OPTION_END);
-	freeaddrinfo(res);
+	a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+				     ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+				     ADMIN_TIMEOUT_SECONDS, MHD_OPTION_END);
 	if (!a->daemon) {
 		log_error("admin", "cannot listen on %s:%u (in use, or not permitted)",
 			  cfg->admin_host, (unsigned)cfg->admin_port);

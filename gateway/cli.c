@@ -502,7 +502,6 @@ static int cmd_scrub(int argc, char **argv)
 {
 	struct scrub_stats st = {0, 0, 0, 0};
 	char key_path[STRATA_MAX_PATH], why[256];
-	struct posix_opts po;
 	struct keyring *keys = NULL;
 	struct backend *be = NULL;
 	struct config cfg;
@@ -540,8 +539,7 @@ static int cmd_scrub(int argc, char **argv)
 	    keyring_load(key_path, &keys, why, sizeof(why)) != S3E_OK)
 		fprintf(stderr,
 			"strata scrub: %s; encrypted objects get their frames checked only\n", why);
-	server_posix_opts(&cfg, keys, &po);
-	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
+	if (server_open_home(&cfg, keys, &be) != S3E_OK) {
 		fprintf(stderr, "strata scrub: cannot open the data directory %s\n", cfg.data_dir);
 		keyring_free(keys);
 		return 1;
@@ -571,7 +569,6 @@ static int cmd_keys(int argc, char **argv)
 	char path[STRATA_MAX_PATH], why[256];
 	struct keyring *keys = NULL;
 	struct backend *be = NULL;
-	struct posix_opts po;
 	struct config cfg;
 	struct opts o;
 	int rc = 1;
@@ -606,8 +603,7 @@ static int cmd_keys(int argc, char **argv)
 		fprintf(stderr, "strata keys: %s\n", why);
 		return 1;
 	}
-	server_posix_opts(&cfg, keys, &po);
-	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
+	if (server_open_home(&cfg, keys, &be) != S3E_OK) {
 		fprintf(stderr, "strata keys: cannot open the data directory %s\n", cfg.data_dir);
 		goto out;
 	}
@@ -628,7 +624,6 @@ static int cmd_lifecycle(int argc, char **argv)
 	const char *verb = argc > 0 ? argv[0] : "";
 	char key_path[STRATA_MAX_PATH], why[256];
 	struct keyring *keys = NULL;
-	struct posix_opts po;
 	struct lc_pass_stats st;
 	struct lc_pass_opts lo;
 	struct backend *be = NULL;
@@ -659,8 +654,7 @@ static int cmd_lifecycle(int argc, char **argv)
 	if (sse_keys_path(&cfg, key_path, sizeof(key_path)) == 0 &&
 	    keyring_load(key_path, &keys, why, sizeof(why)) != S3E_OK)
 		fprintf(stderr, "strata lifecycle: %s; transitions check frames only\n", why);
-	server_posix_opts(&cfg, keys, &po);
-	if (posix_open_opts(cfg.data_dir, &po, &be) != S3E_OK) {
+	if (server_open_home(&cfg, keys, &be) != S3E_OK) {
 		keyring_free(keys);
 		fprintf(stderr, "strata lifecycle: cannot open the data directory %s\n",
 			cfg.data_dir);

@@ -40,7 +40,12 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 	/* Accepting a transition the engine cannot carry out would be a silent lie. */
 	for (i = 0; i < c.nrules; i++)
 		for (j = 0; j < c.rules[i].ntransitions; j++)
-			if (!transition_served(c.rules[i].transitions[j].storage_class)) {
+			if (!backend_can_transition(r->srv->be)) {
+				lc_config_free(&c);
+				return req_fail(r, S3E_NotImplemented,
+						"Transitions are not implemented on this server's "
+						"backend (s3) yet.");
+			} else if (!transition_served(c.rules[i].transitions[j].storage_class)) {
 				err = req_failf(r, S3E_NotImplemented,
 						"Transitions to %s are not implemented.",
 						c.rules[i].transitions[j].storage_class);

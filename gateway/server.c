@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "../backends/posix.h"
+#include "../backends/s3.h"
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/metrics.h"
@@ -274,20 +275,23 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http", "%s", line);
 }
 
-static int resolve_listen(const struct config *cfg, struct sockaddr_storage *ss, socklen_t *len)
+int server_resolve(const char *what, const char *host, uint16_t port, struct sockaddr_storage *ss,
+		   socklen_t *len)
 {
 	struct addrinfo hints = {0}, *res = NULL;
-	char port[8];
+	char service[8];
 	int rc;
 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", (unsigned)cfg->listen_port);
-	rc = getaddrinfo(cfg->listen_host[0] ? cfg->listen_host : NULL, port, &hints, &res);
-	if (rc != 0 || !res) {
-		log_error("server", "cannot resolve listen address %s: %s", cfg->listen_host,
-			  gai_strerror(rc));
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	rc = getaddrinfo(host[0] ? host : NULL, service, &hints, &res);
+	if (rc != 0 || !res || res->ai_addrlen > sizeof(*ss)) {
+		log_error("server", "cannot resolve the %s address %s: %s", what, host,
+			  rc ? gai_strerror(rc) : "no usable address");
+		if (res)
+			freeaddrinfo(res);
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -312,9 +316,41 @@ void server_posix_opts(const struct config *cfg, const struct keyring *keys, str
 	}
 }
 
-int server_run(const struct config *cfg)
+static s3err_t open_s3_home(const struct config *cfg, struct backend **out)
+{
+	struct s3_opts so = {cfg->s3_endpoint,	    cfg->s3_region,	  cfg->s3_access_key,
+			     cfg->s3_secret_key,    cfg->s3_ca_file,	  cfg->s3_path_style,
+			     cfg->s3_bucket_prefix, cfg->s3_system_bucket};
+	unsigned i;
+
+	if (!cfg->s3_endpoint[0] || !cfg->s3_access_key[0] || !cfg->s3_secret_key[0]) {
+		log_error("server", "backend = s3 needs s3_endpoint, s3_access_key and "
+				    "s3_secret_key");
+		return S3E_InvalidArgument;
+	}
+	for (i = 0; i < CONFIG_TIER_CLASSES; i++)
+		if (cfg->tier_dirs[i][0]) {
+			log_error("server",
+				  "tier_%s: storage tiers are not supported with "
+				  "backend = s3 yet",
+				  config_tier_class(i));
+			return S3E_NotImplemented;
+		}
+	return s3_open(&so, out);
+}
+
+s3err_t server_open_home(const struct config *cfg, const struct keyring *keys, struct backend **out)
 {
 	struct posix_opts po;
+
+	if (cfg->backend_s3)
+		return open_s3_home(cfg, out);
+	server_posix_opts(cfg, keys, &po);
+	return posix_open_opts(cfg->data_dir, &po, out);
+}
+
+int server_run(const struct config *cfg)
+{
 	struct server srv = {cfg, NULL, NULL, NULL, NULL, NULL};
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
@@ -330,7 +366,7 @@ int server_run(const struct config *cfg)
 	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
 		seed = (uint64_t)httptime_now_ms();
 	atomic_store(&request_counter, seed);
-	if (resolve_listen(cfg, &ss, &sslen) != 0)
+	if (server_resolve("listen", cfg->listen_host, cfg->listen_port, &ss, &sslen) != 0)
 		return 1;
 	if (!cfg->integrity)
 		log_warn("server", "integrity = off: new objects are stored without frames or "
@@ -338,8 +374,7 @@ int server_run(const struct config *cfg)
 	if (sse_keys_path(cfg, key_path, sizeof(key_path)) != 0 ||
 	    sse_keys_open(cfg, &srv.keys, &keys_created) != 0)
 		goto out;
-	server_posix_opts(cfg, srv.keys, &po);
-	if (posix_open_opts(cfg->data_dir, &po, &srv.be) != S3E_OK)
+	if (server_open_home(cfg, srv.keys, &srv.be) != S3E_OK)
 		goto out;
 	if (sse_keys_check(srv.be, srv.keys, key_path) != 0) {
 		/* A fresh key file cannot be the lost one: leave no decoy behind. */
@@ -361,7 +396,11 @@ int server_run(const struct config *cfg)
 	if (admin_start(cfg, srv.be, &admin) != 0)
 		goto out;
 	/* Background workers first: connection threads may poke the lifecycle engine. */
-	if (scrubber_start(srv.be, cfg->scrub_interval, cfg->scrub_rate, &scrub) != 0 ||
+	if (cfg->backend_s3 && cfg->scrub_interval)
+		log_warn("server", "the s3 backend has no scrubber yet: scrub_interval is not used "
+				   "(reads still verify every frame)");
+	if (scrubber_start(srv.be, cfg->backend_s3 ? 0 : cfg->scrub_interval, cfg->scrub_rate,
+			   &scrub) != 0 ||
 	    lc_engine_start(srv.be, cfg->lifecycle_interval,
 			    (int64_t)cfg->lifecycle_day_seconds * 1000, cfg->lifecycle_rate,
 			    &srv.lifecycle) != 0)
@@ -384,8 +423,9 @@ int server_run(const struct config *cfg)
 			  cfg->listen_host, (unsigned)cfg->listen_port);
 		goto workers;
 	}
-	log_info("server", "serving S3 on http://%s:%u with data in %s", cfg->listen_host,
-		 (unsigned)cfg->listen_port, cfg->data_dir);
+	log_info("server", "serving S3 on http://%s:%u with %s %s", cfg->listen_host,
+		 (unsigned)cfg->listen_port, cfg->backend_s3 ? "buckets on" : "data in",
+		 cfg->backend_s3 ? cfg->s3_endpoint : cfg->data_dir);
 	sigwait(&set, &sig);
 	log_info("server", "signal %d: stopping", sig);
 	rc = 0;

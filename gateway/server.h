@@ -12,6 +12,8 @@
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
 
+#include <sys/socket.h>
+
 #include "../backends/backend.h"
 #include "../common/config.h"
 #include "users.h"
@@ -28,6 +30,13 @@ struct server {
 	struct lc_engine *lifecycle; /* the lifecycle engine (poked by RestoreObject) */
 };
 
+/*
+ * Resolves a listen address (host "" = every interface) into *ss / *len.
+ * Returns -1 (logged, naming `what`: "listen", "admin_listen") when it cannot.
+ */
+int server_resolve(const char *what, const char *host, uint16_t port, struct sockaddr_storage *ss,
+		   socklen_t *len);
+
 struct posix_opts;
 
 /*
@@ -36,6 +45,16 @@ struct posix_opts;
  */
 void server_posix_opts(const struct config *cfg, const struct keyring *keys,
 		       struct posix_opts *out);
+
+/*
+ * Opens the home backend the configuration names (`backend`): posix over
+ * cfg->data_dir with its tiers and the master keys (may be NULL; borrowed),
+ * or s3 on the remote (s3_* keys). Logs why not and returns non-OK: a
+ * missing s3_* setting, tiers with backend = s3 (not supported yet), an
+ * unusable data directory or remote.
+ */
+s3err_t server_open_home(const struct config *cfg, const struct keyring *keys,
+			 struct backend **out);
 
 /*
  * Serves until SIGINT/SIGTERM: opens the backend and users under

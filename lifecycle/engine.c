@@ -259,6 +259,10 @@ static s3err_t uploads_pass(struct pass *p, const char *bucket, const struct lc_
 		b.n = 0;
 		err = backend_upload_list(p->be, bucket, "", last->key, last->upload_id, SCAN_BATCH,
 					  collect_upload, &b);
+		if (err == S3E_NotImplemented) { /* a backend without multipart has no uploads */
+			err = S3E_OK;
+			break;
+		}
 		if (err)
 			break;
 		for (i = 0; i < b.n && !stopping(p); i++) {
@@ -401,7 +405,9 @@ s3err_t lc_restore_pass(struct backend *be, const struct lc_pass_opts *o, struct
 	} while (!err && b.n == SCAN_BATCH && !stopping(&p) &&
 		 st->restored + st->restore_expired + st->skipped > before);
 	free(b.items);
-	return err;
+	/* A backend without archive restores has none due (RestoreObject answers NotImplemented).
+	 */
+	return err == S3E_NotImplemented ? S3E_OK : err;
 }
 
 /* --- the thread --- */

@@ -1,0 +1,84 @@
+/*
+ * s3: the remote-S3 backend (issue 7). Strata fronts an existing object
+ * store (Ceph RGW, MinIO, AWS) through backends/s3client.h and keeps all of
+ * its state there, so several Strata instances over one remote see the same
+ * buckets, objects, digests and decrypted bytes (DESIGN.md, "Where metadata
+ * lives").
+ *
+ * Layout on the remote:
+ *   <prefix><bucket>/<key>   one remote object per Strata object: its body is
+ *                            the framed (or sealed) data (common/frames.h),
+ *                            its x-amz-meta-strata header all of Strata's
+ *                            metadata (common/objwire.h: sizes, digests,
+ *                            checksums, storage class, SSE envelope, the
+ *                            client's content-* and x-amz-meta-* headers, the
+ *                            frames' file id)
+ *   <system>/buckets/<bucket>              the bucket registry: owner, region and
+ *                                          creation time in its metadata
+ *   <system>/configs/<bucket>/<name>       bucket configuration documents
+ *   <system>/staging/<id>                  large writes in progress (below)
+ *   <system>/keys/<key id>                 one SSE-S3 envelope under that master key,
+ *                                          recorded by the first commit that used it
+ *                                          in a process, so every instance can prove
+ *                                          at start-up that its key file holds the
+ *                                          keys the remote's objects need
+ * where <prefix> is s3_opts.bucket_prefix ("" maps names one to one) and
+ * <system> is s3_opts.system_bucket.
+ *
+ * Invariants (backend.h's, and how this backend keeps them):
+ *  S1 Visible only at commit: a write of at most S3_PART_BUFFER framed bytes
+ *     is one PutObject at commit; a larger one streams its parts into a
+ *     multipart upload of a staging key and, at commit, is completed and
+ *     copied server-side to its key with its metadata (CopyObject, or a
+ *     multipart copy above 5 GiB). S3 publishes a PUT, a completed upload
+ *     and a copy atomically, so readers see the old object or the new one.
+ *  S2 Durable before OK: the remote acknowledged the PUT or the copy.
+ *  S3 Leftovers: an aborted writer aborts its staging upload; staging
+ *     objects and uploads older than S3_STAGING_MAX_AGE_MS (a writer that
+ *     died) are removed at open.
+ *  S4 Reads verify every frame (BLAKE2b tag, or GCM when sealed) against the
+ *     file id in the metadata: a reader that reopens its stream and meets a
+ *     newer version fails verification instead of mixing versions.
+ *  S5 Memory per writer is at most S3_PART_BUFFER plus one frame; per
+ *     reader one frame plus the client's stream buffer.
+ * Not yet (NotImplemented through the NULL slots): multipart uploads, tiers
+ * and restores, the scrubber, key rotation (sse_rewrap). Conditional deletes (lifecycle
+ * expirations) check the version with a HEAD and then delete: a write by
+ * another instance between the two can be lost to the expiration.
+ */
+#ifndef STRATA_S3_H
+#define STRATA_S3_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+
+#define S3_PART_BUFFER (8u * 1024 * 1024)	       /* framed bytes per staged part */
+#define S3_STAGING_MAX_AGE_MS (24ll * 3600 * 1000)     /* then a staging leftover is swept */
+#define S3_MAX_BUCKET_PREFIX 32u		       /* bytes of s3_opts.bucket_prefix */
+#define S3_COPY_PART_SIZE (1024ull * 1024 * 1024)      /* multipart copy step above 5 GiB */
+#define S3_MAX_SINGLE_COPY (5ull * 1024 * 1024 * 1024) /* CopyObject's limit */
+#define S3_META_CACHE_SLOTS 4096u		       /* listing metadata cache entries */
+#define S3_MAX_KEY_IDS 64u /* master key ids whose envelope a process recorded (keys/) */
+
+/* How to reach the remote and how names map (config keys s3_*). Strings are copied. */
+struct s3_opts {
+	const char *endpoint; /* http://host:port or https://host[:port] */
+	const char *region;   /* SigV4 region of the remote */
+	const char *access_key;
+	const char *secret_key;
+	const char *ca_file;	   /* "" = the system's CAs */
+	bool path_style;	   /* else virtual-host style */
+	const char *bucket_prefix; /* remote bucket = prefix + Strata bucket */
+	const char *system_bucket; /* Strata's registry, configurations and staging */
+};
+
+/*
+ * Connects to the remote (creating the system bucket if missing) and sweeps
+ * staging leftovers (S3). Errors: S3E_InvalidArgument (bad options),
+ * S3E_ServiceUnavailable (the remote cannot be reached), S3E_InternalError;
+ * each logged with the reason.
+ */
+s3err_t s3_open(const struct s3_opts *opts, struct backend **out);
+
+#endif
