@@ -9,6 +9,9 @@
 #                                  temp data dir and the given config lines; waits until
 #                                  it answers. Then BENCH_URL[NAME], BENCH_CONF[NAME],
 #                                  BENCH_PID[NAME], BENCH_DIR[NAME] describe it.
+#   bench_external NAME URL AK SK  registers another S3 server (Ceph RGW, say) under
+#                                  NAME, to be measured like a Strata server; its URLs are
+#                                  presigned with boto3
 #   bench_server_alive NAME        fails (with the server's log) if it has exited
 #   bench_create_bucket NAME BUCKET
 #   bench_presign NAME METHOD BUCKET/KEY
@@ -29,8 +32,9 @@ BENCH_ACCESS_KEY=${BENCH_ACCESS_KEY:-strata-bench}
 BENCH_SECRET_KEY=${BENCH_SECRET_KEY:-strata-bench-secret}
 BENCH_REGION=us-east-1
 BENCH_WORK=
-declare -A BENCH_URL=() BENCH_CONF=() BENCH_PID=() BENCH_DIR=()
+declare -A BENCH_URL=() BENCH_CONF=() BENCH_PID=() BENCH_DIR=() BENCH_EXT_AK=() BENCH_EXT_SK=()
 BENCH_TMPDIRS=()
+BENCH_AT_EXIT=() # commands bench_cleanup runs first (bench_at_exit)
 
 bench_log() { printf '%s\n' "$*" >&2; }
 bench_die() {
@@ -67,10 +71,17 @@ bench_init() {
 	bench_write_lua >"$BENCH_WORK/wrk.lua"
 }
 
+# bench_at_exit CMD: runs CMD (a shell command line) when the script exits, before the
+# servers are stopped and the temp dirs removed.
+bench_at_exit() { BENCH_AT_EXIT+=("$1"); }
+
 # Stops the servers this script started (TERM, then KILL after 10 s) and
 # removes its temp dirs.
 bench_cleanup() {
-	local rc=$? name pid i
+	local rc=$? name pid i cmd
+	for cmd in "${BENCH_AT_EXIT[@]}"; do
+		eval "$cmd" || true
+	done
 	for name in "${!BENCH_PID[@]}"; do
 		pid=${BENCH_PID[$name]}
 		kill -TERM "$pid" 2>/dev/null || continue
@@ -144,8 +155,20 @@ bench_server_start() {
 	bench_die "server $name did not answer within 10 s; log: $(cat "$dir/server.log")"
 }
 
+# bench_external NAME URL ACCESS_KEY SECRET_KEY: an S3 server this script did not start.
+bench_external() {
+	BENCH_URL[$1]=$2
+	BENCH_EXT_AK[$1]=$3
+	BENCH_EXT_SK[$1]=$4
+}
+
 bench_server_alive() {
-	local name=$1
+	local name=$1 code
+	if [ -n "${BENCH_EXT_AK[$name]:-}" ]; then
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${BENCH_URL[$name]}/" || true)
+		[ "$code" != 000 ] && return 0
+		bench_die "server $name (${BENCH_URL[$name]}) does not answer"
+	fi
 	kill -0 "${BENCH_PID[$name]}" 2>/dev/null && return 0
 	bench_die "server $name (pid ${BENCH_PID[$name]}) exited; log:
 $(tail -n 20 "${BENCH_DIR[$name]}/server.log")"
@@ -156,7 +179,8 @@ bench_create_bucket() {
 	local name=$1 bucket=$2 code
 	code=$(curl -sS -o "$BENCH_WORK/create.out" -w '%{http_code}' -X PUT \
 		-H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
-		--aws-sigv4 "aws:amz:$BENCH_REGION:s3" --user "$BENCH_ACCESS_KEY:$BENCH_SECRET_KEY" \
+		--aws-sigv4 "aws:amz:$BENCH_REGION:s3" \
+		--user "${BENCH_EXT_AK[$name]:-$BENCH_ACCESS_KEY}:${BENCH_EXT_SK[$name]:-$BENCH_SECRET_KEY}" \
 		"${BENCH_URL[$name]}/$bucket") || code=000
 	[ "$code" = 200 ] || bench_die "CreateBucket $bucket on $name: HTTP $code $(cat "$BENCH_WORK/create.out")"
 }
@@ -164,6 +188,12 @@ bench_create_bucket() {
 # bench_presign NAME METHOD BUCKET/KEY: prints a presigned URL valid for a day
 # (query-signed, UNSIGNED-PAYLOAD, only the host header signed).
 bench_presign() {
+	if [ -n "${BENCH_EXT_AK[$1]:-}" ]; then
+		BENCH_P_URL=${BENCH_URL[$1]} BENCH_P_AK=${BENCH_EXT_AK[$1]} \
+			BENCH_P_SK=${BENCH_EXT_SK[$1]} BENCH_P_METHOD=$2 BENCH_P_PATH=$3 \
+			python3 "$BENCH_TOP/scripts/bench/presign.py"
+		return
+	fi
 	"$STRATA" presign --config "${BENCH_CONF[$1]}" --method "$2" --expires 86400 "s3://$3"
 }
 
