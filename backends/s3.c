@@ -1,5 +1,10 @@
-/* s3: the remote-S3 backend (see s3.h for the layout and invariants S1..S5). */
-#include "s3.h"
+/*
+ * s3: the remote-S3 backend (see s3.h for the layout and invariants S1..S5):
+ * buckets, configuration documents, master key records, heads, deletes,
+ * listings, open and the sweep. Writers and readers are in s3_io.c,
+ * multipart uploads in s3_multipart.c and s3_complete.c.
+ */
+#include "s3_internal.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -7,62 +12,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "../common/buf.h"
-#include "../common/frames.h"
 #include "../common/httptime.h"
 #include "../common/log.h"
-#include "../common/objwire.h"
-#include "../common/sse.h"
 #include "../common/strutil.h"
-#include "s3client.h"
 
-#define LOG_MOD "s3"
-#define META_HEADER "x-amz-meta-strata"
-#define STAGING_PREFIX "staging/"
-#define REGISTRY_PREFIX "buckets/"
-#define CONFIG_PREFIX "configs/"
-#define KEYS_PREFIX "keys/"
+#define LOG_MOD S3_LOG_MOD
+#define META_HEADER S3_META_HEADER
+#define STAGING_PREFIX S3_STAGING_PREFIX
+#define REGISTRY_PREFIX S3_REGISTRY_PREFIX
+#define CONFIG_PREFIX S3_CONFIG_PREFIX
+#define KEYS_PREFIX S3_KEYS_PREFIX
 #define ENVELOPE_HEADER "x-amz-meta-strata-envelope"
-#define FRAME_STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE)
-#define REMOTE_KEY_MAX (STRATA_MAX_KEY_LEN + 1)
+#define REMOTE_KEY_MAX S3_REMOTE_KEY_MAX
 
 /* The metadata header must pass the client's caps both ways (PUT and HEAD). */
 _Static_assert(OBJWIRE_MAX <= S3C_MAX_HEADER_VALUE, "x-amz-meta-strata must fit a header value");
 
-/* One cached listing answer: the metadata of (bucket, key) while its remote ETag and time hold. */
-struct cache_slot {
-	uint64_t hash; /* of bucket NUL key; 0 = empty */
-	char remote_etag[S3C_MAX_ETAG];
-	int64_t remote_mtime_ms;
-	struct obj_meta meta; /* headers NULL */
-};
-
-struct s3be {
-	struct backend base;
-	struct s3c *c;
-	char prefix[S3_MAX_BUCKET_PREFIX + 1];
-	char system[STRATA_BUCKET_NAME_MAX + 1];
-	pthread_mutex_t cache_lock; /* guards cache; never held across a request */
-	struct cache_slot *cache;   /* S3_META_CACHE_SLOTS */
-	pthread_mutex_t keys_lock;  /* guards recorded; never held across a request */
-	char recorded[S3_MAX_KEY_IDS][STRATA_SSE_KEY_ID_MAX]; /* keys/<id> written by us */
-	size_t nrecorded;
-};
-
 static struct s3be *S(struct backend *be)
 {
-	return (struct s3be *)be;
+	return s3be_of(be);
 }
 
 /* ---- names ---- */
 
 /* The remote bucket of Strata bucket `name`. Errors: S3E_InvalidBucketName (too long with the
  * prefix). */
-static s3err_t remote_bucket(const struct s3be *b, const char *name,
-			     char out[STRATA_BUCKET_NAME_MAX + 1])
+s3err_t s3_remote_bucket(const struct s3be *b, const char *name,
+			 char out[STRATA_BUCKET_NAME_MAX + 1])
 {
 	size_t pl = strlen(b->prefix), nl = strlen(name);
 
@@ -74,7 +53,7 @@ static s3err_t remote_bucket(const struct s3be *b, const char *name,
 }
 
 /* "<prefix><a><b>" into out[cap]; false when it does not fit. */
-static bool join_key(char *out, size_t cap, const char *prefix, const char *a, const char *b)
+bool s3_join_key(char *out, size_t cap, const char *prefix, const char *a, const char *b)
 {
 	int n = snprintf(out, cap, "%s%s%s", prefix, a, b ? b : "");
 
@@ -94,6 +73,34 @@ static uint64_t key_hash(const char *bucket, const char *key)
 	return h ? h : 1;
 }
 
+s3err_t s3_system_get(struct s3be *b, const char *key, char *out, size_t cap, size_t *len,
+		      struct s3c_result *res)
+{
+	struct s3c_stream *st = NULL;
+	size_t got = 0;
+	s3err_t err = s3c_get_open(b->c, b->system, key, 0, S3C_RANGE_ALL, &st, res);
+
+	if (!err && res->content_length < cap)
+		err = s3c_stream_read(st, out, cap - 1, &got);
+	else if (!err)
+		err = S3E_InternalError;
+	if (!err && (got != res->content_length || memchr(out, '\0', got)))
+		err = S3E_InternalError;
+	if (err == S3E_InternalError)
+		log_error(LOG_MOD, "%s/%s: not the short text it should hold", b->system, key);
+	s3c_stream_close(st);
+	if (!err) {
+		out[got] = '\0';
+		*len = got;
+	}
+	return err;
+}
+
+s3err_t s3_random_id(uint8_t id[FRAME_FILE_ID_SIZE])
+{
+	return RAND_bytes(id, FRAME_FILE_ID_SIZE) == 1 ? S3E_OK : S3E_InternalError;
+}
+
 /* ---- metadata of remote objects ---- */
 
 /*
@@ -101,8 +108,8 @@ static uint64_t key_hash(const char *bucket, const char *key)
  * *x. An object without it was not written by Strata: reported as absent
  * (S3E_NoSuchKey), and logged once per lookup, never served as Strata data.
  */
-static s3err_t meta_from_result(const struct s3c_result *res, const char *bucket, const char *key,
-				struct obj_meta *m, struct objwire_extra *x)
+s3err_t s3_meta_from_result(const struct s3c_result *res, const char *bucket, const char *key,
+			    struct obj_meta *m, struct objwire_extra *x)
 {
 	const char *v = s3c_result_header(res, META_HEADER);
 
@@ -119,23 +126,23 @@ static s3err_t meta_from_result(const struct s3c_result *res, const char *bucket
 }
 
 /* HEAD of bucket/key: its metadata (headers included) and the remote's identity of the version. */
-static s3err_t head_meta(struct s3be *b, const char *bucket, const char *key, struct obj_meta *m,
-			 struct objwire_extra *x, struct s3c_result *res)
+s3err_t s3_head_meta(struct s3be *b, const char *bucket, const char *key, struct obj_meta *m,
+		     struct objwire_extra *x, struct s3c_result *res)
 {
 	char rb[STRATA_BUCKET_NAME_MAX + 1];
 	s3err_t err;
 
-	err = remote_bucket(b, bucket, rb);
+	err = s3_remote_bucket(b, bucket, rb);
 	if (!err)
 		err = s3c_object_head(b->c, rb, key, res);
 	if (!err)
-		err = meta_from_result(res, bucket, key, m, x);
+		err = s3_meta_from_result(res, bucket, key, m, x);
 	return err;
 }
 
 /* ---- buckets: the registry object <system>/buckets/<name> ---- */
 
-static s3err_t hex_header(char *out, size_t cap, const char *s)
+s3err_t s3_hex_header(char *out, size_t cap, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -146,18 +153,19 @@ static s3err_t hex_header(char *out, size_t cap, const char *s)
 	return S3E_OK;
 }
 
-static bool unhex_field(const struct s3c_result *res, const char *name, char *out, size_t cap)
+bool s3_unhex_header(const struct s3c_result *res, const char *name, char *out, size_t cap)
 {
 	const char *v = s3c_result_header(res, name);
 	size_t n = v ? strlen(v) : 0;
 
-	if (!v || n % 2 || n / 2 >= cap || !hex_decode(v, n, (uint8_t *)out, n / 2))
-		return false;
+	if (!v || n % 2 || n / 2 >= cap || !hex_decode(v, n, (uint8_t *)out, n / 2) ||
+	    memchr(out, '\0', n / 2))
+		return false; /* a NUL would cut the string: never what was written */
 	out[n / 2] = '\0';
 	return true;
 }
 
-static s3err_t registry_get(struct s3be *b, const char *name, struct bucket_info *out)
+s3err_t s3_registry_get(struct s3be *b, const char *name, struct bucket_info *out)
 {
 	char key[sizeof(REGISTRY_PREFIX) + STRATA_BUCKET_NAME_MAX];
 	struct s3c_result *res = malloc(sizeof(*res));
@@ -168,7 +176,7 @@ static s3err_t registry_get(struct s3be *b, const char *name, struct bucket_info
 
 	if (!res)
 		return S3E_InternalError;
-	if (!join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL)) {
+	if (!s3_join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL)) {
 		err = S3E_NoSuchBucket;
 		goto out;
 	}
@@ -180,8 +188,8 @@ static s3err_t registry_get(struct s3be *b, const char *name, struct bucket_info
 	memset(&bi, 0, sizeof(bi));
 	str_copy(bi.name, sizeof(bi.name), name);
 	created = s3c_result_header(res, "x-amz-meta-strata-created");
-	if (!unhex_field(res, "x-amz-meta-strata-owner", bi.owner, sizeof(bi.owner)) ||
-	    !unhex_field(res, "x-amz-meta-strata-region", bi.region, sizeof(bi.region)) ||
+	if (!s3_unhex_header(res, "x-amz-meta-strata-owner", bi.owner, sizeof(bi.owner)) ||
+	    !s3_unhex_header(res, "x-amz-meta-strata-region", bi.region, sizeof(bi.region)) ||
 	    !created || !parse_u64_str(created, 0, INT64_MAX, &ms)) {
 		log_error(LOG_MOD, "the registry entry of bucket %s is malformed", name);
 		err = S3E_InternalError;
@@ -196,7 +204,7 @@ out:
 
 static s3err_t s3_bucket_get(struct backend *be, const char *name, struct bucket_info *out)
 {
-	return registry_get(S(be), name, out);
+	return s3_registry_get(S(be), name, out);
 }
 
 /*
@@ -218,10 +226,10 @@ static s3err_t s3_bucket_create(struct backend *be, const struct bucket_info *bi
 
 	if (!res)
 		return S3E_InternalError;
-	err = remote_bucket(b, bi->name, rb);
+	err = s3_remote_bucket(b, bi->name, rb);
 	if (err)
 		goto out;
-	err = registry_get(b, bi->name, &existing);
+	err = s3_registry_get(b, bi->name, &existing);
 	if (err == S3E_OK) {
 		err = S3E_BucketAlreadyExists;
 		goto out;
@@ -233,13 +241,13 @@ static s3err_t s3_bucket_create(struct backend *be, const struct bucket_info *bi
 		err = S3E_OK; /* ours from an interrupted create, or made for Strata by hand */
 	if (err)
 		goto out;
-	if (hex_header(owner, sizeof(owner), bi->owner) ||
-	    hex_header(region, sizeof(region), bi->region)) {
+	if (s3_hex_header(owner, sizeof(owner), bi->owner) ||
+	    s3_hex_header(region, sizeof(region), bi->region)) {
 		err = S3E_InternalError;
 		goto out;
 	}
 	snprintf(created, sizeof(created), "%" PRId64, bi->created_ms);
-	join_key(key, sizeof(key), REGISTRY_PREFIX, bi->name, NULL);
+	s3_join_key(key, sizeof(key), REGISTRY_PREFIX, bi->name, NULL);
 	err = s3c_object_put(b->c, b->system, key, NULL, 0, hdrs, 3, res);
 out:
 	free(res);
@@ -262,7 +270,7 @@ static s3err_t registry_entry(void *arg, const struct s3c_object *o)
 	if (l->stop || o->key_len <= strlen(REGISTRY_PREFIX) || o->key_len >= sizeof(l->last))
 		return S3E_OK;
 	memcpy(l->last, o->key, o->key_len + 1);
-	if (registry_get(l->b, o->key + strlen(REGISTRY_PREFIX), &bi) != S3E_OK)
+	if (s3_registry_get(l->b, o->key + strlen(REGISTRY_PREFIX), &bi) != S3E_OK)
 		return S3E_OK; /* deleted meanwhile */
 	if (!l->visit(l->ctx, &bi))
 		l->stop = true;
@@ -294,7 +302,12 @@ static s3err_t s3_bucket_count(struct backend *be, const char *bucket, uint64_t 
 
 static s3err_t delete_configs(struct s3be *b, const char *bucket);
 
-/* Emptiness is the remote's to judge (it also counts unfinished uploads on most stores). */
+/*
+ * Emptiness is the remote's to judge. In-progress multipart uploads do not
+ * keep a bucket (as on posix, M9, and AWS general purpose buckets): they are
+ * aborted with it (U8 in s3_multipart.c). The registry entry goes last, so
+ * an interrupted delete is finished by the next DeleteBucket.
+ */
 static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 {
 	struct s3be *b = S(be);
@@ -306,9 +319,9 @@ static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 
 	if (!res)
 		return S3E_InternalError;
-	err = registry_get(b, name, &bi);
+	err = s3_registry_get(b, name, &bi);
 	if (!err)
-		err = remote_bucket(b, name, rb);
+		err = s3_remote_bucket(b, name, rb);
 	if (!err)
 		err = s3_bucket_count(be, name, 1, &n);
 	if (!err && n)
@@ -319,9 +332,11 @@ static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 			err = S3E_OK; /* the registry outlived its remote bucket */
 	}
 	if (!err)
+		err = s3_mp_bucket_purge(b, name);
+	if (!err)
 		err = delete_configs(b, name);
 	if (!err) {
-		join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL);
+		s3_join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL);
 		err = s3c_object_delete(b->c, b->system, key, res);
 	}
 	free(res);
@@ -336,11 +351,11 @@ static s3err_t config_key(struct s3be *b, const char *bucket, const char *name,
 			  char key[CONFIG_KEY_MAX])
 {
 	struct bucket_info bi;
-	s3err_t err = registry_get(b, bucket, &bi);
+	s3err_t err = s3_registry_get(b, bucket, &bi);
 
 	if (err)
 		return err;
-	if (strlen(name) > 48 || !join_key(key, CONFIG_KEY_MAX, CONFIG_PREFIX, bucket, "/") ||
+	if (strlen(name) > 48 || !s3_join_key(key, CONFIG_KEY_MAX, CONFIG_PREFIX, bucket, "/") ||
 	    strlen(key) + strlen(name) >= CONFIG_KEY_MAX)
 		return S3E_InternalError;
 	memcpy(key + strlen(key), name, strlen(name) + 1);
@@ -445,7 +460,7 @@ static s3err_t delete_configs(struct s3be *b, const char *bucket)
 	s3err_t err = S3E_InternalError;
 	size_t i;
 
-	if (!kb.keys || !res || !join_key(prefix, sizeof(prefix), CONFIG_PREFIX, bucket, "/"))
+	if (!kb.keys || !res || !s3_join_key(prefix, sizeof(prefix), CONFIG_PREFIX, bucket, "/"))
 		goto out;
 	err = s3c_list_objects_v2(b->c, b->system, &p, &page, res);
 	for (i = 0; !err && i < kb.n; i++)
@@ -453,289 +468,6 @@ static s3err_t delete_configs(struct s3be *b, const char *bucket)
 out:
 	free(kb.keys);
 	free(res);
-	return err;
-}
-
-/* ---- writers (S1, S3, S5) ---- */
-
-static void record_key(struct s3be *b, const struct obj_meta *m);
-
-struct be_writer {
-	struct s3be *b;
-	char rbucket[STRATA_BUCKET_NAME_MAX + 1];
-	char bucket[STRATA_BUCKET_NAME_MAX + 1];
-	char *key;
-	uint8_t file_id[FRAME_FILE_ID_SIZE];
-	struct frames_encoder *enc; /* made by writer_seal or the first write */
-	bool finished;		    /* the encoder's last frame went out */
-	s3err_t failed;		    /* sticky: a part upload failed */
-	uint8_t *buf;		    /* framed bytes not yet sent: < S3_PART_BUFFER + a frame */
-	size_t len;
-	uint64_t stored; /* framed bytes emitted in all */
-	/* Staging (S1), once the data outgrows one buffer. */
-	char staging_key[sizeof(STAGING_PREFIX) + 2 * FRAME_FILE_ID_SIZE];
-	char upload_id[S3C_MAX_UPLOAD_ID];
-	char (*etags)[S3C_MAX_ETAG];
-	size_t nparts, cap_parts;
-};
-
-static s3err_t upload_part(struct be_writer *w)
-{
-	struct s3c_result *res;
-	s3err_t err;
-
-	if (!w->upload_id[0]) {
-		if (!(res = malloc(sizeof(*res))))
-			return S3E_InternalError;
-		err = s3c_mpu_create(w->b->c, w->b->system, w->staging_key, NULL, 0, w->upload_id,
-				     res);
-		free(res);
-		if (err)
-			return err;
-	}
-	if (w->nparts == w->cap_parts) {
-		size_t cap = w->cap_parts ? 2 * w->cap_parts : 16;
-		void *p =
-		    cap <= STRATA_MAX_PARTS ? realloc(w->etags, cap * sizeof(*w->etags)) : NULL;
-
-		if (!p)
-			return S3E_InternalError;
-		w->etags = p;
-		w->cap_parts = cap;
-	}
-	if (!(res = malloc(sizeof(*res))))
-		return S3E_InternalError;
-	err = s3c_mpu_upload_part(w->b->c, w->b->system, w->staging_key, w->upload_id,
-				  (unsigned)w->nparts + 1, w->buf, w->len, res);
-	if (!err) {
-		str_copy(w->etags[w->nparts], S3C_MAX_ETAG, res->etag);
-		w->nparts++;
-		w->len = 0;
-	}
-	free(res);
-	return err;
-}
-
-/* The encoder's output: whole frames, gathered into parts of S3_PART_BUFFER bytes. */
-static s3err_t emit_frames(void *ctx, const uint8_t *data, size_t len)
-{
-	struct be_writer *w = ctx;
-
-	if (w->len + len > S3_PART_BUFFER + FRAME_STRIDE)
-		return S3E_InternalError; /* a frame is never larger than FRAME_STRIDE */
-	memcpy(w->buf + w->len, data, len);
-	w->len += len;
-	w->stored += len;
-	if (w->len >= S3_PART_BUFFER)
-		return upload_part(w);
-	return S3E_OK;
-}
-
-static s3err_t s3_writer_open(struct backend *be, const char *bucket, const char *key,
-			      uint64_t size_hint, struct be_writer **out)
-{
-	struct s3be *b = S(be);
-	struct be_writer *w = calloc(1, sizeof(*w));
-	char hex[2 * FRAME_FILE_ID_SIZE + 1];
-	struct bucket_info bi;
-	s3err_t err = S3E_InternalError;
-
-	(void)size_hint;
-	if (!w)
-		return S3E_InternalError;
-	w->b = b;
-	err = registry_get(b, bucket, &bi);
-	if (!err)
-		err = remote_bucket(b, bucket, w->rbucket);
-	if (err)
-		goto fail;
-	err = S3E_InternalError;
-	str_copy(w->bucket, sizeof(w->bucket), bucket);
-	w->key = strdup(key);
-	w->buf = malloc(S3_PART_BUFFER + FRAME_STRIDE);
-	if (!w->key || !w->buf || RAND_bytes(w->file_id, sizeof(w->file_id)) != 1)
-		goto fail;
-	hex_encode(w->file_id, sizeof(w->file_id), hex);
-	hex[sizeof(hex) - 1] = '\0';
-	join_key(w->staging_key, sizeof(w->staging_key), STAGING_PREFIX, hex, NULL);
-	*out = w;
-	return S3E_OK;
-fail:
-	free(w->key);
-	free(w->buf);
-	free(w);
-	return err;
-}
-
-static s3err_t s3_writer_seal(struct be_writer *w, const uint8_t *data_key)
-{
-	if (w->enc)
-		return S3E_InternalError; /* after a write */
-	return sse_file_encoder(data_key, w->file_id, emit_frames, w, &w->enc);
-}
-
-/* Storage classes have no tiers on this backend yet: every class lives in the home bucket. */
-static s3err_t s3_writer_place(struct be_writer *w, const char *storage_class)
-{
-	(void)storage_class;
-	return w->enc ? S3E_InternalError : S3E_OK;
-}
-
-static s3err_t s3_writer_write(struct be_writer *w, const void *data, size_t len)
-{
-	s3err_t err;
-
-	if (w->failed)
-		return w->failed;
-	if (!w->enc && (err = frames_encoder_new(w->file_id, NULL, emit_frames, w, &w->enc)))
-		return w->failed = err;
-	err = frames_encoder_write(w->enc, data, len);
-	if (err)
-		w->failed = err;
-	return err;
-}
-
-static void writer_free(struct be_writer *w)
-{
-	frames_encoder_free(w->enc);
-	free(w->etags);
-	free(w->buf);
-	free(w->key);
-	free(w);
-}
-
-/*
- * Removes the staging upload and its object (best effort: the sweep at open
- * takes what this misses). After a failure either may exist: try both.
- */
-static void staging_drop(struct be_writer *w, bool completed)
-{
-	struct s3c_result *res = malloc(sizeof(*res));
-
-	if (!res || !w->upload_id[0])
-		goto out;
-	if (!completed)
-		s3c_mpu_abort(w->b->c, w->b->system, w->staging_key, w->upload_id, res);
-	s3c_object_delete(w->b->c, w->b->system, w->staging_key, res);
-out:
-	free(res);
-}
-
-static void s3_writer_abort(struct be_writer *w)
-{
-	if (!w)
-		return;
-	staging_drop(w, false);
-	writer_free(w);
-}
-
-/* Above CopyObject's 5 GiB: a multipart copy in S3_COPY_PART_SIZE steps, metadata at create. */
-static s3err_t copy_large(struct be_writer *w, const struct s3c_header *hdrs, size_t nhdrs,
-			  struct s3c_result *res)
-{
-	char upload_id[S3C_MAX_UPLOAD_ID];
-	size_t n = (size_t)((w->stored + S3_COPY_PART_SIZE - 1) / S3_COPY_PART_SIZE), i;
-	char(*etags)[S3C_MAX_ETAG] = calloc(n, sizeof(*etags));
-	struct s3c_part *parts = calloc(n, sizeof(*parts));
-	s3err_t err = S3E_InternalError;
-
-	if (!etags || !parts)
-		goto out;
-	err = s3c_mpu_create(w->b->c, w->rbucket, w->key, hdrs, nhdrs, upload_id, res);
-	for (i = 0; !err && i < n; i++) {
-		uint64_t start = i * S3_COPY_PART_SIZE;
-		uint64_t len =
-		    w->stored - start < S3_COPY_PART_SIZE ? w->stored - start : S3_COPY_PART_SIZE;
-
-		err = s3c_mpu_upload_part_copy(w->b->c, w->rbucket, w->key, upload_id,
-					       (unsigned)i + 1, w->b->system, w->staging_key, start,
-					       len, res);
-		if (!err) {
-			str_copy(etags[i], S3C_MAX_ETAG, res->etag);
-			parts[i].number = (unsigned)i + 1;
-			parts[i].etag = etags[i];
-		}
-	}
-	if (!err)
-		err = s3c_mpu_complete(w->b->c, w->rbucket, w->key, upload_id, parts, n, res);
-	else if (upload_id[0])
-		s3c_mpu_abort(w->b->c, w->rbucket, w->key, upload_id, res);
-out:
-	free(etags);
-	free(parts);
-	return err;
-}
-
-/* Completes the staging upload and copies it to its key with the metadata (S1). */
-static s3err_t publish_staged(struct be_writer *w, const struct s3c_header *hdrs, size_t nhdrs,
-			      struct s3c_result *res)
-{
-	struct s3c_part *parts = calloc(w->nparts, sizeof(*parts));
-	s3err_t err = S3E_InternalError;
-	size_t i;
-
-	if (!parts)
-		return err;
-	for (i = 0; i < w->nparts; i++) {
-		parts[i].number = (unsigned)i + 1;
-		parts[i].etag = w->etags[i];
-	}
-	err = s3c_mpu_complete(w->b->c, w->b->system, w->staging_key, w->upload_id, parts,
-			       w->nparts, res);
-	free(parts);
-	if (err)
-		return err;
-	if (w->stored <= S3_MAX_SINGLE_COPY)
-		return s3c_object_copy(w->b->c, w->rbucket, w->key, w->b->system, w->staging_key,
-				       S3C_META_REPLACE, hdrs, nhdrs, res);
-	return copy_large(w, hdrs, nhdrs, res);
-}
-
-static s3err_t s3_writer_commit(struct be_writer *w, const struct obj_meta *meta)
-{
-	struct objwire_extra x;
-	struct buf wire;
-	struct s3c_header hdrs[2];
-	struct s3c_result *res = malloc(sizeof(*res));
-	s3err_t err = w->failed;
-
-	buf_init(&wire, OBJWIRE_MAX, S3E_MetadataTooLarge);
-	if (!res) {
-		err = S3E_InternalError;
-		goto out;
-	}
-	if (!err && !w->enc)
-		err = frames_encoder_new(w->file_id, NULL, emit_frames, w, &w->enc);
-	if (!err)
-		err = frames_encoder_finish(w->enc);
-	memcpy(x.file_id, w->file_id, sizeof(x.file_id));
-	x.stored_size = w->stored;
-	if (!err)
-		err = objwire_encode(meta, &x, &wire);
-	if (err)
-		goto out;
-	hdrs[0].name = META_HEADER;
-	hdrs[0].value = buf_str(&wire);
-	hdrs[1].name = "Content-Type";
-	hdrs[1].value = "application/octet-stream";
-	if (!w->upload_id[0]) {
-		err = s3c_object_put(w->b->c, w->rbucket, w->key, w->buf, w->len, hdrs, 2, res);
-	} else {
-		if (w->len)
-			err = upload_part(w);
-		if (!err)
-			err = publish_staged(w, hdrs, 2, res);
-	}
-	if (err == S3E_NoSuchBucket)
-		log_error(LOG_MOD, "%s/%s: the remote bucket %s is gone", w->bucket, w->key,
-			  w->rbucket);
-	if (!err)
-		record_key(w->b, meta);
-out:
-	staging_drop(w, !err);
-	buf_free(&wire);
-	free(res);
-	writer_free(w);
 	return err;
 }
 
@@ -760,7 +492,7 @@ static bool key_recorded(struct s3be *b, const char *id, bool add)
  * process (an envelope proves the key; any one will do). A failure is logged
  * and retried by the next commit: the object itself is already durable.
  */
-static void record_key(struct s3be *b, const struct obj_meta *m)
+void s3_record_key(struct s3be *b, const struct obj_meta *m)
 {
 	char key[sizeof(KEYS_PREFIX) + STRATA_SSE_KEY_ID_MAX], env[2 * STRATA_SSE_ENVELOPE_MAX + 1];
 	struct s3c_header h = {ENVELOPE_HEADER, env};
@@ -768,7 +500,7 @@ static void record_key(struct s3be *b, const struct obj_meta *m)
 
 	if (m->sse_mode != SSE_S3 || !m->sse_key_id[0] || key_recorded(b, m->sse_key_id, false) ||
 	    m->sse_envelope_len > STRATA_SSE_ENVELOPE_MAX ||
-	    !join_key(key, sizeof(key), KEYS_PREFIX, m->sse_key_id, NULL) ||
+	    !s3_join_key(key, sizeof(key), KEYS_PREFIX, m->sse_key_id, NULL) ||
 	    !(res = malloc(sizeof(*res))))
 		return;
 	hex_encode(m->sse_envelope, m->sse_envelope_len, env);
@@ -832,160 +564,6 @@ static s3err_t s3_sse_key_usage(struct backend *be, sse_usage_fn visit, void *ct
 	return err ? err : kl.err;
 }
 
-/* ---- readers (S4) ---- */
-
-struct be_reader {
-	struct s3be *b;
-	char rbucket[STRATA_BUCKET_NAME_MAX + 1];
-	char *key;
-	uint64_t size;	 /* plaintext */
-	uint64_t frames; /* frames_count(size) */
-	uint8_t file_id[FRAME_FILE_ID_SIZE];
-	bool sealed;
-	struct frames_cipher *cipher; /* reader_unseal */
-	struct s3c_stream *st;	      /* positioned at the start of frame st_frame */
-	uint64_t st_frame;
-	uint8_t *frame; /* FRAME_STRIDE bytes: the current frame, decoded in place */
-	uint64_t cur;	/* its index; UINT64_MAX: none */
-	size_t cur_len;
-};
-
-static s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
-			      struct obj_meta *meta, struct be_reader **out)
-{
-	struct s3be *b = S(be);
-	struct be_reader *r = calloc(1, sizeof(*r));
-	struct s3c_result *res = malloc(sizeof(*res));
-	struct objwire_extra x;
-	struct obj_meta m;
-	s3err_t err = S3E_InternalError;
-
-	obj_meta_init(&m);
-	if (!r || !res)
-		goto fail;
-	err = head_meta(b, bucket, key, &m, &x, res);
-	if (!err)
-		err = remote_bucket(b, bucket, r->rbucket);
-	if (err)
-		goto fail;
-	err = S3E_InternalError;
-	r->b = b;
-	r->key = strdup(key);
-	r->frame = malloc(FRAME_STRIDE);
-	if (!r->key || !r->frame)
-		goto fail;
-	r->size = m.size;
-	r->frames = frames_count(m.size);
-	if (x.stored_size != frames_stored_size(m.size)) {
-		log_error(LOG_MOD,
-			  "%s/%s: stored size %" PRIu64 " does not frame %" PRIu64 " bytes", bucket,
-			  key, x.stored_size, m.size);
-		goto fail;
-	}
-	memcpy(r->file_id, x.file_id, sizeof(r->file_id));
-	r->sealed = m.sse_mode != SSE_NONE;
-	r->cur = UINT64_MAX;
-	free(res);
-	*meta = m;
-	*out = r;
-	return S3E_OK;
-fail:
-	obj_meta_free(&m);
-	free(res);
-	if (r) {
-		free(r->key);
-		free(r->frame);
-		free(r);
-	}
-	return err;
-}
-
-static s3err_t s3_reader_unseal(struct be_reader *r, const uint8_t *data_key)
-{
-	return r->cipher ? S3E_OK : sse_file_cipher(data_key, r->file_id, &r->cipher);
-}
-
-/* Reads stored frame i into r->frame and verifies (or decrypts) it, reopening the stream when i is
- * not next. */
-static s3err_t load_frame(struct be_reader *r, uint64_t i)
-{
-	size_t len = (size_t)(i + 1 < r->frames ? FRAME_DATA_SIZE : r->size - i * FRAME_DATA_SIZE);
-	bool last = i + 1 == r->frames;
-	size_t got = 0;
-	s3err_t err;
-
-	if (r->sealed && !r->cipher)
-		return S3E_InternalError; /* reader_unseal first */
-	if (!r->st || r->st_frame != i) {
-		struct s3c_result *res = malloc(sizeof(*res));
-
-		s3c_stream_close(r->st);
-		r->st = NULL;
-		if (!res)
-			return S3E_InternalError;
-		err = s3c_get_open(r->b->c, r->rbucket, r->key, i * FRAME_STRIDE, S3C_RANGE_ALL,
-				   &r->st, res);
-		free(res);
-		if (err)
-			return err == S3E_NoSuchKey || err == S3E_InvalidRange ? S3E_InternalError
-									       : err;
-		r->st_frame = i;
-	}
-	err = s3c_stream_read(r->st, r->frame, len + FRAME_TAG_SIZE, &got);
-	if (!err && got != len + FRAME_TAG_SIZE)
-		err = S3E_InternalError;
-	if (err) {
-		s3c_stream_close(r->st);
-		r->st = NULL;
-		return err;
-	}
-	r->st_frame = i + 1;
-	if (r->sealed ? !frames_open(r->cipher, r->file_id, i, last, r->frame, len, r->frame + len)
-		      : !frames_verify(r->file_id, i, last, r->frame, len, r->frame + len)) {
-		log_error(LOG_MOD, "%s/%s: frame %" PRIu64 " of %" PRIu64 " failed verification",
-			  r->rbucket, r->key, i, r->frames);
-		r->cur = UINT64_MAX;
-		return S3E_InternalError;
-	}
-	r->cur = i;
-	r->cur_len = len;
-	return S3E_OK;
-}
-
-static s3err_t s3_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len, size_t *got)
-{
-	uint8_t *out = buf;
-	size_t done = 0;
-	s3err_t err;
-
-	while (done < len && off < r->size) {
-		uint64_t i = off / FRAME_DATA_SIZE;
-		size_t at = (size_t)(off % FRAME_DATA_SIZE), n;
-
-		if (r->cur != i && (err = load_frame(r, i)) != S3E_OK)
-			return err;
-		n = r->cur_len - at < len - done ? r->cur_len - at : len - done;
-		memcpy(out + done, r->frame + at, n);
-		done += n;
-		off += n;
-	}
-	*got = done;
-	return S3E_OK;
-}
-
-static void s3_reader_close(struct be_reader *r)
-{
-	if (!r)
-		return;
-	s3c_stream_close(r->st);
-	frames_cipher_free(r->cipher);
-	if (r->frame)
-		OPENSSL_cleanse(r->frame, FRAME_STRIDE);
-	free(r->frame);
-	free(r->key);
-	free(r);
-}
-
 /* ---- heads, deletes ---- */
 
 static s3err_t s3_object_head(struct backend *be, const char *bucket, const char *key,
@@ -999,9 +577,9 @@ static s3err_t s3_object_head(struct backend *be, const char *bucket, const char
 	if (!res)
 		return S3E_InternalError;
 	obj_meta_init(out);
-	err = head_meta(S(be), bucket, key, out, &x, res);
+	err = s3_head_meta(S(be), bucket, key, out, &x, res);
 	/* A HEAD cannot tell a missing key from a missing bucket: the registry can. */
-	if (err == S3E_NoSuchKey && registry_get(S(be), bucket, &bi) == S3E_NoSuchBucket)
+	if (err == S3E_NoSuchKey && s3_registry_get(S(be), bucket, &bi) == S3E_NoSuchBucket)
 		err = S3E_NoSuchBucket;
 	free(res);
 	return err;
@@ -1016,7 +594,7 @@ static s3err_t s3_object_delete(struct backend *be, const char *bucket, const ch
 
 	if (!res)
 		return S3E_InternalError;
-	err = remote_bucket(S(be), bucket, rb);
+	err = s3_remote_bucket(S(be), bucket, rb);
 	if (!err)
 		err = s3c_object_delete(S(be)->c, rb, key, res);
 	free(res);
@@ -1046,7 +624,7 @@ static bool cache_get(struct s3be *b, const char *bucket, const struct s3c_objec
 		      struct obj_meta *out)
 {
 	uint64_t h = key_hash(bucket, o->key);
-	struct cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
+	struct s3_cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
 	bool hit;
 
 	pthread_mutex_lock(&b->cache_lock);
@@ -1062,7 +640,7 @@ static void cache_put(struct s3be *b, const char *bucket, const struct s3c_objec
 		      const struct obj_meta *m)
 {
 	uint64_t h = key_hash(bucket, o->key);
-	struct cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
+	struct s3_cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
 
 	pthread_mutex_lock(&b->cache_lock);
 	s->hash = h;
@@ -1101,7 +679,7 @@ static void scan_one(struct scan *sc, const struct s3c_object *o)
 		obj_meta_init(&m);
 		err = s3c_object_head(sc->b->c, sc->rbucket, o->key, res);
 		if (!err)
-			err = meta_from_result(res, sc->bucket, o->key, &m, &x);
+			err = s3_meta_from_result(res, sc->bucket, o->key, &m, &x);
 		free(res);
 		if (err == S3E_NoSuchKey)
 			return; /* deleted since the listing, or not Strata's */
@@ -1145,9 +723,9 @@ static s3err_t s3_object_scan(struct backend *be, const char *bucket, const char
 
 	if (!res)
 		return S3E_InternalError;
-	err = registry_get(b, bucket, &bi);
+	err = s3_registry_get(b, bucket, &bi);
 	if (!err)
-		err = remote_bucket(b, bucket, rb);
+		err = s3_remote_bucket(b, bucket, rb);
 	if (err)
 		goto out;
 	/* ListObjectsV2 starts strictly after a key: an inclusive start is looked up by itself. */
@@ -1209,9 +787,9 @@ static s3err_t s3_bucket_count(struct backend *be, const char *bucket, uint64_t 
 
 	if (!res)
 		return S3E_InternalError;
-	err = registry_get(b, bucket, &bi);
+	err = s3_registry_get(b, bucket, &bi);
 	if (!err)
-		err = remote_bucket(b, bucket, rb);
+		err = s3_remote_bucket(b, bucket, rb);
 	while (!err && c.n < cap) {
 		p.max_keys = cap - c.n < 1000 ? (unsigned)(cap - c.n) : 1000;
 		err = s3c_list_objects_v2(b->c, rb, &p, &page, res);
@@ -1288,6 +866,17 @@ out:
 	free(res);
 }
 
+/*
+ * The sweep at open (S3): each step reads one page of its prefix, so an
+ * open costs a bounded number of requests; what is left waits for the next.
+ */
+static void sweep(struct s3be *b)
+{
+	sweep_staging(b);
+	s3_sweep_finals(b);
+	s3_mp_sweep(b);
+}
+
 static void s3_close(struct backend *be)
 {
 	struct s3be *b = S(be);
@@ -1295,8 +884,10 @@ static void s3_close(struct backend *be)
 	if (!b)
 		return;
 	s3c_free(b->c);
+	s3_mp_close(b);
 	pthread_mutex_destroy(&b->cache_lock);
 	pthread_mutex_destroy(&b->keys_lock);
+	pthread_mutex_destroy(&b->manifest_lock);
 	free(b->cache);
 	free(b);
 }
@@ -1320,6 +911,16 @@ static const struct backend_ops s3_ops = {
     .object_delete = s3_object_delete,
     .object_scan = s3_object_scan,
     .bucket_count = s3_bucket_count,
+    .upload_create = s3_upload_create,
+    .upload_get = s3_upload_get,
+    .part_writer_open = s3_part_writer_open,
+    .part_commit = s3_part_commit,
+    .part_reader_open = s3_part_reader_open,
+    .part_list = s3_part_list,
+    .upload_list = s3_upload_list,
+    .upload_abort = s3_upload_abort,
+    .upload_complete = s3_upload_complete,
+    .object_part_range = s3_object_part_range,
     .writer_seal = s3_writer_seal,
     .sse_key_usage = s3_sse_key_usage,
     .reader_unseal = s3_reader_unseal,
@@ -1341,6 +942,7 @@ s3err_t s3_open(const struct s3_opts *o, struct backend **out)
 		goto fail;
 	pthread_mutex_init(&b->cache_lock, NULL);
 	pthread_mutex_init(&b->keys_lock, NULL);
+	pthread_mutex_init(&b->manifest_lock, NULL);
 	b->base.ops = &s3_ops;
 	if (!str_copy(b->prefix, sizeof(b->prefix), o->bucket_prefix ? o->bucket_prefix : "") ||
 	    !o->system_bucket || !str_copy(b->system, sizeof(b->system), o->system_bucket)) {
@@ -1375,7 +977,7 @@ s3err_t s3_open(const struct s3_opts *o, struct backend **out)
 			  res->code[0] ? res->code : "no answer");
 		goto fail;
 	}
-	sweep_staging(b);
+	sweep(b);
 	free(res);
 	*out = &b->base;
 	return S3E_OK;
