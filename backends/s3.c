@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/rand.h>
 
@@ -165,6 +166,53 @@ bool s3_unhex_header(const struct s3c_result *res, const char *name, char *out, 
 	return true;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct s3_registry_slot *registry_slot(struct s3be *b, const char *name)
+{
+	return &b->registry[key_hash(b->system, name) % S3_REGISTRY_CACHE_SLOTS];
+}
+
+static bool registry_cached(struct s3be *b, const char *name, struct bucket_info *out)
+{
+	struct s3_registry_slot *s = registry_slot(b, name);
+	bool hit;
+
+	pthread_mutex_lock(&b->registry_lock);
+	hit = strcmp(s->bi.name, name) == 0 && s->until_ms > mono_ms();
+	if (hit)
+		*out = s->bi;
+	pthread_mutex_unlock(&b->registry_lock);
+	return hit;
+}
+
+static void registry_remember(struct s3be *b, const struct bucket_info *bi)
+{
+	struct s3_registry_slot *s = registry_slot(b, bi->name);
+
+	pthread_mutex_lock(&b->registry_lock);
+	s->bi = *bi;
+	s->until_ms = mono_ms() + S3_REGISTRY_TTL_MS;
+	pthread_mutex_unlock(&b->registry_lock);
+}
+
+/* This process's DeleteBucket is seen at once by this process. */
+static void registry_forget(struct s3be *b, const char *name)
+{
+	struct s3_registry_slot *s = registry_slot(b, name);
+
+	pthread_mutex_lock(&b->registry_lock);
+	if (strcmp(s->bi.name, name) == 0)
+		s->bi.name[0] = '\0';
+	pthread_mutex_unlock(&b->registry_lock);
+}
+
 s3err_t s3_registry_get(struct s3be *b, const char *name, struct bucket_info *out)
 {
 	char key[sizeof(REGISTRY_PREFIX) + STRATA_BUCKET_NAME_MAX];
@@ -174,6 +222,10 @@ s3err_t s3_registry_get(struct s3be *b, const char *name, struct bucket_info *ou
 	uint64_t ms;
 	s3err_t err;
 
+	if (registry_cached(b, name, out)) {
+		free(res);
+		return S3E_OK;
+	}
 	if (!res)
 		return S3E_InternalError;
 	if (!s3_join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL)) {
@@ -196,6 +248,7 @@ s3err_t s3_registry_get(struct s3be *b, const char *name, struct bucket_info *ou
 		goto out;
 	}
 	bi.created_ms = (int64_t)ms;
+	registry_remember(b, &bi);
 	*out = bi;
 out:
 	free(res);
@@ -331,13 +384,16 @@ static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 		if (err == S3E_NoSuchBucket)
 			err = S3E_OK; /* the registry outlived its remote bucket */
 	}
-	if (!err)
+	if (!err) {
+		registry_forget(b, name);
 		err = s3_mp_bucket_purge(b, name);
+	}
 	if (!err)
 		err = delete_configs(b, name);
 	if (!err) {
 		s3_join_key(key, sizeof(key), REGISTRY_PREFIX, name, NULL);
 		err = s3c_object_delete(b->c, b->system, key, res);
+		registry_forget(b, name); /* again: a request meanwhile may have cached it */
 	}
 	free(res);
 	return err;
@@ -887,6 +943,7 @@ static void s3_close(struct backend *be)
 	s3_mp_close(b);
 	pthread_mutex_destroy(&b->cache_lock);
 	pthread_mutex_destroy(&b->keys_lock);
+	pthread_mutex_destroy(&b->registry_lock);
 	pthread_mutex_destroy(&b->manifest_lock);
 	free(b->cache);
 	free(b);
@@ -942,6 +999,7 @@ s3err_t s3_open(const struct s3_opts *o, struct backend **out)
 		goto fail;
 	pthread_mutex_init(&b->cache_lock, NULL);
 	pthread_mutex_init(&b->keys_lock, NULL);
+	pthread_mutex_init(&b->registry_lock, NULL);
 	pthread_mutex_init(&b->manifest_lock, NULL);
 	b->base.ops = &s3_ops;
 	if (!str_copy(b->prefix, sizeof(b->prefix), o->bucket_prefix ? o->bucket_prefix : "") ||

@@ -53,11 +53,14 @@
  *     uploads, remote uploads named by finals/ records, parts of uploads that
  *     are gone (all older than S3_STAGING_MAX_AGE_MS), and completed-upload
  *     records past STRATA_COMPLETED_UPLOAD_KEEP_MS.
- *  S4 Reads verify every frame (BLAKE2b tag, or GCM when sealed) against the
+ *  S4 A reader opens with one GET from the start, whose response carries
+ *     both the metadata and the body of one version (a HEAD then a GET could
+ *     meet two versions when a PUT lands in between). Every later stream of
+ *     that reader (a seek, the manifest) carries If-Match with that version's
+ *     remote ETag, so it reads that version or fails; it never mixes two.
+ *     Reads verify every frame (BLAKE2b tag, or GCM when sealed) against the
  *     file id in the metadata (for a multipart object: the manifest against
- *     the object's, each part against its own): a reader that reopens its
- *     stream and meets a newer version fails verification instead of mixing
- *     versions.
+ *     the object's, each part against its own).
  *  S5 Memory per writer is at most S3_PART_BUFFER plus one frame; per
  *     reader one frame plus the client's stream buffer, and 40 bytes per part
  *     of a multipart object.
@@ -79,7 +82,11 @@
 #define S3_COPY_PART_SIZE (1024ull * 1024 * 1024)      /* multipart copy step above 5 GiB */
 #define S3_MAX_SINGLE_COPY (5ull * 1024 * 1024 * 1024) /* CopyObject's limit */
 #define S3_META_CACHE_SLOTS 4096u		       /* listing metadata cache entries */
-#define S3_MAX_KEY_IDS 64u	     /* master key ids whose envelope a process recorded (keys/) */
+#define S3_MAX_KEY_IDS 64u	    /* master key ids whose envelope a process recorded (keys/) */
+#define S3_REGISTRY_CACHE_SLOTS 64u /* bucket registry entries kept (registry_get) */
+#define S3_REGISTRY_TTL_MS                                                                         \
+	2000			     /* and for how long: another instance's DeleteBucket is       \
+					seen this late at most (its remote bucket is gone at once) */
 #define S3_MANIFEST_CACHE_SLOTS 8u   /* verified manifests of multipart objects kept */
 #define S3_MAX_LISTED_UPLOADS 10000u /* markers one ListMultipartUploads reads in a bucket */
 /*

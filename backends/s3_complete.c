@@ -94,8 +94,8 @@ void s3_mp_close(struct s3be *b)
 }
 
 /* Reads the framed manifest of rbucket/key into raw[stored] (U6). */
-static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key, uint64_t start,
-			      uint8_t *raw, size_t stored)
+static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key,
+			      const char *if_match, uint64_t start, uint8_t *raw, size_t stored)
 {
 	struct s3c_result *res = malloc(sizeof(*res));
 	struct s3c_stream *st = NULL;
@@ -104,7 +104,7 @@ static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *k
 
 	if (!res)
 		return S3E_InternalError;
-	err = s3c_get_open(b->c, rbucket, key, start, stored, &st, res);
+	err = s3c_get_open_if(b->c, rbucket, key, start, stored, if_match, &st, res);
 	if (err == S3E_InvalidRange)
 		err = S3E_InternalError;
 	if (!err && res->object_size != start + stored)
@@ -162,8 +162,8 @@ static bool spans_fit(const struct s3_span *spans, size_t n, const struct obj_me
 }
 
 s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
-			  const struct obj_meta *m, const struct objwire_extra *x,
-			  struct s3_span **spans, size_t *n)
+			  const char *if_match, const struct obj_meta *m,
+			  const struct objwire_extra *x, struct s3_span **spans, size_t *n)
 {
 	size_t count = m->parts_count, plain = count * RECORD_SIZE;
 	size_t stored = (size_t)frames_stored_size(plain);
@@ -180,7 +180,7 @@ s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
 		sp = malloc(count * sizeof(*sp));
 		if (!raw || !sp)
 			goto out;
-		err = manifest_fetch(b, rbucket, key, x->stored_size, raw, stored);
+		err = manifest_fetch(b, rbucket, key, if_match, x->stored_size, raw, stored);
 		if (!err && !manifest_parse(raw, plain, x->file_id, sp))
 			err = S3E_InternalError;
 	} else {
@@ -234,7 +234,7 @@ s3err_t s3_object_part_range(struct backend *be, const char *bucket, const char 
 		*offset = 0; /* a single PUT is its own part 1 */
 		*size = m.size;
 	} else if (!(err = s3_remote_bucket(b, bucket, rb)) &&
-		   !(err = s3_manifest_spans(b, rb, key, &m, &x, &spans, &n))) {
+		   !(err = s3_manifest_spans(b, rb, key, res->etag, &m, &x, &spans, &n))) {
 		*offset = spans[number - 1].start;
 		*size = spans[number - 1].size;
 	}

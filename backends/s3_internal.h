@@ -75,6 +75,11 @@ struct s3be {
 	char system[STRATA_BUCKET_NAME_MAX + 1];
 	pthread_mutex_t cache_lock;    /* guards cache; never held across a request */
 	struct s3_cache_slot *cache;   /* S3_META_CACHE_SLOTS */
+	pthread_mutex_t registry_lock; /* guards registry; never held across a request */
+	struct s3_registry_slot {
+		struct bucket_info bi; /* bi.name[0] == 0: empty */
+		int64_t until_ms;      /* monotonic clock */
+	} registry[S3_REGISTRY_CACHE_SLOTS];
 	pthread_mutex_t keys_lock;     /* guards recorded; never held across a request */
 	pthread_mutex_t manifest_lock; /* guards manifests; never held across a request */
 	struct s3_manifest_slot manifests[S3_MANIFEST_CACHE_SLOTS];
@@ -143,7 +148,11 @@ s3err_t s3_meta_from_result(const struct s3c_result *res, const char *bucket, co
 /* HEAD of Strata bucket/key: its metadata (headers included) and extra. Errors: as the HEAD. */
 s3err_t s3_head_meta(struct s3be *b, const char *bucket, const char *key, struct obj_meta *m,
 		     struct objwire_extra *x, struct s3c_result *res);
-/* The registry entry of bucket name. Errors: S3E_NoSuchBucket, the remote's. */
+/*
+ * The registry entry of bucket name, from a cache of S3_REGISTRY_TTL_MS (every
+ * request needs it at least once; only entries that exist are cached).
+ * Errors: S3E_NoSuchBucket, the remote's.
+ */
 s3err_t s3_registry_get(struct s3be *b, const char *name, struct bucket_info *out);
 /* Records m's SSE-S3 master key in keys/ once per process (best effort, logged). */
 void s3_record_key(struct s3be *b, const struct obj_meta *m);
@@ -288,13 +297,15 @@ s3err_t s3_upload_abort(struct backend *be, const char *bucket, const char *uplo
 /*
  * The spans of multipart object rbucket/key (m->parts_count > 0, x its
  * extra): its manifest read from the remote (or the cache) and verified.
- * *spans is the caller's to free. Errors: S3E_InternalError (logged: a
- * manifest that fails verification or does not add up), S3E_NoSuchKey
- * (gone meanwhile), the remote's.
+ * *spans is the caller's to free. if_match: the remote ETag of the version
+ * m describes (NULL: any). Errors: S3E_InternalError (logged: a manifest
+ * that fails verification or does not add up), S3E_NoSuchKey (gone
+ * meanwhile), S3E_PreconditionFailed (another version meanwhile), the
+ * remote's.
  */
 s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
-			  const struct obj_meta *m, const struct objwire_extra *x,
-			  struct s3_span **spans, size_t *n);
+			  const char *if_match, const struct obj_meta *m,
+			  const struct objwire_extra *x, struct s3_span **spans, size_t *n);
 /* Frees the manifest cache (close). */
 void s3_mp_close(struct s3be *b);
 /* The upload_complete and object_part_range slots. */

@@ -474,6 +474,7 @@ struct be_reader {
 	size_t cipher_span;
 	struct s3c_stream *st; /* positioned at stored offset st_off */
 	uint64_t st_off;
+	char remote_etag[S3C_MAX_ETAG]; /* the version opened: later streams must be it (S4) */
 	uint8_t *frame;	    /* FRAME_STRIDE bytes: the current frame, decoded in place */
 	size_t cur_span;    /* the current frame's span... */
 	uint64_t cur_frame; /* ...and index in it; UINT64_MAX: none */
@@ -504,12 +505,19 @@ s3err_t s3_reader_make(struct s3be *b, const char *rbucket, const char *key, uin
 	return S3E_OK;
 }
 
+/*
+ * One GET from the start gives the metadata and the body of the same version
+ * (a HEAD then a GET could meet two versions when a PUT lands in between),
+ * and saves a round trip. Its stream is kept for the first reads; any later
+ * stream (a seek, the manifest) is pinned to that version by If-Match.
+ */
 s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 		       struct obj_meta *meta, struct be_reader **out)
 {
 	struct s3be *b = s3be_of(be);
 	struct s3c_result *res = malloc(sizeof(*res));
 	char rb[STRATA_BUCKET_NAME_MAX + 1];
+	struct s3c_stream *st = NULL;
 	struct s3_span *spans = NULL;
 	struct objwire_extra x;
 	struct obj_meta m;
@@ -519,13 +527,18 @@ s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 	obj_meta_init(&m);
 	if (!res)
 		goto fail;
-	err = s3_head_meta(b, bucket, key, &m, &x, res);
+	err = s3_remote_bucket(b, bucket, rb);
 	if (!err)
-		err = s3_remote_bucket(b, bucket, rb);
+		err = s3c_get_open(b->c, rb, key, 0, S3C_RANGE_ALL, &st, res);
+	if (!err)
+		err = s3_meta_from_result(res, bucket, key, &m, &x);
 	if (err)
 		goto fail;
 	if (m.parts_count) {
-		err = s3_manifest_spans(b, rb, key, &m, &x, &spans, &n);
+		err = s3_manifest_spans(b, rb, key, res->etag, &m, &x, &spans, &n);
+		if (err == S3E_PreconditionFailed)
+			err =
+			    S3E_InternalError; /* rewritten within this open: the client retries */
 		if (err)
 			goto fail;
 	} else {
@@ -544,10 +557,14 @@ s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 	err = s3_reader_make(b, rb, key, m.size, m.sse_mode != SSE_NONE, spans, n, out);
 	if (err)
 		goto fail;
+	str_copy((*out)->remote_etag, sizeof((*out)->remote_etag), res->etag);
+	(*out)->st = st;
+	(*out)->st_off = 0;
 	free(res);
 	*meta = m;
 	return S3E_OK;
 fail:
+	s3c_stream_close(st);
 	obj_meta_free(&m);
 	free(res);
 	return err;
@@ -603,10 +620,17 @@ static s3err_t stream_at(struct be_reader *r, uint64_t off)
 	r->st = NULL;
 	if (!(res = malloc(sizeof(*res))))
 		return S3E_InternalError;
-	err = s3c_get_open(r->b->c, r->rbucket, r->key, off, S3C_RANGE_ALL, &r->st, res);
+	err = s3c_get_open_if(r->b->c, r->rbucket, r->key, off, S3C_RANGE_ALL, r->remote_etag,
+			      &r->st, res);
 	free(res);
+	if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey)
+		log_warn(LOG_MOD, "%s/%s was replaced or deleted during a read: the read stops",
+			 r->rbucket, r->key);
 	if (err)
-		return err == S3E_NoSuchKey || err == S3E_InvalidRange ? S3E_InternalError : err;
+		return err == S3E_NoSuchKey || err == S3E_InvalidRange ||
+			       err == S3E_PreconditionFailed
+			   ? S3E_InternalError
+			   : err;
 	r->st_off = off;
 	return S3E_OK;
 }

@@ -2306,6 +2306,14 @@ static s3err_t check_range(struct s3c_result *r, bool ranged, uint64_t start, ui
 s3err_t s3c_get_open(struct s3c *c, const char *bucket, const char *key, uint64_t range_start,
 		     uint64_t range_len, struct s3c_stream **out, struct s3c_result *res)
 {
+	return s3c_get_open_if(c, bucket, key, range_start, range_len, NULL, out, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_get_open_if(struct s3c *c, const char *bucket, const char *key, uint64_t range_start,
+			uint64_t range_len, const char *if_match, struct s3c_stream **out,
+			struct s3c_result *res)
+{
 	struct op op = {.name = "GetObject",
 			.method = "GET",
 			.bucket = bucket,
@@ -2315,9 +2323,14 @@ s3err_t s3c_get_open(struct s3c *c, const char *bucket, const char *key, uint64_
 	struct s3c_stream *s = NULL;
 	bool ranged = !(range_start == 0 && range_len == S3C_RANGE_ALL);
 	uint64_t last = range_len == S3C_RANGE_ALL ? UINT64_MAX - 1 : range_start + range_len - 1;
-	char range[64];
+	char range[64], match[S3C_MAX_ETAG + 2];
 	s3err_t err = S3E_InvalidArgument;
 
+	if (if_match && if_match[0]) {
+		if (snprintf(match, sizeof(match), "\"%s\"", if_match) >= (int)sizeof(match))
+			goto out;
+		op_own(&op, "if-match", match);
+	}
 	if (range_len == 0 ||
 	    (range_len != S3C_RANGE_ALL && range_len - 1 > UINT64_MAX - 1 - range_start))
 		goto out;

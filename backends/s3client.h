@@ -291,6 +291,15 @@ s3err_t s3c_get_open(struct s3c *c, const char *bucket, const char *key, uint64_
 		     uint64_t range_len, struct s3c_stream **out, struct s3c_result *res);
 
 /*
+ * s3c_get_open, only while the object's ETag is if_match (unquoted; NULL or
+ * "": any): another version answers S3E_PreconditionFailed. Readers use it
+ * to reopen a stream on the version they started with.
+ */
+s3err_t s3c_get_open_if(struct s3c *c, const char *bucket, const char *key, uint64_t range_start,
+			uint64_t range_len, const char *if_match, struct s3c_stream **out,
+			struct s3c_result *res);
+
+/*
  * Copies the next body bytes into buf[0..len), waiting for them: *got <
  * len only at the end of the body (then 0 on every later call). Errors
  * (the connection broke or stalled: S3E_ServiceUnavailable; the body was

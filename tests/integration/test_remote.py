@@ -303,3 +303,41 @@ def test_tampered_remote_object_is_never_served(ctx):
     except Exception:  # noqa: BLE001
         got = None
     check(got is None or len(got) < len(body), "the stream stops at the bad frame")
+
+
+@timeout(300)
+def test_reads_during_overwrites_see_one_whole_version(ctx):
+    srv, _ = _strata(ctx)
+    # No SDK retries: a 500 must show, not be retried away.
+    s3 = ctx.client(srv, max_pool_connections=16, retries={"total_max_attempts": 1})
+    b = ctx.bucket("race", client=s3)
+    versions = [rand_bytes(300 * KiB), rand_bytes(300 * KiB)]
+    s3.put_object(Bucket=b, Key="k", Body=versions[0])
+    errors, reads = [], [0]
+    stop = time.time() + 8
+
+    def writer(i):
+        while time.time() < stop:
+            try:
+                s3.put_object(Bucket=b, Key="k", Body=versions[i % 2])
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"PUT: {e}")
+            i += 1
+
+    def reader():
+        while time.time() < stop:
+            try:
+                got = s3.get_object(Bucket=b, Key="k")["Body"].read()
+                if got not in versions:
+                    errors.append(f"GET returned {len(got)} bytes of neither version")
+                reads[0] += 1
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"GET: {e}")
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(3)]
+    threads += [threading.Thread(target=reader) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    check(reads[0] > 20, f"readers ran ({reads[0]} GETs)")
+    eq(errors[:5], [], "every GET is one whole version, with no error, while PUTs replace it")
