@@ -92,6 +92,9 @@
  * at the top of posix_tiers.c, which also holds writer placement and
  * transitions.
  *
+ * Remote tiers (a tier in a bucket of a remote S3 store; issue 7): X1..X7
+ * are at the top of posix_remote.c.
+ *
  * Archive restores (DESIGN.md, "Tiers and lifecycle"; issue 6): R1..R7 are
  * at the top of posix_restore.c, which holds the restore slots.
  *
@@ -121,6 +124,11 @@
  *   restore DONE     -> NONE + gc ("", copies)
  *                                           posix_restore_release (one transaction, R6)
  *   restore ONGOING  -> NONE                posix_restore_release (nothing to queue)
+ *   home tmp/ID      -> remote object       remote_publish (a writer of a remote tier,
+ *                                           before the index; X2), tr_upload (X4)
+ *   gc (remote T, ID) -> object deleted -> gc row dropped
+ *                                           gc_remote_finish (after the release's
+ *                                           transaction; X5)
  *   row with a restore -> replaced/deleted + gc (its files and ("", copies))
  *                                           posix_obj_retire (R1, R6)
  *   envelope under k -> under target        posix_sse_rewrap (one transaction per batch, F8)
@@ -198,6 +206,7 @@
 
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "s3client.h"
 #include "../common/sse.h"
 
 #define BUSY_TIMEOUT_MS 10000 /* wait this long for the write lock, then SlowDown */
@@ -278,6 +287,7 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_SCAN_GE_LT] = SCAN_SELECT "AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4",
     [ST_GC_ADD] = "INSERT OR IGNORE INTO gc(tier, object_id) VALUES(?1, ?2)",
     [ST_GC_DEL] = "DELETE FROM gc WHERE tier = ?1 AND object_id = ?2",
+    [ST_GC_PENDING] = "SELECT 1 FROM gc WHERE tier = ?1 AND object_id = ?2",
     [ST_GC_BATCH] = "SELECT tier, object_id FROM gc WHERE (tier, object_id) > (?1, ?2) "
 		    "ORDER BY tier, object_id LIMIT ?3",
     /*
@@ -938,6 +948,25 @@ s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool 
 
 /* --- gc (invariants P2, T4) --- */
 
+s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending)
+{
+	sqlite3_stmt *st = c->st[ST_GC_PENDING];
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = posix_bind_text(st, 1, tier);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*pending = rc == SQLITE_ROW;
+	else
+		err = posix_db_err(c, rc, "gc lookup");
+	posix_stmt_done(st);
+	return err;
+}
+
 s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id)
 {
 	const char *const a[2] = {tier, id};
@@ -966,9 +995,12 @@ static bool gc_unlink(const struct posix_loc *loc, const char *id)
  * id). Its file is unlinked unless a row names (tier, id) again (a
  * transition brought the object back: the file is live and stays); then
  * the gc row goes. A file that cannot be unlinked keeps its row for the
- * next drain; so does a row this backend cannot act on (logged).
+ * next drain; so does a row this backend cannot act on (logged). A remote
+ * file is not deleted here (no network under the index lock): *deferred
+ * tells the caller to run gc_remote_finish after the commit (X5).
  */
-static s3err_t gc_release(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
+static s3err_t gc_release(struct posix_be *pb, struct conn *c, const char *tier, const char *id,
+			  bool *deferred)
 {
 	const char *const a[2] = {tier, id};
 	const struct posix_loc *loc = posix_loc_find(pb, tier);
@@ -976,6 +1008,7 @@ static s3err_t gc_release(struct posix_be *pb, struct conn *c, const char *tier,
 	s3err_t err;
 	int rc;
 
+	*deferred = false;
 	if (!loc || !posix_id_valid(id)) {
 		log_warn(POSIX_LOG_MOD,
 			 "index gc table holds a malformed row (tier \"%.32s\"); kept", tier);
@@ -984,29 +1017,62 @@ static s3err_t gc_release(struct posix_be *pb, struct conn *c, const char *tier,
 	err = posix_file_named(c, tier, id, &named);
 	if (err != S3E_OK)
 		return err;
+	if (!named && loc->remote) {
+		*deferred = true; /* X5: deleted after this transaction, then the row goes */
+		return S3E_OK;
+	}
 	if (!named && !gc_unlink(loc, id))
 		return S3E_OK;
 	rc = posix_run_texts(c->st[ST_GC_DEL], a, 2);
 	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "gc delete");
 }
 
+/*
+ * X5: deletes the remote file of a gc row whose release was deferred, then
+ * (only if the remote confirmed) forgets the row in its own transaction.
+ * A remote that is down keeps the row for the next drain.
+ */
+static void gc_remote_finish(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
+{
+	const struct posix_loc *loc = posix_loc_find(pb, tier);
+	const char *const a[2] = {tier, id};
+	s3err_t err;
+	int rc;
+
+	if (!loc || posix_remote_delete(loc, id) != S3E_OK) {
+		log_warn(POSIX_LOG_MOD, "gc of %s object %s deferred: the remote did not confirm",
+			 loc ? loc->dir : tier, id);
+		return;
+	}
+	err = posix_tx_begin(c);
+	if (err == S3E_OK) {
+		rc = posix_run_texts(c->st[ST_GC_DEL], a, 2);
+		err = rc == SQLITE_OK ? posix_tx_commit(c) : posix_db_err(c, rc, "gc delete");
+	}
+	posix_tx_rollback(c);
+}
+
 void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
 {
+	bool deferred = false;
 	s3err_t err;
 
 	/* Failures leave the gc row for the next drain or posix_open (P2). */
 	err = posix_tx_begin(c);
 	if (err == S3E_OK)
-		err = gc_release(pb, c, tier, id);
+		err = gc_release(pb, c, tier, id, &deferred);
 	if (err == S3E_OK)
 		err = posix_tx_commit(c);
 	posix_tx_rollback(c);
+	if (err == S3E_OK && deferred)
+		gc_remote_finish(pb, c, tier, id);
 }
 
 /* One gc row, copied out. */
 struct gc_row {
 	char tier[POSIX_TIER_MAX];
 	char id[POSIX_ID_HEX + 1];
+	bool deferred; /* a remote file to delete after the batch's transaction (X5) */
 };
 
 /* Decodes one row of the query below. */
@@ -1038,7 +1104,7 @@ static s3err_t gc_batch(struct conn *c, const struct gc_row *after, struct gc_ro
 
 s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c)
 {
-	struct gc_row after = {"", ""}, *rows;
+	struct gc_row after = {"", "", false}, *rows;
 	size_t got = 0, i;
 	s3err_t err = S3E_OK;
 
@@ -1057,11 +1123,14 @@ s3err_t posix_gc_drain(struct posix_be *pb, struct conn *c)
 		 */
 		err = posix_tx_begin(c);
 		for (i = 0; err == S3E_OK && i < got; i++)
-			err = gc_release(pb, c, rows[i].tier, rows[i].id);
+			err = gc_release(pb, c, rows[i].tier, rows[i].id, &rows[i].deferred);
 		if (err == S3E_OK)
 			err = posix_tx_commit(c);
 		if (err != S3E_OK)
 			goto out; /* the rows stay: unlinking again is harmless (ENOENT) */
+		for (i = 0; i < got; i++)
+			if (rows[i].deferred)
+				gc_remote_finish(pb, c, rows[i].tier, rows[i].id);
 	} while (got == GC_BATCH);
 out:
 	posix_tx_rollback(c);
@@ -1564,6 +1633,39 @@ s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
 	return S3E_OK;
 }
 
+/*
+ * X2: steps 1-3 for a writer in a remote location: its temporary (in the
+ * home's tmp/) is uploaded as the remote object, then removed. No fsync:
+ * the durable copy is the remote's, and the upload's success (every
+ * request's Content-MD5 checked there) is what the index commit waits for.
+ */
+static s3err_t remote_publish(struct be_writer *w, enum data_where *where)
+{
+	const struct posix_loc *loc = w->loc;
+	struct stat sb;
+	s3err_t err = S3E_OK;
+	int fd, e;
+
+	close(w->fd);
+	w->fd = -1;
+	fd = openat(loc->tmpfd, w->id, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "reopen tmp/%s for its upload to %s: %s", w->id, loc->dir,
+			  strerror(e));
+		err = S3E_InternalError;
+	}
+	if (err == S3E_OK) {
+		*where = IN_OBJECTS; /* a failed upload may have left part of it: cleanup deletes */
+		err = posix_remote_put(loc, w->id, fd, (uint64_t)sb.st_size);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (err == S3E_OK && unlinkat(loc->tmpfd, w->id, 0) != 0)
+		log_warn(POSIX_LOG_MOD, "unlink tmp/%s: %s", w->id, strerror(errno));
+	return err;
+}
+
 s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 {
 	const struct posix_loc *loc = w->loc;
@@ -1580,6 +1682,10 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 	w->enc = NULL;
 	if (err != S3E_OK) {
 		w->failed = true;
+		goto out;
+	}
+	if (loc->remote) {
+		err = remote_publish(w, where);
 		goto out;
 	}
 	err = data_sync_close(w);
@@ -1613,9 +1719,13 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
-	if (where == IN_TMP && unlinkat(loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+	if ((where == IN_TMP || loc->remote) && unlinkat(loc->tmpfd, w->id, 0) != 0 &&
+	    errno != ENOENT)
 		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", loc->dir, w->id, strerror(errno));
-	if (where == IN_OBJECTS && unlinkat(xxfd, w->id, 0) != 0)
+	/* X2: an upload no row names; an orphan (X6) if the remote refuses this too. */
+	if (where == IN_OBJECTS && loc->remote && posix_remote_delete(loc, w->id) != S3E_OK)
+		log_warn(POSIX_LOG_MOD, "left %s object %s behind (an orphan)", loc->dir, w->id);
+	if (where == IN_OBJECTS && !loc->remote && unlinkat(xxfd, w->id, 0) != 0)
 		log_warn(POSIX_LOG_MOD, "unlink %s/objects/%.2s/%s: %s", loc->dir, w->id, w->id,
 			 strerror(errno));
 	if (xxfd >= 0)
@@ -1835,61 +1945,86 @@ static void id_hex(const uint8_t raw[FRAME_FILE_ID_SIZE], char out[POSIX_ID_HEX 
 	out[POSIX_ID_HEX] = '\0';
 }
 
-s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored, int *out)
+/* The local kind of posix_fh_open: objects/xx/ID or tmp/ID of a directory. */
+static s3err_t fh_open_local(const struct posix_loc *loc, const char *id, bool in_tmp,
+			     struct posix_fh *out, uint64_t *stored)
 {
 	char rel[POSIX_REL_LEN + 1];
 	struct stat sb;
-	s3err_t err = S3E_OK;
 	int fd, e;
 
 	posix_id_relpath(id, rel);
-	fd = openat(loc->objfd, rel, O_RDONLY | O_CLOEXEC);
+	fd = in_tmp ? openat(loc->tmpfd, id, O_RDONLY | O_CLOEXEC)
+		    : openat(loc->objfd, rel, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		e = errno;
 		/* ENOENT: the row was replaced, deleted or moved after we read it (P2, T4). */
 		if (e == ENOENT)
 			return S3E_NoSuchKey;
-		log_error(POSIX_LOG_MOD, "open %s/objects/%s: %s", loc->dir, rel, strerror(e));
+		log_error(POSIX_LOG_MOD, "open %s/%s/%s: %s", loc->dir, in_tmp ? "tmp" : "objects",
+			  in_tmp ? id : rel, strerror(e));
 		return S3E_InternalError;
 	}
 	if (fstat(fd, &sb) != 0) {
 		e = errno;
 		log_error(POSIX_LOG_MOD, "fstat %s/objects/%s: %s", loc->dir, rel, strerror(e));
-		err = S3E_InternalError;
-		goto out;
-	}
-	if ((uint64_t)sb.st_size != stored) {
-		/* Truncated or extended behind our back: never serve it (F3). */
-		log_error(POSIX_LOG_MOD,
-			  "integrity: %s/objects/%s holds %llu bytes, the index records %llu",
-			  loc->dir, rel, (unsigned long long)sb.st_size,
-			  (unsigned long long)stored);
-		posix_integrity_count();
-		err = S3E_InternalError;
-		goto out;
-	}
-	*out = fd;
-	fd = -1;
-out:
-	if (fd >= 0)
 		close(fd);
+		return S3E_InternalError;
+	}
+	*stored = (uint64_t)sb.st_size;
+	*out = (struct posix_fh){fd, NULL};
+	return S3E_OK;
+}
+
+s3err_t posix_fh_open(const struct posix_loc *loc, const char *id, bool in_tmp,
+		      struct posix_fh *out, uint64_t *stored)
+{
+	struct posix_rfile *rf = NULL;
+	s3err_t err;
+
+	/* X2: a remote location's temporaries are local files in the home's tmp/. */
+	if (!loc->remote || in_tmp)
+		return fh_open_local(loc, id, in_tmp, out, stored);
+	err = posix_remote_open(loc, id, &rf, stored);
+	if (err == S3E_OK)
+		*out = (struct posix_fh){-1, rf};
 	return err;
 }
 
-s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len)
+bool posix_fh_is_open(const struct posix_fh *fh)
+{
+	return fh->fd >= 0 || fh->rf;
+}
+
+void posix_fh_close(struct posix_fh *fh)
+{
+	if (fh->fd >= 0)
+		close(fh->fd);
+	posix_remote_close(fh->rf);
+	*fh = POSIX_FH_NONE;
+}
+
+s3err_t posix_fh_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t len,
+		      bool *short_file)
 {
 	size_t done = 0;
 
+	if (fh->rf)
+		return posix_remote_read(fh->rf, off, buf, len, short_file);
+	*short_file = false;
 	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+		ssize_t n = pread(fh->fd, (char *)buf + done, len - done, (off_t)(off + done));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			/* 0: the file is shorter than the index says; never pad it. */
-			int e = n < 0 ? errno : EIO;
+		if (n < 0) {
+			int e = errno;
 
-			log_error(POSIX_LOG_MOD, "read of an object file failed: %s", strerror(e));
+			log_error(POSIX_LOG_MOD, "read of a data file failed: %s", strerror(e));
+			return S3E_InternalError;
+		}
+		if (n == 0) {
+			*short_file = true; /* shorter than the index says: never pad it */
 			return S3E_InternalError;
 		}
 		done += (size_t)n;
@@ -1897,11 +2032,44 @@ s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len)
 	return S3E_OK;
 }
 
+s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored,
+			struct posix_fh *out)
+{
+	struct posix_fh fh = POSIX_FH_NONE;
+	uint64_t size = 0;
+	s3err_t err;
+
+	err = posix_fh_open(loc, id, false, &fh, &size);
+	if (err != S3E_OK)
+		return err;
+	if (size != stored) {
+		/* Truncated or extended behind our back: never serve it (F3, X3). */
+		log_error(POSIX_LOG_MOD,
+			  "integrity: %s/objects/%s holds %llu bytes, the index records %llu",
+			  loc->dir, id, (unsigned long long)size, (unsigned long long)stored);
+		posix_integrity_count();
+		posix_fh_close(&fh);
+		return S3E_InternalError;
+	}
+	*out = fh;
+	return S3E_OK;
+}
+
+s3err_t posix_data_pread(const struct posix_fh *fh, uint64_t off, void *buf, size_t len)
+{
+	bool short_file = false;
+	s3err_t err = posix_fh_read(fh, off, buf, len, &short_file);
+
+	if (short_file)
+		log_error(POSIX_LOG_MOD, "read of an object file failed: it ends early");
+	return err;
+}
+
 s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *frame, size_t *len,
 			 bool *corrupt)
 {
 	uint64_t count = frames_count(f->size);
-	size_t n = frames_data_len(f->size, index), done = 0, want = n + FRAME_TAG_SIZE;
+	size_t n = frames_data_len(f->size, index), want = n + FRAME_TAG_SIZE;
 	off_t at = (off_t)(index * POSIX_FRAME_STRIDE);
 	s3err_t err = S3E_OK;
 
@@ -1910,25 +2078,9 @@ s3err_t posix_frame_load(const struct posix_dfile *f, uint64_t index, uint8_t *f
 		err = S3E_InternalError;
 		goto out;
 	}
-	while (done < want) {
-		ssize_t r = pread(f->fd, frame + done, want - done, at + (off_t)done);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-
-			log_error(POSIX_LOG_MOD, "read of a data file failed: %s", strerror(e));
-			err = S3E_InternalError;
-			goto out;
-		}
-		if (r == 0) {
-			*corrupt = true; /* the file ends inside the frame */
-			err = S3E_InternalError;
-			goto out;
-		}
-		done += (size_t)r;
-	}
+	err = posix_fh_read(&f->fh, (uint64_t)at, frame, want, corrupt);
+	if (err != S3E_OK)
+		goto out; /* *corrupt: the file ends inside the frame; else an I/O error */
 	if (f->sealed && !f->cipher) {
 		err = S3E_InternalError; /* the caller's bug: nothing is wrong with the file */
 		goto out;
@@ -2016,7 +2168,7 @@ s3err_t posix_dfile_read(struct posix_frame_cache *fc, struct posix_dfile *f, ui
 		goto out;
 	}
 	if (!f->framed && !f->sealed) {
-		err = posix_data_pread(f->fd, off, buf, len); /* legacy plain file (F2) */
+		err = posix_data_pread(&f->fh, off, buf, len); /* legacy plain file (F2) */
 		goto out;
 	}
 	if (f->sealed && len > 0) {
@@ -2110,7 +2262,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 			err = S3E_InternalError;
 		} else {
 			err = posix_data_open(loc, id, posix_stored_size(framed, m->size),
-					      &r->file.fd);
+					      &r->file.fh);
 		}
 	} else if (layout == 1) {
 		err = posix_mp_map_open(pb, r->map);
@@ -2145,7 +2297,7 @@ static s3err_t posix_reader_open(struct backend *be, const char *bucket, const c
 		err = S3E_InternalError;
 		goto out;
 	}
-	r->file.fd = -1;
+	r->file.fh = POSIX_FH_NONE;
 	r->bucket = strdup(bucket);
 	r->key = strdup(key);
 	if (!r->bucket || !r->key) {
@@ -2217,8 +2369,7 @@ static void posix_reader_close(struct be_reader *r)
 	if (!r)
 		return;
 	posix_dfile_release(&r->file);
-	if (r->file.fd >= 0)
-		close(r->file.fd);
+	posix_fh_close(&r->file.fh);
 	posix_mp_map_free(r->map);
 	posix_frame_cache_free(&r->fc);
 	free(r->bucket);
@@ -3048,6 +3199,7 @@ out:
 /* Closes what loc_open opened (the flock goes with its fd). */
 static void loc_close(struct posix_loc *loc)
 {
+	posix_remote_detach(loc);
 	if (loc->objfd >= 0)
 		close(loc->objfd);
 	if (loc->tmpfd >= 0)
@@ -3082,6 +3234,7 @@ static void posix_close(struct backend *be)
 		pthread_cond_destroy(&pb->cv);
 		pthread_mutex_destroy(&pb->mu);
 	}
+	s3c_free(pb->client);
 	free(pb->dir);
 	free(pb);
 }
@@ -3201,8 +3354,8 @@ static bool tier_root_taken(const struct posix_be *pb, const struct posix_tier *
 	struct stat a, b;
 	size_t j;
 
-	if (stat(t->dir, &a) != 0)
-		return false; /* not there yet: mkdir makes a new one */
+	if (posix_remote_url_is(t->dir) || stat(t->dir, &a) != 0)
+		return false; /* remote (remote_tier_open checks), or not there yet */
 	for (j = 0; j < pb->nloc; j++) {
 		if (fstat(pb->loc[j].rootfd, &b) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino) {
@@ -3214,6 +3367,34 @@ static bool tier_root_taken(const struct posix_be *pb, const struct posix_tier *
 		}
 	}
 	return false;
+}
+
+/*
+ * Opens the tier t in a remote bucket (X1, X7), making the client of
+ * remote tiers on the first one. Two tiers may share a bucket only under
+ * different prefixes, or gc and the orphan pass of one would act on the
+ * other's objects (T1).
+ */
+static s3err_t remote_tier_open(struct posix_be *pb, const struct posix_tier *t)
+{
+	struct posix_loc *loc = &pb->loc[pb->nloc];
+	size_t j;
+	s3err_t err;
+
+	for (j = 1; j < pb->nloc; j++) {
+		if (pb->loc[j].remote && posix_remote_same(&pb->loc[j], t->dir)) {
+			log_error(POSIX_LOG_MOD,
+				  "storage tier %s: %s is the location of tier %s already",
+				  t->storage_class, t->dir, pb->loc[j].tier);
+			return S3E_InternalError;
+		}
+	}
+	if (!pb->client && posix_remote_client(&pb->opts.remote, &pb->client) != S3E_OK)
+		return S3E_InternalError; /* logged, naming the settings */
+	snprintf(loc->tier, sizeof(loc->tier), "%s", t->storage_class);
+	pb->nloc++; /* counted even half-open: posix_close closes what it holds */
+	err = posix_remote_attach(loc, pb->client, t->dir, &pb->loc[0]);
+	return err == S3E_OK ? S3E_OK : S3E_InternalError;
 }
 
 /* Opens every configured tier after the home (T1). */
@@ -3232,6 +3413,12 @@ static s3err_t tiers_open(struct posix_be *pb, const struct posix_opts *opts)
 
 		if (!tier_valid(pb, t, i) || tier_root_taken(pb, t))
 			return S3E_InternalError;
+		if (posix_remote_url_is(t->dir)) {
+			err = remote_tier_open(pb, t);
+			if (err != S3E_OK)
+				return err;
+			continue;
+		}
 		err = loc_open(&pb->loc[pb->nloc], t->storage_class, t->dir);
 		pb->nloc++; /* counted even half-open: posix_close closes what it holds */
 		if (err != S3E_OK)

@@ -16,7 +16,10 @@
  * Each storage tier (posix_opts.tiers) has a directory of its own laid out
  * the same way (objects/xx/ID, tmp/ID, LOCK; no index): the data files of
  * its class live there, and the index records for every file the location
- * (tier) it is in (T1..T7 in posix.c). The readable copy a RestoreObject
+ * (tier) it is in (T1..T7 in posix_tiers.c). A tier may instead be a bucket
+ * of a remote S3 store (tier_<CLASS> = s3://BUCKET[/PREFIX/]): its data
+ * files are the objects PREFIX objects/ID, its temporaries live in the data
+ * directory's tmp/ (X1..X7 in posix_remote.c). The readable copy a RestoreObject
  * makes of an archived file (restore_run) is the data directory's
  * objects/xx/ID under the same ID as the file in its tier; the objects row
  * names it while its restore_state is DONE (R1..R7 in posix.c).
@@ -50,7 +53,23 @@ s3err_t posix_open(const char *dir, struct backend **out);
  */
 struct posix_tier {
 	const char *storage_class; /* STANDARD_IA, GLACIER_IR, ... (copied at open) */
-	const char *dir;	   /* its root: DIR/objects/xx/ID, DIR/tmp/ (copied at open) */
+	/*
+	 * its root: DIR/objects/xx/ID, DIR/tmp/ (copied at open); or
+	 * "s3://BUCKET" / "s3://BUCKET/PREFIX/": a bucket of the remote store
+	 * of posix_opts.remote, whose objects PREFIX objects/ID hold the data
+	 * files' stored bytes unchanged (X1 in posix_remote.c)
+	 */
+	const char *dir;
+};
+
+/* How to reach the remote S3 store of s3:// tiers (the s3_* settings); borrowed during open. */
+struct posix_remote_opts {
+	const char *endpoint; /* http(s)://HOST[:PORT]; NULL or "": none configured */
+	const char *region;
+	const char *access_key;
+	const char *secret_key;
+	const char *ca_file;
+	bool path_style;
 };
 
 /* What a server may choose about a posix backend (posix_open uses the defaults: all false). */
@@ -80,6 +99,8 @@ struct posix_opts {
 	 */
 	size_t ntiers;
 	struct posix_tier tiers[POSIX_MAX_TIERS];
+	/* The remote store of s3:// tiers (needed only when one is configured). */
+	struct posix_remote_opts remote;
 };
 
 /* posix_open with options. */

@@ -31,6 +31,7 @@
 
 #include <sqlite3.h>
 
+#include "../common/config.h"
 #include "../common/frames.h"
 #include "backend.h"
 #include "posix.h"
@@ -74,6 +75,7 @@ enum stmt {
 	ST_SCAN_GE_LT,
 	ST_GC_ADD,
 	ST_GC_DEL,
+	ST_GC_PENDING,
 	ST_GC_BATCH,
 	ST_FILE_NAMED,
 	ST_TR_OBJ,
@@ -135,8 +137,14 @@ struct conn {
  */
 struct posix_loc {
 	char tier[POSIX_TIER_MAX]; /* "" for the home; else its storage class */
-	char *dir;		   /* its root, for messages (owned) */
+	char *dir;		   /* its root, for messages (owned); a remote's s3:// URL */
 	int rootfd, objfd, tmpfd, lockfd;
+	/*
+	 * A tier in a remote bucket (X1 in posix_remote.c), or NULL: a local
+	 * directory. A remote location has no rootfd, objfd or lockfd (-1); its
+	 * tmpfd is a dup of the home's tmp/, where its temporaries live (X2).
+	 */
+	struct posix_remote *remote;
 };
 
 struct posix_be {
@@ -150,6 +158,7 @@ struct posix_be {
 	struct conn *free;
 	struct conn conns[POSIX_POOL_SIZE];
 	struct posix_opts opts;
+	struct s3c *client; /* the connection of every remote tier (X1), or NULL (owned) */
 };
 
 /* --- writers and readers (one struct for objects and parts) --- */
@@ -183,9 +192,23 @@ struct mp_map; /* a multipart object's part table and fd cache (posix_multipart.
 /* Stored bytes of one whole frame and its tag: frame i starts at i * POSIX_FRAME_STRIDE. */
 #define POSIX_FRAME_STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE)
 
+/*
+ * An open data file, read with pread semantics whatever its location:
+ * a local file descriptor, or a remote object read through ranged GETs
+ * (posix_remote.c). Closed: fd -1 and rf NULL.
+ */
+struct posix_rfile;
+struct posix_fh {
+	int fd;			/* local: the file, else -1 */
+	struct posix_rfile *rf; /* remote: the object and its stream, else NULL */
+};
+
+/* A closed handle. */
+#define POSIX_FH_NONE ((struct posix_fh){-1, NULL})
+
 /* One open data file, as a reader sees it. */
 struct posix_dfile {
-	int fd;
+	struct posix_fh fh;
 	bool framed;			/* frames = 1 in its row; false: a plain legacy file */
 	bool sealed;			/* its owner row's sse_mode is not SSE_NONE (F5) */
 	uint64_t size;			/* plaintext bytes */
@@ -383,13 +406,39 @@ uint64_t posix_stored_size(bool framed, uint64_t size);
 /* The 16 raw bytes of a valid hex id: the file id bound into its frames' tags. */
 void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE]);
 /*
- * Opens loc's objects/xx/ID read-only and checks it holds `stored` bytes
- * on disk (posix_stored_size of the row's frames and size). A file of
- * another size is logged and counted as an integrity failure.
- * Errors: S3E_NoSuchKey (ENOENT: replaced, deleted or moved to another
- * tier meanwhile; not logged), S3E_InternalError (logged).
+ * Opens loc's objects/xx/ID (a remote location: its object, X3) for
+ * reading and checks it holds `stored` bytes (posix_stored_size of the
+ * row's frames and size). A file of another size is logged and counted as
+ * an integrity failure. Errors: S3E_NoSuchKey (gone: replaced, deleted or
+ * moved to another tier meanwhile; not logged), S3E_ServiceUnavailable (a
+ * remote location cannot be reached), S3E_InternalError (logged).
  */
-s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored, int *fd);
+s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored,
+			struct posix_fh *fh);
+
+/* --- data files of a location: the local or the remote kind (X1..X7 in posix_remote.c) --- */
+
+/*
+ * Opens a data file for reading, without judging its size: loc's
+ * objects/xx/ID, or with in_tmp its tmp/ID (local files only: a remote
+ * location's temporaries are the home's), or loc's remote object. *stored
+ * is its size. Errors: S3E_NoSuchKey (not there; not logged),
+ * S3E_ServiceUnavailable (remote unreachable), S3E_InternalError (logged).
+ */
+s3err_t posix_fh_open(const struct posix_loc *loc, const char *id, bool in_tmp,
+		      struct posix_fh *out, uint64_t *stored);
+/*
+ * Reads exactly len stored bytes at off. *short_file (with
+ * S3E_InternalError) when the file ends first: never padding. Other
+ * errors: S3E_ServiceUnavailable (a remote broke off), S3E_InternalError
+ * (logged with errno or the remote's answer).
+ */
+s3err_t posix_fh_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t len,
+		      bool *short_file);
+/* Closes fh (local fd or remote stream) and makes it POSIX_FH_NONE; a closed one is left. */
+void posix_fh_close(struct posix_fh *fh);
+/* true while fh holds an open file. */
+bool posix_fh_is_open(const struct posix_fh *fh);
 /*
  * Allocates a writer of `kind` for bucket/key (both already checked; key ""
  * for parts) and creates its tmp/ID in loc, framed unless an object writer
@@ -397,8 +446,8 @@ s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t st
  */
 s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
 			 const char *key, enum writer_kind kind, struct be_writer **out);
-/* pread()s exactly len bytes at off; a short file is S3E_InternalError, never padding. */
-s3err_t posix_data_pread(int fd, uint64_t off, void *buf, size_t len);
+/* Reads exactly len bytes at off; a short file is S3E_InternalError, never padding. */
+s3err_t posix_data_pread(const struct posix_fh *fh, uint64_t off, void *buf, size_t len);
 
 /* Counts one integrity failure (posix_integrity_failures in posix.h). */
 void posix_integrity_count(void);
@@ -444,6 +493,8 @@ s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
 
 /* --- gc (posix.c; invariants P2, T4) --- */
 
+/* Within the caller's transaction: *pending when gc holds a row for (tier, id) (X5). */
+s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending);
 /* Queues the file (tier, id) in gc within the caller's transaction. */
 s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id);
 /*
@@ -567,6 +618,8 @@ bool posix_tr_all_placed(const struct tr_plan *p);
  */
 s3err_t posix_switch_files(struct conn *c, const char *bucket, const char *key,
 			   const struct tr_plan *p, bool release, s3err_t err, bool *unsure);
+/* X4: removes a remote target's temporaries (the claims on the ids), after a switch. */
+void posix_tr_unclaim(const struct tr_plan *p);
 /*
  * Removes the copies of a transition (or restore run, R5) that did not
  * switch: those in tmp/ outright, placed ones in one write transaction
@@ -637,5 +690,65 @@ s3err_t posix_mp_prune(struct conn *c, int64_t now_ms);
  * bucket (M9), queueing their parts in gc; *queued says whether any was.
  */
 s3err_t posix_mp_bucket_purge(struct conn *c, const char *bucket, bool *queued);
+
+/* --- remote tiers (posix_remote.c; invariants X1..X7) --- */
+
+struct s3c;
+
+#define POSIX_REMOTE_PREFIX_MAX                                                                    \
+	CONFIG_TIER_PREFIX_MAX /* a remote tier's key prefix: "" or ending in '/' */
+
+/* "s3://": the form of a tier that lives in a remote bucket (X1). */
+bool posix_remote_url_is(const char *dir);
+/*
+ * Parses "s3://BUCKET" or "s3://BUCKET/PREFIX/" (PREFIX: printable ASCII
+ * without a backslash, at most POSIX_REMOTE_PREFIX_MAX bytes with its final '/').
+ * false for anything else.
+ */
+bool posix_remote_url_parse(const char *url, char bucket[STRATA_BUCKET_NAME_MAX + 1],
+			    char prefix[POSIX_REMOTE_PREFIX_MAX + 1]);
+/*
+ * The client of every remote tier, from posix_opts.remote. Errors:
+ * S3E_InvalidArgument (settings missing or malformed: logged naming them).
+ */
+s3err_t posix_remote_client(const struct posix_remote_opts *o, struct s3c **out);
+/*
+ * Makes loc (tier set, fds -1) the remote tier at url through client c
+ * (borrowed), with home's tmp/ for its temporaries, and checks the bucket
+ * answers, creating it when absent (X7: an unreachable remote is logged
+ * and the tier opened degraded; a remote that refuses is an error).
+ * Errors: S3E_InvalidArgument (a malformed URL), S3E_InternalError.
+ */
+s3err_t posix_remote_attach(struct posix_loc *loc, struct s3c *c, const char *url,
+			    const struct posix_loc *home);
+/* true when url names the same bucket and prefix as the remote location loc. */
+bool posix_remote_same(const struct posix_loc *loc, const char *url);
+/* Frees what posix_remote_attach made; loc->remote becomes NULL. */
+void posix_remote_detach(struct posix_loc *loc);
+/* X3: opens loc's object for id (HEAD: its size and ETag). Errors as posix_fh_open. */
+s3err_t posix_remote_open(const struct posix_loc *loc, const char *id, struct posix_rfile **out,
+			  uint64_t *size);
+/* X3: posix_fh_read of a remote object. */
+s3err_t posix_remote_read(struct posix_rfile *rf, uint64_t off, void *buf, size_t len,
+			  bool *short_file);
+/* Ends the stream and frees rf; NULL does nothing. */
+void posix_remote_close(struct posix_rfile *rf);
+/*
+ * X2: uploads the `size` bytes of the local file fd (read with pread from
+ * 0) as loc's object for id: one PUT, or a multipart upload for a large
+ * file (aborted on failure). Returns once the remote accepted every
+ * request (Content-MD5 checked there). Errors: S3E_ServiceUnavailable,
+ * S3E_InternalError (logged).
+ */
+s3err_t posix_remote_put(const struct posix_loc *loc, const char *id, int fd, uint64_t size);
+/* X5: deletes loc's object for id (gone already is success). Errors as posix_remote_put. */
+s3err_t posix_remote_delete(const struct posix_loc *loc, const char *id);
+/* Visitor of posix_remote_list: name is the key after "objects/" (not NUL-terminated). */
+typedef void (*posix_remote_visit_fn)(void *ctx, const char *name, size_t len, int64_t mtime_ms);
+/* X6: lists loc's objects whose id starts with xx (two hex digits), page by page. */
+s3err_t posix_remote_list(const struct posix_loc *loc, const char *xx, posix_remote_visit_fn visit,
+			  void *ctx);
+/* X6: *exists when loc still has an object for id (HEAD). */
+s3err_t posix_remote_exists(const struct posix_loc *loc, const char *id, bool *exists);
 
 #endif

@@ -735,7 +735,7 @@ static s3err_t part_open_try(struct posix_be *pb, const char *bucket, const char
 		err = S3E_InternalError;
 		goto out;
 	}
-	err = posix_data_open(loc, id, posix_stored_size(f->framed, f->size), &f->fd);
+	err = posix_data_open(loc, id, posix_stored_size(f->framed, f->size), &f->fh);
 out:
 	free(us);
 	return err;
@@ -745,7 +745,7 @@ s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const cha
 			       unsigned number, struct be_reader **out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct posix_dfile f = {.fd = -1};
+	struct posix_dfile f = {.fh = POSIX_FH_NONE};
 	struct be_reader *r = NULL;
 	char *key = NULL;
 	int attempt;
@@ -781,11 +781,10 @@ s3err_t posix_part_reader_open(struct backend *be, const char *bucket, const cha
 	r->fc.bucket = r->bucket;
 	r->fc.key = r->key;
 	key = NULL;
-	f.fd = -1;
+	f.fh = POSIX_FH_NONE;
 	*out = r;
 out:
-	if (f.fd >= 0)
-		close(f.fd);
+	posix_fh_close(&f.fh);
 	free(key);
 	return err;
 }
@@ -1286,7 +1285,7 @@ struct mp_part {
 };
 
 struct mp_slot {
-	int fd;			      /* -1 when empty */
+	struct posix_fh fh;	      /* closed when empty */
 	size_t part;		      /* index into parts */
 	uint64_t used;		      /* tick of the last use, for LRU */
 	struct frames_cipher *cipher; /* sealed: the part's cipher once read (F7), else NULL */
@@ -1339,8 +1338,7 @@ void posix_mp_map_free(struct mp_map *map)
 	if (!map)
 		return;
 	for (i = 0; i < MP_FD_CACHE; i++) {
-		if (map->slot[i].fd >= 0)
-			close(map->slot[i].fd);
+		posix_fh_close(&map->slot[i].fh);
 		frames_cipher_free(map->slot[i].cipher);
 	}
 	free(map->parts);
@@ -1471,7 +1469,7 @@ s3err_t posix_mp_map_load(struct posix_be *pb, struct conn *c, const char *bucke
 	if (!map)
 		return S3E_InternalError;
 	for (i = 0; i < MP_FD_CACHE; i++)
-		map->slot[i].fd = -1;
+		map->slot[i].fh = POSIX_FH_NONE;
 	map->pb = pb;
 	map->size = size;
 	map->sealed = sealed;
@@ -1531,26 +1529,25 @@ static s3err_t slot_fill(struct mp_map *map, struct mp_slot *s, size_t i)
 	uint64_t stored = posix_stored_size(p->framed, part_end(map, i) - p->off);
 	char hex[POSIX_ID_HEX + 1];
 	s3err_t err;
+	struct posix_fh fh = POSIX_FH_NONE;
 	size_t k;
-	int fd = -1;
 
 	id_to_hex(p->id, hex);
-	err = posix_data_open(&map->pb->loc[p->loc], hex, stored, &fd);
+	err = posix_data_open(&map->pb->loc[p->loc], hex, stored, &fh);
 	/* M7: moved by a transition? Only a framed file proves itself as it is read. */
 	for (k = 0; err == S3E_NoSuchKey && p->framed && k < map->pb->nloc; k++) {
 		if (k == p->loc)
 			continue;
-		err = posix_data_open(&map->pb->loc[k], hex, stored, &fd);
+		err = posix_data_open(&map->pb->loc[k], hex, stored, &fh);
 		if (err == S3E_OK)
 			p->loc = (uint8_t)k;
 	}
 	if (err != S3E_OK)
 		return err;
-	if (s->fd >= 0)
-		close(s->fd);
+	posix_fh_close(&s->fh);
 	frames_cipher_free(s->cipher); /* it was the previous part's */
 	s->cipher = NULL;
-	s->fd = fd;
+	s->fh = fh;
 	s->part = i;
 	s->used = ++map->tick;
 	return S3E_OK;
@@ -1575,14 +1572,14 @@ static s3err_t part_slot(struct mp_map *map, size_t i, struct mp_slot **out)
 	s3err_t err;
 
 	for (k = 0; k < MP_FD_CACHE; k++) {
-		if (map->slot[k].fd >= 0 && map->slot[k].part == i) {
+		if (posix_fh_is_open(&map->slot[k].fh) && map->slot[k].part == i) {
 			map->slot[k].used = ++map->tick;
 			*out = &map->slot[k];
 			return S3E_OK;
 		}
 	}
 	for (k = 0; k < MP_FD_CACHE; k++) {
-		if (map->slot[k].fd < 0) {
+		if (!posix_fh_is_open(&map->slot[k].fh)) {
 			victim = &map->slot[k];
 			break;
 		}
@@ -1642,7 +1639,7 @@ s3err_t posix_mp_read(struct mp_map *map, struct posix_frame_cache *fc, uint64_t
 		err = part_slot(map, i, &slot);
 		if (err != S3E_OK)
 			goto out;
-		f.fd = slot->fd;
+		f.fh = slot->fh;
 		f.framed = map->parts[i].framed;
 		f.sealed = map->sealed;
 		f.size = end - map->parts[i].off;

@@ -16,7 +16,9 @@
  *  2. parts of active uploads, by (upload_id, number): frames and sha256;
  *     (sealed files, S6: frames always, the SHA-256 only with the data key)
  *  3. orphans: files in objects/xx/ of every location (the data directory
- *     and each storage tier, T1 in posix_tiers.c) that no objects, parts,
+ *     and each storage tier, T1 in posix_tiers.c; a remote tier's objects
+ *     PREFIX objects/xx..., listed and aged by LastModified: X6 in
+ *     posix_remote.c) that no objects, parts,
  *     object_parts or gc row names in that location (nor, at home, a done
  *     restore as the copy of one of its files: S8).
  * Every data file is read at its row's location (T2); a finding about a
@@ -238,26 +240,16 @@ static void throttle(struct scrub *s, uint64_t n)
 
 /* --- small helpers --- */
 
-/* pread()s exactly len bytes; *short_file when the file ends first. errno kept on -1. */
-static int read_full(int fd, uint64_t off, void *buf, size_t len, bool *short_file)
+/*
+ * Reads exactly len bytes at off (posix_fh_read); *short_file when the file
+ * ends first. -1 on failure with *err saying what kind (FC_ERROR for a
+ * remote that cannot be reached: nothing is known about the file).
+ */
+static int read_full(const struct posix_fh *fh, uint64_t off, void *buf, size_t len,
+		     bool *short_file, s3err_t *err)
 {
-	size_t done = 0;
-
-	*short_file = false;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			*short_file = true;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
+	*err = posix_fh_read(fh, off, buf, len, short_file);
+	return *err == S3E_OK ? 0 : -1;
 }
 
 static void finding_set(struct scrub_finding *f, enum scrub_problem p, const char *id,
@@ -341,7 +333,8 @@ static bool frame_ok(struct scrub *s, const struct posix_file *f, struct frames_
  * (not for a sealed file whose key the scrub lacks: S6).
  * fd holds frames_stored_size(f->size) bytes (checked by the caller).
  */
-static enum fcheck read_framed(struct scrub *s, int fd, const struct posix_file *f, EVP_MD_CTX *sha,
+static enum fcheck read_framed(struct scrub *s, const struct posix_fh *fh,
+			       const struct posix_file *f, EVP_MD_CTX *sha,
 			       struct scrub_finding *out)
 {
 	uint8_t fid[FRAME_FILE_ID_SIZE];
@@ -349,6 +342,7 @@ static enum fcheck read_framed(struct scrub *s, int fd, const struct posix_file 
 	struct frames_cipher *cipher = NULL;
 	enum fcheck r = FC_OK;
 	bool short_file, hash;
+	s3err_t err;
 
 	/* The id passed posix_col_id: 32 lowercase hex digits, so it decodes. */
 	(void)hex_decode(f->id, POSIX_ID_HEX, fid, sizeof(fid));
@@ -360,19 +354,19 @@ static enum fcheck read_framed(struct scrub *s, int fd, const struct posix_file 
 	for (i = 0; i < n; i++) {
 		size_t len = frames_data_len(f->size, i);
 
-		if (read_full(fd, off, s->buf, len + FRAME_TAG_SIZE, &short_file) != 0) {
-			int e = errno;
-
+		if (read_full(fh, off, s->buf, len + FRAME_TAG_SIZE, &short_file, &err) != 0) {
+			r = FC_BAD;
 			if (short_file)
 				finding_set(out, SCRUB_TRUNCATED, f->id,
 					    "data file ends inside frame %llu of %llu",
 					    (unsigned long long)i, (unsigned long long)n);
+			else if (err == S3E_ServiceUnavailable)
+				r = FC_ERROR; /* X7: the remote is down, the file unknown */
 			else
 				finding_set(out, SCRUB_CORRUPT, f->id,
-					    "read error in frame %llu of %llu: %s",
+					    "read error in frame %llu of %llu (%s)",
 					    (unsigned long long)i, (unsigned long long)n,
-					    strerror(e));
-			r = FC_BAD;
+					    s3err_code(err));
 			goto out;
 		}
 		throttle(s, len + FRAME_TAG_SIZE);
@@ -393,26 +387,28 @@ out:
 }
 
 /* Feeds a legacy plain file (no frames, nothing to verify but the SHA-256) to sha. */
-static enum fcheck read_plain(struct scrub *s, int fd, const struct posix_file *f, EVP_MD_CTX *sha,
+static enum fcheck read_plain(struct scrub *s, const struct posix_fh *fh,
+			      const struct posix_file *f, EVP_MD_CTX *sha,
 			      struct scrub_finding *out)
 {
 	uint64_t off = 0;
 	bool short_file;
+	s3err_t err;
 
 	while (off < f->size) {
 		size_t len = f->size - off < FRAME_BUF ? (size_t)(f->size - off) : FRAME_BUF;
 
-		if (read_full(fd, off, s->buf, len, &short_file) != 0) {
-			int e = errno;
-
+		if (read_full(fh, off, s->buf, len, &short_file, &err) != 0) {
+			if (!short_file && err == S3E_ServiceUnavailable)
+				return FC_ERROR; /* X7: the remote is down, the file unknown */
 			if (short_file)
 				finding_set(out, SCRUB_TRUNCATED, f->id,
 					    "data file ends at byte %llu of %llu",
 					    (unsigned long long)off, (unsigned long long)f->size);
 			else
 				finding_set(out, SCRUB_CORRUPT, f->id,
-					    "read error at byte %llu: %s", (unsigned long long)off,
-					    strerror(e));
+					    "read error at byte %llu (%s)", (unsigned long long)off,
+					    s3err_code(err));
 			return FC_BAD;
 		}
 		throttle(s, len);
@@ -427,34 +423,28 @@ static enum fcheck read_plain(struct scrub *s, int fd, const struct posix_file *
 static enum fcheck check_file(struct scrub *s, const struct posix_file *f, EVP_MD_CTX *sha,
 			      struct scrub_finding *out)
 {
-	char rel[POSIX_REL_LEN + 1];
-	uint64_t want = f->framed ? frames_stored_size(f->size) : f->size;
+	uint64_t want = f->framed ? frames_stored_size(f->size) : f->size, size = 0;
+	struct posix_fh fh = POSIX_FH_NONE;
 	enum fcheck r;
-	struct stat sb;
-	int fd, e;
+	s3err_t err;
 
-	posix_id_relpath(f->id, rel);
-	fd = f->in_tmp ? openat(f->loc->tmpfd, f->id, O_RDONLY | O_CLOEXEC)
-		       : openat(f->loc->objfd, rel, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		e = errno;
-		if (e == ENOENT)
-			return FC_GONE;
-		finding_set(out, SCRUB_CORRUPT, f->id, "cannot open the data file: %s",
-			    strerror(e));
+	err = posix_fh_open(f->loc, f->id, f->in_tmp, &fh, &size);
+	if (err == S3E_NoSuchKey)
+		return FC_GONE;
+	if (err == S3E_ServiceUnavailable) {
+		log_warn(POSIX_LOG_MOD, "scrub: %s cannot be reached; file %s not checked",
+			 f->loc->dir, f->id);
+		return FC_ERROR; /* X7: nothing is known about the file */
+	}
+	if (err != S3E_OK) {
+		finding_set(out, SCRUB_CORRUPT, f->id, "cannot open the data file (%s)",
+			    s3err_code(err));
 		return FC_BAD;
 	}
-	if (fstat(fd, &sb) != 0) {
-		e = errno;
-		finding_set(out, SCRUB_CORRUPT, f->id, "cannot stat the data file: %s",
-			    strerror(e));
-		r = FC_BAD;
-		goto out;
-	}
-	if ((uint64_t)sb.st_size != want) {
+	if (size != want) {
 		finding_set(out, SCRUB_TRUNCATED, f->id,
-			    "data file holds %llu bytes, %llu expected",
-			    (unsigned long long)sb.st_size, (unsigned long long)want);
+			    "data file holds %llu bytes, %llu expected", (unsigned long long)size,
+			    (unsigned long long)want);
 		r = FC_BAD;
 		goto out;
 	}
@@ -463,9 +453,9 @@ static enum fcheck check_file(struct scrub *s, const struct posix_file *f, EVP_M
 		r = FC_BAD;
 		goto out;
 	}
-	r = f->framed ? read_framed(s, fd, f, sha, out) : read_plain(s, fd, f, sha, out);
+	r = f->framed ? read_framed(s, &fh, f, sha, out) : read_plain(s, &fh, f, sha, out);
 out:
-	close(fd);
+	posix_fh_close(&fh);
 	return r;
 }
 
@@ -1185,6 +1175,80 @@ static s3err_t mark_named(struct scrub *s, const struct posix_loc *loc, const ch
 	return err;
 }
 
+/* What the visitor of a remote listing needs (X6). */
+struct remote_seen {
+	struct scrub *s;
+	const struct posix_loc *loc;
+	const char *xx;
+	struct name_list *l;
+	int64_t cutoff_ms; /* objects modified after this may be mid-commit (S4) */
+	bool warned;
+};
+
+/* One listed remote object under objects/xx: an orphan candidate when old enough (S4, X6). */
+static void remote_seen_one(void *ctx, const char *name, size_t len, int64_t mtime_ms)
+{
+	struct remote_seen *rs = ctx;
+	char id[POSIX_ID_HEX + 1], shown[2 * POSIX_ID_HEX + 1];
+
+	if (mtime_ms > rs->cutoff_ms)
+		return;
+	if (len != POSIX_ID_HEX) {
+		snprintf(shown, sizeof(shown), "%.*s", (int)(len < 64 ? len : 64), name);
+		report_orphan(rs->s, rs->loc, shown,
+			      "a remote object with a name no index row can hold");
+		return;
+	}
+	memcpy(id, name, POSIX_ID_HEX);
+	id[POSIX_ID_HEX] = '\0';
+	if (!posix_id_valid(id) || strncmp(id, rs->xx, 2) != 0) {
+		report_orphan(rs->s, rs->loc, id,
+			      "a remote object with a name no index row can hold");
+		return;
+	}
+	if (!names_add(rs->l, id) && !rs->warned) {
+		log_warn(POSIX_LOG_MOD,
+			 "scrub: %s objects/%s has too many objects; the rest are "
+			 "examined next time",
+			 rs->loc->dir, rs->xx);
+		rs->warned = true;
+	}
+}
+
+/* X6: the orphan pass over one id prefix of a remote location (S4 as for a directory). */
+static s3err_t scrub_remote_dir(struct scrub *s, const struct posix_loc *loc, const char *xx,
+				struct name_list *l)
+{
+	struct remote_seen rs = {s, loc, xx, l, 0, false};
+	bool exists = false;
+	s3err_t err;
+	size_t i;
+
+	rs.cutoff_ms = ((int64_t)time(NULL) - ORPHAN_MIN_AGE_S) * 1000;
+	l->n = 0;
+	err = posix_remote_list(loc, xx, remote_seen_one, &rs); /* before the index query */
+	if (err == S3E_ServiceUnavailable) {
+		log_warn(POSIX_LOG_MOD,
+			 "scrub: %s cannot be reached; its orphans are looked for "
+			 "next time",
+			 loc->dir);
+		return S3E_ServiceUnavailable;
+	}
+	if (err != S3E_OK || l->n == 0)
+		return err;
+	qsort(l->ids, l->n, sizeof(*l->ids), id_cmp);
+	err = mark_named(s, loc, xx, l);
+	for (i = 0; err == S3E_OK && i < l->n; i++) {
+		if (l->named[i])
+			continue;
+		/* Still there after the query: not an object gc deleted in between (S4). */
+		err = posix_remote_exists(loc, l->ids[i], &exists);
+		if (err == S3E_OK && exists)
+			report_orphan(s, loc, l->ids[i], "no index row names this remote object");
+	}
+	return err;
+}
+
 static s3err_t scrub_dir(struct scrub *s, const struct posix_loc *loc, const char *xx,
 			 struct name_list *l)
 {
@@ -1192,6 +1256,9 @@ static s3err_t scrub_dir(struct scrub *s, const struct posix_loc *loc, const cha
 	struct stat sb;
 	size_t i;
 	int dfd;
+
+	if (loc->remote)
+		return scrub_remote_dir(s, loc, xx, l);
 
 	dfd = openat(loc->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
@@ -1236,6 +1303,8 @@ static s3err_t scrub_orphans(struct scrub *s)
 			xx[1] = digits[i & 15];
 			err = scrub_dir(s, &s->pb->loc[k], xx, &l);
 		}
+		if (err == S3E_ServiceUnavailable)
+			err = S3E_OK; /* X7: a remote that is down; the other locations go on */
 	}
 	free(l.named);
 	free(l.ids);

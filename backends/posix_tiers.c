@@ -66,14 +66,23 @@
  *      after (5), the gc rows finish the release at the next open.
  *  T6. A location that cannot be written (EACCES, ENOSPC, a path that is
  *      no directory) fails writer_place, the commit or the transition with
- *      S3E_InternalError, logged with the path; nothing stored changes.
+ *      S3E_InternalError, logged with the path; nothing stored changes. A
+ *      remote location that cannot be reached fails them with
+ *      S3E_ServiceUnavailable alike (X7 in posix_remote.c).
  *  T7. A transition never runs while the object has a restore (R3): it is
  *      refused with S3E_PreconditionFailed at step 1 (restore_state <> 0),
  *      and its switch (step 5) re-checks restore_state = 0 under the write
  *      lock. The lifecycle engine retries after the restore ends.
  *
+ * Into a remote location (X4 in posix_remote.c) steps 2-4 run as copy
+ * into the home's tmp/ID, upload, then verify at the far end (the copy is
+ * already at its name; tmp/ID stays as the claim on the id until the
+ * switch or the discard), and a file whose (target, id) still has a gc row
+ * is refused at step 1 (X5).
+ *
  * The other invariants (P*, F*, the state-transition table) are at the
- * top of posix.c, the restore ones (R*) at the top of posix_restore.c.
+ * top of posix.c, the restore ones (R*) at the top of posix_restore.c,
+ * the remote ones (X*) at the top of posix_remote.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and posix_fadvise under -std=c11 */
@@ -98,6 +107,12 @@
 
 /* --- storage tiers: placing a new object (T3) --- */
 
+/* X2: loc's temporaries are the home's tmp/ (the home itself, or a remote location). */
+static bool tmp_is_home(const struct posix_be *pb, const struct posix_loc *loc)
+{
+	return loc == &pb->loc[0] || loc->remote;
+}
+
 /*
  * T3: moves w's temporary, still empty, into the location of storage_class
  * (its tier, or the home): tmp/ID is created there first, then the old one
@@ -118,6 +133,10 @@ s3err_t posix_writer_place(struct be_writer *w, const char *storage_class)
 	to = posix_loc_for_class(w->pb, storage_class);
 	if (to == w->loc)
 		return S3E_OK;
+	if (tmp_is_home(w->pb, to) && tmp_is_home(w->pb, w->loc)) {
+		w->loc = to; /* X2: the same tmp/ID serves; only where commit publishes changes */
+		return S3E_OK;
+	}
 	fd = openat(to->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		e = errno;
@@ -158,6 +177,29 @@ static s3err_t tr_files_set(struct tr_plan *p, const struct posix_file *src, siz
 	}
 	p->n = n;
 	return S3E_OK;
+}
+
+/*
+ * X5: a file whose (remote target, id) still has a gc row may be deleted
+ * there at any moment: its transition waits until gc is done with it.
+ */
+static s3err_t tr_gc_clear(struct conn *c, const char *bucket, const char *key,
+			   const struct tr_plan *p)
+{
+	bool pending = false;
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	for (i = 0; err == S3E_OK && !pending && i < p->n; i++)
+		if (p->files[i].move)
+			err = posix_gc_pending(c, p->to->tier, p->files[i].src.id, &pending);
+	if (err == S3E_OK && pending) {
+		log_info(POSIX_LOG_MOD,
+			 "%s/%s: an old copy in %s still waits for gc; the transition waits too",
+			 bucket, key, p->to->dir);
+		err = S3E_PreconditionFailed;
+	}
+	return err;
 }
 
 s3err_t posix_tr_load(struct posix_be *pb, const char *bucket, const char *key, int64_t mtime_ms,
@@ -210,6 +252,8 @@ s3err_t posix_tr_load(struct posix_be *pb, const char *bucket, const char *key, 
 			  p->layout);
 		err = S3E_InternalError;
 	}
+	if (err == S3E_OK && p->to->remote)
+		err = tr_gc_clear(c, bucket, key, p);
 out:
 	posix_tx_rollback(c); /* ends the read snapshot */
 	posix_pool_put(pb, c);
@@ -242,7 +286,8 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *buf)
 {
 	uint64_t stored = posix_stored_size(f->src.framed, f->src.size), off = 0;
-	int in = -1, out = -1, e = 0;
+	struct posix_fh in = POSIX_FH_NONE;
+	int out = -1, e = 0;
 	s3err_t err;
 	size_t n;
 
@@ -259,7 +304,7 @@ static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *b
 	f->in_tmp = true;
 	while (off < stored) {
 		n = stored - off < COPY_BUF ? (size_t)(stored - off) : COPY_BUF;
-		err = posix_data_pread(in, off, buf, n);
+		err = posix_data_pread(&in, off, buf, n);
 		if (err != S3E_OK)
 			goto out;
 		e = write_all(out, buf, n);
@@ -285,8 +330,7 @@ out:
 		log_error(POSIX_LOG_MOD, "close %s/tmp/%s: %s", to->dir, f->src.id, strerror(e));
 		err = S3E_InternalError;
 	}
-	if (in >= 0)
-		close(in);
+	posix_fh_close(&in);
 	return err;
 }
 
@@ -307,7 +351,8 @@ static s3err_t tr_verify(struct posix_be *pb, const char *bucket, const char *ke
 	for (i = 0; i < p->n; i++) {
 		v[i] = p->files[i].src;
 		v[i].loc = p->to;
-		v[i].in_tmp = p->files[i].move;
+		/* X4: a remote target's copy is read back from the remote itself. */
+		v[i].in_tmp = p->files[i].move && !p->to->remote;
 	}
 	err = posix_verify_files(pb, bucket, key, v, p->n, p->m.sha256_hex, &p->m, &sha_checked);
 	if (err == S3E_OK && !sha_checked)
@@ -359,12 +404,53 @@ out:
 	return err;
 }
 
+/*
+ * X4: uploads the copy in the home's tmp/ID as to's remote object; the
+ * temporary stays, as the claim on the id, until the transition ends.
+ */
+static s3err_t tr_upload(struct tr_file *f, const struct posix_loc *to)
+{
+	struct stat sb;
+	s3err_t err;
+	int fd, e;
+
+	fd = openat(to->tmpfd, f->src.id, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		e = errno;
+		log_error(POSIX_LOG_MOD, "reopen tmp/%s for its upload to %s: %s", f->src.id,
+			  to->dir, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return S3E_InternalError;
+	}
+	f->placed = true; /* from the first byte sent: a failure deletes it (X4) */
+	err = posix_remote_put(to, f->src.id, fd, (uint64_t)sb.st_size);
+	close(fd);
+	return err;
+}
+
+/* X4: ends a remote target's claims (the temporaries), after a switch or a discard. */
+void posix_tr_unclaim(const struct tr_plan *p)
+{
+	size_t i;
+
+	for (i = 0; p->to->remote && i < p->n; i++) {
+		const struct tr_file *f = &p->files[i];
+
+		if (f->in_tmp && unlinkat(p->to->tmpfd, f->src.id, 0) != 0 && errno != ENOENT)
+			log_warn(POSIX_LOG_MOD, "unlink tmp/%s: %s", f->src.id, strerror(errno));
+	}
+}
+
 /* T4: the placed copy is still the file we renamed there (no gc release took its name). */
 static bool tr_still_placed(const struct tr_file *f, const struct posix_loc *to)
 {
 	char rel[POSIX_REL_LEN + 1];
 	struct stat sb;
 
+	/* X4, X5: nothing else uploads or deletes this remote object while we hold tmp/ID. */
+	if (to->remote)
+		return true;
 	posix_id_relpath(f->src.id, rel);
 	if (fstatat(to->objfd, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 && sb.st_dev == f->dev &&
 	    sb.st_ino == f->ino)
@@ -468,6 +554,36 @@ static s3err_t tr_switch(struct conn *c, const char *bucket, const char *key, co
 	return posix_switch_files(c, bucket, key, p, true, err, unsure);
 }
 
+/*
+ * posix_tr_discard for a remote target (X4, X5): an uploaded copy is
+ * deleted unless a row names it, checked in a write transaction but
+ * deleted after it (no index lock across the network); the claims go last.
+ */
+static void tr_discard_remote(struct posix_be *pb, const struct tr_plan *p)
+{
+	struct conn *c = posix_pool_get(pb);
+	bool named = true;
+	s3err_t err;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct tr_file *f = &p->files[i];
+
+		if (!f->placed)
+			continue;
+		err = posix_tx_begin(c);
+		if (err == S3E_OK)
+			err = posix_file_named(c, p->to->tier, f->src.id, &named);
+		posix_tx_rollback(c);
+		if (err == S3E_OK && !named)
+			err = posix_remote_delete(p->to, f->src.id);
+		if (err != S3E_OK) /* the scrub will report it as an orphan (X6) */
+			log_warn(POSIX_LOG_MOD, "left %s object %s behind", p->to->dir, f->src.id);
+	}
+	posix_pool_put(pb, c);
+	posix_tr_unclaim(p);
+}
+
 void posix_tr_discard(struct posix_be *pb, const struct tr_plan *p)
 {
 	const struct posix_loc *to = p->to;
@@ -477,6 +593,10 @@ void posix_tr_discard(struct posix_be *pb, const struct tr_plan *p)
 	s3err_t err = S3E_OK;
 	size_t i;
 
+	if (to->remote) {
+		tr_discard_remote(pb, p);
+		return;
+	}
 	for (i = 0; i < p->n; i++) {
 		const struct tr_file *f = &p->files[i];
 
@@ -528,9 +648,13 @@ s3err_t posix_tr_stage(struct posix_be *pb, const char *bucket, const char *key,
 			 key);
 		err = S3E_PreconditionFailed;
 	}
+	/* X4: into a remote location, upload first, then verify at the far end. */
+	for (i = 0; err == S3E_OK && p->to->remote && i < p->n; i++)
+		if (p->files[i].move)
+			err = tr_upload(&p->files[i], p->to);
 	if (err == S3E_OK)
 		err = tr_verify(pb, bucket, key, p);
-	for (i = 0; err == S3E_OK && i < p->n; i++)
+	for (i = 0; err == S3E_OK && !p->to->remote && i < p->n; i++)
 		if (p->files[i].move)
 			err = tr_place(&p->files[i], p->to);
 	return err;
@@ -593,6 +717,8 @@ s3err_t posix_object_transition(struct backend *be, const char *bucket, const ch
 		for (i = 0; i < p.n; i++)
 			p.files[i].placed = false;
 	}
+	if (err == S3E_OK || unsure)
+		posix_tr_unclaim(&p);
 	if (err != S3E_OK)
 		goto out;
 	tr_release(pb, c, &p);

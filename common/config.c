@@ -241,11 +241,52 @@ static int set_dir(const char *key, const char *value, char *out, size_t cap, ch
 	return 0;
 }
 
+bool config_tier_url_valid(const char *value)
+{
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	const char *b = value + 5, *slash;
+	size_t blen, plen, i;
+
+	if (strncmp(value, "s3://", 5) != 0)
+		return false;
+	slash = strchr(b, '/');
+	blen = slash ? (size_t)(slash - b) : strlen(b);
+	if (blen == 0 || blen > STRATA_BUCKET_NAME_MAX)
+		return false;
+	memcpy(bucket, b, blen);
+	bucket[blen] = '\0';
+	if (!names_bucket_valid(bucket))
+		return false;
+	if (!slash || !slash[1])
+		return true;
+	plen = strlen(slash + 1);
+	if (plen > CONFIG_TIER_PREFIX_MAX || slash[plen] != '/' || slash[1] == '/')
+		return false;
+	for (i = 1; i <= plen; i++)
+		if ((unsigned char)slash[i] <= 0x20 || (unsigned char)slash[i] >= 0x7f ||
+		    slash[i] == '\\')
+			return false;
+	return true;
+}
+
+/* A tier is a directory, or (s3://) a bucket and prefix on the s3_endpoint store. */
 static int set_tier(struct config *c, unsigned i, const char *value, char *err, size_t errlen)
 {
 	char key[32];
 
 	snprintf(key, sizeof(key), "tier_%s", tier_classes[i]);
+	if (strncmp(value, "s3://", 5) == 0) {
+		if (!config_tier_url_valid(value) || strlen(value) >= sizeof(c->tier_dirs[i])) {
+			seterr(err, errlen,
+			       "bad value for %s: expected s3://BUCKET or s3://BUCKET/PREFIX/ "
+			       "(a valid bucket name; a prefix of printable characters ending "
+			       "in '/', at most %u bytes)",
+			       key, CONFIG_TIER_PREFIX_MAX);
+			return -1;
+		}
+		memcpy(c->tier_dirs[i], value, strlen(value) + 1);
+		return 0;
+	}
 	return set_dir(key, value, c->tier_dirs[i], sizeof(c->tier_dirs[i]), err, errlen);
 }
 

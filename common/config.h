@@ -30,8 +30,10 @@
  *   lifecycle_rate    lifecycle actions per second at most (0 = unpaced)  default 100
  *   tier_STANDARD_IA, tier_GLACIER_IR, tier_GLACIER, tier_DEEP_ARCHIVE
  *                     a directory holding the data of that storage class (a
- *                     slower disk, say); a class without one lives in `data`
- *                                                default none
+ *                     slower disk, say), or s3://BUCKET or s3://BUCKET/PREFIX/:
+ *                     a bucket on the remote store of the s3_* settings below
+ *                     (backend = posix only); a class without one lives in
+ *                     `data`                     default none
  *   integrity         on|off                     default on
  *                     off is for the integrity benchmark only
  *                     (scripts/bench/integrity.sh): new single-PUT objects are
@@ -44,7 +46,8 @@
  *   key_file          the master key file        default DATA/keys (created
  *                     with one key on first start; mode 0600; see README)
  *   backend           posix|s3: where buckets live   default posix
- *                     s3: on a remote S3 store (backends/s3.h), with
+ *                     s3: on a remote S3 store (backends/s3.h), with (these
+ *                     also reach the s3:// tiers of backend = posix)
  *   s3_endpoint       http://HOST[:PORT] or https://HOST[:PORT] of the remote
  *   s3_region         its SigV4 region           default us-east-1
  *   s3_access_key, s3_secret_key  Strata's credentials on the remote
@@ -73,6 +76,16 @@
 
 /* The storage classes that may have a tier directory, in config_tier_class order. */
 const char *config_tier_class(unsigned i);
+
+#define CONFIG_TIER_PREFIX_MAX 256u /* the PREFIX/ of an s3:// tier, at most */
+
+/*
+ * true for "s3://BUCKET" and "s3://BUCKET/PREFIX/": a valid bucket name,
+ * and a prefix of printable ASCII (no space, no backslash) ending in '/'
+ * of at most CONFIG_TIER_PREFIX_MAX bytes. A tier value starting with
+ * s3:// must be one.
+ */
+bool config_tier_url_valid(const char *value);
 
 struct config {
 	char listen_host[256];

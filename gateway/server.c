@@ -314,6 +314,13 @@ void server_posix_opts(const struct config *cfg, const struct keyring *keys, str
 		out->tiers[out->ntiers].dir = cfg->tier_dirs[i];
 		out->ntiers++;
 	}
+	/* s3:// tiers reach their remote with the s3_* settings (X1 in posix_remote.c). */
+	out->remote.endpoint = cfg->s3_endpoint;
+	out->remote.region = cfg->s3_region;
+	out->remote.access_key = cfg->s3_access_key;
+	out->remote.secret_key = cfg->s3_secret_key;
+	out->remote.ca_file = cfg->s3_ca_file;
+	out->remote.path_style = cfg->s3_path_style;
 }
 
 static s3err_t open_s3_home(const struct config *cfg, struct backend **out)

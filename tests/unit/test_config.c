@@ -275,6 +275,59 @@ static void test_config_set(void **state)
 	assert_int_equal(config_set(&c, "nope", "x", NULL, 0), -1);
 }
 
+/* A tier is a directory or an s3:// bucket (and prefix) on the s3_* remote. */
+static void test_tier_values(void **state)
+{
+	static const struct {
+		const char *value;
+		bool ok;
+	} rows[] = {
+	    {"/srv/ia", true},
+	    {"s3://archive", true},
+	    {"s3://archive/", true},
+	    {"s3://archive/cold/", true},
+	    {"s3://archive/a/b-c_d.e/", true},
+	    {"s3://", false},
+	    {"s3:///p/", false},
+	    {"s3://Archive", false},	   /* not a bucket name */
+	    {"s3://ar", false},		   /* too short for one */
+	    {"s3://archive/cold", false},  /* a prefix ends in '/' */
+	    {"s3://archive//x/", false},   /* nor starts with one */
+	    {"s3://archive/a b/", false},  /* printable, no spaces */
+	    {"s3://archive/a\\b/", false}, /* no backslash */
+	    {"s3://archive/\x01/", false},
+	};
+	struct config c;
+	char err[256], big[400];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		config_defaults(&c);
+		assert_int_equal(config_set(&c, "tier_GLACIER", rows[i].value, err, sizeof(err)),
+				 rows[i].ok ? 0 : -1);
+		assert_int_equal(config_tier_url_valid(rows[i].value),
+				 rows[i].ok && strncmp(rows[i].value, "s3://", 5) == 0);
+		if (rows[i].ok)
+			assert_string_equal(c.tier_dirs[2], rows[i].value);
+		else
+			assert_string_equal(c.tier_dirs[2], "");
+	}
+	/* The prefix has a cap. */
+	memcpy(big, "s3://archive/", 13);
+	memset(big + 13, 'p', sizeof(big) - 13);
+	big[13 + CONFIG_TIER_PREFIX_MAX - 1] = '/';
+	big[13 + CONFIG_TIER_PREFIX_MAX] = '\0';
+	assert_true(config_tier_url_valid(big));
+	big[13 + CONFIG_TIER_PREFIX_MAX - 1] = 'p';
+	big[13 + CONFIG_TIER_PREFIX_MAX] = '/';
+	big[13 + CONFIG_TIER_PREFIX_MAX + 1] = '\0';
+	assert_false(config_tier_url_valid(big));
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "tier_STANDARD_IA", "s3://Bad", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad value for tier_STANDARD_IA: expected s3://BUCKET"));
+}
+
 /* Each bad file names the file, the line and the fault. */
 static void test_errors(void **state)
 {
@@ -404,17 +457,12 @@ static void test_nul_and_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_switches),
-	    cmocka_unit_test(test_full_file),
-	    cmocka_unit_test(test_empty_file_keeps_defaults),
-	    cmocka_unit_test(test_quoted_values),
-	    cmocka_unit_test(test_listen_forms),
-	    cmocka_unit_test(test_admin_listen),
-	    cmocka_unit_test(test_config_set),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_line_length),
-	    cmocka_unit_test(test_nul_and_missing_file),
+	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_switches),
+	    cmocka_unit_test(test_full_file),	  cmocka_unit_test(test_empty_file_keeps_defaults),
+	    cmocka_unit_test(test_quoted_values), cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_admin_listen),  cmocka_unit_test(test_config_set),
+	    cmocka_unit_test(test_tier_values),	  cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_line_length),	  cmocka_unit_test(test_nul_and_missing_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2318,6 +2318,61 @@ static void test_tier_open_checks(void **state)
 	open_tiers(f, 2);
 }
 
+/*
+ * Remote tiers (X1, X7 in posix_remote.c): an s3:// tier needs the remote
+ * settings; one whose remote cannot be reached opens degraded, and writes
+ * to its class or transitions into it fail cleanly, leaving every object
+ * where it was and no temporary behind (T6).
+ */
+static void test_remote_tier_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct fixture_tiers t;
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char root[64], *log;
+
+	backend_close(f->be);
+	f->be = NULL;
+	root_of(f, root, sizeof(root));
+	fixture_tiers_init(&t, root, 2, NULL);
+	t.opts.tiers[1].dir = "s3://remote-tier/cold/";
+	log = open_refused(f->dir, &t.opts); /* no s3_endpoint, no keys */
+	assert_non_null(strstr(log, "s3_endpoint"));
+	free(log);
+	t.opts.remote.endpoint = "http://127.0.0.1:1"; /* nothing listens there */
+	t.opts.remote.access_key = "AKIDEXAMPLE";
+	t.opts.remote.secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	t.opts.remote.path_style = true;
+	t.opts.tiers[1].dir = "s3://Not_A_Bucket";
+	log = open_refused(f->dir, &t.opts);
+	assert_non_null(strstr(log, "is not s3://BUCKET"));
+	free(log);
+	t.opts.tiers[1].dir = "s3://remote-tier/cold/";
+	t.opts.tiers[0].dir = "s3://remote-tier/cold/"; /* two tiers, one location */
+	free(open_refused(f->dir, &t.opts));
+	t.opts.tiers[0].dir = t.a;
+	f->tiers = t;
+	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
+	/* a write into the unreachable tier fails and leaves nothing */
+	obj_meta_init(&m);
+	assert_int_equal(put_in(f->be, "far", "data", 4, "GLACIER_IR", NULL, NULL, false),
+			 S3E_ServiceUnavailable);
+	assert_int_equal(backend_object_head(f->be, BKT, "far", &m), S3E_NoSuchKey);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+	/* a transition into it fails; the object stays where it was, readable */
+	assert_int_equal(put_in(f->be, "near", "hello", 5, NULL, NULL, NULL, false), S3E_OK);
+	assert_int_not_equal(move_to(f, "near", "GLACIER_IR"), S3E_OK);
+	assert_int_equal(count_files(f->dir, "tmp"), 0);
+	obj_meta_init(&m);
+	assert_int_equal(backend_reader_open(f->be, BKT, "near", &m, &r), S3E_OK);
+	assert_string_equal(m.storage_class, "");
+	obj_meta_free(&m);
+	backend_reader_close(f->be, r);
+	/* the local tier still works beside it */
+	assert_int_equal(put_in(f->be, "ia", "x", 1, "STANDARD_IA", NULL, NULL, false), S3E_OK);
+}
+
 /* gc rows with a tier finish at the next open; one naming a live file drops only the row (T4). */
 static void test_tier_gc_reopen(void **state)
 {
@@ -3124,6 +3179,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_restore_due, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_kill_during_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_tier_unreachable, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
