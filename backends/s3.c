@@ -1032,7 +1032,7 @@ s3err_t s3_open(const struct s3_opts *o, struct backend **out)
 	if (err) {
 		log_error(LOG_MOD, "the remote %s does not serve the system bucket %s: %s (%s)",
 			  o->endpoint, b->system, s3err_code(err),
-			  res->code[0] ? res->code : "no answer");
+			  res->code[0] ? res->code : res->status ? "no error code" : "no answer");
 		goto fail;
 	}
 	sweep(b);

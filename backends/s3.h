@@ -76,7 +76,12 @@
 
 #include "backend.h"
 
-#define S3_PART_BUFFER (8u * 1024 * 1024)	       /* framed bytes per staged part */
+/*
+ * Framed bytes per staged part: the smallest part S3 accepts (but the
+ * last), so that memory per writer is as low as a remote PUT that needs its
+ * metadata up front allows: 8 concurrent part uploads hold 40 MiB.
+ */
+#define S3_PART_BUFFER (5u * 1024 * 1024)
 #define S3_STAGING_MAX_AGE_MS (24ll * 3600 * 1000)     /* then a staging leftover is swept */
 #define S3_MAX_BUCKET_PREFIX 32u		       /* bytes of s3_opts.bucket_prefix */
 #define S3_COPY_PART_SIZE (1024ull * 1024 * 1024)      /* multipart copy step above 5 GiB */

@@ -203,6 +203,21 @@ static s3err_t emit_frames(void *ctx, const uint8_t *data, size_t len)
 
 	if (w->len + len > S3_PART_BUFFER + FRAME_STRIDE)
 		return S3E_InternalError; /* a frame is never larger than FRAME_STRIDE */
+	if (w->len + len > w->cap) {
+		/* Grows by doubling, so a small object never holds a whole part's buffer. */
+		size_t cap = w->cap;
+		uint8_t *nb;
+
+		while (cap < w->len + len)
+			cap *= 2;
+		if (cap > S3_PART_BUFFER + FRAME_STRIDE)
+			cap = S3_PART_BUFFER + FRAME_STRIDE;
+		nb = realloc(w->buf, cap);
+		if (!nb)
+			return S3E_InternalError;
+		w->buf = nb;
+		w->cap = cap;
+	}
 	memcpy(w->buf + w->len, data, len);
 	w->len += len;
 	w->stored += len;
@@ -220,7 +235,8 @@ s3err_t s3_writer_new(struct s3be *b, const char *rbucket, const char *bucket,
 	if (!w)
 		return S3E_InternalError;
 	w->b = b;
-	w->buf = malloc(S3_PART_BUFFER + FRAME_STRIDE);
+	w->cap = 4 * FRAME_STRIDE;
+	w->buf = malloc(w->cap);
 	if (!w->buf || !str_copy(w->rbucket, sizeof(w->rbucket), rbucket) ||
 	    !str_copy(w->bucket, sizeof(w->bucket), bucket) || s3_random_id(w->file_id)) {
 		free(w->buf);

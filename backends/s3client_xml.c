@@ -36,6 +36,115 @@ static s3err_t doc_open(const char *xml, size_t len, size_t cap, const char *roo
 	return xmldoc_parse_root(xml, len, cap, root, doc, rootp) ? S3E_InternalError : S3E_OK;
 }
 
+/*
+ * Ceph RGW (16, and later releases as far as we know) echoes the request's
+ * Prefix, markers and delimiter into a listing as character references even
+ * for control characters ("&#x01;"), which XML 1.0 forbids, so every strict
+ * parser (libxml2, boto3's) rejects the whole page. Strata reads only the
+ * names inside Contents, Upload and CommonPrefixes, and always asks for
+ * encoding-type=url, under which those are percent-encoded and carry no
+ * such reference. So a forbidden reference can only be in an element we
+ * ignore, and is replaced by U+FFFD before parsing; listing_open refuses the
+ * page if the remote did not URL-encode its names after all.
+ */
+#define REF_MAX 12 /* "&#x" + digits + ";" of a reference worth looking at */
+
+/* The code point of the character reference at s[0..] ("&#...;"), its length in *n; -1 if none. */
+static long char_ref_at(const char *s, size_t left, size_t *n)
+{
+	size_t i = 2;
+	bool hex;
+	long v = 0;
+
+	if (left < 4 || s[0] != '&' || s[1] != '#')
+		return -1;
+	hex = s[2] == 'x';
+	i += hex;
+	for (; i < left && i < REF_MAX && s[i] != ';'; i++) {
+		int d = is_digit(s[i])			    ? s[i] - '0'
+			: hex && s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+			: hex && s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+							    : -1;
+		if (d < 0)
+			return -1;
+		v = v * (hex ? 16 : 10) + d;
+	}
+	if (i >= left || s[i] != ';' || i == 2u + hex)
+		return -1;
+	*n = i + 1;
+	return v;
+}
+
+static bool xml10_forbids(long v)
+{
+	return v >= 0 && v < 0x20 && v != 0x9 && v != 0xA && v != 0xD;
+}
+
+/*
+ * A copy of xml with every forbidden character reference replaced by
+ * "&#xFFFD;" (*fixed of them), or NULL with *fixed 0 when there is none
+ * (then the caller parses xml itself). *out_len is the copy's length.
+ */
+static char *replace_forbidden_refs(const char *xml, size_t len, size_t *out_len, size_t *fixed)
+{
+	static const char repl[] = "&#xFFFD;";
+	char *out;
+	size_t i, o = 0, n;
+
+	*fixed = 0;
+	for (i = 0; i + 1 < len; i++) {
+		if (xml[i] == '&' && xml10_forbids(char_ref_at(xml + i, len - i, &n)))
+			break;
+	}
+	if (i + 1 >= len)
+		return NULL;
+	*fixed = 1;		   /* NULL from here on means out of memory */
+	out = malloc(2 * len + 1); /* "&#1;" (4 bytes) grows to 8 at most */
+	if (!out)
+		return NULL;
+	*fixed = 0;
+	for (i = 0; i < len;) {
+		if (xml[i] == '&' && xml10_forbids(char_ref_at(xml + i, len - i, &n))) {
+			memcpy(out + o, repl, sizeof(repl) - 1);
+			o += sizeof(repl) - 1;
+			i += n;
+			(*fixed)++;
+		} else {
+			out[o++] = xml[i++];
+		}
+	}
+	out[o] = '\0';
+	*out_len = o;
+	return out;
+}
+
+static s3err_t encoding_of(const xmlNode *root, bool *url);
+
+/*
+ * Opens a listing document (root element `root`) and reads its
+ * EncodingType into *url, mending RGW's forbidden references first (see
+ * above). InternalError when it does not parse, or needed mending while
+ * its names are not URL-encoded.
+ */
+static s3err_t listing_open(const char *xml, size_t len, const char *root, xmlDocPtr *doc,
+			    const xmlNode **rootp, bool *url)
+{
+	size_t fixed = 0, mended_len = 0;
+	char *mended = replace_forbidden_refs(xml, len, &mended_len, &fixed);
+	s3err_t err;
+
+	if (!mended && fixed)
+		return S3E_InternalError; /* out of memory */
+	err = doc_open(mended ? mended : xml, mended ? mended_len : len, S3C_MAX_LIST_BODY, root,
+		       doc, rootp);
+	free(mended);
+	if (!err)
+		err = encoding_of(*rootp, url);
+	if (!err && fixed && !*url)
+		err = S3E_InternalError;
+	return err;
+}
+
 /* A leaf's text, decoded when the remote used encoding-type=url; caller frees. */
 static s3err_t leaf_name(const xmlNode *e, bool url, size_t max, char **out, size_t *out_len)
 {
@@ -236,8 +345,8 @@ s3err_t s3c_parse_list_v2(const char *xml, size_t len, const struct s3c_list_par
 	struct s3c_list_page pg;
 	bool url;
 
-	if ((err = doc_open(xml, len, S3C_MAX_LIST_BODY, "ListBucketResult", &doc, &root)) ||
-	    (err = encoding_of(root, &url)) || (err = list_v2_pass(root, url, p, false, &pg)) ||
+	if ((err = listing_open(xml, len, "ListBucketResult", &doc, &root, &url)) ||
+	    (err = list_v2_pass(root, url, p, false, &pg)) ||
 	    (err = list_v2_pass(root, url, p, true, &pg)))
 		goto out;
 	if (!pg.truncated)
@@ -320,9 +429,8 @@ s3err_t s3c_parse_mpu_list(const char *xml, size_t len, const struct s3c_mpu_lis
 	struct s3c_mpu_list_page pg;
 	bool url;
 
-	if ((err = doc_open(xml, len, S3C_MAX_LIST_BODY, "ListMultipartUploadsResult", &doc,
-			    &root)) ||
-	    (err = encoding_of(root, &url)) || (err = mpu_list_pass(root, url, p, false, &pg)) ||
+	if ((err = listing_open(xml, len, "ListMultipartUploadsResult", &doc, &root, &url)) ||
+	    (err = mpu_list_pass(root, url, p, false, &pg)) ||
 	    (err = mpu_list_pass(root, url, p, true, &pg)))
 		goto out;
 	*page = pg;

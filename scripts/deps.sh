@@ -11,7 +11,7 @@ if [ "${1:-build}" = test ]; then
 	want+=(libcmocka-dev awscli python3 curl clang-format restic rclone python3-prometheus-client)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
 	# A single-node Ceph RGW for the remote S3 backend tests (tests/remote/rgw.sh).
-	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common)
+	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common openssl)
 fi
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): install what is missing, build with
 # warnings as errors, run the unit tests, the integration tests against the
-# real binary, the same again under ASan+UBSan, the style check and
-# `make distcheck`. Ends with one line "N passed, N failed"; exits non-zero on
+# real binary (over the posix home, then again over Ceph RGW as the home
+# backend), the unit and posix-home integration tests again under ASan+UBSan,
+# the style check and `make distcheck`. Ends with one line "N passed, N failed"; exits non-zero on
 # any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,11 +52,12 @@ unit() { # unit BUILD_DIR LABEL
 	echo
 }
 
-integration() { # integration BINARY LABEL
+integration() { # integration BINARY LABEL [run.py OPTIONS...]
 	local bin=$1 label=$2 out
+	shift 2
 	echo "== integration tests ($label)"
 	out=$(mktemp)
-	python3 tests/integration/run.py --strata "$bin" 2>&1 | tee "$out"
+	python3 tests/integration/run.py --strata "$bin" "$@" 2>&1 | tee "$out"
 	# The runner's last line is "N passed, N failed[, N skipped]".
 	local line
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
@@ -76,6 +78,7 @@ integration() { # integration BINARY LABEL
 step "build (warnings as errors)" scripts/build.sh build/release --enable-werror
 unit build/release release
 integration build/release/strata release
+integration build/release/strata "release, home s3 over Ceph RGW" --home s3
 
 step "build (ASan+UBSan)" scripts/build.sh build/asan --enable-werror --enable-sanitizers
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -222,8 +222,15 @@ def random_keys():
 
 # ---------------------------------------------------------------- strata binary
 
+# Subcommands that open the home backend: under --home s3 they get its keys.
+_BACKEND_COMMANDS = ("serve", "scrub", "keys", "lifecycle")
+
+
 def run_strata(binary, args, env_extra=None, timeout=30, clean_env=True, input=None):
     """Runs `strata ARGS` (not serve) and returns the CompletedProcess (text)."""
+    args = list(args)
+    if HOME is not None and args and args[0] in _BACKEND_COMMANDS and "--data" in args:
+        args = home_args(args[args.index("--data") + 1], args)
     env = dict(os.environ)
     if clean_env:
         env.pop("STRATA_ROOT_ACCESS_KEY", None)
@@ -272,6 +279,68 @@ def add_user(binary, data_dir, name, timeout=30):
     return ak, sk
 
 
+# ---------------------------------------------------------------- the home backend
+
+# None: servers keep their data in their data directory (backend = posix). Otherwise
+# run.py --home s3 sets a RemoteHome and every server the tests start keeps its buckets
+# and objects on that remote S3 store (backend = s3) instead.
+HOME = None
+
+
+class RemoteHome:
+    """A remote S3 store every server uses as its home backend. Each data directory
+    gets a bucket prefix and a system bucket of its own, so servers over different data
+    directories never see each other's buckets (as with posix), while a server restarted
+    over the same directory finds its buckets again."""
+
+    def __init__(self, endpoint, access_key, secret_key, kind):
+        self.endpoint, self.access_key, self.secret_key = endpoint, access_key, secret_key
+        self.kind = kind  # "rgw", or "strata" when RGW could not start here
+        self._prefixes = {}
+
+    def prefix(self, data_dir):
+        d = os.path.realpath(data_dir)
+        if d not in self._prefixes:
+            self._prefixes[d] = f"h{len(self._prefixes)}{secrets.token_hex(2)}-"
+        return self._prefixes[d]
+
+    def config(self, data_dir):
+        p = self.prefix(data_dir)
+        return (f"backend = s3\ns3_endpoint = {self.endpoint}\n"
+                f"s3_access_key = {self.access_key}\ns3_secret_key = {self.secret_key}\n"
+                f"s3_bucket_prefix = {p}\ns3_system_bucket = {p}system\n")
+
+    def server_args(self, data_dir, args):
+        """args with one --config that holds the home's keys and those of the test's own
+        --config file, if it passed one (written beside the data directory)."""
+        args = list(args)
+        own = ""
+        if "--config" in args:
+            i = args.index("--config")
+            with open(args[i + 1]) as f:
+                own = f.read()
+            del args[i:i + 2]
+        path = os.path.realpath(data_dir) + ".home.conf"
+        with open(path, "w") as f:
+            f.write(self.config(data_dir) + own)
+        return args + ["--config", path]
+
+
+def home_args(data_dir, args):
+    """The serve/CLI arguments for a server over data_dir under the current HOME."""
+    return HOME.server_args(data_dir, args) if HOME is not None else list(args)
+
+
+def posix_home_only(reason):
+    """Marks a test that needs the posix home backend (it looks into the data
+    directory, or uses what the s3 backend does not offer); run.py --home s3 skips it
+    with the reason."""
+    def deco(fn):
+        fn.posix_only = reason
+        return fn
+    return deco
+
+
 class Server:
     """One `strata serve` process on 127.0.0.1 over a data directory."""
 
@@ -312,7 +381,7 @@ class Server:
                 env["STRATA_ROOT_ACCESS_KEY"] = self.access
                 env["STRATA_ROOT_SECRET_KEY"] = self.secret
             cmd = [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                   "--data", self.data_dir] + self.extra_args
+                   "--data", self.data_dir] + home_args(self.data_dir, self.extra_args)
             if SERVER_LOG_LEVEL:
                 cmd += ["--log-level", SERVER_LOG_LEVEL]
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:

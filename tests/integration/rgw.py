@@ -8,6 +8,7 @@ Strata's remote S3 backend, driven through tests/remote/rgw.sh.
     except rgw.RgwUnavailable as e:    # cannot run here: a banner is already on stderr
         ...fall back to another S3 server...
     r.endpoint, r.access_key, r.secret_key, r.region      # path-style S3, us-east-1
+    r.tls_endpoint, r.ca_file   # the same over HTTPS, its self-signed certificate
     r.kill_rgw()      # SIGKILL radosgw only ("RGW died mid-upload")
     r.start_rgw()     # radosgw again on the same cluster, data intact
     r.restart_rgw()   # SIGTERM (SIGKILL after a timeout) + start
@@ -106,9 +107,13 @@ def _parse_creds(text):
     kv = {}
     for line in text.splitlines():
         k, sep, v = line.partition("=")
-        if sep and k in ("endpoint", "access_key", "secret_key"):
+        if sep and k in ("endpoint", "access_key", "secret_key", "tls_endpoint", "ca_file"):
             kv[k] = v.strip()
     return kv
+
+
+def _complete(creds):
+    return all(k in creds for k in ("endpoint", "access_key", "secret_key"))
 
 
 def _free_port():
@@ -140,7 +145,9 @@ def _running(pid):
 
 
 class Rgw:
-    """A running cluster: endpoint, access_key, secret_key, region, dir, port."""
+    """A running cluster: endpoint, access_key, secret_key, region, dir, port, and
+    tls_endpoint + ca_file (HTTPS with a self-signed certificate; None if the cluster was
+    started without RGW_TLS_PORT)."""
 
     def __init__(self, state_dir, creds, owned=True):
         self.dir = state_dir
@@ -148,6 +155,8 @@ class Rgw:
         self.endpoint = creds["endpoint"]
         self.access_key = creds["access_key"]
         self.secret_key = creds["secret_key"]
+        self.tls_endpoint = creds.get("tls_endpoint")
+        self.ca_file = creds.get("ca_file")
         self.region = REGION
         self.port = int(self.endpoint.rsplit(":", 1)[1])
         self.owned = owned
@@ -302,9 +311,10 @@ def start(tmpdir=None, port=None):
     _pending.append(state)
     t0 = time.time()
     rc, out, err = _run(["start", state, str(port or _free_port())], START_TIMEOUT,
-                        {"RGW_ACCESS_KEY": ACCESS_KEY, "RGW_SECRET_KEY": SECRET_KEY})
+                        {"RGW_ACCESS_KEY": ACCESS_KEY, "RGW_SECRET_KEY": SECRET_KEY,
+                         "RGW_TLS_PORT": str(_free_port())})
     creds = _parse_creds(out)
-    if rc != 0 or len(creds) != 3:
+    if rc != 0 or not _complete(creds):
         if os.path.exists(os.path.join(state, "ceph.conf")):
             _run(["stop", state], STOP_TIMEOUT)  # after a timeout rgw.sh could not clean up
         return _unavailable(_reason(err, f"rgw.sh start exited with status {rc}"),
@@ -318,7 +328,7 @@ def _reuse(state):
     global _current
     rc, out, err = _run(["status", state], 60)
     creds = _parse_creds(out)
-    if rc != 0 or len(creds) != 3:
+    if rc != 0 or not _complete(creds):
         return _unavailable(f"STRATA_RGW_DIR={state} holds no running cluster",
                             (out + err).strip())
     _current = Rgw(os.path.realpath(state), creds, owned=False)

@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness import (Server, TestFailure, add_user, check, eq, expect_error, files_under,
                      free_port, parse_error, parse_keys, rand_bytes, random_keys, run_strata,
                      s3_client, same_bytes, wait_until)
+from harness import posix_home_only
 
 SERVER = False  # every test here starts the servers it needs
 
@@ -249,6 +250,7 @@ def test_bad_config_line(ctx):
     check(p.returncode != 0 and "missing.conf" in p.stderr, f"missing config: {p.stderr!r}")
 
 
+@posix_home_only("it starts a server from a config file alone, without the home's keys")
 def test_config_file_and_flag_override(ctx):
     port1, port2 = free_port(), free_port()
     data = ctx.path("cfgdata")

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 
 from harness import Skip, check, eq, free_port, rand_bytes
+from harness import posix_home_only
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -131,6 +132,7 @@ def test_admin_listener_off_by_default(ctx):
     check("metrics and health on" not in srv.output(), "no admin listener unless configured")
 
 
+@posix_home_only("storage tiers are not supported with backend = s3")
 def test_lifecycle_metrics(ctx):
     tier = ctx.path("ia")
     srv, admin = _server(ctx, f"tier_STANDARD_IA = {tier}\nlifecycle_interval = 1\n"
@@ -161,6 +163,7 @@ def test_lifecycle_metrics(ctx):
     eq(_value(s, "strata_lifecycle_failures_total", action="transition"), 0.0, "no failures")
 
 
+@posix_home_only("the scrubber is not built for the s3 backend yet")
 def test_scrub_metrics(ctx):
     srv, admin = _server(ctx, "lifecycle_interval = 0\nscrub_rate = 0\n", scrub_interval=1)
     s3 = ctx.client(srv)

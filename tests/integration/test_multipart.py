@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from harness import (Skip, b64, check, checksum_b64, crc64nvme, eq, expect_error, md5_hex,
                      object_bytes, parametrize, rand_bytes, same_bytes, sign_v4, timeout,
                      uri_path, wait_until, wire_query)
+from harness import posix_home_only
 
 MiB = 1024 * 1024
 PART_MIN = 5 * MiB
@@ -992,6 +993,7 @@ def test_1gib_upload_flat_memory(ctx):
 
 # ---------------------------------------------------------------- crashes and disk space
 
+@posix_home_only("it counts the payload files in the data directory")
 @timeout(240)
 def test_parts_reclaimed(ctx):
     srv = ctx.new_server()
@@ -1044,6 +1046,7 @@ def _open_part_put(server, bucket, key, upload_id, number, content_length):
     return sock
 
 
+@posix_home_only("it counts the payload files in the data directory")
 @timeout(240)
 def test_kill9_during_upload_part(ctx):
     srv = ctx.new_server()
@@ -1077,6 +1080,7 @@ def test_kill9_during_upload_part(ctx):
     _expect_reclaimed(srv, s3, "after Complete")
 
 
+@posix_home_only("it counts the payload files in the data directory")
 @timeout(300)
 def test_kill9_during_complete(ctx):
     srv = ctx.new_server()

@@ -20,10 +20,11 @@ import time
 from botocore.exceptions import ClientError
 
 import rgw
-from harness import (Server, check, eq, expect_error, rand_bytes, random_keys, s3_client,
-                     same_bytes, timeout, uid)
+from harness import (Server, Skip, check, eq, expect_error, free_port, rand_bytes, random_keys,
+                     run_strata, s3_client, same_bytes, timeout, uid)
 
 SERVER = False
+POSIX_HOME_ONLY = "it runs the s3 backend over remotes of its own"
 KiB = 1024
 MiB = 1024 * KiB
 
@@ -79,13 +80,15 @@ def _get_remote(ctx):
     return _remote
 
 
-def _strata(ctx, prefix=None, data_dir=None, key_file=None, extra="", **server_kw):
+def _strata(ctx, prefix=None, data_dir=None, key_file=None, extra="", endpoint=None,
+            **server_kw):
     """A Strata over the remote; buckets are prefixed per test so tests never meet."""
     rem = _get_remote(ctx)
     prefix = prefix or f"s{uid(6).lower()}-"
     conf = ctx.path(f"remote-{uid(6)}.conf")
     with open(conf, "w") as f:
-        f.write(f"backend = s3\ns3_endpoint = {rem.endpoint}\ns3_access_key = {rem.access_key}\n"
+        f.write(f"backend = s3\ns3_endpoint = {endpoint or rem.endpoint}\n"
+                f"s3_access_key = {rem.access_key}\n"
                 f"s3_secret_key = {rem.secret_key}\ns3_bucket_prefix = {prefix}\n"
                 f"s3_system_bucket = {prefix}system\nscrub_interval = 0\n"
                 f"lifecycle_interval = 0\n" + (f"key_file = {key_file}\n" if key_file else "")
@@ -258,6 +261,38 @@ def test_remote_down_mid_upload(ctx):
     same_bytes(got, old, "the old object is intact: nothing partial became visible")
     s3.put_object(Bucket=b, Key="after", Body=b"back")
     eq(s3.get_object(Bucket=b, Key="after")["Body"].read(), b"back", "service resumed")
+
+
+@timeout(300)
+def test_https_remote_with_ca_file(ctx):
+    rem = _get_remote(ctx)
+    if rem.kind != "rgw" or not rem.r.tls_endpoint:
+        raise Skip("needs Ceph RGW with its HTTPS endpoint (RGW is unavailable here)")
+    srv, prefix = _strata(ctx, endpoint=rem.r.tls_endpoint,
+                          extra=f"s3_ca_file = {rem.r.ca_file}\n")
+    s3 = ctx.client(srv)
+    b = ctx.bucket("tls", client=s3)
+    small, large = rand_bytes(100 * KiB), rand_bytes(7 * MiB)  # one PUT; a staged upload
+    s3.put_object(Bucket=b, Key="small", Body=small)
+    s3.put_object(Bucket=b, Key="large", Body=large, ServerSideEncryption="AES256")
+    same_bytes(s3.get_object(Bucket=b, Key="small")["Body"].read(), small, "small over HTTPS")
+    same_bytes(s3.get_object(Bucket=b, Key="large", Range="bytes=1000-5999999")["Body"].read(),
+               large[1000:6000000], "ranged large over HTTPS")
+    eq(sorted(o["Key"] for o in s3.list_objects_v2(Bucket=b)["Contents"]), ["large", "small"],
+       "listing over HTTPS")
+    srv.stop()
+    # The same remote over HTTPS without the CA file: the certificate is not trusted, and
+    # the server says so instead of serving.
+    conf = ctx.path("untrusted.conf")
+    with open(conf, "w") as f:
+        f.write(f"backend = s3\ns3_endpoint = {rem.r.tls_endpoint}\n"
+                f"s3_access_key = {rem.access_key}\ns3_secret_key = {rem.secret_key}\n"
+                f"s3_bucket_prefix = {prefix}\ns3_system_bucket = {prefix}system\n")
+    p = run_strata(ctx.binary, ["serve", "--data", ctx.path("untrusted"), "--listen",
+                                f"127.0.0.1:{free_port()}", "--config", conf], timeout=120)
+    check(p.returncode != 0, f"a server over an untrusted remote started: {p.stderr[-500:]!r}")
+    check("certificate" in p.stderr.lower(),
+          f"the error names the certificate problem: {p.stderr[-800:]!r}")
 
 
 def test_not_yet_implemented_on_s3(ctx):

@@ -21,6 +21,7 @@ from harness import (check, eq, expect_error, md5_hex, rand_bytes, same_bytes, s
 from test_remote import _remote_client, _strata
 
 SERVER = False
+POSIX_HOME_ONLY = "it runs the s3 backend over remotes of its own"
 KiB = 1024
 MiB = 1024 * KiB
 FRAME = 64 * KiB        # plaintext bytes per frame (common/frames.h)

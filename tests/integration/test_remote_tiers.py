@@ -24,6 +24,8 @@ from harness import (check, eq, expect_error, rand_bytes, run_strata, s3_client,
                      timeout, uid)
 
 SERVER = False
+POSIX_HOME_ONLY = "storage tiers are a posix home's (tiers with backend = s3 are refused)"
+
 KiB = 1024
 MiB = 1024 * KiB
 

@@ -9,6 +9,7 @@ import time
 
 from harness import (Skip, b64, check, eq, files_under, md5_hex, object_bytes, rand_bytes,
                      raw_request, same_bytes, sign_v4, timeout, uri_path, wait_until)
+from harness import posix_home_only
 
 MiB = 1024 * 1024
 
@@ -325,6 +326,7 @@ def _stream_then_kill(srv, bucket, key, total=50 * MiB, before_kill=20 * MiB):
     return growing
 
 
+@posix_home_only("it watches the data directory's temporaries")
 @timeout(240)
 def test_kill9_during_upload_new_key(ctx):
     srv = ctx.new_server()
@@ -341,6 +343,7 @@ def test_kill9_during_upload_new_key(ctx):
     eq(_big_files(srv, 8 * MiB), [], "partial data left in the data dir after restart")
 
 
+@posix_home_only("it watches the data directory's temporaries")
 @timeout(240)
 def test_kill9_during_overwrite(ctx):
     srv = ctx.new_server()

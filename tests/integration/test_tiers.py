@@ -14,6 +14,9 @@ import boto3.s3.transfer
 
 from harness import check, eq, expect_error, free_port, rand_bytes, run_strata, same_bytes, timeout
 
+POSIX_HOME_ONLY = ("storage tiers are not supported with backend = s3 (tiers on a remote "
+                   "S3 bucket with a posix home are in test_remote_tiers)")
+
 KiB = 1024
 MiB = 1024 * KiB
 

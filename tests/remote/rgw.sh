@@ -22,6 +22,9 @@
 #   RGW_CONF_EXTRA                  lines added to radosgw's ceph.conf section,
 #                                   e.g. "rgw lc debug interval = 10"
 #   RGW_KEEP_ON_FAILURE=1           a failed start leaves its daemons running to be inspected
+#   RGW_TLS_PORT                    also serve HTTPS on this port, with a self-signed
+#                                   certificate for 127.0.0.1 made in DIR/tls; start then
+#                                   prints tls_endpoint=https://... and ca_file=DIR/tls/cert.pem
 #
 # Every wait has a deadline; a failure prints "rgw.sh: FAILED: reason" and the tail of the log
 # that explains it on stderr, stops what this start had started, and exits 1. Progress goes to
@@ -175,7 +178,11 @@ http_status() {
 # ---------------------------------------------------------------- start
 
 write_conf() {
-	local port=$1 fsid=$2
+	local port=$1 fsid=$2 tls=
+	if [ -n "${RGW_TLS_PORT:-}" ]; then
+		tls=" ssl_endpoint=127.0.0.1:$RGW_TLS_PORT ssl_certificate=$DIR/tls/cert.pem"
+		tls+=" ssl_private_key=$DIR/tls/key.pem"
+	fi
 	cat >"$CONF" <<EOF
 # Written by tests/remote/rgw.sh: a single-node test cluster; all state under $DIR.
 [global]
@@ -238,7 +245,7 @@ pid file = $DIR/run/\$name.pid
 [$RGW_NAME]
 rgw data = $DIR/rgw
 # Without tcp_nodelay small responses on keep-alive connections stall ~40 ms (Nagle).
-rgw frontends = beast endpoint=127.0.0.1:$port tcp_nodelay=1
+rgw frontends = beast endpoint=127.0.0.1:$port$tls tcp_nodelay=1
 admin socket = $DIR/run/\$name.asok
 pid file = $DIR/run/\$name.pid
 ${RGW_CONF_EXTRA:-}
@@ -354,6 +361,16 @@ make_user() {
 		fail "radosgw-admin user create did not report the access key" "$out"
 }
 
+# A self-signed certificate for 127.0.0.1 and localhost: clients trust it as their CA file.
+make_certificate() {
+	mkdir -p "$DIR/tls" || fail "cannot create $DIR/tls"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$DIR/tls/key.pem" -out "$DIR/tls/cert.pem" >"$DIR/log/openssl.out" 2>&1 ||
+		fail "openssl could not make the test certificate" "$DIR/log/openssl.out"
+	chmod 600 "$DIR/tls/key.pem"
+}
+
 print_creds() {
 	cat "$DIR/credentials"
 }
@@ -382,10 +399,18 @@ cmd_start() {
 	port_busy "$port" && fail "127.0.0.1:$port (radosgw's port) is taken"
 	mkdir -p "$DIR/run" "$DIR/log" "$DIR/crash" "$DIR/rgw" || fail "cannot populate $DIR"
 	printf '%s\n' "$port" >"$DIR/port"
+	if [ -n "${RGW_TLS_PORT:-}" ]; then
+		port_busy "$RGW_TLS_PORT" && fail "127.0.0.1:$RGW_TLS_PORT (radosgw's TLS port) is taken"
+		make_certificate
+	fi
 	{
 		printf 'endpoint=http://127.0.0.1:%s\n' "$port"
 		printf 'access_key=%s\n' "$AK"
 		printf 'secret_key=%s\n' "$SK"
+		if [ -n "${RGW_TLS_PORT:-}" ]; then
+			printf 'tls_endpoint=https://127.0.0.1:%s\n' "$RGW_TLS_PORT"
+			printf 'ca_file=%s\n' "$DIR/tls/cert.pem"
+		fi
 	} >"$DIR/credentials"
 	chmod 600 "$DIR/credentials"
 	fsid=$(cat /proc/sys/kernel/random/uuid)
