@@ -584,6 +584,83 @@ static int set_s3_system_bucket(struct config *c, const char *value, char *err, 
 			sizeof(c->s3_system_bucket), err, errlen);
 }
 
+/* A user name as users.c accepts it: 1..64 of [A-Za-z0-9._-]. */
+static bool user_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > 64)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Comma-separated user names, each trimmed; "" means none. */
+static int set_replication_users(struct config *c, const char *value, char *err, size_t errlen)
+{
+	char names[CONFIG_MAX_REPLICATION_USERS][sizeof(c->replication_users[0])];
+	const char *p = value, *end, *s, *e;
+	unsigned n = 0, i;
+	size_t len;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	while (*p) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		for (s = p; s < end && (*s == ' ' || *s == '\t'); s++)
+			;
+		for (e = end; e > s && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		len = (size_t)(e - s);
+		if (!user_name_ok(s, len)) {
+			seterr(err, errlen,
+			       "bad value for replication_users: '%.*s' is not a user name "
+			       "(1..64 of A-Z a-z 0-9 . _ -)",
+			       (int)(len > ERR_VALUE_MAX ? ERR_VALUE_MAX : len), s);
+			return -1;
+		}
+		if (n == CONFIG_MAX_REPLICATION_USERS) {
+			seterr(err, errlen, "bad value for replication_users: more than %d users",
+			       CONFIG_MAX_REPLICATION_USERS);
+			return -1;
+		}
+		memcpy(names[n], s, len);
+		names[n++][len] = '\0';
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	for (i = 0; i < n; i++)
+		memcpy(c->replication_users[i], names[i], strlen(names[i]) + 1);
+	c->nreplication_users = n;
+	return 0;
+}
+
+static int set_replication_workers(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("replication_workers", value, 1, 64, &c->replication_workers, err, errlen);
+}
+
+static int set_replication_interval(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("replication_interval", value, 1, 3600, &c->replication_interval, err,
+			errlen);
+}
+
+static int set_replication_retry_max(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("replication_retry_max", value, 1, 86400, &c->replication_retry_max, err,
+			errlen);
+}
+
 /* The keys, as documented in config.h. */
 static const struct key_row {
 	const char *name;
@@ -620,6 +697,10 @@ static const struct key_row {
     {"s3_path_style", set_s3_path_style},
     {"s3_bucket_prefix", set_s3_bucket_prefix},
     {"s3_system_bucket", set_s3_system_bucket},
+    {"replication_users", set_replication_users},
+    {"replication_workers", set_replication_workers},
+    {"replication_interval", set_replication_interval},
+    {"replication_retry_max", set_replication_retry_max},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -658,6 +739,9 @@ void config_defaults(struct config *c)
 	memcpy(c->s3_region, "us-east-1", sizeof("us-east-1"));
 	c->s3_path_style = true;
 	memcpy(c->s3_system_bucket, "strata-system", sizeof("strata-system"));
+	c->replication_workers = 4;
+	c->replication_interval = 5;
+	c->replication_retry_max = 300;
 }
 
 /*
@@ -679,6 +763,266 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return -1;
 	}
 	return keys[i].set(c, value, err, errlen);
+}
+
+/* ---- [site NAME] sections (replication destinations) ---- */
+
+/* A site's endpoint: http[s]://HOST[:PORT], HOST a name, IPv4 or [IPv6]; no path, no user. */
+static bool endpoint_ok(const char *value)
+{
+	char host[256];
+	const char *rest;
+	unsigned char addr[16];
+	uint16_t port;
+	size_t n;
+
+	if (str_starts(value, "http://"))
+		rest = value + 7;
+	else if (str_starts(value, "https://"))
+		rest = value + 8;
+	else
+		return false;
+	n = strlen(rest);
+	if (n == 0 || strlen(value) >= sizeof(((struct config_site *)0)->endpoint) ||
+	    strpbrk(rest, "/?#@ \t"))
+		return false;
+	if (rest[0] == '[' && rest[n - 1] == ']') {
+		if (n - 2 >= sizeof(host))
+			return false;
+		memcpy(host, rest + 1, n - 2);
+		host[n - 2] = '\0';
+		return inet_pton(AF_INET6, host, addr) == 1;
+	}
+	if (rest[0] == '[' || strchr(rest, ':'))
+		return split_listen(rest, host, sizeof(host), &port) == LISTEN_OK && host[0];
+	return is_hostname(rest, n);
+}
+
+static int site_endpoint(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	if (!endpoint_ok(value)) {
+		seterr(err, errlen,
+		       "bad value for endpoint: '%.*s' (expected http://HOST[:PORT] or "
+		       "https://HOST[:PORT], without a path)",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	memcpy(st->endpoint, value, strlen(value) + 1);
+	return 0;
+}
+
+/* As the top-level region: it goes into SigV4 credential scopes. */
+static int site_region(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	size_t i, n = strlen(value);
+	char ch;
+
+	for (i = 0; i < n; i++) {
+		ch = value[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+			break;
+	}
+	if (n == 0 || i < n || n >= sizeof(st->region)) {
+		seterr(err, errlen,
+		       "bad value for region: '%.*s' (expected 1..%zu letters, digits,"
+		       " '-' or '_')",
+		       ERR_VALUE_MAX, value, sizeof(st->region) - 1);
+		return -1;
+	}
+	memcpy(st->region, value, n + 1);
+	return 0;
+}
+
+static int site_access_key(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	return set_text("access_key", value, false, st->access_key, sizeof(st->access_key), err,
+			errlen);
+}
+
+static int site_secret_key(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	return set_text("secret_key", value, false, st->secret_key, sizeof(st->secret_key), err,
+			errlen);
+}
+
+static int site_ca_file(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	return set_text("ca_file", value, true, st->ca_file, sizeof(st->ca_file), err, errlen);
+}
+
+static int site_path_style(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	return set_switch("path_style", value, &st->path_style, err, errlen);
+}
+
+/* The keys of a [site NAME] section, as documented in config.h. */
+static const struct site_key_row {
+	const char *name;
+	bool required;
+	int (*set)(struct config_site *st, const char *value, char *err, size_t errlen);
+} site_keys[] = {
+    {"endpoint", true, site_endpoint},	   {"region", false, site_region},
+    {"access_key", true, site_access_key}, {"secret_key", true, site_secret_key},
+    {"ca_file", false, site_ca_file},	   {"path_style", false, site_path_style},
+};
+
+#define NSITE_KEYS (sizeof(site_keys) / sizeof(site_keys[0]))
+
+static int site_key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NSITE_KEYS; i++)
+		if (strcmp(site_keys[i].name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct config_site *config_site_find(const struct config *c, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; c && name && i < c->nsites; i++)
+		if (strcmp(c->sites[i].name, name) == 0)
+			return &c->sites[i];
+	return NULL;
+}
+
+/* A site name: 1..CONFIG_SITE_NAME_MAX of [a-z0-9-] (it is also a token of ARNs). */
+static bool site_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > CONFIG_SITE_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * Parses a section header line "[site NAME]" (white space allowed around
+ * the words, a comment after) into name[CONFIG_SITE_NAME_MAX + 1].
+ */
+static int parse_section(const char *p, char *name, char *err, size_t errlen)
+{
+	const char *s = p, *n, *e;
+
+	p++; /* '[' */
+	while (is_ws(*p))
+		p++;
+	if (strncmp(p, "site", 4) != 0 || !is_ws(p[4]))
+		goto bad;
+	for (p += 4; is_ws(*p); p++)
+		;
+	for (n = p; *p && *p != ']' && !is_ws(*p); p++)
+		;
+	e = p;
+	while (is_ws(*p))
+		p++;
+	if (*p != ']')
+		goto bad;
+	for (p++; is_ws(*p); p++)
+		;
+	if (*p != '\0' && *p != '#')
+		goto bad;
+	if (!site_name_ok(n, (size_t)(e - n))) {
+		seterr(err, errlen, "bad site name '%.*s' (expected 1..%u of a-z, 0-9 and '-')",
+		       (int)((size_t)(e - n) > ERR_VALUE_MAX ? ERR_VALUE_MAX : (size_t)(e - n)), n,
+		       CONFIG_SITE_NAME_MAX);
+		return -1;
+	}
+	memcpy(name, n, (size_t)(e - n));
+	name[e - n] = '\0';
+	return 0;
+bad:
+	seterr(err, errlen, "bad section header '%.*s' (expected [site NAME])", ERR_VALUE_MAX, s);
+	return -1;
+}
+
+/* The section being read: which keys it set and where, to name them in errors. */
+struct section {
+	struct config_site *site; /* NULL before the first section */
+	unsigned line;		  /* of its header */
+	unsigned first_line[NSITE_KEYS];
+};
+
+/* A section ends (next header or end of file): its required keys must be there. */
+static int section_end(const struct section *sec, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (!sec->site)
+		return 0;
+	for (i = 0; i < NSITE_KEYS; i++)
+		if (site_keys[i].required && !sec->first_line[i]) {
+			seterr(err, errlen, "[site %s] has no %s (required)", sec->site->name,
+			       site_keys[i].name);
+			return -1;
+		}
+	return 0;
+}
+
+/* Starts section "[site NAME]" at line lineno. */
+static int section_begin(struct config *c, struct section *sec, const char *line, unsigned lineno,
+			 char *err, size_t errlen)
+{
+	char name[CONFIG_SITE_NAME_MAX + 1];
+	struct config_site *st;
+	unsigned i;
+
+	if (parse_section(line, name, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < c->nsites; i++)
+		if (strcmp(c->sites[i].name, name) == 0) {
+			seterr(err, errlen, "duplicate site '%s'", name);
+			return -1;
+		}
+	if (c->nsites == CONFIG_MAX_SITES) {
+		seterr(err, errlen, "more than %d sites", CONFIG_MAX_SITES);
+		return -1;
+	}
+	st = &c->sites[c->nsites++];
+	memset(st, 0, sizeof(*st));
+	memcpy(st->name, name, strlen(name) + 1);
+	memcpy(st->region, "us-east-1", sizeof("us-east-1"));
+	st->path_style = true;
+	memset(sec, 0, sizeof(*sec));
+	sec->site = st;
+	sec->line = lineno;
+	return 0;
+}
+
+/* One KEY = VALUE line inside a section. */
+static int section_key(struct section *sec, const char *key, const char *value, unsigned lineno,
+		       char *err, size_t errlen)
+{
+	int i = site_key_index(key);
+
+	if (i < 0) {
+		if (key_index(key) >= 0)
+			seterr(err, errlen,
+			       "top-level key '%.64s' inside [site %s] (top-level keys come "
+			       "before the first section)",
+			       key, sec->site->name);
+		else
+			seterr(err, errlen,
+			       "unknown key '%.64s' in [site %s] (expected endpoint, region, "
+			       "access_key, secret_key, ca_file or path_style)",
+			       key, sec->site->name);
+		return -1;
+	}
+	if (sec->first_line[i]) {
+		seterr(err, errlen, "duplicate key '%s' in [site %s] (first set on line %u)", key,
+		       sec->site->name, sec->first_line[i]);
+		return -1;
+	}
+	if (site_keys[i].set(sec->site, value, err, errlen) != 0)
+		return -1;
+	sec->first_line[i] = lineno;
+	return 0;
 }
 
 /* ---- the file ---- */
@@ -808,11 +1152,13 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	char msg[512];
 	unsigned first_line[NKEYS] = {0};
 	unsigned lineno = 0;
+	struct section sec;
 	FILE *f = NULL;
 	char *key, *value, *start;
 	size_t len;
 	int rc = -1, i;
 
+	memset(&sec, 0, sizeof(sec));
 	f = fopen(path, "r");
 	if (!f) {
 		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -824,6 +1170,10 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		case READ_LINE:
 			break;
 		case READ_EOF:
+			if (section_end(&sec, msg, sizeof(msg)) != 0) {
+				lineno = sec.line;
+				goto bad;
+			}
 			rc = 0;
 			goto out;
 		case READ_TOO_LONG:
@@ -842,10 +1192,27 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		/* A UTF-8 byte order mark some editors write. */
 		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 			start += 3;
+		while (is_ws(*start))
+			start++;
+		if (*start == '[') {
+			/* The previous section's missing keys are reported at its header. */
+			if (section_end(&sec, msg, sizeof(msg)) != 0) {
+				lineno = sec.line;
+				goto bad;
+			}
+			if (section_begin(c, &sec, start, lineno, msg, sizeof(msg)) != 0)
+				goto bad;
+			continue;
+		}
 		if (split_line(start, &key, &value, msg, sizeof(msg)) != 0)
 			goto bad;
 		if (!key)
 			continue;
+		if (sec.site) {
+			if (section_key(&sec, key, value, lineno, msg, sizeof(msg)) != 0)
+				goto bad;
+			continue;
+		}
 		i = key_index(key);
 		if (i >= 0 && first_line[i]) {
 			snprintf(msg, sizeof(msg), "duplicate key '%.64s' (first set on line %u)",

@@ -60,6 +60,26 @@
  *                     SSE-C sends the customer's key in a header, so AWS and
  *                     Strata refuse it without TLS; on allows plain HTTP
  *                     (tests, or TLS terminated by a proxy on the same host)
+ *   replication_users names of users (comma-separated) whose writes and
+ *                     deletes are replicas sent by another site's replicator:
+ *                     shown as REPLICA and never replicated further (so two
+ *                     sites replicating to each other do not loop)  default ""
+ *   replication_workers changes shipped at once, 1..64      default 4
+ *   replication_interval seconds between looks at the queue when idle (a
+ *                     commit wakes the workers at once), 1..3600  default 5
+ *   replication_retry_max seconds between retries of a change at most (the
+ *                     wait doubles from 1 s, with jitter), 1..86400  default 300
+ *
+ * Sites (replication destinations, issue 8): a line "[site NAME]" starts a
+ * section whose keys describe one remote S3 store, another Strata or any S3
+ * server; it ends at the next section. Top-level keys come before any
+ * section. NAME is 1..REPL_SITE_NAME_MAX of [a-z0-9-]; at most
+ * CONFIG_MAX_SITES sites, names distinct. Keys of a site:
+ *   endpoint          http[s]://HOST[:PORT]      required
+ *   region            its SigV4 region           default us-east-1
+ *   access_key, secret_key  credentials there   required
+ *   ca_file           CA bundle for https        default "" (the system's)
+ *   path_style        on|off                     default on
  */
 #ifndef STRATA_CONFIG_H
 #define STRATA_CONFIG_H
@@ -86,6 +106,21 @@ const char *config_tier_class(unsigned i);
  * s3:// must be one.
  */
 bool config_tier_url_valid(const char *value);
+
+#define CONFIG_MAX_SITES 8
+#define CONFIG_SITE_NAME_MAX 32u /* = REPL_SITE_NAME_MAX (backends/backend.h) */
+#define CONFIG_MAX_REPLICATION_USERS 8
+
+/* A replication destination ([site NAME] section). */
+struct config_site {
+	char name[CONFIG_SITE_NAME_MAX + 1];
+	char endpoint[256];
+	char region[STRATA_MAX_REGION_LEN + 1];
+	char access_key[STRATA_MAX_ACCESS_KEY_LEN + 1];
+	char secret_key[STRATA_MAX_SECRET_KEY_LEN + 1];
+	char ca_file[STRATA_MAX_PATH];
+	bool path_style;
+};
 
 struct config {
 	char listen_host[256];
@@ -118,7 +153,17 @@ struct config {
 	bool s3_path_style;
 	char s3_bucket_prefix[33];
 	char s3_system_bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char replication_users[CONFIG_MAX_REPLICATION_USERS][65]; /* user names (64 bytes at most) */
+	unsigned nreplication_users;
+	unsigned replication_workers;
+	unsigned replication_interval;
+	unsigned replication_retry_max;
+	struct config_site sites[CONFIG_MAX_SITES];
+	unsigned nsites;
 };
+
+/* The site named name, or NULL. */
+const struct config_site *config_site_find(const struct config *c, const char *name);
 
 /* Fills c with the defaults above. */
 void config_defaults(struct config *c);

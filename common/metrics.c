@@ -36,6 +36,8 @@ static const struct {
     [LABELS_SCRUB_PROBLEM] = {"problem",
 			      {"corrupt", "truncated", "missing_data", "orphan_data"},
 			      4},
+    [LABELS_REPL_OP] = {"op", {"put", "delete"}, 2},
+    [LABELS_REPL_FAILURE] = {"kind", {"unreachable", "refused", "verify"}, 3},
 };
 
 static _Atomic uint64_t cells[METRIC_COUNT][METRICS_MAX_CELLS];

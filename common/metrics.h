@@ -27,6 +27,8 @@ enum metric_labels {
 	LABELS_LC_ACTION, /* action: expire, transition, abort_upload, restore, restore_expiry */
 	LABELS_SCRUB_PROBLEM, /* problem: corrupt, truncated, missing_data, orphan_data
 				 (enum scrub_problem order) */
+	LABELS_REPL_OP,	      /* op: put, delete */
+	LABELS_REPL_FAILURE,  /* kind: unreachable, refused, verify (enum repl_outcome order) */
 };
 
 enum metric_id {

@@ -13,6 +13,7 @@
 
 #include "../backends/posix.h"
 #include "../common/config.h"
+#include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/strutil.h"
 #include "../lifecycle/engine.h"
@@ -38,6 +39,7 @@ static const char usage_main[] =
     "  scrub      verify every stored byte, offline (see: strata scrub --help)\n"
     "  keys       master keys of SSE-S3: list, rotate, retire (see: strata keys --help)\n"
     "  lifecycle  apply lifecycle rules now, offline (see: strata lifecycle --help)\n"
+    "  replicate  the replication queue: status (see: strata replicate --help)\n"
     "\n"
     "Options:\n"
     "  --version  print the version\n"
@@ -102,6 +104,17 @@ static const char usage_keys[] =
     "rewraps every data key under it without rewriting object data; if a rotation\n"
     "was interrupted, running it again finishes it. 'retire' removes an old key\n"
     "once no data key uses it. Needs the data directory to itself (stop the server).\n"
+    "\n"
+    "Exit status: 0 done, 1 failed, 2 usage.\n";
+
+static const char usage_replicate[] =
+    "Usage: strata replicate status [--bucket NAME] [--data DIR] [--config FILE]\n"
+    "\n"
+    "Prints the replication queue of the data directory (or of one bucket): events\n"
+    "pending (failed ones included), events a target refused (still retried), and\n"
+    "the age of the oldest pending event. It needs the data directory to itself; a\n"
+    "running server shows the same as strata_replication_queue_depth and\n"
+    "strata_replication_oldest_pending_seconds on its admin listener's /metrics.\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 usage.\n";
 
@@ -682,6 +695,59 @@ static int cmd_lifecycle(int argc, char **argv)
 	return st.failures ? 1 : 0;
 }
 
+static int cmd_replicate(int argc, char **argv)
+{
+	const char *verb = argc > 0 ? argv[0] : "";
+	struct backend *be = NULL;
+	struct repl_stats st;
+	struct config cfg;
+	struct opts o;
+	int64_t age_ms;
+	s3err_t err;
+
+	if (parse_opts(argc > 0 ? argc - 1 : 0, argv + (argc > 0), &o) != 0)
+		return 2;
+	if (o.help || strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		fputs(usage_replicate, stdout);
+		return 0;
+	}
+	if (strcmp(verb, "status") != 0 || o.npositional) {
+		fputs(usage_replicate, stderr);
+		return 2;
+	}
+	if (load_config(&o, &cfg) != 0)
+		return 2;
+	if (!cfg.backend_s3 && data_dir_busy(cfg.data_dir)) {
+		fprintf(stderr,
+			"strata replicate: the data directory %s is in use by a running server; "
+			"its admin listener's /metrics shows the queue "
+			"(strata_replication_queue_depth)\n",
+			cfg.data_dir);
+		return 1;
+	}
+	if (server_open_home(&cfg, NULL, &be) != S3E_OK) {
+		fprintf(stderr, "strata replicate: cannot open the data directory %s\n",
+			cfg.data_dir);
+		return 1;
+	}
+	err = backend_repl_stats(be, o.bucket, &st);
+	backend_close(be);
+	if (err == S3E_NoSuchBucket) {
+		fprintf(stderr, "strata replicate: no bucket %s\n", o.bucket ? o.bucket : "");
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, "strata replicate: cannot read the queue: %s\n", s3err_code(err));
+		return 1;
+	}
+	age_ms = st.oldest_created_ms ? httptime_now_ms() - st.oldest_created_ms : 0;
+	printf("replication queue of %s\n", o.bucket ? o.bucket : "all buckets");
+	printf("pending: %llu\n", (unsigned long long)st.pending);
+	printf("failed: %llu\n", (unsigned long long)st.failed);
+	printf("oldest pending: %lld s\n", (long long)(age_ms > 0 ? age_ms / 1000 : 0));
+	return 0;
+}
+
 int cli_main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "--help";
@@ -706,6 +772,8 @@ int cli_main(int argc, char **argv)
 		return cmd_keys(argc - 2, argv + 2);
 	if (strcmp(cmd, "lifecycle") == 0)
 		return cmd_lifecycle(argc - 2, argv + 2);
+	if (strcmp(cmd, "replicate") == 0)
+		return cmd_replicate(argc - 2, argv + 2);
 	fprintf(stderr, "strata: unknown command '%s'\n\n%s", cmd, usage_main);
 	return 2;
 }

@@ -20,6 +20,7 @@
 #include "../common/metrics.h"
 #include "../common/strutil.h"
 #include "../lifecycle/engine.h"
+#include "../lifecycle/replicator.h"
 #include "../lifecycle/scrubber.h"
 #include "admin.h"
 #include "auth.h"
@@ -114,6 +115,25 @@ static s3err_t parse_content_length(struct request *r)
 	return S3E_OK;
 }
 
+/*
+ * A replication user (config replication_users) is another site's
+ * replicator: like AWS's replication role it may read, write and delete the
+ * objects of any bucket here, never a bucket's configuration, so that two
+ * sites can replicate to each other's buckets whoever owns them.
+ */
+static bool replicator_object_access(const struct request *r)
+{
+	const struct config *cfg = r->srv->cfg;
+	unsigned i;
+
+	if (!r->key)
+		return false;
+	for (i = 0; i < cfg->nreplication_users; i++)
+		if (strcmp(cfg->replication_users[i], r->auth.user.name) == 0)
+			return true;
+	return false;
+}
+
 /* The bucket must exist and belong to the caller; answered before any body byte. */
 static s3err_t check_bucket_owner(struct request *r)
 {
@@ -121,7 +141,7 @@ static s3err_t check_bucket_owner(struct request *r)
 
 	if (err)
 		return req_fail(r, err, NULL);
-	if (strcmp(r->bucket_info.owner, r->auth.user.name) != 0)
+	if (strcmp(r->bucket_info.owner, r->auth.user.name) != 0 && !replicator_object_access(r))
 		return req_fail(r, S3E_AccessDenied, NULL);
 	return S3E_OK;
 }
@@ -358,7 +378,7 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys, s
 
 int server_run(const struct config *cfg)
 {
-	struct server srv = {cfg, NULL, NULL, NULL, NULL, NULL};
+	struct server srv = {cfg, NULL, NULL, NULL, NULL, NULL, NULL};
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
 	struct scrubber *scrub = NULL;
@@ -410,7 +430,9 @@ int server_run(const struct config *cfg)
 			   &scrub) != 0 ||
 	    lc_engine_start(srv.be, cfg->lifecycle_interval,
 			    (int64_t)cfg->lifecycle_day_seconds * 1000, cfg->lifecycle_rate,
-			    &srv.lifecycle) != 0)
+			    &srv.lifecycle) != 0 ||
+	    replicator_start(&(struct replicator_opts){srv.be, cfg, srv.keys}, &srv.replicator) !=
+		0)
 		goto workers;
 
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -438,6 +460,7 @@ int server_run(const struct config *cfg)
 	rc = 0;
 	MHD_stop_daemon(srv.daemon);
 workers:
+	replicator_stop(srv.replicator);
 	lc_engine_stop(srv.lifecycle);
 	scrubber_stop(scrub);
 out:

@@ -20,6 +20,7 @@
 
 struct keyring;
 struct lc_engine;
+struct replicator;
 
 struct server {
 	const struct config *cfg;
@@ -28,6 +29,7 @@ struct server {
 	struct MHD_Daemon *daemon;
 	struct keyring *keys;	     /* the master keys (sse_keys.h); immutable while serving */
 	struct lc_engine *lifecycle; /* the lifecycle engine (poked by RestoreObject) */
+	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
 };
 
 /*

@@ -454,10 +454,145 @@ static void test_nul_and_missing_file(void **state)
 			    "/nonexistent/strata.conf: cannot open: No such file or directory");
 }
 
+/* Sites and the replication keys: values, defaults, config_site_find. */
+static void test_sites(void **state)
+{
+	const char *text = "replication_users = dr-repl, other.user\n"
+			   "replication_workers = 8\n"
+			   "replication_interval = 1\n"
+			   "replication_retry_max = 30\n"
+			   "\n"
+			   "[site dr]   # the other building\n"
+			   "endpoint = http://127.0.0.1:9100\n"
+			   "access_key = AKDR\n"
+			   "secret_key = \"s e c r e t\"\n"
+			   "  [ site  aws-1 ]\n"
+			   "endpoint = https://s3.eu-west-1.amazonaws.com\n"
+			   "region = eu-west-1\n"
+			   "access_key = AK2\n"
+			   "secret_key = SK2\n"
+			   "ca_file = /etc/ssl/ca.pem\n"
+			   "path_style = off\n"
+			   "[site v6]\n"
+			   "endpoint = http://[::1]:9000\n"
+			   "access_key = a\n"
+			   "secret_key = b\n";
+	struct tmpconf t;
+	struct config c;
+	char err[512];
+	const struct config_site *s;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.replication_workers, 4);
+	assert_int_equal(c.replication_interval, 5);
+	assert_int_equal(c.replication_retry_max, 300);
+	assert_int_equal(c.nsites, 0);
+	assert_int_equal(c.nreplication_users, 0);
+	assert_null(config_site_find(&c, "dr"));
+
+	assert_int_equal(load_text(text, strlen(text), &c, err, sizeof(err), &t), 0);
+	assert_int_equal(c.nreplication_users, 2);
+	assert_string_equal(c.replication_users[0], "dr-repl");
+	assert_string_equal(c.replication_users[1], "other.user");
+	assert_int_equal(c.replication_workers, 8);
+	assert_int_equal(c.replication_interval, 1);
+	assert_int_equal(c.replication_retry_max, 30);
+	assert_int_equal(c.nsites, 3);
+	s = config_site_find(&c, "dr");
+	assert_non_null(s);
+	assert_string_equal(s->endpoint, "http://127.0.0.1:9100");
+	assert_string_equal(s->region, "us-east-1");
+	assert_string_equal(s->access_key, "AKDR");
+	assert_string_equal(s->secret_key, "s e c r e t");
+	assert_string_equal(s->ca_file, "");
+	assert_true(s->path_style);
+	s = config_site_find(&c, "aws-1");
+	assert_non_null(s);
+	assert_string_equal(s->endpoint, "https://s3.eu-west-1.amazonaws.com");
+	assert_string_equal(s->region, "eu-west-1");
+	assert_string_equal(s->ca_file, "/etc/ssl/ca.pem");
+	assert_false(s->path_style);
+	assert_non_null(config_site_find(&c, "v6"));
+	assert_null(config_site_find(&c, "DR"));
+	assert_null(config_site_find(&c, "d"));
+}
+
+/* Each mistake in a site section is refused, naming the line an operator must fix. */
+static void test_site_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want; /* ":LINE: message" part */
+	} rows[] = {
+	    {"[site dr]\nendpoint = http://h:1\naccess_key = a\nsecret_key = b\nlisten = :1\n",
+	     ":5: top-level key 'listen' inside [site dr]"},
+	    {"[site dr]\nendpoint = http://h:1\nbogus = 1\n",
+	     ":3: unknown key 'bogus' in [site dr]"},
+	    {"[site dr]\naccess_key = a\nsecret_key = b\n", ":1: [site dr] has no endpoint"},
+	    {"[site dr]\nendpoint = http://h\nsecret_key = b\n[site x]\n",
+	     ":1: [site dr] has no access_key"},
+	    {"\n[site dr]\nendpoint = http://h\naccess_key = a\n",
+	     ":2: [site dr] has no secret_key"},
+	    {"[site dr]\nendpoint = http://h\naccess_key = a\nsecret_key = b\n[site dr]\n",
+	     ":5: duplicate site 'dr'"},
+	    {"[site Dr]\n", ":1: bad site name 'Dr'"},
+	    {"[site a_b]\n", ":1: bad site name 'a_b'"},
+	    {"[site 012345678901234567890123456789012]\n", ":1: bad site name"},
+	    {"[site]\n", ":1: bad section header"},
+	    {"[sites dr]\n", ":1: bad section header"},
+	    {"[site dr] x\n", ":1: bad section header"},
+	    {"[site dr\n", ":1: bad section header"},
+	    {"[site dr]\nendpoint = ftp://h\n", ":2: bad value for endpoint"},
+	    {"[site dr]\nendpoint = http://h/path\n", ":2: bad value for endpoint"},
+	    {"[site dr]\nendpoint = http://h:99999\n", ":2: bad value for endpoint"},
+	    {"[site dr]\nendpoint = http://\n", ":2: bad value for endpoint"},
+	    {"[site dr]\nendpoint = http://u@h\n", ":2: bad value for endpoint"},
+	    {"[site dr]\nendpoint = http://h\nendpoint = http://g\n",
+	     ":3: duplicate key 'endpoint' in [site dr] (first set on line 2)"},
+	    {"[site dr]\nregion = eu/west\n", ":2: bad value for region"},
+	    {"[site dr]\naccess_key =\n", ":2: bad value for access_key"},
+	    {"[site dr]\npath_style = yes\n", ":2: bad value for path_style"},
+	    {"replication_workers = 0\n", ":1: bad value for replication_workers"},
+	    {"replication_workers = 65\n", ":1: bad value for replication_workers"},
+	    {"replication_interval = 0\n", ":1: bad value for replication_interval"},
+	    {"replication_retry_max = 86401\n", ":1: bad value for replication_retry_max"},
+	    {"replication_users = a,,b\n", ":1: bad value for replication_users"},
+	    {"replication_users = a b\n", ":1: bad value for replication_users"},
+	    {"replication_users = 1,2,3,4,5,6,7,8,9\n", ":1: bad value for replication_users"},
+	};
+	char big[2048];
+	struct tmpconf t;
+	struct config c;
+	char err[512];
+	size_t i;
+	int n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(
+		    load_text(rows[i].text, strlen(rows[i].text), &c, err, sizeof(err), &t), -1);
+		if (!strstr(err, rows[i].want))
+			fail_msg("row %zu: got '%s', want '%s'", i, err, rows[i].want);
+		assert_true(strncmp(err, t.path, strlen(t.path)) == 0);
+	}
+	/* At most CONFIG_MAX_SITES sites. */
+	for (i = 0; i <= CONFIG_MAX_SITES; i++)
+		n += snprintf(big + n, sizeof(big) - (size_t)n,
+			      "[site s%zu]\nendpoint = http://h\naccess_key = a\nsecret_key = b\n",
+			      i);
+	assert_int_equal(load_text(big, (size_t)n, &c, err, sizeof(err), &t), -1);
+	assert_non_null(strstr(err, ":33: more than 8 sites"));
+	/* Empty users list is none; an empty site section body fails at its header. */
+	assert_int_equal(load_text("replication_users =\n", 20, &c, err, sizeof(err), &t), 0);
+	assert_int_equal(c.nreplication_users, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_switches),
+	    cmocka_unit_test(test_sites),	  cmocka_unit_test(test_site_errors),
 	    cmocka_unit_test(test_full_file),	  cmocka_unit_test(test_empty_file_keeps_defaults),
 	    cmocka_unit_test(test_quoted_values), cmocka_unit_test(test_listen_forms),
 	    cmocka_unit_test(test_admin_listen),  cmocka_unit_test(test_config_set),

@@ -187,6 +187,36 @@ static void test_exposition_well_formed(void **state)
 	free(text);
 }
 
+/* The replication families: labelled by op and failure kind, gauges settable. */
+static void test_replication_families(void **state)
+{
+	char *text;
+
+	(void)state;
+	metrics_add(METRIC_REPL_SHIPPED, 0, 3);
+	metrics_add(METRIC_REPL_SHIPPED, 1, 1);
+	metrics_add(METRIC_REPL_SHIPPED, 2, 9); /* no third op: ignored */
+	metrics_add(METRIC_REPL_FAILURES, 2, 2);
+	metrics_add(METRIC_REPL_FAILURES, 3, 9); /* no fourth kind: ignored */
+	metrics_add(METRIC_REPL_BYTES, 0, 4096);
+	metrics_set(METRIC_REPL_QUEUE_DEPTH, 0, 500);
+	metrics_set(METRIC_REPL_QUEUE_DEPTH, 0, 42);
+	metrics_set(METRIC_REPL_OLDEST_PENDING, 0, 17);
+	text = render();
+	assert_int_equal(sample(text, "strata_replication_shipped_total{op=\"put\"}"), 3);
+	assert_int_equal(sample(text, "strata_replication_shipped_total{op=\"delete\"}"), 1);
+	assert_int_equal(sample(text, "strata_replication_failures_total{kind=\"unreachable\"}"),
+			 0);
+	assert_int_equal(sample(text, "strata_replication_failures_total{kind=\"refused\"}"), 0);
+	assert_int_equal(sample(text, "strata_replication_failures_total{kind=\"verify\"}"), 2);
+	assert_int_equal(sample(text, "strata_replication_bytes_total"), 4096);
+	assert_int_equal(sample(text, "strata_replication_queue_depth"), 42);
+	assert_int_equal(sample(text, "strata_replication_oldest_pending_seconds"), 17);
+	assert_non_null(strstr(text, "# TYPE strata_replication_queue_depth gauge\n"));
+	assert_non_null(strstr(text, "# TYPE strata_replication_shipped_total counter\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +226,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_operations_frozen_and_deduplicated, setup),
 	    cmocka_unit_test_setup(test_request_histogram, setup),
 	    cmocka_unit_test_setup(test_exposition_well_formed, setup),
+	    cmocka_unit_test_setup(test_replication_families, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
