@@ -7,6 +7,7 @@
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
 #include "ops.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -94,6 +95,8 @@ s3err_t op_delete_bucket(struct request *r)
 {
 	s3err_t err = backend_bucket_delete(r->srv->be, r->bucket);
 
+	/* Its documents went with it: a bucket made again under the name has no rules. */
+	repl_cache_invalidate(r->bucket);
 	return err ? err : resp_no_content(r);
 }
 

@@ -9,8 +9,10 @@
 #include "../common/names.h"
 #include "../common/strutil.h"
 #include "../common/xmlw.h"
+#include "../lifecycle/replicator.h"
 #include "conditions.h"
 #include "ops.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -164,6 +166,7 @@ s3err_t op_copy_object(struct request *r)
 	const char *algo_hdr = req_header(r, "x-amz-checksum-algorithm");
 	struct backend *be = r->srv->be;
 	struct copy_source src = {{0}, NULL};
+	struct repl_request rq;
 	struct obj_meta sm, dm;
 	struct be_reader *rd = NULL;
 	struct be_writer *w = NULL;
@@ -242,8 +245,13 @@ s3err_t op_copy_object(struct request *r)
 		str_copy(dm.checksum_type, sizeof(dm.checksum_type), "FULL_OBJECT");
 		base64_encode(d.extra, d.extra_len, dm.checksum_b64);
 	}
+	if ((err = repl_request_for(r, r->key, false, &rq)) ||
+	    (err = backend_writer_replicate(be, w, &rq)))
+		goto out;
 	err = backend_writer_commit(be, w, &dm);
 	w = NULL;
+	if (!err && rq.n)
+		replicator_wake(r->srv->replicator);
 	if (!err)
 		err = copy_result(r, &dm);
 	if (!err)

@@ -4,7 +4,9 @@
 #include "../common/names.h"
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
+#include "../lifecycle/replicator.h"
 #include "ops.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -42,6 +44,8 @@ static s3err_t error_xml(struct buf *xml, const struct delete_object_item *o, s3
 s3err_t op_delete_objects(struct request *r)
 {
 	struct delete_request dr = {0};
+	struct repl_request rq;
+	bool queued = false;
 	struct buf xml;
 	size_t i;
 	s3err_t err;
@@ -63,16 +67,22 @@ s3err_t op_delete_objects(struct request *r)
 			e = S3E_NoSuchVersion;
 			msg = "The specified version does not exist.";
 		}
+		if (!e)
+			e = repl_request_compute(r->srv->be, r->srv->cfg, r->bucket, o->key, true,
+						 r->auth.user.name, &rq, &msg);
 		if (!e) {
-			e = backend_object_delete(r->srv->be, r->bucket, o->key);
+			e = backend_object_delete_repl(r->srv->be, r->bucket, o->key, &rq);
 			if (e == S3E_NoSuchKey)
 				e = S3E_OK;
+			queued |= !e && rq.n;
 		}
 		if (e)
 			err = error_xml(&xml, o, e, msg);
 		else if (!dr.quiet)
 			err = deleted_xml(&xml, o);
 	}
+	if (queued)
+		replicator_wake(r->srv->replicator);
 	if (err || (err = xmlw_close(&xml, "DeleteResult")))
 		goto out;
 	err = resp_xml(r, &xml);

@@ -32,8 +32,10 @@
 #include "../common/strutil.h"
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
+#include "../lifecycle/replicator.h"
 #include "body.h"
 #include "ops.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -660,6 +662,7 @@ s3err_t op_complete_multipart(struct request *r)
 	struct part_table t = {NULL, 0, S3E_OK};
 	const struct part_info **chosen = NULL;
 	struct complete_part *list = NULL;
+	struct repl_request rq;
 	struct upload_info u;
 	struct sse_key k;
 	struct obj_meta m;
@@ -724,11 +727,15 @@ s3err_t op_complete_multipart(struct request *r)
 	m.mtime_ms = httptime_now_ms();
 	if ((err = check_object_claims(r, &m)))
 		goto out;
-	err = backend_upload_complete(r->srv->be, r->bucket, u.upload_id, list, cr.n, &m);
+	if ((err = repl_request_for(r, r->key, false, &rq)))
+		goto out;
+	err = backend_upload_complete_repl(r->srv->be, r->bucket, u.upload_id, list, cr.n, &m, &rq);
 	if (err) {
 		req_fail(r, err, NULL);
 		goto out;
 	}
+	if (rq.n)
+		replicator_wake(r->srv->replicator);
 	err = complete_result(r, &m);
 out:
 	free(t.items);

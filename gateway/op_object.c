@@ -9,9 +9,11 @@
 #include "../common/metrics.h"
 #include "../common/range.h"
 #include "../common/strutil.h"
+#include "../lifecycle/replicator.h"
 #include "body.h"
 #include "conditions.h"
 #include "ops.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -249,6 +251,7 @@ s3err_t op_put_object(struct request *r)
 	struct put_state *ps = r->op_state;
 	struct be_writer *w = ps->w;
 	char etag[STRATA_ETAG_MAX + 2];
+	struct repl_request rq;
 	struct digests d;
 	uint64_t size;
 	s3err_t err;
@@ -257,10 +260,19 @@ s3err_t op_put_object(struct request *r)
 	if (err)
 		return err;
 	meta_from_digests(&ps->meta, &d, size);
+	/*
+	 * Replication is decided now and queued by the commit in the same
+	 * atomic step; on error put_state_free aborts the writer.
+	 */
+	if ((err = repl_request_for(r, r->key, false, &rq)) ||
+	    (err = backend_writer_replicate(r->srv->be, w, &rq)))
+		return err;
 	ps->w = NULL; /* commit consumes the writer whatever happens */
 	err = backend_writer_commit(r->srv->be, w, &ps->meta);
 	if (err)
 		return err;
+	if (rq.n)
+		replicator_wake(r->srv->replicator);
 	err = resp_ok_empty(r);
 	if (err)
 		return err;
@@ -479,6 +491,7 @@ s3err_t op_head_object(struct request *r)
 
 s3err_t op_delete_object(struct request *r)
 {
+	struct repl_request rq;
 	s3err_t err = check_version_id(r);
 
 	if (err)
@@ -486,9 +499,14 @@ s3err_t op_delete_object(struct request *r)
 	if (req_header(r, "x-amz-bypass-governance-retention") || req_header(r, "If-Match"))
 		return req_fail(r, S3E_NotImplemented,
 				"Conditional and retention-bypassing deletes are not implemented.");
-	err = backend_object_delete(r->srv->be, r->bucket, r->key);
+	if ((err = repl_request_for(r, r->key, true, &rq)))
+		return err;
+	/* A delete of an absent key still queues its events: the target may hold it. */
+	err = backend_object_delete_repl(r->srv->be, r->bucket, r->key, &rq);
 	/* Deleting what is not there succeeds in S3. */
 	if (err && err != S3E_NoSuchKey)
 		return err;
+	if (rq.n)
+		replicator_wake(r->srv->replicator);
 	return resp_no_content(r);
 }

@@ -8,6 +8,7 @@
  *   op_copy.c         CopyObject
  *   op_encryption.c   Put/Get/DeleteBucketEncryption
  *   op_lifecycle.c    Put/Get/DeleteBucketLifecycleConfiguration
+ *   op_replication.c  Put/Get/DeleteBucketReplication
  *   op_restore.c      RestoreObject (and the archive read check)
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
@@ -58,6 +59,10 @@ s3err_t op_archive_readable(struct request *r, const struct obj_meta *m);
 s3err_t op_put_bucket_lifecycle(struct request *r);
 s3err_t op_get_bucket_lifecycle(struct request *r);
 s3err_t op_delete_bucket_lifecycle(struct request *r);
+
+s3err_t op_put_bucket_replication(struct request *r);
+s3err_t op_get_bucket_replication(struct request *r);
+s3err_t op_delete_bucket_replication(struct request *r);
 
 s3err_t op_copy_object(struct request *r);
 

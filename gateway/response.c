@@ -142,6 +142,9 @@ void resp_object_headers(struct request *r, const struct obj_meta *m)
 		resp_header(r, "Content-Type", "binary/octet-stream");
 	if (m->storage_class[0] && strcmp(m->storage_class, "STANDARD") != 0)
 		resp_header(r, "x-amz-storage-class", m->storage_class);
+	/* Replication (issue 8): PENDING, COMPLETED, FAILED on a source; REPLICA on a copy. */
+	if (obj_repl_status_name(m->repl_status))
+		resp_header(r, "x-amz-replication-status", obj_repl_status_name(m->repl_status));
 	/* Strata's own integrity digest, always shown (docs: README "Integrity"). */
 	if (m->sha256_hex[0])
 		resp_header(r, "x-strata-sha256", m->sha256_hex);

@@ -5,6 +5,7 @@
 
 #include "../common/lcrules.h"
 #include "../common/limits.h"
+#include "../common/replrules.h"
 #include "ops.h"
 #include "request.h"
 
@@ -29,6 +30,9 @@ static const struct route routes[] = {
 	{"PUT",    TARGET_BUCKET,  "lifecycle",  NULL,                "PutBucketLifecycleConfiguration", BODY_XML, LC_MAX_XML,        NULL,                 op_put_bucket_lifecycle,    OWNED},
 	{"GET",    TARGET_BUCKET,  "lifecycle",  NULL,                "GetBucketLifecycleConfiguration", BODY_NONE, 0,                 NULL,                 op_get_bucket_lifecycle,    OWNED},
 	{"DELETE", TARGET_BUCKET,  "lifecycle",  NULL,                "DeleteBucketLifecycle", BODY_NONE,  0,                            NULL,                 op_delete_bucket_lifecycle, OWNED},
+	{"PUT",    TARGET_BUCKET,  "replication", NULL,               "PutBucketReplication", BODY_XML,    RR_MAX_XML,                   NULL,                 op_put_bucket_replication,  OWNED},
+	{"GET",    TARGET_BUCKET,  "replication", NULL,               "GetBucketReplication", BODY_NONE,   0,                            NULL,                 op_get_bucket_replication,  OWNED},
+	{"DELETE", TARGET_BUCKET,  "replication", NULL,               "DeleteBucketReplication", BODY_NONE, 0,                           NULL,                 op_delete_bucket_replication, OWNED},
 	{"GET",    TARGET_BUCKET,  "location",   NULL,                "GetBucketLocation",    BODY_NONE,   0,                            NULL,                 op_get_bucket_location,     OWNED},
 	{"GET",    TARGET_BUCKET,  "versioning", NULL,                "GetBucketVersioning",  BODY_NONE,   0,                            NULL,                 op_get_bucket_versioning,   OWNED},
 	{"GET",    TARGET_BUCKET,  "versions",   NULL,                "ListObjectVersions",   BODY_NONE,   0,                            NULL,                 op_list_object_versions,    OWNED},

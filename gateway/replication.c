@@ -1,0 +1,258 @@
+/*
+ * replication: the gateway's side of a change's replication (see
+ * replication.h): replica detection, the per-bucket cache of parsed rules,
+ * and the translation of matched rules into backend targets.
+ *
+ * Cache invariants:
+ *  C1. An entry is used only while younger than REPL_CACHE_TTL_MS.
+ *  C2. Entries hold at most REPL_CACHE_RULES rules in all (memory is bounded
+ *      by the rule count, about 1.5 KiB each, not by the number of buckets).
+ *  C3. An entry loaded before an invalidation is never inserted after it
+ *      (the generation is read before the load and checked at insertion).
+ *  C4. The mutex guards only memory: loads and parses run outside it.
+ *
+ * The cache is the one piece of mutable state of this module (a process-wide
+ * table, keyed by the backend instance so that two servers in one process do
+ * not share entries); its home would be struct server once that grows a slot
+ * for it.
+ */
+#include "replication.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/httptime.h"
+#include "../common/log.h"
+#include "../common/replrules.h"
+#include "../common/strutil.h"
+#include "request.h"
+#include "server.h"
+
+_Static_assert(RR_MAX_DESTINATIONS == REPL_MAX_TARGETS, "one target per destination");
+_Static_assert(RR_SITE_MAX == REPL_SITE_NAME_MAX, "site names fit targets");
+_Static_assert(RR_ID_MAX + 1 == sizeof(((struct repl_target *)0)->rule_id), "rule IDs fit");
+
+static const char M_STORED[] =
+    "The bucket's replication configuration no longer matches this server's sites (a "
+    "destination site was removed or renamed): fix the [site] sections or put a new "
+    "replication configuration; writes are refused rather than left unreplicated.";
+
+struct entry {
+	bool used;
+	const struct backend *be;
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	int64_t loaded_ms;
+	uint64_t last_use;
+	s3err_t err;	      /* the stored document failed to parse (kept until C1 expires) */
+	struct rr_config cfg; /* nrules 0: the bucket has no configuration */
+};
+
+static struct {
+	pthread_mutex_t mu;
+	uint64_t gen;  /* bumped by every invalidation (C3) */
+	uint64_t tick; /* LRU clock */
+	size_t rules;  /* C2 */
+	struct entry e[REPL_CACHE_ENTRIES];
+} cache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, {{0}}};
+
+/* Under the lock. */
+static void entry_drop(struct entry *e)
+{
+	cache.rules -= e->cfg.nrules;
+	rr_config_free(&e->cfg);
+	e->used = false;
+}
+
+/* Under the lock: the fresh entry of (be, bucket), or NULL (a stale one is dropped). */
+static struct entry *entry_find(const struct backend *be, const char *bucket, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < REPL_CACHE_ENTRIES; i++) {
+		struct entry *e = &cache.e[i];
+
+		if (!e->used || e->be != be || strcmp(e->bucket, bucket) != 0)
+			continue;
+		if (now < e->loaded_ms || now - e->loaded_ms >= REPL_CACHE_TTL_MS) {
+			entry_drop(e);
+			return NULL;
+		}
+		e->last_use = ++cache.tick;
+		return e;
+	}
+	return NULL;
+}
+
+/* Under the lock: a free slot with room for nrules more (C2), evicting the least used. */
+static struct entry *entry_make_room(size_t nrules)
+{
+	struct entry *free_slot, *lru;
+	size_t i;
+
+	if (nrules > REPL_CACHE_RULES)
+		return NULL;
+	for (;;) {
+		free_slot = lru = NULL;
+		for (i = 0; i < REPL_CACHE_ENTRIES; i++) {
+			struct entry *e = &cache.e[i];
+
+			if (!e->used && !free_slot)
+				free_slot = e;
+			if (e->used && (!lru || e->last_use < lru->last_use))
+				lru = e;
+		}
+		if (free_slot && cache.rules + nrules <= REPL_CACHE_RULES)
+			return free_slot;
+		if (!lru)
+			return NULL;
+		entry_drop(lru);
+	}
+}
+
+/* The targets c gives key, into out (replica false). */
+static void targets_of(const struct rr_config *c, const char *key, bool is_delete,
+		       struct repl_request *out)
+{
+	const struct rr_rule *win[RR_MAX_DESTINATIONS];
+	size_t i, n = rr_match(c, key, is_delete, win, RR_MAX_DESTINATIONS);
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		struct repl_target *t = &out->t[i];
+
+		str_copy(t->site, sizeof(t->site), win[i]->site);
+		str_copy(t->bucket, sizeof(t->bucket), win[i]->bucket);
+		str_copy(t->storage_class, sizeof(t->storage_class), win[i]->storage_class);
+		str_copy(t->rule_id, sizeof(t->rule_id), win[i]->id);
+		t->deletes = win[i]->deletes;
+	}
+	out->n = n;
+}
+
+/* Reads and parses bucket's stored configuration (nrules 0 when it has none). I/O: no lock. */
+static s3err_t load(struct backend *be, const struct config *cfg, const char *bucket,
+		    struct rr_config *out, s3err_t *parse_err)
+{
+	char *doc = malloc(STRATA_MAX_BUCKET_CONFIG);
+	const char *msg = NULL;
+	bool found = false;
+	size_t len = 0;
+	s3err_t err;
+
+	memset(out, 0, sizeof(*out));
+	*parse_err = S3E_OK;
+	if (!doc)
+		return S3E_InternalError;
+	err = backend_bucket_config_get(be, bucket, RR_BUCKET_CONFIG, doc, STRATA_MAX_BUCKET_CONFIG,
+					&len, &found);
+	if (!err && found &&
+	    (*parse_err = rr_parse(doc, len, rr_site_from_config, (void *)cfg, out, &msg)))
+		log_error("replication", "bucket %s: stored replication configuration refused (%s)",
+			  bucket, msg);
+	free(doc);
+	return err;
+}
+
+static bool is_replication_user(const struct config *cfg, const char *user)
+{
+	unsigned i;
+
+	for (i = 0; user && i < cfg->nreplication_users; i++)
+		if (strcmp(cfg->replication_users[i], user) == 0)
+			return true;
+	return false;
+}
+
+s3err_t repl_request_compute(struct backend *be, const struct config *cfg, const char *bucket,
+			     const char *key, bool is_delete, const char *user,
+			     struct repl_request *out, const char **message)
+{
+	int64_t now = httptime_now_ms();
+	struct rr_config loaded;
+	struct entry *e;
+	s3err_t err, parse_err;
+	uint64_t gen;
+
+	*message = NULL;
+	if (!backend_can_replicate(be)) {
+		memset(out, 0, sizeof(*out)); /* nothing can be queued nor marked */
+		return S3E_OK;
+	}
+	if (is_replication_user(cfg, user)) {
+		memset(out, 0, sizeof(*out));
+		out->replica = true;
+		return S3E_OK;
+	}
+	pthread_mutex_lock(&cache.mu);
+	e = entry_find(be, bucket, now);
+	if (e) {
+		err = e->err;
+		if (!err)
+			targets_of(&e->cfg, key, is_delete, out);
+		pthread_mutex_unlock(&cache.mu);
+		*message = err ? M_STORED : NULL;
+		return err ? S3E_InternalError : S3E_OK;
+	}
+	gen = cache.gen;
+	pthread_mutex_unlock(&cache.mu);
+
+	if ((err = load(be, cfg, bucket, &loaded, &parse_err)))
+		return err;
+	if (!parse_err)
+		targets_of(&loaded, key, is_delete, out);
+	pthread_mutex_lock(&cache.mu);
+	if (gen == cache.gen && !entry_find(be, bucket, now) &&
+	    (e = entry_make_room(loaded.nrules))) {
+		e->used = true;
+		e->be = be;
+		str_copy(e->bucket, sizeof(e->bucket), bucket);
+		e->loaded_ms = now;
+		e->last_use = ++cache.tick;
+		e->err = parse_err;
+		e->cfg = loaded; /* the cache owns it now */
+		cache.rules += loaded.nrules;
+		memset(&loaded, 0, sizeof(loaded));
+	}
+	pthread_mutex_unlock(&cache.mu);
+	rr_config_free(&loaded);
+	if (parse_err) {
+		*message = M_STORED;
+		return S3E_InternalError;
+	}
+	return S3E_OK;
+}
+
+s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
+			 struct repl_request *out)
+{
+	const char *msg = NULL;
+	s3err_t err = repl_request_compute(r->srv->be, r->srv->cfg, r->bucket, key, is_delete,
+					   r->auth.user.name, out, &msg);
+
+	return err ? req_fail(r, err, msg) : S3E_OK;
+}
+
+void repl_cache_invalidate(const char *bucket)
+{
+	size_t i;
+
+	pthread_mutex_lock(&cache.mu);
+	cache.gen++;
+	for (i = 0; i < REPL_CACHE_ENTRIES; i++)
+		if (cache.e[i].used && strcmp(cache.e[i].bucket, bucket) == 0)
+			entry_drop(&cache.e[i]);
+	pthread_mutex_unlock(&cache.mu);
+}
+
+void repl_cache_clear(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&cache.mu);
+	cache.gen++;
+	for (i = 0; i < REPL_CACHE_ENTRIES; i++)
+		if (cache.e[i].used)
+			entry_drop(&cache.e[i]);
+	pthread_mutex_unlock(&cache.mu);
+}
