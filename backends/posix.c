@@ -6,8 +6,8 @@
  * locations of storage tiers (opened with the backend); placement and
  * transitions between tiers live in posix_tiers.c, archive restores in
  * posix_restore.c, multipart uploads and the objects they complete into in
- * posix_multipart.c, the scrubber in posix_scrub.c, and what they share is
- * declared in posix_internal.h.
+ * posix_multipart.c, the scrubber in posix_scrub.c, the replication queue
+ * in posix_repl.c, and what they share is declared in posix_internal.h.
  *
  * Invariants:
  *  P1. A committed index row names a data file objects/xx/ID that was
@@ -98,16 +98,25 @@
  * Archive restores (DESIGN.md, "Tiers and lifecycle"; issue 6): R1..R7 are
  * at the top of posix_restore.c, which holds the restore slots.
  *
+ * Replication (DESIGN.md, "Replication"; issue 8): Q1..Q8 are at the top of
+ * posix_repl.c, which holds the queue's slots. The commits of this file
+ * (index_publish, object_delete) insert a change's events in their own
+ * transaction (Q1); every objects upsert sets repl_status (Q2).
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
- *   row old          -> row new + gc old    index_publish (one transaction)
- *   row              -> (none) + gc old     posix_object_delete (one transaction)
+ *   row old          -> row new + gc old    index_publish (one transaction; with a
+ *                                           writer_replicate request also its
+ *                                           replication events, Q1)
+ *   row              -> (none) + gc old     object_delete (one transaction; with a
+ *                                           repl_request also its delete events, Q1)
  *   gc (T, ID)       -> file unlinked       posix_gc_finish, posix_gc_drain (after
  *                                           commit; at open)
  *   tmp/ID           -> (none)              posix_writer_abort, tmp_sweep (open)
  *   bucket           -> (none) + its uploads' parts in gc + its configs dropped
- *                                           posix_bucket_delete (one transaction)
+ *                                           posix_bucket_delete (one transaction;
+ *                                           its replication events stay, Q6)
  *   writer plain     -> writer sealed       posix_writer_seal (before any write, F5)
  *   writer in home   -> writer in a tier    posix_writer_place (before any write, T3)
  *   row in tier A    -> + copies in tier B  posix_tr_stage (copy, verify, place; T5)
@@ -133,7 +142,8 @@
  *                                           posix_obj_retire (R1, R6)
  *   envelope under k -> under target        posix_sse_rewrap (one transaction per batch, F8)
  *   config           -> config'             posix_bucket_config_put / _delete
- *   (multipart transitions: the table at the top of posix_multipart.c)
+ *   (multipart transitions: the table at the top of posix_multipart.c;
+ *    replication: the table at the top of posix_repl.c)
  *
  * Schema (PRAGMA user_version = SCHEMA_VERSION; `migrations` upgrades older
  * files one version at a time, inside a transaction each):
@@ -179,6 +189,16 @@
  *   restore) and restore_until_ms (default 0), with the partial index
  *   objects_restoring ON (bucket, key) WHERE restore_state <> 0, which
  *   restore_due walks (only rows with a restore are in it).
+ *   v8 (replication, Q1..Q8 in posix_repl.c): objects gains repl_status
+ *   0..4 (enum obj_repl_status; default 0: rows written before v8 were
+ *   never replicated); repl_events(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+ *   bucket, key, is_delete 0|1, mtime_ms, etag, site, dest_bucket,
+ *   storage_class, deletes 0|1, rule_id, created_ms, attempts, next_ms,
+ *   failed 0|1, last_error) with INDEX repl_events_due(next_ms, seq)
+ *   (repl_due's walk), INDEX repl_events_key(bucket, key, site,
+ *   dest_bucket) (the oldest event per key and target; "any event left for
+ *   this bucket/key") and the partial INDEX repl_events_failed(bucket)
+ *   WHERE failed = 1. No foreign key to buckets (Q6).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -214,7 +234,7 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
@@ -226,12 +246,13 @@ _Static_assert(SSE_KEY_SIZE == FRAMES_KEY_SIZE, "a derived file key is a frames 
 
 /*
  * Columns 1..10 of a scan row are the fixed metadata that meta_from_row
- * reads, 11..12 the restore (restore_from_row).
+ * reads, 11..12 the restore (restore_from_row), 13 the replication status
+ * (repl_from_row).
  */
 #define SCAN_SELECT                                                                                \
 	"SELECT key, size, mtime_ms, etag, sha256, checksum_algo, checksum_b64, storage_class, "   \
-	"checksum_type, parts_count, verified_ms, restore_state, restore_until_ms FROM objects "   \
-	"WHERE bucket = ?1 "
+	"checksum_type, parts_count, verified_ms, restore_state, restore_until_ms, repl_status "   \
+	"FROM objects WHERE bucket = ?1 "
 
 /*
  * The statements of this file (the multipart ones are in posix_multipart.c).
@@ -259,9 +280,9 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_OBJ_UPSERT] =
 	"INSERT INTO objects(bucket, key, object_id, size, mtime_ms, etag, sha256, "
 	"checksum_algo, checksum_b64, storage_class, headers, checksum_type, parts_count, "
-	"layout, frames, sse_mode, sse_key_id, sse_envelope, tier) "
+	"layout, frames, sse_mode, sse_key_id, sse_envelope, tier, repl_status) "
 	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-	"?19) "
+	"?19, ?20) "
 	"ON CONFLICT(bucket, key) DO UPDATE SET object_id = excluded.object_id, "
 	"size = excluded.size, mtime_ms = excluded.mtime_ms, etag = excluded.etag, "
 	"sha256 = excluded.sha256, checksum_algo = excluded.checksum_algo, "
@@ -270,11 +291,12 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 	"parts_count = excluded.parts_count, layout = excluded.layout, "
 	"frames = excluded.frames, verified_ms = 0, sse_mode = excluded.sse_mode, "
 	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope, "
-	"tier = excluded.tier, restore_state = 0, restore_until_ms = 0",
+	"tier = excluded.tier, restore_state = 0, restore_until_ms = 0, "
+	"repl_status = excluded.repl_status",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
 		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier, restore_state, "
-		    "restore_until_ms FROM objects WHERE bucket = ?1 AND key = ?2",
+		    "restore_until_ms, repl_status FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
 		    "AND etag = ?4",
@@ -509,6 +531,37 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "ALTER TABLE objects ADD COLUMN restore_until_ms INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX objects_restoring ON objects(bucket, key) WHERE restore_state <> 0;"
     "PRAGMA user_version = 7;",
+    /*
+     * 7 -> 8: replication (Q1..Q8 in posix_repl.c). No existing object was
+     * ever queued (repl_status 0: no header) and the queue starts empty.
+     * seq is AUTOINCREMENT so that a seq is never reused, even after the
+     * newest event was done: a late repl_done or repl_retry of a replicator
+     * can only ever name its own event (Q5).
+     */
+    "ALTER TABLE objects ADD COLUMN repl_status INTEGER NOT NULL DEFAULT 0"
+    " CHECK (repl_status BETWEEN 0 AND 4);"
+    "CREATE TABLE repl_events("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " bucket TEXT NOT NULL COLLATE BINARY,"
+    " key TEXT NOT NULL COLLATE BINARY CHECK (key <> ''),"
+    " is_delete INTEGER NOT NULL CHECK (is_delete IN (0, 1)),"
+    " mtime_ms INTEGER NOT NULL,"
+    " etag TEXT NOT NULL,"
+    " site TEXT NOT NULL CHECK (site <> ''),"
+    " dest_bucket TEXT NOT NULL CHECK (dest_bucket <> ''),"
+    " storage_class TEXT NOT NULL,"
+    " deletes INTEGER NOT NULL CHECK (deletes IN (0, 1)),"
+    " rule_id TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+    " next_ms INTEGER NOT NULL,"
+    " failed INTEGER NOT NULL DEFAULT 0 CHECK (failed IN (0, 1)),"
+    " last_error TEXT NOT NULL DEFAULT ''"
+    ");"
+    "CREATE INDEX repl_events_due ON repl_events(next_ms, seq);"
+    "CREATE INDEX repl_events_key ON repl_events(bucket, key, site, dest_bucket);"
+    "CREATE INDEX repl_events_failed ON repl_events(bucket) WHERE failed = 1;"
+    "PRAGMA user_version = 8;",
 };
 
 static const struct backend_ops posix_ops;
@@ -753,6 +806,17 @@ static bool restore_from_row(sqlite3_stmt *st, int c0, struct obj_meta *m)
 	return true;
 }
 
+/* Reads repl_status (enum obj_repl_status) from column c into m (Q2). */
+static bool repl_from_row(sqlite3_stmt *st, int c, struct obj_meta *m)
+{
+	sqlite3_int64 status = sqlite3_column_int64(st, c);
+
+	if (status < REPL_NONE || status > REPL_REPLICA)
+		return false;
+	m->repl_status = (int)status;
+	return true;
+}
+
 s3err_t posix_bucket_exists(struct conn *c, const char *bucket)
 {
 	sqlite3_stmt *st = c->st[ST_BUCKET_EXISTS];
@@ -809,7 +873,8 @@ int64_t posix_now_ms(void)
  * m with posix_sse_valid).
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout, bool framed, const char *tier)
+			 const struct obj_meta *m, int layout, bool framed, const char *tier,
+			 int repl_status)
 {
 	sqlite3_stmt *st = c->st[ST_OBJ_UPSERT];
 	int rc;
@@ -850,6 +915,9 @@ s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, co
 	/* T2: the location whose directory holds the file. */
 	if (rc == SQLITE_OK)
 		rc = posix_bind_text(st, 19, tier);
+	/* Q2: bound on every commit, so a PUT that asks nothing runs no extra statement. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 20, repl_status);
 	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
@@ -1730,6 +1798,7 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 			 strerror(errno));
 	if (xxfd >= 0)
 		close(xxfd);
+	free(w->repl);
 	free(w);
 }
 
@@ -1755,7 +1824,12 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	err = posix_obj_retire(c, w->bucket, w->key, old, &found);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier);
+	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier,
+			       posix_repl_status_of(w->repl));
+	/* Q1: the events go in with the row, or neither does. */
+	if (err == S3E_OK && w->repl)
+		err = posix_repl_queue(c, w->bucket, w->key, w->repl, false, m->mtime_ms, m->etag,
+				       NULL);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
@@ -1835,6 +1909,7 @@ static void posix_writer_abort(struct be_writer *w)
 	if (unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
 		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->loc->dir, w->id,
 			 strerror(errno));
+	free(w->repl);
 	free(w);
 }
 
@@ -1867,7 +1942,8 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 		goto out;
 	}
 	if (!posix_col_id(st, 0, id) || !meta_from_row(st, 2, &m) || !posix_col_sse(st, 14, &m) ||
-	    !posix_col_text(st, 17, tier, POSIX_TIER_MAX) || !restore_from_row(st, 18, &m)) {
+	    !posix_col_text(st, 17, tier, POSIX_TIER_MAX) || !restore_from_row(st, 18, &m) ||
+	    !repl_from_row(st, 20, &m)) {
 		log_error(POSIX_LOG_MOD, "index row of an object in %s is malformed", bucket);
 		err = S3E_InternalError;
 		goto out;
@@ -2408,15 +2484,20 @@ s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_
 /*
  * Deletes bucket/key in one transaction; with etag non-NULL only while the
  * row is still the version (mtime_ms, etag): the lifecycle engine decides
- * from a scan and must never delete an object written since.
+ * from a scan and must never delete an object written since. With req
+ * (checked by posix_repl_valid) the same transaction queues its delete
+ * events (Q1), even for a key that is absent: the target may still hold
+ * it. The answer for an absent key stays S3E_NoSuchKey (the events are
+ * committed all the same; the gateway answers 204 either way).
  */
 static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
-			     int64_t mtime_ms, const char *etag)
+			     int64_t mtime_ms, const char *etag, const struct repl_request *req)
 {
 	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
 	struct retired old = {"", "", false, false};
 	bool found = false;
+	size_t queued = 0;
 	s3err_t err;
 	int rc;
 
@@ -2426,37 +2507,55 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 	if (err != S3E_OK)
 		goto out;
 	err = posix_obj_retire(c, bucket, key, &old, &found);
-	if (err == S3E_OK && !found) {
+	if (err == S3E_OK && !found)
 		err = posix_bucket_exists(c, bucket);
-		if (err == S3E_OK)
-			err = S3E_NoSuchKey;
-	}
 	if (err != S3E_OK)
 		goto out;
-	rc = posix_run_texts(c->st[ST_OBJ_DELETE], bk, 2);
-	if (rc != SQLITE_OK) {
-		err = posix_db_err(c, rc, "object delete");
+	if (found) {
+		rc = posix_run_texts(c->st[ST_OBJ_DELETE], bk, 2);
+		if (rc != SQLITE_OK) {
+			err = posix_db_err(c, rc, "object delete");
+			goto out;
+		}
+	}
+	if (req) {
+		err = posix_repl_queue(c, bucket, key, req, true, 0, "", &queued);
+		if (err != S3E_OK)
+			goto out;
+	}
+	if (!found && queued == 0) {
+		err = S3E_NoSuchKey; /* nothing changed: nothing to commit */
 		goto out;
 	}
 	err = posix_tx_commit(c);
-	if (err == S3E_OK)
+	if (err == S3E_OK && found)
 		posix_retired_finish(pb, c, &old);
+	if (err == S3E_OK && !found)
+		err = S3E_NoSuchKey; /* as object_delete answers it; the events are durable */
 out:
-	if (err != S3E_OK)
-		posix_tx_rollback(c);
+	posix_tx_rollback(c); /* after the COMMIT a no-op */
 	posix_pool_put(pb, c);
 	return err;
 }
 
 static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
 {
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, NULL);
 }
 
 static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, const char *key,
 				      int64_t mtime_ms, const char *etag)
 {
-	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag);
+	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag, NULL);
+}
+
+/* The object_delete_repl slot: object_delete and its delete events in one transaction (Q1). */
+static s3err_t posix_object_delete_repl(struct backend *be, const char *bucket, const char *key,
+					const struct repl_request *req)
+{
+	if (req && !posix_repl_valid(req))
+		return S3E_InternalError;
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req);
 }
 
 /* --- scanning --- */
@@ -2497,7 +2596,7 @@ static bool scan_row(sqlite3_stmt *st, size_t n, void *rows)
 	struct scan_row *r = &((struct scan_row *)rows)[n];
 
 	return posix_col_text(st, 0, r->key, sizeof(r->key)) && meta_from_row(st, 1, &r->meta) &&
-	       restore_from_row(st, 11, &r->meta);
+	       restore_from_row(st, 11, &r->meta) && repl_from_row(st, 13, &r->meta);
 }
 
 /* One query of a scan: up to cap rows from `from` (inclusive or not) below `upper`. */
@@ -3117,8 +3216,9 @@ static s3err_t conn_prepare(struct posix_be *pb, struct conn *c)
 	int i, rc;
 
 	for (i = 0; i < ST__COUNT; i++) {
-		const char *sql =
-		    i < ST_MP_FIRST ? stmt_sql[i] : posix_mp_stmt_sql[i - ST_MP_FIRST];
+		const char *sql = i < ST_MP_FIRST   ? stmt_sql[i]
+				  : i < ST_RP_FIRST ? posix_mp_stmt_sql[i - ST_MP_FIRST]
+						    : posix_rp_stmt_sql[i - ST_RP_FIRST];
 
 		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL);
 		if (rc != SQLITE_OK) {
@@ -3606,4 +3706,12 @@ static const struct backend_ops posix_ops = {
     .bucket_config_get = posix_bucket_config_get,
     .bucket_config_put = posix_bucket_config_put,
     .bucket_config_delete = posix_bucket_config_delete,
+    .writer_replicate = posix_writer_replicate,
+    .upload_complete_repl = posix_upload_complete_repl,
+    .object_delete_repl = posix_object_delete_repl,
+    .repl_enqueue = posix_repl_enqueue,
+    .repl_due = posix_repl_due,
+    .repl_done = posix_repl_done,
+    .repl_retry = posix_repl_retry,
+    .repl_stats = posix_repl_stats,
 };

@@ -6,8 +6,9 @@
  * migrations), the data-file commit order, the locations of storage
  * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
- * restores; posix_multipart.c owns uploads, parts,
- * the completion of an upload into a multipart object (layout 1) and the
+ * restores, posix_repl.c the replication queue (Q1..Q8); posix_multipart.c
+ * owns uploads, parts, the completion of an upload into a multipart object
+ * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
  * by posix.c for both: the frame helpers below are what a reader or the
@@ -48,8 +49,9 @@
 
 /*
  * Every statement the backend runs, prepared once per connection. Those
- * before ST_MP_FIRST have their SQL in posix.c, the others in
- * posix_multipart.c (posix_mp_stmt_sql), next to the code that runs them.
+ * before ST_MP_FIRST have their SQL in posix.c, those up to ST_RP_FIRST in
+ * posix_multipart.c (posix_mp_stmt_sql), the rest in posix_repl.c
+ * (posix_rp_stmt_sql), next to the code that runs them.
  */
 enum stmt {
 	ST_BEGIN,
@@ -117,11 +119,25 @@ enum stmt {
 	ST_OPART_LOAD,
 	ST_OPART_RANGE,
 	ST_OPART_OBJ,
+	ST_RP_FIRST, /* replication statements from here on */
+	ST_RP_INSERT = ST_RP_FIRST,
+	ST_RP_GET,
+	ST_RP_DELETE,
+	ST_RP_LEFT,
+	ST_RP_COMPLETED,
+	ST_RP_RETRY,
+	ST_RP_FAILED,
+	ST_RP_DUE,
+	ST_RP_STATS_ALL,
+	ST_RP_STATS_BUCKET,
+	ST_RP_OBJ,
 	ST__COUNT
 };
 
-/* SQL of ST_MP_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_MP_FIRST). */
-extern const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST];
+/* SQL of ST_MP_FIRST .. ST_RP_FIRST - 1, indexed by (stmt - ST_MP_FIRST). */
+extern const char *const posix_mp_stmt_sql[ST_RP_FIRST - ST_MP_FIRST];
+/* SQL of ST_RP_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_RP_FIRST) (posix_repl.c). */
+extern const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST];
 
 struct conn {
 	sqlite3 *db;
@@ -181,6 +197,8 @@ struct be_writer {
 	unsigned part_number;		  /* W_PART */
 	char upload_id[POSIX_ID_HEX + 1]; /* W_PART */
 	char id[POSIX_ID_HEX + 1];	  /* the data file's object id */
+	/* W_OBJECT: writer_replicate's copy (owned), queued by its commit (Q1); NULL: none */
+	struct repl_request *repl;
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	char key[]; /* W_OBJECT; "" for W_PART */
 };
@@ -337,10 +355,13 @@ int64_t posix_now_ms(void);
  * the old row's data first); framed says how a layout-0 file was written
  * (F2), tier where it is (T2; for layout 1 where the parts were put). The
  * row starts with no restore whatever meta says (R1): a restore belonged
- * to the version it replaces. Error: S3E_InternalError, S3E_SlowDown.
+ * to the version it replaces; and with replication status repl_status
+ * (Q2: the caller's, from its repl_request; m->repl_status is ignored).
+ * Error: S3E_InternalError, S3E_SlowDown.
  */
 s3err_t posix_obj_upsert(struct conn *c, const char *bucket, const char *key, const char *id,
-			 const struct obj_meta *m, int layout, bool framed, const char *tier);
+			 const struct obj_meta *m, int layout, bool framed, const char *tier,
+			 int repl_status);
 /*
  * Loads the row of bucket/key: its metadata with headers, sse fields (F5)
  * and restore (R1), object id, layout, whether its file is framed (F2) and
@@ -690,6 +711,41 @@ s3err_t posix_mp_prune(struct conn *c, int64_t now_ms);
  * bucket (M9), queueing their parts in gc; *queued says whether any was.
  */
 s3err_t posix_mp_bucket_purge(struct conn *c, const char *bucket, bool *queued);
+
+/* --- replication queue (posix_repl.c; invariants Q1..Q8) --- */
+
+/*
+ * true when req (non-NULL) is storable: at most REPL_MAX_TARGETS targets,
+ * none for a replica, each with a site and a bucket, every string
+ * terminated within its array. Logs what is wrong (a caller's bug).
+ */
+bool posix_repl_valid(const struct repl_request *req);
+/* Q2: the objects.repl_status a commit with req (NULL: none) stores. */
+int posix_repl_status_of(const struct repl_request *req);
+/*
+ * Q1, within the caller's write transaction: queues one event per target
+ * of req (NULL or a replica: none) for bucket/key: a write of the version
+ * (mtime_ms, etag), or with is_delete a delete, for the targets whose
+ * `deletes` is set only. *queued (may be NULL) is how many rows went in.
+ * req must have passed posix_repl_valid. Errors: S3E_InternalError,
+ * S3E_SlowDown.
+ */
+s3err_t posix_repl_queue(struct conn *c, const char *bucket, const char *key,
+			 const struct repl_request *req, bool is_delete, int64_t mtime_ms,
+			 const char *etag, size_t *queued);
+/* Backend slots (contracts in backend.h). */
+s3err_t posix_writer_replicate(struct be_writer *w, const struct repl_request *req);
+s3err_t posix_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
+				   const struct complete_part *parts, size_t n,
+				   const struct obj_meta *meta, const struct repl_request *req);
+s3err_t posix_repl_enqueue(struct backend *be, const char *bucket, const char *key,
+			   const struct repl_request *req);
+s3err_t posix_repl_due(struct backend *be, int64_t now_ms, size_t limit, repl_visit_fn visit,
+		       void *ctx);
+s3err_t posix_repl_done(struct backend *be, uint64_t seq);
+s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
+			 const char *error);
+s3err_t posix_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out);
 
 /* --- remote tiers (posix_remote.c; invariants X1..X7) --- */
 

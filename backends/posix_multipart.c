@@ -84,6 +84,10 @@
  *      file is found at its own (tier, id), so one object's parts may sit
  *      in different locations (a tier configured between two UploadParts,
  *      or a transition, T5, which moves them all).
+ *  M14. A Complete with a repl_request (upload_complete_repl) queues its
+ *      replication events and sets objects.repl_status inside complete_tx,
+ *      the same transaction that publishes the object (Q1, Q2 in
+ *      posix_repl.c): a Complete that was acknowledged has its events.
  *
  * State transition                                  -> function
  *   (none)         -> active                        posix_upload_create
@@ -95,7 +99,7 @@
  *   tmp/ID         -> (none)                        posix_writer_abort, tmp_sweep (open)
  *   active         -> completed + object (layout 1) complete_tx (one transaction):
  *                     listed parts -> object_parts, unlisted parts -> gc,
- *                     previous object's data -> gc
+ *                     previous object's data -> gc, replication events (M14)
  *   active         -> gone + parts -> gc            posix_upload_abort, posix_mp_bucket_purge
  *   completed      -> gone                          posix_mp_prune (open, upload_create)
  *   layout 1 row   -> (none) + object_parts -> gc   posix_obj_retire (overwrite, delete)
@@ -135,7 +139,7 @@
  * upper bound "key < ?4" (the prefix's successor); unused slots below ?5
  * are bound anyway, which SQLite allows.
  */
-const char *const posix_mp_stmt_sql[ST__COUNT - ST_MP_FIRST] = {
+const char *const posix_mp_stmt_sql[ST_RP_FIRST - ST_MP_FIRST] = {
     [ST_UPL_INSERT - ST_MP_FIRST] =
 	"INSERT INTO uploads(upload_id, bucket, key, initiated_ms, headers, storage_class, "
 	"checksum_algo, checksum_type, sse_mode, sse_key_id, sse_envelope) "
@@ -1070,7 +1074,8 @@ static s3err_t upload_mark_completed(struct conn *c, const char *upload_id, cons
 static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *bucket,
 			   const char *upload_id, const struct complete_part *parts, size_t n,
 			   const struct obj_meta *meta, const char *version_id,
-			   struct upl_state *us, struct complete_out *co)
+			   const struct repl_request *req, struct upl_state *us,
+			   struct complete_out *co)
 {
 	struct obj_meta m;
 	uint64_t total = 0;
@@ -1122,7 +1127,12 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 	m.sse_envelope_len = us->sse.sse_envelope_len;
 	/* T2: a layout-1 row's tier says where its class put the parts. */
 	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1, false,
-			       posix_loc_for_class(pb, us->storage_class)->tier);
+			       posix_loc_for_class(pb, us->storage_class)->tier,
+			       posix_repl_status_of(req));
+	/* M14 (Q1): the replication events go in with the object row, or neither does. */
+	if (err == S3E_OK && req)
+		err = posix_repl_queue(c, bucket, us->key, req, false, meta->mtime_ms, meta->etag,
+				       NULL);
 	if (err == S3E_OK)
 		err = upload_mark_completed(c, upload_id, meta->etag);
 	if (err == S3E_OK)
@@ -1139,9 +1149,10 @@ out:
 	return err;
 }
 
-s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
-			      const struct complete_part *parts, size_t n,
-			      const struct obj_meta *meta)
+/* upload_complete with what its commit asks of replication (req NULL: nothing; M14). */
+static s3err_t upload_complete(struct backend *be, const char *bucket, const char *upload_id,
+			       const struct complete_part *parts, size_t n,
+			       const struct obj_meta *meta, const struct repl_request *req)
 {
 	struct posix_be *pb = (struct posix_be *)be;
 	struct complete_out co = {{"", "", false, false}, false};
@@ -1169,12 +1180,16 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 		err = S3E_MetadataTooLarge;
 		goto out;
 	}
+	if (req && !posix_repl_valid(req)) {
+		err = S3E_InternalError;
+		goto out;
+	}
 	/* Layout 1: object_id is a version id naming no file (P7). */
 	err = posix_id_new(version_id);
 	if (err != S3E_OK)
 		goto out;
 	c = posix_pool_get(pb);
-	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, &us, &co);
+	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, req, &us, &co);
 	if (err != S3E_OK)
 		goto out;
 	posix_retired_finish(pb, c, &co.old); /* its file(s) and restored copies (R6) */
@@ -1184,6 +1199,20 @@ out:
 	if (c)
 		posix_pool_put(pb, c);
 	return err;
+}
+
+s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
+			      const struct complete_part *parts, size_t n,
+			      const struct obj_meta *meta)
+{
+	return upload_complete(be, bucket, upload_id, parts, n, meta, NULL);
+}
+
+s3err_t posix_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
+				   const struct complete_part *parts, size_t n,
+				   const struct obj_meta *meta, const struct repl_request *req)
+{
+	return upload_complete(be, bucket, upload_id, parts, n, meta, req);
 }
 
 /* --- partNumber= on GetObject/HeadObject --- */

@@ -38,12 +38,18 @@
 #define F ((uint64_t)FRAME_DATA_SIZE)
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
-/* Drops everything schema v7 added: what a v6 data directory's index looked like. */
+/* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+#define DOWNGRADE_TO_V7                                                                            \
+	"DROP TABLE repl_events; DELETE FROM sqlite_sequence WHERE name = 'repl_events';"          \
+	"ALTER TABLE objects DROP COLUMN repl_status; PRAGMA user_version = 7;"
+
+/* Drops everything schemas v7 and v8 added: what a v6 data directory's index looked like. */
 #define DOWNGRADE_TO_V6                                                                            \
+	DOWNGRADE_TO_V7                                                                            \
 	"DROP INDEX objects_restoring; ALTER TABLE objects DROP COLUMN restore_until_ms;"          \
 	"ALTER TABLE objects DROP COLUMN restore_state; PRAGMA user_version = 6;"
 
-/* Drops everything schemas v6 and v7 added: what a v5 data directory's index looked like. */
+/* Drops everything schemas v6..v8 added: what a v5 data directory's index looked like. */
 #define DOWNGRADE_TO_V5                                                                            \
 	DOWNGRADE_TO_V6                                                                            \
 	"DROP INDEX objects_by_tier; DROP INDEX parts_by_tier; DROP INDEX object_parts_by_tier;"   \
@@ -54,7 +60,7 @@
 	"ALTER TABLE gc_v5 RENAME TO gc;"                                                          \
 	"PRAGMA user_version = 5;"
 
-/* Drops everything schemas v5..v7 added: what a v4 data directory's index looked like. */
+/* Drops everything schemas v5..v8 added: what a v4 data directory's index looked like. */
 #define DOWNGRADE_TO_V4                                                                            \
 	DOWNGRADE_TO_V5                                                                            \
 	"DROP INDEX objects_by_sse_key; DROP INDEX uploads_by_sse_key;"                            \
@@ -806,7 +812,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 7); /* schema v7 */
+	assert_int_equal(sqlite3_column_int(st, 0), 8); /* schema v8 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1077,7 +1083,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1101,7 +1107,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	free(data);
 }
 
@@ -1726,7 +1732,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1748,7 +1754,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 }
 
 /* --- bucket configuration documents --- */
@@ -2440,7 +2446,7 @@ static void test_migrate_v5(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -3111,7 +3117,7 @@ static void test_migrate_v6(void **state)
 			      "'restore%'"),
 	    0);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
@@ -3122,7 +3128,7 @@ static void test_migrate_v6(void **state)
 	assert_int_equal(rs_run(f, "old"), S3E_OK);
 	assert_home_glacier(f, 1, 1);
 	open_tiers(f, 3);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 7);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
 	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
 	assert_content(f->be, BKT, "old", "v6 bytes");
 }
