@@ -410,6 +410,107 @@ s3err_t backend_bucket_config_delete(struct backend *be, const char *bucket, con
 	return o->bucket_config_delete(be, bucket, name);
 }
 
+/* --- replication (ABI 7) --- */
+
+bool backend_can_replicate(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return o && o->writer_replicate && o->upload_complete_repl && o->object_delete_repl &&
+	       o->repl_enqueue && o->repl_due && o->repl_done && o->repl_retry && o->repl_stats;
+}
+
+/* A request that asks nothing of replication: no targets, not a replica. */
+static bool asks_nothing(const struct repl_request *req)
+{
+	return !req || (!req->replica && req->n == 0);
+}
+
+s3err_t backend_writer_replicate(struct backend *be, struct be_writer *w,
+				 const struct repl_request *req)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (asks_nothing(req))
+		return o ? S3E_OK : S3E_NotImplemented;
+	if (!o || !o->writer_replicate)
+		return S3E_NotImplemented;
+	return o->writer_replicate(w, req);
+}
+
+s3err_t backend_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
+				     const struct complete_part *parts, size_t n,
+				     const struct obj_meta *meta, const struct repl_request *req)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (asks_nothing(req))
+		return backend_upload_complete(be, bucket, upload_id, parts, n, meta);
+	if (!o || !o->upload_complete_repl)
+		return S3E_NotImplemented;
+	return o->upload_complete_repl(be, bucket, upload_id, parts, n, meta, req);
+}
+
+s3err_t backend_object_delete_repl(struct backend *be, const char *bucket, const char *key,
+				   const struct repl_request *req)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (asks_nothing(req))
+		return backend_object_delete(be, bucket, key);
+	if (!o || !o->object_delete_repl)
+		return S3E_NotImplemented;
+	return o->object_delete_repl(be, bucket, key, req);
+}
+
+s3err_t backend_repl_enqueue(struct backend *be, const char *bucket, const char *key,
+			     const struct repl_request *req)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->repl_enqueue)
+		return S3E_NotImplemented;
+	return o->repl_enqueue(be, bucket, key, req);
+}
+
+s3err_t backend_repl_due(struct backend *be, int64_t now_ms, size_t limit, repl_visit_fn visit,
+			 void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->repl_due)
+		return S3E_NotImplemented;
+	return o->repl_due(be, now_ms, limit, visit, ctx);
+}
+
+s3err_t backend_repl_done(struct backend *be, uint64_t seq)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->repl_done)
+		return S3E_NotImplemented;
+	return o->repl_done(be, seq);
+}
+
+s3err_t backend_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
+			   const char *error)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->repl_retry)
+		return S3E_NotImplemented;
+	return o->repl_retry(be, seq, next_ms, failed, error);
+}
+
+s3err_t backend_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->repl_stats)
+		return S3E_NotImplemented;
+	return o->repl_stats(be, bucket, out);
+}
+
 void backend_close(struct backend *be)
 {
 	const struct backend_ops *o = ops_of(be);

@@ -29,7 +29,7 @@
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
 
-#define BACKEND_ABI_VERSION 6
+#define BACKEND_ABI_VERSION 7
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -123,6 +123,62 @@ struct restore_item {
 	int64_t mtime_ms; /* the version, for restore_run / restore_release */
 	char etag[STRATA_ETAG_MAX];
 	int state; /* RESTORE_ONGOING: make the copy; RESTORE_DONE: its time is up */
+};
+
+/* --- replication (ABI 7; issue 8, DESIGN.md "Replication") --- */
+
+#define REPL_MAX_TARGETS 8u    /* destinations one write or delete can have (one per rule) */
+#define REPL_SITE_NAME_MAX 32u /* bytes of a site's name (config [site NAME]) */
+#define REPL_ERROR_MAX 256u    /* bytes of an event's last error kept for status */
+
+/* One destination a change must reach, from the bucket's rules (gateway/replication.h). */
+struct repl_target {
+	char site[REPL_SITE_NAME_MAX + 1];	      /* a configured site */
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];      /* the bucket at that site */
+	char storage_class[STRATA_STORAGE_CLASS_MAX]; /* "" = the source object's class */
+	bool deletes;	   /* DeleteMarkerReplication Enabled: deletes of the key follow */
+	char rule_id[256]; /* the rule that chose it (status and logs) */
+};
+
+/*
+ * What a commit or delete asks of replication: the targets its key matched
+ * (n may be 0), or that the change IS a replica written by another site's
+ * replicator (then n is 0: a replica is never replicated further, which
+ * keeps two sites that replicate to each other out of a loop).
+ */
+struct repl_request {
+	bool replica;
+	size_t n;
+	struct repl_target t[REPL_MAX_TARGETS];
+};
+
+/*
+ * One queued change for one target. A change is "make the target's copy of
+ * bucket/key match the source as it is NOW" (the replicator reads the
+ * current version when it runs), so events are idempotent and a later
+ * event of a key supersedes nothing: replaying one is always safe.
+ */
+struct repl_event {
+	uint64_t seq; /* queue order, unique */
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+	char key[STRATA_MAX_KEY_LEN + 1];
+	bool is_delete;	  /* the key was deleted (shipped only when target.deletes) */
+	int64_t mtime_ms; /* writes: the version that was committed; 0 for deletes */
+	char etag[STRATA_ETAG_MAX];
+	struct repl_target target;
+	int64_t created_ms; /* when the change was acknowledged */
+	uint32_t attempts;  /* failed tries so far */
+	bool failed;	    /* the target refused it (see repl_retry); still retried */
+};
+
+/* Called per due event; return false to stop. */
+typedef bool (*repl_visit_fn)(void *ctx, const struct repl_event *ev);
+
+/* The queue's state (strata replicate status, metrics). */
+struct repl_stats {
+	uint64_t pending;	   /* events queued (failed ones included) */
+	uint64_t failed;	   /* events whose target refused them (repl_retry failed = true) */
+	int64_t oldest_created_ms; /* of the oldest queued event; 0 when none */
 };
 
 /* Called per restore due; return false to stop. */
@@ -422,6 +478,68 @@ struct backend_ops {
 	/* Removes it (absent is fine). Errors: S3E_NoSuchBucket. Deleting a bucket drops its
 	 * documents. */
 	s3err_t (*bucket_config_delete)(struct backend *be, const char *bucket, const char *name);
+
+	/* --- replication (ABI 7; issue 8). A backend without it leaves every slot NULL. --- */
+
+	/*
+	 * Gives w (an object writer, before commit) what its commit asks of
+	 * replication (copied). writer_commit then, in the SAME atomic, durable
+	 * step that publishes the object: queues one event per target (a write
+	 * of the committed version) and stores the object's replication status:
+	 * REPL_PENDING when there are targets, REPL_REPLICA for a replica,
+	 * REPL_NONE otherwise (also when this was never called).
+	 * Errors: S3E_InternalError (more than REPL_MAX_TARGETS).
+	 */
+	s3err_t (*writer_replicate)(struct be_writer *w, const struct repl_request *req);
+	/*
+	 * upload_complete with replication: as upload_complete, and in the same
+	 * atomic step what writer_commit does with a repl_request (req may be
+	 * NULL: as upload_complete).
+	 */
+	s3err_t (*upload_complete_repl)(struct backend *be, const char *bucket,
+					const char *upload_id, const struct complete_part *parts,
+					size_t n, const struct obj_meta *meta,
+					const struct repl_request *req);
+	/*
+	 * object_delete with replication: deletes the object and, in the same
+	 * atomic step, queues a delete event for every target whose `deletes`
+	 * is set (req may be NULL). A key that is already absent still queues
+	 * them (the target may hold it). Errors: as object_delete.
+	 */
+	s3err_t (*object_delete_repl)(struct backend *be, const char *bucket, const char *key,
+				      const struct repl_request *req);
+	/*
+	 * Queues events for bucket/key as a change to it would (resync: the
+	 * write of its current version, or a delete when it is absent and a
+	 * target's `deletes` is set), without touching the object. Durable.
+	 * Errors: S3E_NoSuchBucket.
+	 */
+	s3err_t (*repl_enqueue)(struct backend *be, const char *bucket, const char *key,
+				const struct repl_request *req);
+	/*
+	 * Visits events due at now_ms (next try <= now_ms), oldest first, at most
+	 * limit, and of each (bucket, key, target site, target bucket) only the
+	 * oldest event: a key's events run one at a time, in order.
+	 */
+	s3err_t (*repl_due)(struct backend *be, int64_t now_ms, size_t limit, repl_visit_fn visit,
+			    void *ctx);
+	/*
+	 * Event seq reached its target: removes it, and, when no other event of
+	 * that bucket/key remains (any target), sets the object's status to
+	 * REPL_COMPLETED if the object still exists with status PENDING or
+	 * FAILED. Durable. Absent seq is fine (S3E_OK).
+	 */
+	s3err_t (*repl_done)(struct backend *be, uint64_t seq);
+	/*
+	 * Event seq failed: attempts + 1, next try at next_ms, error kept (cut to
+	 * REPL_ERROR_MAX). failed = true says the target refused it (not merely
+	 * unreachable): the event is marked failed and the object's status, if
+	 * PENDING, becomes REPL_FAILED. Events are never dropped. Durable.
+	 */
+	s3err_t (*repl_retry)(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
+			      const char *error);
+	/* The queue's counts for one bucket, or all (bucket NULL). */
+	s3err_t (*repl_stats)(struct backend *be, const char *bucket, struct repl_stats *out);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -498,6 +616,28 @@ s3err_t backend_bucket_config_get(struct backend *be, const char *bucket, const 
 s3err_t backend_bucket_config_put(struct backend *be, const char *bucket, const char *name,
 				  const char *value, size_t len);
 s3err_t backend_bucket_config_delete(struct backend *be, const char *bucket, const char *name);
+/* Whether the replication slots are implemented (PutBucketReplication refuses otherwise). */
+bool backend_can_replicate(struct backend *be);
+/*
+ * With req NULL or asking nothing (no targets, not a replica), these do
+ * what writer_commit / upload_complete / object_delete do, on any backend;
+ * otherwise they need the replication slots (S3E_NotImplemented without).
+ */
+s3err_t backend_writer_replicate(struct backend *be, struct be_writer *w,
+				 const struct repl_request *req);
+s3err_t backend_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
+				     const struct complete_part *parts, size_t n,
+				     const struct obj_meta *meta, const struct repl_request *req);
+s3err_t backend_object_delete_repl(struct backend *be, const char *bucket, const char *key,
+				   const struct repl_request *req);
+s3err_t backend_repl_enqueue(struct backend *be, const char *bucket, const char *key,
+			     const struct repl_request *req);
+s3err_t backend_repl_due(struct backend *be, int64_t now_ms, size_t limit, repl_visit_fn visit,
+			 void *ctx);
+s3err_t backend_repl_done(struct backend *be, uint64_t seq);
+s3err_t backend_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
+			   const char *error);
+s3err_t backend_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out);
 void backend_close(struct backend *be);
 
 #endif

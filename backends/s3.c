@@ -1030,9 +1030,12 @@ s3err_t s3_open(const struct s3_opts *o, struct backend **out)
 				 o->endpoint);
 	}
 	if (err) {
+		const char *why = res->code[0] ? res->code : "no answer";
+
+		if (!res->code[0] && res->status)
+			why = "an HTTP error without an S3 code";
 		log_error(LOG_MOD, "the remote %s does not serve the system bucket %s: %s (%s)",
-			  o->endpoint, b->system, s3err_code(err),
-			  res->code[0] ? res->code : res->status ? "no error code" : "no answer");
+			  o->endpoint, b->system, s3err_code(err), why);
 		goto fail;
 	}
 	sweep(b);

@@ -119,7 +119,7 @@ struct be_writer {
 	s3err_t failed;		    /* sticky: a part upload failed */
 	uint8_t *buf;		    /* framed bytes not yet sent: < S3_PART_BUFFER + a frame */
 	size_t len, cap;	    /* bytes in buf, and its size (grown as needed) */
-	uint64_t stored; /* framed bytes emitted in all */
+	uint64_t stored;	    /* framed bytes emitted in all */
 	/* Staging (S1), once the data outgrows one buffer. */
 	char staging_key[S3_SYSTEM_ID_KEY_MAX];
 	char upload_id[S3C_MAX_UPLOAD_ID];

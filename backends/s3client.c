@@ -88,6 +88,7 @@ struct s3c {
 	char ca_file[STRATA_MAX_PATH];
 	bool path_style;
 	bool sign_payload;
+	bool quiet; /* s3c_config.quiet */
 	long connect_timeout_ms;
 	long low_speed_time_s;
 	unsigned max_retries;
@@ -470,6 +471,7 @@ s3err_t s3c_new(const struct s3c_config *cfg, struct s3c **out)
 	}
 	c->path_style = cfg->path_style;
 	c->sign_payload = cfg->sign_payload;
+	c->quiet = cfg->quiet;
 	err = S3E_InternalError;
 	if (pthread_mutex_init(&c->pool_lock, NULL) != 0)
 		goto out;
@@ -902,11 +904,16 @@ static void op_digests(const struct s3c *c, struct op *op)
 
 /* ---- libcurl callbacks ---- */
 
-/* Headers kept for the caller: object metadata and S3's own, not transport headers. */
+/*
+ * Headers kept for the caller: object metadata and S3's own, not transport
+ * headers; and x-strata-sha256, by which another Strata (a replication site)
+ * proves what it stored without a read-back.
+ */
 static bool header_kept(const char *name)
 {
 	return str_starts(name, "x-amz-") || str_starts(name, "content-") ||
-	       strcmp(name, "cache-control") == 0 || strcmp(name, "expires") == 0;
+	       strcmp(name, "cache-control") == 0 || strcmp(name, "expires") == 0 ||
+	       strcmp(name, "x-strata-sha256") == 0;
 }
 
 /* "HTTP/1.1 200 OK" -> 200; 0 when not a status line. */
@@ -1397,10 +1404,10 @@ static bool routine_error(s3err_t e)
 }
 
 /* One log line per failed operation (C6: never a header, never the secret). */
-static void log_failure(const struct op *op, const struct s3c_result *r, const char *detail,
-			s3err_t err)
+static void log_failure(const struct s3c *c, const struct op *op, const struct s3c_result *r,
+			const char *detail, s3err_t err)
 {
-	enum log_level lvl = routine_error(err) ? LOG_DEBUG : LOG_WARN;
+	enum log_level lvl = routine_error(err) || c->quiet ? LOG_DEBUG : LOG_WARN;
 
 	if (r->status)
 		log_msg(lvl, MOD,
@@ -1525,7 +1532,7 @@ static s3err_t exchange(struct s3c *c, const struct op *op, struct xfer *x, stru
 			break;
 	}
 	if (err)
-		log_failure(op, x->res, x->errbuf, err);
+		log_failure(c, op, x->res, x->errbuf, err);
 out:
 	pool_put(c, cn);
 	return err;

@@ -97,6 +97,8 @@ struct s3c_config {
 	unsigned retry_base_ms;	     /* first backoff ceiling; 0 = default */
 	unsigned retry_max_ms;	     /* largest backoff ceiling; 0 = default */
 	unsigned max_idle;	     /* pooled idle connections, <= S3C_MAX_IDLE; 0 = default */
+	bool quiet;		     /* failed requests logged at debug only: the caller reports
+					them itself (rate-limited, say, while a site is down) */
 };
 
 /* A request header or query parameter given by the caller. */

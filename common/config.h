@@ -153,7 +153,8 @@ struct config {
 	bool s3_path_style;
 	char s3_bucket_prefix[33];
 	char s3_system_bucket[STRATA_BUCKET_NAME_MAX + 1];
-	char replication_users[CONFIG_MAX_REPLICATION_USERS][65]; /* user names (64 bytes at most) */
+	/* user names, 64 bytes at most (USER_NAME_MAX in gateway/users.h) */
+	char replication_users[CONFIG_MAX_REPLICATION_USERS][65];
 	unsigned nreplication_users;
 	unsigned replication_workers;
 	unsigned replication_interval;

@@ -79,3 +79,19 @@ void obj_meta_clear_headers(struct obj_meta *m)
 	m->headers = NULL;
 	m->headers_len = 0;
 }
+
+const char *obj_repl_status_name(int status)
+{
+	switch (status) {
+	case REPL_PENDING:
+		return "PENDING";
+	case REPL_COMPLETED:
+		return "COMPLETED";
+	case REPL_FAILED:
+		return "FAILED";
+	case REPL_REPLICA:
+		return "REPLICA";
+	default:
+		return NULL;
+	}
+}

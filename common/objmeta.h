@@ -26,6 +26,17 @@ enum obj_restore_state {
 	RESTORE_DONE = 2,    /* a readable copy exists until restore_until_ms */
 };
 
+enum obj_repl_status {
+	REPL_NONE = 0,	    /* no rule matched: no header */
+	REPL_PENDING = 1,   /* queued for at least one target */
+	REPL_COMPLETED = 2, /* every target holds this version */
+	REPL_FAILED = 3,    /* a target refused it (still retried) */
+	REPL_REPLICA = 4,   /* written here by another site's replicator */
+};
+
+/* "PENDING", "COMPLETED", "FAILED", "REPLICA"; NULL for REPL_NONE or an unknown value. */
+const char *obj_repl_status_name(int status);
+
 struct obj_meta {
 	uint64_t size;		    /* plaintext bytes */
 	int64_t mtime_ms;	    /* Last-Modified, ms since the epoch */
@@ -53,6 +64,12 @@ struct obj_meta {
 	 */
 	int restore_state; /* enum obj_restore_state */
 	int64_t restore_until_ms;
+	/*
+	 * Replication (issue 8): enum obj_repl_status, what x-amz-replication-
+	 * status shows. Set by the backend at commit from the repl_request
+	 * (backend.h), moved by the replicator; ignored on input.
+	 */
+	int repl_status;
 	int sse_mode;
 	char sse_key_id[STRATA_SSE_KEY_ID_MAX];
 	uint8_t sse_envelope[STRATA_SSE_ENVELOPE_MAX];

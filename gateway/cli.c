@@ -338,9 +338,6 @@ static int cmd_serve(int argc, char **argv)
 		return 2;
 	if (ensure_root(&cfg) != 0)
 		return 1;
-	printf("Strata %s serving S3 at http://%s:%u (data: %s, region: %s)\n", PACKAGE_VERSION,
-	       cfg.listen_host, (unsigned)cfg.listen_port, cfg.data_dir, cfg.region);
-	fflush(stdout);
 	return server_run(&cfg);
 }
 

@@ -455,6 +455,10 @@ int server_run(const struct config *cfg)
 	log_info("server", "serving S3 on http://%s:%u with %s %s", cfg->listen_host,
 		 (unsigned)cfg->listen_port, cfg->backend_s3 ? "buckets on" : "data in",
 		 cfg->backend_s3 ? cfg->s3_endpoint : cfg->data_dir);
+	/* The banner only now: a backend that cannot open must not be announced as serving. */
+	printf("Strata %s serving S3 at http://%s:%u (data: %s, region: %s)\n", PACKAGE_VERSION,
+	       cfg->listen_host, (unsigned)cfg->listen_port, cfg->data_dir, cfg->region);
+	fflush(stdout);
 	sigwait(&set, &sig);
 	log_info("server", "signal %d: stopping", sig);
 	rc = 0;

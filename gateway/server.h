@@ -27,8 +27,8 @@ struct server {
 	struct backend *be;
 	struct users *users;
 	struct MHD_Daemon *daemon;
-	struct keyring *keys;	     /* the master keys (sse_keys.h); immutable while serving */
-	struct lc_engine *lifecycle; /* the lifecycle engine (poked by RestoreObject) */
+	struct keyring *keys;	       /* the master keys (sse_keys.h); immutable while serving */
+	struct lc_engine *lifecycle;   /* the lifecycle engine (poked by RestoreObject) */
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
 };
 

@@ -762,6 +762,7 @@ static int open_sites(struct replicator *rp)
 		    .max_retries = 1,
 		    .retry_base_ms = 200,
 		    .retry_max_ms = 1000,
+		    .quiet = true, /* failures are logged here, rate-limited per site */
 		};
 
 		if (s3c_new(&sc, &rp->sites[i].client) != S3E_OK) {
