@@ -96,7 +96,7 @@ s3err_t op_delete_bucket(struct request *r)
 	s3err_t err = backend_bucket_delete(r->srv->be, r->bucket);
 
 	/* Its documents went with it: a bucket made again under the name has no rules. */
-	repl_cache_invalidate(r->bucket);
+	repl_cache_invalidate(r->srv->repl_cache, r->bucket);
 	return err ? err : resp_no_content(r);
 }
 

@@ -68,8 +68,9 @@ s3err_t op_delete_objects(struct request *r)
 			msg = "The specified version does not exist.";
 		}
 		if (!e)
-			e = repl_request_compute(r->srv->be, r->srv->cfg, r->bucket, o->key, true,
-						 r->auth.user.name, &rq, &msg);
+			e = repl_request_compute(r->srv->repl_cache, r->srv->be, r->srv->cfg,
+						 r->bucket, o->key, true, r->auth.user.name, &rq,
+						 &msg);
 		if (!e) {
 			e = backend_object_delete_repl(r->srv->be, r->bucket, o->key, &rq);
 			if (e == S3E_NoSuchKey)

@@ -49,7 +49,7 @@ s3err_t op_put_bucket_replication(struct request *r)
 		err = backend_bucket_config_put(r->srv->be, r->bucket, RR_BUCKET_CONFIG,
 						buf_str(&doc), doc.len);
 	/* Also on failure: the stored document may or may not have changed. */
-	repl_cache_invalidate(r->bucket);
+	repl_cache_invalidate(r->srv->repl_cache, r->bucket);
 	buf_free(&doc);
 	rr_config_free(&c);
 	if (err)
@@ -88,7 +88,7 @@ s3err_t op_delete_bucket_replication(struct request *r)
 {
 	s3err_t err = backend_bucket_config_delete(r->srv->be, r->bucket, RR_BUCKET_CONFIG);
 
-	repl_cache_invalidate(r->bucket);
+	repl_cache_invalidate(r->srv->repl_cache, r->bucket);
 	if (err)
 		return req_fail(r, err, NULL);
 	return resp_no_content(r);

@@ -11,10 +11,8 @@
  *      (the generation is read before the load and checked at insertion).
  *  C4. The mutex guards only memory: loads and parses run outside it.
  *
- * The cache is the one piece of mutable state of this module (a process-wide
- * table, keyed by the backend instance so that two servers in one process do
- * not share entries); its home would be struct server once that grows a slot
- * for it.
+ * The cache is the server's (struct server.repl_cache, made by
+ * repl_cache_new), so this module holds no state of its own.
  */
 #include "replication.h"
 
@@ -40,7 +38,6 @@ static const char M_STORED[] =
 
 struct entry {
 	bool used;
-	const struct backend *be;
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	int64_t loaded_ms;
 	uint64_t last_use;
@@ -48,44 +45,55 @@ struct entry {
 	struct rr_config cfg; /* nrules 0: the bucket has no configuration */
 };
 
-static struct {
+struct repl_cache {
 	pthread_mutex_t mu;
 	uint64_t gen;  /* bumped by every invalidation (C3) */
 	uint64_t tick; /* LRU clock */
 	size_t rules;  /* C2 */
 	struct entry e[REPL_CACHE_ENTRIES];
-} cache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, {{0}}};
+};
+
+struct repl_cache *repl_cache_new(void)
+{
+	struct repl_cache *c = calloc(1, sizeof(*c));
+
+	if (c && pthread_mutex_init(&c->mu, NULL) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
 
 /* Under the lock. */
-static void entry_drop(struct entry *e)
+static void entry_drop(struct repl_cache *cache, struct entry *e)
 {
-	cache.rules -= e->cfg.nrules;
+	cache->rules -= e->cfg.nrules;
 	rr_config_free(&e->cfg);
 	e->used = false;
 }
 
-/* Under the lock: the fresh entry of (be, bucket), or NULL (a stale one is dropped). */
-static struct entry *entry_find(const struct backend *be, const char *bucket, int64_t now)
+/* Under the lock: the fresh entry of bucket, or NULL (a stale one is dropped). */
+static struct entry *entry_find(struct repl_cache *cache, const char *bucket, int64_t now)
 {
 	size_t i;
 
 	for (i = 0; i < REPL_CACHE_ENTRIES; i++) {
-		struct entry *e = &cache.e[i];
+		struct entry *e = &cache->e[i];
 
-		if (!e->used || e->be != be || strcmp(e->bucket, bucket) != 0)
+		if (!e->used || strcmp(e->bucket, bucket) != 0)
 			continue;
 		if (now < e->loaded_ms || now - e->loaded_ms >= REPL_CACHE_TTL_MS) {
-			entry_drop(e);
+			entry_drop(cache, e);
 			return NULL;
 		}
-		e->last_use = ++cache.tick;
+		e->last_use = ++cache->tick;
 		return e;
 	}
 	return NULL;
 }
 
 /* Under the lock: a free slot with room for nrules more (C2), evicting the least used. */
-static struct entry *entry_make_room(size_t nrules)
+static struct entry *entry_make_room(struct repl_cache *cache, size_t nrules)
 {
 	struct entry *free_slot, *lru;
 	size_t i;
@@ -95,18 +103,18 @@ static struct entry *entry_make_room(size_t nrules)
 	for (;;) {
 		free_slot = lru = NULL;
 		for (i = 0; i < REPL_CACHE_ENTRIES; i++) {
-			struct entry *e = &cache.e[i];
+			struct entry *e = &cache->e[i];
 
 			if (!e->used && !free_slot)
 				free_slot = e;
 			if (e->used && (!lru || e->last_use < lru->last_use))
 				lru = e;
 		}
-		if (free_slot && cache.rules + nrules <= REPL_CACHE_RULES)
+		if (free_slot && cache->rules + nrules <= REPL_CACHE_RULES)
 			return free_slot;
 		if (!lru)
 			return NULL;
-		entry_drop(lru);
+		entry_drop(cache, lru);
 	}
 }
 
@@ -164,15 +172,15 @@ static bool is_replication_user(const struct config *cfg, const char *user)
 	return false;
 }
 
-s3err_t repl_request_compute(struct backend *be, const struct config *cfg, const char *bucket,
-			     const char *key, bool is_delete, const char *user,
+s3err_t repl_request_compute(struct repl_cache *cache, struct backend *be, const struct config *cfg,
+			     const char *bucket, const char *key, bool is_delete, const char *user,
 			     struct repl_request *out, const char **message)
 {
 	int64_t now = httptime_now_ms();
 	struct rr_config loaded;
 	struct entry *e;
 	s3err_t err, parse_err;
-	uint64_t gen;
+	uint64_t gen = 0;
 
 	*message = NULL;
 	if (!backend_can_replicate(be)) {
@@ -184,37 +192,40 @@ s3err_t repl_request_compute(struct backend *be, const struct config *cfg, const
 		out->replica = true;
 		return S3E_OK;
 	}
-	pthread_mutex_lock(&cache.mu);
-	e = entry_find(be, bucket, now);
-	if (e) {
-		err = e->err;
-		if (!err)
-			targets_of(&e->cfg, key, is_delete, out);
-		pthread_mutex_unlock(&cache.mu);
-		*message = err ? M_STORED : NULL;
-		return err ? S3E_InternalError : S3E_OK;
+	if (cache) {
+		pthread_mutex_lock(&cache->mu);
+		e = entry_find(cache, bucket, now);
+		if (e) {
+			err = e->err;
+			if (!err)
+				targets_of(&e->cfg, key, is_delete, out);
+			pthread_mutex_unlock(&cache->mu);
+			*message = err ? M_STORED : NULL;
+			return err ? S3E_InternalError : S3E_OK;
+		}
+		gen = cache->gen;
+		pthread_mutex_unlock(&cache->mu);
 	}
-	gen = cache.gen;
-	pthread_mutex_unlock(&cache.mu);
 
 	if ((err = load(be, cfg, bucket, &loaded, &parse_err)))
 		return err;
 	if (!parse_err)
 		targets_of(&loaded, key, is_delete, out);
-	pthread_mutex_lock(&cache.mu);
-	if (gen == cache.gen && !entry_find(be, bucket, now) &&
-	    (e = entry_make_room(loaded.nrules))) {
-		e->used = true;
-		e->be = be;
-		str_copy(e->bucket, sizeof(e->bucket), bucket);
-		e->loaded_ms = now;
-		e->last_use = ++cache.tick;
-		e->err = parse_err;
-		e->cfg = loaded; /* the cache owns it now */
-		cache.rules += loaded.nrules;
-		memset(&loaded, 0, sizeof(loaded));
+	if (cache) {
+		pthread_mutex_lock(&cache->mu);
+		if (gen == cache->gen && !entry_find(cache, bucket, now) &&
+		    (e = entry_make_room(cache, loaded.nrules))) {
+			e->used = true;
+			str_copy(e->bucket, sizeof(e->bucket), bucket);
+			e->loaded_ms = now;
+			e->last_use = ++cache->tick;
+			e->err = parse_err;
+			e->cfg = loaded; /* the cache owns it now */
+			cache->rules += loaded.nrules;
+			memset(&loaded, 0, sizeof(loaded));
+		}
+		pthread_mutex_unlock(&cache->mu);
 	}
-	pthread_mutex_unlock(&cache.mu);
 	rr_config_free(&loaded);
 	if (parse_err) {
 		*message = M_STORED;
@@ -227,32 +238,35 @@ s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 			 struct repl_request *out)
 {
 	const char *msg = NULL;
-	s3err_t err = repl_request_compute(r->srv->be, r->srv->cfg, r->bucket, key, is_delete,
-					   r->auth.user.name, out, &msg);
+	s3err_t err = repl_request_compute(r->srv->repl_cache, r->srv->be, r->srv->cfg, r->bucket,
+					   key, is_delete, r->auth.user.name, out, &msg);
 
 	return err ? req_fail(r, err, msg) : S3E_OK;
 }
 
-void repl_cache_invalidate(const char *bucket)
+void repl_cache_invalidate(struct repl_cache *cache, const char *bucket)
 {
 	size_t i;
 
-	pthread_mutex_lock(&cache.mu);
-	cache.gen++;
+	if (!cache)
+		return;
+	pthread_mutex_lock(&cache->mu);
+	cache->gen++;
 	for (i = 0; i < REPL_CACHE_ENTRIES; i++)
-		if (cache.e[i].used && strcmp(cache.e[i].bucket, bucket) == 0)
-			entry_drop(&cache.e[i]);
-	pthread_mutex_unlock(&cache.mu);
+		if (cache->e[i].used && strcmp(cache->e[i].bucket, bucket) == 0)
+			entry_drop(cache, &cache->e[i]);
+	pthread_mutex_unlock(&cache->mu);
 }
 
-void repl_cache_clear(void)
+void repl_cache_free(struct repl_cache *cache)
 {
 	size_t i;
 
-	pthread_mutex_lock(&cache.mu);
-	cache.gen++;
+	if (!cache)
+		return;
 	for (i = 0; i < REPL_CACHE_ENTRIES; i++)
-		if (cache.e[i].used)
-			entry_drop(&cache.e[i]);
-	pthread_mutex_unlock(&cache.mu);
+		if (cache->e[i].used)
+			entry_drop(cache, &cache->e[i]);
+	pthread_mutex_destroy(&cache->mu);
+	free(cache);
 }

@@ -38,21 +38,27 @@
 #include "../common/s3err.h"
 
 struct request;
+struct repl_cache; /* parsed configurations of recent buckets; one per server */
 
 #define REPL_CACHE_ENTRIES 64
 #define REPL_CACHE_RULES 4096
 #define REPL_CACHE_TTL_MS 3000
 
+/* A cache (NULL when out of memory); free with repl_cache_free (NULL is fine). */
+struct repl_cache *repl_cache_new(void);
+void repl_cache_free(struct repl_cache *cache);
+
 /*
  * What a change to key of bucket, made by user (NULL: not a replica), asks
- * of replication, into *out (written only on success). Does not need a
- * request, so that `strata replicate resync` can use it.
+ * of replication, into *out (written only on success), through cache (NULL:
+ * the configuration is read every time). Does not need a request, so that
+ * `strata replicate resync` can use it.
  * Errors (with *message set to a static text or NULL): S3E_InternalError
  * (the stored configuration does not parse or its site is gone; out of
  * memory); a backend error reading the configuration.
  */
-s3err_t repl_request_compute(struct backend *be, const struct config *cfg, const char *bucket,
-			     const char *key, bool is_delete, const char *user,
+s3err_t repl_request_compute(struct repl_cache *cache, struct backend *be, const struct config *cfg,
+			     const char *bucket, const char *key, bool is_delete, const char *user,
 			     struct repl_request *out, const char **message);
 
 /*
@@ -62,10 +68,7 @@ s3err_t repl_request_compute(struct backend *be, const struct config *cfg, const
 s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 			 struct repl_request *out);
 
-/* Drops bucket's cached configuration (any backend). */
-void repl_cache_invalidate(const char *bucket);
-
-/* Drops every cached configuration (tests). */
-void repl_cache_clear(void);
+/* Drops bucket's cached configuration. NULL cache is fine. */
+void repl_cache_invalidate(struct repl_cache *cache, const char *bucket);
 
 #endif

@@ -25,6 +25,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "body.h"
+#include "replication.h"
 #include "request.h"
 #include "response.h"
 #include "routes.h"
@@ -378,7 +379,7 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys, s
 
 int server_run(const struct config *cfg)
 {
-	struct server srv = {cfg, NULL, NULL, NULL, NULL, NULL, NULL};
+	struct server srv = {.cfg = cfg};
 	char key_path[STRATA_MAX_PATH];
 	bool keys_created = false;
 	struct scrubber *scrub = NULL;
@@ -434,6 +435,10 @@ int server_run(const struct config *cfg)
 	    replicator_start(&(struct replicator_opts){srv.be, cfg, srv.keys}, &srv.replicator) !=
 		0)
 		goto workers;
+	if (!(srv.repl_cache = repl_cache_new())) {
+		log_error("server", "out of memory");
+		goto workers;
+	}
 
 	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 		MHD_USE_ERROR_LOG | MHD_USE_POLL;
@@ -469,6 +474,7 @@ workers:
 	scrubber_stop(scrub);
 out:
 	admin_stop(admin);
+	repl_cache_free(srv.repl_cache);
 	users_close(srv.users);
 	backend_close(srv.be);
 	keyring_free(srv.keys);

@@ -21,6 +21,7 @@
 struct keyring;
 struct lc_engine;
 struct replicator;
+struct repl_cache;
 
 struct server {
 	const struct config *cfg;
@@ -30,6 +31,7 @@ struct server {
 	struct keyring *keys;	       /* the master keys (sse_keys.h); immutable while serving */
 	struct lc_engine *lifecycle;   /* the lifecycle engine (poked by RestoreObject) */
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
+	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
 };
 
 /*
