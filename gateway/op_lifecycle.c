@@ -1,5 +1,4 @@
 /* op_lifecycle: Put/Get/DeleteBucketLifecycleConfiguration (the rules: common/lcrules.h). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "../common/lcrules.h"
@@ -66,28 +65,7 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 
 s3err_t op_get_bucket_lifecycle(struct request *r)
 {
-	char *doc = malloc(STRATA_MAX_BUCKET_CONFIG);
-	bool found = false;
-	struct buf xml;
-	size_t len = 0;
-	s3err_t err;
-
-	buf_init(&xml, STRATA_MAX_BUCKET_CONFIG, S3E_InternalError);
-	err = doc ? backend_bucket_config_get(r->srv->be, r->bucket, LC_BUCKET_CONFIG, doc,
-					      STRATA_MAX_BUCKET_CONFIG, &len, &found)
-		  : S3E_InternalError;
-	if (!err && !found)
-		err = S3E_NoSuchLifecycleConfiguration;
-	if (!err)
-		err = buf_add(&xml, doc, len);
-	free(doc);
-	if (err) {
-		buf_free(&xml);
-		return req_fail(r, err, NULL);
-	}
-	err = resp_xml(r, &xml);
-	buf_free(&xml);
-	return err;
+	return op_get_stored_document(r, LC_BUCKET_CONFIG, S3E_NoSuchLifecycleConfiguration);
 }
 
 s3err_t op_delete_bucket_lifecycle(struct request *r)

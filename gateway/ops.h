@@ -57,6 +57,8 @@ bool op_is_archive_class(const char *storage_class);
 s3err_t op_archive_readable(struct request *r, const struct obj_meta *m);
 
 s3err_t op_put_bucket_lifecycle(struct request *r);
+/* GET of a bucket document stored as the XML it answers with (op_documents.c). */
+s3err_t op_get_stored_document(struct request *r, const char *name, s3err_t not_found);
 s3err_t op_get_bucket_lifecycle(struct request *r);
 s3err_t op_delete_bucket_lifecycle(struct request *r);
 
