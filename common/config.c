@@ -856,15 +856,27 @@ static int site_path_style(struct config_site *st, const char *value, char *err,
 	return set_switch("path_style", value, &st->path_style, err, errlen);
 }
 
+static int site_encryption(struct config_site *st, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "AES256") == 0 || strcmp(value, "none") == 0) {
+		st->encryption = value[0] == 'A';
+		return 0;
+	}
+	seterr(err, errlen, "bad value for encryption: '%.*s' (expected AES256 or none)",
+	       ERR_VALUE_MAX, value);
+	return -1;
+}
+
 /* The keys of a [site NAME] section, as documented in config.h. */
 static const struct site_key_row {
 	const char *name;
 	bool required;
 	int (*set)(struct config_site *st, const char *value, char *err, size_t errlen);
 } site_keys[] = {
-    {"endpoint", true, site_endpoint},	   {"region", false, site_region},
-    {"access_key", true, site_access_key}, {"secret_key", true, site_secret_key},
-    {"ca_file", false, site_ca_file},	   {"path_style", false, site_path_style},
+    {"endpoint", true, site_endpoint},	    {"region", false, site_region},
+    {"access_key", true, site_access_key},  {"secret_key", true, site_secret_key},
+    {"ca_file", false, site_ca_file},	    {"path_style", false, site_path_style},
+    {"encryption", false, site_encryption},
 };
 
 #define NSITE_KEYS (sizeof(site_keys) / sizeof(site_keys[0]))
@@ -989,6 +1001,7 @@ static int section_begin(struct config *c, struct section *sec, const char *line
 	memcpy(st->name, name, strlen(name) + 1);
 	memcpy(st->region, "us-east-1", sizeof("us-east-1"));
 	st->path_style = true;
+	st->encryption = true;
 	memset(sec, 0, sizeof(*sec));
 	sec->site = st;
 	sec->line = lineno;
@@ -1010,7 +1023,7 @@ static int section_key(struct section *sec, const char *key, const char *value, 
 		else
 			seterr(err, errlen,
 			       "unknown key '%.64s' in [site %s] (expected endpoint, region, "
-			       "access_key, secret_key, ca_file or path_style)",
+			       "access_key, secret_key, ca_file, path_style or encryption)",
 			       key, sec->site->name);
 		return -1;
 	}

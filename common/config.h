@@ -80,6 +80,12 @@
  *   access_key, secret_key  credentials there   required
  *   ca_file           CA bundle for https        default "" (the system's)
  *   path_style        on|off                     default on
+ *   encryption        AES256|none                default AES256
+ *                     AES256: copies of encrypted objects are written with
+ *                     x-amz-server-side-encryption: AES256 (the site encrypts
+ *                     them under its own keys); none: without (a site that has
+ *                     no SSE-S3, e.g. Ceph RGW without a KMS: copies are then
+ *                     stored as the site stores anything, said at start-up)
  */
 #ifndef STRATA_CONFIG_H
 #define STRATA_CONFIG_H
@@ -120,6 +126,7 @@ struct config_site {
 	char secret_key[STRATA_MAX_SECRET_KEY_LEN + 1];
 	char ca_file[STRATA_MAX_PATH];
 	bool path_style;
+	bool encryption; /* encryption = AES256 */
 };
 
 struct config {

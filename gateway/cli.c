@@ -19,6 +19,7 @@
 #include "../lifecycle/engine.h"
 #include "../lifecycle/scrubber.h"
 #include "presign.h"
+#include "replication.h"
 #include "server.h"
 #include "sse_keys.h"
 #include "users.h"
@@ -39,7 +40,7 @@ static const char usage_main[] =
     "  scrub      verify every stored byte, offline (see: strata scrub --help)\n"
     "  keys       master keys of SSE-S3: list, rotate, retire (see: strata keys --help)\n"
     "  lifecycle  apply lifecycle rules now, offline (see: strata lifecycle --help)\n"
-    "  replicate  the replication queue: status (see: strata replicate --help)\n"
+    "  replicate  the replication queue: status, resync (see: strata replicate --help)\n"
     "\n"
     "Options:\n"
     "  --version  print the version\n"
@@ -109,12 +110,20 @@ static const char usage_keys[] =
 
 static const char usage_replicate[] =
     "Usage: strata replicate status [--bucket NAME] [--data DIR] [--config FILE]\n"
+    "       strata replicate resync --bucket NAME [--data DIR] [--config FILE]\n"
     "\n"
-    "Prints the replication queue of the data directory (or of one bucket): events\n"
-    "pending (failed ones included), events a target refused (still retried), and\n"
-    "the age of the oldest pending event. It needs the data directory to itself; a\n"
-    "running server shows the same as strata_replication_queue_depth and\n"
-    "strata_replication_oldest_pending_seconds on its admin listener's /metrics.\n"
+    "status prints the replication queue of the data directory (or of one bucket):\n"
+    "events pending (failed ones included), events a target refused (still retried),\n"
+    "and the age of the oldest pending event. A running server shows the same as\n"
+    "strata_replication_queue_depth and strata_replication_oldest_pending_seconds on\n"
+    "its admin listener's /metrics.\n"
+    "\n"
+    "resync queues every object of the bucket that its replication rules send to a\n"
+    "site, so that the server, once started, makes each site's copy match again: a\n"
+    "copy missing or different there is sent, one that matches costs a HEAD (only\n"
+    "another Strata can prove a match; any other store gets every object again).\n"
+    "\n"
+    "Both need the data directory to itself (stop the server).\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 usage.\n";
 
@@ -692,6 +701,28 @@ static int cmd_lifecycle(int argc, char **argv)
 	return st.failures ? 1 : 0;
 }
 
+/* strata replicate resync: queues the bucket's objects again; closes be. */
+static int replicate_resync(struct backend *be, const struct config *cfg, const char *bucket)
+{
+	uint64_t objects = 0, queued = 0;
+	const char *msg = NULL;
+	s3err_t err = repl_resync_bucket(be, cfg, bucket, &objects, &queued, &msg);
+
+	backend_close(be);
+	if (err) {
+		fprintf(stderr,
+			"strata replicate: resync of %s failed after %llu objects: %s%s%s\n",
+			bucket, (unsigned long long)objects,
+			err == S3E_NoSuchBucket ? "no such bucket" : s3err_code(err),
+			msg ? ": " : "", msg ? msg : "");
+		return 1;
+	}
+	printf("resync of %s: %llu objects, %llu queued for their sites (shipped once the "
+	       "server runs)\n",
+	       bucket, (unsigned long long)objects, (unsigned long long)queued);
+	return 0;
+}
+
 static int cmd_replicate(int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
@@ -708,7 +739,8 @@ static int cmd_replicate(int argc, char **argv)
 		fputs(usage_replicate, stdout);
 		return 0;
 	}
-	if (strcmp(verb, "status") != 0 || o.npositional) {
+	if ((strcmp(verb, "status") != 0 && strcmp(verb, "resync") != 0) || o.npositional ||
+	    (strcmp(verb, "resync") == 0 && !o.bucket)) {
 		fputs(usage_replicate, stderr);
 		return 2;
 	}
@@ -727,6 +759,8 @@ static int cmd_replicate(int argc, char **argv)
 			cfg.data_dir);
 		return 1;
 	}
+	if (strcmp(verb, "resync") == 0)
+		return replicate_resync(be, &cfg, o.bucket);
 	err = backend_repl_stats(be, o.bucket, &st);
 	backend_close(be);
 	if (err == S3E_NoSuchBucket) {

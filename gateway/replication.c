@@ -270,3 +270,59 @@ void repl_cache_free(struct repl_cache *cache)
 	pthread_mutex_destroy(&cache->mu);
 	free(cache);
 }
+
+/* ---- resync ---- */
+
+#define RESYNC_BATCH 256u /* keys copied out of one scan before they are queued */
+
+struct key_batch {
+	char (*keys)[STRATA_MAX_KEY_LEN + 1];
+	size_t n;
+};
+
+static bool collect_key(void *ctx, const char *key, const struct obj_meta *m)
+{
+	struct key_batch *kb = ctx;
+
+	(void)m;
+	str_copy(kb->keys[kb->n++], sizeof(kb->keys[0]), key);
+	return kb->n < RESYNC_BATCH;
+}
+
+s3err_t repl_resync_bucket(struct backend *be, const struct config *cfg, const char *bucket,
+			   uint64_t *objects, uint64_t *queued, const char **message)
+{
+	struct key_batch kb = {calloc(RESYNC_BATCH, sizeof(*kb.keys)), 0};
+	char *after = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	struct repl_request rq;
+	s3err_t err = S3E_OK;
+	size_t i;
+
+	*objects = *queued = 0;
+	*message = NULL;
+	if (!kb.keys || !after)
+		err = S3E_InternalError;
+	else if (!backend_can_replicate(be))
+		err = S3E_NotImplemented;
+	/* Scans copy keys out and queue after each returns: no backend call nests in a scan. */
+	while (!err) {
+		kb.n = 0;
+		err = backend_object_scan(be, bucket, after, false, "", RESYNC_BATCH, collect_key,
+					  &kb);
+		for (i = 0; !err && i < kb.n; i++) {
+			err = repl_request_compute(NULL, be, cfg, bucket, kb.keys[i], false, NULL,
+						   &rq, message);
+			if (!err && rq.n) {
+				err = backend_repl_enqueue(be, bucket, kb.keys[i], &rq);
+				*queued += !err;
+			}
+			(*objects)++;
+		}
+		if (err || kb.n < RESYNC_BATCH)
+			break;
+		str_copy(after, STRATA_MAX_KEY_LEN + 1, kb.keys[kb.n - 1]);
+	}
+	free(after);
+	free(kb.keys);
+	return err;
+}

@@ -32,6 +32,7 @@
 #define STRATA_GW_REPLICATION_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../backends/backend.h"
 #include "../common/config.h"
@@ -67,6 +68,19 @@ s3err_t repl_request_compute(struct repl_cache *cache, struct backend *be, const
  */
 s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 			 struct repl_request *out);
+
+/*
+ * Resync (`strata replicate resync`): queues, for every object of bucket
+ * its rules send somewhere, the write of its current version
+ * (backend_repl_enqueue), so the replicator makes each site's copy match
+ * again: a copy deleted or changed there by hand comes back, and one that
+ * already matches costs the replicator one HEAD (target_matches). Counts
+ * the objects looked at and those queued. Errors (with *message as
+ * repl_request_compute's): NoSuchBucket, NotImplemented (the backend cannot
+ * replicate), the backend's.
+ */
+s3err_t repl_resync_bucket(struct backend *be, const struct config *cfg, const char *bucket,
+			   uint64_t *objects, uint64_t *queued, const char **message);
 
 /* Drops bucket's cached configuration. NULL cache is fine. */
 void repl_cache_invalidate(struct repl_cache *cache, const char *bucket);

@@ -25,6 +25,7 @@
  *
  * | event outcome                               | function          | backend call |
  * |---------------------------------------------|-------------------|--------------|
+ * | key present, target holds it already      | target_matches    | repl_done    |
  * | key present: copy streamed and verified     | ship_put, verify  | repl_done    |
  * | key absent: deleted there, or not asked to  | ship_absent       | repl_done    |
  * | no answer / 5xx / throttled / mismatch      | ship_failed       | repl_retry(failed=false) |
@@ -152,8 +153,8 @@ static bool content_header(const char *name)
 	return strncmp(name, "x-amz-meta-", 11) == 0 && name[11] != '\0';
 }
 
-int replicator_headers(const struct obj_meta *m, const char *target_class, struct s3c_header *h,
-		       size_t cap)
+int replicator_headers(const struct obj_meta *m, const char *target_class, bool site_encrypts,
+		       struct s3c_header *h, size_t cap)
 {
 	const char *name, *value, *cls;
 	size_t pos = 0, n = 0;
@@ -171,7 +172,7 @@ int replicator_headers(const struct obj_meta *m, const char *target_class, struc
 			return -1;
 		h[n++] = (struct s3c_header){"x-amz-storage-class", cls};
 	}
-	if (m->sse_mode == SSE_S3) {
+	if (m->sse_mode == SSE_S3 && site_encrypts) {
 		if (n == cap)
 			return -1;
 		h[n++] = (struct s3c_header){"x-amz-server-side-encryption", "AES256"};
@@ -405,9 +406,55 @@ static bool verify(struct worker *w, struct s3c *c, const struct repl_event *ev,
 	return true;
 }
 
-/* The key exists at the source (reader r on its current version): copy it there, verify. */
+/*
+ * Whether the target already holds this version, so nothing needs sending
+ * (a resync, or a later event of a version an earlier one shipped): only
+ * another Strata can say, by its x-strata-sha256; then its size, digest and
+ * every header a copy would carry must match, and it may hold no other user
+ * metadata nor another storage class. Any doubt (another store, an error)
+ * answers false and the copy is sent.
+ */
+static bool target_matches(struct worker *w, struct s3c *c, const struct repl_event *ev,
+			   const struct obj_meta *m, const struct s3c_header *h, size_t nh)
+{
+	const char *said, *name, *value;
+	bool class_sent = false;
+	size_t i, cursor = 0;
+
+	if (!m->sha256_hex[0] || s3c_object_head(c, ev->target.bucket, ev->key, &w->res))
+		return false;
+	said = s3c_result_header(&w->res, "x-strata-sha256");
+	if (!said || w->res.object_size != m->size || strcasecmp(said, m->sha256_hex) != 0)
+		return false;
+	for (i = 0; i < nh; i++) {
+		if (strcmp(h[i].name, "x-amz-server-side-encryption") == 0)
+			continue; /* the destination's own choice, whatever it says */
+		class_sent |= strcmp(h[i].name, "x-amz-storage-class") == 0;
+		value = s3c_result_header(&w->res, h[i].name);
+		if (!value || strcmp(value, h[i].value) != 0)
+			return false;
+	}
+	while (s3c_result_header_next(&w->res, &cursor, &name, &value)) {
+		if (strncmp(name, "x-amz-meta-", 11) == 0) {
+			for (i = 0; i < nh && strcmp(h[i].name, name) != 0; i++)
+				;
+			if (i == nh)
+				return false;
+		} else if (!class_sent && strcmp(name, "x-amz-storage-class") == 0 &&
+			   strcmp(value, "STANDARD") != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * The key exists at the source (reader r on its current version): copy it
+ * there and verify, unless the target already holds it (*unchanged).
+ */
 static bool ship_put(struct worker *w, struct site *s, const struct repl_event *ev,
-		     struct be_reader *r, const struct obj_meta *m, struct outcome *o)
+		     struct be_reader *r, const struct obj_meta *m, bool *unchanged,
+		     struct outcome *o)
 {
 	struct replicator *rp = w->rp;
 	struct s3c_header h[MAX_HEADERS];
@@ -420,10 +467,14 @@ static bool ship_put(struct worker *w, struct site *s, const struct repl_event *
 	int nh;
 	s3err_t err;
 
-	nh = replicator_headers(m, ev->target.storage_class, h, MAX_HEADERS);
+	nh = replicator_headers(m, ev->target.storage_class, s->cfg->encryption, h, MAX_HEADERS);
 	if (nh < 0) {
 		set_out(o, REPL_OUT_REFUSED, "the object has more than %u headers to carry",
 			MAX_HEADERS);
+		goto out;
+	}
+	if ((*unchanged = target_matches(w, s->client, ev, m, h, (size_t)nh))) {
+		ok = true;
 		goto out;
 	}
 	buf = malloc(m->size < psize ? (size_t)m->size + 1 : psize);
@@ -564,7 +615,7 @@ static void ship(struct worker *w, const struct repl_event *ev)
 	struct be_reader *r = NULL;
 	struct obj_meta m;
 	struct site *s;
-	bool ok, present;
+	bool ok, present, unchanged = false;
 	s3err_t err;
 
 	obj_meta_init(&m);
@@ -583,8 +634,10 @@ static void ship(struct worker *w, const struct repl_event *ev)
 		o.local = true;
 		ok = false;
 	} else if (present) {
-		ok = unseal(rp, r, &m, &o) && ship_put(w, s, ev, r, &m, &o);
-		if (ok) {
+		ok = unseal(rp, r, &m, &o) && ship_put(w, s, ev, r, &m, &unchanged, &o);
+		if (ok && unchanged) {
+			metrics_add(METRIC_REPL_UNCHANGED, 0, 1);
+		} else if (ok) {
 			metrics_add(METRIC_REPL_SHIPPED, 0, 1);
 			metrics_add(METRIC_REPL_BYTES, 0, m.size);
 		}
@@ -765,6 +818,11 @@ static int open_sites(struct replicator *rp)
 		    .quiet = true, /* failures are logged here, rate-limited per site */
 		};
 
+		if (!cs->encryption)
+			log_warn(MOD,
+				 "site %s: encryption = none: copies of encrypted objects are "
+				 "stored there as the site stores anything",
+				 cs->name);
 		if (s3c_new(&sc, &rp->sites[i].client) != S3E_OK) {
 			log_error(MOD, "site %s: cannot make a client for %s", cs->name,
 				  cs->endpoint);

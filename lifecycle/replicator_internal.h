@@ -37,11 +37,12 @@ enum repl_outcome replicator_classify(s3err_t err, const struct s3c_result *res)
 /*
  * The request headers a replica is written with, pointing into m (valid
  * while m is): the content headers and x-amz-meta-* of m's headers blob,
- * x-amz-storage-class (target_class, else m's class unless STANDARD) and
- * x-amz-server-side-encryption: AES256 for an SSE-S3 source. Returns the
- * count, or -1 when more than cap would be needed.
+ * x-amz-storage-class (target_class, else m's class unless STANDARD) and,
+ * when the site encrypts (its `encryption = AES256`), x-amz-server-side-
+ * encryption: AES256 for an SSE-S3 source. Returns the count, or -1 when
+ * more than cap would be needed.
  */
-int replicator_headers(const struct obj_meta *m, const char *target_class, struct s3c_header *h,
-		       size_t cap);
+int replicator_headers(const struct obj_meta *m, const char *target_class, bool site_encrypts,
+		       struct s3c_header *h, size_t cap);
 
 #endif

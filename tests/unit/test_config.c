@@ -473,6 +473,7 @@ static void test_sites(void **state)
 			   "secret_key = SK2\n"
 			   "ca_file = /etc/ssl/ca.pem\n"
 			   "path_style = off\n"
+			   "encryption = none\n"
 			   "[site v6]\n"
 			   "endpoint = http://[::1]:9000\n"
 			   "access_key = a\n"
@@ -507,12 +508,14 @@ static void test_sites(void **state)
 	assert_string_equal(s->secret_key, "s e c r e t");
 	assert_string_equal(s->ca_file, "");
 	assert_true(s->path_style);
+	assert_true(s->encryption);
 	s = config_site_find(&c, "aws-1");
 	assert_non_null(s);
 	assert_string_equal(s->endpoint, "https://s3.eu-west-1.amazonaws.com");
 	assert_string_equal(s->region, "eu-west-1");
 	assert_string_equal(s->ca_file, "/etc/ssl/ca.pem");
 	assert_false(s->path_style);
+	assert_false(s->encryption);
 	assert_non_null(config_site_find(&c, "v6"));
 	assert_null(config_site_find(&c, "DR"));
 	assert_null(config_site_find(&c, "d"));
@@ -529,6 +532,8 @@ static void test_site_errors(void **state)
 	     ":5: top-level key 'listen' inside [site dr]"},
 	    {"[site dr]\nendpoint = http://h:1\nbogus = 1\n",
 	     ":3: unknown key 'bogus' in [site dr]"},
+	    {"[site dr]\nendpoint = http://h:1\nencryption = aws:kms\n",
+	     ":3: bad value for encryption: 'aws:kms'"},
 	    {"[site dr]\naccess_key = a\nsecret_key = b\n", ":1: [site dr] has no endpoint"},
 	    {"[site dr]\nendpoint = http://h\nsecret_key = b\n[site x]\n",
 	     ":1: [site dr] has no access_key"},

@@ -108,7 +108,7 @@ static void test_headers(void **state)
 	assert_int_equal(obj_meta_add_header(&m, "x-amz-meta-", "empty name"), S3E_OK);
 
 	/* Plain STANDARD object: no class, no encryption header. */
-	n = replicator_headers(&m, "", h, 16);
+	n = replicator_headers(&m, "", true, h, 16);
 	assert_int_equal(n, 7);
 	assert_string_equal(find(h, n, "content-type"), "application/dicom");
 	assert_string_equal(find(h, n, "content-encoding"), "gzip");
@@ -124,24 +124,31 @@ static void test_headers(void **state)
 	 */
 	snprintf(m.storage_class, sizeof(m.storage_class), "STANDARD_IA");
 	m.sse_mode = SSE_S3;
-	n = replicator_headers(&m, NULL, h, 16);
+	n = replicator_headers(&m, NULL, true, h, 16);
 	assert_int_equal(n, 9);
 	assert_string_equal(find(h, n, "x-amz-storage-class"), "STANDARD_IA");
 	assert_string_equal(find(h, n, "x-amz-server-side-encryption"), "AES256");
-	n = replicator_headers(&m, "GLACIER", h, 16);
+	n = replicator_headers(&m, "GLACIER", true, h, 16);
 	assert_string_equal(find(h, n, "x-amz-storage-class"), "GLACIER");
 	snprintf(m.storage_class, sizeof(m.storage_class), "STANDARD");
-	n = replicator_headers(&m, "", h, 16);
+	n = replicator_headers(&m, "", true, h, 16);
 	assert_null(find(h, n, "x-amz-storage-class"));
 
+	/* A site with encryption = none is not asked to encrypt. */
+	m.sse_mode = SSE_S3;
+	n = replicator_headers(&m, "", false, h, 16);
+	assert_null(find(h, n, "x-amz-server-side-encryption"));
+	n = replicator_headers(&m, "", true, h, 16);
+	assert_string_equal(find(h, n, "x-amz-server-side-encryption"), "AES256");
+
 	/* Too many to carry: refused rather than cut. */
-	assert_int_equal(replicator_headers(&m, "GLACIER", h, 8), -1);
-	assert_int_equal(replicator_headers(&m, "", h, 7), -1);
+	assert_int_equal(replicator_headers(&m, "GLACIER", true, h, 8), -1);
+	assert_int_equal(replicator_headers(&m, "", true, h, 7), -1);
 	obj_meta_free(&m);
 
 	/* No headers at all. */
 	obj_meta_init(&m);
-	assert_int_equal(replicator_headers(&m, "", h, 0), 0);
+	assert_int_equal(replicator_headers(&m, "", true, h, 0), 0);
 	obj_meta_free(&m);
 }
 
