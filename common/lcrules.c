@@ -2,7 +2,8 @@
  * lcrules: a LifecycleConfiguration body <-> struct lc_config (see lcrules.h).
  *
  * Parsing goes through common/xmldoc (size cap, no DTD, no entities, no
- * network), then walks the tree once, rule by rule, and stops at the first
+ * network) and common/rulexml (the leaves and the Filter that replication
+ * configurations share), then walks the tree once, rule by rule, and stops at the first
  * error. Elements of a Rule may come in any order (botocore writes them in
  * the order of the caller's dict); an element that may appear once and
  * appears twice, or any element outside botocore's LifecycleRule shapes, is
@@ -39,25 +40,23 @@
  */
 #include "lcrules.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "httptime.h"
-#include "strutil.h"
+#include "rulexml.h"
 #include "xmldoc.h"
 #include "xmlw.h"
 
 #define SECS_PER_DAY 86400
 
 /* The limits below are spelled out in messages. */
-_Static_assert(LC_ID_MAX == 255, "M_ID_LONG names the limit");
-_Static_assert(STRATA_MAX_KEY_LEN == 1024, "M_PREFIX_LONG names the limit");
 _Static_assert(LC_MAX_FILTER_TAGS == 10, "M_TAGS_MANY names the limit");
 _Static_assert(LC_MAX_XML == 524288, "M_CANONICAL names the limit");
 
 /* clang-format off */
-static const char M_ID_LONG[] = "ID length should not exceed allowed limit of 255";
 static const char M_ID_SAME[] = "Rule ID must be unique. Found same ID for more than one rule";
 static const char M_NO_ACTION[] = "At least one action needs to be specified in a rule";
 static const char M_EXP_DAYS[] = "'Days' for Expiration action must be a positive integer";
@@ -84,11 +83,7 @@ static const char M_EXP_AFTER_DATE[] =
 	"'Date' in the Expiration action must be greater than 'Date' in the Transition action";
 static const char M_TAG_ABORT[] =
 	"Tag-based filter cannot be used with AbortIncompleteMultipartUpload action";
-static const char M_TAG_DUP[] = "Duplicate Tag Keys are not allowed.";
-static const char M_TAG_KEY[] = "The TagKey you have provided is invalid";
-static const char M_TAG_VALUE[] = "The TagValue you have provided is invalid";
 static const char M_TAGS_MANY[] = "A lifecycle rule filter can have at most 10 tags";
-static const char M_PREFIX_LONG[] = "The maximum size of a prefix is 1024";
 static const char M_SIZE_NEG[] = "Object size filters must be non-negative integers";
 static const char M_SIZE_LT0[] = "'ObjectSizeLessThan' must be a positive integer";
 static const char M_SIZE_RANGE[] = "ObjectSizeGreaterThan must be less than ObjectSizeLessThan";
@@ -137,71 +132,6 @@ int lc_class_rank(const char *storage_class)
 }
 
 /* ---- leaf values ---- */
-
-/*
- * A leaf's exact text (prefixes, tag keys and values, IDs keep every byte)
- * into out, which holds max bytes plus the NUL. Longer is InvalidArgument
- * with msg, never a truncated value that would select other objects.
- */
-static s3err_t leaf_copy(struct parser *p, const xmlNode *e, char *out, size_t max, const char *msg)
-{
-	char *s = NULL;
-	size_t len;
-	s3err_t err;
-
-	err = xmldoc_leaf_text(e, &s, &len);
-	if (err)
-		return err;
-	if (len > max) {
-		err = fail(p, S3E_InvalidArgument, msg);
-	} else {
-		memcpy(out, s, len + 1);
-	}
-	free(s);
-	return err;
-}
-
-/*
- * An integer leaf (xs:int or xs:long) in [min, max]: decimal digits with an
- * optional '-', XML white space around. Not a number, or beyond max (past
- * the schema type): MalformedXML. Negative or below min: InvalidArgument
- * with msg, which is how AWS answers "Days" of 0 or -1.
- */
-static s3err_t leaf_int(struct parser *p, const xmlNode *e, uint64_t min, uint64_t max,
-			const char *msg, uint64_t *out)
-{
-	char word[32];
-	const char *digits = word;
-	bool negative;
-	uint64_t v;
-	s3err_t err;
-
-	err = xmldoc_leaf_word(e, word, sizeof(word));
-	if (err)
-		return err;
-	negative = word[0] == '-';
-	if (negative)
-		digits++;
-	/* -max-1 is in range for the schema type; its magnitude still fits u64. */
-	if (!parse_u64_str(digits, 0, negative ? max + 1 : max, &v))
-		return S3E_MalformedXML;
-	if ((negative && v != 0) || v < min)
-		return fail(p, S3E_InvalidArgument, msg);
-	*out = v;
-	return S3E_OK;
-}
-
-/* Days-like values: xs:int, at least min. */
-static s3err_t leaf_days(struct parser *p, const xmlNode *e, uint32_t min, const char *msg,
-			 uint32_t *out)
-{
-	uint64_t v;
-	s3err_t err = leaf_int(p, e, min, INT32_MAX, msg, &v);
-
-	if (!err)
-		*out = (uint32_t)v;
-	return err;
-}
 
 /*
  * An ISO 8601 Date at midnight UTC, as ms since the epoch. A date that does
@@ -253,133 +183,41 @@ static s3err_t leaf_class(const xmlNode *e, char *out, size_t cap)
 
 /* ---- Filter ---- */
 
-/* The conditions written in one Filter or And element. */
-struct conds {
-	bool prefix, size_gt, size_lt, and;
-	size_t tags;
+/* clang-format off */
+static const struct rulexml_filter_spec filter_spec = {
+	.object_sizes = true,
+	.tags_many = M_TAGS_MANY,
+	.size_neg = M_SIZE_NEG,
+	.size_lt0 = M_SIZE_LT0,
+	.size_range = M_SIZE_RANGE,
 };
+/* clang-format on */
 
-static size_t conds_count(const struct conds *c)
-{
-	return (size_t)c->prefix + (size_t)c->size_gt + (size_t)c->size_lt + (size_t)c->and
-	       +c->tags;
-}
-
-/* <Tag><Key>k</Key><Value>v</Value></Tag>: both required (the Tag shape), once each. */
-static s3err_t parse_tag(struct parser *p, const xmlNode *e, struct lc_tag *tag)
-{
-	bool have_key = false, have_value = false;
-	const xmlNode *c;
-	s3err_t err;
-
-	for (c = e->children; c; c = c->next) {
-		if (xmldoc_is_ignorable(c))
-			continue;
-		if (xmldoc_is_elem(c, "Key") && !have_key) {
-			have_key = true;
-			err = leaf_copy(p, c, tag->key, LC_TAG_KEY_MAX, M_TAG_KEY);
-		} else if (xmldoc_is_elem(c, "Value") && !have_value) {
-			have_value = true;
-			err = leaf_copy(p, c, tag->value, LC_TAG_VALUE_MAX, M_TAG_VALUE);
-		} else {
-			err = S3E_MalformedXML;
-		}
-		if (err)
-			return err;
-	}
-	if (!have_key || !have_value)
-		return S3E_MalformedXML;
-	if (!tag->key[0])
-		return fail(p, S3E_InvalidArgument, M_TAG_KEY);
-	return S3E_OK;
-}
-
-/* Appends one Tag to f; the cap and unique keys are checked here (invariant 2). */
-static s3err_t add_tag(struct parser *p, const xmlNode *e, struct lc_filter *f)
-{
-	struct lc_tag *tag;
-	size_t i;
-	s3err_t err;
-
-	if (f->ntags == LC_MAX_FILTER_TAGS)
-		return fail(p, S3E_InvalidArgument, M_TAGS_MANY);
-	tag = &f->tags[f->ntags];
-	err = parse_tag(p, e, tag);
-	if (err)
-		return err;
-	for (i = 0; i < f->ntags; i++) {
-		if (strcmp(f->tags[i].key, tag->key) == 0)
-			return fail(p, S3E_InvalidRequest, M_TAG_DUP);
-	}
-	f->ntags++;
-	return S3E_OK;
-}
-
-static s3err_t leaf_size(struct parser *p, const xmlNode *e, uint64_t *out)
-{
-	return leaf_int(p, e, 0, INT64_MAX, M_SIZE_NEG, out);
-}
-
-/*
- * Reads the conditions of a Filter (in_and false) or of its And into f and
- * counts them in *seen. Repeats are MalformedXML except Tag inside And; And
- * nests only in Filter, and an empty And is MalformedXML. Size bounds that
- * can match nothing are InvalidArgument (invariant 3).
- */
-static s3err_t parse_conds(struct parser *p, const xmlNode *e, struct lc_filter *f, bool in_and,
-			   struct conds *seen)
-{
-	struct conds inner = {false, false, false, false, 0};
-	const xmlNode *c;
-	s3err_t err;
-
-	for (c = e->children; c; c = c->next) {
-		if (xmldoc_is_ignorable(c))
-			continue;
-		if (xmldoc_is_elem(c, "Prefix") && !seen->prefix) {
-			seen->prefix = true;
-			err = leaf_copy(p, c, f->prefix, STRATA_MAX_KEY_LEN, M_PREFIX_LONG);
-		} else if (xmldoc_is_elem(c, "Tag") && (in_and || !seen->tags)) {
-			seen->tags++;
-			err = add_tag(p, c, f);
-		} else if (xmldoc_is_elem(c, "ObjectSizeGreaterThan") && !seen->size_gt) {
-			seen->size_gt = f->has_size_gt = true;
-			err = leaf_size(p, c, &f->size_gt);
-		} else if (xmldoc_is_elem(c, "ObjectSizeLessThan") && !seen->size_lt) {
-			seen->size_lt = f->has_size_lt = true;
-			err = leaf_size(p, c, &f->size_lt);
-		} else if (xmldoc_is_elem(c, "And") && !in_and && !seen->and) {
-			seen->and = true;
-			err = parse_conds(p, c, f, true, &inner);
-			if (!err && conds_count(&inner) == 0)
-				err = S3E_MalformedXML;
-		} else {
-			err = S3E_MalformedXML;
-		}
-		if (err)
-			return err;
-	}
-	if (f->has_size_lt && f->size_lt == 0)
-		return fail(p, S3E_InvalidArgument, M_SIZE_LT0);
-	if (f->has_size_gt && f->has_size_lt && f->size_gt >= f->size_lt)
-		return fail(p, S3E_InvalidArgument, M_SIZE_RANGE);
-	return S3E_OK;
-}
+/* The one tag type of rule filters, so a parsed filter's tags copy as they are. */
+_Static_assert(RULEXML_TAG_LAYOUT(struct lc_tag) && LC_MAX_FILTER_TAGS == RULEXML_MAX_TAGS &&
+		   LC_ID_MAX == RULEXML_ID_MAX,
+	       "lc_rule holds what rulexml reads");
 
 /* <Filter>: empty, exactly one condition, or exactly one And (botocore's LifecycleRuleFilter). */
 static s3err_t parse_filter(struct parser *p, const xmlNode *e, struct lc_rule *r)
 {
-	struct conds seen = {false, false, false, false, 0};
-	size_t n;
+	struct rulexml_filter x;
+	struct lc_filter *f = &r->filter;
 	s3err_t err;
 
-	err = parse_conds(p, e, &r->filter, false, &seen);
+	err = rulexml_parse_filter(e, &filter_spec, &x, &p->msg);
 	if (err)
 		return err;
-	n = conds_count(&seen);
-	if (n > 1)
-		return S3E_MalformedXML; /* two conditions need an And */
-	r->form = n == 0 ? LC_FORM_EMPTY : seen.and ? LC_FORM_AND : LC_FORM_SINGLE;
+	r->form = x.form == RULEXML_FORM_EMPTY	  ? LC_FORM_EMPTY
+		  : x.form == RULEXML_FORM_SINGLE ? LC_FORM_SINGLE
+						  : LC_FORM_AND;
+	memcpy(f->prefix, x.prefix, sizeof(f->prefix));
+	f->ntags = x.ntags;
+	memcpy(f->tags, x.tags, x.ntags * sizeof(*f->tags));
+	f->has_size_gt = x.has_size_gt;
+	f->size_gt = x.size_gt;
+	f->has_size_lt = x.has_size_lt;
+	f->size_lt = x.size_lt;
 	return S3E_OK;
 }
 
@@ -398,7 +236,7 @@ static s3err_t parse_transition(struct parser *p, const xmlNode *e, struct lc_tr
 			continue;
 		if (xmldoc_is_elem(c, "Days") && !have_days) {
 			have_days = t->when.has_days = true;
-			err = leaf_days(p, c, 0, M_TR_DAYS, &t->when.days);
+			err = rulexml_leaf_int32(c, 0, M_TR_DAYS, &t->when.days, &p->msg);
 		} else if (xmldoc_is_elem(c, "Date") && !have_date) {
 			have_date = t->when.has_date = true;
 			err = leaf_date(p, c, &t->when.date_ms);
@@ -435,7 +273,7 @@ static s3err_t parse_expiration(struct parser *p, const xmlNode *e, struct lc_ru
 			continue;
 		if (xmldoc_is_elem(c, "Days") && !have_days) {
 			have_days = r->expiration.has_days = true;
-			err = leaf_days(p, c, 1, M_EXP_DAYS, &r->expiration.days);
+			err = rulexml_leaf_int32(c, 1, M_EXP_DAYS, &r->expiration.days, &p->msg);
 		} else if (xmldoc_is_elem(c, "Date") && !have_date) {
 			have_date = r->expiration.has_date = true;
 			err = leaf_date(p, c, &r->expiration.date_ms);
@@ -468,7 +306,7 @@ static s3err_t parse_abort(struct parser *p, const xmlNode *e, struct lc_rule *r
 			continue;
 		if (!xmldoc_is_elem(c, "DaysAfterInitiation") || r->has_abort_mpu)
 			return S3E_MalformedXML;
-		err = leaf_days(p, c, 1, M_ABORT_DAYS, &r->abort_mpu_days);
+		err = rulexml_leaf_int32(c, 1, M_ABORT_DAYS, &r->abort_mpu_days, &p->msg);
 		if (err)
 			return err;
 		r->has_abort_mpu = true;
@@ -542,7 +380,6 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct lc_rule *r)
 {
 	bool have_id = false, have_status = false, have_filter = false, have_prefix = false;
 	bool have_expiration = false, versioning = false;
-	char status[16];
 	const xmlNode *c;
 	s3err_t err;
 
@@ -551,21 +388,17 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct lc_rule *r)
 			continue;
 		if (xmldoc_is_elem(c, "ID") && !have_id) {
 			have_id = true;
-			err = leaf_copy(p, c, r->id, LC_ID_MAX, M_ID_LONG);
+			err = rulexml_leaf_id(c, r->id, &p->msg);
 		} else if (xmldoc_is_elem(c, "Status") && !have_status) {
 			have_status = true;
-			err = xmldoc_leaf_word(c, status, sizeof(status));
-			if (!err && strcmp(status, "Enabled") != 0 &&
-			    strcmp(status, "Disabled") != 0)
-				err = S3E_MalformedXML; /* outside the ExpirationStatus enum */
-			r->enabled = !err && strcmp(status, "Enabled") == 0;
+			err = rulexml_leaf_status(c, &r->enabled);
 		} else if (xmldoc_is_elem(c, "Filter") && !have_filter && !have_prefix) {
 			have_filter = true;
 			err = parse_filter(p, c, r);
 		} else if (xmldoc_is_elem(c, "Prefix") && !have_prefix && !have_filter) {
 			have_prefix = true;
 			r->form = LC_FORM_LEGACY_PREFIX;
-			err = leaf_copy(p, c, r->filter.prefix, STRATA_MAX_KEY_LEN, M_PREFIX_LONG);
+			err = rulexml_leaf_prefix(c, r->filter.prefix, &p->msg);
 		} else if (xmldoc_is_elem(c, "Transition")) {
 			/* Distinct classes (6) fit: a 9th transition must repeat one. */
 			if (r->ntransitions == LC_MAX_TRANSITIONS)
@@ -593,14 +426,9 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct lc_rule *r)
 	return err;
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /*
  * Invariant 1: non-empty IDs are unique (empty ones are made up by AWS, so
- * several may be empty). Sorted, so 1000 long IDs cost n log n compares.
+ * several may be empty).
  */
 static s3err_t check_unique_ids(struct parser *p, const struct lc_config *c)
 {
@@ -615,11 +443,8 @@ static s3err_t check_unique_ids(struct parser *p, const struct lc_config *c)
 		if (c->rules[i].id[0])
 			ids[n++] = c->rules[i].id;
 	}
-	qsort(ids, n, sizeof(*ids), cmp_str_ptr);
-	for (i = 1; i < n && !err; i++) {
-		if (strcmp(ids[i - 1], ids[i]) == 0)
-			err = fail(p, S3E_InvalidArgument, M_ID_SAME);
-	}
+	if (rulexml_has_repeat(ids, n))
+		err = fail(p, S3E_InvalidArgument, M_ID_SAME);
 	free(ids);
 	return err;
 }
@@ -713,23 +538,20 @@ static s3err_t write_when(struct buf *b, const struct lc_when *w)
 	return xmlw_elem(b, "Date", date);
 }
 
-/* The conditions in botocore's member order; Prefix also when it is the only (empty) one. */
-static s3err_t write_conds(struct buf *b, const struct lc_filter *f)
+/*
+ * The conditions in botocore's member order; Prefix also when it is the
+ * only (empty) one. A rulexml_write_filter callback (ctx: the lc_filter).
+ */
+static s3err_t write_conds(struct buf *b, const void *ctx)
 {
+	const struct lc_filter *f = ctx;
 	s3err_t err = S3E_OK;
 	size_t i;
 
 	if (f->prefix[0] || (!f->ntags && !f->has_size_gt && !f->has_size_lt))
 		err = xmlw_elem(b, "Prefix", f->prefix);
-	for (i = 0; i < f->ntags && !err; i++) {
-		err = xmlw_open(b, "Tag");
-		if (!err)
-			err = xmlw_elem(b, "Key", f->tags[i].key);
-		if (!err)
-			err = xmlw_elem(b, "Value", f->tags[i].value);
-		if (!err)
-			err = xmlw_close(b, "Tag");
-	}
+	for (i = 0; i < f->ntags && !err; i++)
+		err = rulexml_write_tag(b, f->tags[i].key, f->tags[i].value);
 	if (!err && f->has_size_gt)
 		err = xmlw_elem_u64(b, "ObjectSizeGreaterThan", f->size_gt);
 	if (!err && f->has_size_lt)
@@ -740,33 +562,22 @@ static s3err_t write_conds(struct buf *b, const struct lc_filter *f)
 /*
  * The filter in its form. A configuration built by hand whose form does not
  * match its conditions is written in the form that keeps every condition:
- * the output never selects more objects than the struct does.
+ * the output never selects more objects than the struct does (a legacy
+ * Prefix with other conditions becomes an And).
  */
 static s3err_t write_filter(struct buf *b, const struct lc_rule *r)
 {
 	const struct lc_filter *f = &r->filter;
 	size_t n = (f->prefix[0] != '\0') + f->ntags + f->has_size_gt + f->has_size_lt;
-	enum lc_filter_form form = r->form;
-	s3err_t err;
+	enum rulexml_form form = RULEXML_FORM_AND;
 
-	if (form == LC_FORM_LEGACY_PREFIX && n > (f->prefix[0] != '\0'))
-		form = LC_FORM_AND;
-	if (form == LC_FORM_EMPTY && n > 0)
-		form = LC_FORM_SINGLE;
-	if (form == LC_FORM_SINGLE && n > 1)
-		form = LC_FORM_AND;
-	if (form == LC_FORM_LEGACY_PREFIX)
+	if (r->form == LC_FORM_LEGACY_PREFIX && n <= (f->prefix[0] != '\0'))
 		return xmlw_elem(b, "Prefix", f->prefix);
-	err = xmlw_open(b, "Filter");
-	if (!err && form == LC_FORM_AND)
-		err = xmlw_open(b, "And");
-	if (!err && form != LC_FORM_EMPTY)
-		err = write_conds(b, f);
-	if (!err && form == LC_FORM_AND)
-		err = xmlw_close(b, "And");
-	if (!err)
-		err = xmlw_close(b, "Filter");
-	return err;
+	if (r->form == LC_FORM_EMPTY)
+		form = RULEXML_FORM_EMPTY;
+	else if (r->form == LC_FORM_SINGLE)
+		form = RULEXML_FORM_SINGLE;
+	return rulexml_write_filter(b, form, n, write_conds, f);
 }
 
 /* One Rule in the element order of AWS's GetBucketLifecycleConfiguration. */

@@ -3,7 +3,8 @@
  * pure matching of a change against it (see replrules.h).
  *
  * Parsing goes through common/xmldoc (size cap, no DTD, no entities, no
- * network) and walks the tree once, stopping at the first error. Elements
+ * network) and common/rulexml (the leaves and the Filter that lifecycle
+ * configurations share) and walks the tree once, stopping at the first error. Elements
  * may come in any order (botocore writes them in the caller's order); an
  * element that may appear once and appears twice, or any element outside
  * botocore's ReplicationConfiguration shapes, is MalformedXML.
@@ -30,21 +31,20 @@
  */
 #include "replrules.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "names.h"
+#include "rulexml.h"
 #include "strutil.h"
 #include "xmldoc.h"
 #include "xmlw.h"
 
-_Static_assert(RR_ID_MAX == 255, "M_ID_LONG names the limit");
-_Static_assert(STRATA_MAX_KEY_LEN == 1024, "M_PREFIX_LONG names the limit");
 _Static_assert(RR_MAX_FILTER_TAGS == 10, "M_TAGS_MANY names the limit");
 _Static_assert(RR_MAX_DESTINATIONS == 8, "M_DEST_MANY names the limit");
 
 /* clang-format off */
-static const char M_ID_LONG[] = "ID length should not exceed allowed limit of 255";
 static const char M_ID_SAME[] = "Rule Id must be unique. Found same ID for more than one rule";
 static const char M_PRIO_SAME[] =
 	"Found duplicate priority in replication configuration. Priority must be unique among "
@@ -77,11 +77,7 @@ static const char M_SITE[] =
 static const char M_SITE_ONE[] =
 	"The destination bucket ARN arn:aws:s3:::BUCKET names no site, which is accepted only "
 	"when exactly one site is configured: use arn:aws:s3:SITE::BUCKET";
-static const char M_TAG_DUP[] = "Duplicate Tag Keys are not allowed.";
-static const char M_TAG_KEY[] = "The TagKey you have provided is invalid";
-static const char M_TAG_VALUE[] = "The TagValue you have provided is invalid";
 static const char M_TAGS_MANY[] = "A replication rule filter can have at most 10 tags";
-static const char M_PREFIX_LONG[] = "The maximum size of a prefix is 1024";
 static const char M_CANONICAL[] =
 	"The replication configuration exceeds 524288 bytes as GetBucketReplication returns it";
 static const char M_CLASS[] = "The storage class you specified is not valid";
@@ -134,64 +130,6 @@ static s3err_t not_implemented(struct parser *p, const char *msg)
 
 /* ---- leaf values ---- */
 
-/* A leaf's exact bytes into out (max bytes + NUL); longer is InvalidArgument with msg. */
-static s3err_t leaf_copy(struct parser *p, const xmlNode *e, char *out, size_t max, const char *msg)
-{
-	char *s = NULL;
-	size_t len;
-	s3err_t err;
-
-	err = xmldoc_leaf_text(e, &s, &len);
-	if (err)
-		return err;
-	if (len > max)
-		err = fail(p, S3E_InvalidArgument, msg);
-	else
-		memcpy(out, s, len + 1);
-	free(s);
-	return err;
-}
-
-/* Enabled | Disabled (the *Status enums); anything else is MalformedXML. */
-static s3err_t leaf_status(const xmlNode *e, bool *enabled)
-{
-	char word[16];
-	s3err_t err = xmldoc_leaf_word(e, word, sizeof(word));
-
-	if (err)
-		return err;
-	if (strcmp(word, "Enabled") == 0)
-		*enabled = true;
-	else if (strcmp(word, "Disabled") == 0)
-		*enabled = false;
-	else
-		return S3E_MalformedXML;
-	return S3E_OK;
-}
-
-/* Priority: an xs:int; negative is InvalidArgument, not a number MalformedXML. */
-static s3err_t leaf_priority(struct parser *p, const xmlNode *e, uint32_t *out)
-{
-	char word[32];
-	const char *digits = word;
-	bool negative;
-	uint64_t v;
-	s3err_t err;
-
-	err = xmldoc_leaf_word(e, word, sizeof(word));
-	if (err)
-		return err;
-	negative = word[0] == '-';
-	if (negative)
-		digits++;
-	if (!parse_u64_str(digits, 0, negative ? (uint64_t)INT32_MAX + 1 : INT32_MAX, &v))
-		return S3E_MalformedXML;
-	if (negative && v != 0)
-		return fail(p, S3E_InvalidArgument, M_PRIO_NEG);
-	*out = (uint32_t)v;
-	return S3E_OK;
-}
-
 /* A Status-only element (<X><Status>Enabled</Status></X>); Status optional when !required. */
 static s3err_t parse_status_elem(const xmlNode *e, bool required, bool *enabled)
 {
@@ -206,7 +144,7 @@ static s3err_t parse_status_elem(const xmlNode *e, bool required, bool *enabled)
 		if (!xmldoc_is_elem(c, "Status") || have)
 			return S3E_MalformedXML;
 		have = true;
-		if ((err = leaf_status(c, enabled)))
+		if ((err = rulexml_leaf_status(c, enabled)))
 			return err;
 	}
 	return have || !required ? S3E_OK : S3E_MalformedXML;
@@ -214,107 +152,38 @@ static s3err_t parse_status_elem(const xmlNode *e, bool required, bool *enabled)
 
 /* ---- Filter ---- */
 
-/* <Tag><Key>k</Key><Value>v</Value></Tag>: both required, once each. */
-static s3err_t parse_tag(struct parser *p, const xmlNode *e, struct rr_tag *tag)
-{
-	bool have_key = false, have_value = false;
-	const xmlNode *c;
-	s3err_t err;
+/* clang-format off */
+static const struct rulexml_filter_spec filter_spec = {
+	.object_sizes = false, /* ReplicationRuleFilter has Prefix, Tag and And only */
+	.tags_many = M_TAGS_MANY,
+};
+/* clang-format on */
 
-	for (c = e->children; c; c = c->next) {
-		if (xmldoc_is_ignorable(c))
-			continue;
-		if (xmldoc_is_elem(c, "Key") && !have_key) {
-			have_key = true;
-			err = leaf_copy(p, c, tag->key, RR_TAG_KEY_MAX, M_TAG_KEY);
-		} else if (xmldoc_is_elem(c, "Value") && !have_value) {
-			have_value = true;
-			err = leaf_copy(p, c, tag->value, RR_TAG_VALUE_MAX, M_TAG_VALUE);
-		} else {
-			err = S3E_MalformedXML;
-		}
-		if (err)
-			return err;
-	}
-	if (!have_key || !have_value)
-		return S3E_MalformedXML;
-	if (!tag->key[0])
-		return fail(p, S3E_InvalidArgument, M_TAG_KEY);
-	return S3E_OK;
-}
-
-/* Appends one Tag to r (allocated at the first one); cap and unique keys (invariant 3). */
-static s3err_t add_tag(struct parser *p, const xmlNode *e, struct rr_rule *r)
-{
-	struct rr_tag *tag;
-	size_t i;
-	s3err_t err;
-
-	if (r->ntags == RR_MAX_FILTER_TAGS)
-		return fail(p, S3E_InvalidArgument, M_TAGS_MANY);
-	if (!r->tags && !(r->tags = calloc(RR_MAX_FILTER_TAGS, sizeof(*r->tags))))
-		return S3E_InternalError;
-	tag = &r->tags[r->ntags];
-	if ((err = parse_tag(p, e, tag)))
-		return err;
-	for (i = 0; i < r->ntags; i++)
-		if (strcmp(r->tags[i].key, tag->key) == 0)
-			return fail(p, S3E_InvalidRequest, M_TAG_DUP);
-	r->ntags++;
-	return S3E_OK;
-}
-
-/*
- * The conditions of a Filter (in_and false: at most one of Prefix, Tag, And)
- * or of its And (one Prefix, any Tags). *count is the number of conditions
- * written at this level.
- */
-static s3err_t parse_conds(struct parser *p, const xmlNode *e, struct rr_rule *r, bool in_and,
-			   size_t *count)
-{
-	bool have_prefix = false, have_and = false;
-	size_t inner = 0;
-	const xmlNode *c;
-	s3err_t err;
-
-	for (c = e->children; c; c = c->next) {
-		if (xmldoc_is_ignorable(c))
-			continue;
-		if (xmldoc_is_elem(c, "Prefix") && !have_prefix) {
-			have_prefix = true;
-			err = leaf_copy(p, c, r->prefix, STRATA_MAX_KEY_LEN, M_PREFIX_LONG);
-		} else if (xmldoc_is_elem(c, "Tag") && (in_and || r->ntags == 0)) {
-			err = add_tag(p, c, r);
-		} else if (xmldoc_is_elem(c, "And") && !in_and && !have_and) {
-			have_and = true;
-			err = parse_conds(p, c, r, true, &inner);
-			if (!err && inner == 0)
-				err = S3E_MalformedXML;
-		} else {
-			err = S3E_MalformedXML;
-		}
-		if (err)
-			return err;
-		(*count)++;
-	}
-	return S3E_OK;
-}
+/* The one tag type of rule filters, so a parsed filter's tags copy as they are. */
+_Static_assert(RULEXML_TAG_LAYOUT(struct rr_tag) && RR_MAX_FILTER_TAGS == RULEXML_MAX_TAGS &&
+		   RR_ID_MAX == RULEXML_ID_MAX,
+	       "rr_rule holds what rulexml reads");
 
 /* <Filter>: empty, exactly one condition, or exactly one And (ReplicationRuleFilter). */
 static s3err_t parse_filter(struct parser *p, const xmlNode *e, struct rr_rule *r)
 {
-	const xmlNode *c;
-	size_t n = 0;
-	bool has_and = false;
+	struct rulexml_filter x;
 	s3err_t err;
 
-	if ((err = parse_conds(p, e, r, false, &n)))
+	err = rulexml_parse_filter(e, &filter_spec, &x, &p->msg);
+	if (err)
 		return err;
-	if (n > 1)
-		return S3E_MalformedXML; /* two conditions need an And */
-	for (c = e->children; c; c = c->next)
-		has_and |= xmldoc_is_elem(c, "And");
-	r->form = n == 0 ? RR_FORM_EMPTY : has_and ? RR_FORM_AND : RR_FORM_SINGLE;
+	r->form = x.form == RULEXML_FORM_EMPTY	  ? RR_FORM_EMPTY
+		  : x.form == RULEXML_FORM_SINGLE ? RR_FORM_SINGLE
+						  : RR_FORM_AND;
+	memcpy(r->prefix, x.prefix, sizeof(r->prefix));
+	if (x.ntags == 0)
+		return S3E_OK; /* tags stays NULL */
+	r->tags = calloc(x.ntags, sizeof(*r->tags));
+	if (!r->tags)
+		return S3E_InternalError;
+	memcpy(r->tags, x.tags, x.ntags * sizeof(*r->tags));
+	r->ntags = x.ntags;
 	return S3E_OK;
 }
 
@@ -381,7 +250,7 @@ static s3err_t parse_destination(struct parser *p, const xmlNode *e, struct rr_r
 		err = S3E_MalformedXML;
 		if (xmldoc_is_elem(c, "Bucket") && !have_bucket) {
 			have_bucket = true;
-			err = leaf_copy(p, c, r->arn, RR_ARN_MAX, M_ARN);
+			err = rulexml_leaf_copy(c, r->arn, RR_ARN_MAX, M_ARN, &p->msg);
 			if (!err)
 				err = resolve_arn(p, r);
 		} else if (xmldoc_is_elem(c, "StorageClass") && !have_class) {
@@ -441,20 +310,20 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct rr_rule *r)
 			continue;
 		if (xmldoc_is_elem(c, "ID") && !have_id) {
 			have_id = true;
-			err = leaf_copy(p, c, r->id, RR_ID_MAX, M_ID_LONG);
+			err = rulexml_leaf_id(c, r->id, &p->msg);
 		} else if (xmldoc_is_elem(c, "Priority") && !r->has_priority) {
 			r->has_priority = true;
-			err = leaf_priority(p, c, &r->priority);
+			err = rulexml_leaf_int32(c, 0, M_PRIO_NEG, &r->priority, &p->msg);
 		} else if (xmldoc_is_elem(c, "Status") && !have_status) {
 			have_status = true;
-			err = leaf_status(c, &r->enabled);
+			err = rulexml_leaf_status(c, &r->enabled);
 		} else if (xmldoc_is_elem(c, "Filter") && !have_filter && !have_prefix) {
 			have_filter = true;
 			err = parse_filter(p, c, r);
 		} else if (xmldoc_is_elem(c, "Prefix") && !have_prefix && !have_filter) {
 			have_prefix = true;
 			r->form = RR_FORM_LEGACY_PREFIX;
-			err = leaf_copy(p, c, r->prefix, STRATA_MAX_KEY_LEN, M_PREFIX_LONG);
+			err = rulexml_leaf_prefix(c, r->prefix, &p->msg);
 		} else if (xmldoc_is_elem(c, "DeleteMarkerReplication") && !r->has_delete_marker) {
 			r->has_delete_marker = true;
 			err = parse_status_elem(c, false, &r->deletes);
@@ -479,11 +348,6 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct rr_rule *r)
 }
 
 /* ---- whole-configuration checks ---- */
-
-static int cmp_str_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -510,10 +374,8 @@ static s3err_t check_unique(struct parser *p, const struct rr_config *c)
 		if (rule_is_v2(&c->rules[i]))
 			prio[np++] = c->rules[i].priority;
 	}
-	qsort(ids, nid, sizeof(*ids), cmp_str_ptr);
-	for (i = 1; i < nid && !err; i++)
-		if (strcmp(ids[i - 1], ids[i]) == 0)
-			err = fail(p, S3E_InvalidArgument, M_ID_SAME);
+	if (rulexml_has_repeat(ids, nid))
+		err = fail(p, S3E_InvalidArgument, M_ID_SAME);
 	qsort(prio, np, sizeof(*prio), cmp_u32);
 	for (i = 1; i < np && !err; i++)
 		if (prio[i - 1] == prio[i])
@@ -592,7 +454,7 @@ static s3err_t check_config(struct parser *p, const struct rr_config *c)
 /* Role: required, once, 1..RR_ROLE_MAX bytes (kept, not interpreted). */
 static s3err_t parse_role(struct parser *p, const xmlNode *e, struct rr_config *c)
 {
-	s3err_t err = leaf_copy(p, e, c->role, RR_ROLE_MAX, M_ROLE);
+	s3err_t err = rulexml_leaf_copy(e, c->role, RR_ROLE_MAX, M_ROLE, &p->msg);
 
 	if (!err && !c->role[0])
 		err = fail(p, S3E_InvalidArgument, M_ROLE);
@@ -722,53 +584,40 @@ size_t rr_match(const struct rr_config *c, const char *key, bool is_delete,
 
 /* ---- writing ---- */
 
-static s3err_t write_tag(struct buf *b, const struct rr_tag *t)
+/* The conditions of a V2 Filter (a rulexml_write_filter callback; ctx: the rr_rule). */
+static s3err_t write_conds(struct buf *b, const void *ctx)
 {
-	s3err_t err = xmlw_open(b, "Tag");
+	const struct rr_rule *r = ctx;
+	s3err_t err = S3E_OK;
+	size_t i;
 
-	if (!err)
-		err = xmlw_elem(b, "Key", t->key);
-	if (!err)
-		err = xmlw_elem(b, "Value", t->value);
-	if (!err)
-		err = xmlw_close(b, "Tag");
+	if (r->prefix[0] || !r->ntags)
+		err = xmlw_elem(b, "Prefix", r->prefix);
+	for (i = 0; i < r->ntags && !err; i++)
+		err = rulexml_write_tag(b, r->tags[i].key, r->tags[i].value);
 	return err;
 }
 
 /*
  * The filter in its form. A struct built by hand whose form does not match
- * its conditions is written in a form that keeps every condition.
+ * its conditions is written in a form that keeps every condition: a V1
+ * rule with tags as an And, one with a prefix and form NONE as a Prefix.
  */
 static s3err_t write_filter(struct buf *b, const struct rr_rule *r)
 {
-	size_t n = (r->prefix[0] != '\0') + r->ntags, i;
-	enum rr_filter_form form = r->form;
-	s3err_t err;
+	size_t n = (r->prefix[0] != '\0') + r->ntags;
+	enum rulexml_form form = RULEXML_FORM_AND;
 
-	if ((form == RR_FORM_NONE || form == RR_FORM_LEGACY_PREFIX) && r->ntags)
-		form = RR_FORM_AND;
-	if (form == RR_FORM_NONE && r->prefix[0])
-		form = RR_FORM_LEGACY_PREFIX;
-	if (form == RR_FORM_EMPTY && n > 0)
-		form = RR_FORM_SINGLE;
-	if (form == RR_FORM_SINGLE && n > 1)
-		form = RR_FORM_AND;
-	if (form == RR_FORM_NONE)
-		return S3E_OK;
-	if (form == RR_FORM_LEGACY_PREFIX)
+	if (!rule_is_v2(r) && !r->ntags) {
+		if (r->form == RR_FORM_NONE && !r->prefix[0])
+			return S3E_OK;
 		return xmlw_elem(b, "Prefix", r->prefix);
-	err = xmlw_open(b, "Filter");
-	if (!err && form == RR_FORM_AND)
-		err = xmlw_open(b, "And");
-	if (!err && form != RR_FORM_EMPTY && (r->prefix[0] || !r->ntags))
-		err = xmlw_elem(b, "Prefix", r->prefix);
-	for (i = 0; i < r->ntags && !err && form != RR_FORM_EMPTY; i++)
-		err = write_tag(b, &r->tags[i]);
-	if (!err && form == RR_FORM_AND)
-		err = xmlw_close(b, "And");
-	if (!err)
-		err = xmlw_close(b, "Filter");
-	return err;
+	}
+	if (r->form == RR_FORM_EMPTY)
+		form = RULEXML_FORM_EMPTY;
+	else if (r->form == RR_FORM_SINGLE)
+		form = RULEXML_FORM_SINGLE;
+	return rulexml_write_filter(b, form, n, write_conds, r);
 }
 
 static s3err_t write_status_elem(struct buf *b, const char *name, bool enabled)
