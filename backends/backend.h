@@ -179,6 +179,8 @@ struct repl_stats {
 	uint64_t pending;	   /* events queued (failed ones included) */
 	uint64_t failed;	   /* events whose target refused them (repl_retry failed = true) */
 	int64_t oldest_created_ms; /* of the oldest queued event; 0 when none */
+	uint64_t bytes; /* current sizes of the objects queued writes would send (an upper
+			   bound: a key with several events counts once per event) */
 };
 
 /* Called per restore due; return false to stop. */

@@ -122,12 +122,15 @@ const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST] = {
 	"AND NOT EXISTS (SELECT 1 FROM repl_events o WHERE o.bucket = e.bucket AND "
 	"o.key = e.key AND o.site = e.site AND o.dest_bucket = e.dest_bucket AND o.seq < e.seq) "
 	"ORDER BY e.next_ms, e.seq LIMIT ?4",
+    /* Bytes: the current size of each written key (a delete event sends none). */
     [ST_RP_STATS_ALL - ST_RP_FIRST] =
-	"SELECT count(*), coalesce(sum(failed), 0), coalesce(min(created_ms), 0) "
-	"FROM repl_events",
+	"SELECT count(*), coalesce(sum(e.failed), 0), coalesce(min(e.created_ms), 0), "
+	"coalesce(sum(o.size), 0) FROM repl_events e LEFT JOIN objects o "
+	"ON e.is_delete = 0 AND o.bucket = e.bucket AND o.key = e.key",
     [ST_RP_STATS_BUCKET - ST_RP_FIRST] =
-	"SELECT count(*), coalesce(sum(failed), 0), coalesce(min(created_ms), 0) "
-	"FROM repl_events WHERE bucket = ?1",
+	"SELECT count(*), coalesce(sum(e.failed), 0), coalesce(min(e.created_ms), 0), "
+	"coalesce(sum(o.size), 0) FROM repl_events e LEFT JOIN objects o "
+	"ON e.is_delete = 0 AND o.bucket = e.bucket AND o.key = e.key WHERE e.bucket = ?1",
     [ST_RP_OBJ - ST_RP_FIRST] =
 	"SELECT mtime_ms, etag, repl_status FROM objects WHERE bucket = ?1 AND key = ?2",
 };
@@ -598,6 +601,8 @@ static s3err_t stats_read(struct conn *c, sqlite3_stmt *st, int bind_rc, struct 
 		out->pending = pending > 0 ? (uint64_t)pending : 0;
 		out->failed = failed > 0 ? (uint64_t)failed : 0;
 		out->oldest_created_ms = sqlite3_column_int64(st, 2);
+		out->bytes =
+		    (uint64_t)(sqlite3_column_int64(st, 3) > 0 ? sqlite3_column_int64(st, 3) : 0);
 	} else {
 		err = posix_db_err(c, rc, "replication queue count");
 	}
@@ -613,7 +618,7 @@ static s3err_t stats_read(struct conn *c, sqlite3_stmt *st, int bind_rc, struct 
 s3err_t posix_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	struct repl_stats s = {0, 0, 0};
+	struct repl_stats s = {0, 0, 0, 0};
 	struct conn *c;
 	sqlite3_stmt *st;
 	s3err_t err;

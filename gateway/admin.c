@@ -1,24 +1,41 @@
-/* admin: /metrics and health on their own listener (see admin.h). */
+/* admin: /metrics, health and replication on their own listener (see admin.h). */
 #include "admin.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <microhttpd.h>
 
 #include "../common/buf.h"
+#include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "../common/names.h"
+#include "../common/strutil.h"
+#include "replication.h"
 #include "server.h"
+
+/* A resync the listener started (one at a time: it walks a whole bucket). */
+struct resync {
+	atomic_bool running; /* set by the request that starts it, cleared by the thread */
+	bool joinable;	     /* a thread was started and not joined yet (request thread only) */
+	volatile bool stop;  /* admin_stop: end between batches */
+	pthread_t thread;
+	char bucket[STRATA_BUCKET_NAME_MAX + 1];
+};
 
 struct admin {
 	const struct config *cfg;
 	struct backend *be;
 	struct MHD_Daemon *daemon;
+	struct resync resync;
 };
 
 /* The admin listener serves a few scrapers, not clients: a handful of connections. */
@@ -102,6 +119,87 @@ static enum MHD_Result serve_metrics(struct MHD_Connection *conn)
 	return reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", buf_take(&b), len);
 }
 
+static enum MHD_Result serve_repl_status(struct admin *a, struct MHD_Connection *conn)
+{
+	const char *bucket = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bucket");
+	struct repl_stats st;
+	char text[512];
+	s3err_t err = backend_repl_stats(a->be, bucket, &st);
+
+	if (err == S3E_NoSuchBucket) {
+		snprintf(text, sizeof(text), "no bucket %.64s\n", bucket ? bucket : "");
+		return reply_text(conn, 404, text);
+	}
+	if (err) {
+		snprintf(text, sizeof(text), "cannot read the replication queue: %s\n",
+			 s3err_code(err));
+		return reply_text(conn, err == S3E_NotImplemented ? 501 : 500, text);
+	}
+	repl_status_text(&st, bucket, httptime_now_ms(), text, sizeof(text));
+	return reply_text(conn, 200, text);
+}
+
+static void *resync_main(void *arg)
+{
+	struct admin *a = arg;
+	uint64_t objects = 0, queued = 0;
+	const char *msg = NULL;
+	s3err_t err = repl_resync_bucket(a->be, a->cfg, a->resync.bucket, &a->resync.stop, &objects,
+					 &queued, &msg);
+
+	if (err)
+		log_error("replication", "resync of %s failed after %llu objects: %s%s%s",
+			  a->resync.bucket, (unsigned long long)objects, s3err_code(err),
+			  msg ? ": " : "", msg ? msg : "");
+	else
+		log_info("replication", "resync of %s%s: %llu objects, %llu queued for their sites",
+			 a->resync.bucket, a->resync.stop ? " stopped" : "",
+			 (unsigned long long)objects, (unsigned long long)queued);
+	atomic_store(&a->resync.running, false);
+	return NULL;
+}
+
+/* POST /replication/resync?bucket=B: one resync at a time, in a thread of its own. */
+static enum MHD_Result start_resync(struct admin *a, struct MHD_Connection *conn)
+{
+	const char *bucket = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "bucket");
+	struct bucket_info bi;
+	char text[256];
+	bool idle = false;
+	s3err_t err;
+
+	if (!bucket || !names_bucket_valid(bucket))
+		return reply_text(conn, 400, "name the bucket: /replication/resync?bucket=B\n");
+	err = backend_bucket_get(a->be, bucket, &bi);
+	if (err) {
+		snprintf(text, sizeof(text), "%s %s\n",
+			 err == S3E_NoSuchBucket ? "no bucket" : s3err_code(err), bucket);
+		return reply_text(conn, err == S3E_NoSuchBucket ? 404 : 500, text);
+	}
+	if (!backend_can_replicate(a->be))
+		return reply_text(conn, 501, "this backend does not replicate\n");
+	if (!atomic_compare_exchange_strong(&a->resync.running, &idle, true)) {
+		snprintf(text, sizeof(text), "a resync of %s is running; try again when it ends\n",
+			 a->resync.bucket);
+		return reply_text(conn, 409, text);
+	}
+	/* The listener has one thread: requests never race here. Reap the last resync. */
+	if (a->resync.joinable)
+		pthread_join(a->resync.thread, NULL);
+	a->resync.joinable = false;
+	str_copy(a->resync.bucket, sizeof(a->resync.bucket), bucket);
+	if (pthread_create(&a->resync.thread, NULL, resync_main, a) != 0) {
+		atomic_store(&a->resync.running, false);
+		return reply_text(conn, 500, "cannot start the resync thread\n");
+	}
+	a->resync.joinable = true;
+	snprintf(text, sizeof(text),
+		 "resync of %s started: it queues the bucket's objects for their sites; its "
+		 "result is logged\n",
+		 bucket);
+	return reply_text(conn, 202, text);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *data_size, void **con_cls)
@@ -119,8 +217,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*data_size = 0;
 		return MHD_YES;
 	}
+	if (strcmp(url, "/replication/resync") == 0)
+		return strcmp(method, "POST") == 0 ? start_resync(a, conn)
+						   : reply_text(conn, 405, "only POST\n");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return reply_text(conn, 405, "only GET and HEAD\n");
+	if (strcmp(url, "/replication/status") == 0)
+		return serve_repl_status(a, conn);
 	if (strcmp(url, "/metrics") == 0)
 		return serve_metrics(conn);
 	if (strcmp(url, "/health/live") == 0)
@@ -132,7 +235,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		snprintf(line, sizeof(line), "not ready: %s\n", why);
 		return reply_text(conn, 503, line);
 	}
-	return reply_text(conn, 404, "not found: try /metrics, /health/live, /health/ready\n");
+	return reply_text(conn, 404,
+			  "not found: try /metrics, /health/live, /health/ready, "
+			  "/replication/status, POST /replication/resync?bucket=B\n");
 }
 
 int admin_start(const struct config *cfg, struct backend *be, struct admin **out)
@@ -174,6 +279,67 @@ void admin_stop(struct admin *a)
 {
 	if (!a)
 		return;
-	MHD_stop_daemon(a->daemon);
+	MHD_stop_daemon(a->daemon); /* no request runs after this: joinable is ours */
+	a->resync.stop = true;
+	if (a->resync.joinable)
+		pthread_join(a->resync.thread, NULL);
 	free(a);
+}
+
+/* ---- the CLI's side ---- */
+
+struct answer {
+	char *out;
+	size_t cap, len;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct answer *ans = arg;
+	size_t len = size * n, room = ans->cap - 1 - ans->len;
+
+	memcpy(ans->out + ans->len, data, len < room ? len : room);
+	ans->len += len < room ? len : room;
+	ans->out[ans->len] = '\0';
+	return len;
+}
+
+int admin_call(const struct config *cfg, const char *method, const char *path, char *out,
+	       size_t cap, long *status)
+{
+	const char *host = cfg->admin_host;
+	struct answer ans = {out, cap, 0};
+	char url[512];
+	CURL *e;
+	CURLcode cc;
+
+	*status = 0;
+	out[0] = '\0';
+	/* A listener on every address answers on loopback. */
+	if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	snprintf(url, sizeof(url), strchr(host, ':') ? "http://[%s]:%u%s" : "http://%s:%u%s", host,
+		 (unsigned)cfg->admin_port, path);
+	if (!(e = curl_easy_init())) {
+		snprintf(out, cap, "out of memory");
+		return -1;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &ans);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+	cc = curl_easy_perform(e);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	else
+		snprintf(out, cap, "%s: %s", url, curl_easy_strerror(cc));
+	curl_easy_cleanup(e);
+	return cc == CURLE_OK ? 0 : -1;
 }

@@ -6,9 +6,15 @@
  *   GET /health/live    200 while the process serves
  *   GET /health/ready   200 when the data directory is writable and the home
  *                       backend answers; 503 with the reason otherwise
+ *   GET /replication/status[?bucket=B]   the replication queue, as
+ *                       `strata replicate status` prints it (404: no bucket B)
+ *   POST /replication/resync?bucket=B   starts `strata replicate resync` of B
+ *                       in the server: 202 (its result is logged), 409 while
+ *                       another runs, 404 no bucket B
  *
- * It has no authentication and serves only these read-only documents; it is
- * meant for loopback or a management network.
+ * It has no authentication: it is meant for loopback or a management
+ * network. Besides the documents it can only start a resync, which re-queues
+ * a bucket's objects for their sites and changes no object.
  */
 #ifndef STRATA_ADMIN_H
 #define STRATA_ADMIN_H
@@ -25,7 +31,17 @@ struct admin;
  */
 int admin_start(const struct config *cfg, struct backend *be, struct admin **out);
 
-/* Stops the listener and frees it. admin_stop(NULL) does nothing. */
+/*
+ * The CLI's client of a running server's admin listener (cfg->admin_host:
+ * admin_port; an any-address listener is reached on loopback): sends method
+ * path (path and query) with no body and copies the answer's body into
+ * out[cap] (cut to fit) and its status into *status. Returns -1 with the
+ * reason in out when no answer came.
+ */
+int admin_call(const struct config *cfg, const char *method, const char *path, char *out,
+	       size_t cap, long *status);
+
+/* Stops the listener (waiting for a resync it runs to stop) and frees it. NULL is fine. */
 void admin_stop(struct admin *a);
 
 /*

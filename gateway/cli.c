@@ -18,6 +18,7 @@
 #include "../common/strutil.h"
 #include "../lifecycle/engine.h"
 #include "../lifecycle/scrubber.h"
+#include "admin.h"
 #include "presign.h"
 #include "replication.h"
 #include "server.h"
@@ -114,16 +115,16 @@ static const char usage_replicate[] =
     "\n"
     "status prints the replication queue of the data directory (or of one bucket):\n"
     "events pending (failed ones included), events a target refused (still retried),\n"
-    "and the age of the oldest pending event. A running server shows the same as\n"
-    "strata_replication_queue_depth and strata_replication_oldest_pending_seconds on\n"
-    "its admin listener's /metrics.\n"
+    "the age of the oldest pending event, and the bytes still to send (at most).\n"
     "\n"
     "resync queues every object of the bucket that its replication rules send to a\n"
     "site, so that the server, once started, makes each site's copy match again: a\n"
     "copy missing or different there is sent, one that matches costs a HEAD (only\n"
     "another Strata can prove a match; any other store gets every object again).\n"
     "\n"
-    "Both need the data directory to itself (stop the server).\n"
+    "While a server runs over the data directory, both ask it through its admin\n"
+    "listener (admin_listen in the config file): the resync then runs in the server\n"
+    "and logs its result.\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 usage.\n";
 
@@ -706,7 +707,7 @@ static int replicate_resync(struct backend *be, const struct config *cfg, const 
 {
 	uint64_t objects = 0, queued = 0;
 	const char *msg = NULL;
-	s3err_t err = repl_resync_bucket(be, cfg, bucket, &objects, &queued, &msg);
+	s3err_t err = repl_resync_bucket(be, cfg, bucket, NULL, &objects, &queued, &msg);
 
 	backend_close(be);
 	if (err) {
@@ -723,6 +724,35 @@ static int replicate_resync(struct backend *be, const struct config *cfg, const 
 	return 0;
 }
 
+/*
+ * strata replicate while a server holds the data directory: the same through
+ * its admin listener (GET /replication/status, POST /replication/resync).
+ */
+static int replicate_via_admin(const struct config *cfg, const char *verb, const char *bucket)
+{
+	char path[64 + STRATA_BUCKET_NAME_MAX], body[1024];
+	long status = 0;
+	bool resync = strcmp(verb, "resync") == 0;
+
+	if (!cfg->admin_port) {
+		fprintf(stderr,
+			"strata replicate: the data directory %s is in use by a running server, "
+			"and it has no admin listener to ask (set admin_listen)\n",
+			cfg->data_dir);
+		return 1;
+	}
+	/* Bucket names are [a-z0-9.-]: nothing to escape in a query. */
+	snprintf(path, sizeof(path), "/replication/%s%s%s", resync ? "resync" : "status",
+		 bucket ? "?bucket=" : "", bucket ? bucket : "");
+	if (admin_call(cfg, resync ? "POST" : "GET", path, body, sizeof(body), &status) != 0) {
+		fprintf(stderr, "strata replicate: the running server's admin listener: %s\n",
+			body);
+		return 1;
+	}
+	fputs(body, status / 100 == 2 ? stdout : stderr);
+	return status / 100 == 2 ? 0 : 1;
+}
+
 static int cmd_replicate(int argc, char **argv)
 {
 	const char *verb = argc > 0 ? argv[0] : "";
@@ -730,7 +760,7 @@ static int cmd_replicate(int argc, char **argv)
 	struct repl_stats st;
 	struct config cfg;
 	struct opts o;
-	int64_t age_ms;
+	char text[512];
 	s3err_t err;
 
 	if (parse_opts(argc > 0 ? argc - 1 : 0, argv + (argc > 0), &o) != 0)
@@ -746,14 +776,8 @@ static int cmd_replicate(int argc, char **argv)
 	}
 	if (load_config(&o, &cfg) != 0)
 		return 2;
-	if (!cfg.backend_s3 && data_dir_busy(cfg.data_dir)) {
-		fprintf(stderr,
-			"strata replicate: the data directory %s is in use by a running server; "
-			"its admin listener's /metrics shows the queue "
-			"(strata_replication_queue_depth)\n",
-			cfg.data_dir);
-		return 1;
-	}
+	if (!cfg.backend_s3 && data_dir_busy(cfg.data_dir))
+		return replicate_via_admin(&cfg, verb, o.bucket);
 	if (server_open_home(&cfg, NULL, &be) != S3E_OK) {
 		fprintf(stderr, "strata replicate: cannot open the data directory %s\n",
 			cfg.data_dir);
@@ -771,11 +795,8 @@ static int cmd_replicate(int argc, char **argv)
 		fprintf(stderr, "strata replicate: cannot read the queue: %s\n", s3err_code(err));
 		return 1;
 	}
-	age_ms = st.oldest_created_ms ? httptime_now_ms() - st.oldest_created_ms : 0;
-	printf("replication queue of %s\n", o.bucket ? o.bucket : "all buckets");
-	printf("pending: %llu\n", (unsigned long long)st.pending);
-	printf("failed: %llu\n", (unsigned long long)st.failed);
-	printf("oldest pending: %lld s\n", (long long)(age_ms > 0 ? age_ms / 1000 : 0));
+	repl_status_text(&st, o.bucket, httptime_now_ms(), text, sizeof(text));
+	fputs(text, stdout);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "replication.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -290,27 +291,29 @@ static bool collect_key(void *ctx, const char *key, const struct obj_meta *m)
 }
 
 s3err_t repl_resync_bucket(struct backend *be, const struct config *cfg, const char *bucket,
-			   uint64_t *objects, uint64_t *queued, const char **message)
+			   const volatile bool *stop, uint64_t *objects, uint64_t *queued,
+			   const char **message)
 {
 	struct key_batch kb = {calloc(RESYNC_BATCH, sizeof(*kb.keys)), 0};
 	char *after = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	struct repl_cache *cache = repl_cache_new(); /* the rules are read once, not per key */
 	struct repl_request rq;
 	s3err_t err = S3E_OK;
 	size_t i;
 
 	*objects = *queued = 0;
 	*message = NULL;
-	if (!kb.keys || !after)
+	if (!kb.keys || !after || !cache)
 		err = S3E_InternalError;
 	else if (!backend_can_replicate(be))
 		err = S3E_NotImplemented;
 	/* Scans copy keys out and queue after each returns: no backend call nests in a scan. */
-	while (!err) {
+	while (!err && !(stop && *stop)) {
 		kb.n = 0;
 		err = backend_object_scan(be, bucket, after, false, "", RESYNC_BATCH, collect_key,
 					  &kb);
 		for (i = 0; !err && i < kb.n; i++) {
-			err = repl_request_compute(NULL, be, cfg, bucket, kb.keys[i], false, NULL,
+			err = repl_request_compute(cache, be, cfg, bucket, kb.keys[i], false, NULL,
 						   &rq, message);
 			if (!err && rq.n) {
 				err = backend_repl_enqueue(be, bucket, kb.keys[i], &rq);
@@ -322,7 +325,21 @@ s3err_t repl_resync_bucket(struct backend *be, const struct config *cfg, const c
 			break;
 		str_copy(after, STRATA_MAX_KEY_LEN + 1, kb.keys[kb.n - 1]);
 	}
+	repl_cache_free(cache);
 	free(after);
 	free(kb.keys);
 	return err;
+}
+
+void repl_status_text(const struct repl_stats *st, const char *bucket, int64_t now_ms, char *out,
+		      size_t cap)
+{
+	int64_t age_ms = st->oldest_created_ms ? now_ms - st->oldest_created_ms : 0;
+
+	snprintf(out, cap,
+		 "replication queue of %s\npending: %llu\nfailed: %llu\noldest pending: %lld s\n"
+		 "bytes pending: %llu\n",
+		 bucket ? bucket : "all buckets", (unsigned long long)st->pending,
+		 (unsigned long long)st->failed, (long long)(age_ms > 0 ? age_ms / 1000 : 0),
+		 (unsigned long long)st->bytes);
 }

@@ -75,12 +75,23 @@ s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
  * (backend_repl_enqueue), so the replicator makes each site's copy match
  * again: a copy deleted or changed there by hand comes back, and one that
  * already matches costs the replicator one HEAD (target_matches). Counts
- * the objects looked at and those queued. Errors (with *message as
+ * the objects looked at and those queued. Stops between batches when *stop
+ * (may be NULL) becomes true. Errors (with *message as
  * repl_request_compute's): NoSuchBucket, NotImplemented (the backend cannot
  * replicate), the backend's.
  */
 s3err_t repl_resync_bucket(struct backend *be, const struct config *cfg, const char *bucket,
-			   uint64_t *objects, uint64_t *queued, const char **message);
+			   const volatile bool *stop, uint64_t *objects, uint64_t *queued,
+			   const char **message);
+
+/*
+ * The queue's counts as `strata replicate status` prints them (and the admin
+ * listener's /replication/status answers): lines "pending: N", "failed: N",
+ * "oldest pending: N s", "bytes pending: N", after a title naming bucket
+ * (NULL: all buckets).
+ */
+void repl_status_text(const struct repl_stats *st, const char *bucket, int64_t now_ms, char *out,
+		      size_t cap);
 
 /* Drops bucket's cached configuration. NULL cache is fine. */
 void repl_cache_invalidate(struct repl_cache *cache, const char *bucket);

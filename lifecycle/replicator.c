@@ -711,6 +711,7 @@ static void refresh_stats(struct replicator *rp, int64_t now)
 	if (backend_repl_stats(rp->be, NULL, &st) != S3E_OK)
 		return;
 	metrics_set(METRIC_REPL_QUEUE_DEPTH, 0, st.pending);
+	metrics_set(METRIC_REPL_PENDING_BYTES, 0, st.bytes);
 	metrics_set(METRIC_REPL_OLDEST_PENDING, 0,
 		    st.oldest_created_ms && now > st.oldest_created_ms
 			? (uint64_t)((now - st.oldest_created_ms) / 1000)

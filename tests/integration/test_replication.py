@@ -44,6 +44,7 @@ class Site:
         self.port = free_port()
         self.repl_users = []
         self.sites = ""
+        self.extra = ""  # more top-level keys
         self.srv = ctx.new_server(start=False, data_dir=self.data,
                                   extra_args=["--config", self.conf])
 
@@ -63,7 +64,7 @@ class Site:
 
     def write_conf(self):
         with open(self.conf, "w") as f:
-            f.write(FAST)
+            f.write(FAST + self.extra)
             if self.repl_users:
                 f.write("replication_users = " + ",".join(self.repl_users) + "\n")
             f.write(self.sites)
@@ -77,7 +78,8 @@ class Site:
         return self.ctx.client(self.srv, self.srv.access, self.srv.secret)
 
     def status(self, bucket=None):
-        """`strata replicate status` (the server must be stopped): {pending, failed, age}."""
+        """`strata replicate status` (of the data directory, or through the running server's
+        admin listener): {pending, failed, age, bytes}."""
         args = ["replicate", "status", "--data", self.data, "--config", self.conf]
         if bucket:
             args += ["--bucket", bucket]
@@ -91,6 +93,9 @@ class Site:
         m = re.search(r"^oldest pending: (\d+) s$", p.stdout, re.M)
         check(m is not None, f"status shows the oldest age: {p.stdout!r}")
         got["age"] = int(m.group(1))
+        m = re.search(r"^bytes pending: (\d+)$", p.stdout, re.M)
+        check(m is not None, f"status shows the bytes: {p.stdout!r}")
+        got["bytes"] = int(m.group(1))
         return got
 
 
@@ -395,3 +400,48 @@ def test_replicate_to_ceph_rgw(ctx):
     src.start()
     _wait(lambda: _head(remote, b, "small") is not None, 120, "small back at RGW")
     eq(remote.get_object(Bucket=b, Key="small")["Body"].read(), bodies["small"], "small bytes")
+
+
+@timeout(240)
+def test_status_and_resync_while_the_server_runs(ctx):
+    """With the server running, `strata replicate status` and `resync` ask it through its
+    admin listener: the resync runs in the server and repairs the destination."""
+    src, dst = _pair(ctx)
+    src.extra = f"admin_listen = 127.0.0.1:{free_port()}\n"
+    dst.start()
+    src.start()
+    s3, d3 = src.s3(), dst.s3()
+    b = _setup_buckets(ctx, src, dst, "live")
+    bodies = {f"k{i}": rand_bytes(5000 + i) for i in range(10)}
+    for k, v in bodies.items():
+        s3.put_object(Bucket=b, Key=k, Body=v)
+    _wait(lambda: all(_status(_head(s3, b, k)) == "COMPLETED" for k in bodies), 60,
+          "COMPLETED")
+    st = src.status(b)
+    eq((st["pending"], st["failed"], st["bytes"]), (0, 0, 0), "status of a running server")
+    # Bytes pending: the destination stopped, one 5000-byte object queued.
+    dst.srv.stop()
+    s3.put_object(Bucket=b, Key="queued", Body=rand_bytes(5000))
+    st = src.status(b)
+    eq((st["pending"], st["bytes"]), (1, 5000), "one event and its bytes")
+    dst.start()
+    d3 = dst.s3()
+    _wait(lambda: _head(d3, b, "queued") is not None, 60, "the queued object at dr")
+    d3.delete_object(Bucket=b, Key="k4")
+    p = run_strata(ctx.binary, ["replicate", "resync", "--data", src.data, "--config",
+                                src.conf, "--bucket", b])
+    eq(p.returncode, 0, f"resync through the admin listener ({p.stderr.strip()})")
+    check(f"resync of {b} started" in p.stdout, f"resync answer: {p.stdout!r}")
+    _wait(lambda: _head(d3, b, "k4") is not None, 60, "k4 back at dr")
+    p = run_strata(ctx.binary, ["replicate", "status", "--data", src.data, "--config",
+                                src.conf, "--bucket", "no-such-bucket-here"])
+    check(p.returncode == 1 and "no bucket" in p.stderr, f"unknown bucket: {p.stderr!r}")
+    # Without an admin listener a running server cannot be asked: said so.
+    dst.srv.stop()
+    p = run_strata(ctx.binary, ["replicate", "status", "--data", dst.data, "--config",
+                                dst.conf])
+    eq(p.returncode, 0, "a stopped server's data directory is read directly")
+    dst.start()
+    p = run_strata(ctx.binary, ["replicate", "status", "--data", dst.data, "--config",
+                                dst.conf])
+    check(p.returncode == 1 and "admin_listen" in p.stderr, f"no admin listener: {p.stderr!r}")
