@@ -408,11 +408,14 @@ static bool verify(struct worker *w, struct s3c *c, const struct repl_event *ev,
 
 /*
  * Whether the target already holds this version, so nothing needs sending
- * (a resync, or a later event of a version an earlier one shipped): only
- * another Strata can say, by its x-strata-sha256; then its size, digest and
- * every header a copy would carry must match, and it may hold no other user
- * metadata nor another storage class. Any doubt (another store, an error)
- * answers false and the copy is sent.
+ * (a resync, or a later event of a version an earlier one shipped). The
+ * digest must match: another Strata says its SHA-256 (x-strata-sha256); any
+ * other store only an ETag, which is the MD5 of the bytes for a copy sent in
+ * one PutObject, so it proves a match only when the source's ETag is a plain
+ * MD5 too (a single-PUT source up to SHIP_PART bytes). Then every header a
+ * copy would carry must match, and it may hold no other user metadata nor
+ * another storage class. Any doubt (no digest to compare, an error) answers
+ * false and the copy is sent.
  */
 static bool target_matches(struct worker *w, struct s3c *c, const struct repl_event *ev,
 			   const struct obj_meta *m, const struct s3c_header *h, size_t nh)
@@ -421,10 +424,14 @@ static bool target_matches(struct worker *w, struct s3c *c, const struct repl_ev
 	bool class_sent = false;
 	size_t i, cursor = 0;
 
-	if (!m->sha256_hex[0] || s3c_object_head(c, ev->target.bucket, ev->key, &w->res))
+	if (!m->sha256_hex[0] || s3c_object_head(c, ev->target.bucket, ev->key, &w->res) ||
+	    w->res.object_size != m->size)
 		return false;
 	said = s3c_result_header(&w->res, "x-strata-sha256");
-	if (!said || w->res.object_size != m->size || strcasecmp(said, m->sha256_hex) != 0)
+	if (said && strcasecmp(said, m->sha256_hex) != 0)
+		return false;
+	if (!said &&
+	    (m->size > SHIP_PART || strlen(m->etag) != 32 || strcasecmp(w->res.etag, m->etag) != 0))
 		return false;
 	for (i = 0; i < nh; i++) {
 		if (strcmp(h[i].name, "x-amz-server-side-encryption") == 0)

@@ -390,16 +390,24 @@ def test_replicate_to_ceph_rgw(ctx):
     eq(h.get("Metadata"), {"patient": "p9"}, "metadata at RGW")
     s3.delete_object(Bucket=b, Key="gone")
     _wait(lambda: _head(remote, b, "gone") is None, 60, "the delete reached RGW")
-    # A copy removed at RGW by hand comes back with a resync (RGW cannot prove a match, so
-    # every object is sent again).
+    # A copy removed at RGW by hand comes back with a resync. RGW proves a match only by its
+    # ETag (the MD5 of a copy sent in one PUT): "enc" is not sent again, "big" (a multipart
+    # copy) is.
     remote.delete_object(Bucket=b, Key="small")
+    enc_stamp = remote.head_object(Bucket=b, Key="enc")["LastModified"]
+    big_stamp = remote.head_object(Bucket=b, Key="big")["LastModified"]
+    time.sleep(1.1)
     src.srv.stop()
     p = run_strata(ctx.binary, ["replicate", "resync", "--data", src.data, "--config",
                                 src.conf, "--bucket", b])
     eq(p.returncode, 0, f"resync exit ({p.stderr.strip()})")
     src.start()
-    _wait(lambda: _head(remote, b, "small") is not None, 120, "small back at RGW")
+    _wait(lambda: _head(remote, b, "small") is not None and
+          remote.head_object(Bucket=b, Key="big")["LastModified"] != big_stamp, 120,
+          "small back at RGW, big sent again")
     eq(remote.get_object(Bucket=b, Key="small")["Body"].read(), bodies["small"], "small bytes")
+    eq(remote.head_object(Bucket=b, Key="enc")["LastModified"], enc_stamp,
+       "a matching single-PUT copy is not sent again")
 
 
 @timeout(240)
