@@ -296,9 +296,15 @@ def test_https_remote_with_ca_file(ctx):
 
 
 def test_not_yet_implemented_on_s3(ctx):
-    srv, _ = _strata(ctx)
+    srv, _ = _strata(ctx, extra="[site dr]\nendpoint = http://127.0.0.1:9\naccess_key = a\n"
+                               "secret_key = b\n")
     s3 = ctx.client(srv)
     b = ctx.bucket("nyi", client=s3)
+    expect_error(lambda: s3.put_bucket_replication(Bucket=b, ReplicationConfiguration={
+        "Role": "arn:aws:iam::1:role/r", "Rules": [{
+            "ID": "r", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": "arn:aws:s3:dr::b"}}]}), "NotImplemented", 501)
     expect_error(lambda: s3.put_bucket_lifecycle_configuration(
         Bucket=b, LifecycleConfiguration={"Rules": [
             {"ID": "t", "Filter": {"Prefix": ""}, "Status": "Enabled",
