@@ -212,6 +212,52 @@ static int set_admin_listen(struct config *c, const char *value, char *err, size
 			     &c->admin_port, err, errlen);
 }
 
+/* "off" (or empty): no plain-HTTP listener beside the TLS one. */
+static int set_http_listen(struct config *c, const char *value, char *err, size_t errlen)
+{
+	c->http_listen_line = 0;
+	if (!value[0] || strcmp(value, "off") == 0) {
+		c->http_host[0] = '\0';
+		c->http_port = 0;
+		return 0;
+	}
+	return parse_address("http_listen", value, c->http_host, sizeof(c->http_host),
+			     &c->http_port, err, errlen);
+}
+
+/* A file path: 1..cap-1 bytes without control characters. */
+static int set_file(const char *key, const char *value, char *out, size_t cap, char *err,
+		    size_t errlen)
+{
+	size_t i, n = strlen(value);
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+			break;
+	}
+	if (n == 0 || i < n || n >= cap) {
+		seterr(err, errlen,
+		       "bad value for %s: expected a file path of 1..%zu bytes"
+		       " without control characters",
+		       key, cap - 1);
+		return -1;
+	}
+	memcpy(out, value, n + 1);
+	return 0;
+}
+
+static int set_tls_cert(struct config *c, const char *value, char *err, size_t errlen)
+{
+	c->tls_cert_line = 0;
+	return set_file("tls_cert", value, c->tls_cert, sizeof(c->tls_cert), err, errlen);
+}
+
+static int set_tls_key(struct config *c, const char *value, char *err, size_t errlen)
+{
+	c->tls_key_line = 0;
+	return set_file("tls_key", value, c->tls_key, sizeof(c->tls_key), err, errlen);
+}
+
 static const char *const tier_classes[CONFIG_TIER_CLASSES] = {"STANDARD_IA", "GLACIER_IR",
 							      "GLACIER", "DEEP_ARCHIVE"};
 
@@ -669,6 +715,9 @@ static const struct key_row {
 } keys[] = {
     {"listen", set_listen},
     {"admin_listen", set_admin_listen},
+    {"tls_cert", set_tls_cert},
+    {"tls_key", set_tls_key},
+    {"http_listen", set_http_listen},
     {"data", set_data},
     {"region", set_region},
     {"domain", set_domain},
@@ -763,6 +812,36 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return -1;
 	}
 	return keys[i].set(c, value, err, errlen);
+}
+
+/*
+ * The settings that only make sense together. A lone tls_cert or tls_key,
+ * or http_listen without TLS (listen is then plain HTTP already), would
+ * look applied while it is not: refused, blaming the key that is set.
+ */
+int config_check(const struct config *c, char *err, size_t errlen)
+{
+	const char *msg;
+	unsigned line;
+
+	if (c->tls_cert[0] && !c->tls_key[0]) {
+		msg = "tls_cert without tls_key (give both, or neither)";
+		line = c->tls_cert_line;
+	} else if (c->tls_key[0] && !c->tls_cert[0]) {
+		msg = "tls_key without tls_cert (give both, or neither)";
+		line = c->tls_key_line;
+	} else if (c->http_port && !c->tls_cert[0]) {
+		msg = "http_listen needs tls_cert and tls_key (without them listen already "
+		      "serves plain HTTP)";
+		line = c->http_listen_line;
+	} else {
+		return 0;
+	}
+	if (line)
+		seterr(err, errlen, "%s:%u: %s", c->file, line, msg);
+	else
+		seterr(err, errlen, "%s", msg);
+	return -1;
 }
 
 /* ---- [site NAME] sections (replication destinations) ---- */
@@ -1154,6 +1233,17 @@ static int split_line(char *line, char **key, char **value, char *err, size_t er
 	return 0;
 }
 
+/* Remembers where the keys config_check may blame were set. */
+static void note_line(struct config *c, const char *key, unsigned lineno)
+{
+	if (strcmp(key, "tls_cert") == 0)
+		c->tls_cert_line = lineno;
+	else if (strcmp(key, "tls_key") == 0)
+		c->tls_key_line = lineno;
+	else if (strcmp(key, "http_listen") == 0)
+		c->http_listen_line = lineno;
+}
+
 /*
  * Reads path into c, which should hold defaults. Returns 0, or -1 with
  * "path:line: message" (or "path: message" when the file cannot be opened
@@ -1172,6 +1262,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	int rc = -1, i;
 
 	memset(&sec, 0, sizeof(sec));
+	str_copy(c->file, sizeof(c->file), path);
 	f = fopen(path, "r");
 	if (!f) {
 		seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -1235,6 +1326,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 		if (config_set(c, key, value, msg, sizeof(msg)) != 0)
 			goto bad;
 		first_line[i] = lineno;
+		note_line(c, key, lineno);
 	}
 bad:
 	seterr(err, errlen, "%s:%u: %s", path, lineno, msg);

@@ -13,6 +13,14 @@
  *                     Prometheus text, /health/live, /health/ready), or off.
  *                     It has no authentication: keep it on loopback or a
  *                     management network.       default off
+ *   tls_cert, tls_key PEM files: the server certificate (chain: leaf
+ *                     first) and its private key (unencrypted). Both or
+ *                     neither; with them `listen` serves HTTPS (checked at
+ *                     start: readable, the key matches the certificate, and
+ *                     libmicrohttpd has TLS), reloaded on SIGHUP  default none
+ *   http_listen       HOST:PORT of a second, plain-HTTP listener for clients
+ *                     that cannot do TLS (SSE-C is refused there unless
+ *                     sse_c_over_http), or off; needs tls_cert   default off
  *   data              directory                  default ./data
  *   region            the region name            default us-east-1
  *   domain            base domain(s) for virtual-host-style addressing,
@@ -133,7 +141,17 @@ struct config {
 	char listen_host[256];
 	uint16_t listen_port;
 	char admin_host[256];
-	uint16_t admin_port; /* 0: no admin listener */
+	uint16_t admin_port;		/* 0: no admin listener */
+	char tls_cert[STRATA_MAX_PATH]; /* "" = plain HTTP on listen */
+	char tls_key[STRATA_MAX_PATH];
+	char http_host[256];
+	uint16_t http_port; /* 0: no plain-HTTP listener beside the TLS one */
+	/*
+	 * Where config_load read tls_cert, tls_key and http_listen (line 0: a
+	 * default or a flag), so that config_check can name file:line.
+	 */
+	char file[STRATA_MAX_PATH];
+	unsigned tls_cert_line, tls_key_line, http_listen_line;
 	char data_dir[STRATA_MAX_PATH];
 	char region[STRATA_MAX_REGION_LEN + 1];
 	char domains[CONFIG_MAX_DOMAINS][256]; /* lowercase, no leading dot */
@@ -187,6 +205,15 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
  * by command-line flags). Returns -1 with a message (without file/line) on error.
  */
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/*
+ * Checks the settings that only make sense together (tls_cert with tls_key,
+ * http_listen only beside TLS), once the flags were applied on top of the
+ * file (so a file may name the certificate and a flag the key). Returns -1
+ * with "file:line: message" in err (or the message alone when the key to
+ * blame came from a flag) when they do not fit.
+ */
+int config_check(const struct config *c, char *err, size_t errlen);
 
 /* Parses "HOST:PORT" or "[v6]:PORT" or ":PORT" into host/port. Returns -1 if malformed. */
 int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port);

@@ -50,7 +50,7 @@ static const char usage_main[] =
 static const char usage_serve[] =
     "Usage: strata serve [--config FILE] [--listen HOST:PORT] [--admin-listen HOST:PORT]\n"
     "                    [--data DIR] [--region NAME] [--domain DOMAIN[,DOMAIN...]]\n"
-    "                    [--log-level LEVEL]\n"
+    "                    [--log-level LEVEL] [--tls-cert FILE --tls-key FILE]\n"
     "\n"
     "Serves the S3 API over the data directory. Flags override the config file.\n"
     "On first start, creates the user 'root' and prints its keys; the keys come from\n"
@@ -63,7 +63,9 @@ static const char usage_serve[] =
     "  --data DIR         data directory (default ./data)\n"
     "  --region NAME      region name (default us-east-1)\n"
     "  --domain DOMAINS   base domains for virtual-host-style requests\n"
-    "  --log-level LEVEL  error, warn, info or debug (default info)\n";
+    "  --log-level LEVEL  error, warn, info or debug (default info)\n"
+    "  --tls-cert FILE    PEM certificate (chain): serve HTTPS on the listen address\n"
+    "  --tls-key FILE     its PEM private key (both or neither; SIGHUP reloads them)\n";
 
 static const char usage_user[] =
     "Usage: strata user add NAME [--access-key KEY --secret-key SECRET] [--data DIR]\n"
@@ -149,6 +151,8 @@ struct opts {
 	const char *region;
 	const char *domain;
 	const char *log_level;
+	const char *tls_cert;
+	const char *tls_key;
 	const char *access_key;
 	const char *secret_key;
 	const char *user;
@@ -180,6 +184,8 @@ static const struct flag flags[] = {
     FLAG("--region", region),
     FLAG("--domain", domain),
     FLAG("--log-level", log_level),
+    FLAG("--tls-cert", tls_cert),
+    FLAG("--tls-key", tls_key),
     FLAG("--access-key", access_key),
     FLAG("--secret-key", secret_key),
     FLAG("--user", user),
@@ -235,9 +241,10 @@ static int load_config(const struct opts *o, struct config *cfg)
 	const struct {
 		const char *key;
 		const char *value;
-	} overrides[] = {{"listen", o->listen}, {"admin_listen", o->admin_listen},
-			 {"data", o->data},	{"region", o->region},
-			 {"domain", o->domain}, {"log_level", o->log_level}};
+	} overrides[] = {{"listen", o->listen},	    {"admin_listen", o->admin_listen},
+			 {"data", o->data},	    {"region", o->region},
+			 {"domain", o->domain},	    {"log_level", o->log_level},
+			 {"tls_cert", o->tls_cert}, {"tls_key", o->tls_key}};
 	char err[512];
 	size_t i;
 
@@ -252,6 +259,10 @@ static int load_config(const struct opts *o, struct config *cfg)
 			fprintf(stderr, "strata: --%s: %s\n", overrides[i].key, err);
 			return -1;
 		}
+	}
+	if (config_check(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "strata: %s\n", err);
+		return -1;
 	}
 	log_set_level(cfg->log_level);
 	return 0;

@@ -44,6 +44,7 @@ struct request {
 	struct server *srv;
 	struct MHD_Connection *conn;
 	struct arena arena;
+	bool tls;    /* came over the TLS listener (server_listener.tls) */
 	char id[17]; /* x-amz-request-id */
 	int64_t start_ms;
 

@@ -30,6 +30,7 @@
 #include "response.h"
 #include "routes.h"
 #include "sse_keys.h"
+#include "tls.h"
 
 /* Per-request arena cap: decoded URI, query and key copies, messages. */
 #define REQUEST_ARENA_CAP (4u * STRATA_MAX_URI_LEN + 65536u)
@@ -67,14 +68,15 @@ static void make_request_id(char out[17])
  */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	struct server *srv = cls;
+	const struct server_listener *l = cls;
 	struct request *r = calloc(1, sizeof(*r));
 	size_t len = strlen(uri);
 
 	if (!r)
 		return NULL;
-	r->srv = srv;
+	r->srv = l->srv;
 	r->conn = conn;
+	r->tls = l->tls;
 	r->content_length = UINT64_MAX;
 	r->start_ms = httptime_now_ms();
 	r->start_mono_us = mono_us();
@@ -271,11 +273,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
-	(void)conn;
+	const struct server_listener *l = cls;
+
 	(void)socket_context;
 	metrics_gauge_add(METRIC_CONNECTIONS_OPEN, 0,
 			  toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	/* The certificate set its handshake used may now be freed (T1 in tls.h). */
+	if (l->tls && toe == MHD_CONNECTION_NOTIFY_CLOSED)
+		tls_connection_closed(l->srv->tls, conn);
 }
 
 /* The route table's operations become the request metrics' label values. */
@@ -377,6 +382,62 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys, s
 	return posix_open_opts(cfg->data_dir, &po, out);
 }
 
+/*
+ * Starts l's daemon on host:port, HTTPS with srv->tls's credentials when
+ * tls. Every listener shares the request callbacks; only on_uri and
+ * on_connection see which one a connection came to. Logs why not.
+ */
+static int listener_start(struct server *srv, struct server_listener *l, const char *what,
+			  const char *host, uint16_t port, bool tls)
+{
+	const struct config *cfg = srv->cfg;
+	struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ERROR_LOG | MHD_USE_POLL;
+
+	l->srv = srv;
+	l->tls = tls;
+	if (server_resolve(what, host, port, &ss, &sslen) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls) {
+		flags |= MHD_USE_TLS;
+		tls_mhd_options(srv->tls, tls_opts);
+	}
+	l->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, l, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+	    MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+	if (!l->daemon) {
+		log_error("server", "cannot %s on %s:%u (in use, or not permitted%s)", what, host,
+			  (unsigned)port, tls ? ", or TLS could not start" : "");
+		return -1;
+	}
+	log_info("server", "serving S3 on %s://%s:%u with %s %s", tls ? "https" : "http", host,
+		 (unsigned)port, cfg->backend_s3 ? "buckets on" : "data in",
+		 cfg->backend_s3 ? cfg->s3_endpoint : cfg->data_dir);
+	return 0;
+}
+
+/*
+ * SIGHUP: the TLS certificate and key are read again for new connections
+ * (tls_reload; a refused pair keeps the current one). Serving goes on.
+ */
+static void on_sighup(struct server *srv)
+{
+	if (srv->tls)
+		tls_reload(srv->tls);
+	else
+		log_info("server", "SIGHUP: no TLS certificate to reload");
+}
+
 int server_run(const struct config *cfg)
 {
 	struct server srv = {.cfg = cfg};
@@ -386,15 +447,20 @@ int server_run(const struct config *cfg)
 	struct admin *admin = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	unsigned flags;
 	uint64_t seed;
 	sigset_t set;
 	int sig, rc = 1;
+	unsigned i;
 
 	if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
 		seed = (uint64_t)httptime_now_ms();
 	atomic_store(&request_counter, seed);
-	if (server_resolve("listen", cfg->listen_host, cfg->listen_port, &ss, &sslen) != 0)
+	if (server_resolve("listen", cfg->listen_host, cfg->listen_port, &ss, &sslen) != 0 ||
+	    (cfg->http_port &&
+	     server_resolve("http_listen", cfg->http_host, cfg->http_port, &ss, &sslen) != 0))
+		return 1;
+	/* Before any data is touched: a bad certificate or key refuses the start. */
+	if (cfg->tls_cert[0] && tls_open(cfg->tls_cert, cfg->tls_key, &srv.tls) != 0)
 		return 1;
 	if (!cfg->integrity)
 		log_warn("server", "integrity = off: new objects are stored without frames or "
@@ -418,6 +484,7 @@ int server_run(const struct config *cfg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	register_operations();
@@ -440,34 +507,32 @@ int server_run(const struct config *cfg)
 		goto workers;
 	}
 
-	flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-		MHD_USE_ERROR_LOG | MHD_USE_POLL;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv.daemon = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, &srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &srv,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-	    MHD_OPTION_END);
-	if (!srv.daemon) {
-		log_error("server", "cannot listen on %s:%u (in use, or not permitted)",
-			  cfg->listen_host, (unsigned)cfg->listen_port);
-		goto workers;
-	}
-	log_info("server", "serving S3 on http://%s:%u with %s %s", cfg->listen_host,
-		 (unsigned)cfg->listen_port, cfg->backend_s3 ? "buckets on" : "data in",
-		 cfg->backend_s3 ? cfg->s3_endpoint : cfg->data_dir);
+	if (listener_start(&srv, &srv.listeners[0], "listen", cfg->listen_host, cfg->listen_port,
+			   srv.tls != NULL) != 0 ||
+	    (cfg->http_port && listener_start(&srv, &srv.listeners[1], "http_listen",
+					      cfg->http_host, cfg->http_port, false) != 0))
+		goto daemons;
 	/* The banner only now: a backend that cannot open must not be announced as serving. */
-	printf("Strata %s serving S3 at http://%s:%u (data: %s, region: %s)\n", PACKAGE_VERSION,
-	       cfg->listen_host, (unsigned)cfg->listen_port, cfg->data_dir, cfg->region);
+	printf("Strata %s serving S3 at %s://%s:%u (data: %s, region: %s)\n", PACKAGE_VERSION,
+	       srv.tls ? "https" : "http", cfg->listen_host, (unsigned)cfg->listen_port,
+	       cfg->data_dir, cfg->region);
+	if (cfg->http_port)
+		printf("Strata also serving plain HTTP at http://%s:%u (SSE-C %s there)\n",
+		       cfg->http_host, (unsigned)cfg->http_port,
+		       cfg->sse_c_over_http ? "allowed by sse_c_over_http" : "refused");
 	fflush(stdout);
-	sigwait(&set, &sig);
+	for (;;) {
+		sigwait(&set, &sig);
+		if (sig != SIGHUP)
+			break;
+		on_sighup(&srv);
+	}
 	log_info("server", "signal %d: stopping", sig);
 	rc = 0;
-	MHD_stop_daemon(srv.daemon);
+daemons:
+	for (i = 0; i < sizeof(srv.listeners) / sizeof(srv.listeners[0]); i++)
+		if (srv.listeners[i].daemon)
+			MHD_stop_daemon(srv.listeners[i].daemon);
 workers:
 	replicator_stop(srv.replicator);
 	lc_engine_stop(srv.lifecycle);
@@ -478,5 +543,6 @@ out:
 	users_close(srv.users);
 	backend_close(srv.be);
 	keyring_free(srv.keys);
+	tls_free(srv.tls);
 	return rc;
 }

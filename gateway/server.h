@@ -19,15 +19,28 @@
 #include "users.h"
 
 struct keyring;
+struct server;
+struct tls;
 struct lc_engine;
 struct replicator;
 struct repl_cache;
+
+/*
+ * One libmicrohttpd daemon and what its requests inherit: whether they came
+ * over TLS (request.tls, which lets SSE-C through).
+ */
+struct server_listener {
+	struct server *srv;
+	struct MHD_Daemon *daemon; /* NULL when not started */
+	bool tls;
+};
 
 struct server {
 	const struct config *cfg;
 	struct backend *be;
 	struct users *users;
-	struct MHD_Daemon *daemon;
+	struct tls *tls;		     /* gateway/tls.h; NULL without tls_cert */
+	struct server_listener listeners[2]; /* listen, then http_listen (if set) */
 	struct keyring *keys;	       /* the master keys (sse_keys.h); immutable while serving */
 	struct lc_engine *lifecycle;   /* the lifecycle engine (poked by RestoreObject) */
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
@@ -62,7 +75,9 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys,
 
 /*
  * Serves until SIGINT/SIGTERM: opens the backend and users under
- * cfg->data_dir, starts the daemon, waits for a signal, then stops.
+ * cfg->data_dir, starts the daemons (listen: HTTPS with tls_cert/tls_key,
+ * else HTTP; http_listen: HTTP beside HTTPS), waits for a signal, then
+ * stops. SIGHUP reloads the TLS certificate and key and keeps serving.
  * Returns a process exit code.
  */
 int server_run(const struct config *cfg);

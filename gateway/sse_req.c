@@ -48,7 +48,9 @@ static bool any_customer_header(const struct customer_headers *h)
 /*
  * Parses SSE-C headers into k. The key travels in a header, so without TLS
  * it crossed the network in the clear: AWS refuses that, and so does Strata
- * unless the operator allowed it (sse_c_over_http; no TLS listener yet).
+ * unless the operator allowed it (sse_c_over_http). r->tls is set by the
+ * listener the request came in on (tls_cert's HTTPS listener; never the
+ * plain http_listen), not by any header a client could send.
  */
 static s3err_t parse_customer(struct request *r, const struct customer_headers *h,
 			      struct sse_key *k)
@@ -56,7 +58,7 @@ static s3err_t parse_customer(struct request *r, const struct customer_headers *
 	const char *msg = NULL;
 	s3err_t err;
 
-	if (!r->srv->cfg->sse_c_over_http)
+	if (!r->tls && !r->srv->cfg->sse_c_over_http)
 		return req_fail(r, S3E_InvalidRequest,
 				"Requests specifying Server Side Encryption with Customer provided "
 				"keys must be made over a secure connection.");

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 want=(build-essential autoconf automake libtool pkg-config
-	libmicrohttpd-dev libssl-dev libsqlite3-dev libxml2-dev libb2-dev libcurl4-openssl-dev)
+	libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libxml2-dev libb2-dev libcurl4-openssl-dev)
 if [ "${1:-build}" = test ]; then
 	# awscli is Debian's aws-cli v2; python3-boto3 only when no boto3 is importable.
 	want+=(libcmocka-dev awscli python3 curl clang-format restic rclone python3-prometheus-client)

@@ -454,6 +454,78 @@ static void test_nul_and_missing_file(void **state)
 			    "/nonexistent/strata.conf: cannot open: No such file or directory");
 }
 
+/* tls_cert, tls_key, http_listen: values, and pairs checked after the flags. */
+static void test_tls_keys(void **state)
+{
+	static const char both[] = "listen = :8443\ntls_cert = /etc/strata/cert.pem\n"
+				   "tls_key = \"/etc/strata/my key.pem\"\nhttp_listen = :8080\n";
+	struct tmpconf t;
+	struct config c;
+	char err[512], want[512];
+
+	(void)state;
+	config_defaults(&c);
+	assert_string_equal(c.tls_cert, "");
+	assert_string_equal(c.tls_key, "");
+	assert_int_equal(c.http_port, 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+
+	assert_int_equal(load_text(both, sizeof(both) - 1, &c, err, sizeof(err), &t), 0);
+	assert_string_equal(c.tls_cert, "/etc/strata/cert.pem");
+	assert_string_equal(c.tls_key, "/etc/strata/my key.pem");
+	assert_string_equal(c.http_host, "");
+	assert_int_equal(c.http_port, 8080);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+
+	/* Bad values name the key; a refused value changes nothing. */
+	assert_int_equal(config_set(&c, "tls_cert", "", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls_cert"));
+	assert_int_equal(config_set(&c, "tls_key", "a\tb", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tls_key"));
+	assert_string_equal(c.tls_key, "/etc/strata/my key.pem");
+	assert_int_equal(config_set(&c, "http_listen", "127.0.0.1:70000", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "http_listen"));
+	assert_int_equal(c.http_port, 8080);
+	assert_int_equal(config_set(&c, "http_listen", "off", err, sizeof(err)), 0);
+	assert_int_equal(c.http_port, 0);
+
+	/* Half a pair: file:line of the key that is set. */
+	assert_int_equal(load_text("region = r\ntls_cert = c.pem\n", 28, &c, err, sizeof(err), &t),
+			 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: tls_cert without tls_key (give both, or neither)",
+		 t.path);
+	assert_string_equal(err, want);
+	/* ... which a flag may complete. */
+	assert_int_equal(config_set(&c, "tls_key", "k.pem", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), 0);
+
+	assert_int_equal(load_text("tls_key = k.pem\n", 16, &c, err, sizeof(err), &t), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1: tls_key without tls_cert (give both, or neither)",
+		 t.path);
+	assert_string_equal(err, want);
+
+	assert_int_equal(load_text("\n\nhttp_listen = :8080\n", 22, &c, err, sizeof(err), &t), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+		 "%s:3: http_listen needs tls_cert and tls_key (without them listen already "
+		 "serves plain HTTP)",
+		 t.path);
+	assert_string_equal(err, want);
+
+	/* A flag's value is blamed without a line. */
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "tls_cert", "c.pem", err, sizeof(err)), 0);
+	assert_int_equal(config_check(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, "tls_cert without tls_key (give both, or neither)");
+
+	/* Given twice in a file, as any key. */
+	assert_int_equal(load_text("tls_cert = a\ntls_cert = b\n", 26, &c, err, sizeof(err), &t),
+			 -1);
+	assert_non_null(strstr(err, ":2: duplicate key 'tls_cert' (first set on line 1)"));
+}
+
 /* Sites and the replication keys: values, defaults, config_site_find. */
 static void test_sites(void **state)
 {
@@ -603,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_listen),  cmocka_unit_test(test_config_set),
 	    cmocka_unit_test(test_tier_values),	  cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_line_length),	  cmocka_unit_test(test_nul_and_missing_file),
+	    cmocka_unit_test(test_tls_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
