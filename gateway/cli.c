@@ -82,7 +82,8 @@ static const char usage_presign[] =
     "                      s3://BUCKET/KEY\n"
     "\n"
     "Prints a SigV4 presigned URL signed with the user's keys (default: root).\n"
-    "  --endpoint URL   default http://<listen address from the config>\n"
+    "  --endpoint URL   default http(s)://<listen address from the config> (https\n"
+    "                   when the config has tls_cert)\n"
     "  --expires SEC    1 to 604800 (7 days), default 3600\n"
     "  --method M       default GET\n";
 
@@ -474,8 +475,9 @@ static int cmd_presign(int argc, char **argv)
 			cfg.data_dir);
 		return 1;
 	}
-	snprintf(endpoint, sizeof(endpoint), "http://%s:%u", cfg.listen_host,
-		 (unsigned)cfg.listen_port);
+	/* listen serves HTTPS when the config names a certificate. */
+	snprintf(endpoint, sizeof(endpoint), "%s://%s:%u", cfg.tls_cert[0] ? "https" : "http",
+		 cfg.listen_host, (unsigned)cfg.listen_port);
 	p.endpoint = o.endpoint ? o.endpoint : endpoint;
 	p.region = cfg.region;
 	p.method = o.method ? o.method : "GET";

@@ -215,6 +215,12 @@ def test_presigned_urls_over_https(ctx):
         eq(r.status, 200, f"presigned PUT over HTTPS ({what}): {body[:300]!r}")
         eq(s3.get_object(Bucket=b, Key="up")["Body"].read(), what.encode(),
            f"presigned PUT stored ({what})")
+    # Without --endpoint, `strata presign` signs for https when the config has a certificate.
+    p = run_strata(ctx.binary, ["presign", "--data", srv.data_dir, "--config",
+                                srv.extra_args[srv.extra_args.index("--config") + 1],
+                                f"{b}/dicom/p1/s1/x.dcm"])
+    check(p.returncode == 0 and p.stdout.startswith("https://"),
+          f"strata presign defaults to https with tls_cert: {p.stdout!r} {p.stderr!r}")
     # `strata presign` signs for the https endpoint it is given.
     p = run_strata(ctx.binary, ["presign", "--data", srv.data_dir, "--endpoint",
                                 srv.endpoint, f"{b}/dicom/p1/s1/x.dcm"])
