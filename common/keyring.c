@@ -320,11 +320,16 @@ void keyring_free(struct keyring *k)
 
 /* --- editing the file --- */
 
-/* A new id, "k" + UTC YYYYMMDDTHHMMSS + "-" + 4 random hex, not yet in k. */
+/*
+ * A new id, "k" + UTC YYYYMMDDTHHMMSS + "-" + 8 random hex, not yet in k.
+ * Eight digits, not four: a key file lost and recreated within the second
+ * its key was made (a test does that) must not get the old key's id, or
+ * the start-up check would take it for a wrong key instead of a missing one.
+ */
 static s3err_t new_id(const struct keyring *k, char id[KEYRING_ID_MAX])
 {
-	char stamp[32], hex[5], cand[KEYRING_ID_MAX];
-	uint8_t r[2];
+	char stamp[32], hex[9], cand[KEYRING_ID_MAX];
+	uint8_t r[4];
 	time_t now = time(NULL);
 	struct tm tm;
 	int i, n;

@@ -16,7 +16,7 @@
  * An id is 1..32 characters of [A-Za-z0-9._-], unique in the file. A file
  * holds 1..KEYRING_MAX_KEYS keys and lines of at most KEYRING_LINE_MAX bytes
  * (newline excluded). Generated ids read "k" + UTC "YYYYMMDDTHHMMSS" + "-" +
- * 4 random hex digits (k20261121T101500-3fa2), so file order is age order.
+ * 8 random hex digits (k20261121T101500-3fa2c07e), so file order is age order.
  *
  * Wrapped data key (KEYRING_WRAPPED_SIZE bytes):
  *
