@@ -117,7 +117,7 @@ static bool exists(const char *path)
 /* "k" + YYYYMMDD + "T" + HHMMSS + "-" + 4 lowercase hex digits. */
 static bool id_generated(const char *id)
 {
-	static const char shape[] = "kddddddddTdddddd-xxxx";
+	static const char shape[] = "kddddddddTdddddd-xxxxxxxx";
 	size_t i;
 
 	if (strlen(id) != sizeof(shape) - 1)
