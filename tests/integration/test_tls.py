@@ -24,6 +24,7 @@ import urllib.request
 
 from harness import (Server, TestFailure, check, eq, expect_error, free_port, rand_bytes,
                      run_strata, same_bytes, s3_client, sign_v4, timeout, wait_until)
+from harness import posix_home_only
 
 SERVER = False
 KiB = 1024
@@ -289,6 +290,8 @@ def _serve(ctx, args, conf=None):
     return run_strata(ctx.binary, a + list(args), timeout=60)
 
 
+@posix_home_only("it checks the file:line of its own config file, which --home s3 rewrites "
+                 "(the other TLS tests run there)")
 def test_refuses_bad_certificate_setups(ctx):
     cert, key = _server_cert(ctx.workdir, "srv")
     _, other_key = _server_cert(ctx.workdir, "other")
