@@ -995,44 +995,36 @@ const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const cha
 	return l ? l : &pb->loc[0];
 }
 
-s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named)
+s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
+			 const char *what, bool *found)
 {
-	sqlite3_stmt *st = c->st[ST_FILE_NAMED];
+	sqlite3_stmt *st = c->st[which];
 	s3err_t err = S3E_OK;
 	int rc;
 
-	rc = posix_bind_text(st, 1, tier);
+	rc = posix_bind_text(st, 1, a);
 	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, id);
+		rc = posix_bind_text(st, 2, b);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		*named = rc == SQLITE_ROW;
+		*found = rc == SQLITE_ROW;
 	else
-		err = posix_db_err(c, rc, "file reference lookup");
+		err = posix_db_err(c, rc, what);
 	posix_stmt_done(st);
 	return err;
+}
+
+s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named)
+{
+	return posix_row_exists(c, ST_FILE_NAMED, tier, id, "file reference lookup", named);
 }
 
 /* --- gc (invariants P2, T4) --- */
 
 s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending)
 {
-	sqlite3_stmt *st = c->st[ST_GC_PENDING];
-	s3err_t err = S3E_OK;
-	int rc;
-
-	rc = posix_bind_text(st, 1, tier);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		*pending = rc == SQLITE_ROW;
-	else
-		err = posix_db_err(c, rc, "gc lookup");
-	posix_stmt_done(st);
-	return err;
+	return posix_row_exists(c, ST_GC_PENDING, tier, id, "gc lookup", pending);
 }
 
 s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id)

@@ -409,6 +409,12 @@ const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *ti
 /* Where files of storage_class go: its tier if one is configured, else the home (T3). */
 const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
 /*
+ * Whether statement `which`, a "SELECT 1 ... WHERE ?1 ... ?2" lookup, finds a
+ * row for (a, b), into *found; an SQLite error is logged as `what`.
+ */
+s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
+			 const char *what, bool *found);
+/*
  * Within the caller's transaction (T4): *named when an objects (layout 0),
  * parts or object_parts row names the data file (tier, id), or, for tier
  * "", when id is a file of an object whose restore is done (its restored

@@ -465,21 +465,7 @@ static int run_seq(sqlite3_stmt *st, uint64_t seq)
 /* Within the caller's transaction: *left when an event of bucket/key remains (any target). */
 static s3err_t events_left(struct conn *c, const char *bucket, const char *key, bool *left)
 {
-	sqlite3_stmt *st = c->st[ST_RP_LEFT];
-	s3err_t err = S3E_OK;
-	int rc;
-
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		*left = rc == SQLITE_ROW;
-	else
-		err = posix_db_err(c, rc, "replication events lookup");
-	posix_stmt_done(st);
-	return err;
+	return posix_row_exists(c, ST_RP_LEFT, bucket, key, "replication events lookup", left);
 }
 
 s3err_t posix_repl_done(struct backend *be, uint64_t seq)
