@@ -474,6 +474,56 @@ static int set_connection_timeout(struct config *c, const char *value, char *err
 	return set_uint("connection_timeout", value, 1, 86400, &c->connection_timeout, err, errlen);
 }
 
+static int set_max_connections_per_client(struct config *c, const char *value, char *err,
+					  size_t errlen)
+{
+	return set_uint("max_connections_per_client", value, 0, 100000,
+			&c->max_connections_per_client, err, errlen);
+}
+
+static int set_header_timeout(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("header_timeout", value, 1, 3600, &c->header_timeout, err, errlen);
+}
+
+static int set_max_header_size(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("max_header_size", value, STRATA_MIN_HEADER_SECTION,
+			STRATA_MAX_HEADER_SECTION_CAP, &c->max_header_size, err, errlen);
+}
+
+static int set_max_user_metadata(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("max_user_metadata", value, 0, STRATA_MAX_USER_META_CAP,
+			&c->max_user_metadata, err, errlen);
+}
+
+static int set_shutdown_timeout(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("shutdown_timeout", value, 0, 3600, &c->shutdown_timeout, err, errlen);
+}
+
+/* A log file path, or "off" for none. */
+static int set_log_file(const char *key, const char *value, char *out, size_t cap, char *err,
+			size_t errlen)
+{
+	if (strcmp(value, "off") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	return set_file(key, value, out, cap, err, errlen);
+}
+
+static int set_access_log(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_log_file("access_log", value, c->access_log, sizeof(c->access_log), err, errlen);
+}
+
+static int set_audit_log(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_log_file("audit_log", value, c->audit_log, sizeof(c->audit_log), err, errlen);
+}
+
 static int set_scrub_interval(struct config *c, const char *value, char *err, size_t errlen)
 {
 	return set_uint("scrub_interval", value, 0, 31536000, &c->scrub_interval, err, errlen);
@@ -723,7 +773,14 @@ static const struct key_row {
     {"domain", set_domain},
     {"log_level", set_log_level},
     {"max_connections", set_max_connections},
+    {"max_connections_per_client", set_max_connections_per_client},
     {"connection_timeout", set_connection_timeout},
+    {"header_timeout", set_header_timeout},
+    {"max_header_size", set_max_header_size},
+    {"max_user_metadata", set_max_user_metadata},
+    {"shutdown_timeout", set_shutdown_timeout},
+    {"access_log", set_access_log},
+    {"audit_log", set_audit_log},
     {"scrub_interval", set_scrub_interval},
     {"scrub_rate", set_scrub_rate},
     {"lifecycle_interval", set_lifecycle_interval},
@@ -777,7 +834,12 @@ void config_defaults(struct config *c)
 	c->ndomains = 0;
 	c->log_level = LOG_INFO;
 	c->max_connections = 1024;
+	c->max_connections_per_client = 256;
 	c->connection_timeout = 300;
+	c->header_timeout = 30;
+	c->max_header_size = STRATA_MAX_HEADER_SECTION;
+	c->max_user_metadata = STRATA_MAX_USER_META;
+	c->shutdown_timeout = 30;
 	c->scrub_interval = 86400;
 	c->scrub_rate = 32u * 1024 * 1024;
 	c->lifecycle_interval = 3600;

@@ -26,8 +26,29 @@
  *   domain            base domain(s) for virtual-host-style addressing,
  *                     comma-separated            default "" (path style only)
  *   log_level         error|warn|info|debug      default info
- *   max_connections   1..100000                  default 1024
- *   connection_timeout seconds 1..86400          default 300
+ *   max_connections   connections open at once, per listener, 1..100000
+ *                                                default 1024
+ *   max_connections_per_client  connections from one IP address at once,
+ *                     per listener; 0 = no limit (checked at accept, before
+ *                     any byte is read)          default 256
+ *   connection_timeout seconds a connection may sit idle (no byte in either
+ *                     direction), 1..86400       default 300
+ *   header_timeout    seconds from a connection's accept (or the end of its
+ *                     previous request) to the end of the request head; a
+ *                     client trickling its head (slowloris) is cut off then,
+ *                     1..3600                    default 30
+ *   max_header_size   bytes of request line + headers, 8192..1048576
+ *                                                default 65536
+ *   max_user_metadata bytes of x-amz-meta-* names + values on one object,
+ *                     0..4096 (0 refuses user metadata)  default 2048 (as AWS)
+ *   shutdown_timeout  seconds SIGTERM waits for requests in flight before
+ *                     aborting them (an aborted upload leaves nothing),
+ *                     0..3600                    default 30
+ *   access_log        a file getting one JSON line per request, or off
+ *                     (reopened on SIGHUP, for logrotate)  default off
+ *   audit_log         a file getting one hash-chained JSON line per object
+ *                     read, write or delete (`strata audit verify FILE`), or
+ *                     off (reopened on SIGHUP)   default off
  *   scrub_interval    seconds between background scrub passes (each re-verifies
  *                     every stored byte); 0 = off; 0..31536000  default 86400
  *   scrub_rate        bytes per second the scrubber may read; 0 = unlimited
@@ -158,7 +179,14 @@ struct config {
 	unsigned ndomains;
 	enum log_level log_level;
 	unsigned max_connections;
+	unsigned max_connections_per_client; /* 0: no limit */
 	unsigned connection_timeout;
+	unsigned header_timeout;
+	unsigned max_header_size;
+	unsigned max_user_metadata;
+	unsigned shutdown_timeout;
+	char access_log[STRATA_MAX_PATH]; /* "" = off */
+	char audit_log[STRATA_MAX_PATH];  /* "" = off */
 	unsigned scrub_interval;
 	unsigned scrub_rate;
 	char tier_dirs[CONFIG_TIER_CLASSES][STRATA_MAX_PATH]; /* "" = in `data` */

@@ -1,9 +1,13 @@
 /*
  * limits: every size cap in Strata, in one place.
  *
- * A buffer that grows has one of these as its maximum. Requests that have not
- * yet been authenticated are held to the smaller STRATA_UNAUTH_* caps, so an
- * anonymous client cannot make the server allocate much.
+ * A buffer that grows has one of these as its maximum. Before a request is
+ * authenticated the server holds only its head: at most max_header_size
+ * bytes (config; default STRATA_MAX_HEADER_SECTION), for at most
+ * header_timeout seconds, on at most max_connections_per_client connections
+ * per address. No body byte is read before the signature checks out (a
+ * refused request with a body is answered at once and its connection
+ * closed), so an anonymous client cannot make the server allocate much.
  */
 #ifndef STRATA_LIMITS_H
 #define STRATA_LIMITS_H
@@ -24,13 +28,16 @@
 #define STRATA_MAX_URI_LEN 16384u /* raw request target incl. query */
 #define STRATA_MAX_QUERY_PARAMS 64u
 #define STRATA_MAX_HEADERS 128u
-#define STRATA_MAX_HEADER_SECTION 65536u /* libmicrohttpd connection memory */
+#define STRATA_MAX_HEADER_SECTION 65536u /* default max_header_size */
+#define STRATA_MIN_HEADER_SECTION 8192u	 /* max_header_size at least (AWS allows 8 KiB) */
+#define STRATA_MAX_HEADER_SECTION_CAP (1024u * 1024) /* max_header_size at most */
 #define STRATA_MAX_SIGNED_HEADERS_LEN 2048u
 #define STRATA_MAX_CANONICAL_REQUEST 65536u
 #define STRATA_MAX_AUTH_HEADER_LEN 4096u
 
 /* Object metadata */
-#define STRATA_MAX_USER_META 2048u	/* x-amz-meta-* names + values, as AWS */
+#define STRATA_MAX_USER_META 2048u	/* default max_user_metadata, as AWS */
+#define STRATA_MAX_USER_META_CAP 4096u	/* max_user_metadata at most (fits stored headers) */
 #define STRATA_MAX_STORED_HEADERS 8192u /* serialized content-* + x-amz-meta-* */
 #define STRATA_MAX_HEADER_VALUE 4096u	/* one stored header value */
 #define STRATA_ETAG_MAX 80u		/* unquoted "hex" or "hex-N" plus NUL */

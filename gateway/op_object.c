@@ -130,7 +130,7 @@ s3err_t op_collect_metadata(struct request *r, struct obj_meta *m)
 		if (str_starts(lname, "x-amz-meta-")) {
 			/* AWS counts the bytes of each key and value of user metadata. */
 			user_bytes += strlen(lname) - 11 + strlen(value);
-			if (user_bytes > STRATA_MAX_USER_META)
+			if (user_bytes > r->srv->cfg->max_user_metadata)
 				return req_fail(r, S3E_MetadataTooLarge, NULL);
 			err = obj_meta_add_header(m, lname, value);
 		} else if (strcmp(lname, "content-encoding") == 0) {

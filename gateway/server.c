@@ -35,8 +35,8 @@
 /* Per-request arena cap: decoded URI, query and key copies, messages. */
 #define REQUEST_ARENA_CAP (4u * STRATA_MAX_URI_LEN + 65536u)
 
-/* libmicrohttpd's per-connection pool: the header section plus the read buffer. */
-#define CONNECTION_MEMORY (STRATA_MAX_HEADER_SECTION + 65536u)
+/* libmicrohttpd's per-connection pool beyond the header section: the read buffer. */
+#define CONNECTION_READ_BUFFER 65536u
 
 static atomic_uint_fast64_t request_counter;
 
@@ -413,8 +413,9 @@ static int listener_start(struct server *srv, struct server_listener *l, const c
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 	    on_connection, l, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-	    MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)cfg->max_header_size + CONNECTION_READ_BUFFER, MHD_OPTION_ARRAY, tls_opts,
+	    MHD_OPTION_END);
 	if (!l->daemon) {
 		log_error("server", "cannot %s on %s:%u (in use, or not permitted%s)", what, host,
 			  (unsigned)port, tls ? ", or TLS could not start" : "");

@@ -64,6 +64,13 @@ static void test_defaults(void **state)
 	assert_int_equal(c.log_level, LOG_INFO);
 	assert_int_equal(c.max_connections, 1024);
 	assert_int_equal(c.connection_timeout, 300);
+	assert_int_equal(c.max_connections_per_client, 256);
+	assert_int_equal(c.header_timeout, 30);
+	assert_int_equal(c.max_header_size, 65536);
+	assert_int_equal(c.max_user_metadata, 2048);
+	assert_int_equal(c.shutdown_timeout, 30);
+	assert_string_equal(c.access_log, "");
+	assert_string_equal(c.audit_log, "");
 	assert_true(c.integrity);
 	assert_true(c.default_sse);
 	assert_string_equal(c.key_file, "");
@@ -238,6 +245,50 @@ static void test_admin_listen(void **state)
 	assert_int_equal(c.admin_port, 9001); /* a refused value changes nothing */
 	assert_int_equal(config_set(&c, "admin_listen", "off", err, sizeof(err)), 0);
 	assert_int_equal(c.admin_port, 0);
+}
+
+/* The limits (issue 9): ranges as documented, 0 only where it means "none". */
+static void test_limits_and_logs(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		int rc;
+	} cases[] = {
+	    {"max_connections_per_client", "0", 0},
+	    {"max_connections_per_client", "100001", -1},
+	    {"header_timeout", "0", -1},
+	    {"header_timeout", "3600", 0},
+	    {"max_header_size", "8191", -1},
+	    {"max_header_size", "8192", 0},
+	    {"max_header_size", "1048577", -1},
+	    {"max_user_metadata", "0", 0},
+	    {"max_user_metadata", "4097", -1},
+	    {"shutdown_timeout", "0", 0},
+	    {"shutdown_timeout", "3601", -1},
+	    {"access_log", "off", 0},
+	    {"access_log", "", -1},
+	    {"audit_log", "/var/log/strata/audit.log", 0},
+	};
+	struct config c;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&c);
+		assert_int_equal(config_set(&c, cases[i].key, cases[i].value, err, sizeof(err)),
+				 cases[i].rc);
+	}
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "audit_log", "/var/log/strata/audit.log", err, sizeof(err)),
+			 0);
+	assert_string_equal(c.audit_log, "/var/log/strata/audit.log");
+	assert_int_equal(config_set(&c, "audit_log", "off", err, sizeof(err)), 0);
+	assert_string_equal(c.audit_log, "");
+	assert_int_equal(config_set(&c, "max_header_size", "8191", err, sizeof(err)), -1);
+	assert_string_equal(err, "bad value for max_header_size: '8191' (expected a number "
+				 "8192..1048576)");
+	assert_int_equal(c.max_header_size, 65536);
 }
 
 static void test_config_set(void **state)
@@ -675,7 +726,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_listen),  cmocka_unit_test(test_config_set),
 	    cmocka_unit_test(test_tier_values),	  cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_line_length),	  cmocka_unit_test(test_nul_and_missing_file),
-	    cmocka_unit_test(test_tls_keys),
+	    cmocka_unit_test(test_tls_keys),	  cmocka_unit_test(test_limits_and_logs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
