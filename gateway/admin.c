@@ -36,6 +36,7 @@ struct admin {
 	struct backend *be;
 	struct MHD_Daemon *daemon;
 	struct resync resync;
+	atomic_bool stopping; /* admin_set_stopping: /health/ready answers 503 */
 };
 
 /* The admin listener serves a few scrapers, not clients: a handful of connections. */
@@ -229,6 +230,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (strcmp(url, "/health/live") == 0)
 		return reply_text(conn, 200, "live\n");
 	if (strcmp(url, "/health/ready") == 0) {
+		if (atomic_load(&a->stopping))
+			return reply_text(conn, 503, "not ready: shutting down\n");
 		if (admin_ready(a->cfg, a->be, why, sizeof(why)) == 0)
 			return reply_text(conn, 200, "ready\n");
 		log_warn("admin", "not ready: %s", why);
@@ -273,6 +276,12 @@ int admin_start(const struct config *cfg, struct backend *be, struct admin **out
 		 (unsigned)cfg->admin_port);
 	*out = a;
 	return 0;
+}
+
+void admin_set_stopping(struct admin *a)
+{
+	if (a)
+		atomic_store(&a->stopping, true);
 }
 
 void admin_stop(struct admin *a)

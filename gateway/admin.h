@@ -5,7 +5,8 @@
  *   GET /metrics        Prometheus text format 0.0.4 (common/metrics.h)
  *   GET /health/live    200 while the process serves
  *   GET /health/ready   200 when the data directory is writable and the home
- *                       backend answers; 503 with the reason otherwise
+ *                       backend answers; 503 with the reason otherwise (also
+ *                       while the server shuts down)
  *   GET /replication/status[?bucket=B]   the replication queue, as
  *                       `strata replicate status` prints it (404: no bucket B)
  *   POST /replication/resync?bucket=B   starts `strata replicate resync` of B
@@ -40,6 +41,9 @@ int admin_start(const struct config *cfg, struct backend *be, struct admin **out
  */
 int admin_call(const struct config *cfg, const char *method, const char *path, char *out,
 	       size_t cap, long *status);
+
+/* From now on /health/ready answers 503 "shutting down" (a graceful stop). NULL is fine. */
+void admin_set_stopping(struct admin *a);
 
 /* Stops the listener (waiting for a resync it runs to stop) and frees it. NULL is fine. */
 void admin_stop(struct admin *a);

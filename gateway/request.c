@@ -137,6 +137,20 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 }
 
 /*
+ * The bytes of the header section as sent ("Name: value\r\n" each), which
+ * max_header_size caps. libmicrohttpd's per-connection memory only bounds
+ * what the head may cost; this is the limit a client can rely on.
+ */
+static size_t header_bytes(const struct request *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nheaders; i++)
+		n += strlen(r->headers[i].name) + strlen(r->headers[i].value) + 4;
+	return n;
+}
+
+/*
  * Virtual-host style: the Host header is "<bucket>.<domain>[:port]" for one of
  * the configured domains. Returns the bucket length in host, 0 when the host
  * does not name a bucket.
@@ -197,7 +211,7 @@ s3err_t req_parse(struct request *r)
 	if (!r->raw_uri || r->raw_uri[0] != '/')
 		return req_fail(r, S3E_InvalidURI, NULL);
 	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, &w);
-	if (w.overflow)
+	if (w.overflow || header_bytes(r) > r->srv->cfg->max_header_size)
 		return req_fail(r, S3E_RequestHeaderSectionTooLarge, NULL);
 
 	q = strchr(r->raw_uri, '?');

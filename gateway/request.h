@@ -25,6 +25,7 @@
 struct server;
 struct route;
 struct body;
+struct conntrack_conn;
 
 /* How the request body must be checked, as the signature method dictates. */
 enum payload_mode {
@@ -44,8 +45,10 @@ struct request {
 	struct server *srv;
 	struct MHD_Connection *conn;
 	struct arena arena;
-	bool tls;    /* came over the TLS listener (server_listener.tls) */
-	char id[17]; /* x-amz-request-id */
+	bool tls;			   /* came over the TLS listener (server_listener.tls) */
+	struct conntrack_conn *conn_track; /* its connection in srv->conns; may be NULL */
+	bool in_flight; /* counted in srv->conns' requests in flight (from its head on) */
+	char id[17];	/* x-amz-request-id */
 	int64_t start_ms;
 
 	/* request line */

@@ -232,6 +232,9 @@ enum MHD_Result resp_queue(struct request *r)
 	MHD_add_response_header(resp, "x-amz-request-id", r->id);
 	MHD_add_response_header(resp, "x-amz-id-2", r->id);
 	MHD_add_response_header(resp, "Server", "Strata");
+	/* Shutting down: the client must open its next request elsewhere, not here. */
+	if (atomic_load(&r->srv->stopping))
+		MHD_add_response_header(resp, "Connection", "close");
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	r->resp = NULL;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -25,6 +27,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "body.h"
+#include "conntrack.h"
 #include "replication.h"
 #include "request.h"
 #include "response.h"
@@ -35,7 +38,11 @@
 /* Per-request arena cap: decoded URI, query and key copies, messages. */
 #define REQUEST_ARENA_CAP (4u * STRATA_MAX_URI_LEN + 65536u)
 
-/* libmicrohttpd's per-connection pool beyond the header section: the read buffer. */
+/*
+ * libmicrohttpd's per-connection pool holds the request line, the headers
+ * and the read buffer: max_header_size (checked exactly by req_parse) plus
+ * the longest request target plus this for the buffer.
+ */
 #define CONNECTION_READ_BUFFER 65536u
 
 static atomic_uint_fast64_t request_counter;
@@ -70,6 +77,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	const struct server_listener *l = cls;
 	struct request *r = calloc(1, sizeof(*r));
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	size_t len = strlen(uri);
 
 	if (!r)
@@ -77,6 +86,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	r->srv = l->srv;
 	r->conn = conn;
 	r->tls = l->tls;
+	r->conn_track = ci ? ci->socket_context : NULL;
 	r->content_length = UINT64_MAX;
 	r->start_ms = httptime_now_ms();
 	r->start_mono_us = mono_us();
@@ -215,6 +225,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (!r->started) {
 		r->started = true;
 		r->method = method;
+		/* The head is in: from here the request counts for a graceful stop (C3). */
+		conntrack_head_done(r->srv->conns, r->conn_track);
+		r->in_flight = true;
 		/*
 		 * An error found in the head of a request with a body is answered
 		 * at once, so the body is never read (libmicrohttpd then closes
@@ -261,6 +274,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* An uncommitted writer is aborted here: a vanished client leaves nothing. */
 	if (r->op_state_free)
 		r->op_state_free(r);
+	if (r->in_flight)
+		conntrack_request_done(r->srv->conns, r->conn_track);
 	body_free(r->body);
 	buf_free(&r->xml);
 	if (r->resp)
@@ -274,10 +289,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			  enum MHD_ConnectionNotificationCode toe)
 {
 	const struct server_listener *l = cls;
+	const union MHD_ConnectionInfo *ci;
 
-	(void)socket_context;
 	metrics_gauge_add(METRIC_CONNECTIONS_OPEN, 0,
 			  toe == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? conntrack_opened(l->srv->conns, ci->connect_fd) : NULL;
+	} else {
+		conntrack_closed(l->srv->conns, *socket_context);
+		*socket_context = NULL;
+	}
 	/* The certificate set its handshake used may now be freed (T1 in tls.h). */
 	if (l->tls && toe == MHD_CONNECTION_NOTIFY_CLOSED)
 		tls_connection_closed(l->srv->tls, conn);
@@ -394,8 +416,9 @@ static int listener_start(struct server *srv, struct server_listener *l, const c
 	struct MHD_OptionItem tls_opts[4] = {{MHD_OPTION_END, 0, NULL}};
 	struct sockaddr_storage ss;
 	socklen_t sslen;
+	/* MHD_USE_ITC: MHD_quiesce_daemon (graceful stop) needs it. */
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG | MHD_USE_POLL;
+			 MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_ITC;
 
 	l->srv = srv;
 	l->tls = tls;
@@ -412,10 +435,11 @@ static int listener_start(struct server *srv, struct server_listener *l, const c
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 	    on_connection, l, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    cfg->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)cfg->max_header_size + CONNECTION_READ_BUFFER, MHD_OPTION_ARRAY, tls_opts,
-	    MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    cfg->max_connections_per_client, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)cfg->max_header_size + STRATA_MAX_URI_LEN + CONNECTION_READ_BUFFER,
+	    MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (!l->daemon) {
 		log_error("server", "cannot %s on %s:%u (in use, or not permitted%s)", what, host,
 			  (unsigned)port, tls ? ", or TLS could not start" : "");
@@ -437,6 +461,96 @@ static void on_sighup(struct server *srv)
 		tls_reload(srv->tls);
 	else
 		log_info("server", "SIGHUP: no TLS certificate to reload");
+}
+
+/*
+ * Every connection holds a descriptor, and a typical soft limit (1024) is
+ * below max_connections' default: the soft limit is raised to the hard one,
+ * and a warning says when even that may be short (accept then fails, which
+ * libmicrohttpd logs, and clients see refused connections).
+ */
+static void raise_open_files_limit(const struct config *cfg)
+{
+	unsigned listeners = cfg->http_port ? 2 : 1;
+	/* A connection, a data file or backend socket per request, and a reserve. */
+	rlim_t want = (rlim_t)cfg->max_connections * listeners * 2 + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_warn("server",
+			 "the open files limit (%llu) is below the %llu that max_connections = "
+			 "%u may need: raise it (LimitNOFILE=, ulimit -n)",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+			 cfg->max_connections);
+}
+
+/*
+ * The main thread's loop: every signal comes here (the other threads block
+ * them). Once a second it cuts connections late with their request head
+ * (conntrack.h); SIGHUP reloads; SIGINT or SIGTERM ends it, returning the
+ * signal.
+ */
+static int serve_until_stopped(struct server *srv, const sigset_t *set)
+{
+	const struct timespec tick = {1, 0};
+	int sig;
+
+	for (;;) {
+		sig = sigtimedwait(set, NULL, &tick);
+		if (sig < 0) { /* the tick (EAGAIN), or EINTR */
+			conntrack_sweep(srv->conns, conntrack_now_ms());
+			continue;
+		}
+		if (sig != SIGHUP)
+			return sig;
+		on_sighup(srv);
+	}
+}
+
+/*
+ * A graceful stop. The listening sockets close first, so new connections are
+ * refused at once (a load balancer fails over) and /health/ready says 503.
+ * The requests in flight get shutdown_timeout seconds to finish, each
+ * response saying Connection: close. Whatever still runs after that is cut
+ * by MHD_stop_daemon (the caller's next step): an upload cut that way
+ * commits nothing, as with a client that vanished (on_completed aborts its
+ * writer), so no object is ever half-written.
+ */
+static void drain(struct server *srv, struct admin *admin)
+{
+	uint64_t deadline = conntrack_now_ms() + (uint64_t)srv->cfg->shutdown_timeout * 1000u;
+	const struct timespec pause = {0, 50 * 1000 * 1000};
+	uint64_t left;
+	MHD_socket fd;
+	unsigned i;
+
+	atomic_store(&srv->stopping, true);
+	admin_set_stopping(admin);
+	for (i = 0; i < sizeof(srv->listeners) / sizeof(srv->listeners[0]); i++) {
+		if (!srv->listeners[i].daemon)
+			continue;
+		fd = MHD_quiesce_daemon(srv->listeners[i].daemon);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	}
+	while ((left = conntrack_in_flight(srv->conns)) > 0 && conntrack_now_ms() < deadline) {
+		nanosleep(&pause, NULL);
+		conntrack_sweep(srv->conns, conntrack_now_ms());
+	}
+	if (left)
+		log_warn("server",
+			 "%llu request(s) still running after shutdown_timeout (%u s): aborting "
+			 "them (nothing they wrote is committed)",
+			 (unsigned long long)left, srv->cfg->shutdown_timeout);
+	else
+		log_info("server", "every request in flight finished");
 }
 
 int server_run(const struct config *cfg)
@@ -503,10 +617,12 @@ int server_run(const struct config *cfg)
 	    replicator_start(&(struct replicator_opts){srv.be, cfg, srv.keys}, &srv.replicator) !=
 		0)
 		goto workers;
-	if (!(srv.repl_cache = repl_cache_new())) {
+	if (!(srv.repl_cache = repl_cache_new()) ||
+	    !(srv.conns = conntrack_new(cfg->header_timeout))) {
 		log_error("server", "out of memory");
 		goto workers;
 	}
+	raise_open_files_limit(cfg);
 
 	if (listener_start(&srv, &srv.listeners[0], "listen", cfg->listen_host, cfg->listen_port,
 			   srv.tls != NULL) != 0 ||
@@ -522,13 +638,10 @@ int server_run(const struct config *cfg)
 		       cfg->http_host, (unsigned)cfg->http_port,
 		       cfg->sse_c_over_http ? "allowed by sse_c_over_http" : "refused");
 	fflush(stdout);
-	for (;;) {
-		sigwait(&set, &sig);
-		if (sig != SIGHUP)
-			break;
-		on_sighup(&srv);
-	}
-	log_info("server", "signal %d: stopping", sig);
+	sig = serve_until_stopped(&srv, &set);
+	log_info("server", "signal %d: stopping (shutdown_timeout %u s)", sig,
+		 cfg->shutdown_timeout);
+	drain(&srv, admin);
 	rc = 0;
 daemons:
 	for (i = 0; i < sizeof(srv.listeners) / sizeof(srv.listeners[0]); i++)
@@ -541,6 +654,7 @@ workers:
 out:
 	admin_stop(admin);
 	repl_cache_free(srv.repl_cache);
+	conntrack_free(srv.conns);
 	users_close(srv.users);
 	backend_close(srv.be);
 	keyring_free(srv.keys);

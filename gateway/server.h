@@ -12,6 +12,7 @@
 #ifndef STRATA_SERVER_H
 #define STRATA_SERVER_H
 
+#include <stdatomic.h>
 #include <sys/socket.h>
 
 #include "../backends/backend.h"
@@ -24,6 +25,7 @@ struct tls;
 struct lc_engine;
 struct replicator;
 struct repl_cache;
+struct conntrack;
 
 /*
  * One libmicrohttpd daemon and what its requests inherit: whether they came
@@ -45,6 +47,8 @@ struct server {
 	struct lc_engine *lifecycle;   /* the lifecycle engine (poked by RestoreObject) */
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
 	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
+	struct conntrack *conns;       /* gateway/conntrack.h: head deadlines, requests in flight */
+	atomic_bool stopping;	       /* SIGTERM: no new connections; responses close theirs */
 };
 
 /*
