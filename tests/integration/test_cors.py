@@ -3,6 +3,7 @@ unauthenticated OPTIONS preflight (path and virtual-host style) answered by the 
 CORS headers on the actual requests of a browser (a presigned GET, a 404, another user's
 bucket, whose rules answer the preflight while its objects stay refused)."""
 
+import hashlib
 import json
 import urllib.parse
 
@@ -73,6 +74,12 @@ def test_round_trip_and_errors(ctx):
                  b"<CORSConfiguration><CORSRule>"):
         r = raw_request(ctx.server, "PUT", f"/{b}", query=[("cors", None)], body=body)
         eq((r.status, r.error().get("Code")), (400, "MalformedXML"), f"PUT ?cors {body!r}")
+    # Content-MD5 (AWS requires it here; SDKs send it or a flexible checksum) is verified.
+    good = (b"<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
+            b"<AllowedOrigin>*</AllowedOrigin></CORSRule></CORSConfiguration>")
+    r = raw_request(ctx.server, "PUT", f"/{b}", query=[("cors", None)], body=good,
+                    headers={"Content-MD5": harness.b64(hashlib.md5(b"other").digest())})
+    eq((r.status, r.error().get("Code")), (400, "BadDigest"), "a wrong Content-MD5")
     eq(s3.get_bucket_cors(Bucket=b)["CORSRules"], RULES["CORSRules"], "kept after refusals")
     # Another user cannot read or change the rules of a bucket that is not theirs.
     alice = ctx.s3("alice")
@@ -214,6 +221,8 @@ def test_actual_requests(ctx):
     eq((r.status, r.error().get("Code")), (404, "NoSuchKey"), "a GET 404")
     eq((r.header("access-control-allow-origin"), r.header("vary")), (VIEWER, VARY),
        "a 404 has the CORS headers")
+    r = raw_request(ctx.server, "HEAD", f"/{b}/missing.dcm", headers={"Origin": VIEWER})
+    eq((r.status, r.header("access-control-allow-origin")), (404, VIEWER), "a HEAD 404")
     # The method decides the rule: a PUT by a page anywhere matches the "*" rule.
     r = raw_request(ctx.server, "PUT", f"/{b}/up.dcm", body=b"x",
                     headers={"Origin": "https://upload.example"})
