@@ -122,7 +122,8 @@ unsigned cors_method_bit(const char *method);
  * The first rule of c that allows origin with method (a name of
  * cors_method_bit; any other matches nothing) and, when request_headers
  * is not NULL, every comma-separated name in it (an empty item is
- * skipped). NULL when none does. c may be NULL.
+ * skipped; more than STRATA_MAX_HEADERS names match no rule). NULL when
+ * none does. c may be NULL.
  */
 const struct cors_rule *cors_match(const struct cors_config *c, const char *origin,
 				   const char *method, const char *request_headers);

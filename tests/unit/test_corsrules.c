@@ -295,6 +295,19 @@ static void test_match(void **state)
 				 r ? r->id : "none", cases[i].rule ? cases[i].rule : "none");
 	}
 	assert_null(cors_match(NULL, "https://viewer.example", "GET", NULL));
+	{
+		/* The upload rule allows every header, but not more than a request can carry. */
+		char names[4 * (STRATA_MAX_HEADERS + 1) + 1];
+		size_t n;
+
+		for (n = 0; n < STRATA_MAX_HEADERS; n++)
+			memcpy(names + 4 * n, "a-b,", 4);
+		names[4 * n] = '\0';
+		assert_non_null(cors_match(&c, "https://viewer.example", "PUT", names));
+		memcpy(names + 4 * n, "a-b,", 4);
+		names[4 * n + 4] = '\0';
+		assert_null(cors_match(&c, "https://viewer.example", "PUT", names));
+	}
 	assert_null(cors_match(&c, NULL, "GET", NULL));
 	assert_null(cors_match(&c, "https://viewer.example", NULL, NULL));
 	cors_config_free(&c);
