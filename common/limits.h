@@ -51,6 +51,7 @@
 #define STRATA_MAX_PUT_SIZE (5ull * 1024 * 1024 * 1024) /* single PUT, as AWS */
 #define STRATA_MAX_XML_BODY (2u * 1024 * 1024)		/* DeleteObjects etc. */
 #define STRATA_MAX_SMALL_XML_BODY (64u * 1024)		/* CreateBucketConfiguration */
+#define STRATA_MAX_CORS_XML (64u * 1024)		/* PutBucketCors, as AWS */
 #define STRATA_MAX_DELETE_KEYS 1000u
 #define STRATA_MAX_CHUNK_LINE 512u     /* aws-chunked "size;chunk-signature=..." line */
 #define STRATA_MAX_TRAILER_BYTES 4096u /* aws-chunked trailer section */

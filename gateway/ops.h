@@ -9,6 +9,7 @@
  *   op_encryption.c   Put/Get/DeleteBucketEncryption
  *   op_lifecycle.c    Put/Get/DeleteBucketLifecycleConfiguration
  *   op_replication.c  Put/Get/DeleteBucketReplication
+ *   op_cors.c         Put/Get/DeleteBucketCors, the OPTIONS preflight, CORS response headers
  *   op_restore.c      RestoreObject (and the archive read check)
  *   op_list.c         ListObjects, ListObjectsV2, ListObjectVersions
  *   op_delete_multi.c DeleteObjects
@@ -65,6 +66,19 @@ s3err_t op_delete_bucket_lifecycle(struct request *r);
 s3err_t op_put_bucket_replication(struct request *r);
 s3err_t op_get_bucket_replication(struct request *r);
 s3err_t op_delete_bucket_replication(struct request *r);
+
+s3err_t op_put_bucket_cors(struct request *r);
+s3err_t op_get_bucket_cors(struct request *r);
+s3err_t op_delete_bucket_cors(struct request *r);
+/* OPTIONS on a bucket or object: answered by the bucket's CORS rules, unauthenticated. */
+s3err_t op_preflight(struct request *r);
+/*
+ * Adds the CORS headers of the bucket's first rule allowing r's Origin and
+ * method to r->resp (success or error), as AWS does for a browser's actual
+ * request; nothing without an Origin, rules or a matching rule. One
+ * configuration lookup. Called once per request, by resp_queue.
+ */
+void op_cors_response_headers(struct request *r);
 
 s3err_t op_copy_object(struct request *r);
 

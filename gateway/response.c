@@ -9,6 +9,7 @@
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/xmlw.h"
+#include "ops.h"
 #include "request.h"
 #include "server.h"
 
@@ -228,6 +229,8 @@ enum MHD_Result resp_queue(struct request *r)
 	} else {
 		status = r->status;
 	}
+	/* A browser's cross-origin request reads even an error only with these (AWS sends them). */
+	op_cors_response_headers(r);
 	resp = r->resp;
 	MHD_add_response_header(resp, "x-amz-request-id", r->id);
 	MHD_add_response_header(resp, "x-amz-id-2", r->id);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "../common/corsrules.h"
 #include "../common/lcrules.h"
 #include "../common/limits.h"
 #include "../common/replrules.h"
@@ -10,6 +11,7 @@
 #include "request.h"
 
 #define OWNED ROUTE_OWNED
+#define ANON ROUTE_ANONYMOUS
 
 /*
  * Order matters only among rows with the same method and target: a row with
@@ -33,6 +35,10 @@ static const struct route routes[] = {
 	{"PUT",    TARGET_BUCKET,  "replication", NULL,               "PutBucketReplication", BODY_XML,    RR_MAX_XML,                   NULL,                 op_put_bucket_replication,  OWNED},
 	{"GET",    TARGET_BUCKET,  "replication", NULL,               "GetBucketReplication", BODY_NONE,   0,                            NULL,                 op_get_bucket_replication,  OWNED},
 	{"DELETE", TARGET_BUCKET,  "replication", NULL,               "DeleteBucketReplication", BODY_NONE, 0,                           NULL,                 op_delete_bucket_replication, OWNED},
+	{"PUT",    TARGET_BUCKET,  "cors",       NULL,                "PutBucketCors",        BODY_XML,    CORS_MAX_XML,                 NULL,                 op_put_bucket_cors,         OWNED},
+	{"GET",    TARGET_BUCKET,  "cors",       NULL,                "GetBucketCors",        BODY_NONE,   0,                            NULL,                 op_get_bucket_cors,         OWNED},
+	{"DELETE", TARGET_BUCKET,  "cors",       NULL,                "DeleteBucketCors",     BODY_NONE,   0,                            NULL,                 op_delete_bucket_cors,      OWNED},
+	{"OPTIONS", TARGET_BUCKET, NULL,         NULL,                "PreflightRequest",     BODY_NONE,   0,                            NULL,                 op_preflight,               ANON},
 	{"GET",    TARGET_BUCKET,  "location",   NULL,                "GetBucketLocation",    BODY_NONE,   0,                            NULL,                 op_get_bucket_location,     OWNED},
 	{"GET",    TARGET_BUCKET,  "versioning", NULL,                "GetBucketVersioning",  BODY_NONE,   0,                            NULL,                 op_get_bucket_versioning,   OWNED},
 	{"GET",    TARGET_BUCKET,  "versions",   NULL,                "ListObjectVersions",   BODY_NONE,   0,                            NULL,                 op_list_object_versions,    OWNED},
@@ -58,6 +64,7 @@ static const struct route routes[] = {
 	{"HEAD",   TARGET_OBJECT,  "partNumber", NULL,                "HeadObject",           BODY_NONE,   0,                            NULL,                 op_head_object,             OWNED},
 	{"HEAD",   TARGET_OBJECT,  NULL,         NULL,                "HeadObject",           BODY_NONE,   0,                            NULL,                 op_head_object,             OWNED},
 	{"DELETE", TARGET_OBJECT,  NULL,         NULL,                "DeleteObject",         BODY_NONE,   0,                            NULL,                 op_delete_object,           OWNED},
+	{"OPTIONS", TARGET_OBJECT, NULL,         NULL,                "PreflightRequest",     BODY_NONE,   0,                            NULL,                 op_preflight,               ANON},
 };
 
 /*
@@ -90,7 +97,7 @@ static const char *find_subresource(const struct request *r)
 
 static bool method_known(const char *m)
 {
-	static const char *const known[] = {"GET", "HEAD", "PUT", "POST", "DELETE"};
+	static const char *const known[] = {"GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"};
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -111,7 +118,11 @@ size_t routes_operation_names(const char **names, size_t max)
 s3err_t routes_match(struct request *r, const struct route **out)
 {
 	enum target t = r->key ? TARGET_OBJECT : r->bucket[0] ? TARGET_BUCKET : TARGET_SERVICE;
-	const char *sub = find_subresource(r);
+	/*
+	 * A preflight names the URL of the request to come, sub-resources
+	 * included (?uploadId=... of a browser's UploadPart): OPTIONS ignores them.
+	 */
+	const char *sub = strcmp(r->method, "OPTIONS") == 0 ? NULL : find_subresource(r);
 	size_t i;
 
 	if (!method_known(r->method))

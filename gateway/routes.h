@@ -48,6 +48,12 @@ struct route {
  * body (CompleteMultipartUpload): the body pipeline leaves it to the operation.
  */
 #define ROUTE_OBJECT_CHECKSUM 2u
+/*
+ * Answered without authentication (the CORS preflight: browsers never sign
+ * an OPTIONS). Such a route must read no body and reach storage at most
+ * through one bucket-configuration lookup: anyone can send it.
+ */
+#define ROUTE_ANONYMOUS 4u
 
 /*
  * Picks the route for r (method, target, sub-resource). Errors:

@@ -159,6 +159,8 @@ static s3err_t check_bucket_owner(struct request *r)
 	return S3E_OK;
 }
 
+static bool request_has_body(const struct request *r);
+
 /* Everything that can be decided from the request head. */
 static s3err_t start(struct request *r)
 {
@@ -168,9 +170,13 @@ static s3err_t start(struct request *r)
 	if (r->err)
 		return r->err;
 	if ((err = req_parse(r)) || (err = parse_content_length(r)) ||
-	    (err = routes_match(r, &rt)) || (err = auth_check(r)))
+	    (err = routes_match(r, &rt)) ||
+	    (err = (rt->flags & ROUTE_ANONYMOUS) ? S3E_OK : auth_check(r)))
 		return req_fail(r, err, NULL);
 	r->route = rt;
+	/* Unauthenticated (the CORS preflight): never read a byte of a body (limits.h). */
+	if ((rt->flags & ROUTE_ANONYMOUS) && request_has_body(r))
+		return req_fail(r, S3E_UnexpectedContent, NULL);
 	if ((rt->flags & ROUTE_OWNED) && (err = check_bucket_owner(r)))
 		return err;
 	switch (rt->body) {

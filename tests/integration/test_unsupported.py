@@ -105,7 +105,7 @@ def test_lifecycle_and_object_lock(ctx):
 
 def test_unknown_subresource_raw(ctx):
     b = ctx.bucket("raw")
-    for q in ("tagging", "replication", "cors"):
+    for q in ("tagging", "replication", "website"):
         r = raw_request(ctx.server, "PUT", f"/{b}", query=[(q, None)],
                         body=b"<x/>")
         eq((r.status, r.error().get("Code")), (501, "NotImplemented"), f"PUT ?{q}")
