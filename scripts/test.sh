@@ -24,10 +24,13 @@ count_cmocka() {
 	failed=$((failed + f))
 }
 
+# "== NAME (at MmSSs)": the elapsed time shows where CI's minutes go.
+banner() { printf '== %s (at %dm%02ds)\n' "$1" $((SECONDS / 60)) $((SECONDS % 60)); }
+
 step() { # step NAME COMMAND...: a whole step counts as one test
 	local name=$1
 	shift
-	echo "== $name"
+	banner "$name"
 	if "$@"; then
 		passed=$((passed + 1))
 	else
@@ -38,7 +41,7 @@ step() { # step NAME COMMAND...: a whole step counts as one test
 
 unit() { # unit BUILD_DIR LABEL
 	local dir=$1 label=$2 log
-	echo "== unit tests ($label)"
+	banner "unit tests ($label)"
 	if ! make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1; then
 		failures+=("unit tests ($label)")
 		grep -E '^(FAIL|ERROR)' "$dir/check.out" || tail -n 30 "$dir/check.out"
@@ -55,7 +58,7 @@ unit() { # unit BUILD_DIR LABEL
 integration() { # integration BINARY LABEL [run.py OPTIONS...]
 	local bin=$1 label=$2 out
 	shift 2
-	echo "== integration tests ($label)"
+	banner "integration tests ($label)"
 	out=$(mktemp)
 	python3 tests/integration/run.py --strata "$bin" "$@" 2>&1 | tee "$out"
 	# The runner's last line is "N passed, N failed[, N skipped]".
@@ -90,7 +93,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 step "style (banned calls)" scripts/check-style.sh
 step "make distcheck" sh -c 'make -C build/release distcheck >build/release/distcheck.out 2>&1 || { tail -n 40 build/release/distcheck.out; exit 1; }'
 
-echo
+banner "done"
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "Failed: ${failures[*]}"
 fi
