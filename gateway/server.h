@@ -16,6 +16,7 @@
 
 #include "../backends/backend.h"
 #include "../common/config.h"
+#include "reqlog.h"
 #include "users.h"
 
 struct keyring;
@@ -45,6 +46,7 @@ struct server {
 	struct lc_engine *lifecycle;   /* the lifecycle engine (poked by RestoreObject) */
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
 	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
+	struct reqlog logs;	       /* access and audit logs (reqlog.h); reopened on SIGHUP */
 };
 
 /*
@@ -77,7 +79,8 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys,
  * Serves until SIGINT/SIGTERM: opens the backend and users under
  * cfg->data_dir, starts the daemons (listen: HTTPS with tls_cert/tls_key,
  * else HTTP; http_listen: HTTP beside HTTPS), waits for a signal, then
- * stops. SIGHUP reloads the TLS certificate and key and keeps serving.
+ * stops. SIGHUP reloads the TLS certificate and key, reopens the access and
+ * audit logs (logrotate), and keeps serving.
  * Returns a process exit code.
  */
 int server_run(const struct config *cfg);
