@@ -166,8 +166,8 @@ static void write_access(struct request *r, const struct route *rt, const char *
 }
 
 /*
- * One audit line: access to bucket/key (key NULL: the request named no single
- * object, e.g. a refused DeleteObjects). source_* name a copy source on the
+ * One audit line: access to bucket/key (key NULL: a refused DeleteObjects,
+ * whose keys were never read). source_* name a copy source on the
  * write line of a copy.
  */
 static void write_audit(struct request *r, const char *op, enum access acc, unsigned status,
@@ -214,10 +214,16 @@ static void audit_request(struct request *r, const struct route *rt, const char 
 	struct copy_source src = {{0}, NULL};
 	bool have_src = false;
 
-	if (!a || !(ok || denied) || !r->key)
+	if (!a || !(ok || denied))
 		return;
-	/* Each key DeleteObjects removed has its own line already. */
-	if (ok && strcmp(a->op, "DeleteObjects") == 0)
+	if (strcmp(a->op, "DeleteObjects") == 0) {
+		/* Each key it removed has its own line; a refusal gets one for the request. */
+		if (denied)
+			write_audit(r, a->op, a->target, r->status, r->bucket, NULL, 0, r->bytes_in,
+				    client, NULL);
+		return;
+	}
+	if (!r->key)
 		return;
 	/* The source parsed when the request ran; it cannot fail now. */
 	if (ok && a->reads_source && req_header(r, "x-amz-copy-source"))

@@ -14,7 +14,8 @@
  * reqlog.c (reads: GetObject, HeadObject, GetObjectAttributes, and the source
  * of CopyObject and UploadPartCopy; writes: PutObject, CopyObject, UploadPart,
  * CompleteMultipartUpload, RestoreObject; deletes: DeleteObject, and each key
- * DeleteObjects removed), with members time, request_id, user, op, access
+ * DeleteObjects removed, or one line without a key when it was refused), with
+ * members time, request_id, user, op, access
  * (read, write, delete), outcome, status, bucket, key, [part], bytes, client,
  * tls. outcome is "success" for a 2xx answer and "denied" for a 403 (an
  * attempt on an object someone was not allowed to touch is what an auditor

@@ -146,6 +146,11 @@ def _traffic(ctx, srv):
         check(False, "another user read root's object")
     except other.exceptions.ClientError as e:
         eq(e.response["ResponseMetadata"]["HTTPStatusCode"], 403, "another user's GET")
+    try:
+        other.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "copy.bin"}]})
+        check(False, "another user deleted root's objects")
+    except other.exceptions.ClientError as e:
+        eq(e.response["ResponseMetadata"]["HTTPStatusCode"], 403, "another DeleteObjects")
     wrong = s3_client(srv.endpoint, srv.access, "x" * 40)
     try:
         wrong.get_object(Bucket=b, Key="copy.bin")
@@ -168,8 +173,8 @@ def test_access_and_audit_lines(ctx):
     srv = _server(ctx)
     b, hostile, long_key, secrets = _traffic(ctx, srv)
     acc = _wait_lines(srv.access_log,
-                      lambda ls: sum(1 for x in ls if x.get("status") == 403) >= 2,
-                      "the two refused GETs")
+                      lambda ls: sum(1 for x in ls if x.get("status") == 403) >= 3,
+                      "the three refused requests")
     for x in acc:
         for f in ACCESS_FIELDS:
             check(f in x, f"access line without {f}: {x}")
@@ -198,11 +203,12 @@ def test_access_and_audit_lines(ctx):
     denied = [x for x in acc if x["status"] == 403]
     eq(sorted((x["user"], x["error"], x["operation"]) for x in denied),
        [("anonymous", "SignatureDoesNotMatch", "GetObject"),
+        ("mallory", "AccessDenied", "DeleteObjects"),
         ("mallory", "AccessDenied", "GetObject")], "refused requests")
 
     aud = _wait_lines(srv.audit_log, lambda ls: sum(1 for x in ls
-                                                    if x.get("outcome") == "denied") >= 2,
-                      "the refused GETs' audit lines")
+                                                    if x.get("outcome") == "denied") >= 3,
+                      "the refused requests' audit lines")
     for x in aud:
         for f in AUDIT_FIELDS:
             check(f in x, f"audit line without {f}: {x}")
@@ -228,7 +234,9 @@ def test_access_and_audit_lines(ctx):
     eq(sum(1 for s in seen if s[3] == "copy.bin" and s[:3] == ("GetObject", "read", "success")),
        2, "the presigned GETs' audit lines")
     denied_users = sorted(x["user"] for x in aud if x["outcome"] == "denied")
-    eq(denied_users, ["anonymous", "mallory"], "who was refused")
+    eq(denied_users, ["anonymous", "mallory", "mallory"], "who was refused")
+    check(("DeleteObjects", "delete", "denied", None) in seen,
+          "a refused DeleteObjects has one line, without a key")
     check(("CreateBucket" not in {x["op"] for x in aud}), "no audit line for a bucket")
     check(not any(x["op"] == "CreateMultipartUpload" for x in aud),
           "no audit line for CreateMultipartUpload (no data yet)")
