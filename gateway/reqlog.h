@@ -13,14 +13,14 @@
  * Audit lines: one per data access, for the operations of the table in
  * reqlog.c (reads: GetObject, HeadObject, GetObjectAttributes, and the source
  * of CopyObject and UploadPartCopy; writes: PutObject, CopyObject, UploadPart,
- * CompleteMultipartUpload, RestoreObject; deletes: DeleteObject, and each key
- * DeleteObjects removed, or one line without a key when it was refused), with
- * members time, request_id, user, op, access
- * (read, write, delete), outcome, status, bucket, key, [part], bytes, client,
- * tls. outcome is "success" for a 2xx answer and "denied" for a 403 (an
- * attempt on an object someone was not allowed to touch is what an auditor
- * looks for); other failures (404, 400...) touched no data and are only in
- * the access log.
+ * UploadPartCopy, CompleteMultipartUpload, RestoreObject; deletes:
+ * DeleteObject, and each key DeleteObjects removed, or one line without a key
+ * when it was refused), with members time, request_id, user, op, access
+ * (read, write, delete), outcome, status, bucket, key, [part],
+ * [source_bucket, source_key], bytes, client, tls. outcome is "success" for
+ * a 2xx answer and "denied" for a 403 (an attempt on an object someone was
+ * not allowed to touch is what an auditor looks for); other failures (404,
+ * 400...) touched no data and are only in the access log.
  *
  * Never logged: the query string (presigned signatures and credentials live
  * there), any header value (Authorization, SSE-C keys), access keys, secrets.
