@@ -7,6 +7,7 @@ chain; no line holds the secret key, a signature, a presigned URL's signature or
 key; a log path that cannot be opened refuses the start."""
 
 import base64
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -378,3 +379,24 @@ def test_unwritable_log_refuses_start(ctx):
         check("serving" not in p.stdout, f"{key}: announced as serving")
     p = run_strata(ctx.binary, ["audit", "--help"])
     check(p.returncode == 0 and "strata audit verify FILE" in p.stdout, "audit --help")
+
+
+def test_concurrent_requests_keep_one_chain(ctx):
+    """Lines of parallel requests are whole and file order is chain order."""
+    srv = _server(ctx)
+    b = ctx.name("par")
+    s3_client(srv.endpoint, srv.access, srv.secret).create_bucket(Bucket=b)
+
+    def worker(w):
+        c = s3_client(srv.endpoint, srv.access, srv.secret)
+        for i in range(25):
+            c.put_object(Bucket=b, Key=f"w{w}/k{i}", Body=b"x" * (i * 37))
+            c.get_object(Bucket=b, Key=f"w{w}/k{i}")["Body"].read()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(worker, range(8)))
+    aud = _wait_lines(srv.audit_log, lambda ls: len(ls) >= 400, "400 audit lines")
+    eq(len(aud), 400, "one audit line per request")
+    _wait_lines(srv.access_log, lambda ls: len(ls) >= 401, "401 access lines")
+    p = _verify(ctx, srv.audit_log)
+    check(p.returncode == 0 and p.stdout.startswith("ok: 400 lines"), f"verify: {p.stdout!r}")
+    eq(_py_verify([srv.audit_log])[0], 400, "the Python check")
