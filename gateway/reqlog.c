@@ -51,6 +51,14 @@ static const struct audited {
 int reqlog_open(const struct config *cfg, struct reqlog *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* Access lines in the audit file would break its chain at the first request. */
+	if (cfg->access_log[0] && strcmp(cfg->access_log, cfg->audit_log) == 0) {
+		log_error("reqlog",
+			  "access_log and audit_log are the same file (%s): give each its "
+			  "own",
+			  cfg->audit_log);
+		return -1;
+	}
 	if (cfg->access_log[0] && logfile_open(cfg->access_log, LOGFILE_ACCESS, &out->access) != 0)
 		return -1;
 	if (cfg->audit_log[0] && audit_open(cfg->audit_log, &out->audit) != 0) {
@@ -140,6 +148,7 @@ static s3err_t common_members(struct buf *b, const struct request *r)
 static void write_access(struct request *r, const struct route *rt, const char *client,
 			 bool complete)
 {
+	int64_t now = httptime_now_ms(); /* wall clock, as the time field; never negative */
 	struct buf b;
 	s3err_t err;
 
@@ -154,7 +163,8 @@ static void write_access(struct request *r, const struct route *rt, const char *
 	    (err = jsonw_kv_str(&b, "error", r->err ? s3err_code(r->err) : NULL)) ||
 	    (err = jsonw_kv_u64(&b, "bytes_in", r->bytes_in)) ||
 	    (err = jsonw_kv_u64(&b, "bytes_out", r->bytes_out)) ||
-	    (err = jsonw_kv_u64(&b, "duration_ms", (uint64_t)(httptime_now_ms() - r->start_ms))) ||
+	    (err = jsonw_kv_u64(&b, "duration_ms",
+				now > r->start_ms ? (uint64_t)(now - r->start_ms) : 0)) ||
 	    (err = jsonw_kv_str(&b, "client", client)) ||
 	    (err = jsonw_kv_bool(&b, "tls", r->tls)) ||
 	    (err = jsonw_kv_bool(&b, "complete", complete)) || (err = buf_add(&b, "}\n", 2)))

@@ -377,6 +377,13 @@ def test_unwritable_log_refuses_start(ctx):
         check(bad in p.stderr and "No such file" in p.stderr,
               f"{key}: says which file and why: {p.stderr[-400:]!r}")
         check("serving" not in p.stdout, f"{key}: announced as serving")
+    conf = ctx.path("same.conf")
+    with open(conf, "w") as f:
+        f.write(f"access_log = {ctx.path('x.log')}\naudit_log = {ctx.path('x.log')}\n")
+    p = run_strata(ctx.binary, ["serve", "--data", ctx.path("d-same"), "--listen",
+                                f"127.0.0.1:{free_port()}", "--config", conf], timeout=60)
+    check(p.returncode != 0 and "the same file" in p.stderr,
+          f"one file for both logs is refused: {p.stderr[-300:]!r}")
     p = run_strata(ctx.binary, ["audit", "--help"])
     check(p.returncode == 0 and "strata audit verify FILE" in p.stdout, "audit --help")
 
