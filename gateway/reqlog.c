@@ -53,9 +53,7 @@ int reqlog_open(const struct config *cfg, struct reqlog *out)
 	memset(out, 0, sizeof(*out));
 	/* Access lines in the audit file would break its chain at the first request. */
 	if (cfg->access_log[0] && strcmp(cfg->access_log, cfg->audit_log) == 0) {
-		log_error("reqlog",
-			  "access_log and audit_log are the same file (%s): give each its "
-			  "own",
+		log_error("reqlog", "access_log and audit_log are the same file (%s)",
 			  cfg->audit_log);
 		return -1;
 	}
