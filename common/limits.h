@@ -80,4 +80,7 @@
 #define STRATA_MAX_CONFIG_LINE 4096u
 #define STRATA_MAX_PATH 4096u
 
+/* Access and audit logs: one JSON line each. Two 1024-byte keys escaped at 6x fit. */
+#define STRATA_MAX_LOG_LINE (16u * 1024)
+
 #endif

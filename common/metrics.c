@@ -38,6 +38,7 @@ static const struct {
 			      4},
     [LABELS_REPL_OP] = {"op", {"put", "delete"}, 2},
     [LABELS_REPL_FAILURE] = {"kind", {"unreachable", "refused", "verify"}, 3},
+    [LABELS_LOG] = {"log", {"access", "audit"}, 2},
 };
 
 static _Atomic uint64_t cells[METRIC_COUNT][METRICS_MAX_CELLS];

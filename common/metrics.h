@@ -29,6 +29,7 @@ enum metric_labels {
 				 (enum scrub_problem order) */
 	LABELS_REPL_OP,	      /* op: put, delete */
 	LABELS_REPL_FAILURE,  /* kind: unreachable, refused, verify (enum repl_outcome order) */
+	LABELS_LOG,	      /* log: access, audit (enum logfile_kind order) */
 };
 
 enum metric_id {

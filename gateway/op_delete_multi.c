@@ -7,6 +7,7 @@
 #include "../lifecycle/replicator.h"
 #include "ops.h"
 #include "replication.h"
+#include "reqlog.h"
 #include "request.h"
 #include "response.h"
 #include "server.h"
@@ -76,6 +77,8 @@ s3err_t op_delete_objects(struct request *r)
 			if (e == S3E_NoSuchKey)
 				e = S3E_OK;
 			queued |= !e && rq.n;
+			if (!e) /* as DeleteObject: a delete of an absent key is audited too */
+				reqlog_audit_deleted(r, o->key, o->key_len);
 		}
 		if (e)
 			err = error_xml(&xml, o, e, msg);

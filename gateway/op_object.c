@@ -294,6 +294,7 @@ struct get_state {
 	struct backend *be;
 	struct be_reader *reader;
 	uint64_t first; /* object offset of body byte 0 */
+	uint64_t *sent; /* the request's bytes_out: read callbacks end before it is freed */
 };
 
 /* libmicrohttpd pulls the body through here, one block at a time. */
@@ -310,6 +311,7 @@ static ssize_t get_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	metrics_add(METRIC_BYTES_SENT, 0, got);
+	*gs->sent += got;
 	return (ssize_t)got;
 }
 
@@ -417,6 +419,7 @@ static s3err_t get_or_head(struct request *r, bool head)
 		goto out;
 	}
 	gs->be = r->srv->be;
+	gs->sent = &r->bytes_out;
 	err = head ? backend_object_head(r->srv->be, r->bucket, r->key, &m)
 		   : backend_reader_open(r->srv->be, r->bucket, r->key, &m, &gs->reader);
 	if (err || (err = sse_req_read(r, &m, false, &k)) ||

@@ -89,6 +89,8 @@ struct request {
 	struct MHD_Response *resp;  /* the success response an operation built */
 	unsigned status;
 	uint64_t start_mono_us; /* monotonic clock at the request line, for the latency metric */
+	uint64_t bytes_in;	/* request body bytes received (the access log) */
+	uint64_t bytes_out;	/* response body bytes produced: XML, errors, GET streaming */
 };
 
 /* --- lookups (header names case-insensitive, query names exact) --- */

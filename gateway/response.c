@@ -40,10 +40,13 @@ static s3err_t set_response(struct request *r, struct MHD_Response *resp, unsign
 
 s3err_t resp_xml(struct request *r, struct buf *xml)
 {
+	uint64_t len = xml->len;
 	s3err_t err = set_response(r, response_from_buf(xml), MHD_HTTP_OK);
 
-	if (!err)
+	if (!err) {
+		r->bytes_out = len;
 		resp_header(r, "Content-Type", "application/xml");
+	}
 	return err;
 }
 
@@ -197,6 +200,7 @@ static struct MHD_Response *error_response(struct request *r)
 		return empty_response();
 	buf_init(&b, 16384, S3E_InternalError);
 	error_xml(r, &b);
+	r->bytes_out = b.len;
 	resp = response_from_buf(&b);
 	buf_free(&b);
 	if (resp)

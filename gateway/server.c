@@ -29,6 +29,7 @@
 #include "body.h"
 #include "conntrack.h"
 #include "replication.h"
+#include "reqlog.h"
 #include "request.h"
 #include "response.h"
 #include "routes.h"
@@ -246,6 +247,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (*upload_data_size) {
 		metrics_add(METRIC_BYTES_RECEIVED, 0, *upload_data_size);
+		r->bytes_in += *upload_data_size;
 		/*
 		 * After an error mid-body the rest is read and dropped so the
 		 * client gets the S3 error instead of a reset connection.
@@ -277,6 +279,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->route)
 		log_info("gateway", "request %s (%s) ended early (code %d); nothing committed",
 			 r->id, r->route->name, (int)toe);
+	/* Access and audit lines, while the request and its arena are still whole. */
+	reqlog_request_done(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	/* An uncommitted writer is aborted here: a vanished client leaves nothing. */
 	if (r->op_state_free)
 		r->op_state_free(r);
@@ -459,10 +463,12 @@ static int listener_start(struct server *srv, struct server_listener *l, const c
 
 /*
  * SIGHUP: the TLS certificate and key are read again for new connections
- * (tls_reload; a refused pair keeps the current one). Serving goes on.
+ * (tls_reload; a refused pair keeps the current one), and the access and
+ * audit logs are reopened (logrotate renamed them). Serving goes on.
  */
 static void on_sighup(struct server *srv)
 {
+	reqlog_reopen(&srv->logs);
 	if (srv->tls)
 		tls_reload(srv->tls);
 	else
@@ -583,6 +589,9 @@ int server_run(const struct config *cfg)
 	/* Before any data is touched: a bad certificate or key refuses the start. */
 	if (cfg->tls_cert[0] && tls_open(cfg->tls_cert, cfg->tls_key, &srv.tls) != 0)
 		return 1;
+	/* Likewise a configured access or audit log that cannot be written (reqlog.h). */
+	if (reqlog_open(cfg, &srv.logs) != 0)
+		goto out;
 	if (!cfg->integrity)
 		log_warn("server", "integrity = off: new objects are stored without frames or "
 				   "SHA-256 and can never be verified (benchmarks only)");
@@ -661,6 +670,7 @@ out:
 	admin_stop(admin);
 	repl_cache_free(srv.repl_cache);
 	conntrack_free(srv.conns);
+	reqlog_close(&srv.logs);
 	users_close(srv.users);
 	backend_close(srv.be);
 	keyring_free(srv.keys);

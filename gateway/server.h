@@ -17,6 +17,7 @@
 
 #include "../backends/backend.h"
 #include "../common/config.h"
+#include "reqlog.h"
 #include "users.h"
 
 struct keyring;
@@ -49,6 +50,7 @@ struct server {
 	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
 	struct conntrack *conns;       /* gateway/conntrack.h: head deadlines, requests in flight */
 	atomic_bool stopping;	       /* SIGTERM: no new connections; responses close theirs */
+	struct reqlog logs;	       /* access and audit logs (reqlog.h); reopened on SIGHUP */
 };
 
 /*
@@ -81,7 +83,8 @@ s3err_t server_open_home(const struct config *cfg, const struct keyring *keys,
  * Serves until SIGINT/SIGTERM: opens the backend and users under
  * cfg->data_dir, starts the daemons (listen: HTTPS with tls_cert/tls_key,
  * else HTTP; http_listen: HTTP beside HTTPS), waits for a signal, then
- * stops. SIGHUP reloads the TLS certificate and key and keeps serving.
+ * stops. SIGHUP reloads the TLS certificate and key, reopens the access and
+ * audit logs (logrotate), and keeps serving.
  * Returns a process exit code.
  */
 int server_run(const struct config *cfg);
