@@ -287,6 +287,15 @@ def test_sample_lines_accepted(ctx):
     eq((p.returncode, p.stdout.strip()), (0, "config ok"), f"every line uncommented: {p.stderr}")
 
 
+def test_man5_example_accepted(ctx):
+    """The example file of strata.conf(5) is one the server accepts."""
+    ex = _read(MAN5).split(".SH EXAMPLES", 1)[1].split(".EX\n", 1)[1].split("\n.EE", 1)[0]
+    text = ex.replace("\\-", "-").replace("\\e", "\\") + "\n"
+    check("[site " in text and "tls_cert" in text, f"strata.conf(5) example: {text!r}")
+    p = _check_config(ctx, text, "man5-example.conf")
+    eq((p.returncode, p.stdout.strip()), (0, "config ok"), f"strata.conf(5) example: {p.stderr}")
+
+
 def test_check_config_refuses_and_touches_nothing(ctx):
     """--check-config: exit 1 with file:line on a bad file; starts and creates nothing."""
     data = ctx.path("never-created")
