@@ -1,6 +1,6 @@
 /*
  * cli: the `strata` command line. Subcommands:
- *   strata serve           run the S3 server
+ *   strata serve           run the S3 server (--check-config: only check the config)
  *   strata user add|list|remove
  *   strata presign         print a presigned URL
  *   strata --version, strata --help, and --help on each subcommand
