@@ -80,14 +80,15 @@ integration() { # integration BINARY LABEL [run.py OPTIONS...]
 
 step "build (warnings as errors)" scripts/build.sh build/release --enable-werror
 unit build/release release
-integration build/release/strata release
-integration build/release/strata "release, home s3 over Ceph RGW" --home s3
+# -j 2: two modules at once (each its own servers); most tests wait on I/O and timers.
+integration build/release/strata release -j 2
+integration build/release/strata "release, home s3 over Ceph RGW" --home s3 -j 2
 
 step "build (ASan+UBSan)" scripts/build.sh build/asan --enable-werror --enable-sanitizers
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 unit build/asan asan
-integration build/asan/strata asan
+integration build/asan/strata asan -j 2
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "style (banned calls)" scripts/check-style.sh

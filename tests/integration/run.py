@@ -5,13 +5,19 @@ a temporary data directory and drive it with boto3, aws-cli v1 and aws-cli v2 at
 their default settings, plus hand-built HTTP where no SDK goes.
 
 usage: tests/integration/run.py [--strata PATH] [--home posix|s3] [-k SUBSTRING] [--keep]
-                                [--list]
+                                [--list] [-j N]
 
 One server per test module ("group"); a module may ask for none (SERVER = False),
 extra serve arguments (SERVER_ARGS) or users created before the start (USERS).
 Prints "PASS name" / "FAIL name: reason" / "SKIP name: reason" per test, the
 tail of the server log after a failure, and finally "N passed, N failed"
 (", N skipped" when something was skipped). Exit status 1 if anything failed.
+
+-j N runs N modules at once, each in a child process of its own (its own servers and
+temporary directory), printing each module's lines when it ends. The modules that start
+Ceph RGW themselves (USES_RGW = True: one cluster per machine, and some kill it) run one
+after another in a single child. With --home s3 the parent starts the one cluster and the
+children share it (STRATA_RGW_DIR).
 
 --home s3 runs the same tests with every server's buckets and objects on a remote S3
 store (backend = s3): Ceph RGW started on loopback by tests/remote/rgw.sh (or the cluster
@@ -26,10 +32,13 @@ import atexit
 import importlib
 import inspect
 import os
+import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -101,6 +110,90 @@ def remote_home(binary, root):
     return harness.RemoteHome(srv.endpoint, ak, sk, "strata")
 
 
+# Modules known to take longest, started first by -j so that none is left running alone
+# at the end; the rest follow by their number of tests.
+SLOW_FIRST = ("multipart", "backup_tools", "lifecycle", "tiers", "robustness", "limits",
+              "awscli", "encryption", "integrity", "objects", "logs", "listing")
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$")
+
+
+def parallel_jobs(plan):
+    """The -j work list: lists of groups, each run by one child, longest first."""
+    rgw_groups = [g for g, m, _t in plan if getattr(m, "USES_RGW", False)]
+    rest = [(g, len(t)) for g, m, t in plan if not getattr(m, "USES_RGW", False)]
+    rank = {g: i for i, g in enumerate(SLOW_FIRST)}
+    rest.sort(key=lambda gt: (rank.get(gt[0], len(SLOW_FIRST)), -gt[1]))
+    return ([rgw_groups] if rgw_groups else []) + [[g] for g, _n in rest]
+
+
+def run_parallel(args, plan, binary):
+    """Runs plan's modules in args.jobs children; prints their lines module by module and
+    the total. Returns the exit status."""
+    env = dict(os.environ)
+    if args.home == "s3" and not env.get("STRATA_RGW_DIR"):
+        import rgw
+        try:  # one cluster for every child (the mon ports are fixed: one per machine)
+            r = rgw.start()
+            env["STRATA_RGW_DIR"] = r.dir
+            print(f"home s3: Ceph RGW at {r.endpoint}, shared by {args.jobs} runners",
+                  file=sys.stderr, flush=True)
+        except rgw.RgwUnavailable:
+            pass  # each child falls back to a posix Strata of its own, saying so
+    jobs = parallel_jobs(plan)
+    lock = threading.Lock()
+    totals = [0, 0, 0]
+    t0 = time.time()
+
+    def run_job(groups):
+        cmd = [sys.executable, os.path.abspath(__file__), "--strata", binary, "--home", args.home,
+               "--groups", ",".join(groups), "--log-level", args.log_level]
+        if args.filter:
+            cmd += ["-k", args.filter]
+        cmd += ["--keep"] if args.keep else []
+        cmd += ["-v"] if args.verbose else []
+        start = time.time()
+        with tempfile.TemporaryFile() as out:
+            rc = subprocess.call(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                 stdin=subprocess.DEVNULL)
+            out.seek(0)
+            lines = out.read().decode("utf-8", "replace").splitlines()
+        counts = None
+        for i in range(len(lines) - 1, -1, -1):
+            m = SUMMARY.match(lines[i])
+            if m:
+                counts = [int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)]
+                del lines[i]
+                break
+        if counts is None:
+            lines.append(f"FAIL {','.join(groups)}: the runner ended (status {rc}) "
+                         "without a summary")
+            counts = [0, 1, 0]
+        with lock:
+            for line in lines:
+                print(line)
+            print(f"# {', '.join(groups)}: {time.time() - start:.0f} s", flush=True)
+            for i in range(3):
+                totals[i] += counts[i]
+
+    def worker():
+        while True:
+            with lock:
+                if not jobs:
+                    return
+                groups = jobs.pop(0)
+            run_job(groups)
+
+    threads = [threading.Thread(target=worker) for _ in range(args.jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    passed, failed, skipped = totals
+    print(f"(-j {args.jobs}: {time.time() - t0:.0f} s)", file=sys.stderr)
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--strata", default=harness.DEFAULT_BINARY, help="path of the strata binary")
@@ -113,6 +206,9 @@ def main():
     ap.add_argument("--log-level", default="debug",
                     help="`strata serve --log-level` for the servers (empty: the default)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
+    ap.add_argument("-j", dest="jobs", type=int, default=1,
+                    help="modules run at once, each in a child runner")
+    ap.add_argument("--groups", default=None, help=argparse.SUPPRESS)  # a -j child's modules
     args = ap.parse_args()
 
     binary = os.path.abspath(args.strata)
@@ -125,6 +221,8 @@ def main():
         tests = [(f"{group}.{n}", f, p) for n, f, p in collect(mod)]
         if args.filter:
             tests = [t for t in tests if args.filter in t[0]]
+        if args.groups is not None and group not in args.groups.split(","):
+            tests = []
         if tests:
             plan.append((group, mod, tests))
     if args.list:
@@ -136,6 +234,9 @@ def main():
         print(f"strata binary not found or not executable: {binary}", file=sys.stderr)
         print("0 passed, 1 failed")
         return 1
+
+    if args.jobs > 1 and len(plan) > 1:
+        return run_parallel(args, plan, binary)
 
     root = tempfile.mkdtemp(prefix="strata-it-")
     logdir = os.path.join(root, "logs")

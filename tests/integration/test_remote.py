@@ -24,6 +24,7 @@ from harness import (Server, Skip, check, eq, expect_error, free_port, rand_byte
                      run_strata, s3_client, same_bytes, timeout, uid)
 
 SERVER = False
+USES_RGW = True  # starts Ceph RGW itself: run.py -j keeps such modules in one runner
 POSIX_HOME_ONLY = "it runs the s3 backend over remotes of its own"
 KiB = 1024
 MiB = 1024 * KiB

@@ -21,6 +21,7 @@ from harness import (check, eq, expect_error, md5_hex, rand_bytes, same_bytes, s
 from test_remote import _remote_client, _strata
 
 SERVER = False
+USES_RGW = True  # starts Ceph RGW itself: run.py -j keeps such modules in one runner
 POSIX_HOME_ONLY = "it runs the s3 backend over remotes of its own"
 KiB = 1024
 MiB = 1024 * KiB

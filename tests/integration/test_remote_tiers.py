@@ -24,6 +24,7 @@ from harness import (check, eq, expect_error, rand_bytes, run_strata, s3_client,
                      timeout, uid)
 
 SERVER = False
+USES_RGW = True  # starts Ceph RGW itself: run.py -j keeps such modules in one runner
 POSIX_HOME_ONLY = "storage tiers are a posix home's (tiers with backend = s3 are refused)"
 
 KiB = 1024

@@ -17,6 +17,7 @@ from harness import (Skip, add_user, check, eq, free_port, rand_bytes, run_strat
                      timeout)
 
 SERVER = False
+USES_RGW = True  # starts Ceph RGW itself: run.py -j keeps such modules in one runner
 POSIX_HOME_ONLY = ("replication from the s3 home backend is not built yet "
                    "(PutBucketReplication answers 501 there; test_remote checks it)")
 

@@ -9,6 +9,7 @@ import rgw
 from harness import Skip, check, eq, md5_hex, rand_bytes, s3_client, same_bytes, timeout
 
 SERVER = False  # the tests talk to RGW, not to strata
+USES_RGW = True  # starts Ceph RGW itself: run.py -j keeps such modules in one runner
 POSIX_HOME_ONLY = "it tests the RGW harness itself"
 
 MiB = 1024 * 1024
