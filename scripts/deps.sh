@@ -9,8 +9,9 @@ want=(build-essential autoconf automake libtool pkg-config
 if [ "${1:-build}" = test ]; then
 	# awscli is Debian's aws-cli v2; python3-boto3 only when no boto3 is importable.
 	want+=(libcmocka-dev awscli python3 curl clang-format restic rclone python3-prometheus-client)
-	# groff renders the man pages without warnings (tests/integration/test_install.py).
-	want+=(groff-base)
+	# groff renders the man pages without warnings; logrotate reads dist/strata.logrotate
+	# (tests/integration/test_install.py).
+	want+=(groff-base logrotate)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
 	# A single-node Ceph RGW for the remote S3 backend tests (tests/remote/rgw.sh).
 	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common openssl)

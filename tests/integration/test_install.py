@@ -21,6 +21,7 @@ POSIX_HOME_ONLY = "packaging does not depend on the home backend"
 SRC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CONFIG_C = os.path.join(SRC, "common", "config.c")
 SAMPLE = os.path.join(SRC, "dist", "strata.conf.sample")
+LOGROTATE = os.path.join(SRC, "dist", "strata.logrotate")
 MAN1 = os.path.join(SRC, "docs", "strata.1")
 MAN5 = os.path.join(SRC, "docs", "strata.conf.5")
 
@@ -142,7 +143,8 @@ def test_make_install_puts_files(ctx):
     eq(p.returncode, 0, "installed `strata --version` exit status")
     for src, dst in ((MAN1, _under(dest, d["man1dir"], "strata.1")),
                      (MAN5, _under(dest, d["man5dir"], "strata.conf.5")),
-                     (SAMPLE, _under(dest, d["stratasysconfdir"], "strata.conf.sample"))):
+                     (SAMPLE, _under(dest, d["stratasysconfdir"], "strata.conf.sample")),
+                     (LOGROTATE, _under(dest, d["stratasysconfdir"], "strata.logrotate"))):
         check(os.path.isfile(dst), f"`make install` did not install {dst}")
         eq(_read(dst), _read(src), f"installed {os.path.basename(dst)}")
     check(os.path.isfile(_under(dest, d["systemdsystemunitdir"], "strata.service")),
@@ -357,3 +359,18 @@ def test_man_pages_render(ctx):
         eq(p.returncode, 0, f"groff -Tutf8 of {page}")
         shown = re.sub(r".\x08", "", p.stdout)  # bold and underline are overstruck
         check("NAME" in shown and "SEE ALSO" in shown, f"{page} renders without sections")
+
+
+def test_logrotate_file_parses(ctx):
+    """logrotate reads the shipped file without a complaint, and rotates by rename + SIGHUP."""
+    if not shutil.which("logrotate"):
+        raise Skip("logrotate is not installed")
+    text = _read(LOGROTATE)
+    check("copytruncate" not in re.sub(r"#.*", "", text), "copytruncate loses lines")
+    check("--signal=HUP" in text and "nocreate" in text, "rotation must be rename + SIGHUP")
+    state = ctx.path("logrotate.state")
+    p = subprocess.run(["logrotate", "--debug", "--state", state, LOGROTATE],
+                       capture_output=True, text=True, timeout=30)
+    out = p.stdout + p.stderr
+    eq(p.returncode, 0, f"logrotate --debug exit status:\n{out}")
+    check("error" not in out.lower(), f"logrotate complains:\n{out}")
