@@ -582,6 +582,19 @@ s3err_t posix_db_err(struct conn *c, int rc, const char *what)
 }
 
 /*
+ * Whether a COMMIT that failed with err may still take effect: after a failed
+ * write or fsync of the WAL, a restart can replay a commit frame that did
+ * reach the file, so the data file it names must stay. SQLITE_FULL alone is
+ * certain: the frames could not be written, a torn last (commit) frame fails
+ * its checksum at recovery, and the file can go (on a full disk, kept files
+ * would hold the space for good).
+ */
+bool posix_commit_unsure(s3err_t err)
+{
+	return err != S3E_OK && err != S3E_XMinioStorageFull;
+}
+
+/*
  * A full disk is the client's to know about, and differs from a broken one:
  * it answers 507 (the transaction never happened, nothing is half-written)
  * and goes away when objects are deleted, without a restart.
@@ -1841,7 +1854,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
-	*unsure = err != S3E_OK;
+	*unsure = posix_commit_unsure(err);
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);

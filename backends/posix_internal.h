@@ -303,6 +303,10 @@ s3err_t posix_db_err(struct conn *c, int rc, const char *what);
  * The caller logs. */
 s3err_t posix_io_err(int e);
 
+/* Whether a COMMIT that failed with err may still be replayed from the WAL (so
+ * the data file it names must be kept): any failure but a full disk. */
+bool posix_commit_unsure(s3err_t err);
+
 /* Decodes result row n into the caller's array; false when the row is malformed. */
 typedef bool (*posix_row_fn)(sqlite3_stmt *st, size_t n, void *rows);
 
