@@ -504,7 +504,7 @@ def test_kill9_mixed_workload(ctx):
     w = _Workload(b, seed)
     per_cycle = TOTAL_OPS // CYCLES
     errors = []
-    cycle = 0
+    cycle = cut_total = 0
     while w.done < TOTAL_OPS:
         # The kill comes after a random number of acknowledged operations (the last
         # cycle ends at 1,000 or a little past).
@@ -536,10 +536,13 @@ def test_kill9_mixed_workload(ctx):
         if errors:
             raise AssertionError(f"seed {seed}, cycle {cycle}: {errors[0]!r}") from errors[0]
         # Count the operations cut by the kill towards the 1,000 too.
-        w.done += sum(1 for k in w.keys if w.maybe[k])
+        cut = sum(1 for k in w.keys if w.maybe[k])
+        w.done += cut
+        cut_total += cut
         srv.start()
         _no_tmp_left(srv, f"seed {seed}, cycle {cycle}: after the restart")
         w.verify(_client(ctx, srv))
         cycle += 1
     check(cycle >= 3, f"only {cycle} kills")
+    check(cut_total > 0, "no operation was in flight at any kill: the test proves little")
     _scrub_clean(ctx, srv, f"seed {seed}: after {CYCLES} kills")
