@@ -39,6 +39,9 @@
  *      the same bucket/key, idx 1..parts_count, and object_id is a version id
  *      that names no file). Whoever replaces or deletes a row retires its
  *      data through posix_obj_retire in the same transaction.
+ *  P8. A full disk refuses writes with S3E_XMinioStorageFull, never a
+ *      partial one, and deletes still commit: index.reserve holds room for
+ *      their transactions (reserve_fill, object_delete).
  *
  * Integrity (DESIGN.md, "Integrity"; the format is common/frames.h):
  *  F1. Every data file written since schema v3 (objects and parts) is
@@ -572,7 +575,33 @@ s3err_t posix_db_err(struct conn *c, int rc, const char *what)
 		  sqlite3_errmsg(c->db));
 	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return S3E_SlowDown;
+	/* The index's disk is full: SQLite rolled the statement back, reads go on. */
+	if ((rc & 0xff) == SQLITE_FULL)
+		return S3E_XMinioStorageFull;
 	return S3E_InternalError;
+}
+
+/*
+ * Whether a COMMIT that failed with err may still take effect: after a failed
+ * write or fsync of the WAL, a restart can replay a commit frame that did
+ * reach the file, so the data file it names must stay. SQLITE_FULL alone is
+ * certain: the frames could not be written, a torn last (commit) frame fails
+ * its checksum at recovery, and the file can go (on a full disk, kept files
+ * would hold the space for good).
+ */
+bool posix_commit_unsure(s3err_t err)
+{
+	return err != S3E_OK && err != S3E_XMinioStorageFull;
+}
+
+/*
+ * A full disk is the client's to know about, and differs from a broken one:
+ * it answers 507 (the transaction never happened, nothing is half-written)
+ * and goes away when objects are deleted, without a restart.
+ */
+s3err_t posix_io_err(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? S3E_XMinioStorageFull : S3E_InternalError;
 }
 
 s3err_t posix_fetch_rows(struct conn *c, sqlite3_stmt *st, int bind_rc, size_t cap,
@@ -1510,7 +1539,7 @@ static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
 			log_error(POSIX_LOG_MOD, "write %s/tmp/%s: %s", w->loc->dir, w->id,
 				  strerror(e));
 			w->failed = true;
-			err = S3E_InternalError;
+			err = posix_io_err(e);
 			goto out;
 		}
 		p += n;
@@ -1556,7 +1585,7 @@ s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const
 		int e = errno;
 
 		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", loc->dir, w->id, strerror(e));
-		err = S3E_InternalError;
+		err = posix_io_err(e);
 		goto out;
 	}
 	*out = w;
@@ -1662,7 +1691,7 @@ static s3err_t data_sync_close(struct be_writer *w)
 		e = errno;
 	if (e != 0) {
 		log_error(POSIX_LOG_MOD, "fsync %s/tmp/%s: %s", w->loc->dir, w->id, strerror(e));
-		return S3E_InternalError;
+		return posix_io_err(e);
 	}
 	return S3E_OK;
 }
@@ -1681,7 +1710,7 @@ s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out)
 	} else if (errno != EEXIST) {
 		e = errno;
 		log_error(POSIX_LOG_MOD, "mkdir %s/objects/%s: %s", loc->dir, xx, strerror(e));
-		return S3E_InternalError;
+		return posix_io_err(e);
 	}
 	fd = openat(loc->objfd, xx, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -1758,7 +1787,7 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 		e = errno;
 		log_error(POSIX_LOG_MOD, "rename %s/tmp/%s into objects/: %s", loc->dir, w->id,
 			  strerror(e));
-		err = S3E_InternalError;
+		err = posix_io_err(e);
 		goto out;
 	}
 	*where = IN_OBJECTS;
@@ -1825,7 +1854,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
-	*unsure = err != S3E_OK;
+	*unsure = posix_commit_unsure(err);
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);
@@ -2482,8 +2511,9 @@ s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_
  * it. The answer for an absent key stays S3E_NoSuchKey (the events are
  * committed all the same; the gateway answers 204 either way).
  */
-static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
-			     int64_t mtime_ms, const char *etag, const struct repl_request *req)
+static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const char *key,
+				  int64_t mtime_ms, const char *etag,
+				  const struct repl_request *req)
 {
 	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
@@ -2527,6 +2557,71 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 out:
 	posix_tx_rollback(c); /* after the COMMIT a no-op */
 	posix_pool_put(pb, c);
+	return err;
+}
+
+/*
+ * P8, the index reserve: DATA/index.reserve holds POSIX_INDEX_RESERVE bytes
+ * of disk. On a full disk every write is refused (507), but a delete, the
+ * very thing that frees space, needs some too: its transaction appends to
+ * the WAL. So a delete refused for want of space gives the reserve up and
+ * tries once more, and a later delete that commits takes it back once there
+ * is room again (the data files it released are gone by then). A write never
+ * gets the reserve while it is held.
+ */
+#define POSIX_INDEX_RESERVE (4u * 1024u * 1024u)
+
+static void reserve_fill(struct posix_be *pb)
+{
+	int fd = openat(pb->loc[0].rootfd, "index.reserve", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int rc;
+
+	if (fd < 0) {
+		log_warn(POSIX_LOG_MOD, "create %s/index.reserve: %s", pb->dir, strerror(errno));
+		atomic_store(&pb->reserve_out, true);
+		return;
+	}
+	rc = posix_fallocate(fd, 0, POSIX_INDEX_RESERVE);
+	if (rc == 0) {
+		atomic_store(&pb->reserve_out, false);
+	} else {
+		/* Still too full: give a partial allocation back, try at the next delete. */
+		if (ftruncate(fd, 0) != 0)
+			log_warn(POSIX_LOG_MOD, "truncate %s/index.reserve: %s", pb->dir,
+				 strerror(errno));
+		atomic_store(&pb->reserve_out, true);
+	}
+	close(fd);
+}
+
+/* Gives the reserve up; false when there was none to give. */
+static bool reserve_release(struct posix_be *pb)
+{
+	int fd = openat(pb->loc[0].rootfd, "index.reserve", O_WRONLY | O_CLOEXEC);
+	struct stat sb;
+	bool had;
+
+	if (fd < 0)
+		return false;
+	had = fstat(fd, &sb) == 0 && sb.st_size > 0 && ftruncate(fd, 0) == 0;
+	close(fd);
+	if (had) {
+		atomic_store(&pb->reserve_out, true);
+		log_warn(POSIX_LOG_MOD, "%s is full: gave up index.reserve so deletes can commit",
+			 pb->dir);
+	}
+	return had;
+}
+
+static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
+			     int64_t mtime_ms, const char *etag, const struct repl_request *req)
+{
+	s3err_t err = object_delete_once(pb, bucket, key, mtime_ms, etag, req);
+
+	if (err == S3E_XMinioStorageFull && reserve_release(pb))
+		err = object_delete_once(pb, bucket, key, mtime_ms, etag, req);
+	if (err == S3E_OK && atomic_load(&pb->reserve_out))
+		reserve_fill(pb);
 	return err;
 }
 
@@ -3643,6 +3738,7 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		err = open_recover(pb, &pb->conns[0]);
 	if (err != S3E_OK)
 		goto out;
+	reserve_fill(pb); /* P8 */
 	for (i = POSIX_POOL_SIZE - 1; i >= 0; i--) {
 		pb->conns[i].next = pb->free;
 		pb->free = &pb->conns[i];

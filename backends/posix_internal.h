@@ -25,6 +25,7 @@
 #define STRATA_POSIX_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,7 +175,8 @@ struct posix_be {
 	struct conn *free;
 	struct conn conns[POSIX_POOL_SIZE];
 	struct posix_opts opts;
-	struct s3c *client; /* the connection of every remote tier (X1), or NULL (owned) */
+	struct s3c *client;	 /* the connection of every remote tier (X1), or NULL (owned) */
+	atomic_bool reserve_out; /* P8: index.reserve was given up (or never filled) */
 };
 
 /* --- writers and readers (one struct for objects and parts) --- */
@@ -292,8 +294,18 @@ struct posix_file {
 
 /* --- index helpers (posix.c) --- */
 
-/* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown. */
+/* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown,
+ * a full disk (SQLITE_FULL) S3E_XMinioStorageFull. */
 s3err_t posix_db_err(struct conn *c, int rc, const char *what);
+
+/* The error for a failed write, create, rename or fsync in a data directory
+ * (errno e): S3E_XMinioStorageFull for ENOSPC/EDQUOT, else S3E_InternalError.
+ * The caller logs. */
+s3err_t posix_io_err(int e);
+
+/* Whether a COMMIT that failed with err may still be replayed from the WAL (so
+ * the data file it names must be kept): any failure but a full disk. */
+bool posix_commit_unsure(s3err_t err);
 
 /* Decodes result row n into the caller's array; false when the row is malformed. */
 typedef bool (*posix_row_fn)(sqlite3_stmt *st, size_t n, void *rows);

@@ -638,7 +638,7 @@ static s3err_t part_publish(struct conn *c, const struct be_writer *w, const str
 	if (err != S3E_OK)
 		goto out;
 	err = posix_tx_commit(c);
-	*unsure = err != S3E_OK;
+	*unsure = posix_commit_unsure(err);
 out:
 	if (err != S3E_OK) {
 		posix_tx_rollback(c);

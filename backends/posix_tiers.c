@@ -522,7 +522,7 @@ s3err_t posix_switch_files(struct conn *c, const char *bucket, const char *key,
 	}
 	if (err == S3E_OK) {
 		err = posix_tx_commit(c);
-		*unsure = err != S3E_OK;
+		*unsure = posix_commit_unsure(err);
 	}
 	if (err != S3E_OK)
 		posix_tx_rollback(c);

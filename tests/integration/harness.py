@@ -345,8 +345,9 @@ class Server:
     """One `strata serve` process on 127.0.0.1 over a data directory."""
 
     def __init__(self, binary, data_dir, logdir, access=None, secret=None, extra_args=(),
-                 env_keys=True, name="strata"):
+                 env_keys=True, name="strata", env_extra=None):
         self.binary = binary
+        self.env_extra = dict(env_extra or {})  # added to the environment (LD_PRELOAD...)
         self.data_dir = data_dir
         self.logdir = logdir
         self.extra_args = list(extra_args)
@@ -380,6 +381,7 @@ class Server:
             if self.env_keys:
                 env["STRATA_ROOT_ACCESS_KEY"] = self.access
                 env["STRATA_ROOT_SECRET_KEY"] = self.secret
+            env.update(self.env_extra)
             cmd = [self.binary, "serve", "--listen", f"127.0.0.1:{self.port}",
                    "--data", self.data_dir] + home_args(self.data_dir, self.extra_args)
             if SERVER_LOG_LEVEL:

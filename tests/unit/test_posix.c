@@ -761,6 +761,25 @@ static void test_reopen(void **state)
 	obj_meta_free(&m);
 }
 
+/* P8: open sets 4 MiB aside in index.reserve (so deletes commit on a full disk), and
+ * puts it back after it was given up. */
+static void test_index_reserve(void **state)
+{
+	struct fx *f = *state;
+	char path[4096];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/index.reserve", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 4 * 1024 * 1024);
+	assert_int_equal(truncate(path, 0), 0);
+	assert_int_equal(put(f->be, BKT, "k", "v"), S3E_OK);
+	reopen(f);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 4 * 1024 * 1024);
+	assert_content(f->be, BKT, "k", "v");
+}
+
 static void test_second_open_refused(void **state)
 {
 	struct fx *f = *state;
@@ -3151,6 +3170,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_scan_chunks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_listing_over_posix, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_reserve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_open_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_leftovers_swept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_during_upload, setup, teardown),
