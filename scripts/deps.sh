@@ -9,6 +9,8 @@ want=(build-essential autoconf automake libtool pkg-config
 if [ "${1:-build}" = test ]; then
 	# awscli is Debian's aws-cli v2; python3-boto3 only when no boto3 is importable.
 	want+=(libcmocka-dev awscli python3 curl clang-format restic rclone python3-prometheus-client)
+	# The fuzzers (scripts/fuzz.sh): libFuzzer's runtime is only a Recommends of clang.
+	want+=(clang libclang-rt-dev)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
 	# A single-node Ceph RGW for the remote S3 backend tests (tests/remote/rgw.sh).
 	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common openssl)
