@@ -6,12 +6,25 @@
  * was last modified on Sun, 06 Nov 1994 08:49:37 GMT.
  * Invariants: the verdict is OK, PreconditionFailed or NotModified; a copy
  * source never answers NotModified but PreconditionFailed where a GET would;
- * "*" is in every list.
+ * "*" is in every list, and so is the object's own ETag, quoted, alone or
+ * after another one.
  */
 #include "fuzz.h"
 
 #include "../../common/strutil.h"
 #include "../../gateway/conditions.h"
+
+/* An ETag a client can quote back as is (Strata's are hex, "hex-N"). */
+static int plain_etag(const char *e)
+{
+	if (!*e)
+		return 0;
+	for (; *e; e++)
+		if (!((*e >= '0' && *e <= '9') || (*e >= 'a' && *e <= 'z') ||
+		      (*e >= 'A' && *e <= 'Z') || *e == '-'))
+			return 0;
+	return 1;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,6 +55,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(get == S3E_OK || get == S3E_PreconditionFailed || get == S3E_NotModified);
 	FUZZ_CHECK(copy == (get == S3E_NotModified ? S3E_PreconditionFailed : get));
 	FUZZ_CHECK(cond_etag_listed("*", m.etag));
+	if (plain_etag(m.etag)) {
+		char list[2 * sizeof(m.etag) + 16];
+
+		snprintf(list, sizeof(list), "\"%s\"", m.etag);
+		FUZZ_CHECK(cond_etag_listed(list, m.etag));
+		snprintf(list, sizeof(list), "\"x\" , \"%s\"", m.etag);
+		FUZZ_CHECK(cond_etag_listed(list, m.etag));
+	}
 	if (lines[0])
 		(void)cond_etag_listed(lines[0], m.etag);
 	obj_meta_free(&m);
