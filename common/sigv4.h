@@ -34,7 +34,7 @@ struct sigv4_auth {
 	char region[STRATA_MAX_REGION_LEN + 1];
 	char service[16];				    /* "s3" */
 	char signed_headers[STRATA_MAX_SIGNED_HEADERS_LEN]; /* "host;x-amz-date", as sent */
-	char signature[65];				    /* lowercase hex */
+	char signature[65];				    /* hex as sent (uppercase: no match) */
 	char amz_date[17]; /* presigned: X-Amz-Date "20130524T000000Z"; header: "" */
 	uint64_t expires;  /* presigned: X-Amz-Expires seconds; header: 0 */
 };

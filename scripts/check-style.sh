@@ -16,7 +16,7 @@ if [ -n "$bad$mac" ]; then
 fi
 if command -v clang-format >/dev/null; then
 	if ! clang-format --dry-run --Werror common/*.[ch] gateway/*.[ch] backends/*.[ch] lifecycle/*.[ch] \
-		tests/unit/*.c 2>/tmp/strata-format.$$; then
+		tests/unit/*.c tests/fuzz/*.[ch] 2>/tmp/strata-format.$$; then
 		echo "Not clang-formatted (run 'make format'):"
 		grep -Eo '^[^:]+\.[ch]' /tmp/strata-format.$$ | sort -u
 		rc=1

@@ -3,8 +3,8 @@
 # warnings as errors, run the unit tests, the integration tests against the
 # real binary (over the posix home, then again over Ceph RGW as the home
 # backend), the unit and posix-home integration tests again under ASan+UBSan,
-# the style check and `make distcheck`. Ends with one line "N passed, N failed"; exits non-zero on
-# any failure.
+# the fuzzers for a few seconds each, the style check and `make distcheck`.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -91,6 +91,9 @@ unit build/asan asan
 integration build/asan/strata asan -j 2
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+# Every libFuzzer driver from its seeds for 4 s: 16 drivers, about 120 s with the clang build
+# (measured on 2 cores: 54 s configure + build, 64 s fuzzing).
+step "fuzz (4 s per driver)" scripts/fuzz.sh 4
 step "style (banned calls)" scripts/check-style.sh
 step "make distcheck" sh -c 'make -C build/release distcheck >build/release/distcheck.out 2>&1 || { tail -n 40 build/release/distcheck.out; exit 1; }'
 
