@@ -44,7 +44,7 @@ fi
 # The dictionary of each driver (tests/fuzz/dict) and its longest input.
 dict_of() {
 	case $1 in
-	fuzz_xmlin | fuzz_lcrules | fuzz_replrules | fuzz_s3client_xml) echo xml ;;
+	fuzz_xmlin | fuzz_lcrules | fuzz_replrules | fuzz_corsrules | fuzz_s3client_xml) echo xml ;;
 	fuzz_sigv4_*) echo sigv4 ;;
 	fuzz_chunked) echo chunked ;;
 	fuzz_config) echo config ;;
@@ -54,7 +54,7 @@ dict_of() {
 }
 max_len_of() {
 	case $1 in
-	fuzz_xmlin | fuzz_lcrules | fuzz_replrules | fuzz_s3client_xml | fuzz_config) echo 16384 ;;
+	fuzz_xmlin | fuzz_lcrules | fuzz_replrules | fuzz_corsrules | fuzz_s3client_xml | fuzz_config) echo 16384 ;;
 	*) echo 4096 ;;
 	esac
 }
