@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ceph s3-tests conformance check (see tests/s3-tests/README.md).
 #
-#   scripts/s3-tests.sh [--expected|--core|--full] [--jobs N] [--out DIR] [STRATA] [-- PYTEST_ARGS]
+#   scripts/s3-tests.sh [--expected|--core|--full] [--update-list] [--jobs N] [--out DIR]
+#                       [STRATA] [-- PYTEST_ARGS]
 #   scripts/s3-tests.sh --available
 #
 # Starts STRATA (default build/release/strata) on a free loopback port over a
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--update-list) update=1 ;;
 	--available) only_check=1 ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "s3-tests: unknown option $1" >&2; exit 2 ;;
 	*) bin=$1 ;;
@@ -126,7 +127,9 @@ if [ $rc -ne 0 ] || [ ! -f "$out/results.tsv" ]; then
 	tail -n 20 "$out/run.out" >&2
 	exit 2
 fi
-echo "s3-tests: $mode run took $((SECONDS - start)) s; results in $out"
+where=""
+[ "$out" = "$work/results" ] || where="; results in $out"
+echo "s3-tests: $mode run took $((SECONDS - start)) s$where"
 
 # Compare: every listed test must pass; passing tests off the list are news.
 grep -v '^#' "$flaky" 2>/dev/null | awk '{print $1}' | grep . | sort >"$work/flaky"
