@@ -59,9 +59,16 @@ s3err_t op_create_bucket(struct request *r)
 				 "The specified location-constraint is not valid; this endpoint "
 				 "serves '%s'.",
 				 cfg->region);
-	if (backend_bucket_get(r->srv->be, r->bucket, &existing) == S3E_OK)
-		return strcmp(existing.owner, r->auth.user.name) == 0 ? S3E_BucketAlreadyOwnedByYou
-								      : S3E_BucketAlreadyExists;
+	if (backend_bucket_get(r->srv->be, r->bucket, &existing) == S3E_OK) {
+		if (strcmp(existing.owner, r->auth.user.name) != 0)
+			return S3E_BucketAlreadyExists;
+		/* AWS answers 409 BucketAlreadyOwnedByYou in every region but us-east-1,
+		 * where re-creating one's own bucket is a 200 that only resets its ACL
+		 * (always private here): nothing changes. */
+		if (strcmp(cfg->region, "us-east-1") != 0)
+			return S3E_BucketAlreadyOwnedByYou;
+		goto answer;
+	}
 	str_copy(b.name, sizeof(b.name), r->bucket);
 	str_copy(b.owner, sizeof(b.owner), r->auth.user.name);
 	str_copy(b.region, sizeof(b.region), region);
@@ -71,6 +78,7 @@ s3err_t op_create_bucket(struct request *r)
 		return S3E_BucketAlreadyExists;
 	if (err)
 		return err;
+answer:
 	err = resp_ok_empty(r);
 	if (!err) {
 		char loc[STRATA_BUCKET_NAME_MAX + 2];

@@ -99,7 +99,9 @@ static s3err_t parse_params(struct request *r, enum list_kind kind, struct list_
 		p->start_after = req_query(r, "start-after");
 		p->token = req_query(r, "continuation-token");
 		p->marker = p->start_after ? p->start_after : "";
-		if (p->token) {
+		/* An empty continuation-token is no token: AWS lists from the start and
+		 * echoes an empty ContinuationToken. */
+		if (p->token && p->token[0]) {
 			err = decode_token(r, p->token, &p->marker);
 			if (err)
 				return err;
@@ -178,7 +180,9 @@ static s3err_t header_xml(struct request *r, const struct list_params *p,
 	if ((err = xmlw_begin(xml, p->kind == LIST_VERSIONS ? "ListVersionsResult"
 							    : "ListBucketResult")) ||
 	    (err = xmlw_elem(xml, "Name", r->bucket)) ||
-	    (err = elem_maybe_encoded(xml, "Prefix", p->prefix, p->url)) ||
+	    /* ListObjects (v1) returns its Prefix as sent even with encoding-type=url, as
+	     * AWS does (botocore decodes only its Marker, NextMarker and Delimiter). */
+	    (err = elem_maybe_encoded(xml, "Prefix", p->prefix, p->url && p->kind != LIST_V1)) ||
 	    (err = xmlw_elem_u64(xml, "MaxKeys", p->max_keys)) ||
 	    (err = xmlw_elem(xml, "IsTruncated", res->truncated ? "true" : "false")))
 		return err;

@@ -103,10 +103,12 @@ static s3err_t add_content_encoding(struct request *r, struct obj_meta *m, const
 	while (str_next_item(&p, &item, &len)) {
 		if (len == 0 || (len == 11 && strncasecmp(item, "aws-chunked", 11) == 0))
 			continue;
-		if (n + len + 2 >= sizeof(out))
+		if (n + len + 3 >= sizeof(out))
 			return req_fail(r, S3E_MetadataTooLarge, NULL);
-		if (n)
+		if (n) { /* AWS keeps "deflate, gzip" as sent: rejoin with ", " */
 			out[n++] = ',';
+			out[n++] = ' ';
+		}
 		memcpy(out + n, item, len);
 		n += len;
 		out[n] = '\0';
@@ -413,6 +415,14 @@ static s3err_t get_or_head(struct request *r, bool head)
 	obj_meta_init(&m);
 	if ((err = check_version_id(r)))
 		goto out;
+	/* AWS: x-amz-server-side-encryption belongs to writes; on a GET or HEAD it is a
+	 * 400 Bad Request (reading an SSE-S3 object needs no header). */
+	if (req_header(r, "x-amz-server-side-encryption")) {
+		err = req_fail(r, S3E_InvalidArgument,
+			       "x-amz-server-side-encryption is not supported for GET or HEAD "
+			       "requests.");
+		goto out;
+	}
 	gs = calloc(1, sizeof(*gs));
 	if (!gs) {
 		err = S3E_InternalError;

@@ -2,9 +2,10 @@
 # The README's second command (and CI's): install what is missing, build with
 # warnings as errors, run the unit tests, the integration tests against the
 # real binary (over the posix home, then again over Ceph RGW as the home
-# backend), the unit and posix-home integration tests again under ASan+UBSan,
-# the fuzzers for a few seconds each, the style check and `make distcheck`.
-# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+# backend), the Ceph s3-tests expected-pass list where that suite is installed,
+# the unit and posix-home integration tests again under ASan+UBSan, the fuzzers
+# for a few seconds each, the style check and `make distcheck`. Ends with one
+# line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -83,6 +84,15 @@ unit build/release release
 # -j 2: two modules at once (each its own servers); most tests wait on I/O and timers.
 integration build/release/strata release -j 2
 integration build/release/strata "release, home s3 over Ceph RGW" --home s3 -j 2
+
+# Ceph s3-tests, only where the runner and the suite are installed (a clean clone has
+# neither: then this costs nothing): every test of tests/s3-tests/expected-pass.txt must pass.
+if why=$(scripts/s3-tests.sh --available); then
+	step "s3-tests (expected-pass list)" scripts/s3-tests.sh --jobs 2 build/release/strata
+else
+	banner "s3-tests skipped: ${why#s3-tests: }"
+	skipped=$((skipped + 1))
+fi
 
 step "build (ASan+UBSan)" scripts/build.sh build/asan --enable-werror --enable-sanitizers
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -55,14 +55,14 @@ def test_invalid_names(ctx):
 
 def test_create_duplicate_same_owner(ctx):
     # AWS answers 409 BucketAlreadyOwnedByYou in every region but us-east-1, where
-    # it answers 200 for legacy compatibility. Either way nothing may be lost.
+    # it answers 200 for legacy compatibility (s3-tests test_bucket_create_exists,
+    # test_bucket_recreate_not_overriding). Either way nothing may be lost.
     s3 = ctx.s3()
     b = ctx.bucket("dup")
     s3.put_object(Bucket=b, Key="keep", Body=b"still here")
-    try:
-        s3.create_bucket(Bucket=b)
-    except Exception:  # noqa: BLE001
-        expect_error(lambda: s3.create_bucket(Bucket=b), "BucketAlreadyOwnedByYou", 409)
+    r = s3.create_bucket(Bucket=b)
+    eq(r["ResponseMetadata"]["HTTPStatusCode"], 200, "re-create in us-east-1")
+    eq(r["Location"], f"/{b}", "Location of the re-created bucket")
     eq(s3.get_object(Bucket=b, Key="keep")["Body"].read(), b"still here",
        "object after re-creating its bucket")
 
@@ -132,6 +132,10 @@ def test_region_flag_location(ctx):
     s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     eq(s3.get_bucket_location(Bucket=b).get("LocationConstraint"), "eu-west-3",
        "GetBucketLocation on a eu-west-3 server")
+    # Outside us-east-1, re-creating one's own bucket is 409 (AWS).
+    expect_error(lambda: s3.create_bucket(
+        Bucket=b, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}),
+        "BucketAlreadyOwnedByYou", 409)
     b2 = ctx.name("reg")
     expect_error(lambda: s3.create_bucket(
         Bucket=b2, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"}),

@@ -96,6 +96,25 @@ def test_every_object_is_encrypted_by_default(ctx):
     eq(_hdrs(g).get("x-strata-sha256"), sha256_hex(data), "SHA-256 covers the plaintext")
 
 
+def test_sse_header_on_read_refused(ctx):
+    # AWS: x-amz-server-side-encryption on a GET or HEAD is 400 Bad Request
+    # (s3-tests test_sse_s3_default_method_head); without it the read works.
+    s3 = ctx.s3()
+    b = ctx.bucket("rdhdr")
+    s3.put_object(Bucket=b, Key="k", Body=b"data")
+
+    def add_sse(params, **_):
+        params["headers"]["x-amz-server-side-encryption"] = "AES256"
+
+    s3.meta.events.register("before-call.s3.HeadObject", add_sse)
+    s3.meta.events.register("before-call.s3.GetObject", add_sse)
+    expect_error(lambda: s3.head_object(Bucket=b, Key="k"), "400", 400)
+    expect_error(lambda: s3.get_object(Bucket=b, Key="k"), "InvalidArgument", 400)
+    s3.meta.events.unregister("before-call.s3.GetObject", add_sse)
+    s3.meta.events.unregister("before-call.s3.HeadObject", add_sse)
+    eq(s3.get_object(Bucket=b, Key="k")["Body"].read(), b"data", "GET without the header")
+
+
 @posix_home_only("it reads the data directory (test_remote checks the remote holds sealed bytes)")
 @timeout(300)
 def test_no_plaintext_in_the_data_directory(ctx):

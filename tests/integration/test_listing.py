@@ -191,6 +191,41 @@ def test_encoding_type_url(ctx):
     eq(sorted(k.replace("\r\n", "\n") for k in keys), sorted(plain), "keys without encoding")
 
 
+def test_v1_prefix_not_encoded(ctx):
+    # AWS URL-encodes ListObjects (v1) keys, Marker and Delimiter with encoding-type=url
+    # but returns Prefix as sent (botocore decodes only the former): s3-tests
+    # test_bucket_list_prefix_unreadable. v2 encodes its Prefix too.
+    s3 = ctx.s3()
+    b = ctx.bucket("pfx")
+    _fill(s3, b, ["foo/bar", "quux"])
+    r = s3.list_objects(Bucket=b, Prefix="\n")
+    eq(r["Prefix"], "\n", "v1 Prefix through boto3")
+    check("Contents" not in r, "no key under a newline prefix")
+    r = s3.list_objects(Bucket=b, Prefix="a b")
+    eq(r["Prefix"], "a b", "v1 Prefix with a space")
+    r = s3.list_objects_v2(Bucket=b, Prefix="a b")
+    eq(r["Prefix"], "a b", "v2 Prefix with a space (decoded by boto3)")
+    raw = raw_request(ctx.server, "GET", f"/{b}", query=[("prefix", "a b"),
+                                                         ("encoding-type", "url")])
+    eq([e.text for e in xml_find_all(raw.body, "Prefix")], ["a b"], "raw v1 Prefix")
+
+
+def test_v2_empty_continuation_token(ctx):
+    # An empty continuation-token lists from the start and is echoed empty (AWS;
+    # s3-tests test_bucket_listv2_continuationtoken_empty); a bad one is still refused.
+    s3 = ctx.s3()
+    b = ctx.bucket("tok")
+    _fill(s3, b, ["bar", "baz", "foo"])
+    r = s3.list_objects_v2(Bucket=b, ContinuationToken="")
+    eq(r["ContinuationToken"], "", "echoed token")
+    eq([o["Key"] for o in r["Contents"]], ["bar", "baz", "foo"], "keys")
+    check(not r["IsTruncated"], "not truncated")
+    r = s3.list_objects_v2(Bucket=b, ContinuationToken="", StartAfter="baz")
+    eq([o["Key"] for o in r["Contents"]], ["foo"], "empty token with start-after")
+    expect_error(lambda: s3.list_objects_v2(Bucket=b, ContinuationToken="%%%"),
+                 "InvalidArgument", 400)
+
+
 def test_fetch_owner(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("own")

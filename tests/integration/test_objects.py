@@ -106,6 +106,20 @@ def test_user_metadata_cap(ctx):
     eq(s3.get_object(Bucket=b, Key="ok")["Body"].read(), b"old", "object after refused put")
 
 
+def test_content_encoding_aws_chunked_stripped(ctx):
+    # AWS drops the aws-chunked framing token from Content-Encoding and keeps the rest
+    # as sent, ", " included (s3-tests test_object_content_encoding_aws_chunked).
+    s3 = ctx.s3()
+    b = ctx.bucket("enc")
+    for sent, kept in (("gzip", "gzip"), ("deflate, gzip", "deflate, gzip"),
+                       ("gzip, aws-chunked", "gzip"), ("aws-chunked, gzip", "gzip"),
+                       ("aws-chunked,deflate,gzip", "deflate, gzip"),
+                       ("aws-chunked", None), ("aws-chunked, aws-chunked", None)):
+        s3.put_object(Bucket=b, Key="k", Body=b"x", ContentEncoding=sent)
+        r = s3.head_object(Bucket=b, Key="k")
+        eq(r.get("ContentEncoding"), kept, f"Content-Encoding stored for {sent!r}")
+
+
 def test_content_headers_roundtrip(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("hdr")
