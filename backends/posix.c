@@ -1138,6 +1138,10 @@ static void gc_remote_finish(struct posix_be *pb, struct conn *c, const char *ti
 		rc = posix_run_texts(c->st[ST_GC_DEL], a, 2);
 		err = rc == SQLITE_OK ? posix_tx_commit(c) : posix_db_err(c, rc, "gc delete");
 	}
+	/* The remote file is gone; a row left behind is retried (and found gone) next drain. */
+	if (err != S3E_OK)
+		log_warn(POSIX_LOG_MOD, "gc of %s object %s: the row stays until the next drain",
+			 tier, id);
 	posix_tx_rollback(c);
 }
 

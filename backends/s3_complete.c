@@ -155,8 +155,11 @@ static bool manifest_parse(uint8_t *raw, size_t plain_len,
 static bool spans_fit(const struct s3_span *spans, size_t n, const struct obj_meta *m,
 		      const struct objwire_extra *x)
 {
-	const struct s3_span *last = &spans[n - 1];
+	const struct s3_span *last;
 
+	if (n == 0) /* a manifest always lists parts; none cannot fit */
+		return false;
+	last = &spans[n - 1];
 	return last->start + last->size == m->size &&
 	       last->sstart + frames_stored_size(last->size) == x->stored_size;
 }

@@ -14,6 +14,8 @@ if [ "${1:-build}" = test ]; then
 	want+=(groff-base logrotate)
 	# The fuzzers (scripts/fuzz.sh): libFuzzer's runtime is only a Recommends of clang.
 	want+=(clang libclang-rt-dev)
+	# scan-build, the static analysis step (scripts/static-analysis.sh).
+	want+=(clang-tools)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
 	# A single-node Ceph RGW for the remote S3 backend tests (tests/remote/rgw.sh).
 	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common openssl)

@@ -4,7 +4,8 @@
 # real binary (over the posix home, then again over Ceph RGW as the home
 # backend), the Ceph s3-tests expected-pass list where that suite is installed,
 # the unit and posix-home integration tests again under ASan+UBSan, the fuzzers
-# for a few seconds each, the style check and `make distcheck`. Ends with one
+# for a few seconds each, clang's static analyzer against its baseline, the
+# style check and `make distcheck`. Ends with one
 # line "N passed, N failed"; exits non-zero on any failure.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,6 +105,8 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 # Every libFuzzer driver from its seeds for 4 s: 16 drivers, about 120 s with the clang build
 # (measured on 2 cores: 54 s configure + build, 64 s fuzzing).
 step "fuzz (4 s per driver)" scripts/fuzz.sh 4
+# clang's analyzer; fails on a finding not in tests/static/scan-build-baseline.txt (~75 s).
+step "static analysis (scan-build)" scripts/static-analysis.sh
 step "style (banned calls)" scripts/check-style.sh
 step "make distcheck" sh -c 'make -C build/release distcheck >build/release/distcheck.out 2>&1 || { tail -n 40 build/release/distcheck.out; exit 1; }'
 
