@@ -27,9 +27,16 @@ void buf_free(struct buf *b)
 
 void buf_reset(struct buf *b)
 {
-	b->len = 0;
+	buf_truncate(b, 0);
+}
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
 	if (b->data)
-		b->data[0] = '\0';
+		b->data[len] = '\0';
 }
 
 /* Makes room for `extra` more bytes plus the NUL, doubling to amortize. */

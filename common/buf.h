@@ -31,6 +31,12 @@ void buf_free(struct buf *b);
 /* Empties the buffer but keeps its memory. */
 void buf_reset(struct buf *b);
 
+/*
+ * Cuts the buffer back to its first len bytes (len <= b->len), keeping its
+ * memory: how a writer undoes what it appended since it noted b->len.
+ */
+void buf_truncate(struct buf *b, size_t len);
+
 /* Appends len bytes (p must not point into b). Errors: b->too_big, S3E_InternalError (out of
  * memory). */
 s3err_t buf_add(struct buf *b, const void *p, size_t len);

@@ -335,11 +335,8 @@ s3err_t cors_to_xml(const struct cors_config *c, struct buf *out)
 		err = write_rule(out, &c->rules[i]);
 	if (!err)
 		err = xmlw_close(out, "CORSConfiguration");
-	if (err) {
-		out->len = mark;
-		if (out->data)
-			out->data[mark] = '\0';
-	}
+	if (err)
+		buf_truncate(out, mark);
 	return err;
 }
 

@@ -673,10 +673,7 @@ s3err_t rr_to_xml(const struct rr_config *c, struct buf *out)
 		err = write_rule(out, &c->rules[i]);
 	if (!err)
 		err = xmlw_close(out, "ReplicationConfiguration");
-	if (err) {
-		out->len = mark;
-		if (out->data)
-			out->data[mark] = '\0';
-	}
+	if (err)
+		buf_truncate(out, mark);
 	return err;
 }

@@ -40,9 +40,7 @@ static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD in UTF-8 */
 /* Undoes everything appended since len was `mark` (invariant 2). */
 static void rollback(struct buf *b, size_t mark)
 {
-	b->len = mark;
-	if (b->data)
-		b->data[mark] = '\0';
+	buf_truncate(b, mark);
 }
 
 /* The escape for an ASCII byte, or NULL when it is copied as is. */

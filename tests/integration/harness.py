@@ -655,6 +655,20 @@ def http_request(port, method, target, headers, body=b"", timeout=30, host="127.
         conn.close()
 
 
+def open_signed_put(server, bucket, key, content_length, extra=None):
+    """Sends only the head of a signed PUT (UNSIGNED-PAYLOAD) on a new socket and returns
+    the socket: the caller streams (or withholds) the body itself."""
+    path = uri_path(f"/{bucket}/{key}")
+    h = {"Host": f"127.0.0.1:{server.port}", "Content-Length": str(content_length)}
+    if extra:
+        h.update(extra)
+    s = sign_v4("PUT", path, [], h, "UNSIGNED-PAYLOAD", server.access, server.secret)
+    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in s.headers.items())
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(head.encode() + b"\r\n")
+    return sock
+
+
 def raw_request(server, method, path, query=None, headers=None, body=b"", creds="root",
                 payload_hash=None, amz_date=None, host=None, timeout=30, content_length=True):
     """A SigV4-signed (or, with creds=None, anonymous) request built by hand.

@@ -12,8 +12,8 @@ import urllib.error
 import urllib.request
 
 from harness import (Skip, TestFailure, check, eq, expect_error, free_port, md5_hex, object_bytes,
-                     rand_bytes, same_bytes, sign_v4, timeout, uri_path, wait_until)
-from harness import posix_home_only
+                     rand_bytes, same_bytes, timeout, wait_until)
+from harness import open_signed_put, posix_home_only
 
 SERVER = False
 MiB = 1024 * 1024
@@ -81,17 +81,6 @@ def _anonymous_get(sock):
     while len(body) < length:
         body += sock.recv(65536)
     return head.split(b"\r\n")[0].decode()
-
-
-def _open_put(server, bucket, key, content_length):
-    """Sends the head of a signed PUT (UNSIGNED-PAYLOAD) and returns the socket."""
-    path = uri_path(f"/{bucket}/{key}")
-    h = {"Host": f"127.0.0.1:{server.port}", "Content-Length": str(content_length)}
-    s = sign_v4("PUT", path, [], h, "UNSIGNED-PAYLOAD", server.access, server.secret)
-    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in s.headers.items())
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(head.encode() + b"\r\n")
-    return sock
 
 
 def _reply_status(sock, timeout_s=20):
@@ -235,7 +224,7 @@ def test_sigterm_lets_uploads_finish(ctx):
     s3 = ctx.client(srv)
     b = ctx.bucket("drain", client=s3)
     bodies = {f"up{i}": rand_bytes(2 * MiB + i) for i in range(3)}
-    socks = {k: _open_put(srv, b, k, len(v)) for k, v in bodies.items()}
+    socks = {k: open_signed_put(srv, b, k, len(v)) for k, v in bodies.items()}
     for k, v in bodies.items():  # the first half of each body
         socks[k].sendall(v[: len(v) // 2])
     time.sleep(0.5)
@@ -277,9 +266,9 @@ def test_sigterm_deadline_aborts_stalled_upload(ctx):
     old = rand_bytes(1 * MiB)
     s3.put_object(Bucket=b, Key="obj", Body=old)
     new = rand_bytes(4 * MiB)
-    sock = _open_put(srv, b, "obj", len(new))
+    sock = open_signed_put(srv, b, "obj", len(new))
     sock.sendall(new[: 3 * MiB])  # and then nothing: the client stalls
-    fresh = _open_put(srv, b, "fresh", len(new))
+    fresh = open_signed_put(srv, b, "fresh", len(new))
     fresh.sendall(new[:MiB])
     time.sleep(0.5)
     start = time.time()

@@ -9,7 +9,7 @@ import time
 
 from harness import (Skip, b64, check, eq, files_under, md5_hex, object_bytes, rand_bytes,
                      raw_request, same_bytes, sign_v4, timeout, uri_path, wait_until)
-from harness import posix_home_only
+from harness import open_signed_put, posix_home_only
 
 MiB = 1024 * 1024
 
@@ -28,19 +28,6 @@ def _big_files(server, limit):
         except OSError:
             pass
     return out
-
-
-def _open_put(server, bucket, key, content_length, extra=None):
-    """Sends the head of a signed PUT (UNSIGNED-PAYLOAD) and returns the socket."""
-    path = uri_path(f"/{bucket}/{key}")
-    h = {"Host": f"127.0.0.1:{server.port}", "Content-Length": str(content_length)}
-    if extra:
-        h.update(extra)
-    s = sign_v4("PUT", path, [], h, "UNSIGNED-PAYLOAD", server.access, server.secret)
-    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in s.headers.items())
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(head.encode() + b"\r\n")
-    return sock
 
 
 def _read_reply(sock, timeout_s=15):
@@ -78,7 +65,7 @@ def test_client_disconnects_mid_body(ctx):
     b = ctx.bucket("trunc")
     s3.put_object(Bucket=b, Key="old", Body=b"previous version")
     for key in ("new", "old"):
-        sock = _open_put(ctx.server, b, key, 4 * MiB)
+        sock = open_signed_put(ctx.server, b, key, 4 * MiB)
         sock.sendall(rand_bytes(1 * MiB + 17))
         time.sleep(0.3)
         sock.close()
@@ -94,7 +81,7 @@ def test_half_close_short_body(ctx):
     # server must answer an error (IncompleteBody / RequestTimeout) or just close.
     s3 = ctx.s3()
     b = ctx.bucket("short")
-    sock = _open_put(ctx.server, b, "k", 1000)
+    sock = open_signed_put(ctx.server, b, "k", 1000)
     sock.sendall(b"x" * 10)
     sock.shutdown(socket.SHUT_WR)
     head, _body = _read_reply(sock, 15)
@@ -234,7 +221,7 @@ def test_oversized_header_section(ctx):
 def test_entity_too_large(ctx):
     s3 = ctx.s3()
     b = ctx.bucket("huge")
-    sock = _open_put(ctx.server, b, "k", 5 * 1024 ** 3 + 1, extra={"Expect": "100-continue"})
+    sock = open_signed_put(ctx.server, b, "k", 5 * 1024 ** 3 + 1, extra={"Expect": "100-continue"})
     try:
         head, body = _read_reply(sock, 15)
     finally:
@@ -313,7 +300,7 @@ def test_concurrent_writers_same_key(ctx):
 def _stream_then_kill(srv, bucket, key, total=50 * MiB, before_kill=20 * MiB):
     """Streams `before_kill` bytes of a `total`-byte PUT slowly, checks the server
     is writing them to disk (not buffering), then SIGKILLs it."""
-    sock = _open_put(srv, bucket, key, total)
+    sock = open_signed_put(srv, bucket, key, total)
     piece = rand_bytes(256 * 1024)
     sent = 0
     while sent < before_kill:
@@ -429,7 +416,7 @@ def test_bodies_are_streamed_not_buffered(ctx):
     s3.get_object(Bucket=b, Key="warm")["Body"].read()
     base = _rss_kib(srv.proc.pid)
     total = 64 * MiB
-    sock = _open_put(srv, b, "big", total)
+    sock = open_signed_put(srv, b, "big", total)
     piece = rand_bytes(MiB)
     peak = base
     for _ in range(total // MiB):
