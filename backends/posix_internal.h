@@ -37,6 +37,7 @@
 #include "../common/frames.h"
 #include "backend.h"
 #include "posix.h"
+#include "posix_bcache.h"
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
@@ -143,7 +144,9 @@ extern const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST];
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
-	struct conn *next; /* free list link while checked in */
+	struct conn *next;	   /* free list link while checked in */
+	pthread_mutex_t *write_mu; /* the backend's writer queue (W1 in posix.c) */
+	bool writing;		   /* this connection holds write_mu */
 };
 
 /*
@@ -171,7 +174,9 @@ struct posix_be {
 	size_t nloc;
 	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
 	pthread_cond_t cv;
-	bool sync_ready; /* mu and cv initialised */
+	bool sync_ready;	    /* mu, cv, write_mu and bcache initialised */
+	pthread_mutex_t write_mu;   /* W1: one write transaction at a time, in turn */
+	struct posix_bcache bcache; /* bucket rows (B1, B2 in posix_bcache.h) */
 	struct conn *free;
 	struct conn conns[POSIX_POOL_SIZE];
 	struct posix_opts opts;
@@ -247,6 +252,7 @@ struct posix_dfile {
  */
 struct posix_frame_cache {
 	uint8_t *buf; /* POSIX_FRAME_STRIDE bytes, or NULL */
+	size_t dirty; /* bytes at the start of buf ever written: what the free cleanses */
 	bool valid;   /* buf holds frame `index` of file `id`, verified */
 	uint8_t id[FRAME_FILE_ID_SIZE];
 	uint64_t index;

@@ -571,6 +571,55 @@ void cksum_compute(enum cksum_algo algo, const void *data, size_t len, uint8_t *
 		memset(out, 0, dlen);
 }
 
+const EVP_MD *cksum_md_sha256(void)
+{
+	ensure_init();
+	return md_sha256;
+}
+
+/* SHA-256 of a then b, with an EVP_MD_CTX the caller owns. */
+static bool sha256_two(EVP_MD_CTX *ctx, const void *a, size_t alen, const void *b, size_t blen,
+		       uint8_t out[32])
+{
+	return EVP_DigestInit_ex(ctx, md_sha256, NULL) == 1 &&
+	       EVP_DigestUpdate(ctx, a, alen) == 1 && EVP_DigestUpdate(ctx, b, blen) == 1 &&
+	       EVP_DigestFinal_ex(ctx, out, NULL) == 1;
+}
+
+bool cksum_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len, uint8_t out[32])
+{
+	enum { BLOCK = 64 }; /* SHA-256's block size */
+	uint8_t pad[BLOCK], inner[32];
+	EVP_MD_CTX *ctx = NULL;
+	bool ok = false;
+	size_t i;
+
+	ensure_init();
+	memset(pad, 0, sizeof(pad));
+	if (!md_sha256 || !(ctx = EVP_MD_CTX_new()))
+		goto out;
+	if (keylen > BLOCK) { /* RFC 2104: a long key is hashed first */
+		if (EVP_Digest(key, keylen, pad, NULL, md_sha256, NULL) != 1)
+			goto out;
+	} else if (keylen > 0) {
+		memcpy(pad, key, keylen);
+	}
+	for (i = 0; i < BLOCK; i++)
+		pad[i] ^= 0x36;
+	if (!sha256_two(ctx, pad, BLOCK, msg, len, inner))
+		goto out;
+	for (i = 0; i < BLOCK; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	ok = sha256_two(ctx, pad, BLOCK, inner, sizeof(inner), out);
+out:
+	if (!ok)
+		memset(out, 0, 32);
+	EVP_MD_CTX_free(ctx);
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	return ok;
+}
+
 /* ---- multipart object checksums ---- */
 
 /*

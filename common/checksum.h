@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "s3err.h"
 
 enum cksum_algo {
@@ -109,5 +111,20 @@ void hashset_free(struct hashset *h);
 
 /* One-shot helper: digest of algo over data into out (cksum_digest_len bytes). */
 void cksum_compute(enum cksum_algo algo, const void *data, size_t len, uint8_t *out);
+
+/*
+ * SHA-256 as OpenSSL fetched it once, for EVP_DigestInit_ex; NULL when the
+ * provider lacks it. OpenSSL 3 fetches an algorithm on every call given
+ * EVP_sha256(), HMAC() or EVP_Q_mac: a fifth of a small GET's CPU.
+ */
+const EVP_MD *cksum_md_sha256(void);
+
+/*
+ * HMAC-SHA256 (RFC 2104) of msg[len] under key[keylen] into out, with the
+ * digest fetched once. False only when SHA-256 is unavailable; out is then
+ * zeroed, which matches no signature.
+ */
+bool cksum_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
+		       uint8_t out[32]);
 
 #endif

@@ -28,6 +28,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "checksum.h"
 #include "sigv4.h"
 #include "strutil.h"
 
@@ -146,7 +147,7 @@ static s3err_t parse_size_line(struct chunked_decoder *d, const char *s, size_t 
 				return S3E_InvalidRequest;
 		memcpy(d->chunk_sig, semi + plen, 64);
 		d->chunk_sig[64] = '\0';
-		if (EVP_DigestInit_ex(d->md, EVP_sha256(), NULL) != 1)
+		if (EVP_DigestInit_ex(d->md, cksum_md_sha256(), NULL) != 1)
 			return S3E_InternalError;
 	} else if (semi) {
 		return S3E_InvalidRequest;
@@ -181,7 +182,7 @@ static s3err_t verify_trailer(struct chunked_decoder *d)
 
 	if (!d->have_trailer_sig)
 		return S3E_SignatureDoesNotMatch; /* the trailers would be unauthenticated */
-	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+	if (EVP_DigestInit_ex(md, cksum_md_sha256(), NULL) != 1)
 		return S3E_InternalError;
 	for (i = 0; i < d->ntrailers; i++) {
 		const char *name = d->tstore + off;

@@ -40,7 +40,7 @@
  *   max_header_size   bytes of a request's headers ("Name: value" + CRLF
  *                     each; the request line has its own cap of
  *                     STRATA_MAX_URI_LEN), 8192..1048576; more is answered
- *                     400 RequestHeaderSectionTooLarge  default 65536
+ *                     400 RequestHeaderSectionTooLarge  default 16384
  *   max_user_metadata bytes of x-amz-meta-* names + values on one object,
  *                     0..4096 (0 refuses user metadata)  default 2048 (as AWS)
  *   shutdown_timeout  seconds SIGTERM waits for requests in flight before

@@ -15,6 +15,7 @@
  */
 #include "frames.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -143,6 +144,14 @@ bool frames_verify(const uint8_t file_id[FRAME_FILE_ID_SIZE], uint64_t index, bo
 
 /* --- sealed frames --- */
 
+static EVP_CIPHER *aes_256_gcm; /* fetched once: EVP_aes_256_gcm() fetches on every init */
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void gcm_fetch(void)
+{
+	aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
 s3err_t frames_cipher_new(const uint8_t key[FRAMES_KEY_SIZE], struct frames_cipher **out)
 {
 	struct frames_cipher *c = calloc(1, sizeof(*c));
@@ -150,11 +159,12 @@ s3err_t frames_cipher_new(const uint8_t key[FRAMES_KEY_SIZE], struct frames_ciph
 
 	if (!c)
 		goto out;
+	pthread_once(&gcm_once, gcm_fetch);
 	c->ctx = EVP_CIPHER_CTX_new();
-	if (!c->ctx)
+	if (!c->ctx || !aes_256_gcm)
 		goto out;
 	/* The one key schedule; enc = 1 is a placeholder, each frame says its direction. */
-	if (EVP_CipherInit_ex(c->ctx, EVP_aes_256_gcm(), NULL, key, NULL, 1) != 1)
+	if (EVP_CipherInit_ex(c->ctx, aes_256_gcm, NULL, key, NULL, 1) != 1)
 		goto out;
 	/* The nonce layout in frames.h relies on the default IV length. */
 	if (EVP_CIPHER_CTX_get_iv_length(c->ctx) != (int)GCM_IV_SIZE)

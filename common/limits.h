@@ -28,7 +28,7 @@
 #define STRATA_MAX_URI_LEN 16384u /* raw request target incl. query */
 #define STRATA_MAX_QUERY_PARAMS 64u
 #define STRATA_MAX_HEADERS 128u
-#define STRATA_MAX_HEADER_SECTION 65536u /* default max_header_size */
+#define STRATA_MAX_HEADER_SECTION 16384u /* default max_header_size (AWS: 8 KiB) */
 #define STRATA_MIN_HEADER_SECTION 8192u	 /* max_header_size at least (AWS allows 8 KiB) */
 #define STRATA_MAX_HEADER_SECTION_CAP (1024u * 1024) /* max_header_size at most */
 #define STRATA_MAX_SIGNED_HEADERS_LEN 2048u
@@ -77,6 +77,12 @@
 
 /* I/O */
 #define STRATA_IO_BLOCK (256u * 1024) /* GET read size and copy buffer */
+/* A GET body up to this size is read whole first; headers and body then leave in one send. */
+#define STRATA_GET_INLINE_MAX (16u * 1024)
+/* A body past this many bytes is hashed on a second thread (common/hashjob.h)... */
+#define STRATA_PARALLEL_HASH_AFTER (1024u * 1024)
+/* ...in batches of this many bytes, copied out of libmicrohttpd's buffer. */
+#define STRATA_HASH_BATCH (256u * 1024)
 #define STRATA_MAX_CONFIG_LINE 4096u
 #define STRATA_MAX_PATH 4096u
 

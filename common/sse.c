@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "checksum.h"
 #include "strutil.h"
 
 #define FILE_KEY_LABEL "strata-file-key-v1" /* followed by its NUL, then the file id */
@@ -71,16 +72,14 @@ static s3err_t labelled_hmac(const uint8_t key[SSE_KEY_SIZE], const char *label,
 			     const uint8_t *data, size_t len, uint8_t out[HMAC_SIZE])
 {
 	uint8_t msg[64], mac[HMAC_SIZE];
-	size_t label_len = strlen(label) + 1, mac_len = 0;
+	size_t label_len = strlen(label) + 1;
 	s3err_t err = S3E_InternalError;
 
 	if (label_len + len > sizeof(msg))
 		goto out;
 	memcpy(msg, label, label_len);
 	memcpy(msg + label_len, data, len);
-	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, SSE_KEY_SIZE, msg, label_len + len,
-		       mac, sizeof(mac), &mac_len) ||
-	    mac_len != HMAC_SIZE)
+	if (!cksum_hmac_sha256(key, SSE_KEY_SIZE, msg, label_len + len, mac))
 		goto out;
 	memcpy(out, mac, HMAC_SIZE);
 	err = S3E_OK;

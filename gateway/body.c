@@ -7,6 +7,8 @@
 #include <openssl/crypto.h>
 
 #include "../common/chunked.h"
+#include "../common/hashjob.h"
+#include "../common/limits.h"
 #include "../common/strutil.h"
 #include "request.h"
 #include "routes.h"
@@ -25,18 +27,67 @@ struct body {
 	bool have_md5;
 	uint8_t md5[16]; /* Content-MD5 */
 	s3err_t err;	 /* sticky */
+	/*
+	 * Past STRATA_PARALLEL_HASH_AFTER bytes, the payload goes through batch:
+	 * job hashes a full batch while the sink takes the same bytes on this
+	 * thread. Both only read the batch; it is refilled after both are done.
+	 */
+	struct hashjob *job;
+	uint8_t *batch; /* STRATA_HASH_BATCH bytes once job runs */
+	size_t batch_len;
+	bool serial; /* no second thread could be had: hash in line to the end */
 };
+
+/* Hashes and sinks the batch, the hashing on job's thread; empties it. */
+static s3err_t flush_batch(struct body *b)
+{
+	s3err_t err;
+
+	hashjob_feed(b->job, b->batch, b->batch_len);
+	err = b->sink(b->sink_ctx, b->batch, b->batch_len);
+	hashjob_wait(b->job);
+	b->batch_len = 0;
+	return err;
+}
+
+/* Starts the second thread and its batch; false (and hashing in line) if it cannot. */
+static bool start_job(struct body *b)
+{
+	b->batch = malloc(STRATA_HASH_BATCH);
+	if (b->batch && hashjob_new(b->hs, &b->job) == S3E_OK)
+		return true;
+	free(b->batch);
+	b->batch = NULL;
+	b->serial = true;
+	return false;
+}
 
 /* The end of the chain: count, hash, hand to the sink. */
 static s3err_t take(void *ctx, const uint8_t *data, size_t len)
 {
 	struct body *b = ctx;
+	s3err_t err;
+	size_t n;
 
 	if (len > b->max_size - b->size)
 		return S3E_EntityTooLarge;
 	b->size += len;
-	hashset_update(b->hs, data, len);
-	return b->sink ? b->sink(b->sink_ctx, data, len) : S3E_OK;
+	if (!b->job &&
+	    (!b->sink || b->serial || b->size <= STRATA_PARALLEL_HASH_AFTER || !start_job(b))) {
+		hashset_update(b->hs, data, len);
+		return b->sink ? b->sink(b->sink_ctx, data, len) : S3E_OK;
+	}
+	while (len > 0) {
+		n = STRATA_HASH_BATCH - b->batch_len;
+		n = n < len ? n : len;
+		memcpy(b->batch + b->batch_len, data, n);
+		b->batch_len += n;
+		data += n;
+		len -= n;
+		if (b->batch_len == STRATA_HASH_BATCH && (err = flush_batch(b)))
+			return err;
+	}
+	return S3E_OK;
 }
 
 /* Header names x-amz-checksum-<algo>; not -mode, -type or -algorithm. */
@@ -243,6 +294,12 @@ s3err_t body_finish(struct body *b, struct digests *out, uint64_t *size)
 							  b->trailer_name);
 		}
 	}
+	if (b->job) {
+		if (b->batch_len > 0 && (b->err = flush_batch(b)))
+			return b->err;
+		hashjob_free(b->job); /* the hashset is this thread's again */
+		b->job = NULL;
+	}
 	hashset_final(b->hs, &d);
 	if (r->auth.payload == PAYLOAD_SHA256) {
 		hex_encode(d.sha256, sizeof(d.sha256), hex);
@@ -312,6 +369,8 @@ void body_free(struct body *b)
 {
 	if (!b)
 		return;
+	hashjob_free(b->job); /* before the hashset it updates */
+	free(b->batch);
 	chunked_free(b->chunked);
 	hashset_free(b->hs);
 	free(b);

@@ -44,7 +44,7 @@
  * and the read buffer: max_header_size (checked exactly by req_parse) plus
  * the longest request target plus this for the buffer.
  */
-#define CONNECTION_READ_BUFFER 65536u
+#define CONNECTION_READ_BUFFER 16384u
 
 static atomic_uint_fast64_t request_counter;
 

@@ -16,6 +16,8 @@ if [ "${1:-build}" = test ]; then
 	want+=(clang libclang-rt-dev)
 	# scan-build, the static analysis step (scripts/static-analysis.sh).
 	want+=(clang-tools)
+	# The benchmark suite's smoke step (scripts/bench/run.sh): wrk drives, nginx is the peer.
+	want+=(wrk nginx-light)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
 	# A single-node Ceph RGW for the remote S3 backend tests (tests/remote/rgw.sh).
 	want+=(radosgw ceph-mon ceph-osd ceph-mgr ceph-common openssl)

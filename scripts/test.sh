@@ -95,6 +95,11 @@ else
 	skipped=$((skipped + 1))
 fi
 
+# The benchmark suite in its smoke mode (tiny sizes, 1 s runs, nginx but no RGW): it still
+# runs end to end and checks every byte it reads back; its figures mean nothing (~40 s).
+step "benchmark smoke (scripts/bench/run.sh --smoke)" \
+	env STRATA=build/release/strata scripts/bench/run.sh --smoke
+
 step "build (ASan+UBSan)" scripts/build.sh build/asan --enable-werror --enable-sanitizers
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "../../common/checksum.h"
 #include "../../common/limits.h"
@@ -762,6 +763,62 @@ static void test_mpck_composite_count_and_cap(void **state)
 	assert_string_equal(out, "");
 }
 
+/*
+ * HMAC-SHA256: RFC 4231 test cases 1, 2, 4, 6 and 7 (6 and 7 have a 131-byte
+ * key, which RFC 2104 hashes first), checked against OpenSSL's own HMAC too.
+ */
+static void test_hmac_sha256_rfc4231(void)
+{
+	static const struct {
+		const char *key_hex, *msg, *mac_hex;
+	} cases[] = {
+	    {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "Hi There",
+	     "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+	    {"4a656665", "what do ya want for nothing?",
+	     "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"},
+	    {"0102030405060708090a0b0c0d0e0f10111213141516171819", NULL,
+	     "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+	    {NULL, "Test Using Larger Than Block-Size Key - Hash Key First",
+	     "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+	    {NULL,
+	     "This is a test using a larger than block-size key and a larger than block-size "
+	     "data. The key needs to be hashed before being used by the HMAC algorithm.",
+	     "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+	};
+	uint8_t key[131], msg[200], mac[32], ref[EVP_MAX_MD_SIZE];
+	char hex[65];
+	size_t i, k, klen, mlen;
+	unsigned int rlen;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].key_hex) {
+			klen = strlen(cases[i].key_hex) / 2;
+			for (k = 0; k < klen; k++) {
+				char b[3] = {cases[i].key_hex[2 * k], cases[i].key_hex[2 * k + 1],
+					     0};
+				key[k] = (uint8_t)strtoul(b, NULL, 16);
+			}
+		} else {
+			klen = sizeof(key);
+			memset(key, 0xaa, klen);
+		}
+		if (cases[i].msg) {
+			mlen = strlen(cases[i].msg);
+			memcpy(msg, cases[i].msg, mlen);
+		} else {
+			mlen = 50;
+			memset(msg, 0xcd, mlen);
+		}
+		assert_true(cksum_hmac_sha256(key, klen, msg, mlen, mac));
+		for (k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", mac[k]);
+		assert_string_equal(hex, cases[i].mac_hex);
+		assert_non_null(HMAC(EVP_sha256(), key, (int)klen, msg, mlen, ref, &rlen));
+		assert_memory_equal(mac, ref, 32);
+	}
+	assert_non_null(cksum_md_sha256());
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -784,6 +841,7 @@ int main(void)
 		cmocka_unit_test(test_mpck_values),
 		cmocka_unit_test(test_mpck_full_object_many_parts),
 		cmocka_unit_test(test_mpck_composite_count_and_cap),
+		cmocka_unit_test(test_hmac_sha256_rfc4231),
 	};
 	/* clang-format on */
 

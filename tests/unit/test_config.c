@@ -66,7 +66,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.connection_timeout, 300);
 	assert_int_equal(c.max_connections_per_client, 256);
 	assert_int_equal(c.header_timeout, 30);
-	assert_int_equal(c.max_header_size, 65536);
+	assert_int_equal(c.max_header_size, 16384);
 	assert_int_equal(c.max_user_metadata, 2048);
 	assert_int_equal(c.shutdown_timeout, 30);
 	assert_string_equal(c.access_log, "");
@@ -288,7 +288,7 @@ static void test_limits_and_logs(void **state)
 	assert_int_equal(config_set(&c, "max_header_size", "8191", err, sizeof(err)), -1);
 	assert_string_equal(err, "bad value for max_header_size: '8191' (expected a number "
 				 "8192..1048576)");
-	assert_int_equal(c.max_header_size, 65536);
+	assert_int_equal(c.max_header_size, 16384);
 }
 
 static void test_config_set(void **state)
