@@ -658,13 +658,25 @@ int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n)
 	return posix_run(st);
 }
 
-/* Leaves the writer queue once c's write transaction has ended (W1). */
-static void write_end(struct conn *c)
+/*
+ * Leaves the writer queue once c's write transaction has ended (W1). True
+ * when files left for a writer to release (W2) are waiting and no writer is
+ * left to do it: then the caller releases them itself (gc_later_settle).
+ */
+static bool write_end(struct conn *c)
 {
-	if (c->writing && sqlite3_get_autocommit(c->db)) {
-		c->writing = false;
-		pthread_mutex_unlock(c->write_mu);
-	}
+	struct posix_be *pb = c->pb;
+	bool stranded;
+
+	if (!c->writing || !sqlite3_get_autocommit(c->db))
+		return false;
+	c->writing = false;
+	pthread_mutex_lock(&pb->later_mu);
+	pb->writer_in = false;
+	stranded = pb->n_later > 0;
+	pthread_mutex_unlock(&pb->later_mu);
+	pthread_mutex_unlock(&pb->write_mu);
+	return stranded;
 }
 
 /*
@@ -684,12 +696,15 @@ s3err_t posix_tx_begin(struct conn *c)
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += BUSY_TIMEOUT_MS / 1000;
-	if (pthread_mutex_timedlock(c->write_mu, &until) != 0)
+	if (pthread_mutex_timedlock(&c->pb->write_mu, &until) != 0)
 		return posix_db_err(c, SQLITE_BUSY, "begin (writer queue)");
 	c->writing = true;
+	pthread_mutex_lock(&c->pb->later_mu);
+	c->pb->writer_in = true;
+	pthread_mutex_unlock(&c->pb->later_mu);
 	rc = posix_run(c->st[ST_BEGIN]);
 	if (rc != SQLITE_OK) {
-		write_end(c);
+		write_end(c); /* a file left meanwhile waits for the next writer (W2) */
 		return posix_db_err(c, rc, "begin");
 	}
 	return S3E_OK;
@@ -702,12 +717,39 @@ s3err_t posix_tx_begin_read(struct conn *c)
 	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "begin");
 }
 
+static void gc_later_release(struct conn *c);
+
+/* W2: releases the files no writer was left to release, in transactions of c's own. */
+static void gc_later_settle(struct conn *c)
+{
+	int round;
+
+	/* Each round may find files a writer left while it ran; a few rounds end it. */
+	for (round = 0; round < 4; round++) {
+		if (posix_tx_begin(c) != S3E_OK)
+			return; /* the rows stay in gc (P2) */
+		gc_later_release(c);
+		if (posix_run(c->st[ST_COMMIT]) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+			posix_run(c->st[ST_ROLLBACK]);
+		if (!write_end(c))
+			return;
+	}
+}
+
 s3err_t posix_tx_commit(struct conn *c)
 {
-	int rc = posix_run(c->st[ST_COMMIT]);
+	s3err_t err = S3E_OK;
+	int rc;
 
-	write_end(c); /* a failed COMMIT may leave the transaction open: then rollback ends it */
-	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "commit");
+	if (c->writing)
+		gc_later_release(c); /* W2 */
+	rc = posix_run(c->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		err = posix_db_err(c, rc, "commit");
+	/* A failed COMMIT may leave the transaction open: then rollback ends it. */
+	if (write_end(c))
+		gc_later_settle(c);
+	return err;
 }
 
 void posix_tx_rollback(struct conn *c)
@@ -720,7 +762,8 @@ void posix_tx_rollback(struct conn *c)
 		if (rc != SQLITE_OK)
 			log_error(POSIX_LOG_MOD, "index rollback failed: %s", sqlite3_errstr(rc));
 	}
-	write_end(c);
+	if (write_end(c))
+		gc_later_settle(c);
 }
 
 struct conn *posix_pool_get(struct posix_be *pb)
@@ -1179,10 +1222,68 @@ static void gc_remote_finish(struct posix_be *pb, struct conn *c, const char *ti
 	posix_tx_rollback(c);
 }
 
+/*
+ * W2. While another write transaction is open, a file whose row went in a
+ * commit just made is left to that writer: posix_tx_commit releases the
+ * waiting files (gc_release, T4 and all) inside its own transaction, so an
+ * overwrite under load costs one commit's fsync, not two. The writer that
+ * ends with files still waiting and no writer after it releases them in a
+ * transaction of its own (write_end, gc_later_settle), so none lingers; a
+ * crash loses nothing either: the gc rows stay for the next posix_open
+ * (P2). Remote files (X5) and a full list go the direct way. True when
+ * (tier, id) was left so.
+ */
+static bool gc_later_push(struct posix_be *pb, const char *tier, const char *id)
+{
+	const struct posix_loc *loc = posix_loc_find(pb, tier);
+	bool pushed = false;
+
+	if (!loc || loc->remote || strlen(tier) >= POSIX_TIER_MAX || strlen(id) > POSIX_ID_HEX)
+		return false;
+	pthread_mutex_lock(&pb->later_mu);
+	/* writer_in and n_later change under later_mu: the writer in sees the file (W2). */
+	if (pb->writer_in && pb->n_later < POSIX_GC_LATER) {
+		memcpy(pb->gc_later[pb->n_later].tier, tier, strlen(tier) + 1);
+		memcpy(pb->gc_later[pb->n_later].id, id, strlen(id) + 1);
+		pb->n_later++;
+		pushed = true;
+	}
+	pthread_mutex_unlock(&pb->later_mu);
+	return pushed;
+}
+
+/*
+ * W2, in a write transaction about to commit: releases the files others
+ * left. A failure stops here; the rows not released stay in gc (P2).
+ */
+static void gc_later_release(struct conn *c)
+{
+	struct posix_be *pb = c->pb;
+	char tier[POSIX_TIER_MAX], id[POSIX_ID_HEX + 1];
+	bool deferred;
+
+	pthread_mutex_lock(&pb->later_mu);
+	while (pb->n_later > 0) {
+		pb->n_later--;
+		memcpy(tier, pb->gc_later[pb->n_later].tier, sizeof(tier));
+		memcpy(id, pb->gc_later[pb->n_later].id, sizeof(id));
+		pthread_mutex_unlock(&pb->later_mu); /* gc_release unlinks: no mutex across it */
+		if (gc_release(pb, c, tier, id, &deferred) != S3E_OK) {
+			log_warn(POSIX_LOG_MOD, "a gc release is left for the next open");
+			return;
+		}
+		pthread_mutex_lock(&pb->later_mu);
+	}
+	pthread_mutex_unlock(&pb->later_mu);
+}
+
 void posix_gc_finish(struct posix_be *pb, struct conn *c, const char *tier, const char *id)
 {
 	bool deferred = false;
 	s3err_t err;
+
+	if (gc_later_push(pb, tier, id))
+		return;
 
 	/* Failures leave the gc row for the next drain or posix_open (P2). */
 	err = posix_tx_begin(c);
@@ -3339,7 +3440,7 @@ static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
 			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		return S3E_InternalError;
 	}
-	c->write_mu = &pb->write_mu;
+	c->pb = pb;
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	rc = sqlite3_exec(c->db,
@@ -3475,6 +3576,7 @@ static void posix_close(struct backend *be)
 		loc_close(&pb->loc[l]);
 	if (pb->sync_ready) {
 		posix_bcache_destroy(&pb->bcache);
+		pthread_mutex_destroy(&pb->later_mu);
 		pthread_mutex_destroy(&pb->write_mu);
 		pthread_cond_destroy(&pb->cv);
 		pthread_mutex_destroy(&pb->mu);
@@ -3768,7 +3870,14 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		pthread_mutex_destroy(&pb->mu);
 		goto out;
 	}
+	if (pthread_mutex_init(&pb->later_mu, NULL) != 0) {
+		pthread_mutex_destroy(&pb->write_mu);
+		pthread_cond_destroy(&pb->cv);
+		pthread_mutex_destroy(&pb->mu);
+		goto out;
+	}
 	if (!posix_bcache_init(&pb->bcache)) {
+		pthread_mutex_destroy(&pb->later_mu);
 		pthread_mutex_destroy(&pb->write_mu);
 		pthread_cond_destroy(&pb->cv);
 		pthread_mutex_destroy(&pb->mu);

@@ -41,6 +41,7 @@
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
+#define POSIX_GC_LATER 64		  /* gc releases waiting for another writer's commit (W2) */
 #define POSIX_ID_HEX 32u		  /* a 128-bit object or upload id in lowercase hex */
 #define POSIX_REL_LEN (3u + POSIX_ID_HEX) /* "xx/" + id, relative to objects/ */
 #define POSIX_OPEN_RETRIES 4 /* reader_open re-reads a row whose file was just replaced */
@@ -144,9 +145,9 @@ extern const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST];
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__COUNT];
-	struct conn *next;	   /* free list link while checked in */
-	pthread_mutex_t *write_mu; /* the backend's writer queue (W1 in posix.c) */
-	bool writing;		   /* this connection holds write_mu */
+	struct conn *next;   /* free list link while checked in */
+	struct posix_be *pb; /* the backend: its writer queue (W1 in posix.c) */
+	bool writing;	     /* this connection holds pb->write_mu */
 };
 
 /*
@@ -174,8 +175,15 @@ struct posix_be {
 	size_t nloc;
 	pthread_mutex_t mu; /* guards `free` only; never held across I/O */
 	pthread_cond_t cv;
-	bool sync_ready;	    /* mu, cv, write_mu and bcache initialised */
-	pthread_mutex_t write_mu;   /* W1: one write transaction at a time, in turn */
+	bool sync_ready;	  /* mu, cv, write_mu and bcache initialised */
+	pthread_mutex_t write_mu; /* W1: one write transaction at a time, in turn */
+	pthread_mutex_t later_mu; /* guards writer_in and gc_later; never held across I/O */
+	bool writer_in;		  /* a write transaction holds write_mu */
+	size_t n_later;		  /* W2: gc releases left to the writer in */
+	struct {
+		char tier[POSIX_TIER_MAX];
+		char id[POSIX_ID_HEX + 1];
+	} gc_later[POSIX_GC_LATER];
 	struct posix_bcache bcache; /* bucket rows (B1, B2 in posix_bcache.h) */
 	struct conn *free;
 	struct conn conns[POSIX_POOL_SIZE];

@@ -1226,6 +1226,58 @@ static void test_concurrency(void **state)
 	free(s);
 }
 
+/*
+ * W1 and W2 under load: threads overwrite the same few keys at once, so that
+ * replaced files are left to whichever writer is in. When all have
+ * returned, no file of a replaced version is left, no gc row either, and
+ * each key holds one of its writers' values.
+ */
+#define STORM_THREADS 8
+#define STORM_KEYS 3
+#define STORM_ROUNDS 30
+
+static void *storm_main(void *arg)
+{
+	struct worker *wk = arg;
+	char key[32], val[64];
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		snprintf(key, sizeof(key), "storm-%d", i % STORM_KEYS);
+		snprintf(val, sizeof(val), "thread %d round %d", wk->id, i);
+		if (put(wk->be, BKT, key, val) != S3E_OK)
+			wk->failures++;
+	}
+	return NULL;
+}
+
+static void test_overwrite_storm(void **state)
+{
+	struct fx *f = *state;
+	struct worker wk[STORM_THREADS];
+	pthread_t th[STORM_THREADS];
+	char key[32], *got;
+	int i;
+
+	for (i = 0; i < STORM_THREADS; i++) {
+		wk[i] = (struct worker){f->be, i, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, storm_main, &wk[i]), 0);
+	}
+	for (i = 0; i < STORM_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(wk[i].failures, 0);
+	}
+	for (i = 0; i < STORM_KEYS; i++) {
+		snprintf(key, sizeof(key), "storm-%d", i);
+		got = NULL;
+		assert_int_equal(get(f->be, BKT, key, &got), S3E_OK);
+		assert_non_null(strstr(got, "thread "));
+		free(got);
+	}
+	assert_int_equal(count_files(f->dir, "objects"), STORM_KEYS);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
+}
+
 /* --- server-side encryption: sealed objects (F5..F7) --- */
 
 /* 32 bytes that occur in the test data: must never be found in a sealed file. */
@@ -3175,6 +3227,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_leftovers_swept, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_during_upload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrency, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_overwrite_storm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_framed_storage, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verified_ms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_frame, setup, teardown),
