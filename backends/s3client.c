@@ -1516,7 +1516,7 @@ static s3err_t exchange(struct s3c *c, const struct op *op, struct xfer *x, stru
 			x->res->attempts--;
 			goto out; /* a bad argument, or no memory: no request was sent */
 		}
-		if (!drive(cn, x, stream, &cc)) { /* (only when stream) */
+		if (!drive(cn, x, stream, &cc)) { /* false only when stream: the head came */
 			if (stream && x->res->status >= 200 && x->res->status < 300) {
 				*kept = cn;
 				*kept_headers = headers;
