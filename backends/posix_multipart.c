@@ -264,6 +264,8 @@ static s3err_t upload_state(struct conn *c, const char *bucket, const char *uplo
 out:
 	posix_stmt_done(st);
 	free(us);
+	if (!found && err == S3E_OK) /* cannot be: every path that misses *out set err */
+		err = S3E_InternalError;
 	return err;
 }
 

@@ -180,7 +180,7 @@ s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
 	cached = manifest_cached(b, x->file_id, count, &sp);
 	if (!cached) {
 		raw = malloc(stored);
-		sp = malloc(count * sizeof(*sp));
+		sp = calloc(count, sizeof(*sp)); /* manifest_parse fills all count */
 		if (!raw || !sp)
 			goto out;
 		err = manifest_fetch(b, rbucket, key, if_match, x->stored_size, raw, stored);

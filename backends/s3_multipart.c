@@ -919,6 +919,10 @@ s3err_t s3_upload_list(struct backend *be, const char *bucket, const char *prefi
 			     upload_id_marker ? upload_id_marker : "", e, &n);
 	if (err)
 		goto out;
+	if (n > l.n) { /* cannot be: upload_entries fills at most l.n of e */
+		err = S3E_InternalError;
+		goto out;
+	}
 	if (n)
 		qsort(e, n, sizeof(*e), upl_cmp);
 	obj_meta_init(&u->meta);

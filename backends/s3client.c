@@ -1480,13 +1480,20 @@ static s3err_t exchange(struct s3c *c, const struct op *op, struct xfer *x, stru
 {
 	s3err_t err = S3E_InternalError;
 	struct curl_slist *headers = NULL;
-	struct conn *cn = pool_get(c);
+	bool stream = op->sink == SINK_STREAM;
+	struct conn *cn;
 	unsigned attempt, ms;
 	bool retry = false;
 	CURLcode cc = CURLE_OK;
 	uint32_t rnd;
 
 	x->res->attempts = 0;
+	if (stream && (!kept || !kept_headers)) { /* cannot be: only s3c_get_open streams */
+		result_reset(x->res);
+		log_error(MOD, "%s: a streamed op with nowhere to keep its transfer", op->name);
+		return S3E_InternalError;
+	}
+	cn = pool_get(c);
 	if (!cn) {
 		result_reset(x->res);
 		log_error(MOD, "%s: out of memory for a connection", op->name);
@@ -1509,8 +1516,8 @@ static s3err_t exchange(struct s3c *c, const struct op *op, struct xfer *x, stru
 			x->res->attempts--;
 			goto out; /* a bad argument, or no memory: no request was sent */
 		}
-		if (!drive(cn, x, op->sink == SINK_STREAM, &cc)) {
-			if (x->res->status >= 200 && x->res->status < 300) {
+		if (!drive(cn, x, stream, &cc)) { /* false only when stream: the head came */
+			if (stream && x->res->status >= 200 && x->res->status < 300) {
 				*kept = cn;
 				*kept_headers = headers;
 				cn = NULL;
@@ -1521,7 +1528,7 @@ static s3err_t exchange(struct s3c *c, const struct op *op, struct xfer *x, stru
 		}
 		attempt_end(cn, &headers);
 		err = classify(op, x, cc, &retry);
-		if (!err && op->sink == SINK_STREAM) {
+		if (!err && stream) {
 			/* The whole (small) body came with the head: the stream reads the ring. */
 			x->ended = true;
 			*kept = cn;

@@ -1313,7 +1313,8 @@ static void note_line(struct config *c, const char *key, unsigned lineno)
  */
 int config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
-	char line[STRATA_MAX_CONFIG_LINE + 1];
+	/* Zeroed: the analyzer cannot tell that parse_section's strncmp stops at the NUL. */
+	char line[STRATA_MAX_CONFIG_LINE + 1] = "";
 	char msg[512];
 	unsigned first_line[NKEYS] = {0};
 	unsigned lineno = 0;

@@ -131,8 +131,8 @@ bool hex_decode(const char *in, size_t inlen, uint8_t *out, size_t n)
 		if (hexval((unsigned char)in[i]) < 0)
 			return false;
 	for (i = 0; i < n; i++)
-		out[i] = (uint8_t)((hexval((unsigned char)in[2 * i]) << 4) |
-				   hexval((unsigned char)in[2 * i + 1]));
+		out[i] = (uint8_t)(((unsigned)hexval((unsigned char)in[2 * i]) << 4) |
+				   (unsigned)hexval((unsigned char)in[2 * i + 1]));
 	return true;
 }
 

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "../common/checksum.h"
+#include "../common/copysrc.h"
 #include "../common/httptime.h"
 #include "../common/log.h"
-#include "../common/names.h"
 #include "../common/strutil.h"
 #include "../common/xmlw.h"
 #include "../lifecycle/replicator.h"
@@ -21,49 +21,21 @@
 s3err_t op_parse_copy_source(struct request *r, struct copy_source *src)
 {
 	const char *v = req_header(r, "x-amz-copy-source");
-	const char *q = strstr(v, "?versionId=");
-	size_t rawlen = q ? (size_t)(q - v) : strlen(v), blen, klen;
-	const char *p, *slash;
-	struct buf dec;
+	struct copysrc cs;
+	const char *msg;
 	s3err_t err;
 
-	if (q && strcmp(q + 11, "null") != 0)
+	if (!v) /* cannot be: the routes that copy match on this header */
+		return req_fail(r, S3E_InvalidArgument, "x-amz-copy-source is missing");
+	err = copysrc_parse(v, &cs, &msg);
+	/* The one version an unversioned object has is "null"; asked first, as before. */
+	if (cs.version_id && strcmp(cs.version_id, "null") != 0)
 		return req_fail(r, S3E_NoSuchVersion, NULL);
-	buf_init(&dec, STRATA_MAX_URI_LEN, S3E_InvalidArgument);
-	err = uri_decode(&dec, v, rawlen, false);
-	if (err) {
-		err = req_fail(r, S3E_InvalidArgument, "Invalid copy source encoding");
-		goto out;
-	}
-	p = buf_str(&dec);
-	if (*p == '/')
-		p++;
-	slash = strchr(p, '/');
-	blen = slash ? (size_t)(slash - p) : 0;
-	klen = slash ? strlen(slash + 1) : 0;
-	if (!slash || blen == 0 || blen > STRATA_BUCKET_NAME_MAX || klen == 0 ||
-	    strlen(buf_str(&dec)) != dec.len) {
-		err = req_fail(r, S3E_InvalidArgument,
-			       "Copy Source must mention the source bucket and key: "
-			       "sourcebucket/sourcekey");
-		goto out;
-	}
-	memcpy(src->bucket, p, blen);
-	src->bucket[blen] = '\0';
-	if (!names_bucket_valid(src->bucket)) {
-		err = req_fail(r, S3E_InvalidBucketName, NULL);
-		goto out;
-	}
-	if ((err = names_key_check(slash + 1, klen))) {
-		req_fail(r, err, NULL);
-		goto out;
-	}
-	src->key = arena_strndup(&r->arena, slash + 1, klen);
-	if (!src->key)
-		err = S3E_InternalError;
-out:
-	buf_free(&dec);
-	return err;
+	if (err)
+		return req_fail(r, err, msg);
+	memcpy(src->bucket, cs.bucket, sizeof(src->bucket));
+	src->key = arena_strndup(&r->arena, cs.key, cs.key_len);
+	return src->key ? S3E_OK : S3E_InternalError;
 }
 
 static s3err_t check_directives(struct request *r, bool *replace)

@@ -102,11 +102,30 @@ const char *req_query(const struct request *r, const char *name);
 /* true if query parameter name is present. */
 bool req_has_query(const struct request *r, const char *name);
 
-/* Records err as the request's outcome (the first one wins); message may be NULL. */
-s3err_t req_fail(struct request *r, s3err_t err, const char *message);
-/* Same with a formatted message kept in the arena. */
-s3err_t req_failf(struct request *r, s3err_t err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * Records err as the request's outcome (the first one wins); message may be
+ * NULL. Returns err. Inline so that the static analyzer sees that
+ * `return req_fail(r, S3E_..., ...)` returns an error: a caller's "nothing
+ * was filled" path is then never taken for a success.
+ */
+static inline s3err_t req_fail(struct request *r, s3err_t err, const char *message)
+{
+	if (r->err == S3E_OK && err != S3E_OK) {
+		r->err = err;
+		r->err_message = message;
+	}
+	return err;
+}
+
+/* A message formatted into the request's arena (NULL when out of room), for req_failf. */
+char *req_msgf(struct request *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * req_fail with a formatted message kept in the arena. Returns err. A macro
+ * over req_fail so that the analyzer sees that too (it does not follow
+ * variadic calls); err is evaluated once.
+ */
+#define req_failf(r, err, ...) req_fail((r), (err), req_msgf((r), __VA_ARGS__))
 
 /*
  * Parses raw_uri into raw_path, path, query; fills headers from the

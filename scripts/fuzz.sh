@@ -49,6 +49,7 @@ dict_of() {
 	fuzz_chunked) echo chunked ;;
 	fuzz_config) echo config ;;
 	fuzz_objwire) echo objwire ;;
+	fuzz_reqtarget | fuzz_copysrc) echo target ;;
 	*) echo http ;;
 	esac
 }
