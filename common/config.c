@@ -803,6 +803,12 @@ static int set_console_origin(struct config *c, const char *value, char *err, si
 	return 0;
 }
 
+static int set_console_session_ttl(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("console_session_ttl", value, 1, 86400, &c->console_session_ttl, err,
+			errlen);
+}
+
 static int set_console_endpoint(struct config *c, const char *value, char *err, size_t errlen)
 {
 	size_t n = strlen(value);
@@ -827,6 +833,7 @@ static const struct key_row {
     {"admin_listen", set_admin_listen},
     {"console", set_console},
     {"console_origin", set_console_origin},
+    {"console_session_ttl", set_console_session_ttl},
     {"console_endpoint", set_console_endpoint},
     {"tls_cert", set_tls_cert},
     {"tls_key", set_tls_key},
@@ -893,6 +900,7 @@ void config_defaults(struct config *c)
 	memcpy(c->listen_host, "127.0.0.1", sizeof("127.0.0.1"));
 	c->listen_port = 9000;
 	c->console = true;
+	c->console_session_ttl = STRATA_CONSOLE_SESSION_TTL;
 	memcpy(c->data_dir, "./data", sizeof("./data"));
 	memcpy(c->region, "us-east-1", sizeof("us-east-1"));
 	c->ndomains = 0;

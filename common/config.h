@@ -21,6 +21,7 @@
  *                     requests (CORS)            default "": the admin
  *                     listener's own (loopback names for a loopback or
  *                     any-address one)
+ *   console_session_ttl seconds a console login lasts, 1..86400  default 3600
  *   console_endpoint  http[s]://HOST[:PORT], the S3 listener as the
  *                     console's browsers reach it  default "": from
  *                     `listen` (an any-address host: the host the browser
@@ -181,6 +182,7 @@ struct config {
 	bool console;	     /* the web console on the admin listener */
 	char console_origins[CONFIG_MAX_CONSOLE_ORIGINS][256]; /* "scheme://host[:port]" */
 	unsigned nconsole_origins;
+	unsigned console_session_ttl;
 	char console_endpoint[256];	/* "" = derived from listen */
 	char tls_cert[STRATA_MAX_PATH]; /* "" = plain HTTP on listen */
 	char tls_key[STRATA_MAX_PATH];

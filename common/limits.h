@@ -85,7 +85,7 @@
 
 /* Web console (gateway/console.h), on the admin listener */
 #define STRATA_CONSOLE_SESSIONS 64u	     /* sessions at once; a new login evicts the oldest */
-#define STRATA_CONSOLE_SESSION_TTL 3600u     /* seconds a session lives after its login */
+#define STRATA_CONSOLE_SESSION_TTL 3600u     /* default console_session_ttl (seconds) */
 #define STRATA_CONSOLE_MAX_BODY (64u * 1024) /* a console API request body */
 #define STRATA_CONSOLE_MAX_URLS 1000u	     /* presigned URLs in one answer (a listing page) */
 #define STRATA_CONSOLE_SCAN_MAX 100000u	     /* objects the bucket summary reads, in all */

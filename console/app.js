@@ -479,6 +479,7 @@ async function rules(bucket) {
   $('#rules-title').textContent = 'Rules of ' + bucket;
   $('#rules-back').href = objectsHash(bucket, '');
   say('Loading rules…');
+  for (const id of ['#lc-table', '#lc-none', '#rp-table', '#rp-none']) $(id).hidden = true;
   const lc = await document_('lifecycle', bucket);
   const lcRules = lc ? kids(lc, 'Rule') : [];
   const lt = $('#lc-table tbody');

@@ -318,7 +318,7 @@ int console_new(const struct config *cfg, struct backend *be, struct console **o
 		return -1;
 	c->cfg = cfg;
 	c->be = be;
-	c->sessions = console_sessions_new(STRATA_CONSOLE_SESSIONS, STRATA_CONSOLE_SESSION_TTL);
+	c->sessions = console_sessions_new(STRATA_CONSOLE_SESSIONS, cfg->console_session_ttl);
 	if (!c->sessions || users_open(cfg->data_dir, &c->users) != 0) {
 		console_free(c);
 		return -1;
@@ -536,7 +536,7 @@ static enum MHD_Result login(struct console *c, struct MHD_Connection *conn, con
 	/* No Secure: the admin listener speaks plain HTTP (keep it on loopback or a VPN). */
 	snprintf(cookie, sizeof(cookie),
 		 CONSOLE_COOKIE "=%s; Path=/console/; HttpOnly; SameSite=Strict; Max-Age=%u", token,
-		 STRATA_CONSOLE_SESSION_TTL);
+		 c->cfg->console_session_ttl);
 	OPENSSL_cleanse(token, sizeof(token));
 	log_info("console", "%s logged in", u.name);
 	buf_init(&b, 1024, S3E_InternalError);
