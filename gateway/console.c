@@ -903,7 +903,7 @@ static enum MHD_Result presign(struct console *c, struct MHD_Connection *conn, c
 		err = buf_adds(&out, "]}");
 	buf_free(&ep);
 	buf_free(&key);
-	if (err == S3E_InvalidArgument) {
+	if (err == S3E_InvalidArgument || err == S3E_InvalidURI) {
 		buf_free(&out);
 		return fail(c, conn, 400, "bad, missing or too many keys");
 	}
