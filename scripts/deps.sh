@@ -14,6 +14,9 @@ if [ "${1:-build}" = test ]; then
 	want+=(groff-base logrotate)
 	# The fuzzers (scripts/fuzz.sh): libFuzzer's runtime is only a Recommends of clang.
 	want+=(clang libclang-rt-dev)
+	# The web console's browser test (tests/integration/test_console.py): Debian's Chromium,
+	# driven by playwright-core, which the test installs with npm outside the repository.
+	want+=(chromium nodejs npm)
 	# scan-build, the static analysis step (scripts/static-analysis.sh).
 	want+=(clang-tools)
 	python3 -c 'import boto3' 2>/dev/null || want+=(python3-boto3)
