@@ -314,6 +314,36 @@ def test_cors_only_for_the_console_origin(ctx):
         ev.unregister("before-send.s3.GetObject", add_origin)
 
 
+def test_restore_from_archive(ctx):
+    glacier = ctx.path("glacier")
+    srv, port = _server(ctx, f"tier_GLACIER = {glacier}\n")
+    s3 = ctx.client(srv)
+    b = ctx.bucket("archive", client=s3)
+    s3.put_object(Bucket=b, Key="study.dcm", Body=b"d" * 1000, StorageClass="GLACIER")
+    cookie = _login(port, srv.access, srv.secret)
+    data = json.loads(_req(port, "GET", "/console/api/buckets", headers={"Cookie": cookie})[2])
+    sums = {x["name"]: x for x in data["buckets"]}
+    eq([(c["class"], c["objects"], c["bytes"]) for c in sums[b]["classes"]],
+       [("GLACIER", 1, 1000)], "the archive class in the summary")
+    url = _presign(port, cookie, "restore", b, keys=["study.dcm"])[0]
+    check("restore=" in url, "the restore sub-resource is signed")
+    origin = f"http://127.0.0.1:{port}"
+    status, h, _ = _url(url, "OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    eq(status, 200, "preflight of the restore")
+    body = (b'<RestoreRequest xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            b'<Days>3</Days></RestoreRequest>')
+    status, h, out = _url(url, "POST", body,
+                          {"Origin": origin, "Content-Type": "application/xml"})
+    eq(status, 202, f"RestoreObject through a console URL ({out!r})")
+    eq(h.get("access-control-allow-origin"), origin, "readable by the page")
+    head = _presign(port, cookie, "head", b, keys=["study.dcm"])[0]
+    h = _url(head, "HEAD", headers={"Origin": origin})[1]
+    check("ongoing-request" in h.get("x-amz-restore", ""), f"restore under way: {h}")
+    eq(h.get("x-amz-storage-class"), "GLACIER", "storage class header")
+
+
 def test_configured_origin(ctx):
     srv, port = _server(ctx, "console_origin = https://console.example:8443\n")
     s3 = ctx.client(srv)
