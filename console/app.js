@@ -48,7 +48,8 @@ function showError(msg) {
 }
 
 function show(view) {
-  for (const id of ['login-view', 'buckets-view', 'browser-view', 'rules-view'])
+  if (view !== 'dashboard-view') stopDashboard();
+  for (const id of ['login-view', 'buckets-view', 'browser-view', 'rules-view', 'dashboard-view'])
     $('#' + id).hidden = id !== view;
   $('#session').hidden = view === 'login-view';
 }
@@ -155,6 +156,8 @@ async function route() {
       const bucket = decodeURIComponent(slash < 0 ? rest : rest.slice(0, slash));
       const prefix = slash < 0 ? '' : decodeURIComponent(rest.slice(slash + 1));
       await browse(bucket, prefix);
+    } else if (h === '/dashboard') {
+      await dashboard();
     } else if (h.startsWith('/rules/')) {
       await rules(decodeURIComponent(h.slice(7)));
     } else {
@@ -503,6 +506,175 @@ async function rules(bucket) {
   $('#rp-table').hidden = !rpRules.length;
   $('#rp-none').hidden = rpRules.length > 0;
   say(lcRules.length + ' lifecycle rule(s), ' + rpRules.length + ' replication rule(s).');
+}
+
+/* ---- dashboard: /metrics sampled every 5 s while shown ---- */
+
+const dash = { timer: null, samples: [], max: 360 }; /* 30 minutes */
+
+/* Prometheus text format 0.0.4 into [{name, labels, value}]. */
+function parseMetrics(textIn) {
+  const out = [];
+  for (const line of textIn.split('\n')) {
+    if (!line || line[0] === '#') continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const l of (m[2] || '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[l[1]] = l[2].replace(/\\(.)/g, (x, c) => (c === 'n' ? '\n' : c));
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+function sum(ms, name, pred) {
+  return ms.filter((m) => m.name === name && (!pred || pred(m.labels))).reduce((a, m) => a + m.value, 0);
+}
+
+function byLabel(ms, name, label) {
+  const out = {};
+  for (const m of ms) if (m.name === name) out[m.labels[label]] = (out[m.labels[label]] || 0) + m.value;
+  return out;
+}
+
+/* One sample: the counters as totals, the gauges as they are. */
+function sample(ms) {
+  const st = (p) => (l) => p(Number(l.status));
+  return {
+    t: Date.now() / 1000,
+    requests: sum(ms, 'strata_requests_total'),
+    err4: sum(ms, 'strata_requests_total', st((s) => s >= 400 && s < 500)),
+    err5: sum(ms, 'strata_requests_total', st((s) => s >= 500)),
+    bytesIn: sum(ms, 'strata_bytes_received_total'),
+    bytesOut: sum(ms, 'strata_bytes_sent_total'),
+    queue: sum(ms, 'strata_replication_queue_depth'),
+    lag: sum(ms, 'strata_replication_oldest_pending_seconds'),
+    connections: sum(ms, 'strata_connections_open'),
+    integrity: sum(ms, 'strata_integrity_failures_total'),
+    scrubProblems: sum(ms, 'strata_scrub_problems_total'),
+    scrubPasses: sum(ms, 'strata_scrub_passes_total'),
+    scrubLast: sum(ms, 'strata_scrub_last_pass_timestamp_seconds'),
+    replFailures: sum(ms, 'strata_replication_failures_total'),
+    moved: byLabel(ms, 'strata_lifecycle_bytes_moved_total', 'storage_class'),
+  };
+}
+
+/* Per-second rates of a counter between consecutive samples. */
+function rate(key) {
+  const pts = [];
+  for (let i = 1; i < dash.samples.length; i++) {
+    const a = dash.samples[i - 1], b = dash.samples[i];
+    const dt = b.t - a.t;
+    if (dt > 0) pts.push([b.t, Math.max(0, (b[key] - a[key]) / dt)]);
+  }
+  return pts;
+}
+
+function gauge(key) { return dash.samples.map((s) => [s.t, s[key]]); }
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+/* A line chart of series [{label, color, points: [[t, v]], fmt}] as SVG (no library). */
+function chart(id, title, series) {
+  let fig = document.getElementById(id);
+  if (!fig) {
+    fig = el('figure', { class: 'chart', id });
+    $('#charts').append(fig);
+  }
+  const W = 600, H = 160, L = 56, B = 18;
+  const all = series.flatMap((s) => s.points);
+  const t1 = Date.now() / 1000, t0 = t1 - Math.max(60, dash.samples.length ? t1 - dash.samples[0].t : 60);
+  const vmax = Math.max(1e-9, ...all.map((p) => p[1])) * 1.1;
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 4);
+  const y = (v) => H - B - (v / vmax) * (H - B - 6);
+  const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
+  g.append(svg('line', { x1: L, y1: H - B, x2: W - 4, y2: H - B, stroke: '#8c959f' }));
+  g.append(svg('line', { x1: L, y1: 4, x2: L, y2: H - B, stroke: '#8c959f' }));
+  const fmt = series[0].fmt;
+  for (const v of [0, vmax / 2, vmax]) {
+    const tx = svg('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#57606a' });
+    tx.textContent = fmt(v);
+    g.append(tx);
+  }
+  const ago = svg('text', { x: L, y: H - 4, 'font-size': 11, fill: '#57606a' });
+  ago.textContent = Math.round((t1 - t0) / 60) + ' min ago';
+  const now = svg('text', { x: W - 4, y: H - 4, 'font-size': 11, fill: '#57606a', 'text-anchor': 'end' });
+  now.textContent = 'now';
+  g.append(ago, now);
+  const legend = [];
+  for (const s of series) {
+    if (s.points.length) {
+      const d = s.points.map((p, i) => (i ? 'L' : 'M') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ');
+      g.append(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
+    }
+    const last = s.points.length ? s.points[s.points.length - 1][1] : 0;
+    legend.push(s.label + ' ' + s.fmt(last));
+  }
+  g.setAttribute('aria-label', title + ': now ' + legend.join(', '));
+  fig.replaceChildren(el('figcaption', {}, title), g,
+    el('div', { class: 'legend', dataset: { points: String(series[0].points.length), max: String(Math.max(0, ...series[0].points.map((p) => p[1]))) } }, legend.join(' · ')));
+}
+
+function tile(label, value, bad) {
+  return el('div', { class: 'tile' + (bad ? ' bad' : '') }, el('div', {}, label), el('div', { class: 'v' }, value));
+}
+
+const perSec = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)) + '/s';
+const bytesPerSec = (v) => bytes(Math.round(v)) + '/s';
+const seconds = (v) => (v >= 3600 ? (v / 3600).toFixed(1) + ' h' : v >= 60 ? (v / 60).toFixed(1) + ' min' : v.toFixed(0) + ' s');
+const count = (v) => String(Math.round(v));
+
+function drawDashboard() {
+  const s = dash.samples[dash.samples.length - 1];
+  if (!s) return;
+  const moved = Object.entries(s.moved).filter(([, v]) => v > 0).map(([k, v]) => k + ' ' + bytes(v)).join(', ');
+  $('#tiles').replaceChildren(
+    tile('Requests answered', count(s.requests)),
+    tile('Open connections', count(s.connections)),
+    tile('Replication queue', count(s.queue) + (s.lag ? ' (oldest ' + seconds(s.lag) + ')' : ''), s.lag > 300),
+    tile('Replication failures (retried)', count(s.replFailures), s.replFailures > 0),
+    tile('Integrity failures on reads', count(s.integrity), s.integrity > 0),
+    tile('Scrub', s.scrubLast ? s.scrubPasses + ' passes, last ' + new Date(s.scrubLast * 1000).toLocaleString() + ', ' + s.scrubProblems + ' problems' : 'no pass yet', s.scrubProblems > 0),
+    tile('Moved by lifecycle', moved || 'nothing yet'));
+  chart('chart-requests', 'Requests per second', [
+    { label: 'all', color: '#0b5cad', points: rate('requests'), fmt: perSec },
+    { label: '4xx', color: '#b7791f', points: rate('err4'), fmt: perSec },
+    { label: '5xx', color: '#b42318', points: rate('err5'), fmt: perSec }]);
+  chart('chart-bytes', 'Throughput', [
+    { label: 'in', color: '#0b5cad', points: rate('bytesIn'), fmt: bytesPerSec },
+    { label: 'out', color: '#2da44e', points: rate('bytesOut'), fmt: bytesPerSec }]);
+  chart('chart-queue', 'Replication queue (events)', [{ label: 'queued', color: '#8250df', points: gauge('queue'), fmt: count }]);
+  chart('chart-lag', 'Replication lag (age of the oldest queued event)', [{ label: 'lag', color: '#b42318', points: gauge('lag'), fmt: seconds }]);
+}
+
+async function poll() {
+  try {
+    const r = await fetch('/metrics', { credentials: 'omit', cache: 'no-store' });
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    dash.samples.push(sample(parseMetrics(await r.text())));
+    if (dash.samples.length > dash.max) dash.samples.shift();
+    drawDashboard();
+    say('Metrics read at ' + new Date().toLocaleTimeString() + '.');
+  } catch (e) {
+    showError('Cannot read /metrics: ' + e.message);
+  }
+}
+
+function stopDashboard() {
+  if (dash.timer) clearInterval(dash.timer);
+  dash.timer = null;
+}
+
+async function dashboard() {
+  show('dashboard-view');
+  await poll();
+  /* strata-dashboard-ms in localStorage changes the period (the browser test samples faster). */
+  if (!dash.timer) dash.timer = setInterval(poll, Number(localStorage.getItem('strata-dashboard-ms')) || 5000);
 }
 
 /* ---- wiring ---- */

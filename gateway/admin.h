@@ -16,8 +16,8 @@
  *                       redirecting to it
  *
  * It has no authentication (but the console's login): it is meant for
- * loopback or a management network. Besides the documents it can only start a resync, which re-queues
- * a bucket's objects for their sites and changes no object.
+ * loopback or a management network. Besides the documents it can only start a resync, which
+ * re-queues a bucket's objects for their sites and changes no object.
  */
 #ifndef STRATA_ADMIN_H
 #define STRATA_ADMIN_H

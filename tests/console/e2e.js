@@ -126,6 +126,20 @@ async function main() {
   await page.waitForSelector('#no-objects:not([hidden])');
   await shot('08-deleted');
 
+  step('the dashboard charts /metrics');
+  await page.evaluate(() => localStorage.setItem('strata-dashboard-ms', '400'));
+  await page.goto(base + '/console/#/dashboard');
+  await page.waitForSelector('#dashboard-view:not([hidden]) #chart-requests');
+  for (let i = 0; i < 5; i++) await fetch(link); // GETs of the deleted object: 404s
+  await page.waitForFunction(() => {
+    const l = document.querySelector('#chart-requests .legend');
+    return l && Number(l.dataset.points) >= 3 && Number(l.dataset.max) > 0;
+  });
+  const tiles = await page.textContent('#tiles');
+  expect(tiles.includes('Requests answered') && tiles.includes('Replication queue'), 'tiles: ' + tiles);
+  await shot('09-dashboard');
+  await page.evaluate(() => localStorage.removeItem('strata-dashboard-ms'));
+
   step('log out');
   await page.click('#logout');
   await page.waitForSelector('#login-view:not([hidden])');
