@@ -283,7 +283,10 @@ async function listPage() {
 /* HEAD of each listed object (6 at a time) for what a listing does not say. */
 async function heads(objs) {
   if (!objs.length) return;
-  const urls = await presign('head', state.bucket, objs.map((o) => o.key));
+  /* In batches: 1000 long keys would not fit one request body (64 KiB). */
+  const urls = [];
+  for (let i = 0; i < objs.length; i += 50)
+    urls.push(...await presign('head', state.bucket, objs.slice(i, i + 50).map((o) => o.key)));
   let next = 0;
   const worker = async () => {
     while (next < objs.length) {

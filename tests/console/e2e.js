@@ -108,6 +108,19 @@ async function main() {
   expect(Buffer.compare(body, fs.readFileSync(file)) === 0, 'shared bytes equal the file');
   await shot('06-share');
 
+  step('prefix navigation (Delimiter /)');
+  const rb = env('RULES_BUCKET');
+  await page.goto(base + '/console/#/b/' + rb + '/');
+  await page.waitForSelector('#object-table tr.folder a');
+  expect((await page.textContent('#object-table tr.folder a')) === 'scans/', 'the folder row');
+  expect(await page.isVisible('#object-table tr[data-key="top.txt"]'), 'the top-level object');
+  expect(!(await page.isVisible('#object-table tr[data-key="scans/a.dcm"]')), 'folder contents hidden');
+  await page.click('#object-table tr.folder a');
+  await page.waitForSelector('#object-table tr[data-key="scans/b.dcm"] code[data-sha256]');
+  expect((await page.textContent('#crumbs')).includes('scans'), 'breadcrumb shows the prefix');
+  expect((await page.$$('#object-table tbody tr')).length === 2, 'two objects under scans/');
+  await shot('07-prefix');
+
   step('lifecycle rules shown as a table');
   await page.goto(base + '/console/#/rules/' + env('RULES_BUCKET'));
   await page.waitForSelector('#lc-table:not([hidden])');
@@ -115,7 +128,7 @@ async function main() {
   expect(lc.includes('keep-90') && lc.includes('delete after 90 days'), 'rule rendered: ' + lc);
   await page.waitForSelector('#rp-none:not([hidden])'); // "No replication rules."
 
-  await shot('07-rules');
+  await shot('08-rules');
 
   step('delete the object');
   await page.goto(base + '/console/#/b/' + bucket + '/');
@@ -124,7 +137,7 @@ async function main() {
   page.once('dialog', (d) => d.accept());
   await page.click('#delete');
   await page.waitForSelector('#no-objects:not([hidden])');
-  await shot('08-deleted');
+  await shot('09-deleted');
 
   step('the dashboard charts /metrics');
   await page.evaluate(() => localStorage.setItem('strata-dashboard-ms', '400'));
@@ -137,7 +150,7 @@ async function main() {
   });
   const tiles = await page.textContent('#tiles');
   expect(tiles.includes('Requests answered') && tiles.includes('Replication queue'), 'tiles: ' + tiles);
-  await shot('09-dashboard');
+  await shot('10-dashboard');
   await page.evaluate(() => localStorage.removeItem('strata-dashboard-ms'));
 
   step('log out');

@@ -393,6 +393,8 @@ def test_browser_workflow(ctx):
     s3.put_bucket_lifecycle_configuration(Bucket=rules_bucket, LifecycleConfiguration={
         "Rules": [{"ID": "keep-90", "Filter": {"Prefix": "scans/"}, "Status": "Enabled",
                    "Expiration": {"Days": 90}}]})
+    for key in ("scans/a.dcm", "scans/b.dcm", "top.txt"):
+        s3.put_object(Bucket=rules_bucket, Key=key, Body=key.encode())
     data = rand_bytes(300 * 1024 + 7)
     upload = ctx.path("study-0001.dcm")
     with open(upload, "wb") as f:
