@@ -90,5 +90,8 @@
 #define STRATA_CONSOLE_MAX_URLS 1000u	     /* presigned URLs in one answer (a listing page) */
 #define STRATA_CONSOLE_SCAN_MAX 100000u	     /* objects the bucket summary reads, in all */
 #define STRATA_CONSOLE_URL_EXPIRES 300u	     /* seconds the page's own presigned URLs live */
+#define STRATA_CONSOLE_LOGIN_FAILURES 10u    /* failed logins from one address per window... */
+#define STRATA_CONSOLE_LOGIN_WINDOW 60u	     /* ...seconds, then 429 until the window ends */
+#define STRATA_CONSOLE_THROTTLE_ADDRS 256u   /* addresses whose failures are remembered */
 
 #endif

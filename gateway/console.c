@@ -1,6 +1,8 @@
 /* console: the web console's sessions, API and embedded page (see console.h). */
 #include "console.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +149,109 @@ size_t console_session_count(struct console_sessions *t)
 	n = t->n;
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+/* ---- login throttling ---- */
+
+#define THROTTLE_ADDR_MAX 64 /* an IPv6 address in text is at most 45 bytes */
+
+struct throttle_entry {
+	char addr[THROTTLE_ADDR_MAX];
+	int64_t start; /* the window's start: the first failure counted */
+	unsigned failures;
+};
+
+struct console_throttle {
+	pthread_mutex_t lock;
+	size_t cap, n;
+	unsigned max_failures, window;
+	struct throttle_entry *items;
+};
+
+struct console_throttle *console_throttle_new(size_t cap, unsigned max_failures, unsigned window)
+{
+	struct console_throttle *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cap = cap ? cap : 1;
+	t->items = calloc(t->cap, sizeof(*t->items));
+	if (!t->items) {
+		free(t);
+		return NULL;
+	}
+	pthread_mutex_init(&t->lock, NULL);
+	t->max_failures = max_failures ? max_failures : 1;
+	t->window = window;
+	return t;
+}
+
+void console_throttle_free(struct console_throttle *t)
+{
+	if (!t)
+		return;
+	free(t->items);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+static struct throttle_entry *throttle_find(struct console_throttle *t, const char *addr)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->items[i].addr, addr) == 0)
+			return &t->items[i];
+	return NULL;
+}
+
+unsigned console_throttle_wait(struct console_throttle *t, const char *addr, int64_t now)
+{
+	struct throttle_entry *e;
+	unsigned wait = 0;
+
+	pthread_mutex_lock(&t->lock);
+	e = throttle_find(t, addr);
+	if (e && e->failures >= t->max_failures && now < e->start + (int64_t)t->window)
+		wait = (unsigned)(e->start + (int64_t)t->window - now);
+	pthread_mutex_unlock(&t->lock);
+	return wait;
+}
+
+void console_throttle_failed(struct console_throttle *t, const char *addr, int64_t now)
+{
+	struct throttle_entry *e;
+
+	pthread_mutex_lock(&t->lock);
+	e = throttle_find(t, addr);
+	if (!e) {
+		if (t->n < t->cap) {
+			e = &t->items[t->n++];
+		} else { /* replace the entry whose window started first */
+			e = &t->items[0];
+			for (size_t i = 1; i < t->n; i++)
+				if (t->items[i].start < e->start)
+					e = &t->items[i];
+		}
+		str_copy(e->addr, sizeof(e->addr), addr);
+		e->failures = 0;
+		e->start = now;
+	}
+	if (now >= e->start + (int64_t)t->window) { /* a new window */
+		e->failures = 0;
+		e->start = now;
+	}
+	e->failures++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void console_throttle_passed(struct console_throttle *t, const char *addr)
+{
+	struct throttle_entry *e;
+
+	pthread_mutex_lock(&t->lock);
+	e = throttle_find(t, addr);
+	if (e)
+		*e = t->items[--t->n];
+	pthread_mutex_unlock(&t->lock);
 }
 
 /* ---- pure helpers ---- */
@@ -298,6 +403,7 @@ struct console {
 	struct backend *be;
 	struct users *users; /* our own view of DATA/credentials: it reloads itself */
 	struct console_sessions *sessions;
+	struct console_throttle *throttle; /* failed logins per client address */
 };
 
 /* One console request's state (*con_cls): its body, bounded. */
@@ -319,7 +425,10 @@ int console_new(const struct config *cfg, struct backend *be, struct console **o
 	c->cfg = cfg;
 	c->be = be;
 	c->sessions = console_sessions_new(STRATA_CONSOLE_SESSIONS, cfg->console_session_ttl);
-	if (!c->sessions || users_open(cfg->data_dir, &c->users) != 0) {
+	c->throttle =
+	    console_throttle_new(STRATA_CONSOLE_THROTTLE_ADDRS, STRATA_CONSOLE_LOGIN_FAILURES,
+				 STRATA_CONSOLE_LOGIN_WINDOW);
+	if (!c->sessions || !c->throttle || users_open(cfg->data_dir, &c->users) != 0) {
 		console_free(c);
 		return -1;
 	}
@@ -332,6 +441,7 @@ void console_free(struct console *c)
 	if (!c)
 		return;
 	console_sessions_free(c->sessions);
+	console_throttle_free(c->throttle);
 	if (c->users)
 		users_close(c->users);
 	free(c);
@@ -506,6 +616,22 @@ static bool form_value(const struct creq *q, const char *name, char *out, size_t
 	return ok;
 }
 
+/* The client's address as text into out[THROTTLE_ADDR_MAX] ("?" when unknown). */
+static void client_addr(struct MHD_Connection *conn, char *out)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	str_copy(out, THROTTLE_ADDR_MAX, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  THROTTLE_ADDR_MAX);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, THROTTLE_ADDR_MAX);
+}
+
 static enum MHD_Result login(struct console *c, struct MHD_Connection *conn, const struct creq *q)
 {
 	char ak[STRATA_MAX_ACCESS_KEY_LEN + 1], secret[STRATA_MAX_SECRET_KEY_LEN + 1];
@@ -516,6 +642,15 @@ static enum MHD_Result login(struct console *c, struct MHD_Connection *conn, con
 	struct buf b;
 	s3err_t err;
 
+	char addr[THROTTLE_ADDR_MAX], msg[128];
+	unsigned wait;
+
+	client_addr(conn, addr);
+	/* Checked before the secret is: a throttled address learns nothing from its tries. */
+	if ((wait = console_throttle_wait(c->throttle, addr, (int64_t)time(NULL)))) {
+		snprintf(msg, sizeof(msg), "too many failed logins: try again in %u s", wait);
+		return fail(c, conn, 429, msg);
+	}
 	if (!form_value(q, "access_key", ak, sizeof(ak)) ||
 	    !form_value(q, "secret", secret, sizeof(secret)))
 		return fail(c, conn, 400, "send access_key and secret (a form)");
@@ -527,9 +662,11 @@ static enum MHD_Result login(struct console *c, struct MHD_Connection *conn, con
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(u.secret, sizeof(u.secret));
 	if (!ok) {
-		log_warn("console", "login refused for access key %.40s", ak);
+		console_throttle_failed(c->throttle, addr, (int64_t)time(NULL));
+		log_warn("console", "login refused for access key %.40s from %s", ak, addr);
 		return fail(c, conn, 403, "wrong access key or secret");
 	}
+	console_throttle_passed(c->throttle, addr);
 	if (console_session_create(c->sessions, u.name, u.access_key, (int64_t)time(NULL), token) !=
 	    0)
 		return fail(c, conn, 500, "no random bytes for a session");

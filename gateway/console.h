@@ -80,6 +80,23 @@ void console_session_delete(struct console_sessions *t, const char *token);
 /* How many sessions the table holds (expired ones included until touched). */
 size_t console_session_count(struct console_sessions *t);
 
+/*
+ * ---- login throttling: failed logins per client address (pure; unit-tested) ----
+ * An address that failed max_failures times within window seconds of its
+ * first failure is refused (429) until that window ends, whatever it sends:
+ * guessing secrets costs a window per max_failures tries. A success clears
+ * the address. At most cap addresses are remembered; a new one replaces the
+ * one whose window started first.
+ */
+struct console_throttle;
+
+struct console_throttle *console_throttle_new(size_t cap, unsigned max_failures, unsigned window);
+void console_throttle_free(struct console_throttle *t);
+/* Seconds addr must still wait before trying again (0: it may try now). */
+unsigned console_throttle_wait(struct console_throttle *t, const char *addr, int64_t now);
+void console_throttle_failed(struct console_throttle *t, const char *addr, int64_t now);
+void console_throttle_passed(struct console_throttle *t, const char *addr);
+
 /* ---- pure helpers (unit-tested) ---- */
 
 /*

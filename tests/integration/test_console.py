@@ -67,6 +67,20 @@ def _req(port, method, path, body=None, headers=None, console=True):
         c.close()
 
 
+def _login_from(port, source, access, secret):
+    """(status, body) of a login sent from another loopback address (127.0.0.0/8 is ours)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15, source_address=(source, 0))
+    try:
+        c.request("POST", "/console/api/login",
+                  urllib.parse.urlencode({"access_key": access, "secret": secret}),
+                  {"X-Strata-Console": "1",
+                   "Content-Type": "application/x-www-form-urlencoded"})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
 def _url(url, method="GET", body=None, headers=None):
     """(status, headers, body) of an absolute URL (the S3 listener)."""
     u = urllib.parse.urlsplit(url)
@@ -117,6 +131,18 @@ def test_login_refused(ctx):
                         "secret=" + "a" * (70 * 1024),
                         {"Content-Type": "application/x-www-form-urlencoded"})
     eq(status, 413, "a login body over the cap")
+
+
+def test_login_throttled(ctx):
+    srv, port = _server(ctx)
+    for i in range(10):
+        eq(_login_from(port, "127.0.0.3", srv.access, "wrong")[0], 403, f"failed login {i + 1}")
+    status, body = _login_from(port, "127.0.0.3", srv.access, srv.secret)
+    eq(status, 429, "the 11th try within a minute, even with the right secret")
+    check(b"try again in" in body, f"says when: {body!r}")
+    eq(_login_from(port, "127.0.0.4", srv.access, srv.secret)[0], 200,
+       "another address is not throttled")
+    eq(_login(port, srv.access, srv.secret)[:15], "strata_console=", "nor is 127.0.0.1")
 
 
 def test_cookie_flags_session_and_logout(ctx):

@@ -92,6 +92,44 @@ static void test_session_bound(void **state)
 	console_sessions_free(t);
 }
 
+static void test_throttle(void **state)
+{
+	struct console_throttle *t = console_throttle_new(2, 3, 60);
+
+	(void)state;
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW), 0);
+	console_throttle_failed(t, "10.0.0.1", NOW);
+	console_throttle_failed(t, "10.0.0.1", NOW + 10);
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 10), 0); /* 2 of 3 */
+	console_throttle_failed(t, "10.0.0.1", NOW + 20);
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 20),
+			 40); /* window ends at 60 */
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 59), 1);
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 60), 0);
+	assert_int_equal(console_throttle_wait(t, "10.0.0.2", NOW + 20), 0); /* others unaffected */
+	/* After the window, failures count afresh. */
+	console_throttle_failed(t, "10.0.0.1", NOW + 61);
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 61), 0);
+	/* A success clears the address. */
+	console_throttle_failed(t, "10.0.0.1", NOW + 62);
+	console_throttle_failed(t, "10.0.0.1", NOW + 63);
+	assert_int_not_equal(console_throttle_wait(t, "10.0.0.1", NOW + 63), 0);
+	console_throttle_passed(t, "10.0.0.1");
+	assert_int_equal(console_throttle_wait(t, "10.0.0.1", NOW + 63), 0);
+	console_throttle_passed(t, "10.0.0.9"); /* unknown: a no-op */
+	/* Full (cap 2): a new address replaces the one whose window started first. */
+	for (int i = 0; i < 3; i++) {
+		console_throttle_failed(t, "a", NOW + 100);
+		console_throttle_failed(t, "b", NOW + 101);
+	}
+	assert_int_not_equal(console_throttle_wait(t, "a", NOW + 101), 0);
+	console_throttle_failed(t, "c", NOW + 102);
+	assert_int_equal(console_throttle_wait(t, "a", NOW + 102), 0); /* forgotten */
+	assert_int_not_equal(console_throttle_wait(t, "b", NOW + 102), 0);
+	console_throttle_free(t);
+	console_throttle_free(NULL);
+}
+
 #define T64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void test_cookie_token(void **state)
@@ -263,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_session_round_trip),
 		cmocka_unit_test(test_session_expiry_and_logout),
 		cmocka_unit_test(test_session_bound),
+		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_cookie_token),
 		cmocka_unit_test(test_form),
 		cmocka_unit_test(test_cors_allowed),
