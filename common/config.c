@@ -757,6 +757,72 @@ static int set_replication_retry_max(struct config *c, const char *value, char *
 			errlen);
 }
 
+static int set_console(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_switch("console", value, &c->console, err, errlen);
+}
+
+/*
+ * An origin as browsers send it: http:// or https://, a host of letters,
+ * digits, '.', '-' (or a bracketed IPv6 address), an optional port, no path.
+ * Compared byte for byte with the Origin header, so no case folding either.
+ */
+static bool origin_valid(const char *o, size_t n)
+{
+	size_t i = str_starts(o, "http://") ? 7 : str_starts(o, "https://") ? 8 : 0;
+
+	if (i == 0 || i == n)
+		return false;
+	for (; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789.-:[]", o[i]))
+			return false;
+	return true;
+}
+
+static int set_console_origin(struct config *c, const char *value, char *err, size_t errlen)
+{
+	char list[CONFIG_MAX_CONSOLE_ORIGINS][256];
+	const char *p = value, *item;
+	unsigned n = 0;
+	size_t len;
+
+	while (str_next_item(&p, &item, &len)) {
+		if (n == CONFIG_MAX_CONSOLE_ORIGINS || len >= sizeof(list[0]) ||
+		    !origin_valid(item, len)) {
+			seterr(err, errlen,
+			       "bad value for console_origin: '%.*s' (expected up to %d origins "
+			       "like http://host:9001, lowercase, comma-separated)",
+			       ERR_VALUE_MAX, value, CONFIG_MAX_CONSOLE_ORIGINS);
+			return -1;
+		}
+		memcpy(list[n], item, len);
+		list[n++][len] = '\0';
+	}
+	memcpy(c->console_origins, list, sizeof(list));
+	c->nconsole_origins = n;
+	return 0;
+}
+
+static int set_console_session_ttl(struct config *c, const char *value, char *err, size_t errlen)
+{
+	return set_uint("console_session_ttl", value, 1, 86400, &c->console_session_ttl, err,
+			errlen);
+}
+
+static int set_console_endpoint(struct config *c, const char *value, char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if (n && !origin_valid(value, n)) {
+		seterr(err, errlen,
+		       "bad value for console_endpoint: '%.*s' (expected http[s]://HOST[:PORT])",
+		       ERR_VALUE_MAX, value);
+		return -1;
+	}
+	return set_text("console_endpoint", value, true, c->console_endpoint,
+			sizeof(c->console_endpoint), err, errlen);
+}
+
 /* The keys, as documented in config.h. */
 static const struct key_row {
 	const char *name;
@@ -765,6 +831,10 @@ static const struct key_row {
 } keys[] = {
     {"listen", set_listen},
     {"admin_listen", set_admin_listen},
+    {"console", set_console},
+    {"console_origin", set_console_origin},
+    {"console_session_ttl", set_console_session_ttl},
+    {"console_endpoint", set_console_endpoint},
     {"tls_cert", set_tls_cert},
     {"tls_key", set_tls_key},
     {"http_listen", set_http_listen},
@@ -829,6 +899,8 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	memcpy(c->listen_host, "127.0.0.1", sizeof("127.0.0.1"));
 	c->listen_port = 9000;
+	c->console = true;
+	c->console_session_ttl = STRATA_CONSOLE_SESSION_TTL;
 	memcpy(c->data_dir, "./data", sizeof("./data"));
 	memcpy(c->region, "us-east-1", sizeof("us-east-1"));
 	c->ndomains = 0;

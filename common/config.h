@@ -13,6 +13,19 @@
  *                     Prometheus text, /health/live, /health/ready), or off.
  *                     It has no authentication: keep it on loopback or a
  *                     management network.       default off
+ *   console           on|off: the web console at /console/ on the admin
+ *                     listener (gateway/console.h)  default on (when
+ *                     admin_listen is set)
+ *   console_origin    origins (comma-separated, e.g. http://mgmt:9001) whose
+ *                     pages may read the S3 listener's answers to presigned
+ *                     requests (CORS)            default "": the admin
+ *                     listener's own (loopback names for a loopback or
+ *                     any-address one)
+ *   console_session_ttl seconds a console login lasts, 1..86400  default 3600
+ *   console_endpoint  http[s]://HOST[:PORT], the S3 listener as the
+ *                     console's browsers reach it  default "": from
+ *                     `listen` (an any-address host: the host the browser
+ *                     used for the console)
  *   tls_cert, tls_key PEM files: the server certificate (chain: leaf
  *                     first) and its private key (unencrypted). Both or
  *                     neither; with them `listen` serves HTTPS (checked at
@@ -147,6 +160,7 @@ bool config_tier_url_valid(const char *value);
 #define CONFIG_MAX_SITES 8
 #define CONFIG_SITE_NAME_MAX 32u /* = REPL_SITE_NAME_MAX (backends/backend.h) */
 #define CONFIG_MAX_REPLICATION_USERS 8
+#define CONFIG_MAX_CONSOLE_ORIGINS 4
 
 /* A replication destination ([site NAME] section). */
 struct config_site {
@@ -164,7 +178,12 @@ struct config {
 	char listen_host[256];
 	uint16_t listen_port;
 	char admin_host[256];
-	uint16_t admin_port;		/* 0: no admin listener */
+	uint16_t admin_port; /* 0: no admin listener */
+	bool console;	     /* the web console on the admin listener */
+	char console_origins[CONFIG_MAX_CONSOLE_ORIGINS][256]; /* "scheme://host[:port]" */
+	unsigned nconsole_origins;
+	unsigned console_session_ttl;
+	char console_endpoint[256];	/* "" = derived from listen */
 	char tls_cert[STRATA_MAX_PATH]; /* "" = plain HTTP on listen */
 	char tls_key[STRATA_MAX_PATH];
 	char http_host[256];

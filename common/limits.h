@@ -89,4 +89,15 @@
 /* Access and audit logs: one JSON line each. Two 1024-byte keys escaped at 6x fit. */
 #define STRATA_MAX_LOG_LINE (16u * 1024)
 
+/* Web console (gateway/console.h), on the admin listener */
+#define STRATA_CONSOLE_SESSIONS 64u	     /* sessions at once; a new login evicts the oldest */
+#define STRATA_CONSOLE_SESSION_TTL 3600u     /* default console_session_ttl (seconds) */
+#define STRATA_CONSOLE_MAX_BODY (64u * 1024) /* a console API request body */
+#define STRATA_CONSOLE_MAX_URLS 1000u	     /* presigned URLs in one answer (a listing page) */
+#define STRATA_CONSOLE_SCAN_MAX 100000u	     /* objects the bucket summary reads, in all */
+#define STRATA_CONSOLE_URL_EXPIRES 300u	     /* seconds the page's own presigned URLs live */
+#define STRATA_CONSOLE_LOGIN_FAILURES 10u    /* failed logins from one address per window... */
+#define STRATA_CONSOLE_LOGIN_WINDOW 60u	     /* ...seconds, then 429 until the window ends */
+#define STRATA_CONSOLE_THROTTLE_ADDRS 256u   /* addresses whose failures are remembered */
+
 #endif

@@ -19,6 +19,7 @@
 #include "../common/metrics.h"
 #include "../common/names.h"
 #include "../common/strutil.h"
+#include "console.h"
 #include "replication.h"
 #include "server.h"
 
@@ -36,7 +37,8 @@ struct admin {
 	struct backend *be;
 	struct MHD_Daemon *daemon;
 	struct resync resync;
-	atomic_bool stopping; /* admin_set_stopping: /health/ready answers 503 */
+	struct console *console; /* NULL: console = off */
+	atomic_bool stopping;	 /* admin_set_stopping: /health/ready answers 503 */
 };
 
 /* The admin listener serves a few scrapers, not clients: a handful of connections. */
@@ -209,7 +211,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	char why[STRATA_MAX_PATH + 128], line[sizeof(why) + 16];
 
 	(void)version;
-	(void)data;
+	/* The console keeps its own state in *con_cls (freed by on_completed). */
+	if (console_owns(a->console, url))
+		return console_request(a->console, conn, url, method, data, data_size, con_cls);
 	if (!*con_cls) { /* the first call only has the head; answer on the second */
 		*con_cls = a;
 		return MHD_YES;
@@ -240,7 +244,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	return reply_text(conn, 404,
 			  "not found: try /metrics, /health/live, /health/ready, "
-			  "/replication/status, POST /replication/resync?bucket=B\n");
+			  "/replication/status, POST /replication/resync?bucket=B, /console/\n");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct admin *a = cls;
+
+	(void)conn;
+	(void)why;
+	if (*con_cls && *con_cls != a) /* not the marker: a console request's state */
+		console_request_done(*con_cls);
+	*con_cls = NULL;
 }
 
 int admin_start(const struct config *cfg, struct backend *be, struct admin **out)
@@ -260,19 +276,26 @@ int admin_start(const struct config *cfg, struct backend *be, struct admin **out
 		return -1;
 	a->cfg = cfg;
 	a->be = be;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR,
-				     (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-				     ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-				     ADMIN_TIMEOUT_SECONDS, MHD_OPTION_END);
-	if (!a->daemon) {
-		log_error("admin", "cannot listen on %s:%u (in use, or not permitted)",
-			  cfg->admin_host, (unsigned)cfg->admin_port);
+	if (console_new(cfg, be, &a->console) != 0) {
+		log_error("admin", "cannot start the console");
 		free(a);
 		return -1;
 	}
-	log_info("admin", "metrics and health on http://%s:%u", cfg->admin_host,
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	a->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, a, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_CONNECTION_LIMIT, ADMIN_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    ADMIN_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED, on_completed, a, MHD_OPTION_END);
+	if (!a->daemon) {
+		log_error("admin", "cannot listen on %s:%u (in use, or not permitted)",
+			  cfg->admin_host, (unsigned)cfg->admin_port);
+		console_free(a->console);
+		free(a);
+		return -1;
+	}
+	log_info("admin", "metrics and health%s on http://%s:%u",
+		 a->console ? ", console at /console/" : "", cfg->admin_host,
 		 (unsigned)cfg->admin_port);
 	*out = a;
 	return 0;
@@ -292,6 +315,7 @@ void admin_stop(struct admin *a)
 	a->resync.stop = true;
 	if (a->resync.joinable)
 		pthread_join(a->resync.thread, NULL);
+	console_free(a->console);
 	free(a);
 }
 

@@ -12,10 +12,12 @@
  *   POST /replication/resync?bucket=B   starts `strata replicate resync` of B
  *                       in the server: 202 (its result is logged), 409 while
  *                       another runs, 404 no bucket B
+ *   /console/...        the web console (console.h; config console), and /
+ *                       redirecting to it
  *
- * It has no authentication: it is meant for loopback or a management
- * network. Besides the documents it can only start a resync, which re-queues
- * a bucket's objects for their sites and changes no object.
+ * It has no authentication (but the console's login): it is meant for
+ * loopback or a management network. Besides the documents it can only start a resync, which
+ * re-queues a bucket's objects for their sites and changes no object.
  */
 #ifndef STRATA_ADMIN_H
 #define STRATA_ADMIN_H

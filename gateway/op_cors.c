@@ -7,12 +7,21 @@
  * answers its page may read. A preflight is answered by the bucket's rules
  * whoever asks (browsers never sign one), and the actual request is still
  * authenticated and checked as any other.
+ *
+ * Besides the bucket's rules, the server allows the web console's origins
+ * (console_cors_allowed, config console_origin) on presigned requests: the
+ * console's page, served by the admin listener on another port, drives the
+ * S3 listener with URLs the admin listener signed (gateway/console.h). It is
+ * server-level because the console must work on a bucket without CORS rules
+ * (and create buckets); limited to presigned URLs because that is all the
+ * page ever sends, and it never allows credentials (cookies) nor '*'.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../common/corsrules.h"
 #include "../common/names.h"
+#include "console.h"
 #include "ops.h"
 #include "request.h"
 #include "response.h"
@@ -96,6 +105,18 @@ static void emit_header(void *ctx, const char *name, const char *value)
 	resp_header(ctx, name, value);
 }
 
+/* The console's page reads these (console/app.js); the CORS-safelisted ones need no mention. */
+static const char CONSOLE_EXPOSE[] =
+    "ETag, Content-Length, x-amz-version-id, x-amz-storage-class, "
+    "x-amz-server-side-encryption, x-amz-replication-status, x-amz-restore, "
+    "x-amz-checksum-sha256, x-strata-sha256, x-strata-last-verified, x-amz-request-id";
+
+/* A request of the console: from one of its origins, with a presigned URL. */
+static bool console_origin_request(const struct request *r, const char *origin)
+{
+	return req_query(r, "X-Amz-Signature") && console_cors_allowed(r->srv->cfg, origin);
+}
+
 /*
  * OPTIONS on a bucket or object, unauthenticated (ROUTE_ANONYMOUS). AWS's
  * order: no Origin, then a missing or unknown Access-Control-Request-Method
@@ -117,6 +138,17 @@ s3err_t op_preflight(struct request *r)
 	if (!cors_method_bit(method))
 		return req_failf(r, S3E_BadRequest, "Invalid Access-Control-Request-Method: %s",
 				 method ? method : "null");
+	if (console_origin_request(r, origin)) {
+		/* The page sends Content-Type on uploads and restores, nothing else. */
+		if ((err = resp_ok_empty(r)))
+			return err;
+		resp_header(r, "Access-Control-Allow-Origin", origin);
+		resp_header(r, "Access-Control-Allow-Methods", "GET, PUT, HEAD, DELETE, POST");
+		resp_header(r, "Access-Control-Allow-Headers", "content-type");
+		resp_header(r, "Access-Control-Max-Age", "600");
+		resp_header(r, "Vary", "Origin");
+		return S3E_OK;
+	}
 	if ((err = load_rules(r, &c, &found)))
 		return req_fail(r, err, NULL);
 	if (!found)
@@ -141,6 +173,12 @@ void op_cors_response_headers(struct request *r)
 	if (!origin || !r->resp || !r->method || strcmp(r->method, "OPTIONS") == 0 ||
 	    !r->bucket[0] || !names_bucket_valid(r->bucket))
 		return;
+	if (console_origin_request(r, origin)) {
+		resp_header(r, "Access-Control-Allow-Origin", origin);
+		resp_header(r, "Access-Control-Expose-Headers", CONSOLE_EXPOSE);
+		resp_header(r, "Vary", "Origin");
+		return;
+	}
 	if (load_rules(r, &c, &found) != S3E_OK || !found)
 		return;
 	rule = cors_match(&c, origin, r->method, NULL);

@@ -26,13 +26,19 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	const char *authority;
 	char amz_date[17], date8[9], expires[24], sig[65];
 	struct buf path, scope, cred, query, canon, sts, url;
-	struct sigv4_kv headers[1], params[5];
+	struct sigv4_kv headers[1], params[5 + PRESIGN_MAX_EXTRA];
+	size_t nparams = 5;
 	struct sigv4_request cr = {0};
 	uint8_t key[32];
 	s3err_t err;
 
-	if (p->expires < 1 || p->expires > STRATA_PRESIGN_MAX_EXPIRES)
+	if (p->expires < 1 || p->expires > STRATA_PRESIGN_MAX_EXPIRES ||
+	    p->nextra > PRESIGN_MAX_EXTRA)
 		return S3E_InvalidArgument;
+	/* An extra X-Amz-* would sign a second credential or date beside ours. */
+	for (size_t i = 0; i < p->nextra; i++)
+		if (str_istarts(p->extra[i].name, "X-Amz-"))
+			return S3E_InvalidArgument;
 	if (str_starts(p->endpoint, "http://"))
 		authority = p->endpoint + 7;
 	else if (str_starts(p->endpoint, "https://"))
@@ -52,21 +58,23 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	memcpy(date8, amz_date, 8);
 	date8[8] = '\0';
 	snprintf(expires, sizeof(expires), "%llu", (unsigned long long)p->expires);
-	if ((err = buf_addf(&path, "/%s/%s", p->bucket, p->key)) ||
+	if ((err = buf_addf(&path, p->key[0] ? "/%s/%s" : "/%s", p->bucket, p->key)) ||
 	    (err = sigv4_scope(date8, p->region, "s3", &scope)) ||
 	    (err = buf_addf(&cred, "%s/%s", u->access_key, buf_str(&scope))))
 		goto out;
-	/* Already in canonical (sorted) order, so the URL's query is the canonical one. */
+	/* The canonical request sorts the query; the URL may keep any order. */
 	params[0] = (struct sigv4_kv){"X-Amz-Algorithm", SIGV4_ALGORITHM};
 	params[1] = (struct sigv4_kv){"X-Amz-Credential", buf_str(&cred)};
 	params[2] = (struct sigv4_kv){"X-Amz-Date", amz_date};
 	params[3] = (struct sigv4_kv){"X-Amz-Expires", expires};
 	params[4] = (struct sigv4_kv){"X-Amz-SignedHeaders", "host"};
+	for (size_t i = 0; i < p->nextra; i++)
+		params[nparams++] = p->extra[i];
 	headers[0] = (struct sigv4_kv){"host", authority};
 	cr.method = p->method;
 	cr.path = buf_str(&path);
 	cr.query = params;
-	cr.nquery = 5;
+	cr.nquery = nparams;
 	cr.headers = headers;
 	cr.nheaders = 1;
 	cr.signed_headers = "host";
@@ -78,7 +86,7 @@ s3err_t presign_url(const struct presign_request *p, const struct user *u, struc
 	sigv4_signing_key(u->secret, date8, p->region, "s3", key);
 	sigv4_hmac_hex(key, buf_str(&sts), sts.len, sig);
 	OPENSSL_cleanse(key, sizeof(key));
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < nparams; i++)
 		if ((err = add_param(&query, params[i].name, params[i].value)))
 			goto out;
 	/* Built aside and appended whole: out gains nothing on failure. */

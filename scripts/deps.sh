@@ -14,6 +14,11 @@ if [ "${1:-build}" = test ]; then
 	want+=(groff-base logrotate)
 	# The fuzzers (scripts/fuzz.sh): libFuzzer's runtime is only a Recommends of clang.
 	want+=(clang libclang-rt-dev)
+	# The web console's browser test (tests/integration/test_console.py): Debian's Chromium,
+	# driven by playwright-core, which the test installs with npm outside the repository.
+	# npm only where none runs: NodeSource's nodejs bundles its own and conflicts with Debian's.
+	want+=(chromium nodejs)
+	command -v npm >/dev/null || want+=(npm)
 	# scan-build, the static analysis step (scripts/static-analysis.sh).
 	want+=(clang-tools)
 	# The benchmark suite's smoke step (scripts/bench/run.sh): wrk drives, nginx is the peer.

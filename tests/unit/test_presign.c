@@ -29,7 +29,7 @@
 #define AK "AKIAIOSFODNN7EXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 #define NOW 1369353600 /* 2013-05-24T00:00:00Z */
-#define MAX_PARAMS 8
+#define MAX_PARAMS 12
 
 static const struct user alice = {"alice", AK, SECRET};
 
@@ -154,6 +154,7 @@ struct expect {
 	const char *secret;
 	const char *path; /* "/bucket/key", decoded */
 	uint64_t expires;
+	size_t nextra; /* parameters besides the six of authentication */
 };
 
 /* Verifies url as a server would; returns NULL when it holds, else the reason. */
@@ -189,7 +190,7 @@ static const char *verify_url(const char *url, const struct expect *e)
 	if (strcmp(auth.access_key, AK) || strcmp(auth.date, "20130524") ||
 	    strcmp(auth.region, e->region) || strcmp(auth.service, "s3") ||
 	    strcmp(auth.signed_headers, "host") || strcmp(auth.amz_date, "20130524T000000Z") ||
-	    auth.expires != e->expires || p.n != 6)
+	    auth.expires != e->expires || p.n != 6 + e->nextra)
 		goto out;
 	for (i = 0; i < p.n; i++)
 		if (strcmp(p.kv[i].name, "X-Amz-Signature") != 0)
@@ -458,6 +459,59 @@ static void test_errors(void **state)
 	}
 }
 
+/*
+ * Extra parameters (the console's sub-resources and listing options) are
+ * signed: the URL verifies with them, and fails when one is changed; a
+ * bucket's own URL ("" key) has the path "/bucket"; X-Amz-* extras and too
+ * many are refused.
+ */
+static void test_extra_params(void **state)
+{
+	const struct sigv4_kv list[] = {
+	    {"list-type", "2"}, {"delimiter", "/"}, {"prefix", "scans/2024 jan/"}};
+	const struct sigv4_kv restore[] = {{"restore", ""}};
+	const struct sigv4_kv bad[] = {{"x-amz-date", "20130524T000000Z"}};
+	struct presign_request req = {
+	    "http://127.0.0.1:9000", "us-east-1", "GET", "bkt", "", 300, NOW, list, 3};
+	struct expect e = {"http://127.0.0.1:9000", "us-east-1", "GET", SECRET, "/bkt", 300, 3};
+	const char *why;
+	struct buf url;
+	char *p;
+
+	(void)state;
+	assert_int_equal(make_url(&req, &alice, &url), S3E_OK);
+	assert_true(str_starts(buf_str(&url), "http://127.0.0.1:9000/bkt?"));
+	assert_non_null(strstr(buf_str(&url), "&prefix=scans%2F2024%20jan%2F"));
+	why = verify_url(buf_str(&url), &e);
+	if (why)
+		fail_msg("list URL: %s: %s", why, buf_str(&url));
+	p = strstr(url.data, "list-type=2");
+	p[10] = '1'; /* list-type=1: another request */
+	assert_non_null(verify_url(buf_str(&url), &e));
+	buf_free(&url);
+
+	req.method = e.method = "POST";
+	req.key = "dir/obj";
+	e.path = "/bkt/dir/obj";
+	req.extra = restore;
+	req.nextra = e.nextra = 1;
+	assert_int_equal(make_url(&req, &alice, &url), S3E_OK);
+	assert_non_null(strstr(buf_str(&url), "restore="));
+	why = verify_url(buf_str(&url), &e);
+	if (why)
+		fail_msg("restore URL: %s: %s", why, buf_str(&url));
+	buf_free(&url);
+
+	req.extra = bad;
+	assert_int_equal(make_url(&req, &alice, &url), S3E_InvalidArgument);
+	assert_int_equal(url.len, 0);
+	buf_free(&url);
+	req.extra = list;
+	req.nextra = PRESIGN_MAX_EXTRA + 1;
+	assert_int_equal(make_url(&req, &alice, &url), S3E_InvalidArgument);
+	buf_free(&url);
+}
+
 /* A URL that does not fit the caller's buffer fails with the buffer's own error. */
 static void test_out_too_big(void **state)
 {
@@ -482,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_verifier_can_fail),
 		cmocka_unit_test(test_botocore),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_extra_params),
 		cmocka_unit_test(test_out_too_big),
 	};
 	/* clang-format on */
