@@ -8,6 +8,7 @@
 #include "../common/log.h"
 #include "../common/names.h"
 #include "../common/strutil.h"
+#include "../common/versions.h"
 #include "../common/xmlw.h"
 #include "../lifecycle/replicator.h"
 #include "conditions.h"
@@ -27,8 +28,11 @@ s3err_t op_parse_copy_source(struct request *r, struct copy_source *src)
 	struct buf dec;
 	s3err_t err;
 
-	if (q && strcmp(q + 11, "null") != 0)
-		return req_fail(r, S3E_NoSuchVersion, NULL);
+	src->version_id[0] = '\0';
+	if (q && !versions_id_valid(q + 11))
+		return req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
+	if (q)
+		str_copy(src->version_id, sizeof(src->version_id), q + 11);
 	buf_init(&dec, STRATA_MAX_URI_LEN, S3E_InvalidArgument);
 	err = uri_decode(&dec, v, rawlen, false);
 	if (err) {
@@ -154,8 +158,14 @@ s3err_t op_open_copy_source(struct request *r, const struct copy_source *src, st
 		return err;
 	if (strcmp(sb.owner, r->auth.user.name) != 0)
 		return req_fail(r, S3E_AccessDenied, NULL);
-	if ((err = backend_reader_open(be, src->bucket, src->key, meta, out)) ||
-	    (err = sse_req_read(r, meta, true, key)) || (err = op_archive_readable(r, meta)) ||
+	err = backend_reader_open_v(be, src->bucket, src->key,
+				    src->version_id[0] ? src->version_id : NULL, meta, out);
+	if (err == S3E_MethodNotAllowed)
+		return req_fail(r, S3E_InvalidRequest,
+				"The source of a copy request may not specifically refer to a "
+				"delete marker by version id.");
+	if (err || (err = sse_req_read(r, meta, true, key)) ||
+	    (err = op_archive_readable(r, meta)) ||
 	    (key->mode != SSE_NONE && (err = backend_reader_unseal(be, *out, key->data_key))))
 		return err;
 	return cond_check(&c, meta, true);
@@ -165,7 +175,7 @@ s3err_t op_copy_object(struct request *r)
 {
 	const char *algo_hdr = req_header(r, "x-amz-checksum-algorithm");
 	struct backend *be = r->srv->be;
-	struct copy_source src = {{0}, NULL};
+	struct copy_source src = {{0}, NULL, ""};
 	struct repl_request rq;
 	struct obj_meta sm, dm;
 	struct be_reader *rd = NULL;
@@ -174,7 +184,7 @@ s3err_t op_copy_object(struct request *r)
 	enum cksum_algo algo;
 	struct digests d;
 	struct sse_key sk, dk;
-	char sha[65];
+	char sha[65], vid[STRATA_VERSION_ID_MAX] = "";
 	bool replace;
 	s3err_t err;
 
@@ -186,8 +196,10 @@ s3err_t op_copy_object(struct request *r)
 	    (err = op_refuse_unsupported_write(r)))
 		goto out;
 	/* (the destination bucket is the requester's: the route checked it) */
+	/* Copying an older version over the key is how a version is restored: allowed. */
 	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
-	    !algo_hdr && !sse_req_asked(r) && !req_header(r, "x-amz-storage-class")) {
+	    !src.version_id[0] && !algo_hdr && !sse_req_asked(r) &&
+	    !req_header(r, "x-amz-storage-class")) {
 		err = req_fail(r, S3E_InvalidRequest,
 			       "This copy request is illegal because it is trying to copy an "
 			       "object to itself without changing the object's metadata, storage "
@@ -246,7 +258,8 @@ s3err_t op_copy_object(struct request *r)
 		base64_encode(d.extra, d.extra_len, dm.checksum_b64);
 	}
 	if ((err = repl_request_for(r, r->key, false, &rq)) ||
-	    (err = backend_writer_replicate(be, w, &rq)))
+	    (err = backend_writer_replicate(be, w, &rq)) ||
+	    (err = backend_writer_version(be, w, vid)))
 		goto out;
 	err = backend_writer_commit(be, w, &dm);
 	w = NULL;
@@ -254,8 +267,12 @@ s3err_t op_copy_object(struct request *r)
 		replicator_wake(r->srv->replicator);
 	if (!err)
 		err = copy_result(r, &dm);
-	if (!err)
+	if (!err) {
 		sse_req_headers(r, &dk);
+		op_version_headers(r, vid, false);
+		if (sm.version_id[0])
+			resp_header(r, "x-amz-copy-source-version-id", sm.version_id);
+	}
 out:
 	if (w)
 		backend_writer_abort(be, w);
