@@ -595,7 +595,8 @@ struct backend_ops {
 	 * (Enabled: a new delete marker; Suspended: a "null" marker replacing
 	 * the null version; never versioned: the object); otherwise removes that
 	 * version for good (its data reclaimed), and when it was the latest the
-	 * next newest becomes current. *out says what. Errors: as object_delete
+	 * next newest becomes current. *out says what (version_id must not point
+	 * into it: it is cleared first). Errors: as object_delete
 	 * (S3E_NoSuchKey: nothing to delete, including an unknown version).
 	 */
 	s3err_t (*object_delete_v)(struct backend *be, const char *bucket, const char *key,

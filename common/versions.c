@@ -168,7 +168,7 @@ s3err_t versions_list_run(const struct versions_query *q, versions_scan_fn scan,
 {
 	struct versions_result res = {0};
 	struct run st = {0};
-	char *pos_key = NULL;
+	char *pos_key = NULL, pos_vid_buf[STRATA_VERSION_ID_MAX];
 	const char *pos_vid;
 	s3err_t err = S3E_OK;
 	size_t chunk;
@@ -215,7 +215,9 @@ s3err_t versions_list_run(const struct versions_query *q, versions_scan_fn scan,
 		if (st.visits < chunk)
 			break; /* the scan ran out */
 		pos_key = strdup(st.last_key);
-		pos_vid = st.last_vid;
+		/* A copy: the next scan's visits overwrite st.last_vid while it runs. */
+		memcpy(pos_vid_buf, st.last_vid, sizeof(pos_vid_buf));
+		pos_vid = pos_vid_buf;
 		if (!pos_key) {
 			err = S3E_InternalError;
 			break;
