@@ -106,6 +106,12 @@
  * (index_publish, object_delete) insert a change's events in their own
  * transaction (Q1); every objects upsert sets repl_status (Q2).
  *
+ * Versioning (issue 12): V1..V9 are at the top of posix_versions.c. The
+ * commits of this file and of posix_multipart.c let posix_ver_make_room
+ * decide, in their own transaction, whether the replaced row is retired or
+ * kept as a noncurrent version; object_delete_once deletes through
+ * posix_ver_delete (a delete marker in a versioned bucket).
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
@@ -202,6 +208,12 @@
  *   dest_bucket) (the oldest event per key and target; "any event left for
  *   this bucket/key") and the partial INDEX repl_events_failed(bucket)
  *   WHERE failed = 1. No foreign key to buckets (Q6).
+ *   v9 (versioning, V1..V9 in posix_versions.c): objects gains version_id
+ *   (default '': every older row is the null version); object_versions(
+ *   bucket -> buckets, key, seq, version_id, is_marker 0|1, mtime_ms, vkey;
+ *   PK(bucket, key, seq)) WITHOUT ROWID with INDEX object_versions_by_id;
+ *   the buckets row POSIX_VER_BUCKET, whose objects rows are the data of
+ *   noncurrent versions (V2).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */

@@ -6,7 +6,8 @@
  * migrations), the data-file commit order, the locations of storage
  * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
- * restores, posix_repl.c the replication queue (Q1..Q8); posix_multipart.c
+ * restores, posix_repl.c the replication queue (Q1..Q8), posix_versions.c
+ * object versions (V1..V9); posix_multipart.c
  * owns uploads, parts, the completion of an upload into a multipart object
  * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
