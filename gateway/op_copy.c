@@ -269,7 +269,7 @@ s3err_t op_copy_object(struct request *r)
 		err = copy_result(r, &dm);
 	if (!err) {
 		sse_req_headers(r, &dk);
-		op_version_headers(r, vid, false);
+		op_written_version(r, vid);
 		if (sm.version_id[0])
 			resp_header(r, "x-amz-copy-source-version-id", sm.version_id);
 	}

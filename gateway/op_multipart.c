@@ -653,7 +653,7 @@ static s3err_t complete_again(struct request *r, const struct upload_info *u)
 	}
 	err = complete_result(r, &m);
 	if (!err)
-		op_version_headers(r, m.version_id, false);
+		op_written_version(r, m.version_id);
 	obj_meta_free(&m);
 	return err;
 }
@@ -742,7 +742,7 @@ s3err_t op_complete_multipart(struct request *r)
 		replicator_wake(r->srv->replicator);
 	err = complete_result(r, &m);
 	if (!err)
-		op_version_headers(r, vid, false);
+		op_written_version(r, vid);
 out:
 	free(t.items);
 	free(chosen);

@@ -281,7 +281,7 @@ s3err_t op_put_object(struct request *r)
 	err = resp_ok_empty(r);
 	if (err)
 		return err;
-	op_version_headers(r, ps->version_id, false);
+	op_written_version(r, ps->version_id);
 	snprintf(etag, sizeof(etag), "\"%s\"", ps->meta.etag);
 	resp_header(r, "ETag", etag);
 	if (ps->meta.sha256_hex[0])
@@ -410,6 +410,12 @@ void op_version_headers(struct request *r, const char *id, bool marker)
 		resp_header(r, "x-amz-version-id", id);
 	if (marker)
 		resp_header(r, "x-amz-delete-marker", "true");
+}
+
+void op_written_version(struct request *r, const char *id)
+{
+	if (strcmp(id, "null") != 0)
+		op_version_headers(r, id, false);
 }
 
 /*

@@ -52,6 +52,12 @@ s3err_t op_put_bucket_versioning(struct request *r);
 s3err_t op_version_id(struct request *r, const char **out);
 /* Adds x-amz-version-id (when id is not "") and x-amz-delete-marker: true (when marker). */
 void op_version_headers(struct request *r, const char *id, bool marker);
+/*
+ * The x-amz-version-id of a write (PutObject, CopyObject, Complete): the id
+ * the commit made; none for the "null" version of a Suspended bucket, as AWS
+ * (and Ceph's s3-tests) answer.
+ */
+void op_written_version(struct request *r, const char *id);
 s3err_t op_get_acl(struct request *r);
 s3err_t op_put_acl(struct request *r);
 
