@@ -9,6 +9,7 @@
 #include "backend.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* The instance's table, or NULL when there is none we can trust. */
 static const struct backend_ops *ops_of(const struct backend *be)
@@ -509,6 +510,94 @@ s3err_t backend_repl_stats(struct backend *be, const char *bucket, struct repl_s
 	if (!o || !o->repl_stats)
 		return S3E_NotImplemented;
 	return o->repl_stats(be, bucket, out);
+}
+
+/* --- versioning (ABI 8) --- */
+
+bool backend_can_version(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return o && o->writer_version && o->upload_complete_v && o->object_head_v &&
+	       o->reader_open_v && o->object_delete_v && o->version_scan;
+}
+
+/* NULL or "null": the only version a backend without versioning holds. */
+static bool null_version(const char *version_id)
+{
+	return !version_id || strcmp(version_id, "null") == 0;
+}
+
+s3err_t backend_writer_version(struct backend *be, struct be_writer *w, char *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	out[0] = '\0';
+	if (!o || !o->writer_version)
+		return S3E_OK; /* never versioned: the commit makes no version id */
+	return o->writer_version(w, out);
+}
+
+s3err_t backend_upload_complete_v(struct backend *be, const char *bucket, const char *upload_id,
+				  const struct complete_part *parts, size_t n,
+				  const struct obj_meta *meta, const struct repl_request *req,
+				  char version_id[STRATA_VERSION_ID_MAX])
+{
+	const struct backend_ops *o = ops_of(be);
+
+	version_id[0] = '\0';
+	if (!o || !o->upload_complete_v)
+		return backend_upload_complete_repl(be, bucket, upload_id, parts, n, meta, req);
+	return o->upload_complete_v(be, bucket, upload_id, parts, n, meta, req, version_id);
+}
+
+s3err_t backend_object_head_v(struct backend *be, const char *bucket, const char *key,
+			      const char *version_id, struct obj_meta *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (o && o->object_head_v)
+		return o->object_head_v(be, bucket, key, version_id, out);
+	if (!null_version(version_id))
+		return S3E_NoSuchVersion;
+	return backend_object_head(be, bucket, key, out);
+}
+
+s3err_t backend_reader_open_v(struct backend *be, const char *bucket, const char *key,
+			      const char *version_id, struct obj_meta *meta, struct be_reader **out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (o && o->reader_open_v)
+		return o->reader_open_v(be, bucket, key, version_id, meta, out);
+	if (!null_version(version_id))
+		return S3E_NoSuchVersion;
+	return backend_reader_open(be, bucket, key, meta, out);
+}
+
+s3err_t backend_object_delete_v(struct backend *be, const char *bucket, const char *key,
+				const char *version_id, const struct repl_request *req,
+				struct delete_result *out)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	memset(out, 0, sizeof(*out));
+	if (o && o->object_delete_v)
+		return o->object_delete_v(be, bucket, key, version_id, req, out);
+	if (!null_version(version_id))
+		return S3E_NoSuchKey; /* no such version: nothing to delete */
+	return backend_object_delete_repl(be, bucket, key, req);
+}
+
+s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,
+			     const char *vid, const char *prefix, size_t limit,
+			     versions_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->version_scan)
+		return S3E_NotImplemented;
+	return o->version_scan(be, bucket, key, vid, prefix, limit, visit, ctx);
 }
 
 void backend_close(struct backend *be)

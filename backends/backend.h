@@ -28,8 +28,9 @@
 #include "../common/limits.h"
 #include "../common/objmeta.h"
 #include "../common/s3err.h"
+#include "../common/versions.h"
 
-#define BACKEND_ABI_VERSION 7
+#define BACKEND_ABI_VERSION 8
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -181,6 +182,13 @@ struct repl_stats {
 	int64_t oldest_created_ms; /* of the oldest queued event; 0 when none */
 	uint64_t bytes; /* current sizes of the objects queued writes would send (an upper
 			   bound: a key with several events counts once per event) */
+};
+
+/* What a delete did (versioning, ABI 8). */
+struct delete_result {
+	char
+	    version_id[STRATA_VERSION_ID_MAX]; /* the version removed or the marker made; "" none */
+	bool delete_marker; /* that version is a delete marker (made now, or removed by id) */
 };
 
 /* Called per restore due; return false to stop. */
@@ -542,6 +550,65 @@ struct backend_ops {
 			      const char *error);
 	/* The queue's counts for one bucket, or all (bucket NULL). */
 	s3err_t (*repl_stats)(struct backend *be, const char *bucket, struct repl_stats *out);
+
+	/*
+	 * --- versioning (ABI 8; issue 12). A backend without it leaves every slot
+	 * NULL; the wrappers then serve the "null" version only. ---
+	 *
+	 * The bucket's state is its configuration document "versioning"
+	 * ("Enabled" or "Suspended"; none: never versioned), which a commit or
+	 * delete reads inside its own atomic step, so a concurrent
+	 * PutBucketVersioning cannot split one write's decision. Writes in an
+	 * Enabled bucket make a new version and keep the one they replace as
+	 * noncurrent; in a Suspended bucket they replace the "null" version
+	 * (wherever it is among the key's versions); in a never-versioned one
+	 * they replace the object, as before. Version ids: common/versions.h.
+	 */
+
+	/*
+	 * Asks w's commit (an object writer, before writer_commit) to write the
+	 * id of the version it creates into out (STRATA_VERSION_ID_MAX bytes,
+	 * kept by the caller until the commit returns): the new id, "null" in a
+	 * Suspended bucket, "" in a never-versioned one.
+	 */
+	s3err_t (*writer_version)(struct be_writer *w, char *out);
+	/* upload_complete_repl that writes the id of the version it creates (as writer_version). */
+	s3err_t (*upload_complete_v)(struct backend *be, const char *bucket, const char *upload_id,
+				     const struct complete_part *parts, size_t n,
+				     const struct obj_meta *meta, const struct repl_request *req,
+				     char version_id[STRATA_VERSION_ID_MAX]);
+	/*
+	 * object_head / reader_open of version version_id ("null" included;
+	 * NULL: the latest). out->version_id says which. A delete marker is
+	 * answered S3E_NoSuchKey when it is the latest, S3E_MethodNotAllowed
+	 * when asked for by id, and then (alone among errors) fills
+	 * out->version_id and out->delete_marker. Errors: as object_head,
+	 * S3E_NoSuchVersion (no such version of the key).
+	 */
+	s3err_t (*object_head_v)(struct backend *be, const char *bucket, const char *key,
+				 const char *version_id, struct obj_meta *out);
+	s3err_t (*reader_open_v)(struct backend *be, const char *bucket, const char *key,
+				 const char *version_id, struct obj_meta *meta,
+				 struct be_reader **out);
+	/*
+	 * object_delete_repl with versioning: version_id NULL deletes the key
+	 * (Enabled: a new delete marker; Suspended: a "null" marker replacing
+	 * the null version; never versioned: the object); otherwise removes that
+	 * version for good (its data reclaimed), and when it was the latest the
+	 * next newest becomes current. *out says what (version_id must not point
+	 * into it: it is cleared first). Errors: as object_delete
+	 * (S3E_NoSuchKey: nothing to delete, including an unknown version).
+	 */
+	s3err_t (*object_delete_v)(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, const struct repl_request *req,
+				   struct delete_result *out);
+	/*
+	 * The seek primitive of ListObjectVersions (versions_scan_fn in
+	 * common/versions.h, with be and bucket). Errors: S3E_NoSuchBucket.
+	 */
+	s3err_t (*version_scan)(struct backend *be, const char *bucket, const char *key,
+				const char *vid, const char *prefix, size_t limit,
+				versions_visit_fn visit, void *ctx);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -640,6 +707,29 @@ s3err_t backend_repl_done(struct backend *be, uint64_t seq);
 s3err_t backend_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
 			   const char *error);
 s3err_t backend_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out);
+/* Whether the versioning slots are implemented (PutBucketVersioning refuses otherwise). */
+bool backend_can_version(struct backend *be);
+/*
+ * Without the versioning slots: writer_version and upload_complete_v leave
+ * the id "" (no header), head/open/delete serve the "null" version (NULL or
+ * "null"; another id is S3E_NoSuchVersion, or nothing to delete).
+ */
+s3err_t backend_writer_version(struct backend *be, struct be_writer *w, char *out);
+s3err_t backend_upload_complete_v(struct backend *be, const char *bucket, const char *upload_id,
+				  const struct complete_part *parts, size_t n,
+				  const struct obj_meta *meta, const struct repl_request *req,
+				  char version_id[STRATA_VERSION_ID_MAX]);
+s3err_t backend_object_head_v(struct backend *be, const char *bucket, const char *key,
+			      const char *version_id, struct obj_meta *out);
+s3err_t backend_reader_open_v(struct backend *be, const char *bucket, const char *key,
+			      const char *version_id, struct obj_meta *meta,
+			      struct be_reader **out);
+s3err_t backend_object_delete_v(struct backend *be, const char *bucket, const char *key,
+				const char *version_id, const struct repl_request *req,
+				struct delete_result *out);
+s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,
+			     const char *vid, const char *prefix, size_t limit,
+			     versions_visit_fn visit, void *ctx);
 void backend_close(struct backend *be);
 
 #endif

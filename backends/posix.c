@@ -108,6 +108,12 @@
  * (index_publish, object_delete) insert a change's events in their own
  * transaction (Q1); every objects upsert sets repl_status (Q2).
  *
+ * Versioning (issue 12): V1..V9 are at the top of posix_versions.c. The
+ * commits of this file and of posix_multipart.c let posix_ver_make_room
+ * decide, in their own transaction, whether the replaced row is retired or
+ * kept as a noncurrent version; object_delete_once deletes through
+ * posix_ver_delete (a delete marker in a versioned bucket).
+ *
  * State transition                          -> function
  *   (none)           -> tmp/ID              posix_writer_open
  *   tmp/ID           -> objects/xx/ID       posix_data_place (before the index)
@@ -204,6 +210,12 @@
  *   dest_bucket) (the oldest event per key and target; "any event left for
  *   this bucket/key") and the partial INDEX repl_events_failed(bucket)
  *   WHERE failed = 1. No foreign key to buckets (Q6).
+ *   v9 (versioning, V1..V9 in posix_versions.c): objects gains version_id
+ *   (default '': every older row is the null version); object_versions(
+ *   bucket -> buckets, key, seq, version_id, is_marker 0|1, mtime_ms, vkey;
+ *   PK(bucket, key, seq)) WITHOUT ROWID with INDEX object_versions_by_id;
+ *   the buckets row POSIX_VER_BUCKET, whose objects rows are the data of
+ *   noncurrent versions (V2).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -231,6 +243,7 @@
 
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "../common/strutil.h"
 #include "s3client.h"
 #include "../common/sse.h"
 
@@ -239,7 +252,7 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
@@ -276,8 +289,9 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_BUCKET_GET] = "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
     [ST_BUCKET_EXISTS] = "SELECT 1 FROM buckets WHERE name = ?1",
     [ST_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
+    /* V2: the bucket of noncurrent versions is no S3 bucket. */
     [ST_BUCKET_LIST] = "SELECT name, owner, region, created_ms FROM buckets "
-		       "WHERE name > ?1 ORDER BY name LIMIT ?2",
+		       "WHERE name > ?1 AND name <> '" POSIX_VER_BUCKET "' ORDER BY name LIMIT ?2",
     [ST_BUCKET_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM objects WHERE bucket = ?1 "
 			"LIMIT ?2)",
     [ST_OBJ_ID] = "SELECT object_id, layout, tier, restore_state FROM objects "
@@ -301,7 +315,9 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
 		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier, restore_state, "
-		    "restore_until_ms, repl_status FROM objects WHERE bucket = ?1 AND key = ?2",
+		    "restore_until_ms, repl_status, version_id, EXISTS (SELECT 1 FROM "
+		    "bucket_configs WHERE bucket = ?1 AND name = 'versioning') "
+		    "FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
 		    "AND etag = ?4",
@@ -567,6 +583,27 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE INDEX repl_events_key ON repl_events(bucket, key, site, dest_bucket);"
     "CREATE INDEX repl_events_failed ON repl_events(bucket) WHERE failed = 1;"
     "PRAGMA user_version = 8;",
+    /*
+     * 8 -> 9: versioning (V1..V9 in posix_versions.c). Every existing row is
+     * the null version (version_id ''); no noncurrent version exists yet.
+     * The buckets row POSIX_VER_BUCKET holds noncurrent versions' data rows
+     * (V2; the foreign key of objects needs it).
+     */
+    "ALTER TABLE objects ADD COLUMN version_id TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE object_versions("
+    " bucket TEXT NOT NULL COLLATE BINARY REFERENCES buckets(name),"
+    " key TEXT NOT NULL COLLATE BINARY CHECK (key <> ''),"
+    " seq INTEGER NOT NULL CHECK (seq >= 1),"
+    " version_id TEXT NOT NULL,"
+    " is_marker INTEGER NOT NULL CHECK (is_marker IN (0, 1)),"
+    " mtime_ms INTEGER NOT NULL,"
+    " vkey TEXT NOT NULL,"
+    " PRIMARY KEY (bucket, key, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX object_versions_by_id ON object_versions(bucket, key, version_id);"
+    "INSERT INTO buckets(name, owner, region, created_ms) VALUES('" POSIX_VER_BUCKET
+    "', '', '', 0);"
+    "PRAGMA user_version = 9;",
 };
 
 static const struct backend_ops posix_ops;
@@ -1556,7 +1593,7 @@ static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 {
 	struct posix_be *pb = (struct posix_be *)be;
 	struct conn *c = posix_pool_get(pb);
-	bool queued = false;
+	bool queued = false, versions = false;
 	uint64_t n = 0;
 	s3err_t err;
 	int rc;
@@ -1568,9 +1605,11 @@ static s3err_t posix_bucket_delete(struct backend *be, const char *name)
 	if (err != S3E_OK)
 		goto out;
 	err = count_objects(c, name, 1, &n);
+	if (err == S3E_OK && n == 0)
+		err = posix_ver_any(c, name, &versions); /* V8 */
 	if (err != S3E_OK)
 		goto out;
-	if (n > 0) {
+	if (n > 0 || versions) {
 		err = S3E_BucketNotEmpty;
 		goto out;
 	}
@@ -1978,7 +2017,7 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
  * a crash, so the new file must stay.
  */
 static s3err_t index_publish(struct conn *c, const struct be_writer *w, const struct obj_meta *m,
-			     struct retired *old, bool *unsure)
+			     struct retired *old, bool *unsure, char report[STRATA_VERSION_ID_MAX])
 {
 	bool found = false;
 	s3err_t err;
@@ -1989,11 +2028,14 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	err = posix_bucket_exists(c, w->bucket);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_obj_retire(c, w->bucket, w->key, old, &found);
+	/* V3: the versioning state decides, in this transaction, what the old row becomes. */
+	err = posix_ver_make_room(c, w->bucket, w->key, old, &found, report);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier,
 			       posix_repl_status_of(w->repl));
+	if (err == S3E_OK)
+		err = posix_ver_set(c, w->bucket, w->key, report);
 	/* Q1: the events go in with the row, or neither does. */
 	if (err == S3E_OK && w->repl)
 		err = posix_repl_queue(c, w->bucket, w->key, w->repl, false, m->mtime_ms, m->etag,
@@ -2015,6 +2057,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	enum data_where where = IN_TMP;
 	struct posix_be *pb = w->pb;
 	struct retired old = {"", "", false, false};
+	char report[STRATA_VERSION_ID_MAX] = "";
 	struct conn *c = NULL;
 	bool unsure = false;
 	int xxfd = -1;
@@ -2049,7 +2092,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	if (err != S3E_OK)
 		goto out;
 	c = posix_pool_get(pb);
-	err = index_publish(c, w, meta, &old, &unsure);
+	err = index_publish(c, w, meta, &old, &unsure, report);
 	if (unsure) {
 		/* A row may name the file after recovery: an orphan is the lesser harm. */
 		log_error(POSIX_LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit",
@@ -2060,6 +2103,8 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 		goto out;
 	where = PUBLISHED;
 	posix_retired_finish(pb, c, &old);
+	if (w->version_out)
+		str_copy(w->version_out, STRATA_VERSION_ID_MAX, report);
 out:
 	if (c)
 		posix_pool_put(pb, c);
@@ -2116,6 +2161,14 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 		err = S3E_InternalError;
 		goto out;
 	}
+	/* V1: '' is the null version, shown as "null" once the bucket was ever versioned. */
+	if (!posix_col_text(st, 21, m.version_id, sizeof(m.version_id))) {
+		log_error(POSIX_LOG_MOD, "version id of an object in %s is malformed", bucket);
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (!m.version_id[0] && sqlite3_column_int(st, 22) == 1)
+		str_copy(m.version_id, sizeof(m.version_id), "null");
 	*layout = sqlite3_column_int(st, 1);
 	*framed = sqlite3_column_int(st, 13) == 1;
 	err = posix_col_headers(st, 12, &m);
@@ -2583,6 +2636,142 @@ out:
 	return err;
 }
 
+/* --- reading a version (V2..V5 in posix_versions.c) --- */
+
+/*
+ * After the current row of bucket/key was not found: when the key's latest
+ * version is a delete marker, says so in out (backend.h, object_head_v).
+ */
+static s3err_t latest_marker(struct posix_be *pb, const char *bucket, const char *key,
+			     struct obj_meta *out)
+{
+	char vid[STRATA_VERSION_ID_MAX];
+	struct conn *c = posix_pool_get(pb);
+	bool marker = false;
+	s3err_t err;
+
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = posix_ver_latest_marker(c, bucket, key, &marker, vid);
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
+	if (err != S3E_OK)
+		return err;
+	if (marker) {
+		obj_meta_init(out);
+		str_copy(out->version_id, sizeof(out->version_id), vid);
+		out->delete_marker = true;
+	}
+	return S3E_NoSuchKey;
+}
+
+/* Whether meta (as posix_row_load filled it) is version version_id (V1: "" and "null" alike). */
+static bool is_version(const struct obj_meta *meta, const char *version_id)
+{
+	const char *have = meta->version_id[0] ? meta->version_id : "null";
+
+	return strcmp(have, version_id) == 0;
+}
+
+static s3err_t posix_object_head_v(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, struct obj_meta *out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char lb[STRATA_BUCKET_NAME_MAX + 1], lk[STRATA_MAX_KEY_LEN + 1];
+	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX], found_id[STRATA_VERSION_ID_MAX];
+	bool framed = false, marker = false;
+	struct conn *c;
+	int layout = 0;
+	s3err_t err;
+
+	if (!version_id) {
+		err = posix_object_head(be, bucket, key, out);
+		return err == S3E_NoSuchKey ? latest_marker(pb, bucket, key, out) : err;
+	}
+	c = posix_pool_get(pb);
+	/* One snapshot: the version found is the row loaded. */
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = posix_ver_locate(c, bucket, key, version_id, lb, lk, &marker, found_id);
+	if (err == S3E_OK && !marker)
+		err = posix_row_load(c, lb, lk, out, id, &layout, &framed, tier);
+	posix_tx_rollback(c);
+	posix_pool_put(pb, c);
+	if (err == S3E_NoSuchKey)
+		err = S3E_NoSuchVersion;
+	if (err == S3E_OK && marker) {
+		obj_meta_init(out);
+		out->delete_marker = true;
+		err = S3E_MethodNotAllowed;
+	}
+	if (err == S3E_OK || err == S3E_MethodNotAllowed)
+		str_copy(out->version_id, sizeof(out->version_id), found_id);
+	return err;
+}
+
+static s3err_t posix_reader_open_v(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, struct obj_meta *meta,
+				   struct be_reader **out)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char lb[STRATA_BUCKET_NAME_MAX + 1], lk[STRATA_MAX_KEY_LEN + 1];
+	char found_id[STRATA_VERSION_ID_MAX];
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	bool marker = false;
+	struct conn *c;
+	int attempt;
+	s3err_t err;
+
+	if (!version_id) {
+		err = posix_reader_open(be, bucket, key, meta, out);
+		return err == S3E_NoSuchKey ? latest_marker(pb, bucket, key, meta) : err;
+	}
+	obj_meta_init(&m);
+	/* The version may move (V2, V5) between the lookup and the open: look again. */
+	for (attempt = 1; attempt <= POSIX_OPEN_RETRIES; attempt++) {
+		c = posix_pool_get(pb);
+		err = posix_tx_begin_read(c);
+		if (err == S3E_OK)
+			err =
+			    posix_ver_locate(c, bucket, key, version_id, lb, lk, &marker, found_id);
+		posix_tx_rollback(c);
+		posix_pool_put(pb, c);
+		if (err != S3E_OK)
+			return err;
+		if (marker) {
+			obj_meta_init(meta);
+			meta->delete_marker = true;
+			str_copy(meta->version_id, sizeof(meta->version_id), found_id);
+			return S3E_MethodNotAllowed;
+		}
+		err = posix_reader_open(be, lb, lk, &m, &r);
+		if (err == S3E_OK && is_version(&m, found_id))
+			break;
+		if (err == S3E_OK) {
+			posix_reader_close(r);
+			r = NULL;
+			obj_meta_free(&m);
+		} else if (err != S3E_NoSuchKey) {
+			return err;
+		}
+		err = S3E_NoSuchVersion;
+	}
+	if (err != S3E_OK)
+		return err;
+	str_copy(m.version_id, sizeof(m.version_id), found_id);
+	*meta = m;
+	*out = r;
+	return S3E_OK;
+}
+
+static s3err_t posix_writer_version(struct be_writer *w, char *out)
+{
+	out[0] = '\0';
+	w->version_out = out;
+	return S3E_OK;
+}
+
 static s3err_t posix_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len,
 				 size_t *got)
 {
@@ -2669,33 +2858,26 @@ s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_
  */
 static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const char *key,
 				  int64_t mtime_ms, const char *etag,
-				  const struct repl_request *req)
+				  const struct repl_request *req, const char *version_id,
+				  struct delete_result *res)
 {
-	const char *bk[2] = {bucket, key};
 	struct conn *c = posix_pool_get(pb);
 	struct retired old = {"", "", false, false};
 	bool found = false;
 	size_t queued = 0;
 	s3err_t err;
-	int rc;
 
 	err = posix_tx_begin(c);
 	if (err == S3E_OK && etag)
 		err = posix_row_is(c, bucket, key, mtime_ms, etag);
 	if (err != S3E_OK)
 		goto out;
-	err = posix_obj_retire(c, bucket, key, &old, &found);
+	/* V3: in a versioned bucket a delete makes a marker, or removes one version. */
+	err = posix_ver_delete(c, bucket, key, version_id, &old, &found, res);
 	if (err == S3E_OK && !found)
 		err = posix_bucket_exists(c, bucket);
 	if (err != S3E_OK)
 		goto out;
-	if (found) {
-		rc = posix_run_texts(c->st[ST_OBJ_DELETE], bk, 2);
-		if (rc != SQLITE_OK) {
-			err = posix_db_err(c, rc, "object delete");
-			goto out;
-		}
-	}
 	if (req) {
 		err = posix_repl_queue(c, bucket, key, req, true, 0, "", &queued);
 		if (err != S3E_OK)
@@ -2770,12 +2952,17 @@ static bool reserve_release(struct posix_be *pb)
 }
 
 static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
-			     int64_t mtime_ms, const char *etag, const struct repl_request *req)
+			     int64_t mtime_ms, const char *etag, const struct repl_request *req,
+			     const char *version_id, struct delete_result *res)
 {
-	s3err_t err = object_delete_once(pb, bucket, key, mtime_ms, etag, req);
+	struct delete_result none;
+	s3err_t err;
 
+	if (!res)
+		res = &none;
+	err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, res);
 	if (err == S3E_XMinioStorageFull && reserve_release(pb))
-		err = object_delete_once(pb, bucket, key, mtime_ms, etag, req);
+		err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, res);
 	if (err == S3E_OK && atomic_load(&pb->reserve_out))
 		reserve_fill(pb);
 	return err;
@@ -2783,13 +2970,13 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 
 static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
 {
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, NULL, NULL, NULL);
 }
 
 static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, const char *key,
 				      int64_t mtime_ms, const char *etag)
 {
-	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag, NULL, NULL, NULL);
 }
 
 /* The object_delete_repl slot: object_delete and its delete events in one transaction (Q1). */
@@ -2798,7 +2985,17 @@ static s3err_t posix_object_delete_repl(struct backend *be, const char *bucket, 
 {
 	if (req && !posix_repl_valid(req))
 		return S3E_InternalError;
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, NULL, NULL);
+}
+
+/* The object_delete_v slot: object_delete_repl with a version (V3, V7). */
+static s3err_t posix_object_delete_v(struct backend *be, const char *bucket, const char *key,
+				     const char *version_id, const struct repl_request *req,
+				     struct delete_result *out)
+{
+	if (req && !posix_repl_valid(req))
+		return S3E_InternalError;
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, version_id, out);
 }
 
 /* --- scanning --- */
@@ -3462,7 +3659,8 @@ static s3err_t conn_prepare(struct posix_be *pb, struct conn *c)
 	for (i = 0; i < ST__COUNT; i++) {
 		const char *sql = i < ST_MP_FIRST   ? stmt_sql[i]
 				  : i < ST_RP_FIRST ? posix_mp_stmt_sql[i - ST_MP_FIRST]
-						    : posix_rp_stmt_sql[i - ST_RP_FIRST];
+				  : i < ST_VR_FIRST ? posix_rp_stmt_sql[i - ST_RP_FIRST]
+						    : posix_vr_stmt_sql[i - ST_VR_FIRST];
 
 		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL);
 		if (rc != SQLITE_OK) {
@@ -3980,4 +4178,10 @@ static const struct backend_ops posix_ops = {
     .repl_done = posix_repl_done,
     .repl_retry = posix_repl_retry,
     .repl_stats = posix_repl_stats,
+    .writer_version = posix_writer_version,
+    .upload_complete_v = posix_upload_complete_v,
+    .object_head_v = posix_object_head_v,
+    .reader_open_v = posix_reader_open_v,
+    .object_delete_v = posix_object_delete_v,
+    .version_scan = posix_version_scan,
 };

@@ -6,7 +6,8 @@
  * migrations), the data-file commit order, the locations of storage
  * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
- * restores, posix_repl.c the replication queue (Q1..Q8); posix_multipart.c
+ * restores, posix_repl.c the replication queue (Q1..Q8), posix_versions.c
+ * object versions (V1..V9); posix_multipart.c
  * owns uploads, parts, the completion of an upload into a multipart object
  * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
@@ -53,8 +54,9 @@
 /*
  * Every statement the backend runs, prepared once per connection. Those
  * before ST_MP_FIRST have their SQL in posix.c, those up to ST_RP_FIRST in
- * posix_multipart.c (posix_mp_stmt_sql), the rest in posix_repl.c
- * (posix_rp_stmt_sql), next to the code that runs them.
+ * posix_multipart.c (posix_mp_stmt_sql), those up to ST_VR_FIRST in
+ * posix_repl.c (posix_rp_stmt_sql), the rest in posix_versions.c
+ * (posix_vr_stmt_sql), next to the code that runs them.
  */
 enum stmt {
 	ST_BEGIN,
@@ -134,13 +136,30 @@ enum stmt {
 	ST_RP_STATS_ALL,
 	ST_RP_STATS_BUCKET,
 	ST_RP_OBJ,
+	ST_VR_FIRST, /* versioning statements from here on (posix_versions.c) */
+	ST_VR_STATE = ST_VR_FIRST,
+	ST_VR_CUR,
+	ST_VR_NEXT_SEQ,
+	ST_VR_STASH_OBJ,
+	ST_VR_STASH_PARTS,
+	ST_VR_INSERT,
+	ST_VR_FIND,
+	ST_VR_DELETE_ROW,
+	ST_VR_NEWEST,
+	ST_VR_PROMOTE_OBJ,
+	ST_VR_PROMOTE_PARTS,
+	ST_VR_SET_ID,
+	ST_VR_ANY,
+	ST_VR_SCAN,
 	ST__COUNT
 };
 
 /* SQL of ST_MP_FIRST .. ST_RP_FIRST - 1, indexed by (stmt - ST_MP_FIRST). */
 extern const char *const posix_mp_stmt_sql[ST_RP_FIRST - ST_MP_FIRST];
-/* SQL of ST_RP_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_RP_FIRST) (posix_repl.c). */
-extern const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST];
+/* SQL of ST_RP_FIRST .. ST_VR_FIRST - 1, indexed by (stmt - ST_RP_FIRST) (posix_repl.c). */
+extern const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST];
+/* SQL of ST_VR_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_VR_FIRST) (posix_versions.c). */
+extern const char *const posix_vr_stmt_sql[ST__COUNT - ST_VR_FIRST];
 
 struct conn {
 	sqlite3 *db;
@@ -214,6 +233,8 @@ struct be_writer {
 	char id[POSIX_ID_HEX + 1];	  /* the data file's object id */
 	/* W_OBJECT: writer_replicate's copy (owned), queued by its commit (Q1); NULL: none */
 	struct repl_request *repl;
+	/* W_OBJECT: writer_version's buffer, where the commit writes its version id; or NULL */
+	char *version_out;
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
 	char key[]; /* W_OBJECT; "" for W_PART */
 };
@@ -704,6 +725,10 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 			      const struct obj_meta *meta);
 s3err_t posix_object_part_range(struct backend *be, const char *bucket, const char *key,
 				unsigned number, uint64_t *offset, uint64_t *size);
+s3err_t posix_upload_complete_v(struct backend *be, const char *bucket, const char *upload_id,
+				const struct complete_part *parts, size_t n,
+				const struct obj_meta *meta, const struct repl_request *req,
+				char version_id[STRATA_VERSION_ID_MAX]);
 
 /*
  * Within the caller's read snapshot: loads the part table of the layout-1
@@ -778,6 +803,58 @@ s3err_t posix_repl_done(struct backend *be, uint64_t seq);
 s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
 			 const char *error);
 s3err_t posix_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out);
+
+/* --- versioning (posix_versions.c; invariants V1..V9) --- */
+
+/*
+ * V2: the bucket whose objects rows (and object_parts rows) hold the data
+ * of noncurrent versions. No S3 bucket name can contain '/', and no caller
+ * of the backend names it: bucket_list leaves it out.
+ */
+#define POSIX_VER_BUCKET "/v"
+
+/*
+ * Within a commit's write transaction, where posix_obj_retire ran before:
+ * makes way for the new current version of bucket/key as the bucket's
+ * versioning state (read here, V3) says: never versioned: retires the
+ * current object (into *old, *found as posix_obj_retire); Enabled: keeps
+ * the current one as noncurrent (nothing retired); Suspended: retires the
+ * null version wherever it is and keeps a non-null current as noncurrent.
+ * report gets the id of the version the commit makes ("" never versioned,
+ * "null", or a new id); the caller passes it to posix_ver_set after its
+ * upsert. Errors: S3E_InternalError, S3E_SlowDown.
+ */
+s3err_t posix_ver_make_room(struct conn *c, const char *bucket, const char *key,
+			    struct retired *old, bool *found, char report[STRATA_VERSION_ID_MAX]);
+/* After the upsert of posix_ver_make_room's commit: gives the row its version id (V1). */
+s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report);
+/*
+ * Within a delete's write transaction (object_delete_once), instead of
+ * retiring the row itself: the versioned delete of backend.h's
+ * object_delete_v (version_id NULL: of the key). *found: something
+ * changed (false: S3E_NoSuchKey for the caller). *old: the data to reclaim
+ * after the commit.
+ */
+s3err_t posix_ver_delete(struct conn *c, const char *bucket, const char *key,
+			 const char *version_id, struct retired *old, bool *found,
+			 struct delete_result *out);
+/*
+ * Within a read snapshot: where version version_id of bucket/key is: its
+ * objects row at (lbucket, lkey), or a delete marker (*marker). Errors:
+ * S3E_NoSuchVersion, S3E_NoSuchBucket, S3E_InternalError.
+ */
+s3err_t posix_ver_locate(struct conn *c, const char *bucket, const char *key,
+			 const char *version_id, char lbucket[STRATA_BUCKET_NAME_MAX + 1],
+			 char lkey[STRATA_MAX_KEY_LEN + 1], bool *marker,
+			 char found_id[STRATA_VERSION_ID_MAX]);
+/* Within a read snapshot, for a key without an objects row: its latest delete marker if any. */
+s3err_t posix_ver_latest_marker(struct conn *c, const char *bucket, const char *key, bool *marker,
+				char version_id[STRATA_VERSION_ID_MAX]);
+/* Within bucket_delete's transaction: *any when the bucket holds versions or markers (V8). */
+s3err_t posix_ver_any(struct conn *c, const char *bucket, bool *any);
+/* Backend slots (contracts in backend.h). */
+s3err_t posix_version_scan(struct backend *be, const char *bucket, const char *key, const char *vid,
+			   const char *prefix, size_t limit, versions_visit_fn visit, void *ctx);
 
 /* --- remote tiers (posix_remote.c; invariants X1..X7) --- */
 

@@ -1077,7 +1077,7 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 			   const char *upload_id, const struct complete_part *parts, size_t n,
 			   const struct obj_meta *meta, const char *version_id,
 			   const struct repl_request *req, struct upl_state *us,
-			   struct complete_out *co)
+			   struct complete_out *co, char report[STRATA_VERSION_ID_MAX])
 {
 	struct obj_meta m;
 	uint64_t total = 0;
@@ -1091,7 +1091,7 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 	if (err == S3E_OK)
 		err = posix_bucket_exists(c, bucket);
 	if (err == S3E_OK)
-		err = posix_obj_retire(c, bucket, us->key, &co->old, &found);
+		err = posix_ver_make_room(c, bucket, us->key, &co->old, &found, report); /* V3 */
 	if (err == S3E_OK)
 		err = parts_move(c, upload_id, bucket, us->key, parts, n, &total);
 	if (err != S3E_OK)
@@ -1131,6 +1131,8 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 	err = posix_obj_upsert(c, bucket, us->key, version_id, &m, 1, false,
 			       posix_loc_for_class(pb, us->storage_class)->tier,
 			       posix_repl_status_of(req));
+	if (err == S3E_OK)
+		err = posix_ver_set(c, bucket, us->key, report);
 	/* M14 (Q1): the replication events go in with the object row, or neither does. */
 	if (err == S3E_OK && req)
 		err = posix_repl_queue(c, bucket, us->key, req, false, meta->mtime_ms, meta->etag,
@@ -1154,7 +1156,8 @@ out:
 /* upload_complete with what its commit asks of replication (req NULL: nothing; M14). */
 static s3err_t upload_complete(struct backend *be, const char *bucket, const char *upload_id,
 			       const struct complete_part *parts, size_t n,
-			       const struct obj_meta *meta, const struct repl_request *req)
+			       const struct obj_meta *meta, const struct repl_request *req,
+			       char report[STRATA_VERSION_ID_MAX])
 {
 	struct posix_be *pb = (struct posix_be *)be;
 	struct complete_out co = {{"", "", false, false}, false};
@@ -1191,7 +1194,8 @@ static s3err_t upload_complete(struct backend *be, const char *bucket, const cha
 	if (err != S3E_OK)
 		goto out;
 	c = posix_pool_get(pb);
-	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, req, &us, &co);
+	err = complete_tx(pb, c, bucket, upload_id, parts, n, meta, version_id, req, &us, &co,
+			  report);
 	if (err != S3E_OK)
 		goto out;
 	posix_retired_finish(pb, c, &co.old); /* its file(s) and restored copies (R6) */
@@ -1207,14 +1211,31 @@ s3err_t posix_upload_complete(struct backend *be, const char *bucket, const char
 			      const struct complete_part *parts, size_t n,
 			      const struct obj_meta *meta)
 {
-	return upload_complete(be, bucket, upload_id, parts, n, meta, NULL);
+	char report[STRATA_VERSION_ID_MAX];
+
+	return upload_complete(be, bucket, upload_id, parts, n, meta, NULL, report);
 }
 
 s3err_t posix_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
 				   const struct complete_part *parts, size_t n,
 				   const struct obj_meta *meta, const struct repl_request *req)
 {
-	return upload_complete(be, bucket, upload_id, parts, n, meta, req);
+	char report[STRATA_VERSION_ID_MAX];
+
+	return upload_complete(be, bucket, upload_id, parts, n, meta, req, report);
+}
+
+s3err_t posix_upload_complete_v(struct backend *be, const char *bucket, const char *upload_id,
+				const struct complete_part *parts, size_t n,
+				const struct obj_meta *meta, const struct repl_request *req,
+				char version_id[STRATA_VERSION_ID_MAX])
+{
+	char report[STRATA_VERSION_ID_MAX] = "";
+	s3err_t err = upload_complete(be, bucket, upload_id, parts, n, meta, req, report);
+
+	if (err == S3E_OK)
+		memcpy(version_id, report, STRATA_VERSION_ID_MAX);
+	return err;
 }
 
 /* --- partNumber= on GetObject/HeadObject --- */

@@ -91,7 +91,7 @@
 #define REPL_DUE_CHUNK 32u /* events copied out per query by repl_due */
 
 /* The replication statements (?N always bound, never spliced). */
-const char *const posix_rp_stmt_sql[ST__COUNT - ST_RP_FIRST] = {
+const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST] = {
     /* Q1: a new event is due at once (next_ms = created_ms). */
     [ST_RP_INSERT - ST_RP_FIRST] =
 	"INSERT INTO repl_events(bucket, key, is_delete, mtime_ms, etag, site, dest_bucket, "

@@ -65,6 +65,9 @@
 #define STRATA_UPLOAD_ID_MAX 64u			     /* upload id text incl. NUL */
 #define STRATA_COMPLETED_UPLOAD_KEEP_MS (24ll * 3600 * 1000) /* repeated Complete answers */
 
+/* Versioning (issue 12) */
+#define STRATA_VERSION_ID_MAX 40u /* a version id (32 chars, or "null") and its NUL */
+
 /* Listing */
 #define STRATA_MAX_LIST_KEYS 1000u /* max-keys ceiling, as AWS */
 #define STRATA_MAX_DELIMITER_LEN 64u

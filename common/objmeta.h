@@ -70,6 +70,15 @@ struct obj_meta {
 	 * (backend.h), moved by the replicator; ignored on input.
 	 */
 	int repl_status;
+	/*
+	 * Versioning (issue 12): the version this metadata describes, filled by
+	 * the backend on reads ("" when the bucket was never versioned, "null"
+	 * for the null version); delete_marker when that version is a delete
+	 * marker (then only version_id and mtime_ms mean anything). Ignored on
+	 * input: a commit chooses the version id.
+	 */
+	char version_id[STRATA_VERSION_ID_MAX];
+	bool delete_marker;
 	int sse_mode;
 	char sse_key_id[STRATA_SSE_KEY_ID_MAX];
 	uint8_t sse_envelope[STRATA_SSE_ENVELOPE_MAX];

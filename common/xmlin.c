@@ -558,6 +558,47 @@ out:
 	return err;
 }
 
+/* ---- VersioningConfiguration ---- */
+
+s3err_t xmlin_parse_versioning(const char *body, size_t len, enum versioning_status *out)
+{
+	enum versioning_status st = VERSIONING_ABSENT;
+	char status[16] = "", mfa[16] = "";
+	const xmlNode *root, *c;
+	xmlDocPtr doc = NULL;
+	s3err_t err;
+
+	err = xmldoc_parse_root(body, len, STRATA_MAX_SMALL_XML_BODY, "VersioningConfiguration",
+				&doc, &root);
+	if (err)
+		goto out;
+	for (c = root->children; c; c = c->next) {
+		if (xmldoc_is_ignorable(c))
+			continue;
+		if (xmldoc_is_elem(c, "Status") && !status[0])
+			err = xmldoc_leaf_word(c, status, sizeof(status));
+		else if (xmldoc_is_elem(c, "MfaDelete") && !mfa[0])
+			err = xmldoc_leaf_word(c, mfa, sizeof(mfa));
+		else
+			err = S3E_MalformedXML;
+		if (err)
+			goto out;
+	}
+	if (strcmp(status, "Enabled") == 0)
+		st = VERSIONING_ENABLED;
+	else if (strcmp(status, "Suspended") == 0)
+		st = VERSIONING_SUSPENDED;
+	else if (status[0])
+		err = S3E_MalformedXML;
+	if (!err && mfa[0] && strcmp(mfa, "Disabled") != 0)
+		err = strcmp(mfa, "Enabled") == 0 ? S3E_NotImplemented : S3E_MalformedXML;
+	if (!err)
+		*out = st;
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
 /* ---- RestoreRequest ---- */
 
 /* <GlacierJobParameters><Tier>Standard|Bulk|Expedited</Tier></GlacierJobParameters> */

@@ -90,6 +90,21 @@ struct encryption_config {
  */
 s3err_t xmlin_parse_encryption(const char *body, size_t len, struct encryption_config *out);
 
+/* PutBucketVersioning: a VersioningConfiguration, as Strata supports it. */
+enum versioning_status {
+	VERSIONING_ABSENT,    /* no Status element: no change */
+	VERSIONING_ENABLED,   /* Enabled */
+	VERSIONING_SUSPENDED, /* Suspended */
+};
+
+/*
+ * Parses <VersioningConfiguration> with an optional Status (Enabled |
+ * Suspended) and MfaDelete (Enabled | Disabled). Errors: S3E_MalformedXML
+ * (anything else, or an element twice), S3E_NotImplemented (MfaDelete
+ * Enabled: MFA delete is not available), S3E_MaxMessageLengthExceeded.
+ */
+s3err_t xmlin_parse_versioning(const char *body, size_t len, enum versioning_status *out);
+
 /* A RestoreObject request, as Strata supports it. */
 struct restore_request {
 	uint32_t days; /* how long the restored copy stays readable, >= 1 */

@@ -127,9 +127,24 @@ out:
 	return err;
 }
 
+/* NotImplemented unless m (read by version id) is the key's current version. */
+static s3err_t check_current(struct request *r, const struct obj_meta *m)
+{
+	struct obj_meta cur;
+	bool same;
+
+	obj_meta_init(&cur);
+	same = backend_object_head_v(r->srv->be, r->bucket, r->key, NULL, &cur) == S3E_OK &&
+	       strcmp(cur.version_id, m->version_id) == 0;
+	obj_meta_free(&cur);
+	return same ? S3E_OK
+		    : req_fail(r, S3E_NotImplemented,
+			       "ObjectParts of a noncurrent version is not implemented yet.");
+}
+
 s3err_t op_get_object_attributes(struct request *r)
 {
-	const char *v = req_query(r, "versionId");
+	const char *vid = NULL;
 	char date[30];
 	struct sse_key k = {SSE_NONE, {0}, ""};
 	struct obj_meta m;
@@ -137,15 +152,22 @@ s3err_t op_get_object_attributes(struct request *r)
 	unsigned want = 0;
 	s3err_t err;
 
-	if (v && strcmp(v, "null") != 0)
-		return req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
-	if ((err = parse_attributes(r, &want)))
+	if ((err = op_version_id(r, &vid)) || (err = parse_attributes(r, &want)))
 		return err;
 	obj_meta_init(&m);
 	buf_init(&xml, STRATA_MAX_LIST_RESPONSE, S3E_InternalError);
 	/* An SSE-C object's attributes need its key, as on AWS. */
-	if ((err = backend_object_head(r->srv->be, r->bucket, r->key, &m)) ||
-	    (err = sse_req_read(r, &m, false, &k)) ||
+	if ((err = backend_object_head_v(r->srv->be, r->bucket, r->key, vid, &m))) {
+		if (m.delete_marker) { /* as GetObject: the marker named in the error */
+			str_copy(r->err_version_id, sizeof(r->err_version_id), m.version_id);
+			r->err_delete_marker = true;
+		}
+		goto out;
+	}
+	/* ObjectParts reads the current object's part table: a noncurrent version's is not. */
+	if (vid && (want & ATTR_PARTS) && m.parts_count && (err = check_current(r, &m)))
+		goto out;
+	if ((err = sse_req_read(r, &m, false, &k)) ||
 	    (err = xmlw_begin(&xml, "GetObjectAttributesResponse")))
 		goto out;
 	/* GetObjectAttributes shows the ETag without quotes, unlike every other call. */
@@ -167,6 +189,7 @@ s3err_t op_get_object_attributes(struct request *r)
 	resp_header(r, "Last-Modified", date);
 	if (m.sha256_hex[0])
 		resp_header(r, "x-strata-sha256", m.sha256_hex);
+	op_version_headers(r, m.version_id, false);
 	sse_req_headers(r, &k);
 out:
 	buf_free(&xml);

@@ -128,17 +128,60 @@ out:
 /* Never versioned: AWS answers an empty configuration (no Status). */
 s3err_t op_get_bucket_versioning(struct request *r)
 {
+	char doc[16];
+	bool found = false;
+	size_t len = 0;
 	struct buf xml;
 	s3err_t err;
 
+	err = backend_bucket_config_get(r->srv->be, r->bucket, VERSIONING_BUCKET_CONFIG, doc,
+					sizeof(doc) - 1, &len, &found);
+	if (err == S3E_NotImplemented)
+		found = false; /* a backend without documents was never versioned */
+	else if (err)
+		return req_fail(r, err, NULL);
+	doc[found ? len : 0] = '\0';
 	buf_init(&xml, 4096, S3E_InternalError);
 	if ((err = xmlw_begin(&xml, "VersioningConfiguration")) ||
+	    (found && (err = xmlw_elem(&xml, "Status", doc))) ||
 	    (err = xmlw_close(&xml, "VersioningConfiguration")))
 		goto out;
 	err = resp_xml(r, &xml);
 out:
 	buf_free(&xml);
 	return err;
+}
+
+/*
+ * Enabled or Suspended, stored as the bucket's VERSIONING_BUCKET_CONFIG; a
+ * configuration without Status changes nothing (as AWS). A backend without
+ * the versioning slots (the s3 home) answers NotImplemented to both states:
+ * it could not keep a single version.
+ */
+s3err_t op_put_bucket_versioning(struct request *r)
+{
+	enum versioning_status st = VERSIONING_ABSENT;
+	const char *doc;
+	s3err_t err;
+
+	if (req_header(r, "x-amz-mfa"))
+		return req_fail(r, S3E_NotImplemented, "MFA delete is not implemented by Strata.");
+	err = xmlin_parse_versioning(buf_str(&r->xml), r->xml.len, &st);
+	if (err == S3E_NotImplemented)
+		return req_fail(r, err, "MFA delete is not implemented by Strata.");
+	if (err)
+		return req_fail(r, err, NULL);
+	if (st == VERSIONING_ABSENT)
+		return resp_ok_empty(r);
+	if (!backend_can_version(r->srv->be))
+		return req_fail(r, S3E_NotImplemented,
+				"Versioning is not available with this home backend.");
+	doc = st == VERSIONING_ENABLED ? "Enabled" : "Suspended";
+	err = backend_bucket_config_put(r->srv->be, r->bucket, VERSIONING_BUCKET_CONFIG, doc,
+					strlen(doc));
+	if (err)
+		return req_fail(r, err, NULL);
+	return resp_ok_empty(r);
 }
 
 /* The truthful ACL: the owner has FULL_CONTROL and nobody else anything. */

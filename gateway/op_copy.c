@@ -8,6 +8,7 @@
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/strutil.h"
+#include "../common/versions.h"
 #include "../common/xmlw.h"
 #include "../lifecycle/replicator.h"
 #include "conditions.h"
@@ -28,9 +29,12 @@ s3err_t op_parse_copy_source(struct request *r, struct copy_source *src)
 	if (!v) /* cannot be: the routes that copy match on this header */
 		return req_fail(r, S3E_InvalidArgument, "x-amz-copy-source is missing");
 	err = copysrc_parse(v, &cs, &msg);
-	/* The one version an unversioned object has is "null"; asked first, as before. */
-	if (cs.version_id && strcmp(cs.version_id, "null") != 0)
-		return req_fail(r, S3E_NoSuchVersion, NULL);
+	/* The version id is checked first, as before the parse was split out. */
+	src->version_id[0] = '\0';
+	if (cs.version_id && !versions_id_valid(cs.version_id))
+		return req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
+	if (cs.version_id)
+		str_copy(src->version_id, sizeof(src->version_id), cs.version_id);
 	if (err)
 		return req_fail(r, err, msg);
 	memcpy(src->bucket, cs.bucket, sizeof(src->bucket));
@@ -126,8 +130,14 @@ s3err_t op_open_copy_source(struct request *r, const struct copy_source *src, st
 		return err;
 	if (strcmp(sb.owner, r->auth.user.name) != 0)
 		return req_fail(r, S3E_AccessDenied, NULL);
-	if ((err = backend_reader_open(be, src->bucket, src->key, meta, out)) ||
-	    (err = sse_req_read(r, meta, true, key)) || (err = op_archive_readable(r, meta)) ||
+	err = backend_reader_open_v(be, src->bucket, src->key,
+				    src->version_id[0] ? src->version_id : NULL, meta, out);
+	if (err == S3E_MethodNotAllowed)
+		return req_fail(r, S3E_InvalidRequest,
+				"The source of a copy request may not specifically refer to a "
+				"delete marker by version id.");
+	if (err || (err = sse_req_read(r, meta, true, key)) ||
+	    (err = op_archive_readable(r, meta)) ||
 	    (key->mode != SSE_NONE && (err = backend_reader_unseal(be, *out, key->data_key))))
 		return err;
 	return cond_check(&c, meta, true);
@@ -137,7 +147,7 @@ s3err_t op_copy_object(struct request *r)
 {
 	const char *algo_hdr = req_header(r, "x-amz-checksum-algorithm");
 	struct backend *be = r->srv->be;
-	struct copy_source src = {{0}, NULL};
+	struct copy_source src = {{0}, NULL, ""};
 	struct repl_request rq;
 	struct obj_meta sm, dm;
 	struct be_reader *rd = NULL;
@@ -146,7 +156,7 @@ s3err_t op_copy_object(struct request *r)
 	enum cksum_algo algo;
 	struct digests d;
 	struct sse_key sk, dk;
-	char sha[65];
+	char sha[65], vid[STRATA_VERSION_ID_MAX] = "";
 	bool replace;
 	s3err_t err;
 
@@ -158,8 +168,10 @@ s3err_t op_copy_object(struct request *r)
 	    (err = op_refuse_unsupported_write(r)))
 		goto out;
 	/* (the destination bucket is the requester's: the route checked it) */
+	/* Copying an older version over the key is how a version is restored: allowed. */
 	if (!replace && strcmp(src.bucket, r->bucket) == 0 && strcmp(src.key, r->key) == 0 &&
-	    !algo_hdr && !sse_req_asked(r) && !req_header(r, "x-amz-storage-class")) {
+	    !src.version_id[0] && !algo_hdr && !sse_req_asked(r) &&
+	    !req_header(r, "x-amz-storage-class")) {
 		err = req_fail(r, S3E_InvalidRequest,
 			       "This copy request is illegal because it is trying to copy an "
 			       "object to itself without changing the object's metadata, storage "
@@ -218,7 +230,8 @@ s3err_t op_copy_object(struct request *r)
 		base64_encode(d.extra, d.extra_len, dm.checksum_b64);
 	}
 	if ((err = repl_request_for(r, r->key, false, &rq)) ||
-	    (err = backend_writer_replicate(be, w, &rq)))
+	    (err = backend_writer_replicate(be, w, &rq)) ||
+	    (err = backend_writer_version(be, w, vid)))
 		goto out;
 	err = backend_writer_commit(be, w, &dm);
 	w = NULL;
@@ -226,8 +239,12 @@ s3err_t op_copy_object(struct request *r)
 		replicator_wake(r->srv->replicator);
 	if (!err)
 		err = copy_result(r, &dm);
-	if (!err)
+	if (!err) {
 		sse_req_headers(r, &dk);
+		op_written_version(r, vid);
+		if (sm.version_id[0])
+			resp_header(r, "x-amz-copy-source-version-id", sm.version_id);
+	}
 out:
 	if (w)
 		backend_writer_abort(be, w);

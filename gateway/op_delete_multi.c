@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "../common/names.h"
+#include "../common/versions.h"
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
 #include "../lifecycle/replicator.h"
@@ -12,13 +13,23 @@
 #include "response.h"
 #include "server.h"
 
-static s3err_t deleted_xml(struct buf *xml, const struct delete_object_item *o)
+/*
+ * As AWS: a delete by id names the version (and DeleteMarker when it was
+ * one); a delete that made a marker names the marker as DeleteMarkerVersionId.
+ */
+static s3err_t deleted_xml(struct buf *xml, const struct delete_object_item *o,
+			   const struct delete_result *res)
 {
 	s3err_t err;
 
 	if ((err = xmlw_open(xml, "Deleted")) || (err = xmlw_elemn(xml, "Key", o->key, o->key_len)))
 		return err;
 	if (o->version_id && (err = xmlw_elem(xml, "VersionId", o->version_id)))
+		return err;
+	if (res->delete_marker && (err = xmlw_elem(xml, "DeleteMarker", "true")))
+		return err;
+	if (!o->version_id && res->delete_marker && res->version_id[0] &&
+	    (err = xmlw_elem(xml, "DeleteMarkerVersionId", res->version_id)))
 		return err;
 	return xmlw_close(xml, "Deleted");
 }
@@ -62,18 +73,20 @@ s3err_t op_delete_objects(struct request *r)
 	for (i = 0; i < dr.n && !err; i++) {
 		const struct delete_object_item *o = &dr.objects[i];
 		s3err_t e = names_key_check(o->key, o->key_len);
+		struct delete_result res = {"", false};
 		const char *msg = NULL;
 
-		if (!e && o->version_id && strcmp(o->version_id, "null") != 0) {
-			e = S3E_NoSuchVersion;
-			msg = "The specified version does not exist.";
+		if (!e && o->version_id && !versions_id_valid(o->version_id)) {
+			e = S3E_InvalidArgument;
+			msg = "Invalid version id specified";
 		}
 		if (!e)
 			e = repl_request_compute(r->srv->repl_cache, r->srv->be, r->srv->cfg,
 						 r->bucket, o->key, true, r->auth.user.name, &rq,
 						 &msg);
 		if (!e) {
-			e = backend_object_delete_repl(r->srv->be, r->bucket, o->key, &rq);
+			e = backend_object_delete_v(r->srv->be, r->bucket, o->key, o->version_id,
+						    &rq, &res);
 			if (e == S3E_NoSuchKey)
 				e = S3E_OK;
 			queued |= !e && rq.n;
@@ -83,7 +96,7 @@ s3err_t op_delete_objects(struct request *r)
 		if (e)
 			err = error_xml(&xml, o, e, msg);
 		else if (!dr.quiet)
-			err = deleted_xml(&xml, o);
+			err = deleted_xml(&xml, o, &res);
 	}
 	if (queued)
 		replicator_wake(r->srv->replicator);

@@ -6,6 +6,7 @@
 #include "../common/httptime.h"
 #include "../common/listing.h"
 #include "../common/strutil.h"
+#include "../common/versions.h"
 #include "../common/xmlw.h"
 #include "ops.h"
 #include "request.h"
@@ -172,8 +173,9 @@ static s3err_t entry_xml(struct request *r, const struct list_params *p,
 	return xmlw_close(xml, tag);
 }
 
+/* next_vid: the NextVersionIdMarker of a truncated ListObjectVersions (NULL: none). */
 static s3err_t header_xml(struct request *r, const struct list_params *p,
-			  const struct listing_result *res, struct buf *xml)
+			  const struct listing_result *res, const char *next_vid, struct buf *xml)
 {
 	s3err_t err;
 
@@ -209,7 +211,7 @@ static s3err_t header_xml(struct request *r, const struct list_params *p,
 			return err;
 		if (res->truncated &&
 		    ((err = elem_maybe_encoded(xml, "NextKeyMarker", res->next_marker, p->url)) ||
-		     (err = xmlw_elem(xml, "NextVersionIdMarker", "null"))))
+		     (next_vid && (err = xmlw_elem(xml, "NextVersionIdMarker", next_vid)))))
 			return err;
 		break;
 	case LIST_V2:
@@ -252,7 +254,8 @@ static s3err_t list(struct request *r, enum list_kind kind)
 	q.delimiter = p.delimiter;
 	q.marker = p.marker;
 	q.max_keys = p.max_keys;
-	if ((err = listing_run(&q, scan, &sc, &res)) || (err = header_xml(r, &p, &res, &xml)))
+	if ((err = listing_run(&q, scan, &sc, &res)) ||
+	    (err = header_xml(r, &p, &res, kind == LIST_VERSIONS ? "null" : NULL, &xml)))
 		goto out;
 	for (i = 0; i < res.n && !err; i++)
 		if (!res.entries[i].is_prefix)
@@ -280,7 +283,95 @@ s3err_t op_list_objects(struct request *r)
 	return list(r, lt ? LIST_V2 : LIST_V1);
 }
 
+/* --- ListObjectVersions of a backend with versioning (common/versions.h) --- */
+
+static s3err_t vscan(void *sctx, const char *key, const char *vid, const char *prefix, size_t limit,
+		     versions_visit_fn visit, void *vctx)
+{
+	struct list_scan_ctx *c = sctx;
+
+	return backend_version_scan(c->be, c->bucket, key, vid, prefix, limit, visit, vctx);
+}
+
+static s3err_t version_xml(struct request *r, const struct list_params *p,
+			   const struct versions_entry *e, struct buf *xml)
+{
+	const char *tag = e->meta.delete_marker ? "DeleteMarker" : "Version";
+	const struct obj_meta *m = &e->meta;
+	char etag[STRATA_ETAG_MAX + 2], date[25];
+	s3err_t err;
+
+	snprintf(etag, sizeof(etag), "\"%s\"", m->etag);
+	httptime_format_iso_ms(m->mtime_ms, date);
+	if ((err = xmlw_open(xml, tag)) || (err = elem_maybe_encoded(xml, "Key", e->key, p->url)) ||
+	    (err = xmlw_elem(xml, "VersionId", m->version_id)) ||
+	    (err = xmlw_elem(xml, "IsLatest", e->is_latest ? "true" : "false")) ||
+	    (err = xmlw_elem(xml, "LastModified", date)))
+		return err;
+	if (!m->delete_marker &&
+	    ((err = xmlw_elem(xml, "ETag", etag)) || (err = xmlw_elem_u64(xml, "Size", m->size)) ||
+	     (err = xmlw_elem(xml, "StorageClass",
+			      m->storage_class[0] ? m->storage_class : "STANDARD"))))
+		return err;
+	if ((err = owner_xml(r, xml)))
+		return err;
+	return xmlw_close(xml, tag);
+}
+
+static s3err_t list_versions(struct request *r)
+{
+	struct list_scan_ctx sc = {r->srv->be, r->bucket};
+	const char *vm = req_query(r, "version-id-marker");
+	struct versions_result res = {0};
+	struct listing_result lr = {0};
+	struct versions_query q;
+	struct list_params p;
+	struct buf xml;
+	size_t i;
+	s3err_t err;
+
+	buf_init(&xml, STRATA_MAX_LIST_RESPONSE, S3E_InternalError);
+	if ((err = parse_params(r, LIST_VERSIONS, &p)))
+		goto out;
+	if (vm && vm[0] && !p.marker[0]) {
+		err = req_fail(r, S3E_InvalidArgument,
+			       "A version-id marker cannot be specified without a key marker.");
+		goto out;
+	}
+	if (vm && vm[0] && !versions_id_valid(vm)) {
+		err = req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
+		goto out;
+	}
+	q.prefix = p.prefix;
+	q.delimiter = p.delimiter;
+	q.key_marker = p.marker;
+	q.vid_marker = vm ? vm : "";
+	q.max_keys = p.max_keys;
+	if ((err = versions_list_run(&q, vscan, &sc, &res)))
+		goto out;
+	lr.truncated = res.truncated;
+	lr.next_marker = res.next_key_marker;
+	if ((err =
+		 header_xml(r, &p, &lr, res.next_vid_marker[0] ? res.next_vid_marker : NULL, &xml)))
+		goto out;
+	for (i = 0; i < res.n && !err; i++)
+		if (!res.entries[i].is_prefix)
+			err = version_xml(r, &p, &res.entries[i], &xml);
+	for (i = 0; i < res.n && !err; i++)
+		if (res.entries[i].is_prefix && !(err = xmlw_open(&xml, "CommonPrefixes")) &&
+		    !(err = elem_maybe_encoded(&xml, "Prefix", res.entries[i].key, p.url)))
+			err = xmlw_close(&xml, "CommonPrefixes");
+	if (err || (err = xmlw_close(&xml, "ListVersionsResult")))
+		goto out;
+	err = resp_xml(r, &xml);
+out:
+	versions_result_free(&res);
+	buf_free(&xml);
+	return err;
+}
+
+/* A backend without versioning holds only current objects: each is its "null" version. */
 s3err_t op_list_object_versions(struct request *r)
 {
-	return list(r, LIST_VERSIONS);
+	return backend_can_version(r->srv->be) ? list_versions(r) : list(r, LIST_VERSIONS);
 }

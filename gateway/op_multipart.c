@@ -323,7 +323,7 @@ out:
 s3err_t op_upload_part_copy(struct request *r)
 {
 	struct backend *be = r->srv->be;
-	struct copy_source src = {{0}, NULL};
+	struct copy_source src = {{0}, NULL, ""};
 	struct upload_info u;
 	struct obj_meta sm;
 	struct be_reader *rd = NULL;
@@ -645,13 +645,15 @@ static s3err_t complete_again(struct request *r, const struct upload_info *u)
 	s3err_t err;
 
 	obj_meta_init(&m);
-	err = backend_object_head(r->srv->be, r->bucket, r->key, &m);
+	err = backend_object_head_v(r->srv->be, r->bucket, r->key, NULL, &m);
 	if (err || strcmp(m.etag, u->final_etag) != 0) {
 		/* The object was replaced or deleted since: the upload is no more. */
 		obj_meta_free(&m);
 		return req_fail(r, S3E_NoSuchUpload, NULL);
 	}
 	err = complete_result(r, &m);
+	if (!err)
+		op_written_version(r, m.version_id);
 	obj_meta_free(&m);
 	return err;
 }
@@ -662,6 +664,7 @@ s3err_t op_complete_multipart(struct request *r)
 	struct part_table t = {NULL, 0, S3E_OK};
 	const struct part_info **chosen = NULL;
 	struct complete_part *list = NULL;
+	char vid[STRATA_VERSION_ID_MAX] = "";
 	struct repl_request rq;
 	struct upload_info u;
 	struct sse_key k;
@@ -729,7 +732,8 @@ s3err_t op_complete_multipart(struct request *r)
 		goto out;
 	if ((err = repl_request_for(r, r->key, false, &rq)))
 		goto out;
-	err = backend_upload_complete_repl(r->srv->be, r->bucket, u.upload_id, list, cr.n, &m, &rq);
+	err =
+	    backend_upload_complete_v(r->srv->be, r->bucket, u.upload_id, list, cr.n, &m, &rq, vid);
 	if (err) {
 		req_fail(r, err, NULL);
 		goto out;
@@ -737,6 +741,8 @@ s3err_t op_complete_multipart(struct request *r)
 	if (rq.n)
 		replicator_wake(r->srv->replicator);
 	err = complete_result(r, &m);
+	if (!err)
+		op_written_version(r, vid);
 out:
 	free(t.items);
 	free(chosen);

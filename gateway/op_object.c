@@ -9,6 +9,7 @@
 #include "../common/metrics.h"
 #include "../common/range.h"
 #include "../common/strutil.h"
+#include "../common/versions.h"
 #include "../lifecycle/replicator.h"
 #include "body.h"
 #include "conditions.h"
@@ -176,7 +177,8 @@ struct put_state {
 	struct request *r;
 	struct be_writer *w; /* NULL once committed or aborted */
 	struct obj_meta meta;
-	struct sse_key sse; /* the encryption chosen (its data key seals w) */
+	struct sse_key sse;			/* the encryption chosen (its data key seals w) */
+	char version_id[STRATA_VERSION_ID_MAX]; /* what the commit made (backend_writer_version) */
 };
 
 static void put_state_free(struct request *r)
@@ -267,7 +269,8 @@ s3err_t op_put_object(struct request *r)
 	 * atomic step; on error put_state_free aborts the writer.
 	 */
 	if ((err = repl_request_for(r, r->key, false, &rq)) ||
-	    (err = backend_writer_replicate(r->srv->be, w, &rq)))
+	    (err = backend_writer_replicate(r->srv->be, w, &rq)) ||
+	    (err = backend_writer_version(r->srv->be, w, ps->version_id)))
 		return err;
 	ps->w = NULL; /* commit consumes the writer whatever happens */
 	err = backend_writer_commit(r->srv->be, w, &ps->meta);
@@ -278,6 +281,7 @@ s3err_t op_put_object(struct request *r)
 	err = resp_ok_empty(r);
 	if (err)
 		return err;
+	op_written_version(r, ps->version_id);
 	snprintf(etag, sizeof(etag), "\"%s\"", ps->meta.etag);
 	resp_header(r, "ETag", etag);
 	if (ps->meta.sha256_hex[0])
@@ -428,14 +432,42 @@ static s3err_t part_as_range(struct request *r, const struct obj_meta *m, struct
 	return S3E_OK;
 }
 
-static s3err_t check_version_id(struct request *r)
+s3err_t op_version_id(struct request *r, const char **out)
 {
 	const char *v = req_query(r, "versionId");
 
-	/* Never-versioned buckets hold only the "null" version. */
-	if (v && strcmp(v, "null") != 0)
+	*out = NULL;
+	if (v && !versions_id_valid(v))
 		return req_fail(r, S3E_InvalidArgument, "Invalid version id specified");
+	*out = v;
 	return S3E_OK;
+}
+
+void op_version_headers(struct request *r, const char *id, bool marker)
+{
+	if (id[0])
+		resp_header(r, "x-amz-version-id", id);
+	if (marker)
+		resp_header(r, "x-amz-delete-marker", "true");
+}
+
+void op_written_version(struct request *r, const char *id)
+{
+	if (strcmp(id, "null") != 0)
+		op_version_headers(r, id, false);
+}
+
+/*
+ * A delete marker answers a read with an error that still names it (AWS:
+ * 404 NoSuchKey when it is the latest, 405 MethodNotAllowed by id).
+ */
+static s3err_t marker_error(struct request *r, s3err_t err, const struct obj_meta *m)
+{
+	if ((err == S3E_NoSuchKey || err == S3E_MethodNotAllowed) && m->delete_marker) {
+		str_copy(r->err_version_id, sizeof(r->err_version_id), m->version_id);
+		r->err_delete_marker = true;
+	}
+	return err;
 }
 
 static s3err_t get_or_head(struct request *r, bool head)
@@ -447,12 +479,13 @@ static s3err_t get_or_head(struct request *r, bool head)
 	struct byte_range range = {0, 0};
 	struct sse_key k = {SSE_NONE, {0}, ""};
 	enum range_result rr;
+	const char *vid = NULL;
 	struct obj_meta m;
 	uint64_t len;
 	s3err_t err;
 
 	obj_meta_init(&m);
-	if ((err = check_version_id(r)))
+	if ((err = op_version_id(r, &vid)))
 		goto out;
 	/* AWS: x-amz-server-side-encryption belongs to writes; on a GET or HEAD it is a
 	 * 400 Bad Request (reading an SSE-S3 object needs no header). */
@@ -469,10 +502,13 @@ static s3err_t get_or_head(struct request *r, bool head)
 	}
 	gs->be = r->srv->be;
 	gs->sent = &r->bytes_out;
-	err = head ? backend_object_head(r->srv->be, r->bucket, r->key, &m)
-		   : backend_reader_open(r->srv->be, r->bucket, r->key, &m, &gs->reader);
-	if (err || (err = sse_req_read(r, &m, false, &k)) ||
-	    (!head && (err = op_archive_readable(r, &m))))
+	err = head ? backend_object_head_v(r->srv->be, r->bucket, r->key, vid, &m)
+		   : backend_reader_open_v(r->srv->be, r->bucket, r->key, vid, &m, &gs->reader);
+	if (err) {
+		err = marker_error(r, err, &m);
+		goto out;
+	}
+	if ((err = sse_req_read(r, &m, false, &k)) || (!head && (err = op_archive_readable(r, &m))))
 		goto out;
 	if (!head && k.mode != SSE_NONE &&
 	    (err = backend_reader_unseal(r->srv->be, gs->reader, k.data_key)))
@@ -515,6 +551,7 @@ static s3err_t get_or_head(struct request *r, bool head)
 	}
 	r->status = rr == RANGE_OK ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK;
 	resp_object_headers(r, &m);
+	op_version_headers(r, m.version_id, false);
 	sse_req_headers(r, &k);
 	if (rr == RANGE_OK) {
 		char cr[80];
@@ -553,8 +590,10 @@ s3err_t op_head_object(struct request *r)
 
 s3err_t op_delete_object(struct request *r)
 {
+	struct delete_result res;
 	struct repl_request rq;
-	s3err_t err = check_version_id(r);
+	const char *vid = NULL;
+	s3err_t err = op_version_id(r, &vid);
 
 	if (err)
 		return err;
@@ -564,11 +603,14 @@ s3err_t op_delete_object(struct request *r)
 	if ((err = repl_request_for(r, r->key, true, &rq)))
 		return err;
 	/* A delete of an absent key still queues its events: the target may hold it. */
-	err = backend_object_delete_repl(r->srv->be, r->bucket, r->key, &rq);
+	err = backend_object_delete_v(r->srv->be, r->bucket, r->key, vid, &rq, &res);
 	/* Deleting what is not there succeeds in S3. */
 	if (err && err != S3E_NoSuchKey)
 		return err;
 	if (rq.n)
 		replicator_wake(r->srv->replicator);
-	return resp_no_content(r);
+	if ((err = resp_no_content(r)))
+		return err;
+	op_version_headers(r, res.version_id, res.delete_marker);
+	return S3E_OK;
 }

@@ -37,6 +37,27 @@ s3err_t op_head_bucket(struct request *r);
 s3err_t op_delete_bucket(struct request *r);
 s3err_t op_get_bucket_location(struct request *r);
 s3err_t op_get_bucket_versioning(struct request *r);
+/*
+ * PutBucketVersioning (issue 12). The state is the bucket configuration
+ * document VERSIONING_BUCKET_CONFIG, "Enabled" or "Suspended" (none: never
+ * versioned), which the backend reads in each commit (backend.h).
+ */
+#define VERSIONING_BUCKET_CONFIG "versioning"
+s3err_t op_put_bucket_versioning(struct request *r);
+/*
+ * The versionId query parameter of an object request: *out NULL when absent,
+ * else a well-formed id or "null". Error: S3E_InvalidArgument ("Invalid
+ * version id specified", as AWS), recorded on r.
+ */
+s3err_t op_version_id(struct request *r, const char **out);
+/* Adds x-amz-version-id (when id is not "") and x-amz-delete-marker: true (when marker). */
+void op_version_headers(struct request *r, const char *id, bool marker);
+/*
+ * The x-amz-version-id of a write (PutObject, CopyObject, Complete): the id
+ * the commit made; none for the "null" version of a Suspended bucket, as AWS
+ * (and Ceph's s3-tests) answer.
+ */
+void op_written_version(struct request *r, const char *id);
 s3err_t op_get_acl(struct request *r);
 s3err_t op_put_acl(struct request *r);
 
@@ -124,13 +145,14 @@ s3err_t op_collect_metadata(struct request *r, struct obj_meta *m);
 
 struct copy_source {
 	char bucket[STRATA_BUCKET_NAME_MAX + 1];
-	char *key; /* arena */
+	char *key;				/* arena */
+	char version_id[STRATA_VERSION_ID_MAX]; /* ?versionId=, "" for the latest */
 };
 
 /*
- * Parses x-amz-copy-source: "[/]bucket/key[?versionId=null]", URL-encoded.
- * Errors: S3E_InvalidArgument, S3E_InvalidBucketName, S3E_KeyTooLongError,
- * S3E_NoSuchVersion (a version other than "null").
+ * Parses x-amz-copy-source: "[/]bucket/key[?versionId=ID]", URL-encoded.
+ * Errors: S3E_InvalidArgument (also a malformed version id),
+ * S3E_InvalidBucketName, S3E_KeyTooLongError.
  */
 s3err_t op_parse_copy_source(struct request *r, struct copy_source *src);
 

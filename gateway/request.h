@@ -86,7 +86,10 @@ struct request {
 	s3err_t err;		    /* first error, answered at the end of the body */
 	const char *err_message;    /* overrides the table's message (static or arena) */
 	char err_content_range[48]; /* 416 InvalidRange: "bytes * /size" (without the space) */
-	struct MHD_Response *resp;  /* the success response an operation built */
+	/* an error about a version (a delete marker's 404/405): x-amz-version-id when not "" */
+	char err_version_id[STRATA_VERSION_ID_MAX];
+	bool err_delete_marker;	   /* ... and x-amz-delete-marker: true */
+	struct MHD_Response *resp; /* the success response an operation built */
 	unsigned status;
 	uint64_t start_mono_us; /* monotonic clock at the request line, for the latency metric */
 	uint64_t bytes_in;	/* request body bytes received (the access log) */

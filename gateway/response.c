@@ -227,6 +227,10 @@ enum MHD_Result resp_queue(struct request *r)
 			return MHD_NO;
 		if (r->err_content_range[0])
 			MHD_add_response_header(r->resp, "Content-Range", r->err_content_range);
+		if (r->err_version_id[0])
+			MHD_add_response_header(r->resp, "x-amz-version-id", r->err_version_id);
+		if (r->err_delete_marker)
+			MHD_add_response_header(r->resp, "x-amz-delete-marker", "true");
 		if (r->err == S3E_InternalError)
 			log_error("gateway", "%s %s -> InternalError (request %s)", r->method,
 				  r->path ? r->path : "?", r->id);

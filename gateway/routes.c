@@ -40,6 +40,7 @@ static const struct route routes[] = {
 	{"DELETE", TARGET_BUCKET,  "cors",       NULL,                "DeleteBucketCors",     BODY_NONE,   0,                            NULL,                 op_delete_bucket_cors,      OWNED},
 	{"OPTIONS", TARGET_BUCKET, NULL,         NULL,                "PreflightRequest",     BODY_NONE,   0,                            NULL,                 op_preflight,               ANON},
 	{"GET",    TARGET_BUCKET,  "location",   NULL,                "GetBucketLocation",    BODY_NONE,   0,                            NULL,                 op_get_bucket_location,     OWNED},
+	{"PUT",    TARGET_BUCKET,  "versioning", NULL,                "PutBucketVersioning",  BODY_XML,    STRATA_MAX_SMALL_XML_BODY,    NULL,                 op_put_bucket_versioning,   OWNED},
 	{"GET",    TARGET_BUCKET,  "versioning", NULL,                "GetBucketVersioning",  BODY_NONE,   0,                            NULL,                 op_get_bucket_versioning,   OWNED},
 	{"GET",    TARGET_BUCKET,  "versions",   NULL,                "ListObjectVersions",   BODY_NONE,   0,                            NULL,                 op_list_object_versions,    OWNED},
 	{"GET",    TARGET_BUCKET,  "acl",        NULL,                "GetBucketAcl",         BODY_NONE,   0,                            NULL,                 op_get_acl,                 OWNED},

@@ -39,7 +39,13 @@
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
 /* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+/* Drops what schema v9 added (versioning): what a v8 data directory's index looked like. */
+#define DOWNGRADE_TO_V8                                                                            \
+	"DROP TABLE object_versions; DELETE FROM buckets WHERE name = '/v';"                       \
+	"ALTER TABLE objects DROP COLUMN version_id; PRAGMA user_version = 8;"
+
 #define DOWNGRADE_TO_V7                                                                            \
+	DOWNGRADE_TO_V8                                                                            \
 	"DROP TABLE repl_events; DELETE FROM sqlite_sequence WHERE name = 'repl_events';"          \
 	"ALTER TABLE objects DROP COLUMN repl_status; PRAGMA user_version = 7;"
 
@@ -831,7 +837,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 8); /* schema v8 */
+	assert_int_equal(sqlite3_column_int(st, 0), 9); /* schema v9 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1102,7 +1108,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1126,7 +1132,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	free(data);
 }
 
@@ -1803,7 +1809,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1825,7 +1831,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 }
 
 /* --- bucket configuration documents --- */
@@ -2517,7 +2523,7 @@ static void test_migrate_v5(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -3188,7 +3194,7 @@ static void test_migrate_v6(void **state)
 			      "'restore%'"),
 	    0);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
@@ -3199,9 +3205,155 @@ static void test_migrate_v6(void **state)
 	assert_int_equal(rs_run(f, "old"), S3E_OK);
 	assert_home_glacier(f, 1, 1);
 	open_tiers(f, 3);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
 	assert_content(f->be, BKT, "old", "v6 bytes");
+}
+
+/* --- versioning (V1..V9 in posix_versions.c) --- */
+
+/* PUTs text at BKT/key and returns the version id the commit reports. */
+static void put_version(struct backend *be, const char *key, const char *text,
+			char vid[STRATA_VERSION_ID_MAX])
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_writer_open(be, BKT, key, strlen(text), &w), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, text, strlen(text)), S3E_OK);
+	assert_int_equal(backend_writer_version(be, w, vid), S3E_OK);
+	meta_for(&m, strlen(text), "0123456789abcdef0123456789abcdef");
+	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
+}
+
+struct vlist {
+	size_t n;
+	char vid[8][STRATA_VERSION_ID_MAX];
+	bool marker[8], latest[8];
+};
+
+static bool collect_version(void *ctx, const char *key, const struct obj_meta *m, bool latest)
+{
+	struct vlist *l = ctx;
+
+	(void)key;
+	if (l->n == 8)
+		return false;
+	snprintf(l->vid[l->n], sizeof(l->vid[0]), "%s", m->version_id);
+	l->marker[l->n] = m->delete_marker;
+	l->latest[l->n] = latest;
+	l->n++;
+	return true;
+}
+
+static void versions_of(struct backend *be, const char *key, struct vlist *l)
+{
+	memset(l, 0, sizeof(*l));
+	assert_int_equal(backend_version_scan(be, BKT, key, NULL, key, 100, collect_version, l),
+			 S3E_OK);
+}
+
+static void enable_versioning(struct backend *be, const char *state)
+{
+	assert_int_equal(backend_bucket_config_put(be, BKT, "versioning", state, strlen(state)),
+			 S3E_OK);
+}
+
+/* Overwrites keep versions (their files too); markers hide the key; deletes by id promote. */
+static void test_versions_flow(void **state)
+{
+	struct fx *f = *state;
+	char v1[STRATA_VERSION_ID_MAX], v2[STRATA_VERSION_ID_MAX], nv[STRATA_VERSION_ID_MAX];
+	struct delete_result res;
+	struct obj_meta m;
+	struct vlist l;
+
+	assert_true(backend_can_version(f->be));
+	put_version(f->be, "k", "before", nv);
+	assert_string_equal(nv, ""); /* never versioned: no id */
+	enable_versioning(f->be, "Enabled");
+	put_version(f->be, "k", "one", v1);
+	put_version(f->be, "k", "two", v2);
+	assert_int_equal(strlen(v1), VERSIONS_ID_LEN);
+	assert_string_not_equal(v1, v2);
+	assert_int_equal(count_files(f->dir, "objects"), 3);
+	versions_of(f->be, "k", &l);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.vid[0], v2);
+	assert_string_equal(l.vid[1], v1);
+	assert_string_equal(l.vid[2], "null");
+	assert_true(l.latest[0] && !l.latest[1] && !l.latest[2]);
+	assert_content(f->be, BKT, "k", "two");
+	obj_meta_init(&m);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "k", "null", &m), S3E_OK);
+	assert_int_equal(m.size, 6);
+	assert_string_equal(m.version_id, "null");
+	obj_meta_free(&m);
+	assert_int_equal(
+	    backend_object_head_v(f->be, BKT, "k", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &m),
+	    S3E_NoSuchVersion);
+
+	/* A delete makes a marker: the key reads as absent, the marker by id as 405. */
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", NULL, NULL, &res), S3E_OK);
+	assert_true(res.delete_marker);
+	obj_meta_init(&m);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "k", NULL, &m), S3E_NoSuchKey);
+	assert_true(m.delete_marker);
+	assert_string_equal(m.version_id, res.version_id);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "k", res.version_id, &m),
+			 S3E_MethodNotAllowed);
+	assert_int_equal(backend_bucket_delete(f->be, BKT), S3E_BucketNotEmpty); /* V8 */
+
+	/* Deleting the marker undeletes v2; deleting v2 makes v1 current; its file goes. */
+	snprintf(nv, sizeof(nv), "%s", res.version_id);
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", nv, NULL, &res), S3E_OK);
+	assert_true(res.delete_marker);
+	assert_content(f->be, BKT, "k", "two");
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", v2, NULL, &res), S3E_OK);
+	assert_content(f->be, BKT, "k", "one");
+	assert_int_equal(count_files(f->dir, "objects"), 2);
+	versions_of(f->be, "k", &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.vid[0], v1);
+	assert_true(l.latest[0]);
+
+	/* Suspended: a write replaces the null version, wherever it is (V6). */
+	enable_versioning(f->be, "Suspended");
+	put_version(f->be, "k", "n2", nv);
+	assert_string_equal(nv, "null");
+	versions_of(f->be, "k", &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.vid[0], "null");
+	assert_string_equal(l.vid[1], v1);
+	assert_int_equal(count_files(f->dir, "objects"), 2);
+	assert_content(f->be, BKT, "k", "n2");
+}
+
+/* A v8 index gains versioning: old rows are null versions, and versioning works. */
+static void test_migrate_v8(void **state)
+{
+	struct fx *f = *state;
+	char vid[STRATA_VERSION_ID_MAX];
+	struct obj_meta m;
+	struct vlist l;
+
+	assert_int_equal(put(f->be, BKT, "old", "v8 bytes"), S3E_OK);
+	backend_close(f->be);
+	f->be = NULL;
+	index_exec(f->dir, DOWNGRADE_TO_V8);
+	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	obj_meta_init(&m);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "old", NULL, &m), S3E_OK);
+	assert_string_equal(m.version_id, "");
+	obj_meta_free(&m);
+	enable_versioning(f->be, "Enabled");
+	put_version(f->be, "old", "new", vid);
+	versions_of(f->be, "old", &l);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.vid[0], vid);
+	assert_string_equal(l.vid[1], "null");
+	assert_content(f->be, BKT, "old", "new");
 }
 
 int main(void)
@@ -3258,6 +3410,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_restore_due, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_kill_during_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_flow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v8, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remote_tier_unreachable, setup, teardown),
 	};
 

@@ -29,7 +29,13 @@
 #define FAR 4000000000000LL /* a now past every event's next try */
 
 /* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+/* Drops what schema v9 added (versioning): what a v8 data directory's index looked like. */
+#define DOWNGRADE_TO_V8                                                                            \
+	"DROP TABLE object_versions; DELETE FROM buckets WHERE name = '/v';"                       \
+	"ALTER TABLE objects DROP COLUMN version_id; PRAGMA user_version = 8;"
+
 #define DOWNGRADE_TO_V7                                                                            \
+	DOWNGRADE_TO_V8                                                                            \
 	"DROP TABLE repl_events; DELETE FROM sqlite_sequence WHERE name = 'repl_events';"          \
 	"ALTER TABLE objects DROP COLUMN repl_status; PRAGMA user_version = 7;"
 
@@ -844,7 +850,7 @@ static void test_migrate_v7(void **state)
 					   "'repl%'"),
 			 0);
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 					   "('repl_events', 'repl_events_due', 'repl_events_key', "
 					   "'repl_events_failed')"),
@@ -859,7 +865,7 @@ static void test_migrate_v7(void **state)
 	/* the new features work on the migrated index, and survive a reopen */
 	assert_int_equal(put_repl(f->be, "old", "v8 bytes", 2000, &r), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 8);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
 	assert_int_equal(status_of(f, "old"), REPL_PENDING);
 	drain(f);
 	assert_int_equal(status_of(f, "old"), REPL_COMPLETED);
