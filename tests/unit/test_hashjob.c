@@ -43,7 +43,7 @@ static void digests_in_line(const uint8_t *p, size_t len, enum cksum_algo a, str
 }
 
 /* Pieces of several sizes, an empty one among them, with CRC32C as the client's checksum. */
-static void test_same_digests(void)
+static void test_same_digests(void **state)
 {
 	static const size_t cuts[] = {1, 0, 4095, 65536, 262144, 1000003};
 	uint8_t *p = make_data();
@@ -51,6 +51,7 @@ static void test_same_digests(void)
 	struct hashset *hs;
 	struct hashjob *j;
 	size_t off = 0, i = 0, n;
+	(void)state;
 
 	digests_in_line(p, DATA_LEN, CKSUM_CRC32C, &want);
 	assert_int_equal(hashset_new(CKSUM_CRC32C, &hs), S3E_OK);
@@ -73,12 +74,13 @@ static void test_same_digests(void)
 }
 
 /* hashjob_free waits for a piece still pending; freeing an idle job or NULL is fine. */
-static void test_free_pending_and_idle(void)
+static void test_free_pending_and_idle(void **state)
 {
 	uint8_t *p = make_data();
 	struct digests want, got;
 	struct hashset *hs;
 	struct hashjob *j;
+	(void)state;
 
 	digests_in_line(p, DATA_LEN, CKSUM_NONE, &want);
 	assert_int_equal(hashset_new(CKSUM_NONE, &hs), S3E_OK);

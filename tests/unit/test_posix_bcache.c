@@ -25,11 +25,12 @@ static struct bucket_info bucket(const char *name, const char *owner)
 	return b;
 }
 
-static void test_put_then_hit(void)
+static void test_put_then_hit(void **state)
 {
 	struct posix_bcache c;
 	struct bucket_info b = bucket("photos", "alice"), got;
 	uint64_t gen;
+	(void)state;
 
 	assert_true(posix_bcache_init(&c));
 	assert_false(posix_bcache_get(&c, "photos", &got, &gen));
@@ -41,11 +42,12 @@ static void test_put_then_hit(void)
 	posix_bcache_destroy(&c);
 }
 
-static void test_stale_put_dropped(void)
+static void test_stale_put_dropped(void **state)
 {
 	struct posix_bcache c;
 	struct bucket_info b = bucket("photos", "alice"), got;
 	uint64_t gen, unused;
+	(void)state;
 
 	assert_true(posix_bcache_init(&c));
 	assert_false(posix_bcache_get(&c, "photos", &got, &gen));
@@ -55,13 +57,14 @@ static void test_stale_put_dropped(void)
 	posix_bcache_destroy(&c);
 }
 
-static void test_drop_forgets(void)
+static void test_drop_forgets(void **state)
 {
 	struct posix_bcache c;
 	struct bucket_info a = bucket("alpha", "alice"), got;
 	char name[16];
 	uint64_t gen;
 	unsigned i;
+	(void)state;
 
 	assert_true(posix_bcache_init(&c));
 	/* More names than slots: every hit must still be the name asked for. */
