@@ -401,7 +401,8 @@ s3err_t console_endpoint(const struct config *cfg, const char *host_header, stru
 struct console {
 	const struct config *cfg;
 	struct backend *be;
-	struct users *users; /* our own view of DATA/credentials: it reloads itself */
+	struct dashboard *dash; /* NULL: no history */
+	struct users *users;	/* our own view of DATA/credentials: it reloads itself */
 	struct console_sessions *sessions;
 	struct console_throttle *throttle; /* failed logins per client address */
 };
@@ -412,7 +413,8 @@ struct creq {
 	bool too_big;
 };
 
-int console_new(const struct config *cfg, struct backend *be, struct console **out)
+int console_new(const struct config *cfg, struct backend *be, struct dashboard *dash,
+		struct console **out)
 {
 	struct console *c;
 
@@ -424,6 +426,7 @@ int console_new(const struct config *cfg, struct backend *be, struct console **o
 		return -1;
 	c->cfg = cfg;
 	c->be = be;
+	c->dash = dash;
 	c->sessions = console_sessions_new(STRATA_CONSOLE_SESSIONS, cfg->console_session_ttl);
 	c->throttle =
 	    console_throttle_new(STRATA_CONSOLE_THROTTLE_ADDRS, STRATA_CONSOLE_LOGIN_FAILURES,
@@ -1064,6 +1067,22 @@ static enum MHD_Result redirect(struct console *c, struct MHD_Connection *conn)
 	return ret;
 }
 
+/* The dashboard's history (dashboard.h); asking for it also asks for fresh usage. */
+static enum MHD_Result history(struct console *c, struct MHD_Connection *conn)
+{
+	struct buf b;
+	s3err_t err;
+
+	buf_init(&b, DASH_HISTORY_MAX_JSON, S3E_InternalError);
+	if (!c->dash)
+		err = buf_adds(&b, "{\"fine\":[],\"coarse\":[]}");
+	else {
+		dashboard_poke(c->dash);
+		err = dashboard_history_json(c->dash, &b);
+	}
+	return send_json(c, conn, 200, &b, err, NULL);
+}
+
 static enum MHD_Result api(struct console *c, struct MHD_Connection *conn, const char *what,
 			   const char *method, const struct creq *q)
 {
@@ -1088,6 +1107,8 @@ static enum MHD_Result api(struct console *c, struct MHD_Connection *conn, const
 		ret = session_info(c, conn, &s);
 	else if (strcmp(what, "buckets") == 0 && !post)
 		ret = buckets(c, conn, &s);
+	else if (strcmp(what, "history") == 0 && !post)
+		ret = history(c, conn);
 	else if (strcmp(what, "presign") == 0 && post)
 		ret = presign(c, conn, q, &s);
 	else

@@ -10,6 +10,8 @@
  *   GET  /console/api/session   who is logged in, and the S3 endpoint
  *   GET  /console/api/buckets   the user's buckets, objects and bytes per
  *        storage class (a bounded walk of the backend)
+ *   GET  /console/api/history   the dashboard's samples over time (JSON,
+ *        dashboard.h), kept by the server
  *   POST /console/api/presign   form op, bucket, key..., presigned URLs
  *        signed with the session user's keys, for the page to use against
  *        the S3 listener directly
@@ -36,6 +38,7 @@
 #include "../backends/backend.h"
 #include "../common/buf.h"
 #include "../common/config.h"
+#include "dashboard.h"
 #include "users.h"
 
 #define CONSOLE_COOKIE "strata_console"
@@ -134,8 +137,12 @@ s3err_t console_endpoint(const struct config *cfg, const char *host_header, stru
 
 struct console;
 
-/* The console of cfg (NULL when cfg->console is off). Borrows cfg and be. -1 on failure. */
-int console_new(const struct config *cfg, struct backend *be, struct console **out);
+/*
+ * The console of cfg (NULL when cfg->console is off). Borrows cfg, be and
+ * dash (the history it serves; NULL: an empty one). -1 on failure.
+ */
+int console_new(const struct config *cfg, struct backend *be, struct dashboard *dash,
+		struct console **out);
 void console_free(struct console *c);
 
 /* true when url belongs to the console ("/" redirects to it). */
