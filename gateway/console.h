@@ -112,7 +112,7 @@ bool console_cookie_token(const char *cookie, char token[CONSOLE_TOKEN_HEX + 1])
  * Iterates an application/x-www-form-urlencoded body: from *pos, finds the
  * next pair named name and appends its value, decoded ('+' as space), to
  * out. Returns S3E_OK with *found, or out's errors (too big, or a malformed
- * %-escape: S3E_InvalidArgument). Start with *pos = 0; *found false at the end.
+ * %-escape: S3E_InvalidURI). Start with *pos = 0; *found false at the end.
  */
 s3err_t console_form_next(const char *body, size_t len, const char *name, size_t *pos,
 			  struct buf *out, bool *found);
