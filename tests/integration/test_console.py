@@ -194,11 +194,48 @@ def test_api_refuses_without_session(ctx):
     forged = "strata_console=" + "0" * 64
     for method, path, body in (("GET", "/console/api/buckets", None),
                                ("GET", "/console/api/session", None),
+                               ("GET", "/console/api/history", None),
                                ("POST", "/console/api/presign", {"op": "list", "bucket": "abc"})):
         for headers in ({}, {"Cookie": forged}, {"Cookie": "strata_console=zz"}):
             status, _, body_out = _req(port, method, path, body, headers)
             eq(status, 401, f"{method} {path} with {headers or 'no cookie'}")
             check(b"error" in body_out, "a JSON error")
+
+
+def test_history(ctx):
+    """/console/api/history: the server's samples (dashboard.h), the stored bytes per class
+    among them once a usage pass ran (the request itself asks for one)."""
+    srv, port = _server(ctx)
+    s3 = ctx.client(srv)
+    b = ctx.bucket("hist", client=s3)
+    s3.put_object(Bucket=b, Key="k", Body=b"x" * 1234)
+    cookie = _login(port, srv.access, srv.secret)
+    status, h, body = _req(port, "GET", "/console/api/history", None, {"Cookie": cookie})
+    eq(status, 200, f"history ({body!r})")
+    eq(h.get("cache-control"), "no-store", "not cached")
+    doc = json.loads(body)
+    eq(doc["step"], 10, "fine step")
+    eq(doc["coarse_step"], 60, "coarse step")
+    eq(doc["classes"], ["STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "STANDARD"],
+       "classes in metrics' order")
+    check(len(doc["fine"]) >= 1 and len(doc["coarse"]) >= 1, "a sample from start-up")
+    for key in ("t", "usage", "objects", "bytes", "noncurrent_bytes", "repl_depth",
+                "repl_lag_seconds", "requests", "client_errors", "server_errors",
+                "scrub_passes", "scrub_objects", "scrub_problems", "scrub_last_pass"):
+        check(key in doc["fine"][-1], f"sample field {key}")
+    if harness.HOME is not None:
+        return  # the s3 home reports no storage usage
+    deadline = time.time() + 40  # a pass within 5 s, in the next 10 s sample
+    while time.time() < deadline:
+        doc = json.loads(_req(port, "GET", "/console/api/history", None,
+                              {"Cookie": cookie})[2])
+        if doc["fine"][-1]["bytes"][4] == 1234:
+            break
+        time.sleep(1)
+    last = doc["fine"][-1]
+    eq(last["bytes"][4], 1234, "STANDARD bytes in the newest sample")
+    eq(last["objects"][4], 1, "STANDARD objects")
+    check(last["usage"] and last["requests"] >= 2, "usage known, requests counted")
 
 
 def test_security_headers(ctx):
