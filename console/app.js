@@ -654,7 +654,12 @@ function chart(id, title, yLabel, series, opts) {
   g.append(svg('line', { x1: L, y1: H - B, x2: W - 8, y2: H - B, stroke: '#8c959f' }));
   g.append(svg('line', { x1: L, y1: 8, x2: L, y2: H - B, stroke: '#8c959f' }));
   const fmt = series[0].fmt;
-  for (const v of [0, vmax / 2, vmax / 1.1]) g.append(svgText(L - 4, y(v) + 4, fmt(v), 'end'));
+  const seen = new Set(); /* small integer ranges would repeat a label: show it once */
+  for (const v of [0, vmax / 1.1, vmax / 2]) {
+    if (seen.has(fmt(v))) continue;
+    seen.add(fmt(v));
+    g.append(svgText(L - 4, y(v) + 4, fmt(v), 'end'));
+  }
   for (const t of [t0, (t0 + t1) / 2, t1]) g.append(svgText(x(t), H - B + 13, clock(t, t1 - t0), t === t0 ? 'start' : t === t1 ? 'end' : 'middle'));
   g.append(svgText((L + W) / 2, H - 3, 'time (' + (dash.range === 'coarse' ? 'last 24 hours' : 'last 30 minutes') + ')', 'middle'));
   g.append(svgText(12, (H - B) / 2, yLabel, 'middle', { transform: `rotate(-90 12 ${(H - B) / 2})` }));
@@ -673,6 +678,8 @@ function chart(id, title, yLabel, series, opts) {
         const d = s.points.map((p, i) => (i ? 'L' : 'M') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ');
         g.append(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
       }
+      if (s.points.length === 1) /* one sample draws no line: mark it */
+        g.append(svg('circle', { cx: x(s.points[0][0]), cy: y(s.points[0][1]), r: 3, fill: s.color }));
     }
     const last = s.points.length ? s.points[s.points.length - 1][1] : 0;
     legend.push(s.label + ' ' + s.fmt(last));
@@ -710,13 +717,14 @@ const TIER_COLORS = { STANDARD: '#0b5cad', STANDARD_IA: '#2da44e', GLACIER_IR: '
 /* Bytes per tier, stacked, and the table of what each class holds now. */
 function drawStored(ss) {
   const known = ss.filter((s) => s.usage);
-  const last = known[known.length - 1];
+  /* "Stored now" is the newest reading, whatever the period charted. */
+  const last = known.concat(dash.live.filter((s) => s.usage)).reduce((a, s) => (!a || s.t > a.t ? s : a), null);
   const note = $('#stored-note');
   if (!last) {
     note.textContent = 'No storage usage yet (the s3 home backend does not report it; posix reports within a minute of start).';
     return;
   }
-  const classes = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'].filter((c) => known.some((s) => s.stored[c] > 0));
+  const classes = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'].filter((c) => known.concat([last]).some((s) => s.stored[c] > 0));
   if (!classes.length) classes.push('STANDARD');
   chart('chart-stored', 'Bytes stored per tier', 'bytes', classes.map((c) => ({
     label: c, color: TIER_COLORS[c] || '#000', fmt: sizeOf, points: known.map((s) => [s.t, s.stored[c] || 0]),
