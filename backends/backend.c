@@ -600,6 +600,15 @@ s3err_t backend_version_scan(struct backend *be, const char *bucket, const char 
 	return o->version_scan(be, bucket, key, vid, prefix, limit, visit, ctx);
 }
 
+s3err_t backend_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->storage_usage)
+		return S3E_NotImplemented;
+	return o->storage_usage(be, visit, ctx);
+}
+
 void backend_close(struct backend *be)
 {
 	const struct backend_ops *o = ops_of(be);

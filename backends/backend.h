@@ -200,6 +200,14 @@ typedef void (*scrub_report_fn)(void *ctx, const struct scrub_finding *f);
 typedef bool (*upload_visit_fn)(void *ctx, const struct upload_info *u); /* meta.headers NULL */
 typedef bool (*part_visit_fn)(void *ctx, const struct part_info *p);
 
+/*
+ * Called once per group of stored objects (storage_usage): the objects of
+ * one storage class ("STANDARD" for ""), current or noncurrent versions.
+ * Return false to stop.
+ */
+typedef bool (*usage_visit_fn)(void *ctx, const char *storage_class, bool noncurrent,
+			       uint64_t objects, uint64_t bytes);
+
 /* Called once per bucket; return false to stop early. */
 typedef bool (*bucket_visit_fn)(void *ctx, const struct bucket_info *b);
 
@@ -609,6 +617,16 @@ struct backend_ops {
 	s3err_t (*version_scan)(struct backend *be, const char *bucket, const char *key,
 				const char *vid, const char *prefix, size_t limit,
 				versions_visit_fn visit, void *ctx);
+
+	/*
+	 * --- storage usage (issue 13: the dashboard's bytes per tier). A backend
+	 * that cannot count cheaply (s3) leaves it NULL. ---
+	 *
+	 * Visits the stored objects and bytes per storage class, current and
+	 * noncurrent versions apart, from one read snapshot. One pass over the
+	 * index (no data file is touched): callers rate-limit it.
+	 */
+	s3err_t (*storage_usage)(struct backend *be, usage_visit_fn visit, void *ctx);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -730,6 +748,8 @@ s3err_t backend_object_delete_v(struct backend *be, const char *bucket, const ch
 s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,
 			     const char *vid, const char *prefix, size_t limit,
 			     versions_visit_fn visit, void *ctx);
+/* S3E_NotImplemented when the backend has no storage_usage slot. */
+s3err_t backend_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx);
 void backend_close(struct backend *be);
 
 #endif

@@ -4184,4 +4184,5 @@ static const struct backend_ops posix_ops = {
     .reader_open_v = posix_reader_open_v,
     .object_delete_v = posix_object_delete_v,
     .version_scan = posix_version_scan,
+    .storage_usage = posix_storage_usage,
 };

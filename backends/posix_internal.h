@@ -803,6 +803,8 @@ s3err_t posix_repl_done(struct backend *be, uint64_t seq);
 s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,
 			 const char *error);
 s3err_t posix_repl_stats(struct backend *be, const char *bucket, struct repl_stats *out);
+/* posix_usage.c: the storage_usage slot. */
+s3err_t posix_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx);
 
 /* --- versioning (posix_versions.c; invariants V1..V9) --- */
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-enum metric_type { COUNTER, GAUGE };
+enum metric_type { COUNTER, GAUGE, SETGAUGE };
 
 struct row {
 	const char *name;
@@ -29,7 +29,7 @@ static const struct {
     [LABELS_NONE] = {NULL, {NULL}, 1},
     [LABELS_CLASS] = {"storage_class",
 		      {"STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE", "STANDARD"},
-		      5},
+		      METRICS_CLASS_COUNT},
     [LABELS_LC_ACTION] = {"action",
 			  {"expire", "transition", "abort_upload", "restore", "restore_expiry"},
 			  5},
@@ -42,6 +42,7 @@ static const struct {
 };
 
 static _Atomic uint64_t cells[METRIC_COUNT][METRICS_MAX_CELLS];
+static atomic_bool was_set[METRIC_COUNT]; /* SETGAUGE rows: exported once set */
 
 /* Requests: the status codes S3 answers get their own series; the rest are "other". */
 static const unsigned statuses[] = {200, 204, 206, 304, 307, 400, 403, 404,
@@ -76,8 +77,10 @@ void metrics_add(enum metric_id id, unsigned cell, uint64_t n)
 
 void metrics_set(enum metric_id id, unsigned cell, uint64_t value)
 {
-	if (cell_ok(id, cell))
+	if (cell_ok(id, cell)) {
 		atomic_store_explicit(&cells[id][cell], value, memory_order_relaxed);
+		atomic_store_explicit(&was_set[id], true, memory_order_relaxed);
+	}
 }
 
 void metrics_gauge_add(enum metric_id id, unsigned cell, int64_t delta)
@@ -90,6 +93,11 @@ void metrics_gauge_add(enum metric_id id, unsigned cell, int64_t delta)
 uint64_t metrics_get(enum metric_id id, unsigned cell)
 {
 	return cell_ok(id, cell) ? atomic_load_explicit(&cells[id][cell], memory_order_relaxed) : 0;
+}
+
+const char *metrics_class_name(unsigned cell)
+{
+	return cell < METRICS_CLASS_COUNT ? label_sets[LABELS_CLASS].values[cell] : NULL;
 }
 
 unsigned metrics_class_cell(const char *storage_class)
@@ -143,9 +151,27 @@ void metrics_request(int op, unsigned status, uint64_t duration_us)
 	atomic_fetch_add_explicit(&req_sum_us[slot], duration_us, memory_order_relaxed);
 }
 
+void metrics_request_totals(uint64_t *all, uint64_t *client_errors, uint64_t *server_errors)
+{
+	size_t slot, s;
+
+	*all = *client_errors = *server_errors = 0;
+	for (slot = 0; slot < OP_SLOTS; slot++)
+		for (s = 0; s < NSTATUS; s++) {
+			uint64_t v =
+			    atomic_load_explicit(&req_count[slot][s], memory_order_relaxed);
+
+			*all += v;
+			if (s < NSTATUS - 1 && statuses[s] >= 500)
+				*server_errors += v;
+			else if (s < NSTATUS - 1 && statuses[s] >= 400)
+				*client_errors += v;
+		}
+}
+
 static const char *type_name(enum metric_type t)
 {
-	return t == COUNTER ? "counter" : "gauge";
+	return t == COUNTER ? "counter" : "gauge"; /* a SETGAUGE is a gauge */
 }
 
 static s3err_t render_rows(struct buf *out)
@@ -157,6 +183,9 @@ static s3err_t render_rows(struct buf *out)
 		const struct row *r = &rows[id];
 		unsigned ls = r->labels;
 
+		if (r->type == SETGAUGE &&
+		    !atomic_load_explicit(&was_set[id], memory_order_relaxed))
+			continue;
 		err = buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help, r->name,
 			       type_name(r->type));
 		for (c = 0; c < label_sets[ls].n && !err; c++) {
@@ -271,6 +300,7 @@ s3err_t metrics_render(struct buf *out)
 void metrics_reset(void)
 {
 	memset(cells, 0, sizeof(cells));
+	memset(was_set, 0, sizeof(was_set));
 	memset(req_count, 0, sizeof(req_count));
 	memset(req_hist, 0, sizeof(req_hist));
 	memset(req_sum_us, 0, sizeof(req_sum_us));

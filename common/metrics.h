@@ -57,12 +57,18 @@ enum metric_lc_action {
 /* Adds n to row id, label value `cell` (0 for LABELS_NONE). Out-of-range ids or cells are ignored.
  */
 void metrics_add(enum metric_id id, unsigned cell, uint64_t n);
-/* Sets a GAUGE row (or adds a signed delta with metrics_gauge_add). */
+/*
+ * Sets a GAUGE row (or adds a signed delta with metrics_gauge_add). A SETGAUGE
+ * row is exported from its first metrics_set on.
+ */
 void metrics_set(enum metric_id id, unsigned cell, uint64_t value);
 void metrics_gauge_add(enum metric_id id, unsigned cell, int64_t delta);
 /* The current value (tests, health checks). */
 uint64_t metrics_get(enum metric_id id, unsigned cell);
 
+#define METRICS_CLASS_COUNT 5u /* values of LABELS_CLASS */
+/* The name of LABELS_CLASS cell (NULL when out of range). */
+const char *metrics_class_name(unsigned cell);
 /* The LABELS_CLASS cell of a storage class name ("" = STANDARD); unknown names map to STANDARD. */
 unsigned metrics_class_cell(const char *storage_class);
 
@@ -85,6 +91,13 @@ int metrics_operation_index(const char *name);
  * strata_request_duration_seconds{operation}.
  */
 void metrics_request(int op, unsigned status, uint64_t duration_us);
+
+/*
+ * Sums of strata_requests_total over every operation: all requests, those
+ * answered 4xx and those answered 5xx (the dashboard's request and error
+ * rates; "other" statuses count in all only).
+ */
+void metrics_request_totals(uint64_t *all, uint64_t *client_errors, uint64_t *server_errors);
 
 /* --- exposition --- */
 

@@ -511,9 +511,17 @@ async function rules(bucket) {
   say(lcRules.length + ' lifecycle rule(s), ' + rpRules.length + ' replication rule(s).');
 }
 
-/* ---- dashboard: /metrics sampled every 5 s while shown ---- */
+/*
+ * ---- dashboard ----
+ * History comes from the server (/console/api/history: a sample every 10 s
+ * for 30 minutes, one a minute for 24 hours, kept in memory by strata, so a
+ * reload keeps it; a restart of strata does not). While the page is shown it
+ * also reads /metrics every 5 s: those live samples extend the history up to
+ * now and feed the tiles. Both read the same counters and gauges, so rates
+ * are computed between successive samples of either kind.
+ */
 
-const dash = { timer: null, samples: [], max: 360 }; /* 30 minutes */
+const dash = { timer: null, live: [], history: null, classes: [], range: 'fine', max: 360 };
 
 /* Prometheus text format 0.0.4 into [{name, labels, value}]. */
 function parseMetrics(textIn) {
@@ -540,9 +548,10 @@ function byLabel(ms, name, label) {
   return out;
 }
 
-/* One sample: the counters as totals, the gauges as they are. */
+/* One live sample from /metrics: the counters as totals, the gauges as they are. */
 function sample(ms) {
   const st = (p) => (l) => p(Number(l.status));
+  const stored = byLabel(ms, 'strata_stored_bytes', 'storage_class');
   return {
     t: Date.now() / 1000,
     requests: sum(ms, 'strata_requests_total'),
@@ -556,24 +565,49 @@ function sample(ms) {
     integrity: sum(ms, 'strata_integrity_failures_total'),
     scrubProblems: sum(ms, 'strata_scrub_problems_total'),
     scrubPasses: sum(ms, 'strata_scrub_passes_total'),
+    scrubObjects: sum(ms, 'strata_scrub_objects_total'),
     scrubLast: sum(ms, 'strata_scrub_last_pass_timestamp_seconds'),
     replFailures: sum(ms, 'strata_replication_failures_total'),
     moved: byLabel(ms, 'strata_lifecycle_bytes_moved_total', 'storage_class'),
+    usage: Object.keys(stored).length > 0,
+    stored,
+    objects: byLabel(ms, 'strata_stored_objects', 'storage_class'),
+    noncurrent: sum(ms, 'strata_stored_noncurrent_bytes'),
   };
 }
 
-/* Per-second rates of a counter between consecutive samples. */
-function rate(key) {
+/* A server sample (dashboard.h) in the live samples' shape. */
+function fromServer(h, classes) {
+  const per = (a) => Object.fromEntries(classes.map((c, i) => [c, Number(a[i] || 0)]));
+  return {
+    t: h.t, requests: h.requests, err4: h.client_errors, err5: h.server_errors,
+    queue: h.repl_depth, lag: h.repl_lag_seconds, scrubProblems: h.scrub_problems,
+    scrubPasses: h.scrub_passes, scrubObjects: h.scrub_objects, scrubLast: h.scrub_last_pass,
+    usage: h.usage, stored: per(h.bytes), objects: per(h.objects), noncurrent: h.noncurrent_bytes,
+  };
+}
+
+/* The samples of the chosen period, oldest first: the server's, then the live ones after them. */
+function samples() {
+  const h = dash.history;
+  const srv = h ? (dash.range === 'coarse' ? h.coarse : h.fine).map((x) => fromServer(x, dash.classes)) : [];
+  const last = srv.length ? srv[srv.length - 1].t : 0;
+  const live = dash.range === 'coarse' ? [] : dash.live.filter((x) => x.t > last);
+  return srv.concat(live);
+}
+
+/* Per-second rates of a counter between successive samples (a drop is a restart: skipped). */
+function rate(ss, key) {
   const pts = [];
-  for (let i = 1; i < dash.samples.length; i++) {
-    const a = dash.samples[i - 1], b = dash.samples[i];
+  for (let i = 1; i < ss.length; i++) {
+    const a = ss[i - 1], b = ss[i];
     const dt = b.t - a.t;
-    if (dt > 0) pts.push([b.t, Math.max(0, (b[key] - a[key]) / dt)]);
+    if (dt > 0 && b[key] >= a[key]) pts.push([b.t, (b[key] - a[key]) / dt]);
   }
   return pts;
 }
 
-function gauge(key) { return dash.samples.map((s) => [s.t, s[key]]); }
+function gauge(ss, key) { return ss.filter((s) => s[key] !== undefined).map((s) => [s.t, s[key]]); }
 
 const SVG = 'http://www.w3.org/2000/svg';
 function svg(tag, attrs) {
@@ -582,45 +616,91 @@ function svg(tag, attrs) {
   return e;
 }
 
-/* A line chart of series [{label, color, points: [[t, v]], fmt}] as SVG (no library). */
-function chart(id, title, series) {
+function svgText(x, y, s, anchor, extra) {
+  const t = svg('text', { x, y, 'font-size': 11, fill: '#57606a', 'text-anchor': anchor || 'start', ...(extra || {}) });
+  t.textContent = s;
+  return t;
+}
+
+const clock = (t, span) => new Date(t * 1000).toLocaleTimeString([], span < 600 ? {} : { hour: '2-digit', minute: '2-digit' });
+
+/*
+ * A chart as SVG (no library): series [{label, color, points: [[t, v]], fmt}]
+ * drawn as lines, or stacked areas when opts.stacked (points of every series
+ * at the same times). Its text alternative is the figure's table (the last
+ * rows of the data) and the SVG's aria-label (the values now).
+ */
+function chart(id, title, yLabel, series, opts) {
+  opts = opts || {};
   let fig = document.getElementById(id);
   if (!fig) {
-    fig = el('figure', { class: 'chart', id });
+    /* Built once: redraws replace the drawing, legend and table, never the details a
+       keyboard user opened or the summary that has the focus. */
+    fig = el('figure', { class: 'chart', id }, el('figcaption', {}, title), el('div', { class: 'plot' }),
+      el('div', { class: 'legend' }), el('details', {}, el('summary', {}, 'Data table: ' + title), el('table', { class: 'chart-data' })));
     $('#charts').append(fig);
   }
-  const W = 600, H = 160, L = 56, B = 18;
-  const all = series.flatMap((s) => s.points);
-  const t1 = Date.now() / 1000, t0 = t1 - Math.max(60, dash.samples.length ? t1 - dash.samples[0].t : 60);
-  const vmax = Math.max(1e-9, ...all.map((p) => p[1])) * 1.1;
-  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 4);
-  const y = (v) => H - B - (v / vmax) * (H - B - 6);
+  const W = 600, H = 180, L = 70, B = 32;
+  const ts = series.flatMap((s) => s.points.map((p) => p[0]));
+  const t1 = Math.max(Date.now() / 1000, ...ts);
+  const t0 = Math.min(t1 - 60, ...ts);
+  let tops = series.flatMap((s) => s.points.map((p) => p[1]));
+  if (opts.stacked && series.length) tops = series[0].points.map((p, i) => series.reduce((a, s) => a + (s.points[i] ? s.points[i][1] : 0), 0));
+  const top = Math.max(0, ...tops);
+  const vmax = top > 0 ? top * 1.1 : 1.1; /* an all-zero chart still gets a 0..1 axis */
+  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 8);
+  const y = (v) => H - B - (v / vmax) * (H - B - 8);
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' });
-  g.append(svg('line', { x1: L, y1: H - B, x2: W - 4, y2: H - B, stroke: '#8c959f' }));
-  g.append(svg('line', { x1: L, y1: 4, x2: L, y2: H - B, stroke: '#8c959f' }));
+  g.append(svg('line', { x1: L, y1: H - B, x2: W - 8, y2: H - B, stroke: '#8c959f' }));
+  g.append(svg('line', { x1: L, y1: 8, x2: L, y2: H - B, stroke: '#8c959f' }));
   const fmt = series[0].fmt;
-  for (const v of [0, vmax / 2, vmax]) {
-    const tx = svg('text', { x: L - 4, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#57606a' });
-    tx.textContent = fmt(v);
-    g.append(tx);
+  const seen = new Set(); /* small integer ranges would repeat a label: show it once */
+  for (const v of [0, vmax / 1.1, vmax / 2]) {
+    if (seen.has(fmt(v))) continue;
+    seen.add(fmt(v));
+    g.append(svgText(L - 4, y(v) + 4, fmt(v), 'end'));
   }
-  const ago = svg('text', { x: L, y: H - 4, 'font-size': 11, fill: '#57606a' });
-  ago.textContent = Math.round((t1 - t0) / 60) + ' min ago';
-  const now = svg('text', { x: W - 4, y: H - 4, 'font-size': 11, fill: '#57606a', 'text-anchor': 'end' });
-  now.textContent = 'now';
-  g.append(ago, now);
+  for (const t of [t0, (t0 + t1) / 2, t1]) g.append(svgText(x(t), H - B + 13, clock(t, t1 - t0), t === t0 ? 'start' : t === t1 ? 'end' : 'middle'));
+  g.append(svgText((L + W) / 2, H - 3, 'time (' + (dash.range === 'coarse' ? 'last 24 hours' : 'last 30 minutes') + ')', 'middle'));
+  g.append(svgText(12, (H - B) / 2, yLabel, 'middle', { transform: `rotate(-90 12 ${(H - B) / 2})` }));
   const legend = [];
+  let below = null;
   for (const s of series) {
     if (s.points.length) {
-      const d = s.points.map((p, i) => (i ? 'L' : 'M') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ');
-      g.append(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
+      if (opts.stacked) {
+        const base = below || s.points.map((p) => [p[0], 0]);
+        const top = s.points.map((p, i) => [p[0], base[i][1] + p[1]]);
+        const d = top.map((p, i) => (i ? 'L' : 'M') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ') + ' ' +
+          base.slice().reverse().map((p) => 'L' + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ') + ' Z';
+        g.append(svg('path', { d, fill: s.color, 'fill-opacity': 0.55, stroke: s.color }));
+        below = top;
+      } else {
+        const d = s.points.map((p, i) => (i ? 'L' : 'M') + x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ');
+        g.append(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 2 }));
+      }
+      if (s.points.length === 1) /* one sample draws no line: mark it */
+        g.append(svg('circle', { cx: x(s.points[0][0]), cy: y(s.points[0][1]), r: 3, fill: s.color }));
     }
     const last = s.points.length ? s.points[s.points.length - 1][1] : 0;
     legend.push(s.label + ' ' + s.fmt(last));
   }
-  g.setAttribute('aria-label', title + ': now ' + legend.join(', '));
-  fig.replaceChildren(el('figcaption', {}, title), g,
-    el('div', { class: 'legend', dataset: { points: String(series[0].points.length), max: String(Math.max(0, ...series[0].points.map((p) => p[1]))) } }, legend.join(' · ')));
+  g.setAttribute('aria-label', title + ', now: ' + legend.join(', ') + '. The table below lists the values.');
+  /* The text alternative: the newest rows of the data, newest first. */
+  const rows = [];
+  const times = [...new Set(ts)].sort((a, b) => b - a).slice(0, 12);
+  for (const t of times)
+    rows.push(el('tr', {}, el('th', { scope: 'row' }, new Date(t * 1000).toLocaleString()),
+      ...series.map((s) => { const p = s.points.find((q) => q[0] === t); return el('td', { class: 'num' }, p ? s.fmt(p[1]) : '—'); })));
+  fig.querySelector('table').replaceChildren(
+    el('caption', {}, title + (times.length ? ' (newest ' + times.length + ' samples)' : ' (no samples yet)')),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Time'), ...series.map((s) => el('th', { scope: 'col', class: 'num' }, s.label)))),
+    el('tbody', {}, ...rows));
+  const pts = series[0].points;
+  fig.querySelector('.plot').replaceChildren(g);
+  const lg = fig.querySelector('.legend');
+  lg.dataset.points = String(pts.length);
+  lg.dataset.max = String(Math.max(0, ...pts.map((p) => p[1])));
+  lg.textContent = legend.join(' · ');
 }
 
 function tile(label, value, bad) {
@@ -631,40 +711,71 @@ const perSec = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(2)) + '/s';
 const bytesPerSec = (v) => bytes(Math.round(v)) + '/s';
 const seconds = (v) => (v >= 3600 ? (v / 3600).toFixed(1) + ' h' : v >= 60 ? (v / 60).toFixed(1) + ' min' : v.toFixed(0) + ' s');
 const count = (v) => String(Math.round(v));
+const sizeOf = (v) => bytes(Math.round(v));
+const TIER_COLORS = { STANDARD: '#0b5cad', STANDARD_IA: '#2da44e', GLACIER_IR: '#bf8700', GLACIER: '#8250df', DEEP_ARCHIVE: '#57606a' };
+
+/* Bytes per tier, stacked, and the table of what each class holds now. */
+function drawStored(ss) {
+  const known = ss.filter((s) => s.usage);
+  /* "Stored now" is the newest reading, whatever the period charted. */
+  const last = known.concat(dash.live.filter((s) => s.usage)).reduce((a, s) => (!a || s.t > a.t ? s : a), null);
+  const note = $('#stored-note');
+  if (!last) {
+    note.textContent = 'No storage usage yet (the s3 home backend does not report it; posix reports within a minute of start).';
+    return;
+  }
+  const classes = ['STANDARD', 'STANDARD_IA', 'GLACIER_IR', 'GLACIER', 'DEEP_ARCHIVE'].filter((c) => known.concat([last]).some((s) => s.stored[c] > 0));
+  if (!classes.length) classes.push('STANDARD');
+  chart('chart-stored', 'Bytes stored per tier', 'bytes', classes.map((c) => ({
+    label: c, color: TIER_COLORS[c] || '#000', fmt: sizeOf, points: known.map((s) => [s.t, s.stored[c] || 0]),
+  })), { stacked: true });
+  note.textContent = 'Stored now: ' + classes.map((c) => c + ' ' + bytes(last.stored[c] || 0) + ' in ' + count(last.objects[c] || 0) + ' objects').join(', ') +
+    (last.noncurrent ? '; noncurrent versions ' + bytes(last.noncurrent) : '') + '.';
+}
 
 function drawDashboard() {
-  const s = dash.samples[dash.samples.length - 1];
+  const ss = samples();
+  const s = dash.live[dash.live.length - 1] || ss[ss.length - 1];
   if (!s) return;
-  const moved = Object.entries(s.moved).filter(([, v]) => v > 0).map(([k, v]) => k + ' ' + bytes(v)).join(', ');
+  const moved = Object.entries(s.moved || {}).filter(([, v]) => v > 0).map(([k, v]) => k + ' ' + bytes(v)).join(', ');
   $('#tiles').replaceChildren(
     tile('Requests answered', count(s.requests)),
-    tile('Open connections', count(s.connections)),
+    tile('Open connections', count(s.connections || 0)),
     tile('Replication queue', count(s.queue) + (s.lag ? ' (oldest ' + seconds(s.lag) + ')' : ''), s.lag > 300),
-    tile('Replication failures (retried)', count(s.replFailures), s.replFailures > 0),
-    tile('Integrity failures on reads', count(s.integrity), s.integrity > 0),
-    tile('Scrub', s.scrubLast ? s.scrubPasses + ' passes, last ' + new Date(s.scrubLast * 1000).toLocaleString() + ', ' + s.scrubProblems + ' problems' : 'no pass yet', s.scrubProblems > 0),
+    tile('Replication failures (retried)', count(s.replFailures || 0), s.replFailures > 0),
+    tile('Integrity failures on reads', count(s.integrity || 0), s.integrity > 0),
+    tile('Scrub', s.scrubLast ? s.scrubPasses + ' passes, last ' + new Date(s.scrubLast * 1000).toLocaleString() + ', ' +
+      count(s.scrubObjects) + ' objects verified, ' + s.scrubProblems + ' problems' : 'no pass yet', s.scrubProblems > 0),
     tile('Moved by lifecycle', moved || 'nothing yet'));
-  chart('chart-requests', 'Requests per second', [
-    { label: 'all', color: '#0b5cad', points: rate('requests'), fmt: perSec },
-    { label: '4xx', color: '#b7791f', points: rate('err4'), fmt: perSec },
-    { label: '5xx', color: '#b42318', points: rate('err5'), fmt: perSec }]);
-  chart('chart-bytes', 'Throughput', [
-    { label: 'in', color: '#0b5cad', points: rate('bytesIn'), fmt: bytesPerSec },
-    { label: 'out', color: '#2da44e', points: rate('bytesOut'), fmt: bytesPerSec }]);
-  chart('chart-queue', 'Replication queue (events)', [{ label: 'queued', color: '#8250df', points: gauge('queue'), fmt: count }]);
-  chart('chart-lag', 'Replication lag (age of the oldest queued event)', [{ label: 'lag', color: '#b42318', points: gauge('lag'), fmt: seconds }]);
+  drawStored(ss);
+  chart('chart-requests', 'Requests per second', 'requests/s', [
+    { label: 'all', color: '#0b5cad', points: rate(ss, 'requests'), fmt: perSec },
+    { label: '4xx', color: '#b7791f', points: rate(ss, 'err4'), fmt: perSec },
+    { label: '5xx', color: '#b42318', points: rate(ss, 'err5'), fmt: perSec }]);
+  chart('chart-queue', 'Replication queue (events)', 'events', [{ label: 'queued', color: '#8250df', points: gauge(ss, 'queue'), fmt: count }]);
+  chart('chart-lag', 'Replication lag (age of the oldest queued event)', 'lag', [{ label: 'lag', color: '#b42318', points: gauge(ss, 'lag'), fmt: seconds }]);
+  chart('chart-scrub', 'Scrub results (totals since start)', 'objects', [
+    { label: 'objects verified', color: '#2da44e', points: gauge(ss, 'scrubObjects'), fmt: count },
+    { label: 'problems found', color: '#b42318', points: gauge(ss, 'scrubProblems'), fmt: count }]);
+  if (dash.range === 'fine')
+    chart('chart-bytes', 'Throughput (live, while this page is open)', 'bytes/s', [
+      { label: 'in', color: '#0b5cad', points: rate(dash.live, 'bytesIn'), fmt: bytesPerSec },
+      { label: 'out', color: '#2da44e', points: rate(dash.live, 'bytesOut'), fmt: bytesPerSec }]);
+  else if ($('#chart-bytes')) $('#chart-bytes').remove();
 }
 
 async function poll() {
   try {
-    const r = await fetch('/metrics', { credentials: 'omit', cache: 'no-store' });
+    const [h, r] = await Promise.all([api('history'), fetch('/metrics', { credentials: 'omit', cache: 'no-store' })]);
     if (!r.ok) throw new Error('HTTP ' + r.status);
-    dash.samples.push(sample(parseMetrics(await r.text())));
-    if (dash.samples.length > dash.max) dash.samples.shift();
+    dash.history = h;
+    dash.classes = h.classes || [];
+    dash.live.push(sample(parseMetrics(await r.text())));
+    if (dash.live.length > dash.max) dash.live.shift();
     drawDashboard();
     say('Metrics read at ' + new Date().toLocaleTimeString() + '.');
   } catch (e) {
-    showError('Cannot read /metrics: ' + e.message);
+    showError('Cannot read the metrics: ' + e.message);
   }
 }
 
@@ -693,6 +804,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#restore-form').addEventListener('submit', restore);
   $('#share-form').addEventListener('submit', share);
   $('#copy').addEventListener('click', copy);
+  $('#dash-range').addEventListener('change', (e) => { dash.range = e.target.value; drawDashboard(); });
   window.addEventListener('hashchange', route);
   start();
 });

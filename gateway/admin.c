@@ -20,6 +20,7 @@
 #include "../common/names.h"
 #include "../common/strutil.h"
 #include "console.h"
+#include "dashboard.h"
 #include "replication.h"
 #include "server.h"
 
@@ -38,6 +39,7 @@ struct admin {
 	struct MHD_Daemon *daemon;
 	struct resync resync;
 	struct console *console; /* NULL: console = off */
+	struct dashboard *dash;	 /* the strata_stored_* gauges and the console's history */
 	atomic_bool stopping;	 /* admin_set_stopping: /health/ready answers 503 */
 };
 
@@ -229,8 +231,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply_text(conn, 405, "only GET and HEAD\n");
 	if (strcmp(url, "/replication/status") == 0)
 		return serve_repl_status(a, conn);
-	if (strcmp(url, "/metrics") == 0)
+	if (strcmp(url, "/metrics") == 0) {
+		dashboard_poke(a->dash); /* fresher stored_* gauges for the next scrape */
 		return serve_metrics(conn);
+	}
 	if (strcmp(url, "/health/live") == 0)
 		return reply_text(conn, 200, "live\n");
 	if (strcmp(url, "/health/ready") == 0) {
@@ -276,8 +280,13 @@ int admin_start(const struct config *cfg, struct backend *be, struct admin **out
 		return -1;
 	a->cfg = cfg;
 	a->be = be;
-	if (console_new(cfg, be, &a->console) != 0) {
+	if (dashboard_start(be, &a->dash) != 0) {
+		free(a);
+		return -1;
+	}
+	if (console_new(cfg, be, a->dash, &a->console) != 0) {
 		log_error("admin", "cannot start the console");
+		dashboard_stop(a->dash);
 		free(a);
 		return -1;
 	}
@@ -291,6 +300,7 @@ int admin_start(const struct config *cfg, struct backend *be, struct admin **out
 		log_error("admin", "cannot listen on %s:%u (in use, or not permitted)",
 			  cfg->admin_host, (unsigned)cfg->admin_port);
 		console_free(a->console);
+		dashboard_stop(a->dash);
 		free(a);
 		return -1;
 	}
@@ -316,6 +326,7 @@ void admin_stop(struct admin *a)
 	if (a->resync.joinable)
 		pthread_join(a->resync.thread, NULL);
 	console_free(a->console);
+	dashboard_stop(a->dash);
 	free(a);
 }
 

@@ -256,60 +256,6 @@ void console_throttle_passed(struct console_throttle *t, const char *addr)
 
 /* ---- pure helpers ---- */
 
-static bool is_lower_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/* RFC 6265 section 5.4: "name=value" pairs separated by "; ". */
-bool console_cookie_token(const char *cookie, char token[CONSOLE_TOKEN_HEX + 1])
-{
-	const size_t nlen = sizeof(CONSOLE_COOKIE) - 1;
-	const char *p = cookie, *end;
-
-	if (!cookie)
-		return false;
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == ';')
-			p++;
-		end = strchr(p, ';');
-		if (!end)
-			end = p + strlen(p);
-		if ((size_t)(end - p) == nlen + 1 + CONSOLE_TOKEN_HEX &&
-		    strncmp(p, CONSOLE_COOKIE, nlen) == 0 && p[nlen] == '=' &&
-		    is_lower_hex(p + nlen + 1, CONSOLE_TOKEN_HEX)) {
-			memcpy(token, p + nlen + 1, CONSOLE_TOKEN_HEX);
-			token[CONSOLE_TOKEN_HEX] = '\0';
-			return true;
-		}
-		p = end;
-	}
-	return false;
-}
-
-s3err_t console_form_next(const char *body, size_t len, const char *name, size_t *pos,
-			  struct buf *out, bool *found)
-{
-	size_t nlen = strlen(name);
-
-	*found = false;
-	while (*pos < len) {
-		const char *pair = body + *pos, *amp = memchr(pair, '&', len - *pos), *eq;
-		size_t plen = amp ? (size_t)(amp - pair) : len - *pos;
-
-		*pos += plen + (amp ? 1 : 0);
-		eq = memchr(pair, '=', plen);
-		if (!eq || (size_t)(eq - pair) != nlen || memcmp(pair, name, nlen) != 0)
-			continue;
-		*found = true;
-		return uri_decode(out, eq + 1, plen - nlen - 1, true);
-	}
-	return S3E_OK;
-}
-
 static bool same_origin(const char *origin, const char *host, uint16_t port)
 {
 	char want[300];
@@ -401,7 +347,8 @@ s3err_t console_endpoint(const struct config *cfg, const char *host_header, stru
 struct console {
 	const struct config *cfg;
 	struct backend *be;
-	struct users *users; /* our own view of DATA/credentials: it reloads itself */
+	struct dashboard *dash; /* NULL: no history */
+	struct users *users;	/* our own view of DATA/credentials: it reloads itself */
 	struct console_sessions *sessions;
 	struct console_throttle *throttle; /* failed logins per client address */
 };
@@ -412,7 +359,8 @@ struct creq {
 	bool too_big;
 };
 
-int console_new(const struct config *cfg, struct backend *be, struct console **out)
+int console_new(const struct config *cfg, struct backend *be, struct dashboard *dash,
+		struct console **out)
 {
 	struct console *c;
 
@@ -424,6 +372,7 @@ int console_new(const struct config *cfg, struct backend *be, struct console **o
 		return -1;
 	c->cfg = cfg;
 	c->be = be;
+	c->dash = dash;
 	c->sessions = console_sessions_new(STRATA_CONSOLE_SESSIONS, cfg->console_session_ttl);
 	c->throttle =
 	    console_throttle_new(STRATA_CONSOLE_THROTTLE_ADDRS, STRATA_CONSOLE_LOGIN_FAILURES,
@@ -1064,6 +1013,22 @@ static enum MHD_Result redirect(struct console *c, struct MHD_Connection *conn)
 	return ret;
 }
 
+/* The dashboard's history (dashboard.h); asking for it also asks for fresh usage. */
+static enum MHD_Result history(struct console *c, struct MHD_Connection *conn)
+{
+	struct buf b;
+	s3err_t err;
+
+	buf_init(&b, DASH_HISTORY_MAX_JSON, S3E_InternalError);
+	if (!c->dash)
+		err = buf_adds(&b, "{\"fine\":[],\"coarse\":[]}");
+	else {
+		dashboard_poke(c->dash);
+		err = dashboard_history_json(c->dash, &b);
+	}
+	return send_json(c, conn, 200, &b, err, NULL);
+}
+
 static enum MHD_Result api(struct console *c, struct MHD_Connection *conn, const char *what,
 			   const char *method, const struct creq *q)
 {
@@ -1088,6 +1053,8 @@ static enum MHD_Result api(struct console *c, struct MHD_Connection *conn, const
 		ret = session_info(c, conn, &s);
 	else if (strcmp(what, "buckets") == 0 && !post)
 		ret = buckets(c, conn, &s);
+	else if (strcmp(what, "history") == 0 && !post)
+		ret = history(c, conn);
 	else if (strcmp(what, "presign") == 0 && post)
 		ret = presign(c, conn, q, &s);
 	else

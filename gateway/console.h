@@ -10,6 +10,8 @@
  *   GET  /console/api/session   who is logged in, and the S3 endpoint
  *   GET  /console/api/buckets   the user's buckets, objects and bytes per
  *        storage class (a bounded walk of the backend)
+ *   GET  /console/api/history   the dashboard's samples over time (JSON,
+ *        dashboard.h), kept by the server
  *   POST /console/api/presign   form op, bucket, key..., presigned URLs
  *        signed with the session user's keys, for the page to use against
  *        the S3 listener directly
@@ -36,6 +38,7 @@
 #include "../backends/backend.h"
 #include "../common/buf.h"
 #include "../common/config.h"
+#include "dashboard.h"
 #include "users.h"
 
 #define CONSOLE_COOKIE "strata_console"
@@ -109,7 +112,7 @@ bool console_cookie_token(const char *cookie, char token[CONSOLE_TOKEN_HEX + 1])
  * Iterates an application/x-www-form-urlencoded body: from *pos, finds the
  * next pair named name and appends its value, decoded ('+' as space), to
  * out. Returns S3E_OK with *found, or out's errors (too big, or a malformed
- * %-escape: S3E_InvalidArgument). Start with *pos = 0; *found false at the end.
+ * %-escape: S3E_InvalidURI). Start with *pos = 0; *found false at the end.
  */
 s3err_t console_form_next(const char *body, size_t len, const char *name, size_t *pos,
 			  struct buf *out, bool *found);
@@ -134,8 +137,12 @@ s3err_t console_endpoint(const struct config *cfg, const char *host_header, stru
 
 struct console;
 
-/* The console of cfg (NULL when cfg->console is off). Borrows cfg and be. -1 on failure. */
-int console_new(const struct config *cfg, struct backend *be, struct console **out);
+/*
+ * The console of cfg (NULL when cfg->console is off). Borrows cfg, be and
+ * dash (the history it serves; NULL: an empty one). -1 on failure.
+ */
+int console_new(const struct config *cfg, struct backend *be, struct dashboard *dash,
+		struct console **out);
 void console_free(struct console *c);
 
 /* true when url belongs to the console ("/" redirects to it). */

@@ -1,7 +1,8 @@
 // The console end to end in headless Chromium (tests/integration/test_console.py runs it).
 // Environment: CONSOLE_URL (the admin listener's root), ACCESS, SECRET, UPLOAD (a file),
 // UPLOAD_SHA256, BUCKET (to create), RULES_BUCKET (holds a lifecycle rule "keep-90"),
-// SHOTS (a directory for screenshots), CHROMIUM (the browser), NODE_PATH (playwright-core).
+// SHOTS (a directory for screenshots), CHROMIUM (the browser), NODE_PATH (playwright-core),
+// STORED (the STANDARD bytes stored once the upload is deleted, as the page writes them).
 // Prints one line per step; exits 1 with the reason on the first failure.
 'use strict';
 
@@ -150,7 +151,38 @@ async function main() {
   });
   const tiles = await page.textContent('#tiles');
   expect(tiles.includes('Requests answered') && tiles.includes('Replication queue'), 'tiles: ' + tiles);
+  for (const id of ['chart-queue', 'chart-lag', 'chart-scrub'])
+    expect(await page.isVisible('#' + id + ' svg'), id + ' drawn');
+
+  step('the bytes per tier chart and its text alternative show what is stored');
+  const stored = process.env.STORED; // empty on the s3 home: it reports no storage usage
+  if (!stored) {
+    await page.waitForSelector('#stored-note');
+    expect((await page.textContent('#stored-note')).includes('No storage usage'), 'no usage said');
+  } else {
+    await page.waitForFunction((want) => {
+      const n = document.querySelector('#stored-note');
+      const t = document.querySelector('#chart-stored table');
+      return n && n.textContent.includes('STANDARD ' + want) && t && t.textContent.includes(want);
+    }, stored, { timeout: 30000 });
+    const label = await page.getAttribute('#chart-stored svg', 'aria-label');
+    expect(label.includes('STANDARD ' + stored), 'the chart\'s label: ' + label);
+    expect((await page.$$('#chart-stored svg path')).length >= 1, 'the stacked area drawn');
+    // The data table is reachable from the keyboard: its summary takes focus and opens.
+    await page.focus('#chart-stored summary');
+    await page.keyboard.press('Enter');
+    expect(await page.isVisible('#chart-stored table'), 'the table opens from the keyboard');
+  }
   await shot('10-dashboard');
+
+  step('the history survives a reload (kept by the server)');
+  await page.reload();
+  await page.waitForSelector('#dashboard-view:not([hidden]) #chart-requests');
+  const hist = await page.evaluate(async () => (await (await fetch('/console/api/history', { headers: { 'X-Strata-Console': '1' } })).json()).fine.length);
+  expect(hist >= 1, 'server-side samples: ' + hist);
+  await page.selectOption('#dash-range', 'coarse');
+  await page.waitForFunction(() => !document.querySelector('#chart-bytes')); // live-only chart gone
+  await shot('11-dashboard-24h');
   await page.evaluate(() => localStorage.removeItem('strata-dashboard-ms'));
 
   step('log out');

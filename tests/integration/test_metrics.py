@@ -180,3 +180,40 @@ def test_scrub_metrics(ctx):
     check(_value(s, "strata_scrub_last_pass_timestamp_seconds") > time.time() - 120,
           "the last pass time is recent")
     eq(_value(s, "strata_scrub_problems_total", problem="corrupt"), 0.0, "no findings")
+
+
+@posix_home_only("the s3 home has no storage usage: the strata_stored_* gauges are not exported")
+def test_stored_gauges(ctx):
+    """strata_stored_* equal what was stored, per class, after a refresh (a scrape asks for
+    one; the sampler counts at most every few seconds), noncurrent versions apart."""
+    tier = ctx.path("ia-stored")
+    srv, admin = _server(ctx, f"tier_STANDARD_IA = {tier}\nlifecycle_interval = 0\n")
+    s3 = ctx.client(srv)
+    b = ctx.bucket("stored", client=s3)
+    s3.put_object(Bucket=b, Key="s1", Body=rand_bytes(10 * KiB))
+    s3.put_object(Bucket=b, Key="s2", Body=rand_bytes(5 * KiB))
+    s3.put_object(Bucket=b, Key="ia", Body=rand_bytes(7 * KiB), StorageClass="STANDARD_IA")
+    v = ctx.bucket("storedv", client=s3)
+    s3.put_bucket_versioning(Bucket=v, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=v, Key="k", Body=rand_bytes(3 * KiB))
+    s3.put_object(Bucket=v, Key="k", Body=rand_bytes(4 * KiB))  # the 3 KiB one is noncurrent
+
+    def counted():
+        s = _samples(admin)
+        return (_value(s, "strata_stored_bytes", storage_class="STANDARD") == 19 * KiB
+                and _value(s, "strata_stored_bytes", storage_class="STANDARD_IA") == 7 * KiB)
+    _wait(counted, 30, "the stored gauges to count the objects")
+    s = _samples(admin)
+    eq(_value(s, "strata_stored_objects", storage_class="STANDARD"), 3.0, "STANDARD objects")
+    eq(_value(s, "strata_stored_objects", storage_class="STANDARD_IA"), 1.0, "IA objects")
+    eq(_value(s, "strata_stored_objects", storage_class="GLACIER"), 0.0, "every class exported")
+    eq(_value(s, "strata_stored_noncurrent_objects", storage_class="STANDARD"), 1.0,
+       "the noncurrent version counted apart")
+    eq(_value(s, "strata_stored_noncurrent_bytes", storage_class="STANDARD"), float(3 * KiB),
+       "noncurrent bytes")
+    check(_value(s, "strata_stored_refreshed_timestamp_seconds") > time.time() - 120,
+          "the refresh time is recent")
+    # A delete shows at the next refresh.
+    s3.delete_object(Bucket=b, Key="ia")
+    _wait(lambda: _value(_samples(admin), "strata_stored_objects",
+                         storage_class="STANDARD_IA") == 0.0, 30, "the delete to be counted")

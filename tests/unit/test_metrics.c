@@ -217,6 +217,49 @@ static void test_replication_families(void **state)
 	free(text);
 }
 
+/* A SETGAUGE row is left out until its first set, then shows every cell. */
+static void test_set_gauges_appear_once_set(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = render();
+	assert_null(strstr(text, "strata_stored_bytes"));
+	free(text);
+	metrics_set(METRIC_STORED_BYTES, metrics_class_cell("STANDARD_IA"), 7);
+	text = render();
+	assert_non_null(strstr(text, "# TYPE strata_stored_bytes gauge\n"));
+	assert_int_equal(sample(text, "strata_stored_bytes{storage_class=\"STANDARD_IA\"}"), 7);
+	assert_int_equal(sample(text, "strata_stored_bytes{storage_class=\"STANDARD\"}"), 0);
+	assert_null(strstr(text, "strata_stored_objects")); /* its own row is still unset */
+	free(text);
+	metrics_reset();
+	text = render();
+	assert_null(strstr(text, "strata_stored_bytes"));
+	free(text);
+	assert_string_equal(metrics_class_name(metrics_class_cell("GLACIER")), "GLACIER");
+	assert_null(metrics_class_name(METRICS_CLASS_COUNT));
+}
+
+/* The dashboard's request and error totals sum every operation's statuses. */
+static void test_request_totals(void **state)
+{
+	uint64_t all, c4, c5;
+
+	(void)state;
+	metrics_request(0, 200, 10);
+	metrics_request(1, 404, 10);
+	metrics_request(1, 403, 10);
+	metrics_request(-1, 400, 10);
+	metrics_request(2, 503, 10);
+	metrics_request(2, 500, 10);
+	metrics_request(2, 599, 10); /* "other": counted in all only */
+	metrics_request_totals(&all, &c4, &c5);
+	assert_int_equal(all, 7);
+	assert_int_equal(c4, 3);
+	assert_int_equal(c5, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +270,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_request_histogram, setup),
 	    cmocka_unit_test_setup(test_exposition_well_formed, setup),
 	    cmocka_unit_test_setup(test_replication_families, setup),
+	    cmocka_unit_test_setup(test_set_gauges_appear_once_set, setup),
+	    cmocka_unit_test_setup(test_request_totals, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
