@@ -45,6 +45,12 @@
  *      partial one, and deletes still commit: index.reserve holds room for
  *      their transactions (reserve_fill, object_delete).
  *
+ * Speed without weaker promises (issue 11; docs/PERFORMANCE.md): W1 write
+ * transactions queue on a mutex (posix_tx_begin), W2 a file replaced under
+ * load is released in the next writer's commit (gc_later_push), W3 a large
+ * file's writeback starts while it is written (start_writeback); bucket
+ * rows are cached exactly (posix_bcache.h, B1 and B2).
+ *
  * Integrity (DESIGN.md, "Integrity"; the format is common/frames.h):
  *  F1. Every data file written since schema v3 (objects and parts) is
  *      framed: the writer feeds a frames_encoder whose output goes to
@@ -1708,6 +1714,25 @@ static s3err_t posix_bucket_count(struct backend *be, const char *bucket, uint64
 /* --- writing --- */
 
 /* The encoder's emit (F1): appends framed bytes to tmp/ID; a failure poisons the writer. */
+/*
+ * W3. A large file's writeback is started every POSIX_WRITEBACK_STEP bytes
+ * while the body still arrives, so the fsync before its commit finds little
+ * left to write: a 64 MiB PUT otherwise waited for all of it at the end, a
+ * third of its time. Advisory: a failure here shows in that fsync.
+ */
+static void start_writeback(struct be_writer *w)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	if (w->emitted - w->flushed < POSIX_WRITEBACK_STEP)
+		return;
+	(void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->emitted - w->flushed),
+			      SYNC_FILE_RANGE_WRITE);
+	w->flushed = w->emitted;
+#else
+	(void)w;
+#endif
+}
+
 static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
 {
 	struct be_writer *w = ctx;
@@ -1730,7 +1755,9 @@ static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
+		w->emitted += (uint64_t)n;
 	}
+	start_writeback(w);
 out:
 	return err;
 }

@@ -43,6 +43,7 @@
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
 #define POSIX_GC_LATER 64		  /* gc releases waiting for another writer's commit (W2) */
+#define POSIX_WRITEBACK_STEP (8u << 20)	  /* stored bytes between writeback starts (W3) */
 #define POSIX_ID_HEX 32u		  /* a 128-bit object or upload id in lowercase hex */
 #define POSIX_REL_LEN (3u + POSIX_ID_HEX) /* "xx/" + id, relative to objects/ */
 #define POSIX_OPEN_RETRIES 4 /* reader_open re-reads a row whose file was just replaced */
@@ -225,6 +226,8 @@ struct be_writer {
 	int fd;			    /* loc's tmp/ID, -1 once closed */
 	bool failed;		    /* a write failed: the data can only be aborted */
 	uint64_t written;	    /* plaintext bytes accepted */
+	uint64_t emitted;	    /* stored bytes written to fd */
+	uint64_t flushed;	    /* stored bytes whose writeback was started (W3) */
 	struct frames_encoder *enc; /* frames what is written into fd (F1); NULL once finished */
 	bool plain;		    /* posix_opts.plain_writes: no encoder, bytes go to fd as is */
 	bool sealed; /* writer_seal ran: enc seals under the file's key (F5); never plain */
