@@ -21,6 +21,7 @@
 # exact bytes before anything is timed, and servers take turns going first in each round.
 # Client and servers share the machine's cores: compare the ratios, not the absolute figures.
 set -euo pipefail
+runs=${BENCH_RUNS:-3} # lib.sh sets its own default
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -36,7 +37,7 @@ if ((SMOKE)); then
 	BIG_SIZE=$((4 * 1024 * 1024)) HUGE_SIZE=$((32 * 1024 * 1024))
 	LIST_KEYS=300 LIST_PAGE=100 MANY_CONNS=100 RGW_MODE=off
 else
-	BENCH_RUNS=${BENCH_RUNS:-3}
+	BENCH_RUNS=$runs
 	BIG_SIZE=$((64 * 1024 * 1024)) HUGE_SIZE=$((1024 * 1024 * 1024))
 	LIST_KEYS=${BENCH_LIST_KEYS:-100000} LIST_PAGE=1000 MANY_CONNS=1000
 	RGW_MODE=${BENCH_RGW:-auto}
