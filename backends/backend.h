@@ -659,8 +659,8 @@ struct backend_ops {
 	/*
 	 * Changes the lock of version version_id (NULL: the latest) of bucket/key
 	 * as AWS allows, in one atomic step: active COMPLIANCE retention can only
-	 * be kept or extended; active GOVERNANCE retention can be extended or
-	 * turned to COMPLIANCE, and shortened or removed only with
+	 * be kept or extended; active GOVERNANCE retention can be extended, and
+	 * shortened, removed or turned to COMPLIANCE only with
 	 * ch->bypass_governance. Errors: S3E_AccessDenied (refused),
 	 * S3E_InvalidRequest (the bucket has no lock configuration),
 	 * S3E_NoSuchKey, S3E_NoSuchVersion, S3E_MethodNotAllowed (a delete

@@ -188,8 +188,11 @@ static bool change_allowed(const struct row_lock *cur, const struct lock_change 
 		return true;
 	if (cur->mode == OBJLOCK_COMPLIANCE)
 		return ch->mode == OBJLOCK_COMPLIANCE && ch->until_ms >= cur->until_ms;
-	/* GOVERNANCE: extending (or hardening to COMPLIANCE) is anyone's; less needs the bypass. */
-	if (ch->mode != OBJLOCK_NONE && ch->until_ms >= cur->until_ms)
+	/*
+	 * GOVERNANCE: extending it is anyone's; shortening, removing it or
+	 * changing its mode (even to COMPLIANCE, as AWS rules) needs the bypass.
+	 */
+	if (ch->mode == OBJLOCK_GOVERNANCE && ch->until_ms >= cur->until_ms)
 		return true;
 	return ch->bypass_governance;
 }

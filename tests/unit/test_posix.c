@@ -3520,7 +3520,10 @@ static void test_lock_change_rules(void **state)
 	assert_int_equal(backend_object_lock_set(f->be, BKT, "c", vc, &ch), S3E_OK);
 	lock_of(f->be, "c", NULL, &mode, &until, &hold);
 	assert_int_equal(until, hour + 1000);
-	/* GOVERNANCE */
+	/* GOVERNANCE: even hardening it to COMPLIANCE needs the bypass (AWS). */
+	ch.mode = OBJLOCK_COMPLIANCE;
+	ch.until_ms = hour + 1000;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_AccessDenied);
 	ch.mode = OBJLOCK_GOVERNANCE;
 	ch.until_ms = hour - 1000;
 	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_AccessDenied);
