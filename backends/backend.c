@@ -577,16 +577,44 @@ s3err_t backend_reader_open_v(struct backend *be, const char *bucket, const char
 
 s3err_t backend_object_delete_v(struct backend *be, const char *bucket, const char *key,
 				const char *version_id, const struct repl_request *req,
-				struct delete_result *out)
+				unsigned flags, struct delete_result *out)
 {
 	const struct backend_ops *o = ops_of(be);
 
 	memset(out, 0, sizeof(*out));
 	if (o && o->object_delete_v)
-		return o->object_delete_v(be, bucket, key, version_id, req, out);
+		return o->object_delete_v(be, bucket, key, version_id, req, flags, out);
 	if (!null_version(version_id))
 		return S3E_NoSuchKey; /* no such version: nothing to delete */
 	return backend_object_delete_repl(be, bucket, key, req);
+}
+
+/* --- object lock (ABI 9) --- */
+
+bool backend_can_lock(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return backend_can_version(be) && o->bucket_lock_put && o->object_lock_set;
+}
+
+s3err_t backend_bucket_lock_put(struct backend *be, const char *bucket, const char *doc, size_t len)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->bucket_lock_put)
+		return S3E_NotImplemented;
+	return o->bucket_lock_put(be, bucket, doc, len);
+}
+
+s3err_t backend_object_lock_set(struct backend *be, const char *bucket, const char *key,
+				const char *version_id, const struct lock_change *ch)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->object_lock_set)
+		return S3E_NotImplemented;
+	return o->object_lock_set(be, bucket, key, version_id, ch);
 }
 
 s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,

@@ -30,7 +30,7 @@
 #include "../common/s3err.h"
 #include "../common/versions.h"
 
-#define BACKEND_ABI_VERSION 8
+#define BACKEND_ABI_VERSION 9
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -42,6 +42,11 @@ struct bucket_info {
 		   1]; /* name of the creating user (stable across key changes) */
 	char region[STRATA_MAX_REGION_LEN + 1]; /* LocationConstraint, "" = us-east-1 */
 	int64_t created_ms;
+	/*
+	 * bucket_create's input only (ABI 9, issue 12): the bucket starts with
+	 * versioning Enabled and object lock enabled, in the same atomic step.
+	 */
+	bool object_lock;
 };
 
 /* A multipart upload (state in the backend until completed or aborted). */
@@ -183,6 +188,24 @@ struct repl_stats {
 	uint64_t bytes; /* current sizes of the objects queued writes would send (an upper
 			   bound: a key with several events counts once per event) */
 };
+
+/*
+ * A change to one version's lock (object_lock_set, ABI 9): its retention
+ * (set_retention: to mode/until_ms; OBJLOCK_NONE removes it) and/or its
+ * legal hold (set_hold: to legal_hold). bypass_governance: the caller sent
+ * x-amz-bypass-governance-retention and may use it.
+ */
+struct lock_change {
+	bool set_retention;
+	int mode;
+	int64_t until_ms;
+	bool set_hold;
+	bool legal_hold;
+	bool bypass_governance;
+};
+
+/* object_delete_v's flags (ABI 9). */
+#define BACKEND_DELETE_BYPASS_GOVERNANCE 1u /* the caller may bypass GOVERNANCE retention */
 
 /* What a delete did (versioning, ABI 8). */
 struct delete_result {
@@ -604,12 +627,16 @@ struct backend_ops {
 	 * the null version; never versioned: the object); otherwise removes that
 	 * version for good (its data reclaimed), and when it was the latest the
 	 * next newest becomes current. *out says what (version_id must not point
-	 * into it: it is cleared first). Errors: as object_delete
-	 * (S3E_NoSuchKey: nothing to delete, including an unknown version).
+	 * into it: it is cleared first). Removing a version under retention or
+	 * legal hold (Object Lock, ABI 9) is refused inside the same atomic step,
+	 * so no caller can skip the check: S3E_AccessDenied until its date,
+	 * except GOVERNANCE retention with BACKEND_DELETE_BYPASS_GOVERNANCE in
+	 * flags. Errors: as object_delete (S3E_NoSuchKey: nothing to delete,
+	 * including an unknown version), S3E_AccessDenied.
 	 */
 	s3err_t (*object_delete_v)(struct backend *be, const char *bucket, const char *key,
 				   const char *version_id, const struct repl_request *req,
-				   struct delete_result *out);
+				   unsigned flags, struct delete_result *out);
 	/*
 	 * The seek primitive of ListObjectVersions (versions_scan_fn in
 	 * common/versions.h, with be and bucket). Errors: S3E_NoSuchBucket.
@@ -627,6 +654,38 @@ struct backend_ops {
 	 * index (no data file is touched): callers rate-limit it.
 	 */
 	s3err_t (*storage_usage)(struct backend *be, usage_visit_fn visit, void *ctx);
+
+	/*
+	 * --- object lock (ABI 9; issue 12). A backend without it leaves these
+	 * NULL; callers then never set bucket_info.object_lock. ---
+	 *
+	 * The bucket's lock configuration is its configuration document
+	 * OBJLOCK_BUCKET_CONFIG (common/objlock.h, the compact form). A version's
+	 * lock lives with the version (obj_meta.lock_*): a commit stores what its
+	 * meta asks, or the bucket's default retention when it asks none (read in
+	 * the commit's own atomic step); asking any in a bucket without lock is
+	 * S3E_InvalidRequest.
+	 */
+
+	/*
+	 * Stores the bucket's lock configuration doc (the compact form) if the
+	 * bucket's versioning is Enabled, in one atomic step. Errors:
+	 * S3E_InvalidBucketState (not Enabled), S3E_NoSuchBucket.
+	 */
+	s3err_t (*bucket_lock_put)(struct backend *be, const char *bucket, const char *doc,
+				   size_t len);
+	/*
+	 * Changes the lock of version version_id (NULL: the latest) of bucket/key
+	 * as AWS allows, in one atomic step: active COMPLIANCE retention can only
+	 * be kept or extended; active GOVERNANCE retention can be extended, and
+	 * shortened, removed or turned to COMPLIANCE only with
+	 * ch->bypass_governance. Errors: S3E_AccessDenied (refused),
+	 * S3E_InvalidRequest (the bucket has no lock configuration),
+	 * S3E_NoSuchKey, S3E_NoSuchVersion, S3E_MethodNotAllowed (a delete
+	 * marker), S3E_NoSuchBucket.
+	 */
+	s3err_t (*object_lock_set)(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, const struct lock_change *ch);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -744,7 +803,13 @@ s3err_t backend_reader_open_v(struct backend *be, const char *bucket, const char
 			      struct be_reader **out);
 s3err_t backend_object_delete_v(struct backend *be, const char *bucket, const char *key,
 				const char *version_id, const struct repl_request *req,
-				struct delete_result *out);
+				unsigned flags, struct delete_result *out);
+/* Whether the object lock slots are implemented (with versioning). */
+bool backend_can_lock(struct backend *be);
+s3err_t backend_bucket_lock_put(struct backend *be, const char *bucket, const char *doc,
+				size_t len);
+s3err_t backend_object_lock_set(struct backend *be, const char *bucket, const char *key,
+				const char *version_id, const struct lock_change *ch);
 s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,
 			     const char *vid, const char *prefix, size_t limit,
 			     versions_visit_fn visit, void *ctx);

@@ -222,6 +222,10 @@
  *   PK(bucket, key, seq)) WITHOUT ROWID with INDEX object_versions_by_id;
  *   the buckets row POSIX_VER_BUCKET, whose objects rows are the data of
  *   noncurrent versions (V2).
+ *   v10 (object lock, L1..L4 in posix_lock.c): objects gains lock_mode
+ *   (0 none, 1 GOVERNANCE, 2 COMPLIANCE), lock_until_ms and legal_hold 0|1
+ *   (defaults 0: nothing locked); uploads gains the same three (the lock its
+ *   CreateMultipartUpload asked for).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -258,7 +262,7 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
@@ -317,13 +321,13 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
 	"frames = excluded.frames, verified_ms = 0, sse_mode = excluded.sse_mode, "
 	"sse_key_id = excluded.sse_key_id, sse_envelope = excluded.sse_envelope, "
 	"tier = excluded.tier, restore_state = 0, restore_until_ms = 0, "
-	"repl_status = excluded.repl_status",
+	"repl_status = excluded.repl_status, lock_mode = 0, lock_until_ms = 0, legal_hold = 0",
     [ST_OBJ_HEAD] = "SELECT object_id, layout, size, mtime_ms, etag, sha256, checksum_algo, "
 		    "checksum_b64, storage_class, checksum_type, parts_count, verified_ms, "
 		    "headers, frames, sse_mode, sse_key_id, sse_envelope, tier, restore_state, "
 		    "restore_until_ms, repl_status, version_id, EXISTS (SELECT 1 FROM "
-		    "bucket_configs WHERE bucket = ?1 AND name = 'versioning') "
-		    "FROM objects WHERE bucket = ?1 AND key = ?2",
+		    "bucket_configs WHERE bucket = ?1 AND name = 'versioning'), lock_mode, "
+		    "lock_until_ms, legal_hold FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [ST_OBJ_SAME] = "SELECT 1 FROM objects WHERE bucket = ?1 AND key = ?2 AND mtime_ms = ?3 "
 		    "AND etag = ?4",
@@ -610,6 +614,19 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "INSERT INTO buckets(name, owner, region, created_ms) VALUES('" POSIX_VER_BUCKET
     "', '', '', 0);"
     "PRAGMA user_version = 9;",
+    /*
+     * 9 -> 10: object lock (L1..L4 in posix_lock.c); no row is locked yet.
+     * An upload keeps the lock its CreateMultipartUpload asked for.
+     */
+    "ALTER TABLE objects ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (lock_mode IN (0, 1, 2));"
+    "ALTER TABLE objects ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE objects ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0 "
+    "CHECK (legal_hold IN (0, 1));"
+    "ALTER TABLE uploads ADD COLUMN lock_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;"
+    "PRAGMA user_version = 10;",
 };
 
 static const struct backend_ops posix_ops;
@@ -1521,6 +1538,9 @@ static s3err_t posix_bucket_create(struct backend *be, const struct bucket_info 
 	s3err_t err = S3E_OK;
 	int rc;
 
+	/* L2: a locked bucket's versioning and lock documents come with it, atomically. */
+	if (b->object_lock && (err = posix_tx_begin(c)) != S3E_OK)
+		goto out;
 	rc = posix_bind_text(st, 1, b->name);
 	if (rc == SQLITE_OK)
 		rc = posix_bind_text(st, 2, b->owner);
@@ -1535,6 +1555,14 @@ static s3err_t posix_bucket_create(struct backend *be, const struct bucket_info 
 	else if (rc != SQLITE_DONE)
 		err = posix_db_err(c, rc, "bucket insert");
 	posix_stmt_done(st);
+	if (b->object_lock) {
+		if (err == S3E_OK)
+			err = posix_lock_bucket_init(c, b->name);
+		if (err == S3E_OK)
+			err = posix_tx_commit(c);
+		posix_tx_rollback(c);
+	}
+out:
 	posix_pool_put(pb, c);
 	posix_bcache_drop(&pb->bcache, b->name); /* B2 */
 	return err;
@@ -2062,7 +2090,7 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier,
 			       posix_repl_status_of(w->repl));
 	if (err == S3E_OK)
-		err = posix_ver_set(c, w->bucket, w->key, report);
+		err = posix_ver_set(c, w->bucket, w->key, report, m);
 	/* Q1: the events go in with the row, or neither does. */
 	if (err == S3E_OK && w->repl)
 		err = posix_repl_queue(c, w->bucket, w->key, w->repl, false, m->mtime_ms, m->etag,
@@ -2196,6 +2224,9 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 	}
 	if (!m.version_id[0] && sqlite3_column_int(st, 22) == 1)
 		str_copy(m.version_id, sizeof(m.version_id), "null");
+	m.lock_mode = sqlite3_column_int(st, 23); /* L1 */
+	m.lock_until_ms = sqlite3_column_int64(st, 24);
+	m.legal_hold = sqlite3_column_int(st, 25) == 1;
 	*layout = sqlite3_column_int(st, 1);
 	*framed = sqlite3_column_int(st, 13) == 1;
 	err = posix_col_headers(st, 12, &m);
@@ -2886,7 +2917,7 @@ s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_
 static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const char *key,
 				  int64_t mtime_ms, const char *etag,
 				  const struct repl_request *req, const char *version_id,
-				  struct delete_result *res)
+				  bool bypass, struct delete_result *res)
 {
 	struct conn *c = posix_pool_get(pb);
 	struct retired old = {"", "", false, false};
@@ -2900,7 +2931,7 @@ static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const
 	if (err != S3E_OK)
 		goto out;
 	/* V3: in a versioned bucket a delete makes a marker, or removes one version. */
-	err = posix_ver_delete(c, bucket, key, version_id, &old, &found, res);
+	err = posix_ver_delete(c, bucket, key, version_id, bypass, &old, &found, res);
 	if (err == S3E_OK && !found)
 		err = posix_bucket_exists(c, bucket);
 	if (err != S3E_OK)
@@ -2980,16 +3011,17 @@ static bool reserve_release(struct posix_be *pb)
 
 static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char *key,
 			     int64_t mtime_ms, const char *etag, const struct repl_request *req,
-			     const char *version_id, struct delete_result *res)
+			     const char *version_id, bool bypass, struct delete_result *res)
 {
 	struct delete_result none;
 	s3err_t err;
 
 	if (!res)
 		res = &none;
-	err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, res);
+	err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, bypass, res);
 	if (err == S3E_XMinioStorageFull && reserve_release(pb))
-		err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, res);
+		err = object_delete_once(pb, bucket, key, mtime_ms, etag, req, version_id, bypass,
+					 res);
 	if (err == S3E_OK && atomic_load(&pb->reserve_out))
 		reserve_fill(pb);
 	return err;
@@ -2997,13 +3029,14 @@ static s3err_t object_delete(struct posix_be *pb, const char *bucket, const char
 
 static s3err_t posix_object_delete(struct backend *be, const char *bucket, const char *key)
 {
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, NULL, NULL, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, NULL, NULL, false, NULL);
 }
 
 static s3err_t posix_object_delete_if(struct backend *be, const char *bucket, const char *key,
 				      int64_t mtime_ms, const char *etag)
 {
-	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag, NULL, NULL, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, mtime_ms, etag, NULL, NULL, false,
+			     NULL);
 }
 
 /* The object_delete_repl slot: object_delete and its delete events in one transaction (Q1). */
@@ -3012,17 +3045,18 @@ static s3err_t posix_object_delete_repl(struct backend *be, const char *bucket, 
 {
 	if (req && !posix_repl_valid(req))
 		return S3E_InternalError;
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, NULL, NULL);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, NULL, false, NULL);
 }
 
 /* The object_delete_v slot: object_delete_repl with a version (V3, V7). */
 static s3err_t posix_object_delete_v(struct backend *be, const char *bucket, const char *key,
 				     const char *version_id, const struct repl_request *req,
-				     struct delete_result *out)
+				     unsigned flags, struct delete_result *out)
 {
 	if (req && !posix_repl_valid(req))
 		return S3E_InternalError;
-	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, version_id, out);
+	return object_delete((struct posix_be *)be, bucket, key, 0, NULL, req, version_id,
+			     (flags & BACKEND_DELETE_BYPASS_GOVERNANCE) != 0, out);
 }
 
 /* --- scanning --- */
@@ -3687,7 +3721,8 @@ static s3err_t conn_prepare(struct posix_be *pb, struct conn *c)
 		const char *sql = i < ST_MP_FIRST   ? stmt_sql[i]
 				  : i < ST_RP_FIRST ? posix_mp_stmt_sql[i - ST_MP_FIRST]
 				  : i < ST_VR_FIRST ? posix_rp_stmt_sql[i - ST_RP_FIRST]
-						    : posix_vr_stmt_sql[i - ST_VR_FIRST];
+				  : i < ST_LK_FIRST ? posix_vr_stmt_sql[i - ST_VR_FIRST]
+						    : posix_lk_stmt_sql[i - ST_LK_FIRST];
 
 		rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->st[i], NULL);
 		if (rc != SQLITE_OK) {
@@ -4210,6 +4245,8 @@ static const struct backend_ops posix_ops = {
     .object_head_v = posix_object_head_v,
     .reader_open_v = posix_reader_open_v,
     .object_delete_v = posix_object_delete_v,
+    .bucket_lock_put = posix_bucket_lock_put,
+    .object_lock_set = posix_object_lock_set,
     .version_scan = posix_version_scan,
     .storage_usage = posix_storage_usage,
 };

@@ -152,6 +152,11 @@ enum stmt {
 	ST_VR_SET_ID,
 	ST_VR_ANY,
 	ST_VR_SCAN,
+	ST_LK_FIRST, /* object lock statements from here on (posix_lock.c) */
+	ST_LK_CFG = ST_LK_FIRST,
+	ST_LK_GET,
+	ST_LK_SET,
+	ST_LK_CFG_PUT,
 	ST__COUNT
 };
 
@@ -159,8 +164,10 @@ enum stmt {
 extern const char *const posix_mp_stmt_sql[ST_RP_FIRST - ST_MP_FIRST];
 /* SQL of ST_RP_FIRST .. ST_VR_FIRST - 1, indexed by (stmt - ST_RP_FIRST) (posix_repl.c). */
 extern const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST];
-/* SQL of ST_VR_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_VR_FIRST) (posix_versions.c). */
-extern const char *const posix_vr_stmt_sql[ST__COUNT - ST_VR_FIRST];
+/* SQL of ST_VR_FIRST .. ST_LK_FIRST - 1, indexed by (stmt - ST_VR_FIRST) (posix_versions.c). */
+extern const char *const posix_vr_stmt_sql[ST_LK_FIRST - ST_VR_FIRST];
+/* SQL of ST_LK_FIRST .. ST__COUNT - 1, indexed by (stmt - ST_LK_FIRST) (posix_lock.c). */
+extern const char *const posix_lk_stmt_sql[ST__COUNT - ST_LK_FIRST];
 
 struct conn {
 	sqlite3 *db;
@@ -831,8 +838,15 @@ s3err_t posix_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx)
  */
 s3err_t posix_ver_make_room(struct conn *c, const char *bucket, const char *key,
 			    struct retired *old, bool *found, char report[STRATA_VERSION_ID_MAX]);
-/* After the upsert of posix_ver_make_room's commit: gives the row its version id (V1). */
-s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report);
+/*
+ * After the upsert of posix_ver_make_room's commit: gives the row its
+ * version id (V1) and the lock m asks or the bucket's default gives (L4).
+ * Errors: S3E_InvalidRequest (a lock asked in a bucket without lock).
+ */
+s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report,
+		      const struct obj_meta *m);
+/* Within a transaction: *enabled when the bucket's versioning is Enabled (V3). */
+s3err_t posix_ver_enabled(struct conn *c, const char *bucket, bool *enabled);
 /*
  * Within a delete's write transaction (object_delete_once), instead of
  * retiring the row itself: the versioned delete of backend.h's
@@ -841,7 +855,7 @@ s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const
  * after the commit.
  */
 s3err_t posix_ver_delete(struct conn *c, const char *bucket, const char *key,
-			 const char *version_id, struct retired *old, bool *found,
+			 const char *version_id, bool bypass, struct retired *old, bool *found,
 			 struct delete_result *out);
 /*
  * Within a read snapshot: where version version_id of bucket/key is: its
@@ -860,6 +874,30 @@ s3err_t posix_ver_any(struct conn *c, const char *bucket, bool *any);
 /* Backend slots (contracts in backend.h). */
 s3err_t posix_version_scan(struct backend *be, const char *bucket, const char *key, const char *vid,
 			   const char *prefix, size_t limit, versions_visit_fn visit, void *ctx);
+
+/* --- object lock (posix_lock.c; invariants L1..L4) --- */
+
+/*
+ * L3: within a write transaction, before objects row (bucket, key) goes for
+ * good: S3E_AccessDenied while it is under legal hold or retention
+ * (GOVERNANCE yields to bypass). No row: S3E_OK.
+ */
+s3err_t posix_lock_check(struct conn *c, const char *bucket, const char *key, bool bypass);
+/*
+ * L4: within a commit's transaction, after the upsert of bucket/key: stores
+ * the lock m asks, or the bucket's default retention. versioned: the
+ * bucket's versioning is Enabled (else no lock can be asked).
+ */
+s3err_t posix_lock_commit(struct conn *c, const char *bucket, const char *key, bool versioned,
+			  const struct obj_meta *m);
+/* Within bucket_create's transaction: versioning Enabled and lock enabled (L2). */
+s3err_t posix_lock_bucket_init(struct conn *c, const char *bucket);
+/* Within a transaction: stores the bucket's lock document (the compact form). */
+s3err_t posix_lock_config_write(struct conn *c, const char *bucket, const char *doc, size_t len);
+/* Backend slots (contracts in backend.h). */
+s3err_t posix_bucket_lock_put(struct backend *be, const char *bucket, const char *doc, size_t len);
+s3err_t posix_object_lock_set(struct backend *be, const char *bucket, const char *key,
+			      const char *version_id, const struct lock_change *ch);
 
 /* --- remote tiers (posix_remote.c; invariants X1..X7) --- */
 

@@ -142,12 +142,13 @@
 const char *const posix_mp_stmt_sql[ST_RP_FIRST - ST_MP_FIRST] = {
     [ST_UPL_INSERT - ST_MP_FIRST] =
 	"INSERT INTO uploads(upload_id, bucket, key, initiated_ms, headers, storage_class, "
-	"checksum_algo, checksum_type, sse_mode, sse_key_id, sse_envelope) "
-	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	"checksum_algo, checksum_type, sse_mode, sse_key_id, sse_envelope, lock_mode, "
+	"lock_until_ms, legal_hold) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [ST_UPL_GET - ST_MP_FIRST] =
 	"SELECT bucket, key, initiated_ms, storage_class, checksum_algo, checksum_type, "
-	"completed, final_etag, completed_ms, headers, sse_mode, sse_key_id, sse_envelope "
-	"FROM uploads WHERE upload_id = ?1",
+	"completed, final_etag, completed_ms, headers, sse_mode, sse_key_id, sse_envelope, "
+	"lock_mode, lock_until_ms, legal_hold FROM uploads WHERE upload_id = ?1",
     [ST_UPL_STATE - ST_MP_FIRST] = "SELECT bucket, key, completed, sse_mode, sse_key_id, "
 				   "sse_envelope, storage_class FROM uploads WHERE upload_id = ?1",
     [ST_UPL_COMPLETE - ST_MP_FIRST] =
@@ -321,6 +322,13 @@ static s3err_t upload_insert(struct conn *c, const char *id, const char *bucket,
 		rc = posix_bind_text(st, 8, m->checksum_type);
 	if (rc == SQLITE_OK)
 		rc = posix_bind_sse(st, 9, m); /* M12: the upload's parts will be sealed */
+	/* L4: the lock CreateMultipartUpload asked for; the complete's commit applies it. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 12, m->lock_mode);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 13, m->lock_until_ms);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 14, m->legal_hold ? 1 : 0);
 	if (rc == SQLITE_OK)
 		rc = posix_run(st);
 	else
@@ -394,6 +402,9 @@ static s3err_t upload_from_get_row(sqlite3_stmt *st, const char *upload_id, stru
 		log_error(POSIX_LOG_MOD, "index holds a malformed upload row");
 		return S3E_InternalError;
 	}
+	u->meta.lock_mode = sqlite3_column_int(st, 13);
+	u->meta.lock_until_ms = sqlite3_column_int64(st, 14);
+	u->meta.legal_hold = sqlite3_column_int(st, 15) == 1;
 	return posix_col_headers(st, 9, &u->meta);
 }
 
@@ -1132,7 +1143,7 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 			       posix_loc_for_class(pb, us->storage_class)->tier,
 			       posix_repl_status_of(req));
 	if (err == S3E_OK)
-		err = posix_ver_set(c, bucket, us->key, report);
+		err = posix_ver_set(c, bucket, us->key, report, &m);
 	/* M14 (Q1): the replication events go in with the object row, or neither does. */
 	if (err == S3E_OK && req)
 		err = posix_repl_queue(c, bucket, us->key, req, false, meta->mtime_ms, meta->etag,

@@ -69,7 +69,7 @@
 #define START_SEQ (CUR_SEQ + 1)
 #define SCAN_CHUNK 256u /* versions copied out per query by posix_version_scan */
 
-const char *const posix_vr_stmt_sql[ST__COUNT - ST_VR_FIRST] = {
+const char *const posix_vr_stmt_sql[ST_LK_FIRST - ST_VR_FIRST] = {
     [ST_VR_STATE - ST_VR_FIRST] = "SELECT value FROM bucket_configs WHERE bucket = ?1 AND "
 				  "name = 'versioning'",
     [ST_VR_CUR - ST_VR_FIRST] = "SELECT version_id, mtime_ms FROM objects WHERE bucket = ?1 AND "
@@ -396,6 +396,8 @@ static s3err_t drop_null(struct conn *c, const char *bucket, const char *key, st
 	s3err_t err;
 
 	err = vrow_get(c, ST_VR_FIND, bucket, key, "", &v, &found);
+	if (err == S3E_OK && found && !v.marker)
+		err = posix_lock_check(c, POSIX_VER_BUCKET, v.vkey, false); /* L3 */
 	if (err == S3E_OK && found)
 		err = drop_version(c, bucket, key, &v, old);
 	return err;
@@ -427,24 +429,38 @@ s3err_t posix_ver_make_room(struct conn *c, const char *bucket, const char *key,
 	}
 	/* Suspended: the new null version replaces the old one (V6), wherever it is. */
 	str_copy(report, STRATA_VERSION_ID_MAX, "null");
-	if (cur.found && !cur.vid[0])
-		return posix_obj_retire(c, bucket, key, old, found);
+	if (cur.found && !cur.vid[0]) {
+		err = posix_lock_check(c, bucket, key, false); /* L3 */
+		return err == S3E_OK ? posix_obj_retire(c, bucket, key, old, found) : err;
+	}
 	err = drop_null(c, bucket, key, old);
 	if (err == S3E_OK && cur.found)
 		err = stash(c, bucket, key, &cur, old);
 	return err;
 }
 
-s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report)
+s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report,
+		      const struct obj_meta *m)
 {
 	const char *a[3] = {bucket, key, report};
 	int rc;
 
 	/* An upsert leaves version_id as it was, and the rows it replaces are null ones. */
 	if (!report[0] || strcmp(report, "null") == 0)
-		return S3E_OK;
+		return posix_lock_commit(c, bucket, key, false, m); /* L2: never locked */
 	rc = posix_run_texts(c->st[ST_VR_SET_ID], a, 3);
-	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "version id set");
+	if (rc != SQLITE_OK)
+		return posix_db_err(c, rc, "version id set");
+	return posix_lock_commit(c, bucket, key, true, m);
+}
+
+s3err_t posix_ver_enabled(struct conn *c, const char *bucket, bool *enabled)
+{
+	enum ver_state state = VER_OFF;
+	s3err_t err = ver_state(c, bucket, &state);
+
+	*enabled = err == S3E_OK && state == VER_ENABLED;
+	return err;
 }
 
 /* Deletes the key (no version id) in a versioned bucket: a new delete marker on top. */
@@ -464,7 +480,10 @@ static s3err_t delete_latest(struct conn *c, const char *bucket, const char *key
 		if (err == S3E_OK && cur.found)
 			err = stash(c, bucket, key, &cur, old);
 	} else if (cur.found && !cur.vid[0]) {
-		err = remove_row(c, bucket, key, old, &found); /* V6: the marker replaces it */
+		err = posix_lock_check(c, bucket, key, false); /* L3 */
+		if (err == S3E_OK)
+			err = remove_row(c, bucket, key, old,
+					 &found); /* V6: the marker replaces it */
 	} else {
 		err = drop_null(c, bucket, key, old);
 		if (err == S3E_OK && cur.found)
@@ -482,7 +501,7 @@ static s3err_t delete_latest(struct conn *c, const char *bucket, const char *key
 }
 
 s3err_t posix_ver_delete(struct conn *c, const char *bucket, const char *key,
-			 const char *version_id, struct retired *old, bool *found,
+			 const char *version_id, bool bypass, struct retired *old, bool *found,
 			 struct delete_result *out)
 {
 	enum ver_state state = VER_OFF;
@@ -507,14 +526,19 @@ s3err_t posix_ver_delete(struct conn *c, const char *bucket, const char *key,
 	if (err != S3E_OK)
 		return err;
 	if (cur.found && strcmp(cur.vid, stored_id(version_id)) == 0) {
-		err = remove_row(c, bucket, key, old, found);
+		err = posix_lock_check(c, bucket, key, bypass); /* L3 */
+		if (err == S3E_OK)
+			err = remove_row(c, bucket, key, old, found);
 	} else {
 		err = vrow_get(c, ST_VR_FIND, bucket, key, stored_id(version_id), &v, &vfound);
 		if (err != S3E_OK || !vfound)
 			return err;
 		*found = true;
 		out->delete_marker = v.marker;
-		err = drop_version(c, bucket, key, &v, old);
+		if (!v.marker)
+			err = posix_lock_check(c, POSIX_VER_BUCKET, v.vkey, bypass); /* L3 */
+		if (err == S3E_OK)
+			err = drop_version(c, bucket, key, &v, old);
 	}
 	if (err == S3E_OK)
 		err = promote(c, bucket, key);

@@ -79,6 +79,16 @@ struct obj_meta {
 	 */
 	char version_id[STRATA_VERSION_ID_MAX];
 	bool delete_marker;
+	/*
+	 * Object Lock (issue 12, common/objlock.h): the version's retention
+	 * (lock_mode an enum objlock_mode, until lock_until_ms) and legal hold.
+	 * On a commit's input they are what the request asked for (the
+	 * backend applies the bucket's default retention when lock_mode is
+	 * OBJLOCK_NONE); on reads, what the version holds now.
+	 */
+	int lock_mode;
+	int64_t lock_until_ms;
+	bool legal_hold;
 	int sse_mode;
 	char sse_key_id[STRATA_SSE_KEY_ID_MAX];
 	uint8_t sse_envelope[STRATA_SSE_ENVELOPE_MAX];

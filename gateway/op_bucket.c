@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../common/httptime.h"
+#include "../common/objlock.h"
 #include "../common/strutil.h"
 #include "../common/xmlin.h"
 #include "../common/xmlw.h"
@@ -45,8 +46,10 @@ s3err_t op_create_bucket(struct request *r)
 
 	if ((err = refuse_acl_headers(r)))
 		return err;
-	if (lock && !str_ieq(lock, "false"))
-		return req_fail(r, S3E_NotImplemented, "Object Lock is not implemented yet.");
+	/* The s3 home cannot keep versions, so it cannot lock them either. */
+	if (lock && !str_ieq(lock, "false") && !backend_can_lock(r->srv->be))
+		return req_fail(r, S3E_NotImplemented,
+				"Object Lock is not available with this home backend.");
 	if (own && strcmp(own, "BucketOwnerEnforced") != 0)
 		return req_fail(r, S3E_NotImplemented,
 				"Only the BucketOwnerEnforced object ownership is supported.");
@@ -73,6 +76,7 @@ s3err_t op_create_bucket(struct request *r)
 	str_copy(b.owner, sizeof(b.owner), r->auth.user.name);
 	str_copy(b.region, sizeof(b.region), region);
 	b.created_ms = httptime_now_ms();
+	b.object_lock = lock && str_ieq(lock, "true"); /* with versioning Enabled, atomically */
 	err = backend_bucket_create(r->srv->be, &b);
 	if (err == S3E_BucketAlreadyExists) /* lost a race with another creator */
 		return S3E_BucketAlreadyExists;
@@ -176,6 +180,19 @@ s3err_t op_put_bucket_versioning(struct request *r)
 	if (!backend_can_version(r->srv->be))
 		return req_fail(r, S3E_NotImplemented,
 				"Versioning is not available with this home backend.");
+	if (st == VERSIONING_SUSPENDED) {
+		struct objlock_cfg cfg;
+		bool locked = false;
+
+		/* L2 (posix_lock.c): a lock-enabled bucket keeps every version. */
+		err = op_lock_config_get(r, &cfg, &locked);
+		if (err)
+			return req_fail(r, err, NULL);
+		if (locked)
+			return req_fail(r, S3E_InvalidBucketState,
+					"An Object Lock configuration is present on this bucket, "
+					"so the versioning state cannot be changed.");
+	}
 	doc = st == VERSIONING_ENABLED ? "Enabled" : "Suspended";
 	err = backend_bucket_config_put(r->srv->be, r->bucket, VERSIONING_BUCKET_CONFIG, doc,
 					strlen(doc));

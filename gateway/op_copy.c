@@ -198,6 +198,9 @@ s3err_t op_copy_object(struct request *r)
 		err = obj_meta_copy(&dm, &sm) ? S3E_InternalError : S3E_OK;
 	if (err)
 		goto out;
+	/* A copy's lock is its request's (or the bucket's default), never the source's. */
+	if ((err = op_lock_headers(r, false, &dm)))
+		goto out;
 	/* The copy is a new single-part object: its checksum is over the whole of it. */
 	dm.checksum_algo[0] = dm.checksum_b64[0] = dm.checksum_type[0] = '\0';
 	dm.parts_count = 0;
@@ -235,6 +238,8 @@ s3err_t op_copy_object(struct request *r)
 		goto out;
 	err = backend_writer_commit(be, w, &dm);
 	w = NULL;
+	if (err)
+		err = op_lock_commit_error(r, err);
 	if (!err && rq.n)
 		replicator_wake(r->srv->replicator);
 	if (!err)

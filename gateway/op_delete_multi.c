@@ -57,6 +57,8 @@ s3err_t op_delete_objects(struct request *r)
 {
 	struct delete_request dr = {0};
 	struct repl_request rq;
+	/* Object Lock: each key's delete is refused by the backend (AccessDenied) on its own. */
+	unsigned flags = op_lock_bypass(r) ? BACKEND_DELETE_BYPASS_GOVERNANCE : 0;
 	bool queued = false;
 	struct buf xml;
 	size_t i;
@@ -86,7 +88,7 @@ s3err_t op_delete_objects(struct request *r)
 						 &msg);
 		if (!e) {
 			e = backend_object_delete_v(r->srv->be, r->bucket, o->key, o->version_id,
-						    &rq, &res);
+						    &rq, flags, &res);
 			if (e == S3E_NoSuchKey)
 				e = S3E_OK;
 			queued |= !e && rq.n;

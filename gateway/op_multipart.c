@@ -128,8 +128,8 @@ s3err_t op_create_multipart(struct request *r)
 	buf_init(&xml, 8192, S3E_InternalError);
 	/* The upload's data key (SSE-S3: wrapped in its meta) seals every part. */
 	if ((err = op_refuse_unsupported_write(r)) || (err = op_collect_metadata(r, &m)) ||
-	    (err = op_storage_class(r, m.storage_class)) || (err = upload_checksum(r, &m)) ||
-	    (err = sse_req_write(r, &m, &k)))
+	    (err = op_lock_headers(r, false, &m)) || (err = op_storage_class(r, m.storage_class)) ||
+	    (err = upload_checksum(r, &m)) || (err = sse_req_write(r, &m, &k)))
 		goto out;
 	if ((err = backend_upload_create(r->srv->be, r->bucket, r->key, &m, id)))
 		goto out;
@@ -735,6 +735,7 @@ s3err_t op_complete_multipart(struct request *r)
 	err =
 	    backend_upload_complete_v(r->srv->be, r->bucket, u.upload_id, list, cr.n, &m, &rq, vid);
 	if (err) {
+		err = op_lock_commit_error(r, err);
 		req_fail(r, err, NULL);
 		goto out;
 	}

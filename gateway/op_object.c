@@ -30,9 +30,6 @@ s3err_t op_refuse_unsupported_write(struct request *r)
 	static const char *const unsupported[] = {
 	    "x-amz-server-side-encryption-aws-kms-key-id",
 	    "x-amz-tagging",
-	    "x-amz-object-lock-mode",
-	    "x-amz-object-lock-retain-until-date",
-	    "x-amz-object-lock-legal-hold",
 	    "x-amz-website-redirect-location",
 	    "If-None-Match",
 	    "If-Match",
@@ -218,6 +215,7 @@ s3err_t op_put_object_begin(struct request *r)
 	r->op_state = ps;
 	r->op_state_free = put_state_free;
 	if ((err = op_collect_metadata(r, &ps->meta)) ||
+	    (err = op_lock_headers(r, true, &ps->meta)) ||
 	    (err = op_storage_class(r, ps->meta.storage_class)) ||
 	    (err = sse_req_write(r, &ps->meta, &ps->sse)))
 		return err;
@@ -275,7 +273,7 @@ s3err_t op_put_object(struct request *r)
 	ps->w = NULL; /* commit consumes the writer whatever happens */
 	err = backend_writer_commit(r->srv->be, w, &ps->meta);
 	if (err)
-		return err;
+		return op_lock_commit_error(r, err);
 	if (rq.n)
 		replicator_wake(r->srv->replicator);
 	err = resp_ok_empty(r);
@@ -552,6 +550,7 @@ static s3err_t get_or_head(struct request *r, bool head)
 	r->status = rr == RANGE_OK ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK;
 	resp_object_headers(r, &m);
 	op_version_headers(r, m.version_id, false);
+	op_lock_response_headers(r, &m);
 	sse_req_headers(r, &k);
 	if (rr == RANGE_OK) {
 		char cr[80];
@@ -597,13 +596,15 @@ s3err_t op_delete_object(struct request *r)
 
 	if (err)
 		return err;
-	if (req_header(r, "x-amz-bypass-governance-retention") || req_header(r, "If-Match"))
-		return req_fail(r, S3E_NotImplemented,
-				"Conditional and retention-bypassing deletes are not implemented.");
+	if (req_header(r, "If-Match"))
+		return req_fail(r, S3E_NotImplemented, "Conditional deletes are not implemented.");
 	if ((err = repl_request_for(r, r->key, true, &rq)))
 		return err;
 	/* A delete of an absent key still queues its events: the target may hold it. */
-	err = backend_object_delete_v(r->srv->be, r->bucket, r->key, vid, &rq, &res);
+	/* Object Lock is the backend's to enforce, in the delete's own transaction. */
+	err =
+	    backend_object_delete_v(r->srv->be, r->bucket, r->key, vid, &rq,
+				    op_lock_bypass(r) ? BACKEND_DELETE_BYPASS_GOVERNANCE : 0, &res);
 	/* Deleting what is not there succeeds in S3. */
 	if (err && err != S3E_NoSuchKey)
 		return err;

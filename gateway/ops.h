@@ -58,6 +58,29 @@ void op_version_headers(struct request *r, const char *id, bool marker);
  * (and Ceph's s3-tests) answer.
  */
 void op_written_version(struct request *r, const char *id);
+/*
+ * Object Lock (op_lock.c, issue 12). op_lock_headers reads a write's
+ * x-amz-object-lock-* headers into m's lock fields (none: cleared), checks
+ * them as AWS does (both mode and date or neither, a future date, ON/OFF;
+ * with need_integrity a Content-MD5 or checksum header) and that the
+ * bucket has lock enabled (else InvalidRequest); errors are recorded on r.
+ */
+struct objlock_cfg;
+s3err_t op_lock_headers(struct request *r, bool need_integrity, struct obj_meta *m);
+/* The bucket's lock configuration; *found false without one. */
+s3err_t op_lock_config_get(struct request *r, struct objlock_cfg *cfg, bool *found);
+/* A commit's error, with AWS's message when the bucket lost its lock meanwhile. */
+s3err_t op_lock_commit_error(struct request *r, s3err_t err);
+/* x-amz-object-lock-mode / -retain-until-date / -legal-hold of a HEAD or GET. */
+void op_lock_response_headers(struct request *r, const struct obj_meta *m);
+/* Whether the request may bypass GOVERNANCE retention (header sent, by the bucket's owner). */
+bool op_lock_bypass(struct request *r);
+s3err_t op_put_bucket_object_lock(struct request *r);
+s3err_t op_get_bucket_object_lock(struct request *r);
+s3err_t op_put_object_retention(struct request *r);
+s3err_t op_get_object_retention(struct request *r);
+s3err_t op_put_object_legal_hold(struct request *r);
+s3err_t op_get_object_legal_hold(struct request *r);
 s3err_t op_get_acl(struct request *r);
 s3err_t op_put_acl(struct request *r);
 

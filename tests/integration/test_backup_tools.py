@@ -1,5 +1,5 @@
 """Backup tools against Strata, as their users run them: restic (init, backup,
-snapshots, check --read-data, restore) and rclone (copy, sync, check, copy back,
+snapshots, check --read-data, restore; a repository in an object-locked bucket) and rclone (copy, sync, check, copy back,
 with a file above its multipart cutoff). A tool that is not installed is
 skipped with the reason."""
 
@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import subprocess
+
+from botocore.exceptions import ClientError
 
 from harness import REGION, Skip, TestFailure, check, eq, rand_bytes, timeout
 
@@ -119,6 +121,63 @@ def test_restic(ctx):
     p = _run(base + ["snapshots", "--json"], env, "restic snapshots (2nd)")
     eq(len(json.loads(p.stdout or "[]")), 2, "snapshots after a second backup")
 
+
+
+@timeout(300)
+def test_restic_object_locked_repository(ctx):
+    """restic 0.14 (Debian's) has no Object Lock option of its own: it runs on a bucket
+    whose default retention locks every pack it writes (its deletes then only add
+    markers). A "ransomware" delete of every key leaves the locked versions; removing the
+    markers brings the repository back and it restores."""
+    restic = _tool("restic")
+    s3 = ctx.s3()
+    b = ctx.name("restic-lock")
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    s3.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled",
+        "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
+    src, dst = ctx.path("src"), ctx.path("restored")
+    _source_tree(src, "large.bin", 3 * MiB)
+    env = _base_env(ctx)
+    env.update(AWS_ACCESS_KEY_ID=ctx.server.access, AWS_SECRET_ACCESS_KEY=ctx.server.secret,
+               AWS_DEFAULT_REGION=REGION, RESTIC_PASSWORD="integration-test-password",
+               RESTIC_REPOSITORY=f"s3:{ctx.server.endpoint}/{b}")
+    base = [restic, "--no-cache"]
+    _run(base + ["init"], env, "restic init (locked bucket)")
+    _run(base + ["backup", "--host", "it", "."], env, "restic backup (locked bucket)", cwd=src)
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=b)
+            for o in page.get("Contents", [])]
+    check(any(k.startswith("data/") for k in keys), f"no packs written: {keys}")
+    for k in keys:
+        check(s3.head_object(Bucket=b, Key=k).get("ObjectLockMode") == "COMPLIANCE",
+              f"{k} is not locked")
+    # The attack: every key deleted, then every version it can find.
+    for k in keys:
+        s3.delete_object(Bucket=b, Key=k)
+    vs = [v for page in s3.get_paginator("list_object_versions").paginate(Bucket=b)
+          for v in page.get("Versions", [])]
+    # (restic's own deleted lock file is there too, as a noncurrent version)
+    check(set(keys) <= {v["Key"] for v in vs}, "a key lost its version")
+    refused = 0
+    for v in vs:
+        try:
+            s3.delete_object(Bucket=b, Key=v["Key"], VersionId=v["VersionId"],
+                             BypassGovernanceRetention=True)
+        except ClientError as e:
+            refused += e.response["Error"]["Code"] == "AccessDenied"
+    eq(refused, len(vs), "locked versions refused to go")
+    p = subprocess.run(base + ["snapshots"], env=env, capture_output=True, text=True,
+                       timeout=TOOL_TIMEOUT, stdin=subprocess.DEVNULL)
+    check(p.returncode != 0, "restic still sees its repository behind the markers")
+    # The recovery: the attack's markers go (they hold no lock; restic's own deleted lock
+    # files stay deleted), and the repository is whole again.
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=b):
+        for m in page.get("DeleteMarkers", []):
+            if m["Key"] in keys and m["IsLatest"]:
+                s3.delete_object(Bucket=b, Key=m["Key"], VersionId=m["VersionId"])
+    _run(base + ["check", "--read-data"], env, "restic check after the recovery")
+    _run(base + ["restore", "latest", "--target", dst], env, "restic restore after recovery")
+    _same_trees(src, dst, "restic restore from the locked repository")
 
 def _rclone_env(ctx):
     env = _base_env(ctx)

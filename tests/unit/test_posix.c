@@ -31,6 +31,7 @@
 #include "../../common/frames.h"
 #include "../../common/keyring.h"
 #include "../../common/listing.h"
+#include "../../common/objlock.h"
 #include "../../common/sse.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,8 +40,18 @@
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
 /* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+/* Drops what schema v10 added (object lock): what a v9 data directory's index looked like. */
+#define DOWNGRADE_TO_V9                                                                            \
+	"ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN "              \
+	"lock_until_ms;"                                                                           \
+	"ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE uploads DROP COLUMN lock_mode;"   \
+	"ALTER TABLE uploads DROP COLUMN lock_until_ms; ALTER TABLE uploads DROP COLUMN "          \
+	"legal_hold;"                                                                              \
+	"PRAGMA user_version = 9;"
+
 /* Drops what schema v9 added (versioning): what a v8 data directory's index looked like. */
 #define DOWNGRADE_TO_V8                                                                            \
+	DOWNGRADE_TO_V9                                                                            \
 	"DROP TABLE object_versions; DELETE FROM buckets WHERE name = '/v';"                       \
 	"ALTER TABLE objects DROP COLUMN version_id; PRAGMA user_version = 8;"
 
@@ -837,7 +848,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 9); /* schema v9 */
+	assert_int_equal(sqlite3_column_int(st, 0), 10); /* schema v10 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1108,7 +1119,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1132,7 +1143,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	free(data);
 }
 
@@ -1809,7 +1820,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1831,7 +1842,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 }
 
 /* --- bucket configuration documents --- */
@@ -2523,7 +2534,7 @@ static void test_migrate_v5(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -3194,7 +3205,7 @@ static void test_migrate_v6(void **state)
 			      "'restore%'"),
 	    0);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
@@ -3205,7 +3216,7 @@ static void test_migrate_v6(void **state)
 	assert_int_equal(rs_run(f, "old"), S3E_OK);
 	assert_home_glacier(f, 1, 1);
 	open_tiers(f, 3);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
 	assert_content(f->be, BKT, "old", "v6 bytes");
 }
@@ -3294,7 +3305,7 @@ static void test_versions_flow(void **state)
 	    S3E_NoSuchVersion);
 
 	/* A delete makes a marker: the key reads as absent, the marker by id as 405. */
-	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", NULL, NULL, &res), S3E_OK);
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", NULL, NULL, 0, &res), S3E_OK);
 	assert_true(res.delete_marker);
 	obj_meta_init(&m);
 	assert_int_equal(backend_object_head_v(f->be, BKT, "k", NULL, &m), S3E_NoSuchKey);
@@ -3306,10 +3317,10 @@ static void test_versions_flow(void **state)
 
 	/* Deleting the marker undeletes v2; deleting v2 makes v1 current; its file goes. */
 	snprintf(nv, sizeof(nv), "%s", res.version_id);
-	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", nv, NULL, &res), S3E_OK);
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", nv, NULL, 0, &res), S3E_OK);
 	assert_true(res.delete_marker);
 	assert_content(f->be, BKT, "k", "two");
-	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", v2, NULL, &res), S3E_OK);
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", v2, NULL, 0, &res), S3E_OK);
 	assert_content(f->be, BKT, "k", "one");
 	assert_int_equal(count_files(f->dir, "objects"), 2);
 	versions_of(f->be, "k", &l);
@@ -3329,6 +3340,236 @@ static void test_versions_flow(void **state)
 	assert_content(f->be, BKT, "k", "n2");
 }
 
+/* --- object lock (L1..L4 in posix_lock.c) --- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* PUTs text at bucket/key asking for a lock; returns the commit's answer and version id. */
+static s3err_t put_locked(struct backend *be, const char *bucket, const char *key, const char *text,
+			  int mode, int64_t until_ms, bool hold, char vid[STRATA_VERSION_ID_MAX])
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+
+	assert_int_equal(backend_writer_open(be, bucket, key, strlen(text), &w), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, text, strlen(text)), S3E_OK);
+	assert_int_equal(backend_writer_version(be, w, vid), S3E_OK);
+	meta_for(&m, strlen(text), "0123456789abcdef0123456789abcdef");
+	m.lock_mode = mode;
+	m.lock_until_ms = until_ms;
+	m.legal_hold = hold;
+	return backend_writer_commit(be, w, &m);
+}
+
+static void lock_of(struct backend *be, const char *key, const char *vid, int *mode, int64_t *until,
+		    bool *hold)
+{
+	struct obj_meta m;
+
+	obj_meta_init(&m);
+	assert_int_equal(backend_object_head_v(be, BKT, key, vid, &m), S3E_OK);
+	*mode = m.lock_mode;
+	*until = m.lock_until_ms;
+	*hold = m.legal_hold;
+	obj_meta_free(&m);
+}
+
+static s3err_t del_v(struct backend *be, const char *key, const char *vid, bool bypass)
+{
+	struct delete_result res;
+
+	return backend_object_delete_v(be, BKT, key, vid, NULL,
+				       bypass ? BACKEND_DELETE_BYPASS_GOVERNANCE : 0, &res);
+}
+
+/* L2: lock needs Enabled versioning; a locked bucket is created with both at once. */
+static void test_lock_bucket_config(void **state)
+{
+	struct fx *f = *state;
+	struct bucket_info b = {"locked", "AKIDEXAMPLE", "", 2, true};
+	char doc[OBJLOCK_DOC_MAX], vid[STRATA_VERSION_ID_MAX];
+	size_t len = 0;
+	bool found = false;
+
+	assert_true(backend_can_lock(f->be));
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, "Enabled", 7), S3E_InvalidBucketState);
+	enable_versioning(f->be, "Suspended");
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, "Enabled", 7), S3E_InvalidBucketState);
+	/* Asking a lock in a bucket without lock: InvalidRequest, nothing written. */
+	assert_int_equal(
+	    put_locked(f->be, BKT, "k", "x", OBJLOCK_GOVERNANCE, now_ms() + 60000, false, vid),
+	    S3E_InvalidRequest);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "k", NULL, &(struct obj_meta){0}),
+			 S3E_NoSuchKey);
+	enable_versioning(f->be, "Enabled");
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, "Enabled", 7), S3E_OK);
+	assert_int_equal(backend_bucket_lock_put(f->be, "nope", "Enabled", 7), S3E_NoSuchBucket);
+
+	assert_int_equal(backend_bucket_create(f->be, &b), S3E_OK);
+	assert_int_equal(backend_bucket_config_get(f->be, "locked", "versioning", doc, sizeof(doc),
+						   &len, &found),
+			 S3E_OK);
+	assert_true(found);
+	assert_memory_equal(doc, "Enabled", 7);
+	assert_int_equal(backend_bucket_config_get(f->be, "locked", OBJLOCK_BUCKET_CONFIG, doc,
+						   sizeof(doc), &len, &found),
+			 S3E_OK);
+	assert_true(found && len == 7);
+	assert_int_equal(
+	    put_locked(f->be, "locked", "k", "x", OBJLOCK_COMPLIANCE, now_ms() + 60000, false, vid),
+	    S3E_OK);
+	assert_int_equal(strlen(vid), VERSIONS_ID_LEN);
+	/* A failed create of a locked bucket leaves no documents behind. */
+	assert_int_equal(backend_bucket_create(f->be, &b), S3E_BucketAlreadyExists);
+}
+
+/* L3: a version under retention or legal hold is not deleted by id, current or not. */
+static void test_lock_enforced(void **state)
+{
+	struct fx *f = *state;
+	char vc[STRATA_VERSION_ID_MAX], vg[STRATA_VERSION_ID_MAX], vh[STRATA_VERSION_ID_MAX];
+	char vs[STRATA_VERSION_ID_MAX], top[STRATA_VERSION_ID_MAX];
+	struct delete_result res;
+	int64_t hour = now_ms() + 3600000, until;
+	int mode;
+	bool hold;
+
+	enable_versioning(f->be, "Enabled");
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, "Enabled", 7), S3E_OK);
+	assert_int_equal(put_locked(f->be, BKT, "c", "comp", OBJLOCK_COMPLIANCE, hour, false, vc),
+			 S3E_OK);
+	assert_int_equal(put_locked(f->be, BKT, "g", "gov", OBJLOCK_GOVERNANCE, hour, false, vg),
+			 S3E_OK);
+	assert_int_equal(put_locked(f->be, BKT, "h", "held", OBJLOCK_NONE, 0, true, vh), S3E_OK);
+	assert_int_equal(
+	    put_locked(f->be, BKT, "s", "short", OBJLOCK_COMPLIANCE, now_ms() + 1200, false, vs),
+	    S3E_OK);
+	lock_of(f->be, "c", vc, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_COMPLIANCE);
+	assert_int_equal(until, hour);
+	assert_false(hold);
+
+	/* COMPLIANCE: nobody, bypass or not. */
+	assert_int_equal(del_v(f->be, "c", vc, false), S3E_AccessDenied);
+	assert_int_equal(del_v(f->be, "c", vc, true), S3E_AccessDenied);
+	/* A delete without id only adds a marker; the version (now noncurrent, L1) stays locked. */
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "c", NULL, NULL, 0, &res), S3E_OK);
+	assert_true(res.delete_marker);
+	assert_int_equal(del_v(f->be, "c", vc, true), S3E_AccessDenied);
+	lock_of(f->be, "c", vc, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_COMPLIANCE);
+	/* An overwrite keeps it too: the old row moves whole. */
+	assert_int_equal(put_locked(f->be, BKT, "g", "gov2", OBJLOCK_NONE, 0, false, top), S3E_OK);
+	assert_int_equal(del_v(f->be, "g", vg, false), S3E_AccessDenied);
+	assert_int_equal(del_v(f->be, "g", top, false), S3E_OK); /* unlocked: goes */
+	/* GOVERNANCE yields to the bypass. */
+	assert_int_equal(del_v(f->be, "g", vg, true), S3E_OK);
+	assert_int_equal(backend_object_head_v(f->be, BKT, "g", vg, &(struct obj_meta){0}),
+			 S3E_NoSuchVersion);
+	/* Legal hold: nobody, until it is released. */
+	assert_int_equal(del_v(f->be, "h", vh, true), S3E_AccessDenied);
+	assert_int_equal(
+	    backend_object_lock_set(f->be, BKT, "h", vh, &(struct lock_change){.set_hold = true}),
+	    S3E_OK);
+	lock_of(f->be, "h", vh, &mode, &until, &hold);
+	assert_false(hold);
+	assert_int_equal(del_v(f->be, "h", vh, false), S3E_OK);
+	/* A short retention passes: refused now, deleted a moment after its date. */
+	assert_int_equal(del_v(f->be, "s", vs, true), S3E_AccessDenied);
+	usleep(1500 * 1000);
+	assert_int_equal(del_v(f->be, "s", vs, false), S3E_OK);
+	assert_int_equal(count_files(f->dir, "objects"), 1); /* only c's locked version is left */
+}
+
+/* object_lock_set: COMPLIANCE only extends; GOVERNANCE shortens with the bypass. */
+static void test_lock_change_rules(void **state)
+{
+	struct fx *f = *state;
+	char vc[STRATA_VERSION_ID_MAX], vg[STRATA_VERSION_ID_MAX];
+	int64_t hour = now_ms() + 3600000, until;
+	struct lock_change ch = {.set_retention = true};
+	int mode;
+	bool hold;
+
+	enable_versioning(f->be, "Enabled");
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, "Enabled", 7), S3E_OK);
+	assert_int_equal(put_locked(f->be, BKT, "c", "comp", OBJLOCK_COMPLIANCE, hour, false, vc),
+			 S3E_OK);
+	assert_int_equal(put_locked(f->be, BKT, "g", "gov", OBJLOCK_GOVERNANCE, hour, false, vg),
+			 S3E_OK);
+	/* COMPLIANCE */
+	ch.mode = OBJLOCK_COMPLIANCE;
+	ch.until_ms = hour - 1000;
+	ch.bypass_governance = true;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "c", vc, &ch), S3E_AccessDenied);
+	ch.mode = OBJLOCK_GOVERNANCE;
+	ch.until_ms = hour + 1000;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "c", vc, &ch), S3E_AccessDenied);
+	ch.mode = OBJLOCK_NONE;
+	ch.until_ms = 0;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "c", NULL, &ch), S3E_AccessDenied);
+	ch.mode = OBJLOCK_COMPLIANCE;
+	ch.until_ms = hour + 1000;
+	ch.bypass_governance = false;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "c", vc, &ch), S3E_OK);
+	lock_of(f->be, "c", NULL, &mode, &until, &hold);
+	assert_int_equal(until, hour + 1000);
+	/* GOVERNANCE: even hardening it to COMPLIANCE needs the bypass (AWS). */
+	ch.mode = OBJLOCK_COMPLIANCE;
+	ch.until_ms = hour + 1000;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_AccessDenied);
+	ch.mode = OBJLOCK_GOVERNANCE;
+	ch.until_ms = hour - 1000;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_AccessDenied);
+	ch.until_ms = hour + 1000;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_OK);
+	ch.mode = OBJLOCK_NONE;
+	ch.until_ms = 0;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_AccessDenied);
+	ch.bypass_governance = true;
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_OK);
+	lock_of(f->be, "g", vg, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_NONE);
+	assert_int_equal(until, 0);
+	assert_int_equal(del_v(f->be, "g", vg, false), S3E_OK);
+	/* Unknown versions and keys. */
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "g", vg, &ch), S3E_NoSuchVersion);
+	assert_int_equal(backend_object_lock_set(f->be, BKT, "none", NULL, &ch), S3E_NoSuchKey);
+}
+
+/* L4: the bucket's default retention applies when a write asks none; it survives a reopen. */
+static void test_lock_default_retention(void **state)
+{
+	struct fx *f = *state;
+	static const char doc[] = "Enabled GOVERNANCE D 1";
+	char v1[STRATA_VERSION_ID_MAX], v2[STRATA_VERSION_ID_MAX];
+	int64_t until, later = now_ms() + 7 * 86400000LL;
+	int mode;
+	bool hold;
+
+	enable_versioning(f->be, "Enabled");
+	assert_int_equal(backend_bucket_lock_put(f->be, BKT, doc, sizeof(doc) - 1), S3E_OK);
+	put_version(f->be, "d", "dflt", v1);
+	lock_of(f->be, "d", v1, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_GOVERNANCE);
+	assert_int_equal(until, 1700000000123 + 86400000LL); /* from the version's mtime */
+	assert_int_equal(put_locked(f->be, BKT, "d", "own", OBJLOCK_COMPLIANCE, later, true, v2),
+			 S3E_OK);
+	reopen(f);
+	lock_of(f->be, "d", v2, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_COMPLIANCE);
+	assert_int_equal(until, later);
+	assert_true(hold);
+	lock_of(f->be, "d", v1, &mode, &until, &hold);
+	assert_int_equal(mode, OBJLOCK_GOVERNANCE);
+}
+
 /* A v8 index gains versioning: old rows are null versions, and versioning works. */
 static void test_migrate_v8(void **state)
 {
@@ -3342,7 +3583,7 @@ static void test_migrate_v8(void **state)
 	f->be = NULL;
 	index_exec(f->dir, DOWNGRADE_TO_V8);
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 9);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
 	obj_meta_init(&m);
 	assert_int_equal(backend_object_head_v(f->be, BKT, "old", NULL, &m), S3E_OK);
 	assert_string_equal(m.version_id, "");
@@ -3411,6 +3652,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_restore_kill_during_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_flow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_bucket_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_enforced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_change_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_default_retention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v8, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remote_tier_unreachable, setup, teardown),
 	};
