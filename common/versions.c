@@ -137,6 +137,10 @@ static bool visit(void *vctx, const char *key, const struct obj_meta *m, bool la
 		st->stop = true;
 		return false;
 	}
+	if (!m) { /* a scan hands every version its metadata; only prefixes go without */
+		st->err = S3E_InternalError;
+		return false;
+	}
 	if (!add_entry(st, key, strlen(key), false, m, latest))
 		return false;
 	free(st->last_key);

@@ -11,7 +11,8 @@ import subprocess
 
 from botocore.exceptions import ClientError
 
-from harness import REGION, Skip, TestFailure, check, eq, rand_bytes, timeout
+from harness import (REGION, Skip, TestFailure, check, eq, posix_home_only, rand_bytes,
+                     timeout)
 
 MiB = 1024 * 1024
 TOOL_TIMEOUT = 120
@@ -123,6 +124,7 @@ def test_restic(ctx):
 
 
 
+@posix_home_only("Object Lock is not built on the s3 home (it answers 501)")
 @timeout(300)
 def test_restic_object_locked_repository(ctx):
     """restic 0.14 (Debian's) has no Object Lock option of its own: it runs on a bucket

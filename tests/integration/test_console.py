@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 import harness
-from harness import Skip, check, eq, free_port, rand_bytes, timeout, uid
+from harness import Skip, check, eq, free_port, posix_home_only, rand_bytes, timeout, uid
 
 SERVER = False
 PLAYWRIGHT = "playwright-core@1.56.1"  # pinned; Chromium is Debian's, not playwright's
@@ -378,6 +378,7 @@ def test_cors_only_for_the_console_origin(ctx):
         ev.unregister("before-send.s3.GetObject", add_origin)
 
 
+@posix_home_only("archive tiers and restores are not built on the s3 home")
 def test_restore_from_archive(ctx):
     glacier = ctx.path("glacier")
     srv, port = _server(ctx, f"tier_GLACIER = {glacier}\n")
