@@ -48,8 +48,10 @@
  * Speed without weaker promises (issue 11; docs/PERFORMANCE.md): W1 write
  * transactions queue on a mutex (posix_tx_begin), W2 a file replaced under
  * load is released in the next writer's commit (gc_later_push), W3 a large
- * file's writeback starts while it is written (start_writeback); bucket
- * rows are cached exactly (posix_bcache.h, B1 and B2).
+ * file's writeback starts while it is written (start_writeback), W4 object
+ * commits and deletes that queue share one transaction and one fsync
+ * (posix_batch.c); bucket rows are cached exactly (posix_bcache.h, B1
+ * and B2).
  *
  * Integrity (DESIGN.md, "Integrity"; the format is common/frames.h):
  *  F1. Every data file written since schema v3 (objects and parts) is
@@ -294,6 +296,9 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_BEGIN_READ] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT member",
+    [ST_RELEASE] = "RELEASE member",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO member",
     [ST_BUCKET_INSERT] = "INSERT INTO buckets(name, owner, region, created_ms) "
 			 "VALUES(?1, ?2, ?3, ?4)",
     [ST_BUCKET_GET] = "SELECT name, owner, region, created_ms FROM buckets WHERE name = ?1",
@@ -721,22 +726,49 @@ int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n)
 /*
  * Leaves the writer queue once c's write transaction has ended (W1). True
  * when files left for a writer to release (W2) are waiting and no writer is
- * left to do it: then the caller releases them itself (gc_later_settle).
+ * left to do it: then the caller releases them itself (posix_gc_later_settle).
  */
 static bool write_end(struct conn *c)
 {
-	struct posix_be *pb = c->pb;
-	bool stranded;
-
 	if (!c->writing || !sqlite3_get_autocommit(c->db))
 		return false;
 	c->writing = false;
+	return posix_write_unlock(c->pb);
+}
+
+bool posix_write_unlock(struct posix_be *pb)
+{
+	bool stranded;
+
 	pthread_mutex_lock(&pb->later_mu);
 	pb->writer_in = false;
 	stranded = pb->n_later > 0;
 	pthread_mutex_unlock(&pb->later_mu);
 	pthread_mutex_unlock(&pb->write_mu);
 	return stranded;
+}
+
+bool posix_write_lock(struct posix_be *pb, bool wait)
+{
+	struct timespec until;
+	int rc;
+
+	if (wait) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += BUSY_TIMEOUT_MS / 1000;
+		/* W4: a member leaves its group commit open only while someone waits here. */
+		atomic_fetch_add(&pb->batch.wanted, 1);
+		rc = pthread_mutex_timedlock(&pb->write_mu, &until);
+		atomic_fetch_sub(&pb->batch.wanted, 1);
+	} else {
+		rc = pthread_mutex_trylock(&pb->write_mu);
+	}
+	if (rc != 0)
+		return false;
+	pthread_mutex_lock(&pb->later_mu);
+	pb->writer_in = true;
+	pthread_mutex_unlock(&pb->later_mu);
+	return true;
 }
 
 /*
@@ -751,17 +783,13 @@ static bool write_end(struct conn *c)
  */
 s3err_t posix_tx_begin(struct conn *c)
 {
-	struct timespec until;
 	int rc;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += BUSY_TIMEOUT_MS / 1000;
-	if (pthread_mutex_timedlock(&c->pb->write_mu, &until) != 0)
+	if (!posix_write_lock(c->pb, true))
 		return posix_db_err(c, SQLITE_BUSY, "begin (writer queue)");
 	c->writing = true;
-	pthread_mutex_lock(&c->pb->later_mu);
-	c->pb->writer_in = true;
-	pthread_mutex_unlock(&c->pb->later_mu);
+	/* W4: an open group commit holds SQLite's write lock: it commits first. */
+	posix_batch_close(c->pb);
 	rc = posix_run(c->st[ST_BEGIN]);
 	if (rc != SQLITE_OK) {
 		write_end(c); /* a file left meanwhile waits for the next writer (W2) */
@@ -777,10 +805,8 @@ s3err_t posix_tx_begin_read(struct conn *c)
 	return rc == SQLITE_OK ? S3E_OK : posix_db_err(c, rc, "begin");
 }
 
-static void gc_later_release(struct conn *c);
-
 /* W2: releases the files no writer was left to release, in transactions of c's own. */
-static void gc_later_settle(struct conn *c)
+void posix_gc_later_settle(struct conn *c)
 {
 	int round;
 
@@ -788,12 +814,20 @@ static void gc_later_settle(struct conn *c)
 	for (round = 0; round < 4; round++) {
 		if (posix_tx_begin(c) != S3E_OK)
 			return; /* the rows stay in gc (P2) */
-		gc_later_release(c);
+		posix_gc_later_release(c);
 		if (posix_run(c->st[ST_COMMIT]) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
 			posix_run(c->st[ST_ROLLBACK]);
 		if (!write_end(c))
 			return;
 	}
+}
+
+void posix_gc_later_settle_any(struct posix_be *pb)
+{
+	struct conn *c = posix_pool_get(pb);
+
+	posix_gc_later_settle(c);
+	posix_pool_put(pb, c);
 }
 
 s3err_t posix_tx_commit(struct conn *c)
@@ -802,13 +836,13 @@ s3err_t posix_tx_commit(struct conn *c)
 	int rc;
 
 	if (c->writing)
-		gc_later_release(c); /* W2 */
+		posix_gc_later_release(c); /* W2 */
 	rc = posix_run(c->st[ST_COMMIT]);
 	if (rc != SQLITE_OK)
 		err = posix_db_err(c, rc, "commit");
 	/* A failed COMMIT may leave the transaction open: then rollback ends it. */
 	if (write_end(c))
-		gc_later_settle(c);
+		posix_gc_later_settle(c);
 	return err;
 }
 
@@ -823,7 +857,7 @@ void posix_tx_rollback(struct conn *c)
 			log_error(POSIX_LOG_MOD, "index rollback failed: %s", sqlite3_errstr(rc));
 	}
 	if (write_end(c))
-		gc_later_settle(c);
+		posix_gc_later_settle(c);
 }
 
 struct conn *posix_pool_get(struct posix_be *pb)
@@ -1288,7 +1322,7 @@ static void gc_remote_finish(struct posix_be *pb, struct conn *c, const char *ti
  * waiting files (gc_release, T4 and all) inside its own transaction, so an
  * overwrite under load costs one commit's fsync, not two. The writer that
  * ends with files still waiting and no writer after it releases them in a
- * transaction of its own (write_end, gc_later_settle), so none lingers; a
+ * transaction of its own (write_end, posix_gc_later_settle), so none lingers; a
  * crash loses nothing either: the gc rows stay for the next posix_open
  * (P2). Remote files (X5) and a full list go the direct way. True when
  * (tier, id) was left so.
@@ -1316,7 +1350,7 @@ static bool gc_later_push(struct posix_be *pb, const char *tier, const char *id)
  * W2, in a write transaction about to commit: releases the files others
  * left. A failure stops here; the rows not released stay in gc (P2).
  */
-static void gc_later_release(struct conn *c)
+void posix_gc_later_release(struct conn *c)
 {
 	struct posix_be *pb = c->pb;
 	char tier[POSIX_TIER_MAX], id[POSIX_ID_HEX + 1];
@@ -2065,21 +2099,25 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 }
 
 /*
- * The commit transaction: the bucket must still exist; the old row's data
- * is retired to gc (*old says what, for posix_retired_finish after commit)
- * and the row for the key inserted or replaced. *unsure is set when COMMIT
- * itself failed: SQLite may still replay the transaction from the WAL after
- * a crash, so the new file must stay.
+ * The commit, as one member of a group commit (W4): the bucket must still
+ * exist; the old row's data is retired to gc (*old says what, for
+ * posix_retired_finish after commit) and the row for the key inserted or
+ * replaced. *unsure is set when COMMIT itself failed: SQLite may still
+ * replay the transaction from the WAL after a crash, so the new file must
+ * stay.
  */
-static s3err_t index_publish(struct conn *c, const struct be_writer *w, const struct obj_meta *m,
-			     struct retired *old, bool *unsure, char report[STRATA_VERSION_ID_MAX])
+static s3err_t index_publish(struct posix_be *pb, const struct be_writer *w,
+			     const struct obj_meta *m, struct retired *old, bool *unsure,
+			     char report[STRATA_VERSION_ID_MAX])
 {
 	bool found = false;
+	struct conn *c;
 	s3err_t err;
 
-	err = posix_tx_begin(c);
+	*old = (struct retired){"", "", false, false};
+	err = posix_batch_join(pb, &c);
 	if (err != S3E_OK)
-		goto out;
+		return err;
 	err = posix_bucket_exists(c, w->bucket);
 	if (err != S3E_OK)
 		goto out;
@@ -2095,15 +2133,15 @@ static s3err_t index_publish(struct conn *c, const struct be_writer *w, const st
 	if (err == S3E_OK && w->repl)
 		err = posix_repl_queue(c, w->bucket, w->key, w->repl, false, m->mtime_ms, m->etag,
 				       NULL);
-	if (err != S3E_OK)
-		goto out;
-	err = posix_tx_commit(c);
-	*unsure = posix_commit_unsure(err);
 out:
 	if (err != S3E_OK) {
-		posix_tx_rollback(c);
-		*old = (struct retired){"", "", false, false};
+		posix_batch_leave(pb, c, err);
+	} else {
+		err = posix_batch_leave(pb, c, S3E_OK);
+		*unsure = posix_commit_unsure(err);
 	}
+	if (err != S3E_OK)
+		*old = (struct retired){"", "", false, false};
 	return err;
 }
 
@@ -2146,8 +2184,8 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	err = posix_data_place(w, &xxfd, &where);
 	if (err != S3E_OK)
 		goto out;
-	c = posix_pool_get(pb);
-	err = index_publish(c, w, meta, &old, &unsure, report);
+	/* No pool connection while in the group commit: readers must not wait on it. */
+	err = index_publish(pb, w, meta, &old, &unsure, report);
 	if (unsure) {
 		/* A row may name the file after recovery: an orphan is the lesser harm. */
 		log_error(POSIX_LOG_MOD, "kept %s/objects/%.2s/%s after a failed index commit",
@@ -2157,6 +2195,7 @@ static s3err_t posix_writer_commit(struct be_writer *w, const struct obj_meta *m
 	if (err != S3E_OK)
 		goto out;
 	where = PUBLISHED;
+	c = posix_pool_get(pb);
 	posix_retired_finish(pb, c, &old);
 	if (w->version_out)
 		str_copy(w->version_out, STRATA_VERSION_ID_MAX, report);
@@ -2919,14 +2958,17 @@ static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const
 				  const struct repl_request *req, const char *version_id,
 				  bool bypass, struct delete_result *res)
 {
-	struct conn *c = posix_pool_get(pb);
 	struct retired old = {"", "", false, false};
+	struct conn *c = NULL;
 	bool found = false;
 	size_t queued = 0;
 	s3err_t err;
 
-	err = posix_tx_begin(c);
-	if (err == S3E_OK && etag)
+	/* A member of the group commit (W4), as an object commit is. */
+	err = posix_batch_join(pb, &c);
+	if (err != S3E_OK)
+		return err;
+	if (etag)
 		err = posix_row_is(c, bucket, key, mtime_ms, etag);
 	if (err != S3E_OK)
 		goto out;
@@ -2941,18 +2983,17 @@ static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const
 		if (err != S3E_OK)
 			goto out;
 	}
-	if (!found && queued == 0) {
+	if (!found && queued == 0)
 		err = S3E_NoSuchKey; /* nothing changed: nothing to commit */
-		goto out;
-	}
-	err = posix_tx_commit(c);
-	if (err == S3E_OK && found)
+out:
+	err = posix_batch_leave(pb, c, err);
+	if (err == S3E_OK && found) {
+		c = posix_pool_get(pb);
 		posix_retired_finish(pb, c, &old);
+		posix_pool_put(pb, c);
+	}
 	if (err == S3E_OK && !found)
 		err = S3E_NoSuchKey; /* as object_delete answers it; the events are durable */
-out:
-	posix_tx_rollback(c); /* after the COMMIT a no-op */
-	posix_pool_put(pb, c);
 	return err;
 }
 
@@ -3825,7 +3866,7 @@ static void posix_close(struct backend *be)
 
 	if (!pb)
 		return;
-	for (i = 0; i < POSIX_POOL_SIZE; i++) {
+	for (i = 0; i < POSIX_NCONN; i++) {
 		for (j = 0; j < ST__COUNT; j++)
 			sqlite3_finalize(pb->conns[i].st[j]);
 		if (pb->conns[i].db && sqlite3_close(pb->conns[i].db) != SQLITE_OK)
@@ -3835,6 +3876,7 @@ static void posix_close(struct backend *be)
 	for (l = 0; l < POSIX_NLOC; l++)
 		loc_close(&pb->loc[l]);
 	if (pb->sync_ready) {
+		posix_batch_destroy(&pb->batch);
 		posix_bcache_destroy(&pb->bcache);
 		pthread_mutex_destroy(&pb->later_mu);
 		pthread_mutex_destroy(&pb->write_mu);
@@ -4143,6 +4185,14 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		pthread_mutex_destroy(&pb->mu);
 		goto out;
 	}
+	if (!posix_batch_init(&pb->batch)) {
+		posix_bcache_destroy(&pb->bcache);
+		pthread_mutex_destroy(&pb->later_mu);
+		pthread_mutex_destroy(&pb->write_mu);
+		pthread_cond_destroy(&pb->cv);
+		pthread_mutex_destroy(&pb->mu);
+		goto out;
+	}
 	pb->sync_ready = true;
 
 	/* The home first (its LOCK guards the index too), then the tiers (T1). */
@@ -4166,7 +4216,7 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		err = schema_migrate(pb, &pb->conns[0]);
 	if (err == S3E_OK)
 		err = tiers_in_use_check(pb, &pb->conns[0]);
-	for (i = 0; err == S3E_OK && i < POSIX_POOL_SIZE; i++) {
+	for (i = 0; err == S3E_OK && i < POSIX_NCONN; i++) {
 		if (i > 0)
 			err = conn_open(pb, path, &pb->conns[i]);
 		if (err == S3E_OK)

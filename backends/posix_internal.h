@@ -7,7 +7,8 @@
  * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
  * restores, posix_repl.c the replication queue (Q1..Q8), posix_versions.c
- * object versions (V1..V9); posix_multipart.c
+ * object versions (V1..V9), posix_batch.c the group commit of object
+ * commits (W4); posix_multipart.c
  * owns uploads, parts, the completion of an upload into a multipart object
  * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
@@ -43,6 +44,8 @@
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
 #define POSIX_GC_LATER 64		  /* gc releases waiting for another writer's commit (W2) */
+#define POSIX_BATCH_MAX 32		  /* object commits in one group commit (W4) */
+#define POSIX_NCONN (POSIX_POOL_SIZE + 1) /* the pool and the group commit's own (W4) */
 #define POSIX_WRITEBACK_STEP (8u << 20)	  /* stored bytes between writeback starts (W3) */
 #define POSIX_ID_HEX 32u		  /* a 128-bit object or upload id in lowercase hex */
 #define POSIX_REL_LEN (3u + POSIX_ID_HEX) /* "xx/" + id, relative to objects/ */
@@ -64,6 +67,9 @@ enum stmt {
 	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT, /* W4: one member's part of a group commit */
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_BUCKET_INSERT,
 	ST_BUCKET_GET,
 	ST_BUCKET_EXISTS,
@@ -177,6 +183,27 @@ struct conn {
 	bool writing;	     /* this connection holds pb->write_mu */
 };
 
+/* A writer waiting for the group commit that holds its rows (W4). */
+struct posix_batch_member {
+	struct posix_batch_member *next;
+	bool done; /* the group commit ended (under batch.mu) */
+	s3err_t err;
+};
+
+/*
+ * The group commit (W4 in posix_batch.c). `open`, `n` and `members` change
+ * only under write_mu; a member's done and err under mu.
+ */
+struct posix_batch {
+	bool open;			    /* the batch connection has a transaction open */
+	unsigned n;			    /* members whose rows it holds */
+	struct posix_batch_member *members; /* those members, waiting for its end */
+	atomic_uint wanted;		    /* threads waiting for write_mu (W1) */
+	uint64_t commits, committed;	    /* group COMMITs that succeeded, members in them */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
 /*
  * One place where data files live (T1): loc[0] is the home (the data
  * directory, tier ""), the others are the configured tiers, each named by
@@ -212,8 +239,9 @@ struct posix_be {
 		char id[POSIX_ID_HEX + 1];
 	} gc_later[POSIX_GC_LATER];
 	struct posix_bcache bcache; /* bucket rows (B1, B2 in posix_bcache.h) */
+	struct posix_batch batch;   /* W4: the group commit of object commits (posix_batch.c) */
 	struct conn *free;
-	struct conn conns[POSIX_POOL_SIZE];
+	struct conn conns[POSIX_NCONN]; /* the pool, then the group commit's (W4) */
 	struct posix_opts opts;
 	struct s3c *client;	 /* the connection of every remote tier (X1), or NULL (owned) */
 	atomic_bool reserve_out; /* P8: index.reserve was given up (or never filled) */
@@ -378,6 +406,43 @@ s3err_t posix_tx_begin_read(struct conn *c);
 s3err_t posix_tx_commit(struct conn *c);
 /* Rolls back the open transaction, if any (no-op in autocommit). */
 void posix_tx_rollback(struct conn *c);
+/*
+ * W1 without a transaction, for the group commit (posix_batch.c): takes
+ * write_mu in turn and marks a writer in (W2); false after the busy
+ * timeout (wait), or at once when write_mu is held (!wait). Unlock returns whether files left for a
+ * writer to release (W2) are stranded: then the caller releases them (posix_gc_later_settle).
+ */
+bool posix_write_lock(struct posix_be *pb, bool wait);
+bool posix_write_unlock(struct posix_be *pb);
+/* W2: releases the files others left, inside c's write transaction. */
+void posix_gc_later_release(struct conn *c);
+/* W2: releases stranded files in transactions of c's own (c is a pool connection). */
+void posix_gc_later_settle(struct conn *c);
+/* The same with a pool connection of its own (the caller holds none). */
+void posix_gc_later_settle_any(struct posix_be *pb);
+
+/* --- the group commit of object commits (W4, posix_batch.c) --- */
+
+/* Sets up / tears down pb->batch (its mutex and condition). */
+bool posix_batch_init(struct posix_batch *b);
+void posix_batch_destroy(struct posix_batch *b);
+/*
+ * Joins the group commit: takes write_mu (W1), opens the batch's write
+ * transaction unless one is open, and starts this member's savepoint.
+ * *out is the batch connection, for the member's statements only.
+ * Errors: S3E_SlowDown (the writer queue's timeout), an index error.
+ */
+s3err_t posix_batch_join(struct posix_be *pb, struct conn **out);
+/*
+ * Ends the member's part: on err (its statements failed) its savepoint is
+ * rolled back and err returned; otherwise it waits until the transaction
+ * holding its rows has committed, and returns that COMMIT's result. Gives
+ * up write_mu either way. A result that posix_commit_unsure calls unsure
+ * may still be replayed from the WAL.
+ */
+s3err_t posix_batch_leave(struct posix_be *pb, struct conn *c, s3err_t err);
+/* W4: commits an open batch before another write transaction (under write_mu). */
+void posix_batch_close(struct posix_be *pb);
 /* Checks a connection out of the pool (waiting) / back in. */
 struct conn *posix_pool_get(struct posix_be *pb);
 void posix_pool_put(struct posix_be *pb, struct conn *c);

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2618,7 +2619,7 @@ struct tier_reader {
 	struct backend *be;
 	const uint8_t *want;
 	size_t size;
-	volatile bool *done;
+	atomic_bool *done; /* a plain volatile flag is a data race (ThreadSanitizer) */
 	int reads, failures;
 };
 
@@ -2631,7 +2632,7 @@ static void *tier_reader_main(void *arg)
 	size_t got, off;
 
 	assert_non_null(buf);
-	while (!*tr->done) {
+	while (!atomic_load(tr->done)) {
 		tr->reads++;
 		if (backend_reader_open(tr->be, BKT, "obj", &m, &r) != S3E_OK) {
 			tr->failures++;
@@ -2656,7 +2657,7 @@ static void test_tier_concurrent_reads(void **state)
 	const size_t size = 3 * F + 1;
 	struct fx *f = *state;
 	uint8_t *d = bin_data(size, 31);
-	volatile bool done = false;
+	atomic_bool done = false;
 	struct tier_reader tr[3];
 	pthread_t th[3];
 	int i;
@@ -2669,7 +2670,7 @@ static void test_tier_concurrent_reads(void **state)
 	}
 	for (i = 0; i < 60; i++)
 		assert_int_equal(move_to(f, "obj", classes[i % 3]), S3E_OK);
-	done = true;
+	atomic_store(&done, true);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(pthread_join(th[i], NULL), 0);
 		assert_int_equal(tr[i].failures, 0);
