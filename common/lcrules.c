@@ -661,14 +661,16 @@ static s3err_t write_filter(struct buf *b, const struct lc_rule *r)
 	return rulexml_write_filter(b, form, n, write_conds, f);
 }
 
-/* A NoncurrentVersionTransition (with its class) or NoncurrentVersionExpiration. */
-static s3err_t write_noncurrent(struct buf *b, const char *name, const struct lc_noncurrent *nc)
+/* A NoncurrentVersionTransition (with its class) or NoncurrentVersionExpiration (without). */
+static s3err_t write_noncurrent(struct buf *b, bool transition, const struct lc_noncurrent *nc)
 {
+	const char *name =
+	    transition ? "NoncurrentVersionTransition" : "NoncurrentVersionExpiration";
 	s3err_t err = xmlw_open(b, name);
 
 	if (!err)
 		err = xmlw_elem_u64(b, "NoncurrentDays", nc->days);
-	if (!err && nc->storage_class[0])
+	if (!err && transition)
 		err = xmlw_elem(b, "StorageClass", nc->storage_class);
 	if (!err && nc->has_newer)
 		err = xmlw_elem_u64(b, "NewerNoncurrentVersions", nc->newer);
@@ -711,9 +713,9 @@ static s3err_t write_rule(struct buf *b, const struct lc_rule *r)
 			err = xmlw_close(b, "Expiration");
 	}
 	for (i = 0; i < r->nnc_transitions && !err; i++)
-		err = write_noncurrent(b, "NoncurrentVersionTransition", &r->nc_transitions[i]);
+		err = write_noncurrent(b, true, &r->nc_transitions[i]);
 	if (!err && r->has_nc_expiration)
-		err = write_noncurrent(b, "NoncurrentVersionExpiration", &r->nc_expiration);
+		err = write_noncurrent(b, false, &r->nc_expiration);
 	if (!err && r->has_abort_mpu) {
 		err = xmlw_open(b, "AbortIncompleteMultipartUpload");
 		if (!err)
