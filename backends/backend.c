@@ -628,6 +628,43 @@ s3err_t backend_version_scan(struct backend *be, const char *bucket, const char 
 	return o->version_scan(be, bucket, key, vid, prefix, limit, visit, ctx);
 }
 
+/* --- lifecycle of versions (ABI 10) --- */
+
+bool backend_can_expire_version(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return o && o->version_expire;
+}
+
+bool backend_can_transition_version(struct backend *be)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	return o && o->version_transition;
+}
+
+s3err_t backend_version_expire(struct backend *be, const char *bucket, const char *key,
+			       const char *version_id, int64_t mtime_ms, bool lone_marker)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->version_expire)
+		return S3E_NotImplemented;
+	return o->version_expire(be, bucket, key, version_id, mtime_ms, lone_marker);
+}
+
+s3err_t backend_version_transition(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, int64_t mtime_ms, const char *etag,
+				   const char *storage_class)
+{
+	const struct backend_ops *o = ops_of(be);
+
+	if (!o || !o->version_transition)
+		return S3E_NotImplemented;
+	return o->version_transition(be, bucket, key, version_id, mtime_ms, etag, storage_class);
+}
+
 s3err_t backend_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx)
 {
 	const struct backend_ops *o = ops_of(be);

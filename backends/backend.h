@@ -30,7 +30,7 @@
 #include "../common/s3err.h"
 #include "../common/versions.h"
 
-#define BACKEND_ABI_VERSION 9
+#define BACKEND_ABI_VERSION 10
 
 struct backend;	  /* an open backend instance (opaque, per implementation) */
 struct be_writer; /* a hidden temporary object being written */
@@ -686,6 +686,34 @@ struct backend_ops {
 	 */
 	s3err_t (*object_lock_set)(struct backend *be, const char *bucket, const char *key,
 				   const char *version_id, const struct lock_change *ch);
+
+	/*
+	 * --- lifecycle of versions (ABI 10; issue 12). A backend without them
+	 * leaves them NULL; the lifecycle engine then skips its versioning
+	 * actions. Both act on a version the engine saw in a version_scan and
+	 * re-check, in the same atomic step as the change, that it still is. ---
+	 */
+
+	/*
+	 * Removes version version_id of bucket/key for good, as object_delete_v
+	 * with that id does (the next newest becomes current if needed, the
+	 * data is reclaimed), with the lock check never bypassed, and only
+	 * while the version still has mtime_ms and: lone_marker false, it is
+	 * not the key's latest version (a noncurrent version); lone_marker
+	 * true, it is a delete marker and the key's only version. Errors:
+	 * S3E_PreconditionFailed (it changed, or is gone), S3E_AccessDenied
+	 * (retention or legal hold: it stays), S3E_NoSuchBucket.
+	 */
+	s3err_t (*version_expire)(struct backend *be, const char *bucket, const char *key,
+				  const char *version_id, int64_t mtime_ms, bool lone_marker);
+	/*
+	 * object_transition for version version_id of bucket/key (current or
+	 * not; a delete marker is S3E_PreconditionFailed), only while it is
+	 * (mtime_ms, etag). Errors: as object_transition.
+	 */
+	s3err_t (*version_transition)(struct backend *be, const char *bucket, const char *key,
+				      const char *version_id, int64_t mtime_ms, const char *etag,
+				      const char *storage_class);
 };
 
 /* Every backend instance starts with this header, so the wrappers find their ops. */
@@ -813,6 +841,18 @@ s3err_t backend_object_lock_set(struct backend *be, const char *bucket, const ch
 s3err_t backend_version_scan(struct backend *be, const char *bucket, const char *key,
 			     const char *vid, const char *prefix, size_t limit,
 			     versions_visit_fn visit, void *ctx);
+/*
+ * Whether version_expire / version_transition are implemented
+ * (PutBucketLifecycleConfiguration refuses versioning actions a versioned
+ * backend could never carry out).
+ */
+bool backend_can_expire_version(struct backend *be);
+bool backend_can_transition_version(struct backend *be);
+s3err_t backend_version_expire(struct backend *be, const char *bucket, const char *key,
+			       const char *version_id, int64_t mtime_ms, bool lone_marker);
+s3err_t backend_version_transition(struct backend *be, const char *bucket, const char *key,
+				   const char *version_id, int64_t mtime_ms, const char *etag,
+				   const char *storage_class);
 /* S3E_NotImplemented when the backend has no storage_usage slot. */
 s3err_t backend_storage_usage(struct backend *be, usage_visit_fn visit, void *ctx);
 void backend_close(struct backend *be);

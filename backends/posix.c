@@ -4299,4 +4299,6 @@ static const struct backend_ops posix_ops = {
     .object_lock_set = posix_object_lock_set,
     .version_scan = posix_version_scan,
     .storage_usage = posix_storage_usage,
+    .version_expire = posix_version_expire,
+    .version_transition = posix_version_transition,
 };

@@ -939,6 +939,11 @@ s3err_t posix_ver_any(struct conn *c, const char *bucket, bool *any);
 /* Backend slots (contracts in backend.h). */
 s3err_t posix_version_scan(struct backend *be, const char *bucket, const char *key, const char *vid,
 			   const char *prefix, size_t limit, versions_visit_fn visit, void *ctx);
+s3err_t posix_version_expire(struct backend *be, const char *bucket, const char *key,
+			     const char *version_id, int64_t mtime_ms, bool lone_marker);
+s3err_t posix_version_transition(struct backend *be, const char *bucket, const char *key,
+				 const char *version_id, int64_t mtime_ms, const char *etag,
+				 const char *storage_class);
 
 /* --- object lock (posix_lock.c; invariants L1..L4) --- */
 

@@ -37,11 +37,22 @@
  *      posix_obj_retire in the same transaction, like an overwrite (P2).
  *  V8. A bucket with object_versions rows is not empty (bucket_delete).
  *  V9. Moving a row to noncurrent ends its restore (a done restore's
- *      copies go to gc, R6) and keeps its tier. Transitions, restores,
- *      lifecycle and replication act on current rows only; lifecycle's
- *      expiration deletes through object_delete_if, which in an Enabled
+ *      copies go to gc, R6) and keeps its tier. Restores and replication
+ *      act on current rows only; lifecycle's expiration of a current
+ *      version deletes through object_delete_if, which in an Enabled
  *      bucket makes a delete marker (object_delete_once calls
  *      posix_ver_delete).
+ * V10. Lifecycle acts on other versions by id (version_expire,
+ *      version_transition), each re-checking in its own atomic step what
+ *      the engine's scan saw: version_expire removes a version only while
+ *      it still has the mtime the scan saw (a "null" id may name a newer
+ *      version since, V6) and is not the latest (or, for an expired object
+ *      delete marker, is the latest, a marker, and the key's only
+ *      version), through posix_ver_delete with the lock check (L3, never
+ *      bypassed); version_transition moves the version's objects row
+ *      wherever V2 put it, by the tier machinery's own (mtime, etag)
+ *      checks. A noncurrent version's NoncurrentDays count from its
+ *      successor's mtime: no row records when a version became noncurrent.
  *
  * State transition                         -> function
  *   current row -> noncurrent (moved, V2)     stash (posix_ver_make_room,
@@ -49,6 +60,8 @@
  *   (none) -> delete marker                   insert_version (posix_ver_delete)
  *   noncurrent -> (none) + gc its data        drop_version (V7)
  *   newest noncurrent data -> current         promote (V5)
+ *   noncurrent / lone marker -> (none)        posix_version_expire (V10)
+ *   noncurrent -> noncurrent in a tier        posix_version_transition (V10)
  *
  * Schema v9: objects gains version_id (default ''); object_versions(bucket
  * -> buckets, key, seq, version_id, is_marker 0|1, mtime_ms, vkey;
@@ -84,11 +97,12 @@ const char *const posix_vr_stmt_sql[ST_LK_FIRST - ST_VR_FIRST] = {
 					"', key = ?3 WHERE bucket = ?1 AND key = ?2",
     [ST_VR_INSERT - ST_VR_FIRST] = "INSERT INTO object_versions(bucket, key, seq, version_id, "
 				   "is_marker, mtime_ms, vkey) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [ST_VR_FIND - ST_VR_FIRST] = "SELECT seq, is_marker, vkey FROM object_versions WHERE "
-				 "bucket = ?1 AND key = ?2 AND version_id = ?3",
+    [ST_VR_FIND - ST_VR_FIRST] =
+	"SELECT seq, is_marker, vkey, version_id, mtime_ms FROM "
+	"object_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3",
     [ST_VR_DELETE_ROW - ST_VR_FIRST] = "DELETE FROM object_versions WHERE bucket = ?1 AND "
 				       "key = ?2 AND seq = ?3",
-    [ST_VR_NEWEST - ST_VR_FIRST] = "SELECT seq, is_marker, vkey, version_id FROM "
+    [ST_VR_NEWEST - ST_VR_FIRST] = "SELECT seq, is_marker, vkey, version_id, mtime_ms FROM "
 				   "object_versions WHERE bucket = ?1 AND key = ?2 "
 				   "ORDER BY seq DESC LIMIT 1",
     [ST_VR_PROMOTE_OBJ - ST_VR_FIRST] = "UPDATE objects SET bucket = ?1, key = ?2 WHERE "
@@ -135,6 +149,7 @@ struct vrow {
 	bool marker;
 	char vkey[POSIX_ID_HEX + 1]; /* "" for a marker */
 	char vid[STRATA_VERSION_ID_MAX];
+	int64_t mtime_ms; /* the version's own (a marker's: when it was made) */
 };
 
 /* The id as stored (V1): "null" is ''. */
@@ -202,12 +217,16 @@ static s3err_t cur_get(struct conn *c, const char *bucket, const char *key, stru
 	return err;
 }
 
-/* Decodes seq, is_marker, vkey (and version_id when asked) of ST_VR_FIND / ST_VR_NEWEST. */
+/*
+ * Decodes seq, is_marker, vkey, mtime_ms (and version_id when asked) of
+ * ST_VR_FIND / ST_VR_NEWEST.
+ */
 static bool vrow_from(sqlite3_stmt *st, bool with_id, struct vrow *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->seq = sqlite3_column_int64(st, 0);
 	v->marker = sqlite3_column_int(st, 1) == 1;
+	v->mtime_ms = sqlite3_column_int64(st, 4);
 	if (!posix_col_text(st, 2, v->vkey, sizeof(v->vkey)))
 		return false;
 	if (!v->marker && !posix_id_valid(v->vkey))
@@ -755,4 +774,134 @@ out:
 	free(rows);
 	free(upper);
 	return err;
+}
+
+/* --- lifecycle of versions (V10) --- */
+
+/*
+ * V10, in the write transaction: version vid of bucket/key is still the one
+ * the lifecycle engine saw (mtime_ms), not the key's latest (lone_marker
+ * false), or its latest version and a delete marker (lone_marker true; that
+ * nothing older is left is checked once it is gone, see still_empty).
+ */
+static s3err_t expire_check(struct conn *c, const char *bucket, const char *key, const char *vid,
+			    int64_t mtime_ms, bool lone_marker)
+{
+	struct vrow v, newest;
+	struct cur cur;
+	bool found = false, latest;
+	s3err_t err;
+
+	err = cur_get(c, bucket, key, &cur);
+	if (err != S3E_OK)
+		return err;
+	if (cur.found && strcmp(cur.vid, stored_id(vid)) == 0)
+		return S3E_PreconditionFailed; /* current again (V5), or a new null version (V6) */
+	err = vrow_get(c, ST_VR_FIND, bucket, key, stored_id(vid), &v, &found);
+	if (err != S3E_OK)
+		return err;
+	if (!found || v.mtime_ms != mtime_ms)
+		return S3E_PreconditionFailed; /* gone, or another null version since */
+	err = vrow_get(c, ST_VR_NEWEST, bucket, key, NULL, &newest, &found);
+	if (err != S3E_OK)
+		return err;
+	latest = !cur.found && found && newest.seq == v.seq;
+	if (lone_marker)
+		return v.marker && latest ? S3E_OK : S3E_PreconditionFailed;
+	return latest ? S3E_PreconditionFailed : S3E_OK;
+}
+
+/* V10: after removing a lone marker nothing of the key may be left (else it was not alone). */
+static s3err_t still_empty(struct conn *c, const char *bucket, const char *key)
+{
+	struct vrow v;
+	struct cur cur;
+	bool found = false;
+	s3err_t err;
+
+	err = cur_get(c, bucket, key, &cur);
+	if (err == S3E_OK)
+		err = vrow_get(c, ST_VR_NEWEST, bucket, key, NULL, &v, &found);
+	if (err == S3E_OK && (cur.found || found))
+		err = S3E_PreconditionFailed;
+	return err;
+}
+
+/*
+ * The version_expire slot (contract in backend.h): the check and
+ * posix_ver_delete (its lock check L3 without bypass, V5, V7) in one write
+ * transaction. The data files go after the commit (posix_retired_finish).
+ */
+s3err_t posix_version_expire(struct backend *be, const char *bucket, const char *key,
+			     const char *version_id, int64_t mtime_ms, bool lone_marker)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	struct retired old = {"", "", false, false};
+	struct delete_result res;
+	bool found = false;
+	struct conn *c;
+	s3err_t err;
+
+	if (strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
+	    !versions_id_valid(version_id)) {
+		log_error(POSIX_LOG_MOD, "version_expire called with an invalid argument");
+		return S3E_InternalError;
+	}
+	c = posix_pool_get(pb);
+	err = posix_tx_begin(c);
+	if (err == S3E_OK)
+		err = posix_bucket_exists(c, bucket);
+	if (err == S3E_OK)
+		err = expire_check(c, bucket, key, version_id, mtime_ms, lone_marker);
+	if (err == S3E_OK)
+		err = posix_ver_delete(c, bucket, key, version_id, false, &old, &found, &res);
+	if (err == S3E_OK && !found)
+		err = S3E_PreconditionFailed;
+	if (err == S3E_OK && lone_marker)
+		err = still_empty(c, bucket, key);
+	if (err == S3E_OK) {
+		err = posix_tx_commit(c);
+		if (err == S3E_OK)
+			posix_retired_finish(pb, c, &old);
+	}
+	posix_tx_rollback(c); /* after the COMMIT a no-op */
+	posix_pool_put(pb, c);
+	return err;
+}
+
+/*
+ * The version_transition slot (contract in backend.h): where the version's
+ * objects row is (V2: a noncurrent one under POSIX_VER_BUCKET), then the
+ * transition of that row (T5 in posix_tiers.c), whose load and switch
+ * re-check it by (mtime_ms, etag): a row moved since (V2, V5) is
+ * S3E_PreconditionFailed there.
+ */
+s3err_t posix_version_transition(struct backend *be, const char *bucket, const char *key,
+				 const char *version_id, int64_t mtime_ms, const char *etag,
+				 const char *storage_class)
+{
+	struct posix_be *pb = (struct posix_be *)be;
+	char lbucket[STRATA_BUCKET_NAME_MAX + 1], lkey[STRATA_MAX_KEY_LEN + 1];
+	char found_id[STRATA_VERSION_ID_MAX];
+	bool marker = false;
+	struct conn *c;
+	s3err_t err;
+
+	if (strlen(bucket) > STRATA_BUCKET_NAME_MAX || strlen(key) > STRATA_MAX_KEY_LEN ||
+	    !versions_id_valid(version_id)) {
+		log_error(POSIX_LOG_MOD, "version_transition called with an invalid argument");
+		return S3E_InternalError;
+	}
+	c = posix_pool_get(pb);
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err =
+		    posix_ver_locate(c, bucket, key, version_id, lbucket, lkey, &marker, found_id);
+	posix_tx_rollback(c); /* ends the read snapshot */
+	posix_pool_put(pb, c);
+	if (err == S3E_NoSuchVersion || (err == S3E_OK && marker))
+		return S3E_PreconditionFailed;
+	if (err != S3E_OK)
+		return err;
+	return posix_object_transition(be, lbucket, lkey, mtime_ms, etag, storage_class);
 }

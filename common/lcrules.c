@@ -22,6 +22,12 @@
  *     expiration uses the same unit and comes strictly after all of them.
  *  6. A rule has at least one action; AbortIncompleteMultipartUpload never
  *     comes with a Tag condition.
+ *  8. Noncurrent actions: NoncurrentDays >= 1 for the expiration (>= 0
+ *     for a transition), NewerNoncurrentVersions 1..LC_NEWER_MAX when
+ *     given; noncurrent transitions go to distinct classes of rank 1..6, a
+ *     colder class strictly later, the noncurrent expiration strictly after
+ *     them all (invariant 5 in NoncurrentDays). has_marker_flag excludes
+ *     has_expiration (one Expiration element holds one of them).
  *  7. Its canonical form (lc_to_xml) fits in LC_MAX_XML, so lc_parse takes
  *     back what lc_to_xml wrote: the gateway stores that form and the engine
  *     parses it again. Escaping can make it longer than the body ("'" is
@@ -30,9 +36,7 @@
  * Error order within a rule: the first bad element in document order
  * (MalformedXML or the value's InvalidArgument), then the rule's shape
  * (Status, Filter xor Prefix), then its actions (invariants 5, 6), then,
- * over the whole configuration, repeated IDs, the canonical size, and
- * finally versioning actions (NotImplemented only for a body that is
- * otherwise valid).
+ * over the whole configuration, repeated IDs, then the canonical size.
  *
  * Messages: AWS's own text where it is known. AWS appends the rule's filter
  * to some ("... for filter '(prefix=logs/)'"); *message is a static string,
@@ -55,6 +59,7 @@
 /* The limits below are spelled out in messages. */
 _Static_assert(LC_MAX_FILTER_TAGS == 10, "M_TAGS_MANY names the limit");
 _Static_assert(LC_MAX_XML == 524288, "M_CANONICAL names the limit");
+_Static_assert(LC_NEWER_MAX == 100, "M_NC_NEWER names the limit");
 
 /* clang-format off */
 static const char M_ID_SAME[] = "Rule ID must be unique. Found same ID for more than one rule";
@@ -90,9 +95,22 @@ static const char M_SIZE_RANGE[] = "ObjectSizeGreaterThan must be less than Obje
 static const char M_CANONICAL[] =
 	"The lifecycle configuration exceeds 524288 bytes as GetBucketLifecycleConfiguration "
 	"returns it";
-static const char M_VERSIONING[] =
-	"NoncurrentVersionTransition, NoncurrentVersionExpiration and ExpiredObjectDeleteMarker "
-	"act on object versions: versioning is not implemented by Strata yet";
+static const char M_NC_EXP_DAYS[] =
+	"'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer";
+static const char M_NC_TR_DAYS[] =
+	"'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative";
+static const char M_NC_NEWER[] =
+	"'NewerNoncurrentVersions' must be a positive integer no greater than 100";
+static const char M_NC_SAME_CLASS[] =
+	"'StorageClass' must be different for 'NoncurrentVersionTransition' actions in same "
+	"'Rule'";
+static const char M_NC_ORDER[] =
+	"'NoncurrentDays' in the NoncurrentVersionTransition action for a colder StorageClass "
+	"must be greater than 'NoncurrentDays' in the NoncurrentVersionTransition action for a "
+	"warmer StorageClass";
+static const char M_NC_EXP_AFTER[] =
+	"'NoncurrentDays' in the NoncurrentVersionExpiration action must be greater than "
+	"'NoncurrentDays' in the NoncurrentVersionTransition action";
 
 /* Rank order, warmest first: the one list of storage classes lifecycle knows (lcrules.h). */
 static const char *const class_order[] = {
@@ -106,7 +124,6 @@ static const char *const class_order[] = {
 /* State of one lc_parse call. */
 struct parser {
 	const char *msg; /* AWS's message for the error being returned; NULL: the code's default */
-	bool versioning; /* a versioning action was seen (NotImplemented once all else is valid) */
 };
 
 /* Records the message of an error and returns it, so each check is one statement. */
@@ -257,12 +274,11 @@ static s3err_t parse_transition(struct parser *p, const xmlNode *e, struct lc_tr
 }
 
 /*
- * <Expiration>: exactly one of Days (>= 1), Date, ExpiredObjectDeleteMarker.
- * The delete marker is a versioning action: it sets *versioning instead of
- * has_expiration.
+ * <Expiration>: exactly one of Days (>= 1), Date, ExpiredObjectDeleteMarker
+ * (AWS: "cannot be specified with Days or Date"; the schema's choice, so
+ * MalformedXML). The marker flag sets has_marker_flag, not has_expiration.
  */
-static s3err_t parse_expiration(struct parser *p, const xmlNode *e, struct lc_rule *r,
-				bool *versioning)
+static s3err_t parse_expiration(struct parser *p, const xmlNode *e, struct lc_rule *r)
 {
 	bool have_days = false, have_date = false, have_marker = false, marker;
 	const xmlNode *c;
@@ -288,10 +304,52 @@ static s3err_t parse_expiration(struct parser *p, const xmlNode *e, struct lc_ru
 	}
 	if ((int)have_days + (int)have_date + (int)have_marker != 1)
 		return S3E_MalformedXML;
-	if (have_marker)
-		*versioning = true;
-	else
+	if (have_marker) {
+		r->has_marker_flag = true;
+		r->expired_marker = marker;
+	} else {
 		r->has_expiration = true;
+	}
+	return S3E_OK;
+}
+
+/*
+ * <NoncurrentVersionTransition> (transition) or <NoncurrentVersionExpiration>:
+ * NoncurrentDays required (>= 0 or >= 1), NewerNoncurrentVersions optional
+ * (1..LC_NEWER_MAX), StorageClass required in a transition only.
+ */
+static s3err_t parse_noncurrent(struct parser *p, const xmlNode *e, bool transition,
+				struct lc_noncurrent *nc)
+{
+	bool have_days = false, have_class = false;
+	const xmlNode *c;
+	s3err_t err;
+
+	memset(nc, 0, sizeof(*nc));
+	for (c = e->children; c; c = c->next) {
+		if (xmldoc_is_ignorable(c))
+			continue;
+		if (xmldoc_is_elem(c, "NoncurrentDays") && !have_days) {
+			have_days = true;
+			err = rulexml_leaf_int32(c, transition ? 0 : 1,
+						 transition ? M_NC_TR_DAYS : M_NC_EXP_DAYS,
+						 &nc->days, &p->msg);
+		} else if (xmldoc_is_elem(c, "NewerNoncurrentVersions") && !nc->has_newer) {
+			nc->has_newer = true;
+			err = rulexml_leaf_int32(c, 1, M_NC_NEWER, &nc->newer, &p->msg);
+			if (!err && nc->newer > LC_NEWER_MAX)
+				err = fail(p, S3E_InvalidArgument, M_NC_NEWER);
+		} else if (transition && xmldoc_is_elem(c, "StorageClass") && !have_class) {
+			have_class = true;
+			err = leaf_class(c, nc->storage_class, sizeof(nc->storage_class));
+		} else {
+			err = S3E_MalformedXML;
+		}
+		if (err)
+			return err;
+	}
+	if (!have_days || have_class != transition)
+		return S3E_MalformedXML;
 	return S3E_OK;
 }
 
@@ -354,32 +412,54 @@ static s3err_t check_timeline(struct parser *p, const struct lc_rule *r)
 	return S3E_OK;
 }
 
+/* Invariant 8: the noncurrent timeline, in NoncurrentDays (AWS checks it as invariant 5). */
+static s3err_t check_nc_timeline(struct parser *p, const struct lc_rule *r)
+{
+	const struct lc_noncurrent *a, *b;
+	size_t i, j;
+
+	for (i = 0; i < r->nnc_transitions; i++) {
+		a = &r->nc_transitions[i];
+		for (j = 0; j < r->nnc_transitions; j++) {
+			b = &r->nc_transitions[j];
+			if (i < j && strcmp(a->storage_class, b->storage_class) == 0)
+				return fail(p, S3E_InvalidRequest, M_NC_SAME_CLASS);
+			if (lc_class_rank(a->storage_class) < lc_class_rank(b->storage_class) &&
+			    a->days >= b->days)
+				return fail(p, S3E_InvalidArgument, M_NC_ORDER);
+		}
+		if (r->has_nc_expiration && r->nc_expiration.days <= a->days)
+			return fail(p, S3E_InvalidArgument, M_NC_EXP_AFTER);
+	}
+	return S3E_OK;
+}
+
 /* ---- Rule ---- */
 
 /* The rule-level checks once every element is read (see "Error order" above). */
 static s3err_t check_rule(struct parser *p, const struct lc_rule *r, bool have_status,
-			  bool have_filter, bool have_prefix, bool versioning)
+			  bool have_filter, bool have_prefix)
 {
+	s3err_t err;
+
 	/* Status is required; Filter and the legacy Prefix exclude each other, one is required. */
 	if (!have_status || have_filter == have_prefix)
 		return S3E_MalformedXML;
-	if (r->ntransitions == 0 && !r->has_expiration && !r->has_abort_mpu && !versioning)
+	if (r->ntransitions == 0 && !r->has_expiration && !r->has_abort_mpu &&
+	    r->nnc_transitions == 0 && !r->has_nc_expiration && !r->has_marker_flag)
 		return fail(p, S3E_InvalidRequest, M_NO_ACTION);
 	/* An upload has no tags yet, so AWS refuses the combination rather than never apply it. */
 	if (r->has_abort_mpu && r->filter.ntags)
 		return fail(p, S3E_InvalidRequest, M_TAG_ABORT);
-	return check_timeline(p, r);
+	err = check_timeline(p, r);
+	return err ? err : check_nc_timeline(p, r);
 }
 
-/*
- * Fills *r (zeroed by the caller) from one <Rule>. Versioning actions are
- * recorded in p->versioning and count as actions, so that such a rule
- * answers NotImplemented rather than "no action".
- */
+/* Fills *r (zeroed by the caller) from one <Rule>. */
 static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct lc_rule *r)
 {
 	bool have_id = false, have_status = false, have_filter = false, have_prefix = false;
-	bool have_expiration = false, versioning = false;
+	bool have_expiration = false;
 	const xmlNode *c;
 	s3err_t err;
 
@@ -407,23 +487,26 @@ static s3err_t parse_rule(struct parser *p, const xmlNode *e, struct lc_rule *r)
 			r->ntransitions += !err;
 		} else if (xmldoc_is_elem(c, "Expiration") && !have_expiration) {
 			have_expiration = true;
-			err = parse_expiration(p, c, r, &versioning);
+			err = parse_expiration(p, c, r);
 		} else if (xmldoc_is_elem(c, "AbortIncompleteMultipartUpload") &&
 			   !r->has_abort_mpu) {
 			err = parse_abort(p, c, r);
-		} else if (xmldoc_is_elem(c, "NoncurrentVersionTransition") ||
-			   xmldoc_is_elem(c, "NoncurrentVersionExpiration")) {
-			versioning = true;
-			err = S3E_OK;
+		} else if (xmldoc_is_elem(c, "NoncurrentVersionTransition")) {
+			if (r->nnc_transitions == LC_MAX_TRANSITIONS)
+				return fail(p, S3E_InvalidRequest, M_NC_SAME_CLASS);
+			err = parse_noncurrent(p, c, true, &r->nc_transitions[r->nnc_transitions]);
+			r->nnc_transitions += !err;
+		} else if (xmldoc_is_elem(c, "NoncurrentVersionExpiration") &&
+			   !r->has_nc_expiration) {
+			err = parse_noncurrent(p, c, false, &r->nc_expiration);
+			r->has_nc_expiration = !err;
 		} else {
 			err = S3E_MalformedXML;
 		}
 		if (err)
 			return err;
 	}
-	err = check_rule(p, r, have_status, have_filter, have_prefix, versioning);
-	p->versioning |= versioning;
-	return err;
+	return check_rule(p, r, have_status, have_filter, have_prefix);
 }
 
 /*
@@ -463,7 +546,7 @@ static s3err_t check_canonical_size(struct parser *p, const struct lc_config *c)
 
 s3err_t lc_parse(const char *body, size_t len, struct lc_config *out, const char **message)
 {
-	struct parser p = {NULL, false};
+	struct parser p = {NULL};
 	struct lc_config c = {0, NULL};
 	const xmlNode *root, *n;
 	xmlDocPtr doc = NULL;
@@ -502,8 +585,6 @@ s3err_t lc_parse(const char *body, size_t len, struct lc_config *out, const char
 	err = check_unique_ids(&p, &c);
 	if (!err)
 		err = check_canonical_size(&p, &c);
-	if (!err && p.versioning)
-		err = fail(&p, S3E_NotImplemented, M_VERSIONING);
 	if (err)
 		goto out;
 	*out = c;
@@ -580,6 +661,24 @@ static s3err_t write_filter(struct buf *b, const struct lc_rule *r)
 	return rulexml_write_filter(b, form, n, write_conds, f);
 }
 
+/* A NoncurrentVersionTransition (with its class) or NoncurrentVersionExpiration (without). */
+static s3err_t write_noncurrent(struct buf *b, bool transition, const struct lc_noncurrent *nc)
+{
+	const char *name =
+	    transition ? "NoncurrentVersionTransition" : "NoncurrentVersionExpiration";
+	s3err_t err = xmlw_open(b, name);
+
+	if (!err)
+		err = xmlw_elem_u64(b, "NoncurrentDays", nc->days);
+	if (!err && transition)
+		err = xmlw_elem(b, "StorageClass", nc->storage_class);
+	if (!err && nc->has_newer)
+		err = xmlw_elem_u64(b, "NewerNoncurrentVersions", nc->newer);
+	if (!err)
+		err = xmlw_close(b, name);
+	return err;
+}
+
 /* One Rule in the element order of AWS's GetBucketLifecycleConfiguration. */
 static s3err_t write_rule(struct buf *b, const struct lc_rule *r)
 {
@@ -601,13 +700,22 @@ static s3err_t write_rule(struct buf *b, const struct lc_rule *r)
 		if (!err)
 			err = xmlw_close(b, "Transition");
 	}
-	if (!err && r->has_expiration) {
+	/* The parser never sets both (invariant 8); by hand, Days/Date win (they remove a lone
+	 * marker too once due, lifecycle/rules.h). */
+	if (!err && (r->has_expiration || r->has_marker_flag)) {
 		err = xmlw_open(b, "Expiration");
-		if (!err)
+		if (!err && r->has_expiration)
 			err = write_when(b, &r->expiration);
+		else if (!err)
+			err = xmlw_elem(b, "ExpiredObjectDeleteMarker",
+					r->expired_marker ? "true" : "false");
 		if (!err)
 			err = xmlw_close(b, "Expiration");
 	}
+	for (i = 0; i < r->nnc_transitions && !err; i++)
+		err = write_noncurrent(b, true, &r->nc_transitions[i]);
+	if (!err && r->has_nc_expiration)
+		err = write_noncurrent(b, false, &r->nc_expiration);
 	if (!err && r->has_abort_mpu) {
 		err = xmlw_open(b, "AbortIncompleteMultipartUpload");
 		if (!err)

@@ -6,10 +6,11 @@
  * ObjectSizeGreaterThan, ObjectSizeLessThan, or an And of them) or the legacy
  * top-level Prefix, Transitions (Days or Date, StorageClass; several per
  * rule), Expiration (Days or Date), AbortIncompleteMultipartUpload
- * (DaysAfterInitiation). Versioning actions (NoncurrentVersion*,
- * ExpiredObjectDeleteMarker) arrive with versioning (issue 12): until then
- * the parser answers S3E_NotImplemented for them rather than accept rules it
- * cannot apply.
+ * (DaysAfterInitiation), and the versioning actions (issue 12):
+ * NoncurrentVersionTransition (NoncurrentDays, StorageClass,
+ * NewerNoncurrentVersions; several per rule), NoncurrentVersionExpiration
+ * (NoncurrentDays, NewerNoncurrentVersions) and Expiration's
+ * ExpiredObjectDeleteMarker.
  *
  * What the rules mean at a given time is lifecycle/rules.h (a pure function).
  *
@@ -41,6 +42,7 @@
 #define LC_TAG_KEY_MAX 128u    /* AWS tag limits */
 #define LC_TAG_VALUE_MAX 256u
 #define LC_MAX_XML (512u * 1024) /* body cap for PutBucketLifecycleConfiguration */
+#define LC_NEWER_MAX 100u	 /* NewerNoncurrentVersions at most (AWS's limit) */
 
 /* When an action applies: after Days (counted from the object's creation) or on a Date. */
 struct lc_when {
@@ -81,6 +83,19 @@ struct lc_transition {
 							 ... (as AWS spells them) */
 };
 
+/*
+ * A NoncurrentVersionTransition or NoncurrentVersionExpiration (issue 12):
+ * due NoncurrentDays after the version became noncurrent, and only for a
+ * version with at least NewerNoncurrentVersions newer noncurrent versions
+ * of its key (those are kept whatever their age).
+ */
+struct lc_noncurrent {
+	uint32_t days; /* NoncurrentDays: >= 1 for expiration, >= 0 for a transition */
+	bool has_newer;
+	uint32_t newer;				      /* 1..LC_NEWER_MAX */
+	char storage_class[STRATA_STORAGE_CLASS_MAX]; /* transitions only; "" for expiration */
+};
+
 struct lc_rule {
 	char id[LC_ID_MAX + 1]; /* "" when the client gave none (AWS then makes one up) */
 	bool enabled;		/* Status Enabled | Disabled */
@@ -92,6 +107,13 @@ struct lc_rule {
 	struct lc_when expiration;
 	bool has_abort_mpu;
 	uint32_t abort_mpu_days; /* AbortIncompleteMultipartUpload DaysAfterInitiation, >= 1 */
+	/* Versioning actions (issue 12). */
+	size_t nnc_transitions;
+	struct lc_noncurrent nc_transitions[LC_MAX_TRANSITIONS];
+	bool has_nc_expiration;
+	struct lc_noncurrent nc_expiration;
+	bool has_marker_flag; /* Expiration holds ExpiredObjectDeleteMarker (then no Days/Date) */
+	bool expired_marker;  /* its value: true removes a delete marker left alone */
 };
 
 struct lc_config {
@@ -112,7 +134,10 @@ struct lc_config {
  *                          conditions in a Filter without And, an empty And,
  *                          Days and Date together, a number or date that does
  *                          not parse, a transition class outside AWS's
- *                          TransitionStorageClass enum (STANDARD included)
+ *                          TransitionStorageClass enum (STANDARD included),
+ *                          ExpiredObjectDeleteMarker with Days or Date, a
+ *                          noncurrent action without NoncurrentDays (or a
+ *                          noncurrent transition without StorageClass)
  *   S3E_InvalidArgument    ID too long or repeated, Days not a positive
  *                          integer (Transition: negative), Date not at
  *                          midnight UTC, a Transition with neither Days nor
@@ -121,14 +146,16 @@ struct lc_config {
  *                          expiration not after the transitions, a Prefix
  *                          longer than STRATA_MAX_KEY_LEN, a tag key or
  *                          value too long (or an empty key), more than
- *                          LC_MAX_FILTER_TAGS tags
+ *                          LC_MAX_FILTER_TAGS tags, NoncurrentDays not
+ *                          positive (transition: negative),
+ *                          NewerNoncurrentVersions outside 1..LC_NEWER_MAX,
+ *                          noncurrent transitions or expiration out of
+ *                          order (as the current-version ones)
  *   S3E_InvalidRequest     a rule with no action; a Tag filter with
  *                          AbortIncompleteMultipartUpload; Days and Date
  *                          mixed among a rule's actions; two transitions to
- *                          one class; a repeated tag key
- *   S3E_NotImplemented     versioning actions (NoncurrentVersion*,
- *                          ExpiredObjectDeleteMarker), once the body is
- *                          otherwise valid
+ *                          one class (noncurrent ones alike); a repeated
+ *                          tag key
  *   S3E_MaxMessageLengthExceeded  body larger than LC_MAX_XML, or rules whose
  *                          lc_to_xml form would be (escaping lengthens text),
  *                          so that what lc_to_xml writes always parses back

@@ -51,6 +51,35 @@ s3err_t op_put_bucket_lifecycle(struct request *r)
 				lc_config_free(&c);
 				return err;
 			}
+	/*
+	 * A backend that keeps versions but cannot expire them would leave
+	 * NoncurrentVersionExpiration and ExpiredObjectDeleteMarker unapplied;
+	 * one without versions has nothing for them to act on (AWS accepts them
+	 * in any bucket).
+	 */
+	for (i = 0; i < c.nrules; i++)
+		if ((c.rules[i].has_nc_expiration || c.rules[i].has_marker_flag) &&
+		    backend_can_version(r->srv->be) && !backend_can_expire_version(r->srv->be)) {
+			lc_config_free(&c);
+			return req_fail(
+			    r, S3E_NotImplemented,
+			    "NoncurrentVersionExpiration and ExpiredObjectDeleteMarker are "
+			    "not implemented on this server's backend yet.");
+		}
+	for (i = 0; i < c.nrules; i++)
+		for (j = 0; j < c.rules[i].nnc_transitions; j++)
+			if (!backend_can_transition_version(r->srv->be)) {
+				lc_config_free(&c);
+				return req_fail(r, S3E_NotImplemented,
+						"NoncurrentVersionTransition is not implemented on "
+						"this server's backend (s3) yet.");
+			} else if (!transition_served(c.rules[i].nc_transitions[j].storage_class)) {
+				err = req_failf(r, S3E_NotImplemented,
+						"Transitions to %s are not implemented.",
+						c.rules[i].nc_transitions[j].storage_class);
+				lc_config_free(&c);
+				return err;
+			}
 	buf_init(&doc, STRATA_MAX_BUCKET_CONFIG, S3E_MaxMessageLengthExceeded);
 	err = lc_to_xml(&c, &doc);
 	if (!err)

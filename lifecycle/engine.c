@@ -244,6 +244,225 @@ out:
 	return err;
 }
 
+/* --- versions (issue 12): noncurrent versions and expired object delete markers --- */
+
+struct seen_version {
+	char key[STRATA_MAX_KEY_LEN + 1];
+	char vid[STRATA_VERSION_ID_MAX];
+	bool marker, latest;
+	uint64_t size;
+	int64_t mtime_ms;
+	char etag[STRATA_ETAG_MAX];
+	char storage_class[STRATA_STORAGE_CLASS_MAX];
+};
+
+struct version_batch {
+	struct seen_version *items; /* SCAN_BATCH */
+	size_t n;
+};
+
+static bool collect_version(void *ctx, const char *key, const struct obj_meta *m, bool is_latest)
+{
+	struct version_batch *b = ctx;
+	struct seen_version *v;
+
+	if (b->n == SCAN_BATCH)
+		return false;
+	v = &b->items[b->n++];
+	str_copy(v->key, sizeof(v->key), key);
+	str_copy(v->vid, sizeof(v->vid), m->version_id);
+	v->marker = m->delete_marker;
+	v->latest = is_latest;
+	v->size = m->delete_marker ? 0 : m->size;
+	v->mtime_ms = m->mtime_ms;
+	str_copy(v->etag, sizeof(v->etag), m->delete_marker ? "" : m->etag);
+	str_copy(v->storage_class, sizeof(v->storage_class),
+		 m->delete_marker ? "" : m->storage_class);
+	return true;
+}
+
+/*
+ * The walk over a bucket's versions, one behind the scan: a version is
+ * decided once the next one is seen (whether a latest delete marker is
+ * alone depends on it) and acted on only after the scan call that showed
+ * the next one returned. The scan resumes after the last version it
+ * visited, which is then still held, unchanged: no action ever removes
+ * the version a scan resumes from.
+ */
+struct vwalk {
+	struct seen_version held; /* the version waiting for its decision */
+	bool have;
+	int64_t since_ms; /* held: when it became noncurrent (its successor's mtime) */
+	uint32_t newer;	  /* held: noncurrent versions of its key newer than it */
+};
+
+static void version_expire(struct pass *p, const char *bucket, const struct lc_version *v,
+			   const struct seen_version *sv, const struct lc_action *a)
+{
+	s3err_t err;
+
+	pace(p);
+	err = backend_version_expire(p->be, bucket, sv->key, sv->vid, sv->mtime_ms, v->latest);
+	if (err == S3E_OK) {
+		p->st->expired++;
+		metrics_add(METRIC_LC_EXPIRATIONS, 0, 1);
+		log_info(LOG_MOD, "expired %s %s of %s/%s (rule '%s')",
+			 v->latest    ? "the lone delete marker"
+			 : sv->marker ? "the noncurrent delete marker"
+				      : "the noncurrent version",
+			 sv->vid, bucket, sv->key, a->rule_id);
+	} else if (err == S3E_AccessDenied) {
+		p->st->skipped++; /* Object Lock: retention or legal hold keeps it (L3) */
+		log_debug(LOG_MOD, "kept %s/%s version %s: it is locked", bucket, sv->key, sv->vid);
+	} else if (err == S3E_PreconditionFailed || err == S3E_NotImplemented) {
+		p->st->skipped++; /* changed since the scan; or a backend without the slot */
+	} else {
+		p->st->failures++;
+		metrics_add(METRIC_LC_FAILURES, METRIC_LC_EXPIRE, 1);
+		log_error(LOG_MOD, "cannot expire %s/%s version %s: %s", bucket, sv->key, sv->vid,
+			  s3err_code(err));
+	}
+}
+
+static void version_transition(struct pass *p, const char *bucket, const struct seen_version *sv,
+			       const struct lc_action *a)
+{
+	s3err_t err;
+
+	pace(p);
+	err = backend_version_transition(p->be, bucket, sv->key, sv->vid, sv->mtime_ms, sv->etag,
+					 a->storage_class);
+	if (err == S3E_OK) {
+		p->st->transitioned++;
+		p->st->bytes_moved += sv->size;
+		metrics_add(METRIC_LC_TRANSITIONS, metrics_class_cell(a->storage_class), 1);
+		metrics_add(METRIC_LC_BYTES_MOVED, metrics_class_cell(a->storage_class), sv->size);
+		log_info(
+		    LOG_MOD, "moved the noncurrent version %s of %s/%s from %s to %s (rule '%s')",
+		    sv->vid, bucket, sv->key, sv->storage_class[0] ? sv->storage_class : "STANDARD",
+		    a->storage_class, a->rule_id);
+	} else if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey ||
+		   err == S3E_NotImplemented) {
+		p->st->skipped++;
+	} else {
+		p->st->failures++;
+		metrics_add(METRIC_LC_FAILURES, METRIC_LC_TRANSITION, 1);
+		log_error(LOG_MOD,
+			  "cannot move %s/%s version %s to %s (kept where it is; retried next "
+			  "pass): %s",
+			  bucket, sv->key, sv->vid, a->storage_class, s3err_code(err));
+	}
+}
+
+/* Decides and acts on the held version; next: the version after it (NULL: the end). */
+static void version_decide(struct pass *p, const char *bucket, const struct lc_config *c,
+			   const struct vwalk *w, const struct seen_version *next)
+{
+	const struct seen_version *sv = &w->held;
+	struct lc_version v = {
+	    {sv->key, sv->size, sv->mtime_ms, sv->storage_class, 0, NULL}, sv->marker,	sv->latest,
+	    sv->latest && (!next || strcmp(next->key, sv->key) != 0),	   w->since_ms, w->newer};
+	struct lc_action a;
+
+	if (sv->latest && !sv->marker)
+		return; /* the current data version: objects_pass decides for it */
+	p->st->versions++;
+	a = lc_evaluate_version(c, &v, p->now_ms, p->o->day_ms);
+	if (a.kind == LC_EXPIRE)
+		version_expire(p, bucket, &v, sv, &a);
+	else if (a.kind == LC_TRANSITION)
+		version_transition(p, bucket, sv, &a);
+}
+
+/* Holds v, after the version held before it (its successor when of the same key). */
+static void version_hold(struct vwalk *w, const struct seen_version *v)
+{
+	if (w->have && strcmp(w->held.key, v->key) == 0) {
+		w->newer += !w->held.latest;
+		w->since_ms = w->held.mtime_ms;
+	} else {
+		/* A key's first version is its latest; were it not, keep it (never due). */
+		w->newer = 0;
+		w->since_ms = INT64_MAX;
+	}
+	w->held = *v;
+	w->have = true;
+}
+
+/* True when some rule of c may act on a version other than a current data version. */
+static bool acts_on_versions(const struct lc_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrules; i++) {
+		const struct lc_rule *r = &c->rules[i];
+
+		if (r->enabled && (r->has_nc_expiration || r->nnc_transitions ||
+				   (r->has_marker_flag && r->expired_marker) || r->has_expiration))
+			return true;
+	}
+	return false;
+}
+
+/* True when the bucket was ever versioned (it may hold noncurrent versions or markers). */
+static bool ever_versioned(struct pass *p, const char *bucket)
+{
+	char state[16];
+	size_t len = 0;
+	bool found = false;
+
+	if (backend_bucket_config_get(p->be, bucket, "versioning", state, sizeof(state), &len,
+				      &found) != S3E_OK)
+		return true; /* let the scan answer */
+	return found;
+}
+
+static s3err_t versions_pass(struct pass *p, const char *bucket, const struct lc_config *c)
+{
+	struct version_batch b = {calloc(SCAN_BATCH, sizeof(struct seen_version)), 0};
+	struct vwalk *w = calloc(1, sizeof(*w));
+	char *key = calloc(1, STRATA_MAX_KEY_LEN + 1);
+	char vid[STRATA_VERSION_ID_MAX] = "";
+	s3err_t err = S3E_OK;
+	bool first = true;
+	size_t i;
+
+	if (!b.items || !w || !key) {
+		err = S3E_InternalError;
+		goto out;
+	}
+	if (!acts_on_versions(c) || !ever_versioned(p, bucket))
+		goto out;
+	do {
+		b.n = 0;
+		err = backend_version_scan(p->be, bucket, key, first ? NULL : vid, "", SCAN_BATCH,
+					   collect_version, &b);
+		if (err == S3E_NotImplemented) { /* a backend without versions has none */
+			err = S3E_OK;
+			goto out;
+		}
+		if (err)
+			goto out;
+		first = false;
+		for (i = 0; i < b.n && !stopping(p); i++) {
+			if (w->have)
+				version_decide(p, bucket, c, w, &b.items[i]);
+			version_hold(w, &b.items[i]);
+		}
+		if (b.n) {
+			str_copy(key, STRATA_MAX_KEY_LEN + 1, b.items[b.n - 1].key);
+			str_copy(vid, sizeof(vid), b.items[b.n - 1].vid);
+		}
+	} while (b.n == SCAN_BATCH && !stopping(p));
+	if (w->have && !stopping(p))
+		version_decide(p, bucket, c, w, NULL);
+out:
+	free(b.items);
+	free(w);
+	free(key);
+	return err;
+}
+
 static s3err_t uploads_pass(struct pass *p, const char *bucket, const struct lc_config *c)
 {
 	struct upload_batch b = {calloc(SCAN_BATCH, sizeof(struct seen_upload)), 0};
@@ -321,6 +540,8 @@ s3err_t lc_pass(struct backend *be, const struct lc_pass_opts *o, struct lc_pass
 			continue;
 		st->buckets++;
 		e = objects_pass(&p, l.names[i], &c);
+		if (!e && !stopping(&p))
+			e = versions_pass(&p, l.names[i], &c);
 		if (!e && !stopping(&p))
 			e = uploads_pass(&p, l.names[i], &c);
 		lc_config_free(&c);

@@ -9,7 +9,14 @@
  *   - moves objects whose transition is due to their new class's tier
  *     (backend object_transition: copy, verify, switch, release; the same
  *     version check);
- *   - aborts multipart uploads older than AbortIncompleteMultipartUpload says.
+ *   - aborts multipart uploads older than AbortIncompleteMultipartUpload says;
+ *   - in a bucket that was ever versioned (issue 12), walks its versions
+ *     (backend version_scan, newest first per key) and removes noncurrent
+ *     versions and expired object delete markers (backend version_expire,
+ *     which keeps a locked version: Object Lock) or moves noncurrent
+ *     versions to a tier (version_transition), each only while the version
+ *     is still what the scan saw. A backend without these slots has its
+ *     versioning actions skipped.
  *
  * Restores (RestoreObject) are the engine's too, for every bucket: a
  * restore pass makes the readable copies asked for (backend restore_run)
@@ -41,14 +48,15 @@ struct lc_pass_opts {
 struct lc_pass_stats {
 	uint64_t buckets;	  /* buckets with rules */
 	uint64_t objects;	  /* objects evaluated */
-	uint64_t expired;	  /* objects deleted */
+	uint64_t versions;	  /* noncurrent versions and latest delete markers evaluated */
+	uint64_t expired;	  /* objects deleted, versions and markers removed */
 	uint64_t transitioned;	  /* objects moved to another class */
 	uint64_t bytes_moved;	  /* their bytes */
 	uint64_t restored;	  /* readable copies made (restore pass) */
 	uint64_t restore_expired; /* readable copies released (restore pass) */
 	uint64_t aborted;	  /* uploads aborted */
-	uint64_t skipped;	  /* changed under the pass (a newer version): left alone */
-	uint64_t failures;	  /* actions that failed (logged; retried by the next pass) */
+	uint64_t skipped;  /* changed under the pass (a newer version), or locked: left alone */
+	uint64_t failures; /* actions that failed (logged; retried by the next pass) */
 };
 
 /*

@@ -21,6 +21,18 @@
  *   else the coldest due transition strictly colder
  *        than the object's current, known class    -> LC_TRANSITION (first on ties)
  *   else                                           -> LC_KEEP
+ *
+ * Decision order in lc_evaluate_version (rules.h, "Versions"):
+ *   latest: a lone delete marker + an enabled matching rule with
+ *           ExpiredObjectDeleteMarker true or an Expiration due from
+ *           the marker's mtime                     -> LC_EXPIRE  (first such rule)
+ *   noncurrent: an enabled matching rule whose NoncurrentVersionExpiration
+ *           is due and whose NewerNoncurrentVersions
+ *           the version has                        -> LC_EXPIRE  (first such rule)
+ *   else, a data version: the coldest such due
+ *           noncurrent transition strictly colder
+ *           than its current, known class          -> LC_TRANSITION (first on ties)
+ *   else                                           -> LC_KEEP
  */
 #include "rules.h"
 
@@ -156,6 +168,87 @@ struct lc_action lc_evaluate(const struct lc_config *c, const struct lc_object *
 			/* Strictly colder than both the object and the best so far: ties keep the
 			 * first rule in order. An unknown target (-1) never passes. */
 			if (rank > best_rank) {
+				best_rank = rank;
+				best.kind = LC_TRANSITION;
+				best.storage_class = t->storage_class;
+				best.rule_id = r->id;
+			}
+		}
+	}
+	return best;
+}
+
+/* True when nc applies to a noncurrent version v at now_ms (NoncurrentDays, NewerNoncurrent). */
+static bool nc_due(const struct lc_noncurrent *nc, const struct lc_version *v, int64_t now_ms,
+		   int64_t day_ms)
+{
+	if (nc->has_newer && v->newer_noncurrent < nc->newer)
+		return false;
+	return now_ms >= lc_due_ms(v->noncurrent_since_ms, nc->days, day_ms);
+}
+
+/* The latest version: only a lone delete marker may go (an expired object delete marker). */
+static struct lc_action evaluate_latest(const struct lc_config *c, const struct lc_version *v,
+					int64_t now_ms, int64_t day_ms)
+{
+	struct lc_action keep = {LC_KEEP, NULL, NULL};
+	size_t i;
+
+	if (!v->delete_marker || !v->alone)
+		return keep;
+	for (i = 0; i < c->nrules; i++) {
+		const struct lc_rule *r = &c->rules[i];
+
+		if (!r->enabled || !lc_rule_matches(r, &v->o))
+			continue;
+		if ((r->has_marker_flag && r->expired_marker) ||
+		    (r->has_expiration &&
+		     when_due(&r->expiration, v->o.mtime_ms, now_ms, day_ms))) {
+			struct lc_action expire = {LC_EXPIRE, NULL, r->id};
+
+			return expire;
+		}
+	}
+	return keep;
+}
+
+struct lc_action lc_evaluate_version(const struct lc_config *c, const struct lc_version *v,
+				     int64_t now_ms, int64_t day_ms)
+{
+	struct lc_action keep = {LC_KEEP, NULL, NULL};
+	struct lc_action best = keep;
+	int best_rank;
+	size_t i, j;
+
+	if (c == NULL)
+		return keep;
+	if (v->latest)
+		return evaluate_latest(c, v, now_ms, day_ms);
+	for (i = 0; i < c->nrules; i++) {
+		const struct lc_rule *r = &c->rules[i];
+
+		if (r->enabled && r->has_nc_expiration && lc_rule_matches(r, &v->o) &&
+		    nc_due(&r->nc_expiration, v, now_ms, day_ms)) {
+			struct lc_action expire = {LC_EXPIRE, NULL, r->id};
+
+			return expire;
+		}
+	}
+	/* A marker has no data to move; an unknown class may be one Strata cannot leave (4). */
+	best_rank = lc_class_rank(v->o.storage_class != NULL ? v->o.storage_class : "");
+	if (v->delete_marker || best_rank < 0)
+		return keep;
+	for (i = 0; i < c->nrules; i++) {
+		const struct lc_rule *r = &c->rules[i];
+		size_t ntr = MIN(r->nnc_transitions, LC_MAX_TRANSITIONS);
+
+		if (!r->enabled || !lc_rule_matches(r, &v->o))
+			continue;
+		for (j = 0; j < ntr; j++) {
+			const struct lc_noncurrent *t = &r->nc_transitions[j];
+			int rank = lc_class_rank(t->storage_class);
+
+			if (nc_due(t, v, now_ms, day_ms) && rank > best_rank) {
 				best_rank = rank;
 				best.kind = LC_TRANSITION;
 				best.storage_class = t->storage_class;

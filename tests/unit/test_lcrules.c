@@ -5,7 +5,7 @@
  * exact canonical text, so the element order of AWS's
  * GetBucketLifecycleConfiguration is pinned) and parsed again into an equal
  * configuration. Invalid bodies are a table of the S3 error and message a
- * client sees. Plus: versioning actions, the size cap, DOCTYPE and entity
+ * client sees. Plus: the versioning actions' fields, the size cap, DOCTYPE and entity
  * attacks, the rule count limit, the exact body boto3 sends, class ranks.
  */
 #include <setjmp.h>
@@ -62,6 +62,15 @@ static void assert_when_equal(const struct lc_when *a, const struct lc_when *b)
 		assert_int_equal(a->date_ms, b->date_ms);
 }
 
+static void assert_nc_equal(const struct lc_noncurrent *a, const struct lc_noncurrent *b)
+{
+	assert_int_equal(a->days, b->days);
+	assert_int_equal(a->has_newer, b->has_newer);
+	if (a->has_newer)
+		assert_int_equal(a->newer, b->newer);
+	assert_string_equal(a->storage_class, b->storage_class);
+}
+
 static void assert_rule_equal(const struct lc_rule *a, const struct lc_rule *b)
 {
 	size_t i;
@@ -90,6 +99,14 @@ static void assert_rule_equal(const struct lc_rule *a, const struct lc_rule *b)
 		assert_when_equal(&a->expiration, &b->expiration);
 	assert_int_equal(a->has_abort_mpu, b->has_abort_mpu);
 	assert_int_equal(a->abort_mpu_days, b->abort_mpu_days);
+	assert_int_equal(a->nnc_transitions, b->nnc_transitions);
+	for (i = 0; i < a->nnc_transitions; i++)
+		assert_nc_equal(&a->nc_transitions[i], &b->nc_transitions[i]);
+	assert_int_equal(a->has_nc_expiration, b->has_nc_expiration);
+	if (a->has_nc_expiration)
+		assert_nc_equal(&a->nc_expiration, &b->nc_expiration);
+	assert_int_equal(a->has_marker_flag, b->has_marker_flag);
+	assert_int_equal(a->expired_marker, b->expired_marker);
 }
 
 static void assert_config_equal(const struct lc_config *a, const struct lc_config *b)
@@ -278,6 +295,46 @@ static const struct {
     {"largest days",
      LC("<Rule>" EMPTY_F ST "<Expiration><Days>2147483647</Days></Expiration></Rule>"),
      CANON("<Rule>" EMPTY_F ST "<Expiration><Days>2147483647</Days></Expiration></Rule>")},
+    /* Versioning actions (issue 12), in botocore's member order once written. */
+    {"noncurrent expiration with newer versions",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NewerNoncurrentVersions>1"
+	"</NewerNoncurrentVersions><NoncurrentDays>1</NoncurrentDays>"
+	"</NoncurrentVersionExpiration></Rule>"),
+     CANON("<Rule>" EMPTY_F ST "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+	   "<NewerNoncurrentVersions>1</NewerNoncurrentVersions>"
+	   "</NoncurrentVersionExpiration></Rule>")},
+    {"noncurrent transitions then expiration",
+     LC("<Rule><ID>r</ID><Prefix>test1/</Prefix>" ST "<NoncurrentVersionExpiration>"
+	"<NoncurrentDays>9</NoncurrentDays></NoncurrentVersionExpiration>"
+	"<NoncurrentVersionTransition><StorageClass>GLACIER</StorageClass><NoncurrentDays>5"
+	"</NoncurrentDays><NewerNoncurrentVersions>100</NewerNoncurrentVersions>"
+	"</NoncurrentVersionTransition><NoncurrentVersionTransition><NoncurrentDays>0"
+	"</NoncurrentDays><StorageClass>STANDARD_IA</StorageClass>"
+	"</NoncurrentVersionTransition></Rule>"),
+     CANON("<Rule><ID>r</ID><Prefix>test1/</Prefix>" ST
+	   "<NoncurrentVersionTransition><NoncurrentDays>5</NoncurrentDays><StorageClass>GLACIER"
+	   "</StorageClass><NewerNoncurrentVersions>100</NewerNoncurrentVersions>"
+	   "</NoncurrentVersionTransition><NoncurrentVersionTransition><NoncurrentDays>0"
+	   "</NoncurrentDays><StorageClass>STANDARD_IA</StorageClass>"
+	   "</NoncurrentVersionTransition><NoncurrentVersionExpiration><NoncurrentDays>9"
+	   "</NoncurrentDays></NoncurrentVersionExpiration></Rule>")},
+    /* s3tests test_lifecycle_set_empty_filter */
+    {"expired object delete marker",
+     LC("<Rule><ID>rule1</ID><Expiration><ExpiredObjectDeleteMarker>true"
+	"</ExpiredObjectDeleteMarker></Expiration><Filter />" ST "</Rule>"),
+     CANON("<Rule><ID>rule1</ID>" EMPTY_F ST "<Expiration><ExpiredObjectDeleteMarker>true"
+	   "</ExpiredObjectDeleteMarker></Expiration></Rule>")},
+    {"delete marker false beside noncurrent expiration and transitions",
+     LC("<Rule><Filter><Prefix>foo</Prefix></Filter>" ST TR(
+	 "30", "GLACIER") "<Expiration><ExpiredObjectDeleteMarker>false</"
+			  "ExpiredObjectDeleteMarker></Expiration>"
+			  "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+			  "</NoncurrentVersionExpiration></Rule>"),
+     CANON("<Rule><Filter><Prefix>foo</Prefix></Filter>" ST TR(
+	 "30",
+	 "GLACIER") "<Expiration><ExpiredObjectDeleteMarker>false</ExpiredObjectDeleteMarker>"
+		    "</Expiration><NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+		    "</NoncurrentVersionExpiration></Rule>")},
 };
 
 static void test_valid_bodies_round_trip(void **state)
@@ -610,6 +667,82 @@ static const struct {
     {"empty expiration", LC("<Rule><Filter/>" ST "<Expiration/></Rule>"), S3E_MalformedXML,
      MALFORMED},
     {"two expirations", LC("<Rule><Filter/>" ST EXP1 EXP1 "</Rule>"), S3E_MalformedXML, MALFORMED},
+    /* Versioning actions (issue 12). */
+    {"noncurrent expiration days 0",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NoncurrentDays>0</NoncurrentDays>"
+	"</NoncurrentVersionExpiration></Rule>"),
+     S3E_InvalidArgument,
+     "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer"},
+    {"noncurrent transition days negative",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>-1</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition></Rule>"),
+     S3E_InvalidArgument,
+     "'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative"},
+    {"noncurrent expiration without days",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NewerNoncurrentVersions>2"
+	"</NewerNoncurrentVersions></NoncurrentVersionExpiration></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"noncurrent transition without class",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays>"
+	"</NoncurrentVersionTransition></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"noncurrent expiration with a class",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionExpiration></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"noncurrent transition to STANDARD",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays>"
+	"<StorageClass>STANDARD</StorageClass></NoncurrentVersionTransition></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"two noncurrent expirations",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+	"</NoncurrentVersionExpiration><NoncurrentVersionExpiration><NoncurrentDays>2"
+	"</NoncurrentDays></NoncurrentVersionExpiration></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"newer noncurrent versions 0",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
+	"<NewerNoncurrentVersions>0</NewerNoncurrentVersions></NoncurrentVersionExpiration>"
+	"</Rule>"),
+     S3E_InvalidArgument,
+     "'NewerNoncurrentVersions' must be a positive integer no greater than 100"},
+    {"newer noncurrent versions 101",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass><NewerNoncurrentVersions>101"
+	"</NewerNoncurrentVersions></NoncurrentVersionTransition></Rule>"),
+     S3E_InvalidArgument,
+     "'NewerNoncurrentVersions' must be a positive integer no greater than 100"},
+    {"noncurrent transitions to one class",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>1</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>"
+	"<NoncurrentVersionTransition><NoncurrentDays>2</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition></Rule>"),
+     S3E_InvalidRequest,
+     "'StorageClass' must be different for 'NoncurrentVersionTransition' actions in same 'Rule'"},
+    {"colder noncurrent transition earlier",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>5</NoncurrentDays>"
+	"<StorageClass>STANDARD_IA</StorageClass></NoncurrentVersionTransition>"
+	"<NoncurrentVersionTransition><NoncurrentDays>5</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition></Rule>"),
+     S3E_InvalidArgument,
+     "'NoncurrentDays' in the NoncurrentVersionTransition action for a colder StorageClass "
+     "must be greater than 'NoncurrentDays' in the NoncurrentVersionTransition action for a "
+     "warmer StorageClass"},
+    {"noncurrent expiration not after its transitions",
+     LC("<Rule><Filter/>" ST "<NoncurrentVersionTransition><NoncurrentDays>5</NoncurrentDays>"
+	"<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition>"
+	"<NoncurrentVersionExpiration><NoncurrentDays>5</NoncurrentDays>"
+	"</NoncurrentVersionExpiration></Rule>"),
+     S3E_InvalidArgument,
+     "'NoncurrentDays' in the NoncurrentVersionExpiration action must be greater than "
+     "'NoncurrentDays' in the NoncurrentVersionTransition action"},
+    {"delete marker not a boolean",
+     LC("<Rule><Filter/>" ST "<Expiration><ExpiredObjectDeleteMarker>maybe"
+	"</ExpiredObjectDeleteMarker></Expiration></Rule>"),
+     S3E_MalformedXML, MALFORMED},
+    {"delete marker with date",
+     LC("<Rule><Filter/>" ST "<Expiration><ExpiredObjectDeleteMarker>true"
+	"</ExpiredObjectDeleteMarker><Date>2030-01-01T00:00:00Z</Date></Expiration></Rule>"),
+     S3E_MalformedXML, MALFORMED},
     {"delete marker with days",
      LC("<Rule><Filter/>" ST "<Expiration><Days>1</Days><ExpiredObjectDeleteMarker>true"
 	"</ExpiredObjectDeleteMarker></Expiration></Rule>"),
@@ -858,52 +991,52 @@ static void test_length_limits(void **state)
 
 /* ---- versioning actions ---- */
 
-static void test_versioning_not_implemented(void **state)
+/* What the parser read from the versioning actions (the canonical text is in valid_cases). */
+static void test_versioning_fields(void **state)
 {
-	static const char *const bodies[] = {
-	    LC("<Rule><Filter/>" ST
-	       "<NoncurrentVersionTransition><NoncurrentDays>30</NoncurrentDays>"
-	       "<StorageClass>GLACIER</StorageClass></NoncurrentVersionTransition></Rule>"),
-	    LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration><NoncurrentDays>30"
-	       "</NoncurrentDays></NoncurrentVersionExpiration></Rule>"),
-	    /* s3tests test_lifecycle_set_empty_filter */
-	    LC("<Rule><ID>rule1</ID><Expiration><ExpiredObjectDeleteMarker>true"
-	       "</ExpiredObjectDeleteMarker></Expiration><Filter />" ST "</Rule>"),
-	    LC("<Rule><Filter><Prefix>foo</Prefix></Filter>" ST "<Expiration>"
-	       "<ExpiredObjectDeleteMarker>false</ExpiredObjectDeleteMarker></Expiration></Rule>"),
-	    /* Beside actions Strata has, and after a valid rule. */
-	    LC("<Rule><Filter/>" ST EXP1 "</Rule><Rule><Filter/>" ST EXP1
-	       "<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"
-	       "</NoncurrentVersionExpiration></Rule>"),
-	};
-	struct lc_config c = {42, NULL};
+	const struct lc_rule *r;
+	struct lc_config c;
 	const char *msg;
-	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-		assert_int_equal(parse(bodies[i], &c, &msg), S3E_NotImplemented);
-		assert_non_null(msg);
-		assert_non_null(strstr(msg, "versioning is not implemented"));
-		assert_int_equal(c.nrules, 42);
-	}
+	assert_int_equal(parse(valid_body("noncurrent transitions then expiration"), &c, &msg),
+			 S3E_OK);
+	r = &c.rules[0];
+	assert_int_equal(r->nnc_transitions, 2);
+	assert_int_equal(r->nc_transitions[0].days, 5);
+	assert_string_equal(r->nc_transitions[0].storage_class, "GLACIER");
+	assert_true(r->nc_transitions[0].has_newer);
+	assert_int_equal(r->nc_transitions[0].newer, 100);
+	assert_int_equal(r->nc_transitions[1].days, 0);
+	assert_false(r->nc_transitions[1].has_newer);
+	assert_true(r->has_nc_expiration);
+	assert_int_equal(r->nc_expiration.days, 9);
+	assert_string_equal(r->nc_expiration.storage_class, "");
+	assert_false(r->has_expiration);
+	assert_false(r->has_marker_flag);
+	lc_config_free(&c);
 
-	/* An otherwise invalid body gets its own error, not NotImplemented. */
+	assert_int_equal(parse(valid_body("expired object delete marker"), &c, &msg), S3E_OK);
+	assert_true(c.rules[0].has_marker_flag);
+	assert_true(c.rules[0].expired_marker);
+	assert_false(c.rules[0].has_expiration); /* the flag is not an expiration of objects */
+	lc_config_free(&c);
+
+	assert_int_equal(parse(valid_body("delete marker false beside noncurrent expiration and "
+					  "transitions"),
+			       &c, &msg),
+			 S3E_OK);
+	assert_true(c.rules[0].has_marker_flag);
+	assert_false(c.rules[0].expired_marker);
+	assert_true(c.rules[0].has_nc_expiration);
+	assert_false(c.rules[0].nc_expiration.has_newer);
+	lc_config_free(&c);
+
+	/* A body with another error gets that error (no Status). */
 	assert_int_equal(parse(LC("<Rule><Filter/><NoncurrentVersionExpiration><NoncurrentDays>1"
 				  "</NoncurrentDays></NoncurrentVersionExpiration></Rule>"),
 			       &c, &msg),
-			 S3E_MalformedXML); /* no Status */
-	assert_int_equal(
-	    parse(LC("<Rule><Filter/>" ST "<NoncurrentVersionExpiration>"
-		     "<NoncurrentDays>1</NoncurrentDays></NoncurrentVersionExpiration>"
-		     "</Rule><Rule><Filter/>" ST "<Expiration><Days>0</Days></Expiration></Rule>"),
-		  &c, &msg),
-	    S3E_InvalidArgument);
-	assert_int_equal(
-	    parse(LC("<Rule><Filter/>" ST "<Expiration><ExpiredObjectDeleteMarker>maybe"
-		     "</ExpiredObjectDeleteMarker></Expiration></Rule>"),
-		  &c, &msg),
-	    S3E_MalformedXML);
+			 S3E_MalformedXML);
 }
 
 /* ---- size cap ---- */
@@ -1198,7 +1331,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_boto3_dicom_config, xml_fixture_setup),
 	    cmocka_unit_test_setup(test_invalid_bodies, xml_fixture_setup),
 	    cmocka_unit_test_setup(test_length_limits, xml_fixture_setup),
-	    cmocka_unit_test_setup(test_versioning_not_implemented, xml_fixture_setup),
+	    cmocka_unit_test_setup(test_versioning_fields, xml_fixture_setup),
 	    cmocka_unit_test_setup(test_size_cap, xml_fixture_setup),
 	    cmocka_unit_test_setup(test_canonical_form_fits, xml_fixture_setup),
 	    cmocka_unit_test_setup(test_doctype_and_entities, xml_fixture_setup),

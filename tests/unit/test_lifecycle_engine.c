@@ -3,7 +3,8 @@
  * backend with tiers, on a simulated clock: the issue's DICOM rules ("dicom/
  * -> GLACIER after 90 days, -> DEEP_ARCHIVE after 365, temp/ expires after
  * 7") must move and expire exactly the right objects on exactly the right
- * day, keep every byte, and do nothing twice.
+ * day, keep every byte, and do nothing twice. And in a versioned bucket,
+ * noncurrent versions and lone delete markers across the scan's batches.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* mkdtemp */
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "../../backends/posix.h"
+#include "../../common/httptime.h"
 #include "../../common/lcrules.h"
 #include "../../common/log.h"
 #include "../../common/metrics.h"
@@ -109,14 +111,19 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct lc_pass_stats pass_at(struct fx *f, int64_t now_ms)
+static struct lc_pass_stats pass_on(struct fx *f, const char *bucket, int64_t now_ms)
 {
-	struct lc_pass_opts o = {DAY, now_ms, NULL, 0, NULL};
+	struct lc_pass_opts o = {DAY, now_ms, bucket, 0, NULL};
 	struct lc_pass_stats st;
 
 	assert_int_equal(lc_pass(f->be, &o, &st), S3E_OK);
 	assert_int_equal(st.failures, 0);
 	return st;
+}
+
+static struct lc_pass_stats pass_at(struct fx *f, int64_t now_ms)
+{
+	return pass_on(f, NULL, now_ms);
 }
 
 /* "" when the key is gone, else its storage class ("STANDARD" for ""). */
@@ -233,11 +240,119 @@ static void test_rewrite_restarts_the_clock(void **state)
 	assert_string_equal(class_of(f, "dicom/new", cls), "GLACIER");
 }
 
+/* --- a versioned bucket --- */
+
+#define VBKT "vers"
+#define NVER 300 /* more than the engine's scan batch: a key's versions span batches */
+#define VRULES                                                                                     \
+	"<LifecycleConfiguration><Rule><ID>nc</ID><Filter/><Status>Enabled</Status>"               \
+	"<Expiration><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>"     \
+	"<NoncurrentVersionExpiration><NoncurrentDays>1</NoncurrentDays>"                          \
+	"<NewerNoncurrentVersions>2</NewerNoncurrentVersions></NoncurrentVersionExpiration>"       \
+	"</Rule></LifecycleConfiguration>"
+
+static void put_version(struct backend *be, const char *key, int64_t mtime_ms)
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+	char data[32];
+	int len = snprintf(data, sizeof(data), "%s@%lld", key, (long long)mtime_ms);
+
+	assert_int_equal(backend_writer_open(be, VBKT, key, (uint64_t)len, &w), S3E_OK);
+	assert_int_equal(backend_writer_write(be, w, data, (size_t)len), S3E_OK);
+	obj_meta_init(&m);
+	m.size = (uint64_t)len;
+	m.mtime_ms = mtime_ms;
+	snprintf(m.etag, sizeof(m.etag), "%032llx", (long long)mtime_ms);
+	fixture_sha256(data, (size_t)len, m.sha256_hex);
+	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
+}
+
+struct vcount {
+	const char *key;
+	size_t versions, markers;
+	int64_t oldest_ms; /* of the key's data versions */
+};
+
+static bool count_version(void *ctx, const char *key, const struct obj_meta *m, bool latest)
+{
+	struct vcount *c = ctx;
+
+	(void)latest;
+	if (strcmp(key, c->key) != 0)
+		return true;
+	if (m->delete_marker) {
+		c->markers++;
+	} else {
+		c->versions++;
+		c->oldest_ms = m->mtime_ms;
+	}
+	return true;
+}
+
+static struct vcount versions_of(struct fx *f, const char *key)
+{
+	struct vcount c = {key, 0, 0, 0};
+
+	assert_int_equal(backend_version_scan(f->be, VBKT, "", NULL, "", 100000, count_version, &c),
+			 S3E_OK);
+	return c;
+}
+
+static void test_versions_across_batches(void **state)
+{
+	struct fx *f = *state;
+	struct delete_result dr;
+	struct bucket_info b;
+	struct lc_pass_stats st;
+	int64_t now = httptime_now_ms(), t;
+	struct vcount c;
+	int i;
+
+	memset(&b, 0, sizeof(b));
+	snprintf(b.name, sizeof(b.name), VBKT);
+	snprintf(b.owner, sizeof(b.owner), "root");
+	assert_int_equal(backend_bucket_create(f->be, &b), S3E_OK);
+	assert_int_equal(backend_bucket_config_put(f->be, VBKT, "versioning", "Enabled", 7),
+			 S3E_OK);
+	/* "a": NVER versions, an hour apart, the newest an hour ago. */
+	for (i = 0; i < NVER; i++)
+		put_version(f->be, "a", now - (NVER - i) * 3600000ll);
+	/* "b": one version under a marker; "c": a marker alone; "d": one version. */
+	put_version(f->be, "b", now - DAY);
+	assert_int_equal(backend_object_delete_v(f->be, VBKT, "b", NULL, NULL, 0, &dr), S3E_OK);
+	assert_int_equal(backend_object_delete_v(f->be, VBKT, "c", NULL, NULL, 0, &dr), S3E_OK);
+	put_version(f->be, "d", now - DAY);
+	assert_int_equal(
+	    backend_bucket_config_put(f->be, VBKT, LC_BUCKET_CONFIG, VRULES, strlen(VRULES)),
+	    S3E_OK);
+
+	/* Five days on every noncurrent version is due: NewerNoncurrentVersions keeps two. */
+	t = now + 5 * DAY;
+	st = pass_on(f, VBKT, t);
+	c = versions_of(f, "a");
+	assert_int_equal(c.versions, 3); /* current + NewerNoncurrentVersions 2 */
+	assert_int_equal(c.markers, 0);
+	assert_int_equal(c.oldest_ms, now - 3 * 3600000ll); /* the newest ones are kept */
+	c = versions_of(f, "b");
+	assert_int_equal(c.versions + c.markers, 2); /* its version is the newest noncurrent */
+	c = versions_of(f, "c");
+	assert_int_equal(c.versions + c.markers, 0);
+	c = versions_of(f, "d");
+	assert_int_equal(c.versions, 1);
+	assert_int_equal(st.expired, NVER - 3 + 1); /* and "c"'s lone marker */
+	/* Nothing twice. */
+	st = pass_on(f, VBKT, t);
+	assert_int_equal(st.expired, 0);
+	assert_int_equal(versions_of(f, "a").versions, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dicom_rules_day_by_day, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rewrite_restarts_the_clock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_across_batches, setup, teardown),
 	};
 
 	log_set_level(LOG_ERROR);

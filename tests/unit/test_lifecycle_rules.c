@@ -114,6 +114,14 @@ struct rule_spec {
 	uint32_t exp_days; /* 0 and exp_date 0: no expiration */
 	int64_t exp_date;
 	uint32_t abort_days; /* 0: no AbortIncompleteMultipartUpload */
+	/* Versioning actions: NoncurrentVersionTransitions (cls NULL ends), the expiration. */
+	struct nc_spec {
+		const char *cls;
+		uint32_t days, newer; /* newer 0: no NewerNoncurrentVersions */
+	} nc_tr[2];
+	uint32_t nc_exp_days; /* 0: no NoncurrentVersionExpiration */
+	uint32_t nc_exp_newer;
+	int marker; /* ExpiredObjectDeleteMarker: 0 absent, 1 true, -1 false */
 };
 
 static struct lc_rule rule_store[MAX_RULES];
@@ -164,6 +172,21 @@ static struct lc_config build_config(const struct rule_spec *specs, size_t n)
 		r->expiration.date_ms = s->exp_date;
 		r->has_abort_mpu = s->abort_days != 0;
 		r->abort_mpu_days = s->abort_days;
+		for (j = 0; j < NELEM(s->nc_tr) && s->nc_tr[j].cls != NULL; j++) {
+			struct lc_noncurrent *t = &r->nc_transitions[j];
+
+			snprintf(t->storage_class, sizeof(t->storage_class), "%s", s->nc_tr[j].cls);
+			t->days = s->nc_tr[j].days;
+			t->has_newer = s->nc_tr[j].newer != 0;
+			t->newer = s->nc_tr[j].newer;
+		}
+		r->nnc_transitions = j;
+		r->has_nc_expiration = s->nc_exp_days != 0;
+		r->nc_expiration.days = s->nc_exp_days;
+		r->nc_expiration.has_newer = s->nc_exp_newer != 0;
+		r->nc_expiration.newer = s->nc_exp_newer;
+		r->has_marker_flag = s->marker != 0;
+		r->expired_marker = s->marker > 0;
 	}
 	return c;
 }
@@ -538,6 +561,129 @@ static void test_evaluate_filters(void **state)
 }
 
 /* No configuration, or one with no rules: nothing ever happens. */
+/* ---- lc_evaluate_version: noncurrent versions and lone delete markers ---- */
+
+/*
+ * A version of a key: created at CREATED - 5 days, noncurrent since CREATED
+ * (its successor's mtime), so NoncurrentDays count from START as Days do
+ * for objects; newer: its newer noncurrent versions. A marker's Expiration
+ * Days count from its own mtime, CREATED too when it is the latest.
+ */
+struct ver_case {
+	const char *key;
+	const char *cls;
+	bool marker, latest, alone;
+	uint32_t newer;
+	int64_t age, extra;
+	enum lc_action_kind want;
+	const char *want_class;
+	const char *want_rule;
+	const char *why;
+};
+
+#define NONCUR false, false, false /* a noncurrent data version */
+#define NC_MARKER true, false, false
+#define LONE_MARKER true, true, true
+#define MARKER_WITH_VERSIONS true, true, false
+
+/* clang-format off */
+static const struct rule_spec version_rules[] = {
+	/* The case: keep one newest noncurrent version, the rest go after a day. */
+	{.id = "keep1", .prefix = "k/", .nc_exp_days = 1, .nc_exp_newer = 1},
+	{.id = "tiers", .prefix = "t/", .nc_tr = {{"STANDARD_IA", 1, 0}, {"GLACIER", 5, 2}}, .nc_exp_days = 9},
+	{.id = "eodm", .prefix = "m/", .marker = 1},
+	{.id = "eodm-off", .prefix = "f/", .marker = -1},
+	{.id = "exp5", .prefix = "e/", .exp_days = 5},
+	{.id = "off", .disabled = true, .prefix = "d/", .nc_exp_days = 1, .marker = 1},
+	{.id = "big", .prefix = "s/", .has_gt = true, .gt = 50, .nc_exp_days = 1},
+	{.id = "cur", .prefix = "c/", .exp_days = 1, .tr = {{"GLACIER", 1, 0}}},
+};
+
+static const struct ver_case version_cases[] = {
+	/* NoncurrentDays from the successor's mtime, rounded up like Days. */
+	{"k/x", "", NONCUR, 1, 0, 999, KEEP, "a noncurrent version lives to the end of its first day"},
+	{"k/x", "", NONCUR, 1, 1, 0, EXPIRE("keep1"), "with one newer noncurrent version it expires at day 1"},
+	{"k/x", "", NONCUR, 5, 1, 0, EXPIRE("keep1"), "more newer versions than kept: it expires"},
+	{"k/x", "", NONCUR, 0, 1, 0, KEEP, "the newest noncurrent version is kept whatever its age"},
+	{"k/x", "", NONCUR, 0, 10000, 0, KEEP, "... forever"},
+	{"k/x", "", NC_MARKER, 1, 1, 0, EXPIRE("keep1"), "a noncurrent delete marker is a version: it expires too"},
+	{"k/x", "", NC_MARKER, 0, 1, 0, KEEP, "... and counts toward NewerNoncurrentVersions"},
+	{"k/x", "", LONE_MARKER, 0, 10000, 0, KEEP, "a noncurrent rule leaves a latest marker alone"},
+	{"k/x", "", false, true, false, 0, 10000, 0, KEEP, "the current version is not lc_evaluate_version's"},
+	{"other/x", "", NONCUR, 9, 10000, 0, KEEP, "a key outside the prefix is kept"},
+	/* Noncurrent transitions: coldest due class, never warmer, expiration wins. */
+	{"t/x", "", NONCUR, 0, 0, 999, KEEP, "no noncurrent transition before day 1"},
+	{"t/x", "", NONCUR, 0, 1, 0, MOVE("STANDARD_IA", "tiers"), "at day 1 to STANDARD_IA"},
+	{"t/x", "STANDARD_IA", NONCUR, 0, 1, 0, KEEP, "already in STANDARD_IA: stays"},
+	{"t/x", "STANDARD_IA", NONCUR, 1, 5, 0, KEEP, "GLACIER needs 2 newer noncurrent versions: 1 is not enough"},
+	{"t/x", "STANDARD_IA", NONCUR, 2, 5, 0, MOVE("GLACIER", "tiers"), "with 2 newer ones, GLACIER at day 5"},
+	{"t/x", "", NONCUR, 2, 5, 0, MOVE("GLACIER", "tiers"), "STANDARD skips STANDARD_IA for the coldest due class"},
+	{"t/x", "", NONCUR, 0, 5, 0, MOVE("STANDARD_IA", "tiers"), "without the newer versions only STANDARD_IA is due"},
+	{"t/x", "GLACIER", NONCUR, 0, 5, 0, KEEP, "a GLACIER version is never warmed to STANDARD_IA"},
+	{"t/x", "REDUCED_REDUNDANCY", NONCUR, 0, 5, 0, KEEP, "an unknown class is left alone"},
+	{"t/x", "", NC_MARKER, 0, 5, 0, KEEP, "a delete marker is never transitioned"},
+	{"t/x", "GLACIER", NONCUR, 0, 9, 0, EXPIRE("tiers"), "at day 9 the noncurrent expiration wins"},
+	{"t/x", "REDUCED_REDUNDANCY", NONCUR, 0, 9, 0, EXPIRE("tiers"), "expiration ignores the class"},
+	/* Expired object delete markers. */
+	{"m/x", "", LONE_MARKER, 0, 0, -750, EXPIRE("eodm"), "ExpiredObjectDeleteMarker: a lone marker goes at once"},
+	{"m/x", "", MARKER_WITH_VERSIONS, 0, 10000, 0, KEEP, "a marker with versions behind it stays"},
+	{"m/x", "", NC_MARKER, 0, 10000, 0, KEEP, "ExpiredObjectDeleteMarker leaves noncurrent markers"},
+	{"m/x", "", NONCUR, 0, 10000, 0, KEEP, "ExpiredObjectDeleteMarker leaves noncurrent data"},
+	{"f/x", "", LONE_MARKER, 0, 10000, 0, KEEP, "ExpiredObjectDeleteMarker false does nothing"},
+	{"e/x", "", LONE_MARKER, 0, 4, 999, KEEP, "Expiration Days: a lone marker waits for its days"},
+	{"e/x", "", LONE_MARKER, 0, 5, 0, EXPIRE("exp5"), "Expiration Days due: the lone marker goes (AWS)"},
+	{"e/x", "", MARKER_WITH_VERSIONS, 0, 5, 0, KEEP, "Expiration never removes a marker with versions"},
+	{"e/x", "", NONCUR, 0, 10000, 0, KEEP, "Expiration never removes a noncurrent version"},
+	/* Status and filters. */
+	{"d/x", "", NONCUR, 9, 10000, 0, KEEP, "a Disabled rule removes no noncurrent version"},
+	{"d/x", "", LONE_MARKER, 0, 10000, 0, KEEP, "a Disabled rule removes no marker"},
+	{"s/x", "", NONCUR, 0, 1, 0, EXPIRE("big"), "a 100-byte version is > 50"},
+	{"s/x", "", NC_MARKER, 0, 1, 0, KEEP, "a marker has size 0: ObjectSizeGreaterThan leaves it"},
+	{"c/x", "", NONCUR, 0, 10000, 0, KEEP, "current-version actions do nothing to noncurrent versions"},
+	{"c/x", "", LONE_MARKER, 0, 0, 999, KEEP, "a lone marker before the rule's Expiration Days"},
+	{"c/x", "", LONE_MARKER, 0, 1, 0, EXPIRE("cur"), "a lone marker once Expiration is due; Transition never"},
+};
+/* clang-format on */
+
+static void test_evaluate_versions(void **state)
+{
+	struct lc_config c = build_config(version_rules, NELEM(version_rules));
+	size_t i, failures = 0;
+
+	(void)state;
+	for (i = 0; i < NELEM(version_cases); i++) {
+		const struct ver_case *tc = &version_cases[i];
+		struct lc_version v = {
+		    {tc->key, tc->marker ? 0 : 100, CREATED - 5 * DAY, tc->cls, 0, NULL},
+		    tc->marker,
+		    tc->latest,
+		    tc->alone,
+		    CREATED,
+		    tc->newer};
+		struct lc_action a;
+
+		if (tc->latest)
+			v.o.mtime_ms = CREATED;
+		a = lc_evaluate_version(&c, &v, AT(tc->age, tc->extra), DAY);
+		if (a.kind != tc->want || !str_eq(a.storage_class, tc->want_class) ||
+		    !str_eq(a.rule_id, tc->want_rule) || !in_config(a.storage_class, &c) ||
+		    !in_config(a.rule_id, &c)) {
+			print_error("version case %zu (%s): got kind %d class %s rule %s\n", i,
+				    tc->why, (int)a.kind,
+				    a.storage_class ? a.storage_class : "(null)",
+				    a.rule_id ? a.rule_id : "(null)");
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+	/* No configuration: nothing happens to any version. */
+	{
+		struct lc_version v = {{"m/x", 0, CREATED, "", 0, NULL}, true, true, true, 0, 0};
+
+		assert_int_equal(lc_evaluate_version(NULL, &v, AT(10000, 0), DAY).kind, LC_KEEP);
+	}
+}
+
 static void test_no_rules(void **state)
 {
 	struct lc_config empty = {0, NULL};
@@ -632,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_evaluate_overlap),
 		cmocka_unit_test(test_evaluate_creation_time),
 		cmocka_unit_test(test_evaluate_filters),
+		cmocka_unit_test(test_evaluate_versions),
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_upload_expired),
 		cmocka_unit_test(test_upload_real_day),
