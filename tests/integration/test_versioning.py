@@ -132,6 +132,12 @@ def test_delete_marker_and_undelete(ctx):
     e = expect_error(lambda: s3.get_object(Bucket=b, Key="k", VersionId=marker),
                      "MethodNotAllowed", 405)
     eq(_headers(e).get("x-amz-delete-marker"), "true", "delete marker header on 405")
+    # HEAD answers the same status and headers, without a body (botocore's code is the status).
+    e = expect_error(lambda: s3.head_object(Bucket=b, Key="k"), "404", 404)
+    eq(_headers(e).get("x-amz-delete-marker"), "true", "delete marker header on HEAD 404")
+    eq(_headers(e).get("x-amz-version-id"), marker, "marker id on HEAD 404")
+    e = expect_error(lambda: s3.head_object(Bucket=b, Key="k", VersionId=marker), "405", 405)
+    eq(_headers(e).get("x-amz-delete-marker"), "true", "delete marker header on HEAD 405")
     eq(s3.get_object(Bucket=b, Key="k", VersionId=v1)["Body"].read(), b"data", "old version")
     eq(s3.list_objects_v2(Bucket=b).get("KeyCount"), 0, "ListObjectsV2 hides a deleted key")
     vs, dms = _all_versions(s3, b)
