@@ -205,7 +205,36 @@ static s3err_t lock_set(struct request *r, const char *vid, const struct lock_ch
 	return err ? err : resp_ok_empty(r);
 }
 
-s3err_t op_put_object_retention(struct request *r)
+/* Reads a PutObjectRetention / PutObjectLegalHold body into ch (a req_fail'd error). */
+typedef s3err_t (*change_parse_fn)(struct request *r, struct lock_change *ch);
+
+static s3err_t retention_change(struct request *r, struct lock_change *ch)
+{
+	s3err_t err =
+	    objlock_parse_retention(buf_str(&r->xml), r->xml.len, &ch->mode, &ch->until_ms);
+
+	if (err)
+		return req_fail(r, err, NULL);
+	if (ch->mode != OBJLOCK_NONE && ch->until_ms <= httptime_now_ms())
+		return req_fail(r, S3E_InvalidArgument,
+				"The retain until date must be in the future!");
+	ch->set_retention = true;
+	ch->bypass_governance = op_lock_bypass(r);
+	return S3E_OK;
+}
+
+static s3err_t hold_change(struct request *r, struct lock_change *ch)
+{
+	s3err_t err = objlock_parse_legal_hold(buf_str(&r->xml), r->xml.len, &ch->legal_hold);
+
+	if (err)
+		return req_fail(r, err, NULL);
+	ch->set_hold = true;
+	return S3E_OK;
+}
+
+/* Put{ObjectRetention,ObjectLegalHold}: parse, find the version, change its lock. */
+static s3err_t lock_put(struct request *r, change_parse_fn parse)
 {
 	struct lock_change ch = {0};
 	const char *vid = NULL;
@@ -218,93 +247,63 @@ s3err_t op_put_object_retention(struct request *r)
 			       "Object Lock is not available with this home backend.");
 		goto out;
 	}
-	err = objlock_parse_retention(buf_str(&r->xml), r->xml.len, &ch.mode, &ch.until_ms);
-	if (err) {
-		err = req_fail(r, err, NULL);
+	if ((err = parse(r, &ch)) || (err = lock_target(r, &vid, &m)))
 		goto out;
-	}
-	if (ch.mode != OBJLOCK_NONE && ch.until_ms <= httptime_now_ms()) {
-		err = req_fail(r, S3E_InvalidArgument,
-			       "The retain until date must be in the future!");
-		goto out;
-	}
-	if ((err = lock_target(r, &vid, &m)))
-		goto out;
-	ch.set_retention = true;
-	ch.bypass_governance = op_lock_bypass(r);
 	err = lock_set(r, vid, &ch);
 out:
 	obj_meta_free(&m);
 	return err;
+}
+
+/* Writes a Get{ObjectRetention,ObjectLegalHold} document of a version's lock into xml. */
+typedef s3err_t (*lock_render_fn)(struct buf *xml, const struct obj_meta *m);
+
+static s3err_t render_retention(struct buf *xml, const struct obj_meta *m)
+{
+	if (m->lock_mode == OBJLOCK_NONE)
+		return S3E_NoSuchObjectLockConfiguration;
+	return objlock_render_retention(xml, m->lock_mode, m->lock_until_ms);
+}
+
+static s3err_t render_hold(struct buf *xml, const struct obj_meta *m)
+{
+	return objlock_render_legal_hold(xml, m->legal_hold);
+}
+
+static s3err_t lock_get(struct request *r, lock_render_fn render)
+{
+	const char *vid = NULL;
+	struct obj_meta m;
+	struct buf xml;
+	s3err_t err;
+
+	obj_meta_init(&m);
+	buf_init(&xml, 4096, S3E_InternalError);
+	if ((err = lock_target(r, &vid, &m)) || (err = render(&xml, &m)))
+		goto out;
+	err = resp_xml(r, &xml);
+out:
+	buf_free(&xml);
+	obj_meta_free(&m);
+	return err;
+}
+
+s3err_t op_put_object_retention(struct request *r)
+{
+	return lock_put(r, retention_change);
 }
 
 s3err_t op_get_object_retention(struct request *r)
 {
-	const char *vid = NULL;
-	struct obj_meta m;
-	struct buf xml;
-	s3err_t err;
-
-	obj_meta_init(&m);
-	buf_init(&xml, 4096, S3E_InternalError);
-	if ((err = lock_target(r, &vid, &m)))
-		goto out;
-	if (m.lock_mode == OBJLOCK_NONE) {
-		err = S3E_NoSuchObjectLockConfiguration;
-		goto out;
-	}
-	err = objlock_render_retention(&xml, m.lock_mode, m.lock_until_ms);
-	if (!err)
-		err = resp_xml(r, &xml);
-out:
-	buf_free(&xml);
-	obj_meta_free(&m);
-	return err;
+	return lock_get(r, render_retention);
 }
 
 s3err_t op_put_object_legal_hold(struct request *r)
 {
-	struct lock_change ch = {0};
-	const char *vid = NULL;
-	struct obj_meta m;
-	s3err_t err;
-
-	obj_meta_init(&m);
-	if (!backend_can_lock(r->srv->be)) {
-		err = req_fail(r, S3E_NotImplemented,
-			       "Object Lock is not available with this home backend.");
-		goto out;
-	}
-	err = objlock_parse_legal_hold(buf_str(&r->xml), r->xml.len, &ch.legal_hold);
-	if (err) {
-		err = req_fail(r, err, NULL);
-		goto out;
-	}
-	if ((err = lock_target(r, &vid, &m)))
-		goto out;
-	ch.set_hold = true;
-	err = lock_set(r, vid, &ch);
-out:
-	obj_meta_free(&m);
-	return err;
+	return lock_put(r, hold_change);
 }
 
 s3err_t op_get_object_legal_hold(struct request *r)
 {
-	const char *vid = NULL;
-	struct obj_meta m;
-	struct buf xml;
-	s3err_t err;
-
-	obj_meta_init(&m);
-	buf_init(&xml, 4096, S3E_InternalError);
-	if ((err = lock_target(r, &vid, &m)))
-		goto out;
-	err = objlock_render_legal_hold(&xml, m.legal_hold);
-	if (!err)
-		err = resp_xml(r, &xml);
-out:
-	buf_free(&xml);
-	obj_meta_free(&m);
-	return err;
+	return lock_get(r, render_hold);
 }
