@@ -1330,15 +1330,16 @@ static void gc_remote_finish(struct posix_be *pb, struct conn *c, const char *ti
 static bool gc_later_push(struct posix_be *pb, const char *tier, const char *id)
 {
 	const struct posix_loc *loc = posix_loc_find(pb, tier);
+	size_t tlen = strlen(tier), ilen = strlen(id);
 	bool pushed = false;
 
-	if (!loc || loc->remote || strlen(tier) >= POSIX_TIER_MAX || strlen(id) > POSIX_ID_HEX)
+	if (!loc || loc->remote || tlen >= POSIX_TIER_MAX || ilen > POSIX_ID_HEX)
 		return false;
 	pthread_mutex_lock(&pb->later_mu);
 	/* writer_in and n_later change under later_mu: the writer in sees the file (W2). */
 	if (pb->writer_in && pb->n_later < POSIX_GC_LATER) {
-		memcpy(pb->gc_later[pb->n_later].tier, tier, strlen(tier) + 1);
-		memcpy(pb->gc_later[pb->n_later].id, id, strlen(id) + 1);
+		memcpy(pb->gc_later[pb->n_later].tier, tier, tlen + 1);
+		memcpy(pb->gc_later[pb->n_later].id, id, ilen + 1);
 		pb->n_later++;
 		pushed = true;
 	}
