@@ -45,6 +45,7 @@
 #include <time.h>
 
 #include "../common/log.h"
+#include "../common/metrics.h"
 #include "posix_internal.h"
 
 /*
@@ -121,6 +122,8 @@ void posix_batch_close(struct posix_be *pb)
 		} else if (pb->batch.n > 0) {
 			pb->batch.commits++;
 			pb->batch.committed += pb->batch.n;
+			metrics_add(METRIC_INDEX_GROUP_COMMITS, 0, 1);
+			metrics_add(METRIC_INDEX_GROUP_WRITES, 0, pb->batch.n);
 		}
 	}
 	batch_tell(&pb->batch, err);
