@@ -37,8 +37,9 @@
  *      posix_obj_retire in the same transaction, like an overwrite (P2).
  *  V8. A bucket with object_versions rows is not empty (bucket_delete).
  *  V9. Moving a row to noncurrent ends its restore (a done restore's
- *      copies go to gc, R6) and keeps its tier. Transitions, restores,
- *      lifecycle and replication act on current rows only; lifecycle's
+ *      copies go to gc, R6) and keeps its tier. Transitions, restores and
+ *      lifecycle act on current rows only (replication names versions:
+ *      Q9 in posix_repl.c); lifecycle's
  *      expiration deletes through object_delete_if, which in an Enabled
  *      bucket makes a delete marker (object_delete_once calls
  *      posix_ver_delete).

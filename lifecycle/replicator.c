@@ -11,8 +11,11 @@
  *
  * Invariants:
  *  P1. An event leaves the queue only through backend_repl_done, after the
- *      target holds the current version (verified by SHA-256) or, for an
- *      absent key, after the target's copy is gone or was not asked to go.
+ *      target holds the current version, or the event's own one in a
+ *      versioned bucket (verified by SHA-256), or, for an absent key, after
+ *      the target's copy is gone or was not asked to go; a delete marker
+ *      after the target took the DELETE; a version removed for good at the
+ *      source at once (nothing to send).
  *      Every other outcome is backend_repl_retry: events are never dropped.
  *      A ship cut short by replicator_stop records nothing (it stays due).
  *  P2. At most one ship per (bucket, key) at a time (the in-flight slots),
