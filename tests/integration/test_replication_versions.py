@@ -64,8 +64,8 @@ def _version_status(s3, b, key, vid):
 def test_versions_and_markers_keep_ids_and_order(ctx):
     """3 quick overwrites + a delete at a versioned source: the destination lists the same
     version ids in the same order with the marker on top (DeleteMarkerReplication Enabled);
-    each source version ends COMPLETED and each copy is REPLICA. With Disabled, the three
-    versions arrive and no marker does."""
+    each source version ends COMPLETED and each copy is REPLICA; a multipart-sized version
+    keeps its id too. With Disabled, the three versions arrive and no marker does."""
     src, dst, _keys = _pair_keys(ctx)
     s3, d3 = src.s3(), dst.s3()
     on = _versioned(ctx, src, dst, "von", deletes=True)
@@ -87,6 +87,13 @@ def test_versions_and_markers_keep_ids_and_order(ctx):
         eq(_version_status(d3, on, "doc", vid), "REPLICA", "a copy is REPLICA")
     _wait(lambda: all(_version_status(s3, on, "doc", v) == "COMPLETED" for v in data_ids), 30,
           "every source version COMPLETED")
+    # Over 8 MiB the copy is a multipart upload: its Complete keeps the id.
+    big = rand_bytes(9 * 1024 * 1024 + 7)
+    big_id = s3.put_object(Bucket=on, Key="big", Body=big)["VersionId"]
+    _wait(lambda: _history(d3, on, "big")[0] == [big_id] or _history(d3, on, "big"), 60,
+          "the 9 MiB version at the destination under its id")
+    eq(d3.get_object(Bucket=on, Key="big", VersionId=big_id)["Body"].read(), big,
+       "the 9 MiB version's bytes")
 
     off_ids = _history(s3, off, "doc")[0]
     eq(len(off_ids), 3, "3 versions at the source (Disabled)")
