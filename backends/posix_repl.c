@@ -24,11 +24,13 @@
  *      commit's request: PENDING with targets, REPLICA for a replica, NONE
  *      otherwise; the caller's obj_meta.repl_status is never stored. After
  *      that only two moves exist: PENDING or FAILED -> COMPLETED by
- *      repl_done, when no event of that bucket/key remains (for any
- *      target), and PENDING -> FAILED by repl_retry with failed. Transitions
- *      and restores update other columns and keep it. A newer version of
- *      the key gets its own status with its own events, so a done event of
- *      an older version leaves it PENDING while the newer one's are queued.
+ *      repl_done, when no event of that bucket/key (and version, Q9)
+ *      remains (for any target), and PENDING -> FAILED by repl_retry with
+ *      failed, both on the row of the event's version. Transitions and
+ *      restores update other columns and keep it. A newer version of the
+ *      key gets its own status with its own events; in a never-versioned
+ *      bucket (events without a version) a done event of an older version
+ *      leaves the row PENDING while the newer one's are queued.
  *  Q3. An event leaves the queue only through repl_done of its own seq.
  *      repl_retry counts the attempt, keeps the error (cut to
  *      REPL_ERROR_MAX bytes at a UTF-8 boundary) and moves next_ms; failed
