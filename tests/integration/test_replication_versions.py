@@ -185,7 +185,7 @@ def test_keep_version_header_only_for_replication_users(ctx):
     """x-strata-replica-version-id: a replication user's PUT keeps the id (and its DELETE
     makes a marker under the id it names, once: a replay makes no second one); the
     bucket's owner, not a replication user, gets 403 AccessDenied and nothing is written;
-    a malformed id is refused."""
+    a malformed id is refused, and so is the header on DeleteObjects (one id, many keys)."""
     src, dst, keys = _pair_keys(ctx)
     d3 = dst.s3()
     b = ctx.name("vkeep")
@@ -223,6 +223,13 @@ def test_keep_version_header_only_for_replication_users(ctx):
         raise AssertionError("a normal user chose a marker's id")
     except ClientError as e:
         eq(e.response["Error"]["Code"], "AccessDenied", "403 for a normal user's delete")
+    many = _with_header(s3_client(dst.endpoint, dst.srv.access, dst.srv.secret),
+                        "DeleteObjects", "D" * 32)
+    try:
+        many.delete_objects(Bucket=b, Delete={"Objects": [{"Key": "k"}, {"Key": "x"}]})
+        raise AssertionError("one id for many deletes was accepted")
+    except ClientError as e:
+        eq(e.response["Error"]["Code"], "InvalidRequest", "refused with DeleteObjects")
     bad = _with_header(s3_client(dst.endpoint, *keys), "PutObject", "not/an id")
     try:
         bad.put_object(Bucket=b, Key="bad", Body=b"x")
