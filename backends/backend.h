@@ -137,6 +137,15 @@ struct restore_item {
 #define REPL_SITE_NAME_MAX 32u /* bytes of a site's name (config [site NAME]) */
 #define REPL_ERROR_MAX 256u    /* bytes of an event's last error kept for status */
 
+/*
+ * The request header by which one Strata's replicator asks another to keep
+ * the source's version id for the version or delete marker its PUT,
+ * CompleteMultipartUpload or DELETE makes (repl_request.version_id).
+ * Honoured only from a replication_users user; anyone else is refused
+ * (AccessDenied). Any other store ignores it and makes its own ids.
+ */
+#define REPL_KEEP_VERSION_HEADER "x-strata-replica-version-id"
+
 /* One destination a change must reach, from the bucket's rules (gateway/replication.h). */
 struct repl_target {
 	char site[REPL_SITE_NAME_MAX + 1];	      /* a configured site */
@@ -156,13 +165,22 @@ struct repl_request {
 	bool replica;
 	size_t n;
 	struct repl_target t[REPL_MAX_TARGETS];
+	/*
+	 * A replica only (issue 12): the version id the source gave it, which
+	 * the version (or delete marker) it makes keeps when this bucket's
+	 * versioning is Enabled; "" lets the backend make one. An id the key
+	 * already has is refused (S3E_InvalidArgument), except by a delete,
+	 * which then makes nothing and answers the marker (a replayed event).
+	 */
+	char version_id[STRATA_VERSION_ID_MAX];
 };
 
 /*
- * One queued change for one target. A change is "make the target's copy of
- * bucket/key match the source as it is NOW" (the replicator reads the
- * current version when it runs), so events are idempotent and a later
- * event of a key supersedes nothing: replaying one is always safe.
+ * One queued change for one target. In a never-versioned bucket a change
+ * is "make the target's copy of bucket/key match the source as it is NOW"
+ * (the replicator reads the current version when it runs), so events are
+ * idempotent and a later event of a key supersedes nothing: replaying one
+ * is always safe. In a versioned bucket it names its version (below).
  */
 struct repl_event {
 	uint64_t seq; /* queue order, unique */
@@ -170,6 +188,13 @@ struct repl_event {
 	char key[STRATA_MAX_KEY_LEN + 1];
 	bool is_delete;	  /* the key was deleted (shipped only when target.deletes) */
 	int64_t mtime_ms; /* writes: the version that was committed; 0 for deletes */
+	/*
+	 * The version the change made (issue 12): a write ships that version
+	 * (gone by then: removed for good, nothing to ship), a delete with one
+	 * is a delete marker to make at the target; "" (a never-versioned
+	 * bucket) ships the key as it is now, as described above.
+	 */
+	char version_id[STRATA_VERSION_ID_MAX];
 	char etag[STRATA_ETAG_MAX];
 	struct repl_target target;
 	int64_t created_ms; /* when the change was acknowledged */
@@ -545,7 +570,9 @@ struct backend_ops {
 	 * object_delete with replication: deletes the object and, in the same
 	 * atomic step, queues a delete event for every target whose `deletes`
 	 * is set (req may be NULL). A key that is already absent still queues
-	 * them (the target may hold it). Errors: as object_delete.
+	 * them (the target may hold it). Errors: as object_delete. (With
+	 * object_delete_v, a delete by version id queues nothing: as on AWS,
+	 * removing a version for good is never replicated.)
 	 */
 	s3err_t (*object_delete_repl)(struct backend *be, const char *bucket, const char *key,
 				      const struct repl_request *req);
@@ -566,15 +593,15 @@ struct backend_ops {
 			    void *ctx);
 	/*
 	 * Event seq reached its target: removes it, and, when no other event of
-	 * that bucket/key remains (any target), sets the object's status to
-	 * REPL_COMPLETED if the object still exists with status PENDING or
-	 * FAILED. Durable. Absent seq is fine (S3E_OK).
+	 * that bucket/key and version id remains (any target), sets that
+	 * version's status to REPL_COMPLETED if it still exists with status
+	 * PENDING or FAILED. Durable. Absent seq is fine (S3E_OK).
 	 */
 	s3err_t (*repl_done)(struct backend *be, uint64_t seq);
 	/*
 	 * Event seq failed: attempts + 1, next try at next_ms, error kept (cut to
 	 * REPL_ERROR_MAX). failed = true says the target refused it (not merely
-	 * unreachable): the event is marked failed and the object's status, if
+	 * unreachable): the event is marked failed and its version's status, if
 	 * PENDING, becomes REPL_FAILED. Events are never dropped. Durable.
 	 */
 	s3err_t (*repl_retry)(struct backend *be, uint64_t seq, int64_t next_ms, bool failed,

@@ -228,6 +228,8 @@
  *   (0 none, 1 GOVERNANCE, 2 COMPLIANCE), lock_until_ms and legal_hold 0|1
  *   (defaults 0: nothing locked); uploads gains the same three (the lock its
  *   CreateMultipartUpload asked for).
+ *   v11 (replication of versions, Q9 in posix_repl.c): repl_events gains
+ *   version_id (default '': the key as it is when the event runs).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -264,7 +266,7 @@
 #define SCAN_CHUNK_MAX 256u   /* ... doubling up to this many per query */
 #define BUCKET_CHUNK 64u      /* buckets copied out per query by bucket_list */
 #define GC_BATCH 256u	      /* gc rows unlinked per batch by posix_gc_drain */
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 #define REWRAP_BATCH 256u	   /* envelopes rewrapped per transaction by posix_sse_rewrap */
 #define USAGE_CHUNK 64u		   /* key ids copied out per query by posix_sse_key_usage */
 #define BUCKET_CONFIG_NAME_MAX 64u /* "encryption", "lifecycle"...: names are ours, not users' */
@@ -632,6 +634,13 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "ALTER TABLE uploads ADD COLUMN lock_until_ms INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE uploads ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0;"
     "PRAGMA user_version = 10;",
+    /*
+     * 10 -> 11: replication of versions (posix_repl.c, Q9). An event queued
+     * before names no version: '' ships the key as it is when it runs, as
+     * before.
+     */
+    "ALTER TABLE repl_events ADD COLUMN version_id TEXT NOT NULL DEFAULT '';"
+    "PRAGMA user_version = 11;",
 };
 
 static const struct backend_ops posix_ops;
@@ -2124,6 +2133,8 @@ static s3err_t index_publish(struct posix_be *pb, const struct be_writer *w,
 		goto out;
 	/* V3: the versioning state decides, in this transaction, what the old row becomes. */
 	err = posix_ver_make_room(c, w->bucket, w->key, old, &found, report);
+	if (err == S3E_OK && w->repl && w->repl->replica) /* a replica keeps its source's id */
+		err = posix_ver_keep_id(c, w->bucket, w->key, w->repl->version_id, report, NULL);
 	if (err != S3E_OK)
 		goto out;
 	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier,
@@ -2133,7 +2144,7 @@ static s3err_t index_publish(struct posix_be *pb, const struct be_writer *w,
 	/* Q1: the events go in with the row, or neither does. */
 	if (err == S3E_OK && w->repl)
 		err = posix_repl_queue(c, w->bucket, w->key, w->repl, false, m->mtime_ms, m->etag,
-				       NULL);
+				       report, NULL);
 out:
 	if (err != S3E_OK) {
 		posix_batch_leave(pb, c, err);
@@ -2961,7 +2972,7 @@ static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const
 {
 	struct retired old = {"", "", false, false};
 	struct conn *c = NULL;
-	bool found = false;
+	bool found = false, again = false;
 	size_t queued = 0;
 	s3err_t err;
 
@@ -2977,10 +2988,19 @@ static s3err_t object_delete_once(struct posix_be *pb, const char *bucket, const
 	err = posix_ver_delete(c, bucket, key, version_id, bypass, &old, &found, res);
 	if (err == S3E_OK && !found)
 		err = posix_bucket_exists(c, bucket);
+	/* Q9: a replayed replica marker makes nothing (its rows are undone below). */
+	if (err == S3E_OK && req && req->replica && res->delete_marker && !version_id) {
+		err = posix_ver_keep_id(c, bucket, key, req->version_id, res->version_id, &again);
+		if (err == S3E_OK && again) {
+			posix_batch_leave(pb, c, S3E_PreconditionFailed); /* W4a: undone */
+			return S3E_OK; /* res names the marker already there */
+		}
+	}
 	if (err != S3E_OK)
 		goto out;
-	if (req) {
-		err = posix_repl_queue(c, bucket, key, req, true, 0, "", &queued);
+	/* Q9: removing a version for good (by id) is never replicated, as on AWS. */
+	if (req && !version_id) {
+		err = posix_repl_queue(c, bucket, key, req, true, 0, "", res->version_id, &queued);
 		if (err != S3E_OK)
 			goto out;
 	}

@@ -158,6 +158,7 @@ enum stmt {
 	ST_VR_SET_ID,
 	ST_VR_ANY,
 	ST_VR_SCAN,
+	ST_VR_RENAME,
 	ST_LK_FIRST, /* object lock statements from here on (posix_lock.c) */
 	ST_LK_CFG = ST_LK_FIRST,
 	ST_LK_GET,
@@ -434,11 +435,10 @@ void posix_batch_destroy(struct posix_batch *b);
  */
 s3err_t posix_batch_join(struct posix_be *pb, struct conn **out);
 /*
- * Ends the member's part: on err (its statements failed) its savepoint is
- * rolled back and err returned; otherwise it waits until the transaction
- * holding its rows has committed, and returns that COMMIT's result. Gives
- * up write_mu either way. A result that posix_commit_unsure calls unsure
- * may still be replayed from the WAL.
+ * Ends the member's part: on err (its statements failed, or it has
+ * nothing to keep) its savepoint is rolled back and err returned; otherwise it waits until the
+ * transaction holding its rows has committed, and returns that COMMIT's result. Gives up write_mu
+ * either way. A result that posix_commit_unsure calls unsure may still be replayed from the WAL.
  */
 s3err_t posix_batch_leave(struct posix_be *pb, struct conn *c, s3err_t err);
 /* W4: commits an open batch before another write transaction (under write_mu). */
@@ -858,13 +858,14 @@ int posix_repl_status_of(const struct repl_request *req);
  * Q1, within the caller's write transaction: queues one event per target
  * of req (NULL or a replica: none) for bucket/key: a write of the version
  * (mtime_ms, etag), or with is_delete a delete, for the targets whose
- * `deletes` is set only. *queued (may be NULL) is how many rows went in.
+ * `deletes` is set only. version_id is the version (or delete marker) the
+ * change made ("" in a never-versioned bucket; Q9). *queued (may be NULL) is how many rows went in.
  * req must have passed posix_repl_valid. Errors: S3E_InternalError,
  * S3E_SlowDown.
  */
 s3err_t posix_repl_queue(struct conn *c, const char *bucket, const char *key,
 			 const struct repl_request *req, bool is_delete, int64_t mtime_ms,
-			 const char *etag, size_t *queued);
+			 const char *etag, const char *version_id, size_t *queued);
 /* Backend slots (contracts in backend.h). */
 s3err_t posix_writer_replicate(struct be_writer *w, const struct repl_request *req);
 s3err_t posix_upload_complete_repl(struct backend *be, const char *bucket, const char *upload_id,
@@ -910,6 +911,18 @@ s3err_t posix_ver_make_room(struct conn *c, const char *bucket, const char *key,
  */
 s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const char *report,
 		      const struct obj_meta *m);
+/*
+ * Q9, within a replica's commit or delete transaction, after
+ * posix_ver_make_room or posix_ver_delete (of the key) made the version
+ * id: when the bucket gave a new id (Enabled) and want is a Strata id,
+ * the version keeps want instead: *id (the report, or the delete's
+ * result) becomes want, and a delete marker just made (again non-NULL) is
+ * renamed. An id the key already has is S3E_InvalidArgument for a write;
+ * for a delete, when that version is a marker, *again is set (the caller
+ * rolls back: a replayed event) and *id names it. want NULL or "": nothing.
+ */
+s3err_t posix_ver_keep_id(struct conn *c, const char *bucket, const char *key, const char *want,
+			  char id[STRATA_VERSION_ID_MAX], bool *again);
 /* Within a transaction: *enabled when the bucket's versioning is Enabled (V3). */
 s3err_t posix_ver_enabled(struct conn *c, const char *bucket, bool *enabled);
 /*

@@ -1103,6 +1103,8 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 		err = posix_bucket_exists(c, bucket);
 	if (err == S3E_OK)
 		err = posix_ver_make_room(c, bucket, us->key, &co->old, &found, report); /* V3 */
+	if (err == S3E_OK && req && req->replica) /* a replica keeps its source's id (Q9) */
+		err = posix_ver_keep_id(c, bucket, us->key, req->version_id, report, NULL);
 	if (err == S3E_OK)
 		err = parts_move(c, upload_id, bucket, us->key, parts, n, &total);
 	if (err != S3E_OK)
@@ -1147,7 +1149,7 @@ static s3err_t complete_tx(struct posix_be *pb, struct conn *c, const char *buck
 	/* M14 (Q1): the replication events go in with the object row, or neither does. */
 	if (err == S3E_OK && req)
 		err = posix_repl_queue(c, bucket, us->key, req, false, meta->mtime_ms, meta->etag,
-				       NULL);
+				       report, NULL);
 	if (err == S3E_OK)
 		err = upload_mark_completed(c, upload_id, meta->etag);
 	if (err == S3E_OK)

@@ -24,11 +24,13 @@
  *      commit's request: PENDING with targets, REPLICA for a replica, NONE
  *      otherwise; the caller's obj_meta.repl_status is never stored. After
  *      that only two moves exist: PENDING or FAILED -> COMPLETED by
- *      repl_done, when no event of that bucket/key remains (for any
- *      target), and PENDING -> FAILED by repl_retry with failed. Transitions
- *      and restores update other columns and keep it. A newer version of
- *      the key gets its own status with its own events, so a done event of
- *      an older version leaves it PENDING while the newer one's are queued.
+ *      repl_done, when no event of that bucket/key (and version, Q9)
+ *      remains (for any target), and PENDING -> FAILED by repl_retry with
+ *      failed, both on the row of the event's version. Transitions and
+ *      restores update other columns and keep it. A newer version of the
+ *      key gets its own status with its own events; in a never-versioned
+ *      bucket (events without a version) a done event of an older version
+ *      leaves the row PENDING while the newer one's are queued.
  *  Q3. An event leaves the queue only through repl_done of its own seq.
  *      repl_retry counts the attempt, keeps the error (cut to
  *      REPL_ERROR_MAX bytes at a UTF-8 boundary) and moves next_ms; failed
@@ -66,6 +68,18 @@
  *      or repl_retry. It leases nothing: an event stays visible to every
  *      repl_due until it is done or retried into the future, so the caller
  *      keeps track of the events it has in flight.
+ *  Q9. Versions (schema v11): an event names the version its change made
+ *      (repl_events.version_id, as shown: a new id, "null", or '' in a
+ *      never-versioned bucket). The replicator ships that version (a
+ *      version removed for good meanwhile ships nothing), or for a delete
+ *      with an id, makes a delete marker there; '' keeps the meaning of Q4
+ *      (the key as it is now). Q2's status moves per version: the row that
+ *      holds it, current or noncurrent (V2), once no event of that
+ *      bucket/key/version_id remains. A delete by version id queues
+ *      nothing: removing a version for good is not replicated (AWS). A
+ *      replica's commit or delete keeps the id its source gave it
+ *      (posix_ver_keep_id, in the same transaction), so a Strata target
+ *      lists the source's versions under the source's ids.
  *
  * State transition                           -> function
  *   (none)        -> events + PENDING/REPLICA/NONE row
@@ -79,7 +93,8 @@
  *                                              posix_repl_retry
  *   PENDING       -> FAILED                     posix_repl_retry (failed = true)
  *   event         -> (none)                     posix_repl_done
- *   PENDING/FAILED -> COMPLETED                 posix_repl_done (no event of the key left)
+ *   PENDING/FAILED -> COMPLETED                 posix_repl_done (no event of the version
+ *                                              left)
  */
 #include "posix_internal.h"
 
@@ -95,20 +110,32 @@ const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST] = {
     /* Q1: a new event is due at once (next_ms = created_ms). */
     [ST_RP_INSERT - ST_RP_FIRST] =
 	"INSERT INTO repl_events(bucket, key, is_delete, mtime_ms, etag, site, dest_bucket, "
-	"storage_class, deletes, rule_id, created_ms, next_ms) "
-	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-    [ST_RP_GET - ST_RP_FIRST] = "SELECT bucket, key FROM repl_events WHERE seq = ?1",
+	"storage_class, deletes, rule_id, created_ms, next_ms, version_id) "
+	"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+    [ST_RP_GET - ST_RP_FIRST] = "SELECT bucket, key, version_id FROM repl_events WHERE seq = ?1",
     [ST_RP_DELETE - ST_RP_FIRST] = "DELETE FROM repl_events WHERE seq = ?1",
-    /* "Any event left for this bucket/key": one seek of repl_events_key. */
-    [ST_RP_LEFT - ST_RP_FIRST] = "SELECT 1 FROM repl_events WHERE bucket = ?1 AND key = ?2 LIMIT 1",
+    /* "Any event left for this version": one seek of repl_events_key. */
+    [ST_RP_LEFT - ST_RP_FIRST] = "SELECT 1 FROM repl_events WHERE bucket = ?1 AND key = ?2 "
+				 "AND version_id = ?3 LIMIT 1",
+    /*
+     * Q9: the row of version ?3 (stored form) of bucket/key, current or
+     * noncurrent (V2); ?4 = 1: an event without a version, the current row.
+     */
     [ST_RP_COMPLETED - ST_RP_FIRST] =
-	"UPDATE objects SET repl_status = 2 WHERE bucket = ?1 AND key = ?2 "
-	"AND repl_status IN (1, 3)",
+	"UPDATE objects SET repl_status = 2 WHERE repl_status IN (1, 3) AND "
+	"((bucket = ?1 AND key = ?2 AND (?4 = 1 OR version_id = ?3)) OR (bucket = "
+	"'" POSIX_VER_BUCKET
+	"' AND key = (SELECT vkey FROM object_versions WHERE bucket = ?1 AND key = ?2 AND "
+	"version_id = ?3 AND is_marker = 0 AND ?4 = 0)))",
     /* Q3: failed is sticky; max() keeps a 1. */
     [ST_RP_RETRY - ST_RP_FIRST] = "UPDATE repl_events SET attempts = attempts + 1, next_ms = ?2, "
 				  "failed = max(failed, ?3), last_error = ?4 WHERE seq = ?1",
     [ST_RP_FAILED - ST_RP_FIRST] =
-	"UPDATE objects SET repl_status = 3 WHERE bucket = ?1 AND key = ?2 AND repl_status = 1",
+	"UPDATE objects SET repl_status = 3 WHERE repl_status = 1 AND "
+	"((bucket = ?1 AND key = ?2 AND (?4 = 1 OR version_id = ?3)) OR (bucket = "
+	"'" POSIX_VER_BUCKET
+	"' AND key = (SELECT vkey FROM object_versions WHERE bucket = ?1 AND key = ?2 AND "
+	"version_id = ?3 AND is_marker = 0 AND ?4 = 0)))",
     /*
      * Q4: due events after the cursor (?2, ?3) in (next_ms, seq) order,
      * walking repl_events_due; each is shown only if no older event of its
@@ -117,7 +144,8 @@ const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST] = {
      */
     [ST_RP_DUE - ST_RP_FIRST] =
 	"SELECT e.seq, e.bucket, e.key, e.is_delete, e.mtime_ms, e.etag, e.site, e.dest_bucket, "
-	"e.storage_class, e.deletes, e.rule_id, e.created_ms, e.attempts, e.failed, e.next_ms "
+	"e.storage_class, e.deletes, e.rule_id, e.created_ms, e.attempts, e.failed, e.next_ms, "
+	"e.version_id "
 	"FROM repl_events e WHERE e.next_ms <= ?1 AND (e.next_ms, e.seq) > (?2, ?3) "
 	"AND NOT EXISTS (SELECT 1 FROM repl_events o WHERE o.bucket = e.bucket AND "
 	"o.key = e.key AND o.site = e.site AND o.dest_bucket = e.dest_bucket AND o.seq < e.seq) "
@@ -131,8 +159,8 @@ const char *const posix_rp_stmt_sql[ST_VR_FIRST - ST_RP_FIRST] = {
 	"SELECT count(*), coalesce(sum(e.failed), 0), coalesce(min(e.created_ms), 0), "
 	"coalesce(sum(o.size), 0) FROM repl_events e LEFT JOIN objects o "
 	"ON e.is_delete = 0 AND o.bucket = e.bucket AND o.key = e.key WHERE e.bucket = ?1",
-    [ST_RP_OBJ - ST_RP_FIRST] =
-	"SELECT mtime_ms, etag, repl_status FROM objects WHERE bucket = ?1 AND key = ?2",
+    [ST_RP_OBJ - ST_RP_FIRST] = "SELECT mtime_ms, etag, repl_status, version_id FROM objects WHERE "
+				"bucket = ?1 AND key = ?2",
 };
 
 /* A string that ends within its array (cap bytes); empty allowed when may_be_empty. */
@@ -180,7 +208,7 @@ int posix_repl_status_of(const struct repl_request *req)
 /* Inserts one event row; SQLITE_OK or the error. */
 static int event_insert(sqlite3_stmt *st, const char *bucket, const char *key,
 			const struct repl_target *t, bool is_delete, int64_t mtime_ms,
-			const char *etag, int64_t now_ms)
+			const char *etag, const char *version_id, int64_t now_ms)
 {
 	int rc = posix_bind_text(st, 1, bucket);
 
@@ -205,6 +233,8 @@ static int event_insert(sqlite3_stmt *st, const char *bucket, const char *key,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 11, now_ms);
 	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 12, version_id ? version_id : "");
+	if (rc == SQLITE_OK)
 		return posix_run(st);
 	posix_stmt_done(st);
 	return rc;
@@ -212,7 +242,7 @@ static int event_insert(sqlite3_stmt *st, const char *bucket, const char *key,
 
 s3err_t posix_repl_queue(struct conn *c, const char *bucket, const char *key,
 			 const struct repl_request *req, bool is_delete, int64_t mtime_ms,
-			 const char *etag, size_t *queued)
+			 const char *etag, const char *version_id, size_t *queued)
 {
 	int64_t now = posix_now_ms();
 	size_t i, n = 0;
@@ -226,7 +256,7 @@ s3err_t posix_repl_queue(struct conn *c, const char *bucket, const char *key,
 		if (is_delete && !req->t[i].deletes)
 			continue; /* DeleteMarkerReplication Disabled for this target */
 		rc = event_insert(c->st[ST_RP_INSERT], bucket, key, &req->t[i], is_delete, mtime_ms,
-				  etag, now);
+				  etag, version_id, now);
 		if (rc != SQLITE_OK)
 			return posix_db_err(c, rc, "replication event insert");
 		n++;
@@ -268,6 +298,7 @@ struct obj_version {
 	int64_t mtime_ms;
 	char etag[STRATA_ETAG_MAX];
 	int repl_status;
+	char version_id[STRATA_VERSION_ID_MAX]; /* as stored ('' the null version) */
 };
 
 /* Within the caller's transaction: the current version of bucket/key, if any. */
@@ -288,7 +319,8 @@ static s3err_t version_get(struct conn *c, const char *bucket, const char *key,
 		v->found = true;
 		v->mtime_ms = sqlite3_column_int64(st, 0);
 		v->repl_status = sqlite3_column_int(st, 2);
-		if (!posix_col_text(st, 1, v->etag, sizeof(v->etag))) {
+		if (!posix_col_text(st, 1, v->etag, sizeof(v->etag)) ||
+		    !posix_col_text(st, 3, v->version_id, sizeof(v->version_id))) {
 			log_error(POSIX_LOG_MOD, "index holds an oversized ETag in %s", bucket);
 			err = S3E_InternalError;
 		}
@@ -325,7 +357,9 @@ s3err_t posix_repl_enqueue(struct backend *be, const char *bucket, const char *k
 	/* Q7: a replica is another site's object: never sent on, not even by a resync. */
 	if (v.found && v.repl_status == REPL_REPLICA)
 		goto out;
-	err = posix_repl_queue(c, bucket, key, req, !v.found, v.mtime_ms, v.etag, &queued);
+	/* Q9: the current version by its id (a real one only: '' ships the key as it is). */
+	err = posix_repl_queue(c, bucket, key, req, !v.found, v.mtime_ms, v.etag,
+			       v.found ? v.version_id : "", &queued);
 	if (err == S3E_OK && queued > 0)
 		err = posix_tx_commit(c);
 out:
@@ -367,7 +401,8 @@ static bool due_row_decode(sqlite3_stmt *st, size_t n, void *rows)
 	       posix_col_text(st, 6, ev->target.site, sizeof(ev->target.site)) &&
 	       posix_col_text(st, 7, ev->target.bucket, sizeof(ev->target.bucket)) &&
 	       posix_col_text(st, 8, ev->target.storage_class, sizeof(ev->target.storage_class)) &&
-	       posix_col_text(st, 10, ev->target.rule_id, sizeof(ev->target.rule_id));
+	       posix_col_text(st, 10, ev->target.rule_id, sizeof(ev->target.rule_id)) &&
+	       posix_col_text(st, 15, ev->version_id, sizeof(ev->version_id));
 }
 
 /* Copies up to cap due events after the cursor (next_ms, seq) into rows. */
@@ -426,8 +461,9 @@ out:
 	return err;
 }
 
-/* Within the caller's transaction: the bucket/key of event seq; *found false when gone. */
-static s3err_t event_key(struct conn *c, uint64_t seq, char *bucket, char *key, bool *found)
+/* Within the caller's transaction: the bucket/key/version of event seq; *found false when gone. */
+static s3err_t event_key(struct conn *c, uint64_t seq, char *bucket, char *key,
+			 char vid[STRATA_VERSION_ID_MAX], bool *found)
 {
 	sqlite3_stmt *st = c->st[ST_RP_GET];
 	s3err_t err = S3E_OK;
@@ -440,7 +476,8 @@ static s3err_t event_key(struct conn *c, uint64_t seq, char *bucket, char *key, 
 	if (rc == SQLITE_ROW) {
 		*found = true;
 		if (!posix_col_text(st, 0, bucket, STRATA_BUCKET_NAME_MAX + 1) ||
-		    !posix_col_text(st, 1, key, STRATA_MAX_KEY_LEN + 1)) {
+		    !posix_col_text(st, 1, key, STRATA_MAX_KEY_LEN + 1) ||
+		    !posix_col_text(st, 2, vid, STRATA_VERSION_ID_MAX)) {
 			log_error(POSIX_LOG_MOD, "index holds a malformed replication event");
 			err = S3E_InternalError;
 		}
@@ -462,16 +499,53 @@ static int run_seq(sqlite3_stmt *st, uint64_t seq)
 	return rc;
 }
 
-/* Within the caller's transaction: *left when an event of bucket/key remains (any target). */
-static s3err_t events_left(struct conn *c, const char *bucket, const char *key, bool *left)
+/* Within the caller's transaction: *left when an event of the version remains (any target). */
+static s3err_t events_left(struct conn *c, const char *bucket, const char *key, const char *vid,
+			   bool *left)
 {
-	return posix_row_exists(c, ST_RP_LEFT, bucket, key, "replication events lookup", left);
+	sqlite3_stmt *st = c->st[ST_RP_LEFT];
+	s3err_t err = S3E_OK;
+	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 3, vid);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*left = rc == SQLITE_ROW;
+	else
+		err = posix_db_err(c, rc, "replication events lookup");
+	posix_stmt_done(st);
+	return err;
+}
+
+/* Q2, Q9: runs ST_RP_COMPLETED or ST_RP_FAILED on the row of the event's version vid. */
+static int status_move(struct conn *c, enum stmt which, const char *bucket, const char *key,
+		       const char *vid)
+{
+	sqlite3_stmt *st = c->st[which];
+	int rc;
+
+	rc = posix_bind_text(st, 1, bucket);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, key);
+	if (rc == SQLITE_OK) /* the id as stored (V1): "null" is '' */
+		rc = posix_bind_text(st, 3, strcmp(vid, "null") == 0 ? "" : vid);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 4, vid[0] ? 0 : 1);
+	if (rc == SQLITE_OK)
+		return posix_run(st);
+	posix_stmt_done(st);
+	return rc;
 }
 
 s3err_t posix_repl_done(struct backend *be, uint64_t seq)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	char bucket[STRATA_BUCKET_NAME_MAX + 1], *key;
+	char bucket[STRATA_BUCKET_NAME_MAX + 1], vid[STRATA_VERSION_ID_MAX], *key;
 	struct conn *c = NULL;
 	bool found = false, left = true;
 	s3err_t err;
@@ -483,7 +557,7 @@ s3err_t posix_repl_done(struct backend *be, uint64_t seq)
 	c = posix_pool_get(pb);
 	err = posix_tx_begin(c);
 	if (err == S3E_OK)
-		err = event_key(c, seq, bucket, key, &found);
+		err = event_key(c, seq, bucket, key, vid, &found);
 	if (err != S3E_OK || !found)
 		goto out; /* Q5: an absent seq was done already */
 	rc = run_seq(c->st[ST_RP_DELETE], seq);
@@ -491,12 +565,10 @@ s3err_t posix_repl_done(struct backend *be, uint64_t seq)
 		err = posix_db_err(c, rc, "replication event delete");
 		goto out;
 	}
-	err = events_left(c, bucket, key, &left);
+	err = events_left(c, bucket, key, vid, &left);
 	if (err == S3E_OK && !left) {
-		/* Q2: the last event of the key: the version it holds reached every target. */
-		const char *bk[2] = {bucket, key};
-
-		rc = posix_run_texts(c->st[ST_RP_COMPLETED], bk, 2);
+		/* Q2, Q9: the version's last event: it reached every target. */
+		rc = status_move(c, ST_RP_COMPLETED, bucket, key, vid);
 		if (rc != SQLITE_OK)
 			err = posix_db_err(c, rc, "replication status update");
 	}
@@ -526,7 +598,7 @@ s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool
 			 const char *error)
 {
 	struct posix_be *pb = (struct posix_be *)be;
-	char bucket[STRATA_BUCKET_NAME_MAX + 1], *key;
+	char bucket[STRATA_BUCKET_NAME_MAX + 1], vid[STRATA_VERSION_ID_MAX], *key;
 	const char *msg = error ? error : "";
 	struct conn *c = NULL;
 	sqlite3_stmt *st;
@@ -540,7 +612,7 @@ s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool
 	c = posix_pool_get(pb);
 	err = posix_tx_begin(c);
 	if (err == S3E_OK)
-		err = event_key(c, seq, bucket, key, &found);
+		err = event_key(c, seq, bucket, key, vid, &found);
 	if (err != S3E_OK || !found)
 		goto out; /* Q5: done meanwhile; nothing to retry */
 	st = c->st[ST_RP_RETRY];
@@ -555,11 +627,8 @@ s3err_t posix_repl_retry(struct backend *be, uint64_t seq, int64_t next_ms, bool
 		rc = posix_run(st);
 	else
 		posix_stmt_done(st);
-	if (rc == SQLITE_OK && failed) {
-		const char *bk[2] = {bucket, key};
-
-		rc = posix_run_texts(c->st[ST_RP_FAILED], bk, 2); /* Q2: PENDING -> FAILED */
-	}
+	if (rc == SQLITE_OK && failed)
+		rc = status_move(c, ST_RP_FAILED, bucket, key, vid); /* Q2: PENDING -> FAILED */
 	if (rc != SQLITE_OK) {
 		err = posix_db_err(c, rc, "replication event retry");
 		goto out;

@@ -37,9 +37,10 @@
  *      posix_obj_retire in the same transaction, like an overwrite (P2).
  *  V8. A bucket with object_versions rows is not empty (bucket_delete).
  *  V9. Moving a row to noncurrent ends its restore (a done restore's
- *      copies go to gc, R6) and keeps its tier. Restores and replication
- *      act on current rows only; lifecycle's expiration of a current
- *      version deletes through object_delete_if, which in an Enabled
+ *      copies go to gc, R6) and keeps its tier. Restores act on current
+ *      rows only (replication names versions: Q9 in posix_repl.c);
+ *      lifecycle's expiration of a current version deletes through
+ *      object_delete_if, which in an Enabled
  *      bucket makes a delete marker (object_delete_once calls
  *      posix_ver_delete).
  * V10. Lifecycle acts on other versions by id (version_expire,
@@ -132,6 +133,9 @@ const char *const posix_vr_stmt_sql[ST_LK_FIRST - ST_VR_FIRST] = {
 	"' AND o.key = v.vkey WHERE v.bucket = ?1 AND v.key >= ?2 AND v.key >= ?4 AND "
 	"(?5 IS NULL OR v.key < ?5)) "
 	"WHERE key > ?2 OR seq < ?3 ORDER BY key, seq DESC LIMIT ?6",
+    /* Q9: a replica's delete marker takes its source's id. */
+    [ST_VR_RENAME - ST_VR_FIRST] = "UPDATE object_versions SET version_id = ?4 WHERE "
+				   "bucket = ?1 AND key = ?2 AND version_id = ?3",
 };
 
 enum ver_state { VER_OFF, VER_ENABLED, VER_SUSPENDED };
@@ -471,6 +475,42 @@ s3err_t posix_ver_set(struct conn *c, const char *bucket, const char *key, const
 	if (rc != SQLITE_OK)
 		return posix_db_err(c, rc, "version id set");
 	return posix_lock_commit(c, bucket, key, true, m);
+}
+
+s3err_t posix_ver_keep_id(struct conn *c, const char *bucket, const char *key, const char *want,
+			  char id[STRATA_VERSION_ID_MAX], bool *again)
+{
+	const char *a[4] = {bucket, key, id, want};
+	struct vrow v;
+	bool found = false;
+	s3err_t err;
+	int rc;
+
+	if (again)
+		*again = false;
+	/* Only a new id yields: "" and "null" are the bucket's state speaking (V1, V6). */
+	if (!want || !want[0] || !id[0] || strcmp(id, "null") == 0)
+		return S3E_OK;
+	if (!versions_id_valid(want) || strcmp(want, "null") == 0)
+		return S3E_InvalidArgument;
+	/* The key's other versions are all in object_versions by now (stash). */
+	err = vrow_get(c, ST_VR_FIND, bucket, key, want, &v, &found);
+	if (err != S3E_OK)
+		return err;
+	if (found) {
+		if (!again || !v.marker)
+			return S3E_InvalidArgument; /* two versions of a key never share an id */
+		*again = true;
+		str_copy(id, STRATA_VERSION_ID_MAX, want);
+		return S3E_OK;
+	}
+	if (again) {
+		rc = posix_run_texts(c->st[ST_VR_RENAME], a, 4);
+		if (rc != SQLITE_OK)
+			return posix_db_err(c, rc, "version rename");
+	}
+	str_copy(id, STRATA_VERSION_ID_MAX, want);
+	return S3E_OK;
 }
 
 s3err_t posix_ver_enabled(struct conn *c, const char *bucket, bool *enabled)

@@ -1697,12 +1697,24 @@ s3err_t s3c_object_head(struct s3c *c, const char *bucket, const char *key, stru
 s3err_t s3c_object_delete(struct s3c *c, const char *bucket, const char *key,
 			  struct s3c_result *res)
 {
+	return s3c_object_delete_hdrs(c, bucket, key, NULL, 0, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *key,
+			       const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res)
+{
 	struct op op = {.name = "DeleteObject",
 			.method = "DELETE",
 			.bucket = bucket,
 			.key = key,
+			.hdrs = hdrs,
+			.nhdrs = nhdrs,
 			.idempotent = true};
+	s3err_t err;
 
+	if ((err = check_caller_headers(hdrs, nhdrs)))
+		return err;
 	return run(c, &op, res, NULL);
 }
 
@@ -2175,16 +2187,29 @@ static s3err_t complete_xml(const struct s3c_part *parts, size_t n, struct buf *
 s3err_t s3c_mpu_complete(struct s3c *c, const char *bucket, const char *key, const char *upload_id,
 			 const struct s3c_part *parts, size_t n, struct s3c_result *res)
 {
+	return s3c_mpu_complete_hdrs(c, bucket, key, upload_id, parts, n, NULL, 0, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_mpu_complete_hdrs(struct s3c *c, const char *bucket, const char *key,
+			      const char *upload_id, const struct s3c_part *parts, size_t n,
+			      const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res)
+{
 	struct op op = {.name = "CompleteMultipartUpload",
 			.method = "POST",
 			.bucket = bucket,
 			.key = key,
+			.hdrs = hdrs,
+			.nhdrs = nhdrs,
 			.has_body = true,
 			.idempotent = true};
 	struct buf xml;
 	s3err_t err = S3E_InvalidArgument;
 
 	buf_init(&xml, STRATA_MAX_COMPLETE_XML_BODY, S3E_InvalidArgument);
+	if ((err = check_caller_headers(hdrs, nhdrs)))
+		goto out;
+	err = S3E_InvalidArgument;
 	if (!upload_args_ok(upload_id, 0, false) || (err = complete_xml(parts, n, &xml)))
 		goto out;
 	op_query(&op, "uploadId", upload_id);

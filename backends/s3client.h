@@ -216,6 +216,9 @@ s3err_t s3c_object_head(struct s3c *c, const char *bucket, const char *key, stru
 /* DeleteObject (a missing key is success, as on S3). */
 s3err_t s3c_object_delete(struct s3c *c, const char *bucket, const char *key,
 			  struct s3c_result *res);
+/* DeleteObject with the caller's extra headers (checked as s3c_object_put's). */
+s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *key,
+			       const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res);
 
 enum s3c_directive {
 	S3C_META_COPY = 0, /* the copy keeps the source's metadata; hdrs must be empty */
@@ -357,6 +360,10 @@ struct s3c_part {
  */
 s3err_t s3c_mpu_complete(struct s3c *c, const char *bucket, const char *key, const char *upload_id,
 			 const struct s3c_part *parts, size_t n, struct s3c_result *res);
+/* s3c_mpu_complete with the caller's extra headers (checked as s3c_object_put's). */
+s3err_t s3c_mpu_complete_hdrs(struct s3c *c, const char *bucket, const char *key,
+			      const char *upload_id, const struct s3c_part *parts, size_t n,
+			      const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res);
 
 /* AbortMultipartUpload. S3E_NoSuchUpload when the remote no longer has it. */
 s3err_t s3c_mpu_abort(struct s3c *c, const char *bucket, const char *key, const char *upload_id,

@@ -66,6 +66,9 @@ s3err_t op_delete_objects(struct request *r)
 
 	if (r->xml.len == 0)
 		return req_fail(r, S3E_MissingRequestBodyError, NULL);
+	/* One id cannot name many keys' markers: refused, never ignored (replication.h). */
+	if (req_header(r, REPL_KEEP_VERSION_HEADER))
+		return req_fail(r, S3E_InvalidRequest, "A replica version id names one object.");
 	err = xmlin_parse_delete(buf_str(&r->xml), r->xml.len, &dr);
 	if (err)
 		return req_fail(r, err, NULL);

@@ -235,6 +235,30 @@ s3err_t repl_request_compute(struct repl_cache *cache, struct backend *be, const
 	return S3E_OK;
 }
 
+/*
+ * REPL_KEEP_VERSION_HEADER: only another site's replicator may choose a
+ * version id. Anyone else could otherwise forge a version history (an id
+ * that sorts or reads like an older one), so the header is refused, never
+ * ignored; a malformed id is refused too.
+ */
+static s3err_t keep_version(struct request *r, bool replica, struct repl_request *out)
+{
+	const char *vid = req_header(r, REPL_KEEP_VERSION_HEADER);
+
+	if (!vid)
+		return S3E_OK;
+	if (!is_replication_user(r->srv->cfg, r->auth.user.name))
+		return req_fail(r, S3E_AccessDenied,
+				REPL_KEEP_VERSION_HEADER " is for replication users only.");
+	if (!versions_id_valid(vid) || strcmp(vid, "null") == 0)
+		return req_fail(r, S3E_InvalidArgument,
+				"Invalid version id in " REPL_KEEP_VERSION_HEADER ".");
+	/* A backend that cannot replicate marks no replica: it makes its own ids, as any store. */
+	if (replica)
+		str_copy(out->version_id, sizeof(out->version_id), vid);
+	return S3E_OK;
+}
+
 s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 			 struct repl_request *out)
 {
@@ -242,7 +266,9 @@ s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 	s3err_t err = repl_request_compute(r->srv->repl_cache, r->srv->be, r->srv->cfg, r->bucket,
 					   key, is_delete, r->auth.user.name, out, &msg);
 
-	return err ? req_fail(r, err, msg) : S3E_OK;
+	if (err)
+		return req_fail(r, err, msg);
+	return keep_version(r, out->replica, out);
 }
 
 void repl_cache_invalidate(struct repl_cache *cache, const char *bucket)

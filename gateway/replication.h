@@ -64,7 +64,9 @@ s3err_t repl_request_compute(struct repl_cache *cache, struct backend *be, const
 
 /*
  * repl_request_compute for r's bucket and the authenticated user, failing
- * r (req_fail) on error.
+ * r (req_fail) on error. A replica's request also takes the version id
+ * sent in REPL_KEEP_VERSION_HEADER (backend.h); that header from any user
+ * not in replication_users is AccessDenied, a malformed id InvalidArgument.
  */
 s3err_t repl_request_for(struct request *r, const char *key, bool is_delete,
 			 struct repl_request *out);

@@ -11,8 +11,11 @@
  *
  * Invariants:
  *  P1. An event leaves the queue only through backend_repl_done, after the
- *      target holds the current version (verified by SHA-256) or, for an
- *      absent key, after the target's copy is gone or was not asked to go.
+ *      target holds the current version, or the event's own one in a
+ *      versioned bucket (verified by SHA-256), or, for an absent key, after
+ *      the target's copy is gone or was not asked to go; a delete marker
+ *      after the target took the DELETE; a version removed for good at the
+ *      source at once (nothing to send).
  *      Every other outcome is backend_repl_retry: events are never dropped.
  *      A ship cut short by replicator_stop records nothing (it stays due).
  *  P2. At most one ship per (bucket, key) at a time (the in-flight slots),
@@ -28,6 +31,8 @@
  * | key present, target holds it already      | target_matches    | repl_done    |
  * | key present: copy streamed and verified     | ship_put, verify  | repl_done    |
  * | key absent: deleted there, or not asked to  | ship_absent       | repl_done    |
+ * | the event's version removed for good        | ship              | repl_done    |
+ * | a delete marker: a DELETE there            | ship_marker       | repl_done    |
  * | no answer / 5xx / throttled / mismatch      | ship_failed       | repl_retry(failed=false) |
  * | refused (4xx), SSE-C, unknown site          | ship_failed       | repl_retry(failed=true)  |
  */
@@ -52,7 +57,9 @@
 #include "../common/keyring.h"
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "../common/objlock.h"
 #include "../common/sse.h"
+#include "../common/versions.h"
 #include "replicator_internal.h"
 
 #define MOD "replication"
@@ -180,6 +187,37 @@ int replicator_headers(const struct obj_meta *m, const char *target_class, bool 
 	return (int)n;
 }
 
+int replicator_version_headers(const struct obj_meta *m, int64_t now_ms, char date[25],
+			       struct s3c_header *h, size_t cap, bool *keep)
+{
+	size_t n = 0;
+
+	if (keep)
+		*keep = false;
+	if (m->version_id[0] && strcmp(m->version_id, "null") != 0 &&
+	    versions_id_valid(m->version_id)) {
+		if (n == cap)
+			return -1;
+		h[n++] = (struct s3c_header){REPL_KEEP_VERSION_HEADER, m->version_id};
+		if (keep)
+			*keep = true;
+	}
+	if (m->lock_mode != OBJLOCK_NONE && m->lock_until_ms > now_ms) {
+		if (n + 2 > cap)
+			return -1;
+		httptime_format_iso_ms(m->lock_until_ms, date);
+		h[n++] =
+		    (struct s3c_header){"x-amz-object-lock-mode", objlock_mode_name(m->lock_mode)};
+		h[n++] = (struct s3c_header){"x-amz-object-lock-retain-until-date", date};
+	}
+	if (m->legal_hold) {
+		if (n == cap)
+			return -1;
+		h[n++] = (struct s3c_header){"x-amz-object-lock-legal-hold", "ON"};
+	}
+	return (int)n;
+}
+
 /* ---- outcomes ---- */
 
 /* What one try came to, with the text kept in the event and logged. */
@@ -269,7 +307,8 @@ static size_t part_size(uint64_t size)
 /* One multipart upload of the source's bytes; aborted on any failure or on stop. */
 static bool put_multipart(struct worker *w, struct s3c *c, const struct repl_event *ev,
 			  struct be_reader *r, uint64_t size, const struct s3c_header *h, size_t nh,
-			  EVP_MD_CTX *sha, uint8_t *buf, size_t psize, struct outcome *o)
+			  const struct s3c_header *keep, EVP_MD_CTX *sha, uint8_t *buf,
+			  size_t psize, struct outcome *o)
 {
 	struct replicator *rp = w->rp;
 	char upload_id[S3C_MAX_UPLOAD_ID];
@@ -312,7 +351,9 @@ static bool put_multipart(struct worker *w, struct s3c *c, const struct repl_eve
 		snprintf(etags[i], S3C_MAX_ETAG, "%s", w->res.etag);
 		parts[i] = (struct s3c_part){(unsigned)i + 1, etags[i]};
 	}
-	err = s3c_mpu_complete(c, tb, ev->key, upload_id, parts, nparts, &w->res);
+	/* The version is made by the Complete: the id to keep goes with it. */
+	err = s3c_mpu_complete_hdrs(c, tb, ev->key, upload_id, parts, nparts, keep, keep ? 1 : 0,
+				    &w->res);
 	if (err) {
 		remote_failed(o, "CompleteMultipartUpload", err, &w->res);
 		goto out;
@@ -418,7 +459,8 @@ static bool verify(struct worker *w, struct s3c *c, const struct repl_event *ev,
  * false and the copy is sent.
  */
 static bool target_matches(struct worker *w, struct s3c *c, const struct repl_event *ev,
-			   const struct obj_meta *m, const struct s3c_header *h, size_t nh)
+			   const struct obj_meta *m, const struct s3c_header *h, size_t nh,
+			   bool keep)
 {
 	const char *said, *name, *value;
 	bool class_sent = false;
@@ -429,6 +471,14 @@ static bool target_matches(struct worker *w, struct s3c *c, const struct repl_ev
 		return false;
 	said = s3c_result_header(&w->res, "x-strata-sha256");
 	if (said && strcasecmp(said, m->sha256_hex) != 0)
+		return false;
+	/*
+	 * Q9: a Strata keeps the source's ids, so it holds this version only
+	 * when its latest has this id (the same bytes under another id are
+	 * another version, which this one must follow).
+	 */
+	value = s3c_result_header(&w->res, "x-amz-version-id");
+	if (said && keep && (!value || strcmp(value, m->version_id) != 0))
 		return false;
 	if (!said &&
 	    (m->size > SHIP_PART || strlen(m->etag) != 32 || strcasecmp(w->res.etag, m->etag) != 0))
@@ -456,8 +506,10 @@ static bool target_matches(struct worker *w, struct s3c *c, const struct repl_ev
 }
 
 /*
- * The key exists at the source (reader r on its current version): copy it
- * there and verify, unless the target already holds it (*unchanged).
+ * The key exists at the source (reader r on the event's version, else its
+ * current one): copy it there and verify, unless the target already holds
+ * it (*unchanged). The copy carries the version's id for a Strata to keep
+ * and its Object Lock (replicator_version_headers).
  */
 static bool ship_put(struct worker *w, struct site *s, const struct repl_event *ev,
 		     struct be_reader *r, const struct obj_meta *m, bool *unchanged,
@@ -467,23 +519,28 @@ static bool ship_put(struct worker *w, struct site *s, const struct repl_event *
 	struct s3c_header h[MAX_HEADERS];
 	size_t psize = part_size(m->size);
 	unsigned char d[32];
-	char hex[65];
+	char hex[65], date[25];
 	EVP_MD_CTX *sha = EVP_MD_CTX_new();
 	uint8_t *buf = NULL;
-	bool ok = false;
-	int nh;
+	bool ok = false, keep = false;
+	int nh, nv = 0;
 	s3err_t err;
 
 	nh = replicator_headers(m, ev->target.storage_class, s->cfg->encryption, h, MAX_HEADERS);
-	if (nh < 0) {
+	if (nh >= 0)
+		nv = replicator_version_headers(m, httptime_now_ms(), date, h + nh,
+						MAX_HEADERS - (size_t)nh, &keep);
+	if (nh < 0 || nv < 0) {
 		set_out(o, REPL_OUT_REFUSED, "the object has more than %u headers to carry",
 			MAX_HEADERS);
 		goto out;
 	}
-	if ((*unchanged = target_matches(w, s->client, ev, m, h, (size_t)nh))) {
+	/* The version's own headers (id, lock) are not compared: a Strata shows the id. */
+	if ((*unchanged = target_matches(w, s->client, ev, m, h, (size_t)nh, keep))) {
 		ok = true;
 		goto out;
 	}
+	nh += nv;
 	buf = malloc(m->size < psize ? (size_t)m->size + 1 : psize);
 	if (!sha || !buf || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
 		set_out(o, REPL_OUT_UNREACHABLE, "out of memory");
@@ -500,8 +557,8 @@ static bool ship_put(struct worker *w, struct site *s, const struct repl_event *
 			remote_failed(o, "PutObject", err, &w->res);
 			goto out;
 		}
-	} else if (!put_multipart(w, s->client, ev, r, m->size, h, (size_t)nh, sha, buf, psize,
-				  o)) {
+	} else if (!put_multipart(w, s->client, ev, r, m->size, h, (size_t)nh,
+				  keep ? &h[nh - nv] : NULL, sha, buf, psize, o)) {
 		goto out;
 	}
 	EVP_DigestFinal_ex(sha, d, NULL);
@@ -530,6 +587,30 @@ static bool ship_absent(struct worker *w, struct site *s, const struct repl_even
 	err = s3c_object_delete(s->client, ev->target.bucket, ev->key, &w->res);
 	if (err && err != S3E_NoSuchKey) {
 		remote_failed(o, "DeleteObject", err, &w->res);
+		return false;
+	}
+	metrics_add(METRIC_REPL_SHIPPED, 1, 1);
+	return true;
+}
+
+/*
+ * Q9: ev is a delete marker of a versioned source (DeleteMarkerReplication
+ * Enabled, or it would not be queued): a DELETE of the key makes a marker
+ * at a versioned target, under the source's id at a Strata.
+ */
+static bool ship_marker(struct worker *w, struct site *s, const struct repl_event *ev,
+			struct outcome *o)
+{
+	struct s3c_header keep = {REPL_KEEP_VERSION_HEADER, ev->version_id};
+	bool with_id = strcmp(ev->version_id, "null") != 0 && versions_id_valid(ev->version_id);
+	s3err_t err;
+
+	if (!ev->target.deletes)
+		return true;
+	err = s3c_object_delete_hdrs(s->client, ev->target.bucket, ev->key, with_id ? &keep : NULL,
+				     with_id ? 1 : 0, &w->res);
+	if (err && err != S3E_NoSuchKey) {
+		remote_failed(o, "DeleteObject (delete marker)", err, &w->res);
 		return false;
 	}
 	metrics_add(METRIC_REPL_SHIPPED, 1, 1);
@@ -622,7 +703,7 @@ static void ship(struct worker *w, const struct repl_event *ev)
 	struct be_reader *r = NULL;
 	struct obj_meta m;
 	struct site *s;
-	bool ok, present, unchanged = false;
+	bool ok, present, gone, unchanged = false;
 	s3err_t err;
 
 	obj_meta_init(&m);
@@ -634,9 +715,19 @@ static void ship(struct worker *w, const struct repl_event *ev)
 		ship_failed(rp, &rp->unknown, ev, &o);
 		return;
 	}
-	err = backend_reader_open(rp->be, ev->bucket, ev->key, &m, &r);
+	if (ev->is_delete && ev->version_id[0]) {
+		ok = ship_marker(w, s, ev, &o);
+		goto end;
+	}
+	/* Q9: a versioned event ships its own version, not whatever is current now. */
+	if (ev->version_id[0])
+		err = backend_reader_open_v(rp->be, ev->bucket, ev->key, ev->version_id, &m, &r);
+	else
+		err = backend_reader_open(rp->be, ev->bucket, ev->key, &m, &r);
 	present = err == S3E_OK;
-	if (err && err != S3E_NoSuchKey && err != S3E_NoSuchBucket) {
+	gone = err == S3E_NoSuchKey || err == S3E_NoSuchBucket || err == S3E_NoSuchVersion ||
+	       err == S3E_MethodNotAllowed;
+	if (err && !gone) {
 		set_out(&o, REPL_OUT_UNREACHABLE, "opening the source: %s", s3err_code(err));
 		o.local = true;
 		ok = false;
@@ -648,9 +739,12 @@ static void ship(struct worker *w, const struct repl_event *ev)
 			metrics_add(METRIC_REPL_SHIPPED, 0, 1);
 			metrics_add(METRIC_REPL_BYTES, 0, m.size);
 		}
+	} else if (ev->version_id[0]) {
+		ok = true; /* removed for good at the source: AWS does not replicate that either */
 	} else {
 		ok = ship_absent(w, s, ev, &o);
 	}
+end:
 	if (r)
 		backend_reader_close(rp->be, r);
 	obj_meta_free(&m);

@@ -8,7 +8,9 @@
  * `workers` threads take due events (backend_repl_due: one per key and
  * target at a time, oldest first), make the target's copy of the key match
  * the source as it is now (stream the current version there, or delete it
- * there), verify the SHA-256 at the destination, and mark the event done;
+ * there; in a versioned bucket, the event's own version or delete marker,
+ * under the source's id at another Strata), verify the SHA-256 at the
+ * destination, and mark the event done;
  * a failure is retried with exponential backoff and jitter, capped at
  * replication_retry_max, and never dropped. Sites come from the
  * configuration ([site NAME] sections), one S3 client each.

@@ -45,4 +45,19 @@ enum repl_outcome replicator_classify(s3err_t err, const struct s3c_result *res)
 int replicator_headers(const struct obj_meta *m, const char *target_class, bool site_encrypts,
 		       struct s3c_header *h, size_t cap);
 
+/*
+ * The headers that make a replica the same version (issue 12), pointing
+ * into m and date (25 bytes, the caller's): REPL_KEEP_VERSION_HEADER with
+ * m's version id when it is one Strata made (not "null": that version's id
+ * is the destination bucket's to give), and the version's Object Lock as
+ * AWS replicates it: x-amz-object-lock-mode and -retain-until-date while
+ * the retention runs past now_ms (an expired one protects nothing and a
+ * past date is refused), x-amz-object-lock-legal-hold: ON. A destination
+ * without Object Lock refuses those, so the event fails visibly instead of
+ * landing unlocked. Writes keep (may be NULL) true when the first header is
+ * the version id. Returns the count, or -1 when more than cap are needed.
+ */
+int replicator_version_headers(const struct obj_meta *m, int64_t now_ms, char date[25],
+			       struct s3c_header *h, size_t cap, bool *keep);
+
 #endif

@@ -41,8 +41,12 @@
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
 /* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+/* Drops what schema v11 added (versions in replication events). */
+#define DOWNGRADE_TO_V10 "ALTER TABLE repl_events DROP COLUMN version_id; PRAGMA user_version = 10;"
+
 /* Drops what schema v10 added (object lock): what a v9 data directory's index looked like. */
 #define DOWNGRADE_TO_V9                                                                            \
+	DOWNGRADE_TO_V10                                                                           \
 	"ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN "              \
 	"lock_until_ms;"                                                                           \
 	"ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE uploads DROP COLUMN lock_mode;"   \
@@ -849,7 +853,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 10); /* schema v10 */
+	assert_int_equal(sqlite3_column_int(st, 0), 11); /* schema v11 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1120,7 +1124,7 @@ static void test_legacy_v2_plain(void **state)
 	close(fd);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1144,7 +1148,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	free(data);
 }
 
@@ -1821,7 +1825,7 @@ static void test_migrate_v4(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1843,7 +1847,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 }
 
 /* --- bucket configuration documents --- */
@@ -2535,7 +2539,7 @@ static void test_migrate_v5(void **state)
 	    0);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -3206,7 +3210,7 @@ static void test_migrate_v6(void **state)
 			      "'restore%'"),
 	    0);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
@@ -3217,7 +3221,7 @@ static void test_migrate_v6(void **state)
 	assert_int_equal(rs_run(f, "old"), S3E_OK);
 	assert_home_glacier(f, 1, 1);
 	open_tiers(f, 3);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
 	assert_content(f->be, BKT, "old", "v6 bytes");
 }
@@ -3584,7 +3588,7 @@ static void test_migrate_v8(void **state)
 	f->be = NULL;
 	index_exec(f->dir, DOWNGRADE_TO_V8);
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	obj_meta_init(&m);
 	assert_int_equal(backend_object_head_v(f->be, BKT, "old", NULL, &m), S3E_OK);
 	assert_string_equal(m.version_id, "");

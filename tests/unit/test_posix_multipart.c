@@ -1146,7 +1146,7 @@ static void test_migrate_v1(void **state)
 	sqlite3_close(db);
 
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1172,7 +1172,7 @@ static void test_migrate_v1(void **state)
 	free(got);
 	free(obj);
 	reopen(f); /* a second open finds the current version and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 }
 
 /* --- keep time of completed uploads; buckets --- */

@@ -29,8 +29,12 @@
 #define FAR 4000000000000LL /* a now past every event's next try */
 
 /* Drops everything schema v8 added: what a v7 data directory's index looked like. */
+/* Drops what schema v11 added (versions in replication events). */
+#define DOWNGRADE_TO_V10 "ALTER TABLE repl_events DROP COLUMN version_id; PRAGMA user_version = 10;"
+
 /* Drops what schema v10 added (object lock): what a v9 data directory's index looked like. */
 #define DOWNGRADE_TO_V9                                                                            \
+	DOWNGRADE_TO_V10                                                                           \
 	"ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN "              \
 	"lock_until_ms;"                                                                           \
 	"ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE uploads DROP COLUMN lock_mode;"   \
@@ -844,6 +848,121 @@ static void test_enqueue(void **state)
 	assert_int_equal(events(f), 0);
 }
 
+/* --- versions (Q9) --- */
+
+/* PUTs text at key with req; vid gets the id of the version made. */
+static s3err_t put_v(struct backend *be, const char *key, const char *text, int64_t mtime,
+		     const struct repl_request *req, char vid[STRATA_VERSION_ID_MAX])
+{
+	struct be_writer *w = NULL;
+	struct obj_meta m;
+	s3err_t err;
+
+	err = backend_writer_open(be, BKT, key, strlen(text), &w);
+	if (err == S3E_OK)
+		err = backend_writer_write(be, w, text, strlen(text));
+	if (err == S3E_OK)
+		err = backend_writer_replicate(be, w, req);
+	if (err == S3E_OK)
+		err = backend_writer_version(be, w, vid);
+	if (err != S3E_OK) {
+		backend_writer_abort(be, w);
+		return err;
+	}
+	obj_meta_init(&m);
+	m.size = strlen(text);
+	m.mtime_ms = mtime;
+	snprintf(m.etag, sizeof(m.etag), "etag-%lld", (long long)mtime);
+	memset(m.sha256_hex, 'a', 64);
+	return backend_writer_commit(be, w, &m);
+}
+
+static int status_v(struct fx *f, const char *key, const char *vid)
+{
+	struct obj_meta m;
+	int st;
+
+	assert_int_equal(backend_object_head_v(f->be, BKT, key, vid, &m), S3E_OK);
+	assert_string_equal(m.version_id, vid);
+	st = m.repl_status;
+	obj_meta_free(&m);
+	return st;
+}
+
+/* Each write's event names its version; status moves per version; a marker is a delete. */
+static void test_versions_queue(void **state)
+{
+	struct fx *f = *state;
+	struct repl_request r = one_target();
+	char v[3][STRATA_VERSION_ID_MAX], vx[STRATA_VERSION_ID_MAX];
+	struct delete_result res;
+	struct seen s;
+	int i;
+
+	assert_int_equal(backend_bucket_config_put(f->be, BKT, "versioning", "Enabled", 7), S3E_OK);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(put_v(f->be, "k", i == 1 ? "two" : "one", 100 + i, &r, v[i]),
+				 S3E_OK);
+	assert_int_equal(events(f), 3);
+	/* Q4: one at a time, the oldest version first. */
+	due(f, FAR, 64, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.ev[0].version_id, v[0]);
+	assert_false(s.ev[0].is_delete);
+	assert_int_equal(backend_repl_done(f->be, s.ev[0].seq), S3E_OK);
+	/* Q9: the first version is COMPLETED (noncurrent), the newer ones still PENDING. */
+	assert_int_equal(status_v(f, "k", v[0]), REPL_COMPLETED);
+	assert_int_equal(status_v(f, "k", v[1]), REPL_PENDING);
+	assert_int_equal(status_v(f, "k", v[2]), REPL_PENDING);
+	due(f, FAR, 64, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.ev[0].version_id, v[1]);
+	assert_int_equal(backend_repl_retry(f->be, s.ev[0].seq, 0, true, "refused"), S3E_OK);
+	assert_int_equal(status_v(f, "k", v[1]), REPL_FAILED);
+	assert_int_equal(status_v(f, "k", v[2]), REPL_PENDING);
+	assert_int_equal(backend_repl_done(f->be, s.ev[0].seq), S3E_OK);
+	assert_int_equal(status_v(f, "k", v[1]), REPL_COMPLETED);
+
+	/* A delete of the key: a marker, queued under its id. */
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", NULL, &r, 0, &res), S3E_OK);
+	assert_true(res.delete_marker);
+	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM repl_events WHERE is_delete = 1 "
+					   "AND version_id <> ''"),
+			 1);
+	/* A delete by id removes a version for good and queues nothing (AWS). */
+	assert_int_equal(backend_object_delete_v(f->be, BKT, "k", v[0], &r, 0, &res), S3E_OK);
+	assert_int_equal(events(f), 2);
+	/* An event whose version went for good stays an event (the replicator finds it gone). */
+	due(f, FAR, 64, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.ev[0].version_id, v[2]);
+	drain(f);
+	assert_int_equal(status_v(f, "k", v[2]), REPL_COMPLETED);
+
+	/* A replica keeps the id its source gave it; an id the key has is refused. */
+	{
+		struct repl_request rr = replica();
+
+		memset(rr.version_id, 'K', VERSIONS_ID_LEN);
+		assert_int_equal(put_v(f->be, "rep", "x", 200, &rr, vx), S3E_OK);
+		assert_string_equal(vx, rr.version_id);
+		assert_int_equal(status_v(f, "rep", rr.version_id), REPL_REPLICA);
+		assert_int_equal(put_v(f->be, "rep", "y", 201, &rr, vx), S3E_InvalidArgument);
+		/* A replica marker too; a replay of it makes no second one. */
+		memset(rr.version_id, 'M', VERSIONS_ID_LEN);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(
+			    backend_object_delete_v(f->be, BKT, "rep", NULL, &rr, 0, &res), S3E_OK);
+			assert_true(res.delete_marker);
+			assert_string_equal(res.version_id, rr.version_id);
+		}
+		assert_int_equal(index_int(f->dir, "SELECT count(*) FROM object_versions WHERE "
+						   "key = 'rep' AND is_marker = 1"),
+				 1);
+		assert_int_equal(events(f), 0); /* Q7 */
+	}
+}
+
 /* An index of schema v7 gains the queue: old rows have no status, replication works. */
 static void test_migrate_v7(void **state)
 {
@@ -860,7 +979,7 @@ static void test_migrate_v7(void **state)
 					   "'repl%'"),
 			 0);
 	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN "
 					   "('repl_events', 'repl_events_due', 'repl_events_key', "
 					   "'repl_events_failed')"),
@@ -875,7 +994,7 @@ static void test_migrate_v7(void **state)
 	/* the new features work on the migrated index, and survive a reopen */
 	assert_int_equal(put_repl(f->be, "old", "v8 bytes", 2000, &r), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 10);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
 	assert_int_equal(status_of(f, "old"), REPL_PENDING);
 	drain(f);
 	assert_int_equal(status_of(f, "old"), REPL_COMPLETED);
@@ -963,6 +1082,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enqueue, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_v7, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_queue, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_committers, setup, teardown),
 	};
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "../../common/objlock.h"
 #include "../../common/sse.h"
 #include "../../lifecycle/replicator_internal.h"
 
@@ -152,12 +153,58 @@ static void test_headers(void **state)
 	obj_meta_free(&m);
 }
 
+/* The version's own headers (Q9): its id when Strata made it, its lock while it holds. */
+static void test_version_headers(void **state)
+{
+	struct s3c_header h[4];
+	struct obj_meta m;
+	char date[25];
+	bool keep = true;
+	int n;
+
+	(void)state;
+	obj_meta_init(&m);
+	/* Never versioned, or the null version: the destination gives the id. */
+	assert_int_equal(replicator_version_headers(&m, 1000, date, h, 4, &keep), 0);
+	assert_false(keep);
+	snprintf(m.version_id, sizeof(m.version_id), "null");
+	assert_int_equal(replicator_version_headers(&m, 1000, date, h, 4, &keep), 0);
+	snprintf(m.version_id, sizeof(m.version_id), "not/an/id");
+	assert_int_equal(replicator_version_headers(&m, 1000, date, h, 4, &keep), 0);
+
+	memset(m.version_id, 0, sizeof(m.version_id));
+	memset(m.version_id, 'V', 32);
+	n = replicator_version_headers(&m, 1000, date, h, 4, &keep);
+	assert_int_equal(n, 1);
+	assert_true(keep);
+	assert_string_equal(h[0].name, "x-strata-replica-version-id");
+	assert_string_equal(h[0].value, m.version_id);
+
+	/* Retention while it runs (a past date is refused by S3, and protects nothing). */
+	m.lock_mode = OBJLOCK_COMPLIANCE;
+	m.lock_until_ms = 2000000000000LL; /* 2033-05-18T03:33:20.000Z */
+	m.legal_hold = true;
+	n = replicator_version_headers(&m, 1000, date, h, 4, &keep);
+	assert_int_equal(n, 4);
+	assert_string_equal(find(h, n, "x-amz-object-lock-mode"), "COMPLIANCE");
+	assert_string_equal(find(h, n, "x-amz-object-lock-retain-until-date"),
+			    "2033-05-18T03:33:20.000Z");
+	assert_string_equal(find(h, n, "x-amz-object-lock-legal-hold"), "ON");
+	n = replicator_version_headers(&m, 2000000000000LL, date, h, 4, &keep);
+	assert_int_equal(n, 2); /* expired: the id and the hold */
+	assert_null(find(h, n, "x-amz-object-lock-mode"));
+	/* Too many to carry: refused rather than cut. */
+	assert_int_equal(replicator_version_headers(&m, 1000, date, h, 3, &keep), -1);
+	obj_meta_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_classify),
 	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_version_headers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
