@@ -94,9 +94,8 @@ void s3_mp_close(struct s3be *b)
 }
 
 /* Reads the framed manifest of rbucket/key into raw[stored] (U6). */
-static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key,
-			      const char *vid, const char *if_match, uint64_t start, uint8_t *raw,
-			      size_t stored)
+static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key, const char *vid,
+			      const char *if_match, uint64_t start, uint8_t *raw, size_t stored)
 {
 	struct s3c_result *res = malloc(sizeof(*res));
 	struct s3c_stream *st = NULL;
@@ -165,8 +164,8 @@ static bool spans_fit(const struct s3_span *spans, size_t n, const struct obj_me
 	       last->sstart + frames_stored_size(last->size) == x->stored_size;
 }
 
-s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
-			  const char *vid, const char *if_match, const struct obj_meta *m,
+s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key, const char *vid,
+			  const char *if_match, const struct obj_meta *m,
 			  const struct objwire_extra *x, struct s3_span **spans, size_t *n)
 {
 	size_t count = m->parts_count, plain = count * RECORD_SIZE;

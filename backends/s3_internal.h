@@ -2,8 +2,9 @@
  * s3_internal: what the files of the remote-S3 backend share (s3.c: buckets,
  * configurations, keys, heads, listing, open; s3_io.c: writers and readers;
  * s3_multipart.c: multipart uploads and parts; s3_complete.c: Complete and
- * multipart objects; s3_versions.c: versioning passed through to the remote). Not for anything outside backends/s3*.c. The layout
- * and invariants are in s3.h (S1..S5) and s3_multipart.c (U1..U10).
+ * multipart objects; s3_versions.c: versioning passed through to the remote). Not for anything
+ * outside backends/s3*.c. The layout and invariants are in s3.h (S1..S5) and s3_multipart.c
+ * (U1..U10).
  */
 #ifndef STRATA_S3_INTERNAL_H
 #define STRATA_S3_INTERNAL_H
@@ -136,7 +137,7 @@ struct be_writer {
 	char (*etags)[S3C_MAX_ETAG];
 	size_t nparts, cap_parts;
 	struct s3_part_target *part; /* part writers only (owned) */
-	char *vid_out; /* writer_version: where publish writes the new version's id */
+	char *vid_out;		     /* writer_version: where publish writes the new version's id */
 };
 
 /* ---- s3.c: names and metadata ---- */
@@ -333,8 +334,8 @@ s3err_t s3_upload_abort(struct backend *be, const char *bucket, const char *uplo
  * meanwhile), S3E_PreconditionFailed (another version meanwhile), the
  * remote's.
  */
-s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
-			  const char *vid, const char *if_match, const struct obj_meta *m,
+s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key, const char *vid,
+			  const char *if_match, const struct obj_meta *m,
 			  const struct objwire_extra *x, struct s3_span **spans, size_t *n);
 /* Frees the manifest cache (close). */
 void s3_mp_close(struct s3be *b);

@@ -493,7 +493,7 @@ struct be_reader {
 	size_t cipher_span;
 	struct s3c_stream *st; /* positioned at stored offset st_off */
 	uint64_t st_off;
-	char remote_etag[S3C_MAX_ETAG]; /* the version opened: later streams must be it (S4) */
+	char remote_etag[S3C_MAX_ETAG];	 /* the version opened: later streams must be it (S4) */
 	char vid[STRATA_VERSION_ID_MAX]; /* ...and its remote version id, "" when it named none */
 	uint8_t *frame;	    /* FRAME_STRIDE bytes: the current frame, decoded in place */
 	size_t cur_span;    /* the current frame's span... */
