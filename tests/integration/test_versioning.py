@@ -8,6 +8,7 @@ versions are the remote bucket's own (backends/s3_versions.c): the same flows ru
 with the remote's version ids; the tests that look into the posix data directory are
 posix-only."""
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -15,7 +16,7 @@ import time
 
 import harness
 from harness import (check, eq, expect_error, posix_home_only, rand_bytes, raw_request,
-                     run_strata, timeout)
+                     run_strata, s3_client, timeout)
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -350,6 +351,60 @@ def test_awscli_v2(ctx):
         eq(f.read(), b"first", "bytes of get-object --version-id")
     out = json.loads(aws.run("s3api", "get-bucket-versioning", "--bucket", b).stdout)
     eq(out.get("Status"), "Enabled", "get-bucket-versioning")
+
+
+@timeout(180)
+def test_old_versions_verified_and_decrypted(ctx):
+    """Every version keeps Strata's guarantees once it is noncurrent: its SHA-256, its
+    frames (a range deep inside, which reopens the read at an offset while newer versions
+    exist), SSE-C and SSE-S3. On the s3 home the versions are the remote bucket's own:
+    it is versioned there, each version carries Strata's metadata, and the remote never
+    holds the plaintext."""
+    conf = ctx.path("ssec.conf")
+    with open(conf, "w") as f:
+        f.write("sse_c_over_http = on\nscrub_interval = 0\n")
+    srv = ctx.new_server(extra_args=["--config", conf])
+    s3 = ctx.client(srv)
+    b = ctx.bucket("ver", client=s3)
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    marker = b"PLAINTEXT-MARKER-" * 4
+    ssec = os.urandom(32)
+    c_args = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": ssec}
+    bodies = [marker + rand_bytes(700 * KiB), marker + rand_bytes(300 * KiB),
+              marker + rand_bytes(200 * KiB)]
+    vc = s3.put_object(Bucket=b, Key="k", Body=bodies[0], **c_args)["VersionId"]
+    vs = s3.put_object(Bucket=b, Key="k", Body=bodies[1],
+                       ServerSideEncryption="AES256")["VersionId"]
+    vp = s3.put_object(Bucket=b, Key="k", Body=bodies[2])["VersionId"]
+    s3.delete_object(Bucket=b, Key="k")  # every data version is noncurrent now
+    for v, body, kw in ((vc, bodies[0], c_args), (vs, bodies[1], {}), (vp, bodies[2], {})):
+        r = s3.get_object(Bucket=b, Key="k", VersionId=v, **kw)
+        eq(r["Body"].read(), body, f"bytes of version {v}")
+        eq(r["ResponseMetadata"]["HTTPHeaders"].get("x-strata-sha256"),
+           hashlib.sha256(body).hexdigest(), f"SHA-256 of version {v}")
+        a = len(body) - 70000
+        eq(s3.get_object(Bucket=b, Key="k", VersionId=v, Range=f"bytes={a}-{a + 65999}",
+                         **kw)["Body"].read(), body[a:a + 66000], f"a range of version {v}")
+    eq(s3.head_object(Bucket=b, Key="k", VersionId=vs).get("ServerSideEncryption"), "AES256",
+       "SSE-S3 of the old version")
+    expect_error(lambda: s3.get_object(Bucket=b, Key="k", VersionId=vc), "InvalidRequest", 400)
+    expect_error(lambda: s3.get_object(Bucket=b, Key="k", VersionId=vc,
+                                       SSECustomerAlgorithm="AES256",
+                                       SSECustomerKey=os.urandom(32)), "AccessDenied", 403)
+    if harness.HOME is None:
+        return
+    home = harness.HOME
+    remote = s3_client(home.endpoint, home.access_key, home.secret_key)
+    rb = home.prefix(srv.data_dir) + b
+    eq(remote.get_bucket_versioning(Bucket=rb).get("Status"), "Enabled", "the remote bucket")
+    rv = remote.list_object_versions(Bucket=rb)
+    eq(sorted(v["VersionId"] for v in rv.get("Versions", [])), sorted([vc, vs, vp]),
+       "the remote's versions are Strata's")
+    for v in (vc, vs):
+        h = remote.head_object(Bucket=rb, Key="k", VersionId=v)
+        check(h["Metadata"].get("strata"), f"Strata's metadata on remote version {v}")
+        raw = remote.get_object(Bucket=rb, Key="k", VersionId=v)["Body"].read()
+        check(marker not in raw, f"the remote holds the plaintext of encrypted version {v}")
 
 
 # ---------------------------------------------------------------- durability and storage
