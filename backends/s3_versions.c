@@ -12,8 +12,9 @@
  *     with PutBucketVersioning, never stored under configs/, so there is no
  *     copy that could disagree with what the remote does with a write. The
  *     remote decides each write's outcome in its own atomic step, as
- *     backend.h asks. A cache of S3_REGISTRY_TTL_MS serves only the "null"
- *     naming of V2 (a GetBucketVersioning always asks the remote).
+ *     backend.h asks. A cache of S3_REGISTRY_TTL_MS serves only the naming
+ *     of V2 when the remote names no version (a GetBucketVersioning always
+ *     asks the remote): another instance's change of state is seen that late.
  *  V2 Version ids are the remote's (x-amz-version-id, VersionId in
  *     listings), passed on only when versions_id_valid accepts them: at most
  *     STRATA_VERSION_ID_MAX - 1 characters of [A-Za-z0-9._-], which need no
