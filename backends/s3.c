@@ -274,6 +274,17 @@ static void vstate_remember(struct s3be *b, const char *name, const char *status
 	pthread_mutex_unlock(&b->registry_lock);
 }
 
+/* A deleted bucket's state goes with it (a new bucket of that name starts never versioned). */
+static void vstate_forget(struct s3be *b, const char *name)
+{
+	struct s3_vstate_slot *s = vstate_slot(b, name);
+
+	pthread_mutex_lock(&b->registry_lock);
+	if (strcmp(s->name, name) == 0)
+		s->name[0] = '\0';
+	pthread_mutex_unlock(&b->registry_lock);
+}
+
 s3err_t s3_versioning_state(struct s3be *b, const char *bucket, bool fresh,
 			    char status[S3_VERSIONING_MAX])
 {
@@ -462,6 +473,7 @@ static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 	}
 	if (!err) {
 		registry_forget(b, name);
+		vstate_forget(b, name);
 		err = s3_mp_bucket_purge(b, name);
 	}
 	if (!err)
