@@ -1,7 +1,8 @@
 /*
  * s3: the remote-S3 backend (see s3.h for the layout and invariants S1..S5):
- * buckets, configuration documents, master key records, heads, deletes,
- * listings, open and the sweep. Writers and readers are in s3_io.c,
+ * buckets, configuration documents (the versioning one is the remote
+ * bucket's own), master key records, heads, deletes, listings, open and the
+ * sweep. Writers and readers are in s3_io.c,
  * multipart uploads in s3_multipart.c and s3_complete.c.
  */
 #include "s3_internal.h"
@@ -255,6 +256,92 @@ out:
 	return err;
 }
 
+/* ---- the remote buckets' versioning (s3_versions.c, V1) ---- */
+
+static struct s3_vstate_slot *vstate_slot(struct s3be *b, const char *name)
+{
+	return &b->vstate[key_hash(b->system, name) % S3_REGISTRY_CACHE_SLOTS];
+}
+
+static void vstate_remember(struct s3be *b, const char *name, const char *status)
+{
+	struct s3_vstate_slot *s = vstate_slot(b, name);
+
+	pthread_mutex_lock(&b->registry_lock);
+	str_copy(s->name, sizeof(s->name), name);
+	str_copy(s->status, sizeof(s->status), status);
+	s->until_ms = mono_ms() + S3_REGISTRY_TTL_MS;
+	pthread_mutex_unlock(&b->registry_lock);
+}
+
+/* A deleted bucket's state goes with it (a new bucket of that name starts never versioned). */
+static void vstate_forget(struct s3be *b, const char *name)
+{
+	struct s3_vstate_slot *s = vstate_slot(b, name);
+
+	pthread_mutex_lock(&b->registry_lock);
+	if (strcmp(s->name, name) == 0)
+		s->name[0] = '\0';
+	pthread_mutex_unlock(&b->registry_lock);
+}
+
+s3err_t s3_versioning_state(struct s3be *b, const char *bucket, bool fresh,
+			    char status[S3_VERSIONING_MAX])
+{
+	char rb[STRATA_BUCKET_NAME_MAX + 1];
+	struct s3_vstate_slot *s = vstate_slot(b, bucket);
+	struct s3c_result *res;
+	struct bucket_info bi;
+	bool hit;
+	s3err_t err;
+
+	pthread_mutex_lock(&b->registry_lock);
+	hit = !fresh && strcmp(s->name, bucket) == 0 && s->until_ms > mono_ms();
+	if (hit)
+		memcpy(status, s->status, sizeof(s->status));
+	pthread_mutex_unlock(&b->registry_lock);
+	if (hit)
+		return S3E_OK;
+	if ((err = s3_registry_get(b, bucket, &bi)) || (err = s3_remote_bucket(b, bucket, rb)))
+		return err;
+	if (!(res = malloc(sizeof(*res))))
+		return S3E_InternalError;
+	err = s3c_bucket_versioning_get(b->c, rb, status, res);
+	free(res);
+	if (!err)
+		vstate_remember(b, bucket, status);
+	return err;
+}
+
+/*
+ * PutBucketVersioning of the remote bucket: the remote is what keeps the
+ * versions, so its state is the bucket's (no copy under configs/ that could
+ * disagree with it).
+ */
+static s3err_t versioning_put(struct s3be *b, const char *bucket, const char *doc, size_t len)
+{
+	char rb[STRATA_BUCKET_NAME_MAX + 1];
+	struct s3c_result *res;
+	struct bucket_info bi;
+	bool enabled = len == 7 && memcmp(doc, "Enabled", 7) == 0;
+	s3err_t err;
+
+	if (!enabled && !(len == 9 && memcmp(doc, "Suspended", 9) == 0))
+		return S3E_InternalError; /* the gateway stores nothing else */
+	if ((err = s3_registry_get(b, bucket, &bi)) || (err = s3_remote_bucket(b, bucket, rb)))
+		return err;
+	if (!(res = malloc(sizeof(*res))))
+		return S3E_InternalError;
+	err = s3c_bucket_versioning_put(b->c, rb, enabled, res);
+	if (err == S3E_NotImplemented)
+		log_error(LOG_MOD, "the remote refuses versioning on %s: PutBucketVersioning fails",
+			  rb);
+	free(res);
+	if (!err)
+		vstate_remember(b, bucket, enabled ? "Enabled" : "Suspended");
+	return err;
+}
+
 static s3err_t s3_bucket_get(struct backend *be, const char *name, struct bucket_info *out)
 {
 	return s3_registry_get(S(be), name, out);
@@ -386,6 +473,7 @@ static s3err_t s3_bucket_delete(struct backend *be, const char *name)
 	}
 	if (!err) {
 		registry_forget(b, name);
+		vstate_forget(b, name);
 		err = s3_mp_bucket_purge(b, name);
 	}
 	if (!err)
@@ -431,6 +519,19 @@ static s3err_t s3_config_get(struct backend *be, const char *bucket, const char 
 
 	if (!res)
 		return S3E_InternalError;
+	if (strcmp(name, S3_VERSIONING_CONFIG) == 0) {
+		char status[S3_VERSIONING_MAX];
+
+		err = s3_versioning_state(b, bucket, true, status);
+		if (!err && strlen(status) > cap)
+			err = S3E_InternalError;
+		if (!err) {
+			*found = status[0] != '\0';
+			*len = strlen(status);
+			memcpy(out, status, *len);
+		}
+		goto out;
+	}
 	err = config_key(b, bucket, name, key);
 	if (!err)
 		err = s3c_get_open(b->c, b->system, key, 0, S3C_RANGE_ALL, &st, res);
@@ -464,10 +565,12 @@ static s3err_t s3_config_put(struct backend *be, const char *bucket, const char 
 {
 	struct s3be *b = S(be);
 	char key[CONFIG_KEY_MAX];
-	struct s3c_result *res = malloc(sizeof(*res));
+	struct s3c_result *res;
 	s3err_t err;
 
-	if (!res)
+	if (strcmp(name, S3_VERSIONING_CONFIG) == 0)
+		return versioning_put(b, bucket, value, len);
+	if (!(res = malloc(sizeof(*res))))
 		return S3E_InternalError;
 	err = config_key(b, bucket, name, key);
 	if (!err)
@@ -480,10 +583,12 @@ static s3err_t s3_config_delete(struct backend *be, const char *bucket, const ch
 {
 	struct s3be *b = S(be);
 	char key[CONFIG_KEY_MAX];
-	struct s3c_result *res = malloc(sizeof(*res));
+	struct s3c_result *res;
 	s3err_t err;
 
-	if (!res)
+	if (strcmp(name, S3_VERSIONING_CONFIG) == 0)
+		return S3E_NotImplemented; /* S3 has no way back to "never versioned" */
+	if (!(res = malloc(sizeof(*res))))
 		return S3E_InternalError;
 	err = config_key(b, bucket, name, key);
 	if (!err)
@@ -676,10 +781,21 @@ static s3err_t s3_object_delete_if(struct backend *be, const char *bucket, const
 
 /* ---- listing: remote keys in order, metadata by HEAD unless cached ---- */
 
-static bool cache_get(struct s3be *b, const char *bucket, const struct s3c_object *o,
-		      struct obj_meta *out)
+/* The cache slot's hash: of bucket and key, and of the version when a version listing asks. */
+static uint64_t cache_hash(const char *bucket, const char *key, const char *vid)
 {
-	uint64_t h = key_hash(bucket, o->key);
+	uint64_t h = key_hash(bucket, key);
+	const char *p;
+
+	for (p = vid; p && *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+static bool cache_get(struct s3be *b, const char *bucket, const struct s3c_object *o,
+		      const char *vid, struct obj_meta *out)
+{
+	uint64_t h = cache_hash(bucket, o->key, vid);
 	struct s3_cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
 	bool hit;
 
@@ -693,9 +809,9 @@ static bool cache_get(struct s3be *b, const char *bucket, const struct s3c_objec
 }
 
 static void cache_put(struct s3be *b, const char *bucket, const struct s3c_object *o,
-		      const struct obj_meta *m)
+		      const char *vid, const struct obj_meta *m)
 {
-	uint64_t h = key_hash(bucket, o->key);
+	uint64_t h = cache_hash(bucket, o->key, vid);
 	struct s3_cache_slot *s = &b->cache[h % S3_META_CACHE_SLOTS];
 
 	pthread_mutex_lock(&b->cache_lock);
@@ -720,33 +836,45 @@ struct scan {
 	char last[REMOTE_KEY_MAX];
 };
 
-static void scan_one(struct scan *sc, const struct s3c_object *o)
+s3err_t s3_listed_meta(struct s3be *b, const char *bucket, const char *rbucket,
+		       const struct s3c_object *o, const char *vid, struct obj_meta *m)
 {
 	struct s3c_result *res;
 	struct objwire_extra x;
-	struct obj_meta m;
 	s3err_t err;
 
-	if (!cache_get(sc->b, sc->bucket, o, &m)) {
-		if (!(res = malloc(sizeof(*res)))) {
-			sc->err = S3E_InternalError;
-			return;
-		}
-		obj_meta_init(&m);
-		err = s3c_object_head(sc->b->c, sc->rbucket, o->key, res);
-		if (!err)
-			err = s3_meta_from_result(res, sc->bucket, o->key, &m, &x);
-		free(res);
-		if (err == S3E_NoSuchKey)
-			return; /* deleted since the listing, or not Strata's */
-		if (err) {
-			sc->err = err;
-			return;
-		}
-		obj_meta_clear_headers(&m);
-		free(m.headers);
-		m.headers = NULL;
-		cache_put(sc->b, sc->bucket, o, &m);
+	if (cache_get(b, bucket, o, vid, m))
+		return S3E_OK;
+	if (!(res = malloc(sizeof(*res))))
+		return S3E_InternalError;
+	obj_meta_init(m);
+	err = s3c_object_head_v(b->c, rbucket, o->key, vid, res);
+	if (!err)
+		err = s3_meta_from_result(res, bucket, o->key, m, &x);
+	free(res);
+	if (err == S3E_MethodNotAllowed)
+		err = S3E_NoSuchKey; /* a delete marker where a version was listed: gone since */
+	if (err) {
+		obj_meta_free(m);
+		return err;
+	}
+	obj_meta_clear_headers(m);
+	free(m->headers);
+	m->headers = NULL;
+	cache_put(b, bucket, o, vid, m);
+	return S3E_OK;
+}
+
+static void scan_one(struct scan *sc, const struct s3c_object *o)
+{
+	struct obj_meta m;
+	s3err_t err = s3_listed_meta(sc->b, sc->bucket, sc->rbucket, o, NULL, &m);
+
+	if (err == S3E_NoSuchKey)
+		return; /* deleted since the listing, or not Strata's */
+	if (err) {
+		sc->err = err;
+		return;
 	}
 	sc->left--;
 	if (!sc->visit(sc->ctx, o->key, &m))
@@ -986,6 +1114,12 @@ static const struct backend_ops s3_ops = {
     .bucket_config_get = s3_config_get,
     .bucket_config_put = s3_config_put,
     .bucket_config_delete = s3_config_delete,
+    .writer_version = s3_writer_version,
+    .upload_complete_v = s3_upload_complete_v,
+    .object_head_v = s3_object_head_v,
+    .reader_open_v = s3_reader_open_v,
+    .object_delete_v = s3_object_delete_v,
+    .version_scan = s3_version_scan,
 };
 
 s3err_t s3_open(const struct s3_opts *o, struct backend **out)

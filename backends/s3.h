@@ -64,8 +64,9 @@
  *  S5 Memory per writer is at most S3_PART_BUFFER plus one frame; per
  *     reader one frame plus the client's stream buffer, and 40 bytes per part
  *     of a multipart object.
+ * Versioning is the remote bucket's own (s3_versions.c, V1..V5).
  * Not yet (NotImplemented through the NULL slots): tiers and restores, the
- * scrubber, key rotation (sse_rewrap). Conditional deletes (lifecycle
+ * scrubber, key rotation (sse_rewrap), Object Lock. Conditional deletes (lifecycle
  * expirations) check the version with a HEAD and then delete: a write by
  * another instance between the two can be lost to the expiration.
  */

@@ -94,7 +94,7 @@ void s3_mp_close(struct s3be *b)
 }
 
 /* Reads the framed manifest of rbucket/key into raw[stored] (U6). */
-static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key,
+static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *key, const char *vid,
 			      const char *if_match, uint64_t start, uint8_t *raw, size_t stored)
 {
 	struct s3c_result *res = malloc(sizeof(*res));
@@ -104,7 +104,7 @@ static s3err_t manifest_fetch(struct s3be *b, const char *rbucket, const char *k
 
 	if (!res)
 		return S3E_InternalError;
-	err = s3c_get_open_if(b->c, rbucket, key, start, stored, if_match, &st, res);
+	err = s3c_get_open_v(b->c, rbucket, key, vid, start, stored, if_match, &st, res);
 	if (err == S3E_InvalidRange)
 		err = S3E_InternalError;
 	if (!err && res->object_size != start + stored)
@@ -164,7 +164,7 @@ static bool spans_fit(const struct s3_span *spans, size_t n, const struct obj_me
 	       last->sstart + frames_stored_size(last->size) == x->stored_size;
 }
 
-s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
+s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key, const char *vid,
 			  const char *if_match, const struct obj_meta *m,
 			  const struct objwire_extra *x, struct s3_span **spans, size_t *n)
 {
@@ -183,7 +183,7 @@ s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
 		sp = calloc(count, sizeof(*sp)); /* manifest_parse fills all count */
 		if (!raw || !sp)
 			goto out;
-		err = manifest_fetch(b, rbucket, key, if_match, x->stored_size, raw, stored);
+		err = manifest_fetch(b, rbucket, key, vid, if_match, x->stored_size, raw, stored);
 		if (!err && !manifest_parse(raw, plain, x->file_id, sp))
 			err = S3E_InternalError;
 	} else {
@@ -237,7 +237,7 @@ s3err_t s3_object_part_range(struct backend *be, const char *bucket, const char 
 		*offset = 0; /* a single PUT is its own part 1 */
 		*size = m.size;
 	} else if (!(err = s3_remote_bucket(b, bucket, rb)) &&
-		   !(err = s3_manifest_spans(b, rb, key, res->etag, &m, &x, &spans, &n))) {
+		   !(err = s3_manifest_spans(b, rb, key, NULL, res->etag, &m, &x, &spans, &n))) {
 		*offset = spans[number - 1].start;
 		*size = spans[number - 1].size;
 	}
@@ -549,9 +549,10 @@ static s3err_t plan_last(const struct s3_part_rec *recs, size_t n, size_t mf_len
  * uploads (S3_MAX_MPU_NAME), made at a staging key and then copied to its
  * key with its metadata (one atomic CopyObject up to 5 GiB).
  */
-static s3err_t publish_object(struct s3be *b, const char *rbucket, const char *key,
-			      const struct s3c_header *hdrs, size_t nhdrs,
-			      const struct s3_part_rec *recs, size_t n, const struct buf *mf)
+static s3err_t publish_object(struct s3be *b, const char *bucket, const char *rbucket,
+			      const char *key, const struct s3c_header *hdrs, size_t nhdrs,
+			      const struct s3_part_rec *recs, size_t n, const struct buf *mf,
+			      char *vid)
 {
 	bool staged = strlen(rbucket) + strlen(key) > S3_MAX_MPU_NAME;
 	struct final_up f = {b, rbucket, key, "", NULL, NULL, 0, NULL};
@@ -587,6 +588,8 @@ static s3err_t publish_object(struct s3be *b, const char *rbucket, const char *k
 		s3c_mpu_abort(b->c, f.rbucket, f.key, f.upload_id, f.res);
 	if (!staged) {
 		s3_final_end(b, journal);
+		if (!err && vid)
+			err = s3_vid_written(b, bucket, rbucket, key, f.res, vid);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
@@ -596,6 +599,8 @@ static s3err_t publish_object(struct s3be *b, const char *rbucket, const char *k
 				      nhdrs, f.res);
 	else if (!err)
 		err = s3_copy_large(b, rbucket, key, skey, stored, hdrs, nhdrs, f.res);
+	if (!err && vid)
+		err = s3_vid_written(b, bucket, rbucket, key, f.res, vid);
 	if (f.upload_id[0])
 		s3c_object_delete(b->c, b->system, skey, f.res); /* else the sweep's (S3) */
 out:
@@ -642,7 +647,13 @@ out:
 s3err_t s3_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
 			   const struct complete_part *parts, size_t n, const struct obj_meta *meta)
 {
-	struct s3be *b = s3be_of(be);
+	return s3_upload_complete_vid(s3be_of(be), bucket, upload_id, parts, n, meta, NULL);
+}
+
+s3err_t s3_upload_complete_vid(struct s3be *b, const char *bucket, const char *upload_id,
+			       const struct complete_part *parts, size_t n,
+			       const struct obj_meta *meta, char vid[STRATA_VERSION_ID_MAX])
+{
 	struct s3c_result *mres = malloc(sizeof(*mres));
 	struct upload_info *u = malloc(sizeof(*u));
 	struct s3_part_rec *recs = NULL;
@@ -680,7 +691,7 @@ s3err_t s3_upload_complete(struct backend *be, const char *bucket, const char *u
 	if ((err = objwire_encode(&m, &x, &wire)))
 		goto out;
 	hdrs[0].value = buf_str(&wire);
-	err = publish_object(b, rb, u->key, hdrs, 2, recs, n, &mf);
+	err = publish_object(b, bucket, rb, u->key, hdrs, 2, recs, n, &mf, vid);
 	if (err == S3E_NoSuchBucket)
 		log_error(LOG_MOD, "%s/%s: the remote bucket %s is gone", bucket, u->key, rb);
 	if (err)

@@ -2,8 +2,9 @@
  * s3_internal: what the files of the remote-S3 backend share (s3.c: buckets,
  * configurations, keys, heads, listing, open; s3_io.c: writers and readers;
  * s3_multipart.c: multipart uploads and parts; s3_complete.c: Complete and
- * multipart objects). Not for anything outside backends/s3*.c. The layout
- * and invariants are in s3.h (S1..S5) and s3_multipart.c (U1..U10).
+ * multipart objects; s3_versions.c: versioning passed through to the remote). Not for anything
+ * outside backends/s3*.c. The layout and invariants are in s3.h (S1..S5) and s3_multipart.c
+ * (U1..U10).
  */
 #ifndef STRATA_S3_INTERNAL_H
 #define STRATA_S3_INTERNAL_H
@@ -35,6 +36,10 @@
 #define S3_DONE_PREFIX "done/"
 #define S3_PARTS_PREFIX "parts/"
 #define S3_FINALS_PREFIX "finals/"
+
+/* The configuration document that is the remote bucket's own versioning (backend.h, ABI 8). */
+#define S3_VERSIONING_CONFIG "versioning"
+#define S3_VERSIONING_MAX 16u /* "Enabled", "Suspended" or "" and the NUL */
 
 #define S3_FRAME_STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE)
 #define S3_REMOTE_KEY_MAX (STRATA_MAX_KEY_LEN + 1)
@@ -75,11 +80,17 @@ struct s3be {
 	char system[STRATA_BUCKET_NAME_MAX + 1];
 	pthread_mutex_t cache_lock;    /* guards cache; never held across a request */
 	struct s3_cache_slot *cache;   /* S3_META_CACHE_SLOTS */
-	pthread_mutex_t registry_lock; /* guards registry; never held across a request */
+	pthread_mutex_t registry_lock; /* guards registry and vstate; never held across a request */
 	struct s3_registry_slot {
 		struct bucket_info bi; /* bi.name[0] == 0: empty */
 		int64_t until_ms;      /* monotonic clock */
 	} registry[S3_REGISTRY_CACHE_SLOTS];
+	/* The remote buckets' versioning, as GetBucketVersioning said (s3_versioning_state). */
+	struct s3_vstate_slot {
+		char name[STRATA_BUCKET_NAME_MAX + 1]; /* "" = empty */
+		char status[S3_VERSIONING_MAX];
+		int64_t until_ms; /* monotonic clock */
+	} vstate[S3_REGISTRY_CACHE_SLOTS];
 	pthread_mutex_t keys_lock;     /* guards recorded; never held across a request */
 	pthread_mutex_t manifest_lock; /* guards manifests; never held across a request */
 	struct s3_manifest_slot manifests[S3_MANIFEST_CACHE_SLOTS];
@@ -126,6 +137,7 @@ struct be_writer {
 	char (*etags)[S3C_MAX_ETAG];
 	size_t nparts, cap_parts;
 	struct s3_part_target *part; /* part writers only (owned) */
+	char *vid_out;		     /* writer_version: where publish writes the new version's id */
 };
 
 /* ---- s3.c: names and metadata ---- */
@@ -166,6 +178,21 @@ s3err_t s3_system_get(struct s3be *b, const char *key, char *out, size_t cap, si
 		      struct s3c_result *res);
 /* A fresh random file (or upload) id. Errors: S3E_InternalError (RAND_bytes). */
 s3err_t s3_random_id(uint8_t id[FRAME_FILE_ID_SIZE]);
+/*
+ * The versioning of bucket's remote bucket into status[S3_VERSIONING_MAX]
+ * ("Enabled", "Suspended", "": never), from a cache of S3_REGISTRY_TTL_MS
+ * unless fresh. Errors: S3E_NoSuchBucket, the remote's.
+ */
+s3err_t s3_versioning_state(struct s3be *b, const char *bucket, bool fresh,
+			    char status[S3_VERSIONING_MAX]);
+/*
+ * The metadata of listed remote object o of bucket (version vid, NULL: the
+ * latest) into *m (headers NULL): from the listing cache while o's remote
+ * ETag and time match, else by HEAD. Errors: S3E_NoSuchKey (gone, or not
+ * Strata's: skip it), the remote's.
+ */
+s3err_t s3_listed_meta(struct s3be *b, const char *bucket, const char *rbucket,
+		       const struct s3c_object *o, const char *vid, struct obj_meta *m);
 
 /* ---- s3_io.c: writers, readers, journaled remote uploads ---- */
 
@@ -202,6 +229,9 @@ s3err_t s3_reader_make(struct s3be *b, const char *rbucket, const char *key, uin
 		       bool sealed, struct s3_span *spans, size_t n, struct be_reader **out);
 s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 		       struct obj_meta *meta, struct be_reader **out);
+/* reader_open of version vid (NULL: the latest); a read of it stays on it (S4, V3). */
+s3err_t s3_reader_open_v(struct backend *be, const char *bucket, const char *key, const char *vid,
+			 struct obj_meta *meta, struct be_reader **out);
 s3err_t s3_reader_read(struct be_reader *r, uint64_t off, void *buf, size_t len, size_t *got);
 s3err_t s3_reader_unseal(struct be_reader *r, const uint8_t *data_key);
 void s3_reader_close(struct be_reader *r);
@@ -297,13 +327,14 @@ s3err_t s3_upload_abort(struct backend *be, const char *bucket, const char *uplo
 /*
  * The spans of multipart object rbucket/key (m->parts_count > 0, x its
  * extra): its manifest read from the remote (or the cache) and verified.
- * *spans is the caller's to free. if_match: the remote ETag of the version
- * m describes (NULL: any). Errors: S3E_InternalError (logged: a manifest
+ * *spans is the caller's to free. vid: the remote version id of the object
+ * (NULL: the latest); if_match: the remote ETag of the version m describes
+ * (NULL: any). Errors: S3E_InternalError (logged: a manifest
  * that fails verification or does not add up), S3E_NoSuchKey (gone
  * meanwhile), S3E_PreconditionFailed (another version meanwhile), the
  * remote's.
  */
-s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key,
+s3err_t s3_manifest_spans(struct s3be *b, const char *rbucket, const char *key, const char *vid,
 			  const char *if_match, const struct obj_meta *m,
 			  const struct objwire_extra *x, struct s3_span **spans, size_t *n);
 /* Frees the manifest cache (close). */
@@ -312,7 +343,54 @@ void s3_mp_close(struct s3be *b);
 s3err_t s3_upload_complete(struct backend *be, const char *bucket, const char *upload_id,
 			   const struct complete_part *parts, size_t n,
 			   const struct obj_meta *meta);
+/* s3_upload_complete that writes the remote's id of the version it made (s3_vid_of). */
+s3err_t s3_upload_complete_vid(struct s3be *b, const char *bucket, const char *upload_id,
+			       const struct complete_part *parts, size_t n,
+			       const struct obj_meta *meta, char vid[STRATA_VERSION_ID_MAX]);
 s3err_t s3_object_part_range(struct backend *be, const char *bucket, const char *key,
 			     unsigned number, uint64_t *offset, uint64_t *size);
+
+/* ---- s3_versions.c: versioning (V1..V5 there) ---- */
+
+/*
+ * The version a write or read of bucket met, from res's x-amz-version-id,
+ * into vid: the remote's id when it keeps to versions_id_valid's form; "null"
+ * when the remote named none but the bucket is versioned or suspended (RGW
+ * names no null version); "" in a never-versioned bucket. asked: the id the
+ * request named (NULL: none). Errors: S3E_NotImplemented (an id Strata cannot
+ * pass on safely: logged), the remote's (the bucket's state).
+ */
+s3err_t s3_vid_of(struct s3be *b, const char *bucket, const struct s3c_result *res,
+		  const char *asked, char vid[STRATA_VERSION_ID_MAX]);
+/*
+ * s3_vid_of for the answer res of a write (PUT, copy, Complete) that
+ * published rbucket/key: when the remote names no version in an Enabled
+ * bucket (RGW's CopyObject), the key's version with res->etag is the one.
+ */
+s3err_t s3_vid_written(struct s3be *b, const char *bucket, const char *rbucket, const char *key,
+		       const struct s3c_result *res, char vid[STRATA_VERSION_ID_MAX]);
+/*
+ * After a HEAD or GET of bucket/key (version vid, NULL: the latest) found
+ * nothing: whether a delete marker is what it found, from the remote's
+ * version listing (RGW's 404 does not say). Returns S3E_NoSuchKey (the
+ * latest is a marker: m->delete_marker and m->version_id set, or there is
+ * nothing), S3E_MethodNotAllowed (vid is a marker: m set), S3E_NoSuchVersion
+ * (no version vid), or the listing's error.
+ */
+s3err_t s3_marker_probe(struct s3be *b, const char *bucket, const char *rbucket, const char *key,
+			const char *vid, struct obj_meta *m);
+/* The versioning slots (backend.h, ABI 8). */
+s3err_t s3_writer_version(struct be_writer *w, char *out);
+s3err_t s3_upload_complete_v(struct backend *be, const char *bucket, const char *upload_id,
+			     const struct complete_part *parts, size_t n,
+			     const struct obj_meta *meta, const struct repl_request *req,
+			     char version_id[STRATA_VERSION_ID_MAX]);
+s3err_t s3_object_head_v(struct backend *be, const char *bucket, const char *key,
+			 const char *version_id, struct obj_meta *out);
+s3err_t s3_object_delete_v(struct backend *be, const char *bucket, const char *key,
+			   const char *version_id, const struct repl_request *req, unsigned flags,
+			   struct delete_result *out);
+s3err_t s3_version_scan(struct backend *be, const char *bucket, const char *key, const char *vid,
+			const char *prefix, size_t limit, versions_visit_fn visit, void *ctx);
 
 #endif

@@ -447,6 +447,9 @@ s3err_t s3_writer_publish(struct be_writer *w, const struct obj_meta *meta)
 	if (err == S3E_NoSuchBucket)
 		log_error(LOG_MOD, "%s/%s: the remote bucket %s is gone", w->bucket, w->key,
 			  w->rbucket);
+	/* res is the answer of the request that published: the PUT, the copy or the Complete. */
+	if (!err && w->vid_out)
+		err = s3_vid_written(w->b, w->bucket, w->rbucket, w->key, res, w->vid_out);
 out:
 	staging_drop(w, !err);
 	buf_free(&wire);
@@ -490,7 +493,8 @@ struct be_reader {
 	size_t cipher_span;
 	struct s3c_stream *st; /* positioned at stored offset st_off */
 	uint64_t st_off;
-	char remote_etag[S3C_MAX_ETAG]; /* the version opened: later streams must be it (S4) */
+	char remote_etag[S3C_MAX_ETAG];	 /* the version opened: later streams must be it (S4) */
+	char vid[STRATA_VERSION_ID_MAX]; /* ...and its remote version id, "" when it named none */
 	uint8_t *frame;	    /* FRAME_STRIDE bytes: the current frame, decoded in place */
 	size_t cur_span;    /* the current frame's span... */
 	uint64_t cur_frame; /* ...and index in it; UINT64_MAX: none */
@@ -521,14 +525,22 @@ s3err_t s3_reader_make(struct s3be *b, const char *rbucket, const char *key, uin
 	return S3E_OK;
 }
 
+s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
+		       struct obj_meta *meta, struct be_reader **out)
+{
+	return s3_reader_open_v(be, bucket, key, NULL, meta, out);
+}
+
 /*
  * One GET from the start gives the metadata and the body of the same version
  * (a HEAD then a GET could meet two versions when a PUT lands in between),
  * and saves a round trip. Its stream is kept for the first reads; any later
- * stream (a seek, the manifest) is pinned to that version by If-Match.
+ * stream (a seek, the manifest) is pinned to that version by If-Match, and
+ * by its version id when the remote named one (V3 in s3_versions.c: in a
+ * versioned bucket the opened version may stop being the latest).
  */
-s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
-		       struct obj_meta *meta, struct be_reader **out)
+s3err_t s3_reader_open_v(struct backend *be, const char *bucket, const char *key, const char *vid,
+			 struct obj_meta *meta, struct be_reader **out)
 {
 	struct s3be *b = s3be_of(be);
 	struct s3c_result *res = malloc(sizeof(*res));
@@ -537,6 +549,8 @@ s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 	struct s3_span *spans = NULL;
 	struct objwire_extra x;
 	struct obj_meta m;
+	const char *pin;
+	struct bucket_info bi;
 	size_t n = 1;
 	s3err_t err = S3E_InternalError;
 
@@ -545,13 +559,20 @@ s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 		goto fail;
 	err = s3_remote_bucket(b, bucket, rb);
 	if (!err)
-		err = s3c_get_open(b->c, rb, key, 0, S3C_RANGE_ALL, &st, res);
+		err = s3c_get_open_v(b->c, rb, key, vid, 0, S3C_RANGE_ALL, NULL, &st, res);
 	if (!err)
 		err = s3_meta_from_result(res, bucket, key, &m, &x);
+	if (!err)
+		err = s3_vid_of(b, bucket, res, vid, m.version_id);
+	if (err == S3E_NoSuchKey && s3_registry_get(b, bucket, &bi) == S3E_NoSuchBucket)
+		err = S3E_NoSuchBucket;
+	else if (err == S3E_NoSuchKey || err == S3E_NoSuchVersion || err == S3E_MethodNotAllowed)
+		err = s3_marker_probe(b, bucket, rb, key, vid, meta);
 	if (err)
 		goto fail;
+	pin = s3c_result_header(res, "x-amz-version-id") ? m.version_id : vid;
 	if (m.parts_count) {
-		err = s3_manifest_spans(b, rb, key, res->etag, &m, &x, &spans, &n);
+		err = s3_manifest_spans(b, rb, key, pin, res->etag, &m, &x, &spans, &n);
 		if (err == S3E_PreconditionFailed)
 			err =
 			    S3E_InternalError; /* rewritten within this open: the client retries */
@@ -574,6 +595,7 @@ s3err_t s3_reader_open(struct backend *be, const char *bucket, const char *key,
 	if (err)
 		goto fail;
 	str_copy((*out)->remote_etag, sizeof((*out)->remote_etag), res->etag);
+	str_copy((*out)->vid, sizeof((*out)->vid), pin ? pin : "");
 	(*out)->st = st;
 	(*out)->st_off = 0;
 	free(res);
@@ -636,8 +658,8 @@ static s3err_t stream_at(struct be_reader *r, uint64_t off)
 	r->st = NULL;
 	if (!(res = malloc(sizeof(*res))))
 		return S3E_InternalError;
-	err = s3c_get_open_if(r->b->c, r->rbucket, r->key, off, S3C_RANGE_ALL, r->remote_etag,
-			      &r->st, res);
+	err = s3c_get_open_v(r->b->c, r->rbucket, r->key, r->vid, off, S3C_RANGE_ALL,
+			     r->remote_etag, &r->st, res);
 	free(res);
 	if (err == S3E_PreconditionFailed || err == S3E_NoSuchKey)
 		log_warn(LOG_MOD, "%s/%s was replaced or deleted during a read: the read stops",

@@ -1271,6 +1271,7 @@ static const s3err_t passthrough[] = {
     S3E_InvalidStorageClass,
     S3E_KeyTooLongError,
     S3E_MetadataTooLarge,
+    S3E_MethodNotAllowed,
     S3E_NoSuchBucket,
     S3E_NoSuchKey,
     S3E_NoSuchUpload,
@@ -1330,6 +1331,8 @@ s3err_t s3c_map_error(long status, const char *code, bool object_op)
 		return S3E_AccessDenied;
 	case 404:
 		return object_op ? S3E_NoSuchKey : S3E_NoSuchBucket;
+	case 405: /* a HEAD of a delete marker by version id (no body) */
+		return S3E_MethodNotAllowed;
 	case 412:
 		return S3E_PreconditionFailed;
 	case 416:
@@ -1400,7 +1403,8 @@ static bool routine_error(s3err_t e)
 {
 	return e == S3E_NoSuchKey || e == S3E_NoSuchBucket || e == S3E_NoSuchUpload ||
 	       e == S3E_PreconditionFailed || e == S3E_NotModified || e == S3E_InvalidRange ||
-	       e == S3E_BucketAlreadyOwnedByYou;
+	       e == S3E_BucketAlreadyOwnedByYou || e == S3E_NoSuchVersion ||
+	       e == S3E_MethodNotAllowed;
 }
 
 /* One log line per failed operation (C6: never a header, never the secret). */
@@ -1570,7 +1574,10 @@ static s3err_t run(struct s3c *c, struct op *op, struct s3c_result *res, struct 
 
 static void op_query(struct op *op, const char *name, const char *value)
 {
-	if (op->nquery < MAX_QUERY && value && (*value || strcmp(name, "uploads") == 0))
+	/* Sub-resources are names without a value; any other empty parameter is left out. */
+	if (op->nquery < MAX_QUERY && value &&
+	    (*value || strcmp(name, "uploads") == 0 || strcmp(name, "versioning") == 0 ||
+	     strcmp(name, "versions") == 0))
 		op->query[op->nquery++] = (struct s3c_header){name, value};
 }
 
@@ -1677,6 +1684,13 @@ s3err_t s3c_object_put(struct s3c *c, const char *bucket, const char *key, const
 /* See s3client.h. */
 s3err_t s3c_object_head(struct s3c *c, const char *bucket, const char *key, struct s3c_result *res)
 {
+	return s3c_object_head_v(c, bucket, key, NULL, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_object_head_v(struct s3c *c, const char *bucket, const char *key,
+			  const char *version_id, struct s3c_result *res)
+{
 	struct op op = {.name = "HeadObject",
 			.method = "HEAD",
 			.bucket = bucket,
@@ -1687,22 +1701,19 @@ s3err_t s3c_object_head(struct s3c *c, const char *bucket, const char *key, stru
 
 	if (!res)
 		res = &local;
+	if (!param_ok(version_id, S3C_MAX_VERSION_ID - 1))
+		return S3E_InvalidArgument;
+	op_query(&op, "versionId", version_id);
 	err = run(c, &op, res, NULL);
 	if (!err)
 		res->object_size = res->content_length;
 	return err;
 }
 
-/* See s3client.h. */
-s3err_t s3c_object_delete(struct s3c *c, const char *bucket, const char *key,
-			  struct s3c_result *res)
-{
-	return s3c_object_delete_hdrs(c, bucket, key, NULL, 0, res);
-}
-
-/* See s3client.h. */
-s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *key,
-			       const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res)
+/* DeleteObject, of one version (version_id) or the key, with the caller's headers. */
+static s3err_t object_delete(struct s3c *c, const char *bucket, const char *key,
+			     const char *version_id, const struct s3c_header *hdrs, size_t nhdrs,
+			     struct s3c_result *res)
 {
 	struct op op = {.name = "DeleteObject",
 			.method = "DELETE",
@@ -1715,7 +1726,31 @@ s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *ke
 
 	if ((err = check_caller_headers(hdrs, nhdrs)))
 		return err;
+	if (!param_ok(version_id, S3C_MAX_VERSION_ID - 1))
+		return S3E_InvalidArgument;
+	op_query(&op, "versionId", version_id);
 	return run(c, &op, res, NULL);
+}
+
+/* See s3client.h. */
+s3err_t s3c_object_delete(struct s3c *c, const char *bucket, const char *key,
+			  struct s3c_result *res)
+{
+	return object_delete(c, bucket, key, NULL, NULL, 0, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *key,
+			       const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res)
+{
+	return object_delete(c, bucket, key, NULL, hdrs, nhdrs, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_object_delete_v(struct s3c *c, const char *bucket, const char *key,
+			    const char *version_id, struct s3c_result *res)
+{
+	return object_delete(c, bucket, key, version_id, NULL, 0, res);
 }
 
 /* "bucket/encoded-key" for x-amz-copy-source (the remote decodes it once). */
@@ -1827,6 +1862,94 @@ out:
 	return err;
 }
 
+/* See s3client.h. */
+s3err_t s3c_list_versions(struct s3c *c, const char *bucket, const struct s3c_versions_params *p,
+			  struct s3c_versions_page *page, struct s3c_result *res)
+{
+	struct op op = {.name = "ListObjectVersions",
+			.method = "GET",
+			.bucket = bucket,
+			.idempotent = true,
+			.sink = SINK_BUF,
+			.cap = S3C_MAX_LIST_BODY};
+	char maxk[16];
+	struct buf body;
+	s3err_t err = S3E_InvalidArgument;
+
+	buf_init(&body, 0, S3E_InternalError);
+	if (!p || !page || !param_ok(p->prefix, STRATA_MAX_KEY_LEN) ||
+	    !param_ok(p->key_marker, STRATA_MAX_KEY_LEN) ||
+	    !param_ok(p->version_id_marker, S3C_MAX_VERSION_ID - 1) ||
+	    p->max_keys > STRATA_MAX_LIST_KEYS)
+		goto out;
+	snprintf(maxk, sizeof(maxk), "%u", p->max_keys);
+	op_query(&op, "versions", "");
+	op_query(&op, "encoding-type", "url");
+	op_query(&op, "prefix", p->prefix);
+	op_query(&op, "key-marker", p->key_marker);
+	op_query(&op, "version-id-marker", p->version_id_marker);
+	if (p->max_keys)
+		op_query(&op, "max-keys", maxk);
+	if ((err = run(c, &op, res, &body)))
+		goto out;
+	if ((err = s3c_parse_list_versions(body.data, body.len, p, page)) &&
+	    err == S3E_InternalError)
+		log_warn(MOD, "ListObjectVersions %s: the remote's answer is not a valid listing",
+			 bucket);
+out:
+	buf_free(&body);
+	return err;
+}
+
+/* See s3client.h. */
+s3err_t s3c_bucket_versioning_put(struct s3c *c, const char *bucket, bool enabled,
+				  struct s3c_result *res)
+{
+	struct op op = {
+	    .name = "PutBucketVersioning", .method = "PUT", .bucket = bucket, .idempotent = true};
+	struct buf xml;
+	s3err_t err;
+
+	buf_init(&xml, S3C_MAX_SMALL_BODY, S3E_InvalidArgument);
+	if ((err = xmlw_begin(&xml, "VersioningConfiguration")) ||
+	    (err = xmlw_elem(&xml, "Status", enabled ? "Enabled" : "Suspended")) ||
+	    (err = xmlw_close(&xml, "VersioningConfiguration")))
+		goto out;
+	op_query(&op, "versioning", "");
+	op.body = xml.data;
+	op.body_len = xml.len;
+	op.has_body = true;
+	op_own(&op, "content-type", "application/xml");
+	err = run(c, &op, res, NULL);
+out:
+	buf_free(&xml);
+	return err;
+}
+
+/* See s3client.h. */
+s3err_t s3c_bucket_versioning_get(struct s3c *c, const char *bucket, char status[16],
+				  struct s3c_result *res)
+{
+	struct op op = {.name = "GetBucketVersioning",
+			.method = "GET",
+			.bucket = bucket,
+			.idempotent = true,
+			.sink = SINK_BUF,
+			.cap = S3C_MAX_SMALL_BODY};
+	struct buf body;
+	s3err_t err;
+
+	buf_init(&body, 0, S3E_InternalError);
+	op_query(&op, "versioning", "");
+	if ((err = run(c, &op, res, &body)))
+		goto out;
+	if ((err = s3c_parse_versioning(body.data, body.len, status)))
+		log_warn(MOD, "GetBucketVersioning %s: the remote's answer is not valid", bucket);
+out:
+	buf_free(&body);
+	return err;
+}
+
 /* ---- GET stream ---- */
 
 /* "bytes a-b/total" -> a, b, total; false when malformed (total "*" is not accepted). */
@@ -1884,6 +2007,14 @@ s3err_t s3c_get_open_if(struct s3c *c, const char *bucket, const char *key, uint
 			uint64_t range_len, const char *if_match, struct s3c_stream **out,
 			struct s3c_result *res)
 {
+	return s3c_get_open_v(c, bucket, key, NULL, range_start, range_len, if_match, out, res);
+}
+
+/* See s3client.h. */
+s3err_t s3c_get_open_v(struct s3c *c, const char *bucket, const char *key, const char *version_id,
+		       uint64_t range_start, uint64_t range_len, const char *if_match,
+		       struct s3c_stream **out, struct s3c_result *res)
+{
 	struct op op = {.name = "GetObject",
 			.method = "GET",
 			.bucket = bucket,
@@ -1901,6 +2032,9 @@ s3err_t s3c_get_open_if(struct s3c *c, const char *bucket, const char *key, uint
 			goto out;
 		op_own(&op, "if-match", match);
 	}
+	if (!param_ok(version_id, S3C_MAX_VERSION_ID - 1))
+		goto out;
+	op_query(&op, "versionId", version_id);
 	if (range_len == 0 ||
 	    (range_len != S3C_RANGE_ALL && range_len - 1 > UINT64_MAX - 1 - range_start))
 		goto out;

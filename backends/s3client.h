@@ -64,8 +64,10 @@
 #define S3C_MAX_REQUEST_ID 128u		  /* x-amz-request-id / <RequestId> (cut) */
 #define S3C_MAX_ETAG 128u		  /* unquoted ETag incl. NUL */
 #define S3C_MAX_UPLOAD_ID 1024u		  /* remote upload id incl. NUL */
-#define S3C_MAX_RETRIES 10u		  /* ceiling of s3c_config.max_retries */
-#define S3C_MAX_IDLE 64u		  /* ceiling of pooled idle connections */
+#define S3C_MAX_VERSION_ID                                                                         \
+	1024u		    /* remote version id incl. NUL (its form is the caller's to check) */
+#define S3C_MAX_RETRIES 10u /* ceiling of s3c_config.max_retries */
+#define S3C_MAX_IDLE 64u    /* ceiling of pooled idle connections */
 #define S3C_STREAM_BUFFER STRATA_IO_BLOCK /* bytes a GET stream holds (256 KiB) */
 
 /* Defaults for zero fields of struct s3c_config. */
@@ -192,6 +194,20 @@ typedef s3err_t (*s3c_bucket_fn)(void *arg, const char *name, int64_t created_ms
  */
 s3err_t s3c_bucket_list(struct s3c *c, s3c_bucket_fn fn, void *arg, struct s3c_result *res);
 
+/*
+ * PutBucketVersioning: Status Enabled (enabled) or Suspended. A remote
+ * without versioning answers NotImplemented (or an error mapped as above).
+ */
+s3err_t s3c_bucket_versioning_put(struct s3c *c, const char *bucket, bool enabled,
+				  struct s3c_result *res);
+
+/*
+ * GetBucketVersioning: status[16] gets "Enabled", "Suspended" or "" (never
+ * versioned). Another Status is S3E_InternalError.
+ */
+s3err_t s3c_bucket_versioning_get(struct s3c *c, const char *bucket, char status[16],
+				  struct s3c_result *res);
+
 /* ---- objects ---- */
 
 /*
@@ -213,12 +229,30 @@ s3err_t s3c_object_put(struct s3c *c, const char *bucket, const char *key, const
  */
 s3err_t s3c_object_head(struct s3c *c, const char *bucket, const char *key, struct s3c_result *res);
 
+/*
+ * s3c_object_head of version version_id (NULL or "": the latest), sent as
+ * the versionId query parameter (percent-encoded like any parameter). The
+ * version and a delete marker show in res's x-amz-version-id and
+ * x-amz-delete-marker headers, also on the 404 of a latest delete marker; a
+ * marker asked for by id is S3E_MethodNotAllowed (405).
+ */
+s3err_t s3c_object_head_v(struct s3c *c, const char *bucket, const char *key,
+			  const char *version_id, struct s3c_result *res);
+
 /* DeleteObject (a missing key is success, as on S3). */
 s3err_t s3c_object_delete(struct s3c *c, const char *bucket, const char *key,
 			  struct s3c_result *res);
 /* DeleteObject with the caller's extra headers (checked as s3c_object_put's). */
 s3err_t s3c_object_delete_hdrs(struct s3c *c, const char *bucket, const char *key,
 			       const struct s3c_header *hdrs, size_t nhdrs, struct s3c_result *res);
+
+/*
+ * DeleteObject of version version_id (NULL or "": the key, which makes a
+ * delete marker in a versioned bucket). res's x-amz-version-id and
+ * x-amz-delete-marker headers say what was removed or made.
+ */
+s3err_t s3c_object_delete_v(struct s3c *c, const char *bucket, const char *key,
+			    const char *version_id, struct s3c_result *res);
 
 enum s3c_directive {
 	S3C_META_COPY = 0, /* the copy keeps the source's metadata; hdrs must be empty */
@@ -276,6 +310,42 @@ struct s3c_list_page {
 s3err_t s3c_list_objects_v2(struct s3c *c, const char *bucket, const struct s3c_list_params *p,
 			    struct s3c_list_page *page, struct s3c_result *res);
 
+/* One listed version or delete marker; strings valid during the visitor call. */
+struct s3c_version {
+	struct s3c_object o;	/* a marker: size 0, etag and storage_class "" */
+	const char *version_id; /* as the remote sent it (unchecked form) */
+	bool is_latest;
+	bool delete_marker;
+};
+
+typedef s3err_t (*s3c_version_fn)(void *arg, const struct s3c_version *v);
+
+/* ListObjectVersions request; NULL or "" strings are left out. */
+struct s3c_versions_params {
+	const char *prefix;
+	const char *key_marker;
+	const char *version_id_marker;
+	unsigned max_keys; /* 0 = the remote's default (1000) */
+	s3c_version_fn on_version;
+	void *arg;
+};
+
+struct s3c_versions_page {
+	bool truncated;
+	char next_key_marker[STRATA_MAX_KEY_LEN + 1];
+	char next_version_id_marker[S3C_MAX_VERSION_ID];
+	unsigned entries;
+};
+
+/*
+ * ListObjectVersions, one page: visits the Version and DeleteMarker entries
+ * in document order (keys ascending, each key's versions newest first)
+ * after the whole answer (capped at S3C_MAX_LIST_BODY) parsed and
+ * validated. *page is set only on success.
+ */
+s3err_t s3c_list_versions(struct s3c *c, const char *bucket, const struct s3c_versions_params *p,
+			  struct s3c_versions_page *page, struct s3c_result *res);
+
 /* ---- GET, streaming ---- */
 
 /*
@@ -303,6 +373,14 @@ s3err_t s3c_get_open(struct s3c *c, const char *bucket, const char *key, uint64_
 s3err_t s3c_get_open_if(struct s3c *c, const char *bucket, const char *key, uint64_t range_start,
 			uint64_t range_len, const char *if_match, struct s3c_stream **out,
 			struct s3c_result *res);
+
+/*
+ * s3c_get_open_if of version version_id (NULL or "": the latest), sent as
+ * the versionId query parameter.
+ */
+s3err_t s3c_get_open_v(struct s3c *c, const char *bucket, const char *key, const char *version_id,
+		       uint64_t range_start, uint64_t range_len, const char *if_match,
+		       struct s3c_stream **out, struct s3c_result *res);
 
 /*
  * Copies the next body bytes into buf[0..len), waiting for them: *got <
@@ -442,6 +520,10 @@ s3err_t s3c_parse_list_v2(const char *xml, size_t len, const struct s3c_list_par
 s3err_t s3c_parse_mpu_list(const char *xml, size_t len, const struct s3c_mpu_list_params *p,
 			   struct s3c_mpu_list_page *page);
 s3err_t s3c_parse_bucket_list(const char *xml, size_t len, s3c_bucket_fn fn, void *arg);
+s3err_t s3c_parse_list_versions(const char *xml, size_t len, const struct s3c_versions_params *p,
+				struct s3c_versions_page *page);
+/* VersioningConfiguration -> status[16]: "Enabled", "Suspended" or "" (no Status). */
+s3err_t s3c_parse_versioning(const char *xml, size_t len, char status[16]);
 s3err_t s3c_parse_initiate(const char *xml, size_t len, char upload_id[S3C_MAX_UPLOAD_ID]);
 /*
  * CompleteMultipartUploadResult, CopyObjectResult or CopyPartResult (root) ->

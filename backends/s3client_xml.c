@@ -1,8 +1,8 @@
 /*
  * s3client_xml: the documents a remote S3 store answers with
- * (ListObjectsV2, ListMultipartUploads, ListBuckets, Initiate/Complete/Copy
- * results, Error), parsed with the hardened helpers of common/xmldoc.h and
- * bounded by the callers' caps. Visitors run only once a whole document
+ * (ListObjectsV2, ListObjectVersions, ListMultipartUploads, ListBuckets,
+ * Initiate/Complete/Copy results, GetBucketVersioning, Error), parsed with the hardened helpers of
+ * common/xmldoc.h and bounded by the callers' caps. Visitors run only once a whole document
  * validated. The public parsers are declared in s3client.h (they are test
  * seams too); the transport is in s3client.c.
  */
@@ -357,6 +357,120 @@ out:
 	return err;
 }
 
+/* One <Version> or <DeleteMarker>; key owned by the caller (free). */
+struct version_entry {
+	struct s3c_version v;
+	struct list_entry le;
+	char vid[S3C_MAX_VERSION_ID];
+};
+
+static s3err_t parse_version(const xmlNode *e, bool url, bool marker, struct version_entry *ve)
+{
+	const xmlNode *n;
+	char w[S3C_MAX_ETAG + 2];
+	bool have_key = false, have_vid = false, have_size = marker;
+	s3err_t err = S3E_OK;
+
+	memset(ve, 0, sizeof(*ve));
+	for (n = e->children; n && !err; n = n->next) {
+		if (xmldoc_is_ignorable(n))
+			continue;
+		if (xmldoc_is_elem(n, "Key") && !have_key) {
+			err = leaf_name(n, url, STRATA_MAX_KEY_LEN, &ve->le.key, &ve->le.o.key_len);
+			have_key = !err;
+		} else if (xmldoc_is_elem(n, "VersionId")) {
+			err = leaf_word(n, ve->vid, sizeof(ve->vid));
+			have_vid = !err && ve->vid[0];
+		} else if (xmldoc_is_elem(n, "IsLatest")) {
+			err = leaf_bool(n, &ve->v.is_latest);
+		} else if (xmldoc_is_elem(n, "Size") && !marker) {
+			err = leaf_u64(n, &ve->le.o.size);
+			have_size = !err;
+		} else if (xmldoc_is_elem(n, "ETag") && !marker) {
+			err = leaf_word(n, w, sizeof(w));
+			if (!err && !s3c_set_etag(ve->le.etag, w, strlen(w)))
+				err = S3E_InternalError;
+		} else if (xmldoc_is_elem(n, "LastModified")) {
+			err = leaf_time_ms(n, &ve->le.o.last_modified_ms);
+		} else if (xmldoc_is_elem(n, "StorageClass") && !marker) {
+			err = leaf_word(n, ve->le.sclass, sizeof(ve->le.sclass));
+		}
+	}
+	if (!err && (!have_key || !have_vid || !have_size || ve->le.o.key_len == 0 ||
+		     strlen(ve->le.key) != ve->le.o.key_len))
+		err = S3E_InternalError;
+	ve->le.o.key = ve->le.key;
+	ve->le.o.etag = ve->le.etag;
+	ve->le.o.storage_class = ve->le.sclass;
+	ve->v.o = ve->le.o;
+	ve->v.version_id = ve->vid;
+	ve->v.delete_marker = marker;
+	return err;
+}
+
+/* One pass over a ListVersionsResult: validates, and visits when visit is set. */
+static s3err_t versions_pass(const xmlNode *root, bool url, const struct s3c_versions_params *p,
+			     bool visit, struct s3c_versions_page *pg)
+{
+	s3err_t err = S3E_OK;
+	const xmlNode *n;
+	bool have_trunc = false;
+
+	memset(pg, 0, sizeof(*pg));
+	for (n = root->children; n && !err; n = n->next) {
+		if (xmldoc_is_ignorable(n))
+			continue;
+		if (xmldoc_is_elem(n, "Version") || xmldoc_is_elem(n, "DeleteMarker")) {
+			struct version_entry ve;
+
+			err = parse_version(n, url, xmldoc_is_elem(n, "DeleteMarker"), &ve);
+			if (!err && visit && p && p->on_version)
+				err = p->on_version(p->arg, &ve.v);
+			free(ve.le.key);
+			pg->entries++;
+		} else if (xmldoc_is_elem(n, "IsTruncated")) {
+			err = leaf_bool(n, &pg->truncated);
+			have_trunc = true;
+		} else if (xmldoc_is_elem(n, "NextKeyMarker")) {
+			char *k = NULL;
+			size_t klen = 0;
+
+			err = leaf_name(n, url, STRATA_MAX_KEY_LEN, &k, &klen);
+			if (!err && strlen(k) != klen)
+				err = S3E_InternalError;
+			if (!err)
+				memcpy(pg->next_key_marker, k, klen + 1);
+			free(k);
+		} else if (xmldoc_is_elem(n, "NextVersionIdMarker")) {
+			err = leaf_word(n, pg->next_version_id_marker,
+					sizeof(pg->next_version_id_marker));
+		}
+	}
+	if (!err && (!have_trunc || (pg->truncated && !pg->next_key_marker[0])))
+		err = S3E_InternalError; /* a page we could not continue from */
+	return err;
+}
+
+/* See s3client.h. */
+s3err_t s3c_parse_list_versions(const char *xml, size_t len, const struct s3c_versions_params *p,
+				struct s3c_versions_page *page)
+{
+	s3err_t err;
+	xmlDocPtr doc = NULL;
+	const xmlNode *root = NULL;
+	struct s3c_versions_page pg;
+	bool url;
+
+	if ((err = listing_open(xml, len, "ListVersionsResult", &doc, &root, &url)) ||
+	    (err = versions_pass(root, url, p, false, &pg)) ||
+	    (err = versions_pass(root, url, p, true, &pg)))
+		goto out;
+	*page = pg;
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
 /* One <Upload>; *key owned by the caller. */
 static s3err_t parse_upload(const xmlNode *e, bool url, struct s3c_upload *u, char **key,
 			    char id[S3C_MAX_UPLOAD_ID])
@@ -514,6 +628,28 @@ s3err_t s3c_parse_initiate(const char *xml, size_t len, char upload_id[S3C_MAX_U
 		goto out;
 	}
 	memcpy(upload_id, id, strlen(id) + 1);
+out:
+	xmlFreeDoc(doc);
+	return err;
+}
+
+/* See s3client.h. */
+s3err_t s3c_parse_versioning(const char *xml, size_t len, char status[16])
+{
+	s3err_t err;
+	xmlDocPtr doc = NULL;
+	const xmlNode *root = NULL, *n;
+	char w[16] = "";
+
+	if ((err = doc_open(xml, len, S3C_MAX_SMALL_BODY, "VersioningConfiguration", &doc, &root)))
+		goto out;
+	for (n = root->children; n && !err; n = n->next)
+		if (xmldoc_is_elem(n, "Status"))
+			err = leaf_word(n, w, sizeof(w));
+	if (!err && w[0] && strcmp(w, "Enabled") != 0 && strcmp(w, "Suspended") != 0)
+		err = S3E_InternalError;
+	if (!err)
+		memcpy(status, w, strlen(w) + 1);
 out:
 	xmlFreeDoc(doc);
 	return err;

@@ -36,12 +36,10 @@ bool versions_id_valid(const char *s)
 {
 	size_t i;
 
-	if (strcmp(s, "null") == 0)
-		return true;
-	for (i = 0; i < VERSIONS_ID_LEN; i++)
-		if (!s[i] || !memchr(alphabet, s[i], sizeof(alphabet) - 1))
+	for (i = 0; i < STRATA_VERSION_ID_MAX - 1 && s[i]; i++)
+		if (!memchr(alphabet, s[i], sizeof(alphabet) - 1) && s[i] != '-')
 			return false;
-	return s[VERSIONS_ID_LEN] == '\0';
+	return i > 0 && !s[i];
 }
 
 /* --- the listing engine --- */

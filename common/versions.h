@@ -6,7 +6,8 @@
  * Version ids are opaque to clients. Strata makes them 32 characters of
  * [A-Za-z0-9._] from RAND_bytes (192 bits): URL- and XML-safe, so they need
  * no escaping anywhere, and never equal to "null", the id of the version
- * written while versioning was off or suspended.
+ * written while versioning was off or suspended. The s3 home shows its
+ * remote's ids instead, when they keep to the same safe form (below).
  *
  * Listing rules (as AWS): keys in byte order, the versions of one key
  * newest first; only keys starting with prefix; after the position
@@ -35,7 +36,12 @@
 
 /* Writes a new random version id into out. Error: S3E_InternalError (no randomness). */
 s3err_t versions_id_new(char out[STRATA_VERSION_ID_MAX]);
-/* true when s is "null" or could be an id Strata made (VERSIONS_ID_LEN of its alphabet). */
+/*
+ * true when s could name a version: "null", an id Strata made, or a remote
+ * store's id the s3 home passes on (Ceph RGW's are 31 characters of
+ * [A-Za-z0-9.-]): 1..STRATA_VERSION_ID_MAX - 1 characters of [A-Za-z0-9._-],
+ * all URL- and XML-safe. Anything else never reaches a backend, a URL or XML.
+ */
 bool versions_id_valid(const char *s);
 
 /* --- ListObjectVersions --- */

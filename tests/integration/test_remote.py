@@ -297,7 +297,7 @@ def test_https_remote_with_ca_file(ctx):
 
 
 def test_not_yet_implemented_on_s3(ctx):
-    srv, _ = _strata(ctx, extra="[site dr]\nendpoint = http://127.0.0.1:9\naccess_key = a\n"
+    srv, prefix = _strata(ctx, extra="[site dr]\nendpoint = http://127.0.0.1:9\naccess_key = a\n"
                                "secret_key = b\n")
     s3 = ctx.client(srv)
     b = ctx.bucket("nyi", client=s3)
@@ -317,6 +317,16 @@ def test_not_yet_implemented_on_s3(ctx):
          "Expiration": {"Days": 1}}]})
     eq(s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"][0]["ID"], "e",
        "configuration stored on the remote")
+    # Versioning passes through to the remote bucket; Object Lock does not (yet).
+    s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
+    eq(_remote_client(ctx).get_bucket_versioning(Bucket=prefix + b).get("Status"), "Enabled",
+       "the remote bucket's own versioning")
+    expect_error(lambda: s3.put_object_lock_configuration(
+        Bucket=b, ObjectLockConfiguration={"ObjectLockEnabled": "Enabled"}),
+        "NotImplemented", 501)
+    expect_error(lambda: s3.create_bucket(Bucket=ctx.name("lock"),
+                                          ObjectLockEnabledForBucket=True),
+                 "NotImplemented", 501)
 
 
 def test_tampered_remote_object_is_never_served(ctx):

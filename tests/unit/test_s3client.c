@@ -793,6 +793,149 @@ static s3err_t see_upload(void *arg, const struct s3c_upload *u)
 	return S3E_OK;
 }
 
+/* ---- ListObjectVersions and GetBucketVersioning (the s3 home's versioning) ---- */
+
+struct seen_versions {
+	size_t n;
+	char keys[8][64];
+	char vids[8][64];
+	bool latest[8], marker[8];
+	uint64_t sizes[8];
+	char etags[8][S3C_MAX_ETAG];
+};
+
+static s3err_t see_version(void *arg, const struct s3c_version *v)
+{
+	struct seen_versions *s = arg;
+
+	if (s->n < 8) {
+		snprintf(s->keys[s->n], 64, "%s", v->o.key);
+		snprintf(s->vids[s->n], 64, "%s", v->version_id);
+		s->latest[s->n] = v->is_latest;
+		s->marker[s->n] = v->delete_marker;
+		s->sizes[s->n] = v->o.size;
+		snprintf(s->etags[s->n], S3C_MAX_ETAG, "%s", v->o.etag);
+	}
+	s->n++;
+	return S3E_OK;
+}
+
+/* As Ceph RGW 16 answers (31-character ids of [A-Za-z0-9.-]), markers between versions. */
+static const char versions_url[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<ListVersionsResult " NS "><Name>bkt</Name><Prefix></Prefix><KeyMarker></KeyMarker>"
+    "<VersionIdMarker></VersionIdMarker><NextKeyMarker>c%20d</NextKeyMarker>"
+    "<NextVersionIdMarker>null</NextVersionIdMarker><MaxKeys>4</MaxKeys>"
+    "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
+    "<DeleteMarker><Key>a+b</Key><VersionId>.3tUuLrmBmlgLP6lwzbqwIYnhM61LQx</VersionId>"
+    "<IsLatest>true</IsLatest><LastModified>2026-11-21T23:48:19.000Z</LastModified>"
+    "<Owner><ID>o</ID></Owner></DeleteMarker>"
+    "<Version><Key>a+b</Key><VersionId>iwAflfTjWYMB8IrjNeGVCIOrAOKeuZ-</VersionId>"
+    "<IsLatest>false</IsLatest><LastModified>2026-11-21T23:48:18.000Z</LastModified>"
+    "<ETag>&quot;0cc175b9c0f1b6a831c399e269772661&quot;</ETag><Size>70</Size>"
+    "<StorageClass>STANDARD</StorageClass></Version>"
+    "<Version><Key>c%20d</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>"
+    "<LastModified>2026-11-21T23:48:17.000Z</LastModified><ETag>\"e-2\"</ETag>"
+    "<Size>5</Size></Version>"
+    "</ListVersionsResult>";
+
+static void test_parse_list_versions(void **state)
+{
+	struct seen_versions s;
+	struct s3c_versions_params p = {.on_version = see_version, .arg = &s};
+	struct s3c_versions_page pg;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(s3c_parse_list_versions(versions_url, strlen(versions_url), &p, &pg),
+			 S3E_OK);
+	assert_int_equal(s.n, 3);
+	/* document order: a key's marker and versions newest first, as the remote sent them */
+	assert_string_equal(s.keys[0], "a b");
+	assert_true(s.marker[0] && s.latest[0]);
+	assert_string_equal(s.vids[0], ".3tUuLrmBmlgLP6lwzbqwIYnhM61LQx");
+	assert_string_equal(s.etags[0], "");
+	assert_false(s.marker[1] || s.latest[1]);
+	assert_string_equal(s.vids[1], "iwAflfTjWYMB8IrjNeGVCIOrAOKeuZ-");
+	assert_int_equal(s.sizes[1], 70);
+	assert_string_equal(s.etags[1], "0cc175b9c0f1b6a831c399e269772661");
+	assert_string_equal(s.keys[2], "c d");
+	assert_string_equal(s.vids[2], "null");
+	assert_true(pg.truncated);
+	assert_string_equal(pg.next_key_marker, "c d");
+	assert_string_equal(pg.next_version_id_marker, "null");
+	assert_int_equal(pg.entries, 3);
+}
+
+static void test_parse_list_versions_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>",
+	    "<ListVersionsResult><Version><Key>k</Key><VersionId>v</VersionId><Size>1</Size>"
+	    "</Version></ListVersionsResult>", /* no IsTruncated */
+	    "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+	    "<Version><Key>k</Key><Size>1</Size></Version></ListVersionsResult>", /* no id */
+	    "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+	    "<Version><Key>k</Key><VersionId>v</VersionId></Version></ListVersionsResult>",
+	    "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+	    "<DeleteMarker><Key></Key><VersionId>v</VersionId></DeleteMarker>"
+	    "</ListVersionsResult>",
+	    "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+	    "<Version><Key>ok</Key><VersionId>v</VersionId><Size>1</Size></Version>"
+	    "<DeleteMarker><Key>k</Key><VersionId></VersionId></DeleteMarker>"
+	    "</ListVersionsResult>",
+	    "<ListVersionsResult><IsTruncated>true</IsTruncated></ListVersionsResult>",
+	    "<ListVersionsResult><IsTruncated>false</IsTruncated><EncodingType>url</EncodingType>"
+	    "<DeleteMarker><Key>nul%00</Key><VersionId>v</VersionId></DeleteMarker>"
+	    "</ListVersionsResult>",
+	};
+	struct seen_versions s;
+	struct s3c_versions_params p = {.on_version = see_version, .arg = &s};
+	struct s3c_versions_page pg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(bad); i++) {
+		memset(&s, 0, sizeof(s));
+		memset(&pg, 0x5a, sizeof(pg));
+		if (s3c_parse_list_versions(bad[i], strlen(bad[i]), &p, &pg) != S3E_InternalError)
+			fail_msg("row %zu accepted", i);
+		assert_int_equal(s.n, 0); /* nothing visited from a page that fails */
+		assert_int_equal(pg.entries, 0x5a5a5a5a);
+	}
+}
+
+static void test_parse_versioning(void **state)
+{
+	static const struct {
+		const char *xml;
+		s3err_t err;
+		const char *status;
+	} rows[] = {
+	    {"<VersioningConfiguration " NS "/>", S3E_OK, ""},
+	    {"<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>", S3E_OK,
+	     "Enabled"},
+	    {"<VersioningConfiguration " NS "><Status>Suspended</Status><MfaDelete>Disabled"
+	     "</MfaDelete></VersioningConfiguration>",
+	     S3E_OK, "Suspended"},
+	    {"<VersioningConfiguration><Status>On</Status></VersioningConfiguration>",
+	     S3E_InternalError, NULL},
+	    {"<Other><Status>Enabled</Status></Other>", S3E_InternalError, NULL},
+	    {"not xml", S3E_InternalError, NULL},
+	};
+	char st[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		snprintf(st, sizeof(st), "untouched");
+		assert_int_equal(s3c_parse_versioning(rows[i].xml, strlen(rows[i].xml), st),
+				 rows[i].err);
+		assert_string_equal(st, rows[i].status ? rows[i].status : "untouched");
+	}
+}
+
 static void test_parse_mpu_list(void **state)
 {
 	static const char xml[] =
@@ -986,6 +1129,10 @@ static void test_error_mapping(void **state)
 	    {200, "InternalError", true, S3E_ServiceUnavailable}, /* an <Error> inside a 200 */
 	    {501, "NotImplemented", true, S3E_NotImplemented},
 	    {501, "", true, S3E_NotImplemented},
+	    /* versions (the s3 home's versioning) */
+	    {404, "NoSuchVersion", true, S3E_NoSuchVersion},
+	    {405, "MethodNotAllowed", true, S3E_MethodNotAllowed},
+	    {405, "", true, S3E_MethodNotAllowed}, /* HEAD of a delete marker by id */
 	};
 	size_t i;
 
@@ -2616,6 +2763,9 @@ int main(void)
 	    cmocka_unit_test(test_parse_list_v2_raw),
 	    cmocka_unit_test(test_parse_list_v2_rgw_control_refs),
 	    cmocka_unit_test(test_parse_list_v2_rejects),
+	    cmocka_unit_test(test_parse_list_versions),
+	    cmocka_unit_test(test_parse_list_versions_rejects),
+	    cmocka_unit_test(test_parse_versioning),
 	    cmocka_unit_test(test_parse_mpu_list),
 	    cmocka_unit_test(test_parse_small_documents),
 	    cmocka_unit_test(test_parse_error_long_fields),

@@ -57,13 +57,18 @@ static void test_id_valid(void **state)
 	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef", true},
 	    {"0123456789._0123456789._01234567", true},
 	    {"", false},
-	    {"NULL", false},
-	    {"nul", false},
-	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcde", false},	  /* 31 */
-	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg", false}, /* 33 */
+	    {"NULL", true}, /* well-formed; no version has it */
+	    /* the s3 home's remote ids: Ceph RGW's are 31 characters of [A-Za-z0-9.-] */
+	    {"iwAflfTjWYMB8IrjNeGVCIOrAOKeuZ-", true},
+	    {".3tUuLrmBmlgLP6lwzbqwIYnhM61LQx", true},
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg", true},	 /* 33 */
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm", true},	 /* 39: the most */
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn", false}, /* 40 */
 	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcde/", false},
 	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcde+", false},
-	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcde-", false},
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcde=", false},
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZab%2F", false},
+	    {"ABCDEFGHIJKLMNOPQRSTUVWXYZab<&>", false},
 	    {"ABCDEFGHIJKLMNOPQRST VWXYZabcdef", false},
 	    {"3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo", false},
 	};
