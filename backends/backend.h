@@ -538,7 +538,11 @@ struct backend_ops {
 	 */
 	s3err_t (*bucket_config_get)(struct backend *be, const char *bucket, const char *name,
 				     char *out, size_t cap, size_t *len, bool *found);
-	/* Stores (replaces) the document durably. Errors: S3E_NoSuchBucket. */
+	/*
+	 * Stores (replaces) the document durably. Errors: S3E_NoSuchBucket,
+	 * S3E_InvalidBucketState ("versioning" other than "Enabled" on a bucket
+	 * with Object Lock: checked in the same atomic step as the write).
+	 */
 	s3err_t (*bucket_config_put)(struct backend *be, const char *bucket, const char *name,
 				     const char *value, size_t len);
 	/* Removes it (absent is fine). Errors: S3E_NoSuchBucket. Deleting a bucket drops its

@@ -3564,6 +3564,8 @@ static s3err_t config_write(struct posix_be *pb, const char *bucket, const char 
 	err = posix_tx_begin(c);
 	if (err == S3E_OK)
 		err = posix_bucket_exists(c, bucket);
+	if (err == S3E_OK)
+		err = posix_lock_config_guard(c, bucket, name, value, len); /* L2 */
 	if (err != S3E_OK)
 		goto out;
 	rc = posix_bind_text(st, 1, bucket);

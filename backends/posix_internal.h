@@ -975,6 +975,13 @@ s3err_t posix_lock_commit(struct conn *c, const char *bucket, const char *key, b
 			  const struct obj_meta *m);
 /* Within bucket_create's transaction: versioning Enabled and lock enabled (L2). */
 s3err_t posix_lock_bucket_init(struct conn *c, const char *bucket);
+/*
+ * L2: within the transaction that writes configuration document name =
+ * value: S3E_InvalidBucketState when it would leave a lock-enabled bucket
+ * anything but Enabled (or delete its versioning state).
+ */
+s3err_t posix_lock_config_guard(struct conn *c, const char *bucket, const char *name,
+				const char *value, size_t len);
 /* Within a transaction: stores the bucket's lock document (the compact form). */
 s3err_t posix_lock_config_write(struct conn *c, const char *bucket, const char *doc, size_t len);
 /* Backend slots (contracts in backend.h). */

@@ -11,8 +11,9 @@
  *      OBJLOCK_BUCKET_CONFIG (the compact form of common/objlock.h). It is
  *      written only while the bucket's versioning is Enabled (bucket_lock_put
  *      checks both in one transaction; a locked bucket is created with both
- *      at once), and the gateway refuses to suspend versioning afterwards: a
- *      lock-enabled bucket is Enabled, so its writes never replace a row in
+ *      at once), and the transaction that would change its versioning
+ *      afterwards refuses (posix_lock_config_guard): a lock-enabled bucket
+ *      is Enabled, so its writes never replace a row in
  *      place (V3) and a locked row leaves only by a delete by id.
  *  L3. Every removal of a version for good (posix_ver_delete by id, a
  *      Suspended write or delete replacing the null version) asks
@@ -281,6 +282,23 @@ s3err_t posix_bucket_lock_put(struct backend *be, const char *bucket, const char
 		err = posix_tx_commit(c);
 	posix_tx_rollback(c);
 	posix_pool_put(pb, c);
+	return err;
+}
+
+s3err_t posix_lock_config_guard(struct conn *c, const char *bucket, const char *name,
+				const char *value, size_t len)
+{
+	static const char enabled[] = "Enabled";
+	struct objlock_cfg cfg;
+	bool found = false;
+	s3err_t err;
+
+	if (strcmp(name, "versioning") != 0 ||
+	    (value && len == sizeof(enabled) - 1 && memcmp(value, enabled, len) == 0))
+		return S3E_OK;
+	err = cfg_get(c, bucket, &cfg, &found);
+	if (err == S3E_OK && found)
+		err = S3E_InvalidBucketState;
 	return err;
 }
 

@@ -180,22 +180,14 @@ s3err_t op_put_bucket_versioning(struct request *r)
 	if (!backend_can_version(r->srv->be))
 		return req_fail(r, S3E_NotImplemented,
 				"Versioning is not available with this home backend.");
-	if (st == VERSIONING_SUSPENDED) {
-		struct objlock_cfg cfg;
-		bool locked = false;
-
-		/* L2 (posix_lock.c): a lock-enabled bucket keeps every version. */
-		err = op_lock_config_get(r, &cfg, &locked);
-		if (err)
-			return req_fail(r, err, NULL);
-		if (locked)
-			return req_fail(r, S3E_InvalidBucketState,
-					"An Object Lock configuration is present on this bucket, "
-					"so the versioning state cannot be changed.");
-	}
 	doc = st == VERSIONING_ENABLED ? "Enabled" : "Suspended";
+	/* L2 (posix_lock.c): a lock-enabled bucket keeps every version; the write refuses. */
 	err = backend_bucket_config_put(r->srv->be, r->bucket, VERSIONING_BUCKET_CONFIG, doc,
 					strlen(doc));
+	if (err == S3E_InvalidBucketState)
+		return req_fail(r, err,
+				"An Object Lock configuration is present on this bucket, so the "
+				"versioning state cannot be changed.");
 	if (err)
 		return req_fail(r, err, NULL);
 	return resp_ok_empty(r);

@@ -3430,6 +3430,17 @@ static void test_lock_bucket_config(void **state)
 	    put_locked(f->be, "locked", "k", "x", OBJLOCK_COMPLIANCE, now_ms() + 60000, false, vid),
 	    S3E_OK);
 	assert_int_equal(strlen(vid), VERSIONS_ID_LEN);
+	/* L2: the write of a lock-enabled bucket's versioning refuses all but Enabled. */
+	assert_int_equal(backend_bucket_config_put(f->be, "locked", "versioning", "Suspended", 9),
+			 S3E_InvalidBucketState);
+	assert_int_equal(backend_bucket_config_delete(f->be, "locked", "versioning"),
+			 S3E_InvalidBucketState);
+	assert_int_equal(backend_bucket_config_put(f->be, "locked", "versioning", "Enabled", 7),
+			 S3E_OK);
+	assert_int_equal(backend_bucket_config_get(f->be, "locked", "versioning", doc, sizeof(doc),
+						   &len, &found),
+			 S3E_OK);
+	assert_true(found && len == 7 && memcmp(doc, "Enabled", 7) == 0);
 	/* A failed create of a locked bucket leaves no documents behind. */
 	assert_int_equal(backend_bucket_create(f->be, &b), S3E_BucketAlreadyExists);
 }
