@@ -719,6 +719,15 @@ int posix_run(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+int posix_step_texts2(sqlite3_stmt *st, const char *a, const char *b)
+{
+	int rc = posix_bind_text(st, 1, a);
+
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 2, b);
+	return rc == SQLITE_OK ? sqlite3_step(st) : rc;
+}
+
 int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n)
 {
 	int i, rc = SQLITE_OK;
@@ -1211,11 +1220,7 @@ s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const c
 	s3err_t err = S3E_OK;
 	int rc;
 
-	rc = posix_bind_text(st, 1, a);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, b);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, a, b);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		*found = rc == SQLITE_ROW;
 	else
@@ -1479,11 +1484,7 @@ s3err_t posix_obj_files_get(struct conn *c, const char *bucket, const char *key,
 
 	memset(o, 0, sizeof(*o));
 	*found = false;
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		*found = true;
 		o->layout = sqlite3_column_int(st, 1);
@@ -2244,11 +2245,7 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 	int rc;
 
 	obj_meta_init(&m);
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_DONE) {
 		posix_stmt_done(st);
 		err = posix_bucket_exists(c, bucket);
@@ -3517,11 +3514,7 @@ static s3err_t posix_bucket_config_get(struct backend *be, const char *bucket, c
 	if (err != S3E_OK)
 		goto out;
 	st = c->st[ST_BCFG_GET];
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, name);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, name);
 	if (rc == SQLITE_DONE) {
 		*found = false;
 		*len = 0;

@@ -399,6 +399,12 @@ void posix_stmt_done(sqlite3_stmt *st);
 int posix_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Runs a statement that returns no rows; SQLITE_OK on success; always readies it again. */
 int posix_run(sqlite3_stmt *st);
+/*
+ * Binds the strings a and b to parameters 1 and 2 (a bucket and a key, most
+ * often) and steps st once: SQLITE_ROW, SQLITE_DONE or the error. The caller
+ * reads the row and readies st (posix_stmt_done).
+ */
+int posix_step_texts2(sqlite3_stmt *st, const char *a, const char *b);
 /* Runs a statement whose parameters 1..n are the strings a[0..n-1]. */
 int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n);
 /* BEGIN IMMEDIATE (the write lock) / BEGIN (a read snapshot) / COMMIT. */

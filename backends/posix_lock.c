@@ -93,11 +93,7 @@ static s3err_t row_lock_get(struct conn *c, const char *bucket, const char *key,
 
 	*found = false;
 	memset(out, 0, sizeof(*out));
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		*found = true;
 		out->mode = sqlite3_column_int(st, 0);

@@ -1262,11 +1262,7 @@ static s3err_t part_range_tx(struct conn *c, const char *bucket, const char *key
 	int rc, layout = 0;
 	s3err_t err = S3E_OK;
 
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		layout = sqlite3_column_int(st, 0);
 		osize = sqlite3_column_int64(st, 1);

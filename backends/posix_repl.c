@@ -310,11 +310,7 @@ static s3err_t version_get(struct conn *c, const char *bucket, const char *key,
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		v->found = true;
 		v->mtime_ms = sqlite3_column_int64(st, 0);

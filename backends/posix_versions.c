@@ -201,11 +201,7 @@ static s3err_t cur_get(struct conn *c, const char *bucket, const char *key, stru
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		out->found = true;
 		out->mtime_ms = sqlite3_column_int64(st, 1);
@@ -278,11 +274,7 @@ static s3err_t insert_version(struct conn *c, const char *bucket, const char *ke
 	sqlite3_int64 seq = 0;
 	int rc;
 
-	rc = posix_bind_text(st, 1, bucket);
-	if (rc == SQLITE_OK)
-		rc = posix_bind_text(st, 2, key);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	rc = posix_step_texts2(st, bucket, key);
 	if (rc == SQLITE_ROW) {
 		seq = sqlite3_column_int64(st, 0);
 		rc = SQLITE_OK;
