@@ -8,6 +8,7 @@
 
 #include "../common/httptime.h"
 #include "../common/log.h"
+#include "../common/sigkeys.h"
 #include "../common/sigv2.h"
 #include "../common/sigv4.h"
 #include "../common/strutil.h"
@@ -134,7 +135,8 @@ static s3err_t verify_sigv4(struct request *r, const struct sigv4_auth *a, const
 	err = sigv4_string_to_sign(amz_date, buf_str(scope), buf_str(&canon), canon.len, &sts);
 	if (err)
 		goto out;
-	sigv4_signing_key(r->auth.user.secret, a->date, a->region, a->service, signing_key);
+	sigkeys_get(r->srv->sigkeys, r->auth.user.access_key, r->auth.user.secret, a->date,
+		    a->region, a->service, signing_key);
 	sigv4_hmac_hex(signing_key, buf_str(&sts), sts.len, sig);
 	if (!sigv4_sig_equal(sig, a->signature)) {
 		err = S3E_SignatureDoesNotMatch;

@@ -20,6 +20,7 @@
 #include "../common/httptime.h"
 #include "../common/log.h"
 #include "../common/metrics.h"
+#include "../common/sigkeys.h"
 #include "../common/strutil.h"
 #include "../lifecycle/engine.h"
 #include "../lifecycle/replicator.h"
@@ -633,7 +634,7 @@ int server_run(const struct config *cfg)
 		0)
 		goto workers;
 	if (!(srv.repl_cache = repl_cache_new()) ||
-	    !(srv.conns = conntrack_new(cfg->header_timeout))) {
+	    !(srv.conns = conntrack_new(cfg->header_timeout)) || !(srv.sigkeys = sigkeys_new())) {
 		log_error("server", "out of memory");
 		goto workers;
 	}
@@ -670,6 +671,7 @@ out:
 	admin_stop(admin);
 	repl_cache_free(srv.repl_cache);
 	conntrack_free(srv.conns);
+	sigkeys_free(srv.sigkeys);
 	reqlog_close(&srv.logs);
 	users_close(srv.users);
 	backend_close(srv.be);

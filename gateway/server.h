@@ -49,6 +49,7 @@ struct server {
 	struct replicator *replicator; /* lifecycle/replicator.h; NULL when no site is configured */
 	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
 	struct conntrack *conns;       /* gateway/conntrack.h: head deadlines, requests in flight */
+	struct sigkeys *sigkeys;       /* common/sigkeys.h: recent SigV4 signing keys */
 	atomic_bool stopping;	       /* SIGTERM: no new connections; responses close theirs */
 	struct reqlog logs;	       /* access and audit logs (reqlog.h); reopened on SIGHUP */
 };
