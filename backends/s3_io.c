@@ -552,6 +552,7 @@ s3err_t s3_reader_open_v(struct backend *be, const char *bucket, const char *key
 	const char *pin;
 	struct bucket_info bi;
 	size_t n = 1;
+	bool x_read = false; /* m and x came from the remote's answer */
 	s3err_t err = S3E_InternalError;
 
 	obj_meta_init(&m);
@@ -562,12 +563,16 @@ s3err_t s3_reader_open_v(struct backend *be, const char *bucket, const char *key
 		err = s3c_get_open_v(b->c, rb, key, vid, 0, S3C_RANGE_ALL, NULL, &st, res);
 	if (!err)
 		err = s3_meta_from_result(res, bucket, key, &m, &x);
+	x_read = err == S3E_OK;
 	if (!err)
 		err = s3_vid_of(b, bucket, res, vid, m.version_id);
 	if (err == S3E_NoSuchKey && s3_registry_get(b, bucket, &bi) == S3E_NoSuchBucket)
 		err = S3E_NoSuchBucket;
 	else if (err == S3E_NoSuchKey || err == S3E_NoSuchVersion || err == S3E_MethodNotAllowed)
 		err = s3_marker_probe(b, bucket, rb, key, vid, meta);
+	/* The probe always answers an error (no version to read); m and x stay unset then. */
+	if (err == S3E_OK && !x_read)
+		err = S3E_InternalError;
 	if (err)
 		goto fail;
 	pin = s3c_result_header(res, "x-amz-version-id") ? m.version_id : vid;
