@@ -189,7 +189,11 @@ static void member_wait(struct posix_be *pb, struct posix_batch_member *m)
 			continue;
 		pthread_mutex_unlock(&b->mu);
 		if (posix_write_lock(pb, false)) {
-			/* Only a write_mu holder ends a batch, so m is still in the open one. */
+			/*
+			 * m is in the open batch unless it was ended since the wait
+			 * timed out; then this commits a newer batch early, which
+			 * tells its own members as any close does.
+			 */
 			posix_batch_close(pb);
 			if (posix_write_unlock(pb))
 				posix_gc_later_settle_any(pb);
