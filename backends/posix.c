@@ -2288,18 +2288,53 @@ out:
 	return err;
 }
 
+/*
+ * The current row of bucket/key: from the row cache when it holds it (O2 in
+ * posix_ocache.h), else from the index in one read snapshot, with (when map
+ * is not NULL and the object is in parts) the part table of that snapshot.
+ * A row in parts whose map is wanted is always read from the index, since
+ * the cache keeps no part tables. cache_ok false: the index only.
+ */
+static s3err_t row_get(struct posix_be *pb, const char *bucket, const char *key, bool cache_ok,
+		       struct posix_orow *row, struct mp_map **map)
+{
+	uint64_t gen = 0;
+	struct conn *c;
+	s3err_t err;
+
+	if (cache_ok && posix_ocache_get(pb->ocache, bucket, key, row, &gen)) {
+		if (row->layout == 0 || !map)
+			return S3E_OK;
+		obj_meta_free(&row->meta);
+	}
+	obj_meta_init(&row->meta);
+	c = posix_pool_get(pb);
+	err = posix_tx_begin_read(c);
+	if (err == S3E_OK)
+		err = posix_row_load(c, bucket, key, &row->meta, row->id, &row->layout,
+				     &row->framed, row->tier);
+	if (err == S3E_OK && row->layout == 1 && map)
+		err = posix_mp_map_load(pb, c, bucket, key, row->meta.size,
+					row->meta.sse_mode != SSE_NONE,
+					row->meta.restore_state == RESTORE_DONE, map);
+	posix_tx_rollback(c); /* ends the read snapshot */
+	posix_pool_put(pb, c);
+	if (err == S3E_OK && cache_ok)
+		posix_ocache_put(pb->ocache, bucket, key, row, gen);
+	if (err != S3E_OK)
+		obj_meta_free(&row->meta);
+	return err;
+}
+
 static s3err_t posix_object_head(struct backend *be, const char *bucket, const char *key,
 				 struct obj_meta *out)
 {
-	struct posix_be *pb = (struct posix_be *)be;
-	struct conn *c = posix_pool_get(pb);
-	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX];
-	bool framed = false;
-	int layout = 0;
+	struct posix_orow row;
 	s3err_t err;
 
-	err = posix_row_load(c, bucket, key, out, id, &layout, &framed, tier);
-	posix_pool_put(pb, c);
+	err = row_get((struct posix_be *)be, bucket, key, true, &row, NULL);
+	if (err == S3E_OK)
+		*out = row.meta;
 	return err;
 }
 
@@ -2625,35 +2660,30 @@ void posix_frame_cache_free(struct posix_frame_cache *fc)
 }
 
 /*
- * One attempt of reader_open: in one read snapshot, the row and (layout 1)
- * its part table; then, outside the index, the data file(s): at home for a
- * done restore (R4), else where the row says (T2). S3E_NoSuchKey with
- * *raced set means a file vanished under us: the key was overwritten,
+ * One attempt of reader_open: the row (row_get: cached, or with its part
+ * table in one read snapshot); then, outside the index, the data file(s): at
+ * home for a done restore (R4), else where the row says (T2). S3E_NoSuchKey
+ * with *raced set means a file vanished under us: the key was overwritten,
  * deleted or its restore released meanwhile, so the caller reads the row
- * again.
+ * again, from the index (cache_ok false).
  */
-static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *key,
+static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *key, bool cache_ok,
 			  struct obj_meta *m, struct be_reader *r, bool *raced)
 {
-	char id[POSIX_ID_HEX + 1], tier[POSIX_TIER_MAX];
 	const struct posix_loc *loc = NULL;
-	bool framed = false;
-	struct conn *c;
-	int layout = 0;
+	struct posix_orow row;
+	const char *id = row.id, *tier = row.tier;
+	bool framed;
+	int layout;
 	s3err_t err;
 
 	*raced = false;
-	c = posix_pool_get(pb);
-	err = posix_tx_begin_read(c);
-	if (err == S3E_OK)
-		err = posix_row_load(c, bucket, key, m, id, &layout, &framed, tier);
-	if (err == S3E_OK && layout == 1)
-		err = posix_mp_map_load(pb, c, bucket, key, m->size, m->sse_mode != SSE_NONE,
-					m->restore_state == RESTORE_DONE, &r->map);
-	posix_tx_rollback(c); /* ends the read snapshot */
-	posix_pool_put(pb, c);
+	err = row_get(pb, bucket, key, cache_ok, &row, &r->map);
 	if (err != S3E_OK)
 		goto out;
+	*m = row.meta;
+	layout = row.layout;
+	framed = row.framed;
 	r->size = m->size;
 	if (layout == 0) {
 		r->file.framed = framed;
@@ -2719,7 +2749,7 @@ static s3err_t posix_reader_open(struct backend *be, const char *bucket, const c
 	r->fc.bucket = r->bucket;
 	r->fc.key = r->key;
 	for (attempt = 1;; attempt++) {
-		err = reader_try(pb, bucket, key, &m, r, &raced);
+		err = reader_try(pb, bucket, key, attempt == 1, &m, r, &raced);
 		if (!raced || attempt >= POSIX_OPEN_RETRIES)
 			break;
 		obj_meta_free(&m);
@@ -3743,6 +3773,25 @@ static s3err_t open_recover(struct posix_be *pb, struct conn *c)
 	return err;
 }
 
+/*
+ * SQLite's WAL hook, called on the connection that committed once the commit
+ * is done, before the COMMIT (or autocommit statement) returns: O1 of the row
+ * cache, whatever the write path. A hook replaces SQLite's own, which
+ * checkpoints the WAL once it holds POSIX_WAL_CHECKPOINT_PAGES pages; this
+ * one does the same (passive: it never waits for readers).
+ */
+#define POSIX_WAL_CHECKPOINT_PAGES 1000 /* SQLite's own default */
+
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct posix_be *pb = arg;
+
+	posix_ocache_moved(pb->ocache);
+	if (pages >= POSIX_WAL_CHECKPOINT_PAGES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 /* Per-connection settings; WAL itself is a property of the file (set once). */
 static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
 {
@@ -3756,6 +3805,7 @@ static s3err_t conn_open(struct posix_be *pb, const char *path, struct conn *c)
 		return S3E_InternalError;
 	}
 	c->pb = pb;
+	sqlite3_wal_hook(c->db, wal_committed, pb); /* O1 */
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	rc = sqlite3_exec(c->db,
@@ -3889,6 +3939,7 @@ static void posix_close(struct backend *be)
 			log_error(POSIX_LOG_MOD, "close %s/index.db: %s", pb->dir,
 				  sqlite3_errmsg(pb->conns[i].db));
 	}
+	posix_ocache_free(pb->ocache); /* after the last connection: its hook uses it */
 	for (l = 0; l < POSIX_NLOC; l++)
 		loc_close(&pb->loc[l]);
 	if (pb->sync_ready) {
@@ -4210,6 +4261,9 @@ s3err_t posix_open_opts(const char *dir, const struct posix_opts *opts, struct b
 		goto out;
 	}
 	pb->sync_ready = true;
+	pb->ocache = posix_ocache_new(); /* before any connection: their hooks move it (O1) */
+	if (!pb->ocache)
+		goto out;
 
 	/* The home first (its LOCK guards the index too), then the tiers (T1). */
 	pb->nloc = 1;

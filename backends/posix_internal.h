@@ -40,6 +40,7 @@
 #include "backend.h"
 #include "posix.h"
 #include "posix_bcache.h"
+#include "posix_ocache.h"
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
@@ -244,8 +245,9 @@ struct posix_be {
 	struct conn *free;
 	struct conn conns[POSIX_NCONN]; /* the pool, then the group commit's (W4) */
 	struct posix_opts opts;
-	struct s3c *client;	 /* the connection of every remote tier (X1), or NULL (owned) */
-	atomic_bool reserve_out; /* P8: index.reserve was given up (or never filled) */
+	struct s3c *client;	     /* the connection of every remote tier (X1), or NULL (owned) */
+	atomic_bool reserve_out;     /* P8: index.reserve was given up (or never filled) */
+	struct posix_ocache *ocache; /* current object rows (O1, O2 in posix_ocache.h; owned) */
 };
 
 /* --- writers and readers (one struct for objects and parts) --- */

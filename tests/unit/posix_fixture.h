@@ -21,7 +21,11 @@ size_t count_files(const char *dir, const char *sub);
 /* One integer the SQL query returns from dir/index.db. */
 long long index_int(const char *dir, const char *sql);
 
-/* Runs SQL statements on dir/index.db. */
+/*
+ * Runs SQL statements on dir/index.db, behind the back of any backend open
+ * on dir: one that then reads a changed object row must first be told, as
+ * its own commits tell it (posix_ocache_moved, O1 in posix_ocache.h).
+ */
 void index_exec(const char *dir, const char *sql);
 
 /* The text the SQL query returns (first column of the first row) from dir/index.db. */
