@@ -3,7 +3,8 @@
  *
  * A GET or HEAD reads its object's row, and an index read costs a SQLite
  * read transaction whose WAL locks are fcntl(2) calls: 10 to 15% of a small
- * GET. Only this process writes its index (the data directory's LOCK), and
+ * GET. Only this process writes its index (the data directory's LOCK); the
+ * index is always in WAL mode (posix_open refuses to run otherwise), and
  * SQLite calls the WAL hook of the connection that committed after every
  * commit, before that commit's statement returns. So the cache is exact:
  *  O1. Every commit on any connection of the backend moves the generation
