@@ -43,6 +43,7 @@
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
+#define POSIX_BUSY_TIMEOUT_MS 10000	  /* wait this long for the write lock, then SlowDown */
 #define POSIX_GC_LATER 64		  /* gc releases waiting for another writer's commit (W2) */
 #define POSIX_BATCH_MAX 32		  /* object commits in one group commit (W4) */
 #define POSIX_NCONN (POSIX_POOL_SIZE + 1) /* the pool and the group commit's own (W4) */
@@ -678,6 +679,20 @@ void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct reti
 
 /* The smallest string above every string starting with prefix, or *out = NULL (none). */
 s3err_t posix_prefix_upper(const char *prefix, char **out);
+
+/* --- opening the index (posix_schema.c) --- */
+
+/*
+ * Opens a connection c of pb to the index at path with its per-connection
+ * settings (busy timeout, synchronous, foreign keys). Error: S3E_InternalError (logged).
+ */
+s3err_t posix_conn_open(struct posix_be *pb, const char *path, struct conn *c);
+/* Prepares every statement (ST_*) on c. Error: S3E_InternalError (logged). */
+s3err_t posix_conn_prepare(struct posix_be *pb, struct conn *c);
+/* Switches index.db to WAL and migrates it to the current schema; S3E_InternalError if newer. */
+s3err_t posix_schema_migrate(struct posix_be *pb, struct conn *c);
+/* Creates the data directory's index.db 0600 if it is missing. Error: S3E_InternalError. */
+s3err_t posix_index_precreate(struct posix_be *pb);
 
 /* --- scrub (posix_scrub.c) --- */
 
