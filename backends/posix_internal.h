@@ -367,7 +367,7 @@ struct posix_file {
 	bool sealed;		     /* F5: its owner row's sse_mode is not SSE_NONE */
 };
 
-/* --- index helpers (posix.c) --- */
+/* --- index helpers (posix_tx.c) --- */
 
 /* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown,
  * a full disk (SQLITE_FULL) S3E_XMinioStorageFull. */
@@ -408,6 +408,12 @@ int posix_run(sqlite3_stmt *st);
 int posix_step_texts2(sqlite3_stmt *st, const char *a, const char *b);
 /* Runs a statement whose parameters 1..n are the strings a[0..n-1]. */
 int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n);
+/*
+ * Whether statement `which`, a "SELECT 1 ... WHERE ?1 ... ?2" lookup, finds a
+ * row for (a, b), into *found; an SQLite error is logged as `what`.
+ */
+s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
+			 const char *what, bool *found);
 /* BEGIN IMMEDIATE (the write lock) / BEGIN (a read snapshot) / COMMIT. */
 s3err_t posix_tx_begin(struct conn *c);
 s3err_t posix_tx_begin_read(struct conn *c);
@@ -450,6 +456,9 @@ s3err_t posix_batch_join(struct posix_be *pb, struct conn **out);
 s3err_t posix_batch_leave(struct posix_be *pb, struct conn *c, s3err_t err);
 /* W4: commits an open batch before another write transaction (under write_mu). */
 void posix_batch_close(struct posix_be *pb);
+
+/* --- the pool and column helpers (posix_tx.c) --- */
+
 /* Checks a connection out of the pool (waiting) / back in. */
 struct conn *posix_pool_get(struct posix_be *pb);
 void posix_pool_put(struct posix_be *pb, struct conn *c);
@@ -474,6 +483,9 @@ int posix_bind_sse(sqlite3_stmt *st, int i0, const struct obj_meta *m);
  * each within its cap. Logs what is wrong (names no key material).
  */
 bool posix_sse_valid(const struct obj_meta *m);
+
+/* --- object rows (posix.c) --- */
+
 /* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
 s3err_t posix_bucket_exists(struct conn *c, const char *bucket);
 /* The current time in ms since the epoch (CLOCK_REALTIME). */
@@ -537,12 +549,6 @@ s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *ke
 const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
 /* Where files of storage_class go: its tier if one is configured, else the home (T3). */
 const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
-/*
- * Whether statement `which`, a "SELECT 1 ... WHERE ?1 ... ?2" lookup, finds a
- * row for (a, b), into *found; an SQLite error is logged as `what`.
- */
-s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
-			 const char *what, bool *found);
 /*
  * Within the caller's transaction (T4): *named when an objects (layout 0),
  * parts or object_parts row names the data file (tier, id), or, for tier
