@@ -519,6 +519,8 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
 		     const char *etag);
 
+/* --- the files an object row names (posix_gc.c) --- */
+
 /* The columns of an objects row that name its data (ST_OBJ_ID). */
 struct obj_files {
 	char id[POSIX_ID_HEX + 1]; /* layout 0: its file; "" when the index holds no usable id */
@@ -549,13 +551,6 @@ s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *ke
 const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
 /* Where files of storage_class go: its tier if one is configured, else the home (T3). */
 const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
-/*
- * Within the caller's transaction (T4): *named when an objects (layout 0),
- * parts or object_parts row names the data file (tier, id), or, for tier
- * "", when id is a file of an object whose restore is done (its restored
- * copy, R2).
- */
-s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
 
 /* 32 lowercase hex digits and a NUL: the only strings that may name a file (P5). */
 bool posix_id_valid(const char *id);
@@ -653,8 +648,15 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where);
 /* Opens loc's objects/xx/ for id, creating it (durably) if someone removed it. */
 s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out);
 
-/* --- gc (posix.c; invariants P2, T4) --- */
+/* --- gc (posix_gc.c; invariants P2, T4) --- */
 
+/*
+ * Within the caller's transaction (T4): *named when an objects (layout 0),
+ * parts or object_parts row names the data file (tier, id), or, for tier
+ * "", when id is a file of an object whose restore is done (its restored
+ * copy, R2).
+ */
+s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
 /* Within the caller's transaction: *pending when gc holds a row for (tier, id) (X5). */
 s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending);
 /* Queues the file (tier, id) in gc within the caller's transaction. */
