@@ -545,7 +545,7 @@ s3err_t posix_obj_files_get(struct conn *c, const char *bucket, const char *key,
 s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *key,
 			      const struct obj_files *o, bool *copy, bool *parts);
 
-/* --- ids, paths and data files (posix.c) --- */
+/* --- ids, paths and data files (posix_data.c) --- */
 
 /* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
 const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
@@ -603,6 +603,9 @@ bool posix_fh_is_open(const struct posix_fh *fh);
  */
 s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
 			 const char *key, enum writer_kind kind, struct be_writer **out);
+/* The writer_write and writer_seal slots (contracts in backend.h), for objects and parts. */
+s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t len);
+s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key);
 /* Reads exactly len bytes at off; a short file is S3E_InternalError, never padding. */
 s3err_t posix_data_pread(const struct posix_fh *fh, uint64_t off, void *buf, size_t len);
 
