@@ -2,9 +2,11 @@
  * posix_internal: what the files of the posix backend share.
  *
  * Not an interface: only the backends/posix*.c files include this.
- * posix.c owns the index (connection pool, statements, schema and its
- * migrations), the data-file commit order, the locations of storage
- * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
+ * posix.c owns buckets and single-PUT objects (layout 0) and their
+ * commit order; posix_schema.c the index's statements, schema and
+ * migrations; posix_tx.c its transactions and connection pool;
+ * posix_gc.c the gc queue; posix_data.c data-file I/O; posix_open.c
+ * opening, closing and the locations of storage tiers; posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
  * restores, posix_repl.c the replication queue (Q1..Q8), posix_versions.c
  * object versions (V1..V9), posix_batch.c the group commit of object
@@ -13,7 +15,7 @@
  * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
- * by posix.c for both: the frame helpers below are what a reader or the
+ * by posix_data.c for both: the frame helpers below are what a reader or the
  * scrubber needs. Sealed (encrypted) data files use the same helpers with a
  * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
  * invariants are numbered at the top of posix.c (P1.., F1..F8),
@@ -58,7 +60,7 @@
 
 /*
  * Every statement the backend runs, prepared once per connection. Those
- * before ST_MP_FIRST have their SQL in posix.c, those up to ST_RP_FIRST in
+ * before ST_MP_FIRST have their SQL in posix_schema.c, those up to ST_RP_FIRST in
  * posix_multipart.c (posix_mp_stmt_sql), those up to ST_VR_FIRST in
  * posix_repl.c (posix_rp_stmt_sql), the rest in posix_versions.c
  * (posix_vr_stmt_sql), next to the code that runs them.
@@ -547,11 +549,6 @@ s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *ke
 
 /* --- ids, paths and data files (posix_data.c) --- */
 
-/* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
-const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
-/* Where files of storage_class go: its tier if one is configured, else the home (T3). */
-const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
-
 /* 32 lowercase hex digits and a NUL: the only strings that may name a file (P5). */
 bool posix_id_valid(const char *id);
 /* A fresh random id: 16 bytes of RAND_bytes in lowercase hex. Error: S3E_InternalError. */
@@ -688,8 +685,14 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 /* After the commit of a transaction that retired r: reclaims its files. */
 void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct retired *r);
 
+/* --- scans and the backend (posix.c) --- */
+
 /* The smallest string above every string starting with prefix, or *out = NULL (none). */
 s3err_t posix_prefix_upper(const char *prefix, char **out);
+/* The backend's slots: posix_open_opts gives them to every backend it opens. */
+extern const struct backend_ops posix_ops;
+/* P8: (re)fills index.reserve; on failure marks it given up, for the next delete to retry. */
+void posix_reserve_fill(struct posix_be *pb);
 
 /* --- opening the index (posix_schema.c) --- */
 
@@ -704,6 +707,15 @@ s3err_t posix_conn_prepare(struct posix_be *pb, struct conn *c);
 s3err_t posix_schema_migrate(struct posix_be *pb, struct conn *c);
 /* Creates the data directory's index.db 0600 if it is missing. Error: S3E_InternalError. */
 s3err_t posix_index_precreate(struct posix_be *pb);
+
+/* --- locations, opening and closing (posix_open.c; T1) --- */
+
+/* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
+const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
+/* Where files of storage_class go: its tier if one is configured, else the home (T3). */
+const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
+/* The close slot: closes the index and every location and frees pb; NULL does nothing. */
+void posix_close(struct backend *be);
 
 /* --- scrub (posix_scrub.c) --- */
 
