@@ -2,9 +2,11 @@
  * posix_internal: what the files of the posix backend share.
  *
  * Not an interface: only the backends/posix*.c files include this.
- * posix.c owns the index (connection pool, statements, schema and its
- * migrations), the data-file commit order, the locations of storage
- * tiers, buckets and single-PUT objects (layout 0); posix_tiers.c owns
+ * posix.c owns buckets and single-PUT objects (layout 0) and their
+ * commit order; posix_schema.c the index's statements, schema and
+ * migrations; posix_tx.c its transactions and connection pool;
+ * posix_gc.c the gc queue; posix_data.c data-file I/O; posix_open.c
+ * opening, closing and the locations of storage tiers; posix_tiers.c owns
  * writer placement and transitions between tiers, posix_restore.c archive
  * restores, posix_repl.c the replication queue (Q1..Q8), posix_versions.c
  * object versions (V1..V9), posix_batch.c the group commit of object
@@ -13,7 +15,7 @@
  * (layout 1) and the
  * readers of such objects; posix_scrub.c re-verifies stored data. The
  * integrity framing of data files (common/frames.h) is written and read
- * by posix.c for both: the frame helpers below are what a reader or the
+ * by posix_data.c for both: the frame helpers below are what a reader or the
  * scrubber needs. Sealed (encrypted) data files use the same helpers with a
  * per-file cipher (F5..F8). The on-disk layout is in posix.h; the
  * invariants are numbered at the top of posix.c (P1.., F1..F8),
@@ -44,6 +46,7 @@
 
 #define POSIX_LOG_MOD "posix"
 #define POSIX_POOL_SIZE 8		  /* index connections; WAL lets readers run in parallel */
+#define POSIX_BUSY_TIMEOUT_MS 10000	  /* wait this long for the write lock, then SlowDown */
 #define POSIX_GC_LATER 64		  /* gc releases waiting for another writer's commit (W2) */
 #define POSIX_BATCH_MAX 32		  /* object commits in one group commit (W4) */
 #define POSIX_NCONN (POSIX_POOL_SIZE + 1) /* the pool and the group commit's own (W4) */
@@ -58,7 +61,7 @@
 
 /*
  * Every statement the backend runs, prepared once per connection. Those
- * before ST_MP_FIRST have their SQL in posix.c, those up to ST_RP_FIRST in
+ * before ST_MP_FIRST have their SQL in posix_schema.c, those up to ST_RP_FIRST in
  * posix_multipart.c (posix_mp_stmt_sql), those up to ST_VR_FIRST in
  * posix_repl.c (posix_rp_stmt_sql), the rest in posix_versions.c
  * (posix_vr_stmt_sql), next to the code that runs them.
@@ -368,7 +371,7 @@ struct posix_file {
 	bool sealed;		     /* F5: its owner row's sse_mode is not SSE_NONE */
 };
 
-/* --- index helpers (posix.c) --- */
+/* --- index helpers (posix_tx.c) --- */
 
 /* Logs an index failure and maps it: a lock wait that timed out is S3E_SlowDown,
  * a full disk (SQLITE_FULL) S3E_XMinioStorageFull. */
@@ -409,6 +412,12 @@ int posix_run(sqlite3_stmt *st);
 int posix_step_texts2(sqlite3_stmt *st, const char *a, const char *b);
 /* Runs a statement whose parameters 1..n are the strings a[0..n-1]. */
 int posix_run_texts(sqlite3_stmt *st, const char *const *a, int n);
+/*
+ * Whether statement `which`, a "SELECT 1 ... WHERE ?1 ... ?2" lookup, finds a
+ * row for (a, b), into *found; an SQLite error is logged as `what`.
+ */
+s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
+			 const char *what, bool *found);
 /* BEGIN IMMEDIATE (the write lock) / BEGIN (a read snapshot) / COMMIT. */
 s3err_t posix_tx_begin(struct conn *c);
 s3err_t posix_tx_begin_read(struct conn *c);
@@ -451,6 +460,9 @@ s3err_t posix_batch_join(struct posix_be *pb, struct conn **out);
 s3err_t posix_batch_leave(struct posix_be *pb, struct conn *c, s3err_t err);
 /* W4: commits an open batch before another write transaction (under write_mu). */
 void posix_batch_close(struct posix_be *pb);
+
+/* --- the pool and column helpers (posix_tx.c) --- */
+
 /* Checks a connection out of the pool (waiting) / back in. */
 struct conn *posix_pool_get(struct posix_be *pb);
 void posix_pool_put(struct posix_be *pb, struct conn *c);
@@ -475,6 +487,9 @@ int posix_bind_sse(sqlite3_stmt *st, int i0, const struct obj_meta *m);
  * each within its cap. Logs what is wrong (names no key material).
  */
 bool posix_sse_valid(const struct obj_meta *m);
+
+/* --- object rows (posix.c) --- */
+
 /* S3E_OK when the bucket exists, S3E_NoSuchBucket when not. */
 s3err_t posix_bucket_exists(struct conn *c, const char *bucket);
 /* The current time in ms since the epoch (CLOCK_REALTIME). */
@@ -508,6 +523,8 @@ s3err_t posix_row_load(struct conn *c, const char *bucket, const char *key, stru
 s3err_t posix_row_is(struct conn *c, const char *bucket, const char *key, int64_t mtime_ms,
 		     const char *etag);
 
+/* --- the files an object row names (posix_gc.c) --- */
+
 /* The columns of an objects row that name its data (ST_OBJ_ID). */
 struct obj_files {
 	char id[POSIX_ID_HEX + 1]; /* layout 0: its file; "" when the index holds no usable id */
@@ -532,25 +549,7 @@ s3err_t posix_obj_files_get(struct conn *c, const char *bucket, const char *key,
 s3err_t posix_rs_queue_copies(struct conn *c, const char *bucket, const char *key,
 			      const struct obj_files *o, bool *copy, bool *parts);
 
-/* --- ids, paths and data files (posix.c) --- */
-
-/* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
-const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
-/* Where files of storage_class go: its tier if one is configured, else the home (T3). */
-const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
-/*
- * Whether statement `which`, a "SELECT 1 ... WHERE ?1 ... ?2" lookup, finds a
- * row for (a, b), into *found; an SQLite error is logged as `what`.
- */
-s3err_t posix_row_exists(struct conn *c, enum stmt which, const char *a, const char *b,
-			 const char *what, bool *found);
-/*
- * Within the caller's transaction (T4): *named when an objects (layout 0),
- * parts or object_parts row names the data file (tier, id), or, for tier
- * "", when id is a file of an object whose restore is done (its restored
- * copy, R2).
- */
-s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
+/* --- ids, paths and data files (posix_data.c) --- */
 
 /* 32 lowercase hex digits and a NUL: the only strings that may name a file (P5). */
 bool posix_id_valid(const char *id);
@@ -603,6 +602,9 @@ bool posix_fh_is_open(const struct posix_fh *fh);
  */
 s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
 			 const char *key, enum writer_kind kind, struct be_writer **out);
+/* The writer_write and writer_seal slots (contracts in backend.h), for objects and parts. */
+s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t len);
+s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key);
 /* Reads exactly len bytes at off; a short file is S3E_InternalError, never padding. */
 s3err_t posix_data_pread(const struct posix_fh *fh, uint64_t off, void *buf, size_t len);
 
@@ -648,8 +650,15 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where);
 /* Opens loc's objects/xx/ for id, creating it (durably) if someone removed it. */
 s3err_t posix_xx_dir_open(const struct posix_loc *loc, const char *id, int *out);
 
-/* --- gc (posix.c; invariants P2, T4) --- */
+/* --- gc (posix_gc.c; invariants P2, T4) --- */
 
+/*
+ * Within the caller's transaction (T4): *named when an objects (layout 0),
+ * parts or object_parts row names the data file (tier, id), or, for tier
+ * "", when id is a file of an object whose restore is done (its restored
+ * copy, R2).
+ */
+s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool *named);
 /* Within the caller's transaction: *pending when gc holds a row for (tier, id) (X5). */
 s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending);
 /* Queues the file (tier, id) in gc within the caller's transaction. */
@@ -678,8 +687,37 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 /* After the commit of a transaction that retired r: reclaims its files. */
 void posix_retired_finish(struct posix_be *pb, struct conn *c, const struct retired *r);
 
+/* --- scans and the backend (posix.c) --- */
+
 /* The smallest string above every string starting with prefix, or *out = NULL (none). */
 s3err_t posix_prefix_upper(const char *prefix, char **out);
+/* The backend's slots: posix_open_opts gives them to every backend it opens. */
+extern const struct backend_ops posix_ops;
+/* P8: (re)fills index.reserve; on failure marks it given up, for the next delete to retry. */
+void posix_reserve_fill(struct posix_be *pb);
+
+/* --- opening the index (posix_schema.c) --- */
+
+/*
+ * Opens a connection c of pb to the index at path with its per-connection
+ * settings (busy timeout, synchronous, foreign keys). Error: S3E_InternalError (logged).
+ */
+s3err_t posix_conn_open(struct posix_be *pb, const char *path, struct conn *c);
+/* Prepares every statement (ST_*) on c. Error: S3E_InternalError (logged). */
+s3err_t posix_conn_prepare(struct posix_be *pb, struct conn *c);
+/* Switches index.db to WAL and migrates it to the current schema; S3E_InternalError if newer. */
+s3err_t posix_schema_migrate(struct posix_be *pb, struct conn *c);
+/* Creates the data directory's index.db 0600 if it is missing. Error: S3E_InternalError. */
+s3err_t posix_index_precreate(struct posix_be *pb);
+
+/* --- locations, opening and closing (posix_open.c; T1) --- */
+
+/* The location named tier ("" = the home), or NULL when no such tier is configured (T1). */
+const struct posix_loc *posix_loc_find(const struct posix_be *pb, const char *tier);
+/* Where files of storage_class go: its tier if one is configured, else the home (T3). */
+const struct posix_loc *posix_loc_for_class(const struct posix_be *pb, const char *storage_class);
+/* The close slot: closes the index and every location and frees pb; NULL does nothing. */
+void posix_close(struct backend *be);
 
 /* --- scrub (posix_scrub.c) --- */
 

@@ -10,7 +10,8 @@
  * ends each event with repl_done or repl_retry. objects.repl_status is what
  * HEAD, GET and listings show as x-amz-replication-status.
  *
- * Invariants (P1..P7 and the schema are at the top of posix.c):
+ * Invariants (P1..P7 are at the top of posix.c, the schema at the top of
+ * posix_schema.c):
  *  Q1. Atomic with the change: the events of a write, a Complete or a
  *      delete are inserted in the very write transaction that publishes or
  *      removes the objects row (index_publish, complete_tx, object_delete),

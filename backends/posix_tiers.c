@@ -3,7 +3,7 @@
  * file goes (writer_place) and the transition of a stored object to
  * another location, whose copy machinery (posix_tr_*, declared in
  * posix_internal.h) archive restores (posix_restore.c) reuse. Locations
- * are opened and checked with the backend in posix.c (posix_open).
+ * are opened and checked with the backend in posix_open.c (posix_open).
  *
  * Storage tiers (DESIGN.md, "Tiers and lifecycle"; issue 6):
  *  T1. Data files live in locations: the home (the data directory, tier
