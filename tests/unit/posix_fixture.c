@@ -155,3 +155,27 @@ char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx)
 	close(fd);
 	return text;
 }
+
+bool fixture_backend_open(struct fixture_backend *f, const char *tag, const struct posix_opts *opts,
+			  const char *bucket)
+{
+	struct bucket_info b = {"", "AKIDEXAMPLE", "", 1};
+	struct posix_opts none;
+	int n;
+
+	memset(&none, 0, sizeof(none));
+	n = snprintf(f->root, sizeof(f->root), "/tmp/strata-%s-XXXXXX", tag);
+	if (n < 0 || (size_t)n >= sizeof(f->root) || !mkdtemp(f->root))
+		return false;
+	snprintf(f->dir, sizeof(f->dir), "%s/data", f->root);
+	snprintf(b.name, sizeof(b.name), "%s", bucket);
+	return posix_open_opts(f->dir, opts ? opts : &none, &f->be) == S3E_OK &&
+	       backend_bucket_create(f->be, &b) == S3E_OK;
+}
+
+void fixture_backend_close(struct fixture_backend *f)
+{
+	backend_close(f->be);
+	f->be = NULL;
+	fixture_remove_dir(f->root);
+}

@@ -8,6 +8,7 @@
 #ifndef STRATA_POSIX_FIXTURE_H
 #define STRATA_POSIX_FIXTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../../backends/posix.h"
@@ -47,6 +48,21 @@ struct fixture_tiers {
 };
 void fixture_tiers_init(struct fixture_tiers *t, const char *root, size_t ntiers,
 			const struct keyring *keys);
+
+/*
+ * A test's own backend: a new mkdtemp directory /tmp/strata-TAG-XXXXXX
+ * (root), the posix backend open on root/data (dir) with opts (NULL: none),
+ * and bucket created in it, owned by AKIDEXAMPLE. For cmocka setups: false
+ * on any failure. fixture_backend_close closes it and removes root.
+ */
+struct fixture_backend {
+	char root[64]; /* the mkdtemp directory */
+	char dir[96];  /* the data directory below it */
+	struct backend *be;
+};
+bool fixture_backend_open(struct fixture_backend *f, const char *tag, const struct posix_opts *opts,
+			  const char *bucket);
+void fixture_backend_close(struct fixture_backend *f);
 
 /* Runs fn(ctx) with stderr redirected; returns what it wrote (malloc'd, NUL-terminated). */
 char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx);

@@ -25,39 +25,25 @@
 #define BKT "batch"
 #define WRITERS 6
 
-struct fx {
-	char root[64], dir[96];
-	struct backend *be;
-};
-
-static struct posix_be *pb_of(struct fx *f)
+static struct posix_be *pb_of(struct fixture_backend *f)
 {
 	return (struct posix_be *)f->be; /* base is the first member */
 }
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct bucket_info b = {BKT, "AKIDEXAMPLE", "", 1};
+	struct fixture_backend *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
 	*state = f;
-	snprintf(f->root, sizeof(f->root), "/tmp/strata-batch-XXXXXX");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/data", f->root);
-	if (posix_open(f->dir, &f->be) != S3E_OK)
-		return -1;
-	return backend_bucket_create(f->be, &b) == S3E_OK ? 0 : -1;
+	return f && fixture_backend_open(f, "batch", NULL, BKT) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 
-	backend_close(f->be);
-	fixture_remove_dir(f->root);
+	if (f)
+		fixture_backend_close(f);
 	free(f);
 	return 0;
 }
@@ -97,7 +83,7 @@ static void *commit_main(void *arg)
 }
 
 /* Starts the commits of ms[0..n) while the test holds the write lock; returns once all wait. */
-static void start_queued(struct fx *f, struct member *ms, size_t n)
+static void start_queued(struct fixture_backend *f, struct member *ms, size_t n)
 {
 	struct posix_be *pb = pb_of(f);
 	int tries;
@@ -135,7 +121,7 @@ static void assert_holds(struct backend *be, const char *bucket, const char *key
 /* W4b, W4c: writers queued behind one lock share one COMMIT; all of it survives a reopen. */
 static void test_queued_writers_share_one_commit(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct member ms[WRITERS];
 	char key[32], text[64];
 	uint64_t commits;
@@ -168,7 +154,7 @@ static void test_queued_writers_share_one_commit(void **state)
 /* W4a: a member whose rows cannot go in fails alone; the others' rows and files stay. */
 static void test_failing_member_fails_alone(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct bucket_info gone = {"gone", "AKIDEXAMPLE", "", 1};
 	struct member ms[WRITERS];
 	char key[32];
@@ -210,7 +196,7 @@ static void test_failing_member_fails_alone(void **state)
  */
 static void test_lingering_batch_commits(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct posix_be *pb = pb_of(f);
 	struct member m = {f->be, NULL, 5, S3E_InternalError, 0};
 	struct bucket_info other = {"other", "AKIDEXAMPLE", "", 1};

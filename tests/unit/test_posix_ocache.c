@@ -122,34 +122,20 @@ static void test_keys_are_exact(void **state)
 
 /* --- through the backend --- */
 
-struct fx {
-	char root[64], dir[96];
-	struct backend *be;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct bucket_info b = {BKT, "AKIDEXAMPLE", "", 1};
+	struct fixture_backend *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
 	*state = f;
-	snprintf(f->root, sizeof(f->root), "/tmp/strata-ocache-XXXXXX");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/data", f->root);
-	if (posix_open(f->dir, &f->be) != S3E_OK)
-		return -1;
-	return backend_bucket_create(f->be, &b) == S3E_OK ? 0 : -1;
+	return f && fixture_backend_open(f, "ocache", NULL, BKT) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 
-	backend_close(f->be);
-	fixture_remove_dir(f->root);
+	if (f)
+		fixture_backend_close(f);
 	free(f);
 	return 0;
 }
@@ -199,7 +185,7 @@ static uint64_t head_size(struct backend *be, const char *key)
 }
 
 /* The cache's generation now (a probe of a key never stored). */
-static uint64_t generation(struct fx *f)
+static uint64_t generation(struct fixture_backend *f)
 {
 	struct posix_orow unused;
 	uint64_t gen;
@@ -211,7 +197,7 @@ static uint64_t generation(struct fx *f)
 /* O1: reads after an overwrite and after a delete see them, cached or not. */
 static void test_reads_follow_overwrite_and_delete(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct obj_meta m;
 
 	put(f->be, "k", "first");
@@ -230,7 +216,7 @@ static void test_reads_follow_overwrite_and_delete(void **state)
 /* O1: a commit on a path that never names an object still empties the cache. */
 static void test_any_commit_moves_the_generation(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	const char *doc = "<Tagging><TagSet/></Tagging>";
 	uint64_t before;
 
@@ -249,7 +235,7 @@ static void test_any_commit_moves_the_generation(void **state)
  */
 static void test_wal_still_checkpointed(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	char path[160], name[32];
 	struct stat sb;
 	int i;

@@ -53,40 +53,25 @@
 	"DROP TABLE repl_events; DELETE FROM sqlite_sequence WHERE name = 'repl_events';"          \
 	"ALTER TABLE objects DROP COLUMN repl_status; PRAGMA user_version = 7;"
 
-struct fx {
-	char root[64]; /* the mkdtemp directory */
-	char dir[96];  /* the data directory below it */
-	struct backend *be;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct bucket_info b = {BKT, "AKIDEXAMPLE", "", 1};
+	struct fixture_backend *f = calloc(1, sizeof(*f));
 
-	if (!f)
-		return -1;
 	*state = f;
-	snprintf(f->root, sizeof(f->root), "/tmp/strata-repl-XXXXXX");
-	if (!mkdtemp(f->root))
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/data", f->root);
-	if (posix_open(f->dir, &f->be) != S3E_OK)
-		return -1;
-	return backend_bucket_create(f->be, &b) == S3E_OK ? 0 : -1;
+	return f && fixture_backend_open(f, "repl", NULL, BKT) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 
-	backend_close(f->be);
-	fixture_remove_dir(f->root);
+	if (f)
+		fixture_backend_close(f);
 	free(f);
 	return 0;
 }
 
-static void reopen(struct fx *f)
+static void reopen(struct fixture_backend *f)
 {
 	backend_close(f->be);
 	f->be = NULL;
@@ -230,13 +215,13 @@ static bool collect(void *ctx, const struct repl_event *ev)
 }
 
 /* The due events at now (at most limit). */
-static void due(struct fx *f, int64_t now, size_t limit, struct seen *s)
+static void due(struct fixture_backend *f, int64_t now, size_t limit, struct seen *s)
 {
 	memset(s, 0, sizeof(*s));
 	assert_int_equal(backend_repl_due(f->be, now, limit, collect, s), S3E_OK);
 }
 
-static int status_of(struct fx *f, const char *key)
+static int status_of(struct fixture_backend *f, const char *key)
 {
 	struct obj_meta m;
 	int st;
@@ -247,12 +232,12 @@ static int status_of(struct fx *f, const char *key)
 	return st;
 }
 
-static long long events(struct fx *f)
+static long long events(struct fixture_backend *f)
 {
 	return index_int(f->dir, "SELECT count(*) FROM repl_events");
 }
 
-static struct repl_stats stats(struct fx *f, const char *bucket)
+static struct repl_stats stats(struct fixture_backend *f, const char *bucket)
 {
 	struct repl_stats s;
 
@@ -262,7 +247,7 @@ static struct repl_stats stats(struct fx *f, const char *bucket)
 }
 
 /* Marks every event due at FAR done. */
-static void drain(struct fx *f)
+static void drain(struct fixture_backend *f)
 {
 	struct seen s;
 	size_t i;
@@ -280,7 +265,7 @@ static void drain(struct fx *f)
 /* A commit with targets queues one event per target with the row; without, nothing. */
 static void test_commit_queues(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct seen s;
 
@@ -339,7 +324,7 @@ static void test_commit_queues(void **state)
 /* A replica is stored REPLICA and queues nothing (Q7). */
 static void test_replica(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = replica();
 
 	assert_int_equal(put_repl(f->be, "from-east", "replicated", 1000, &r), S3E_OK);
@@ -360,7 +345,7 @@ static void test_replica(void **state)
 /* Requests the backend refuses, before anything is written. */
 static void test_bad_requests(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	char id[STRATA_UPLOAD_ID_MAX];
 	struct be_writer *w = NULL;
@@ -393,7 +378,7 @@ static void test_bad_requests(void **state)
 /* Complete queues its events in its own transaction; a plain Complete stores NONE. */
 static void test_complete_queues(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct seen s;
 
@@ -429,7 +414,7 @@ static void test_complete_queues(void **state)
 /* Deletes queue delete events for the targets that replicate deletes, present or not. */
 static void test_delete_queues(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct obj_meta m;
 	struct seen s;
@@ -466,7 +451,7 @@ static void test_delete_queues(void **state)
 /* Events survive close and reopen, and a kill -9 right after the commit returned (Q1). */
 static void test_durable(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct seen s;
 	pid_t pid;
@@ -508,7 +493,7 @@ static void test_durable(void **state)
 /* repl_due: one event per key and target, oldest first, due ones only, at most limit (Q4). */
 static void test_due_order(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct repl_request e = one_target();
 	struct seen s;
@@ -588,7 +573,7 @@ static bool end_each(void *ctx, const struct repl_event *ev)
 /* A visitor that calls back into the backend, across several chunks. */
 static void test_due_visitor_ends(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request e = one_target();
 	struct ender en = {f->be, 0};
 	char key[32];
@@ -607,7 +592,7 @@ static void test_due_visitor_ends(void **state)
 /* Status transitions: PENDING -> COMPLETED only when the key's last event is done (Q2). */
 static void test_done_status(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct seen s;
 
@@ -682,7 +667,7 @@ static bool list_visit(void *ctx, const char *key, const struct obj_meta *m)
 /* Retries: FAILED only from PENDING; failed sticks to the event until it is done (Q2, Q3). */
 static void test_retry_status(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	uint64_t east, west;
 	struct repl_stats st;
@@ -765,7 +750,7 @@ static void test_retry_status(void **state)
 /* repl_stats: counts per bucket and in all, the oldest event's age, unknown buckets. */
 static void test_stats(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct bucket_info b2 = {"other", "AKIDEXAMPLE", "", 1};
 	struct repl_request r = two_targets();
 	struct repl_stats st;
@@ -820,7 +805,7 @@ static void test_stats(void **state)
 /* Resync: the current version, or deletes for an absent key; the row is untouched. */
 static void test_enqueue(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct seen s;
 
@@ -877,7 +862,7 @@ static s3err_t put_v(struct backend *be, const char *key, const char *text, int6
 	return backend_writer_commit(be, w, &m);
 }
 
-static int status_v(struct fx *f, const char *key, const char *vid)
+static int status_v(struct fixture_backend *f, const char *key, const char *vid)
 {
 	struct obj_meta m;
 	int st;
@@ -892,7 +877,7 @@ static int status_v(struct fx *f, const char *key, const char *vid)
 /* Each write's event names its version; status moves per version; a marker is a delete. */
 static void test_versions_queue(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = one_target();
 	char v[3][STRATA_VERSION_ID_MAX], vx[STRATA_VERSION_ID_MAX];
 	struct delete_result res;
@@ -966,7 +951,7 @@ static void test_versions_queue(void **state)
 /* An index of schema v7 gains the queue: old rows have no status, replication works. */
 static void test_migrate_v7(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct repl_request r = two_targets();
 	struct listing l;
 
@@ -1032,7 +1017,7 @@ static void *worker_main(void *arg)
 /* Many committers at once: every acknowledged change has its events, each seq unique. */
 static void test_concurrent_committers(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_backend *f = *state;
 	struct worker wk[THREADS];
 	pthread_t th[THREADS];
 	long long writes = 0, deletes = 0;
