@@ -179,3 +179,13 @@ void fixture_backend_close(struct fixture_backend *f)
 	f->be = NULL;
 	fixture_remove_dir(f->root);
 }
+
+int fixture_backend_teardown(void **state)
+{
+	struct fixture_backend *f = *state;
+
+	if (f)
+		fixture_backend_close(f);
+	free(f);
+	return 0;
+}

@@ -63,6 +63,8 @@ struct fixture_backend {
 bool fixture_backend_open(struct fixture_backend *f, const char *tag, const struct posix_opts *opts,
 			  const char *bucket);
 void fixture_backend_close(struct fixture_backend *f);
+/* A cmocka teardown for a setup that put a calloc'd fixture_backend in *state. */
+int fixture_backend_teardown(void **state);
 
 /* Runs fn(ctx) with stderr redirected; returns what it wrote (malloc'd, NUL-terminated). */
 char *fixture_stderr_of(void (*fn)(void *ctx), void *ctx);

@@ -38,16 +38,6 @@ static int setup(void **state)
 	return f && fixture_backend_open(f, "batch", NULL, BKT) ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	struct fixture_backend *f = *state;
-
-	if (f)
-		fixture_backend_close(f);
-	free(f);
-	return 0;
-}
-
 /* An opened writer that holds text, ready for its commit. */
 static struct be_writer *writer_with(struct backend *be, const char *bucket, const char *key,
 				     const char *text)
@@ -228,9 +218,12 @@ static void test_lingering_batch_commits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_queued_writers_share_one_commit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_failing_member_fails_alone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_lingering_batch_commits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queued_writers_share_one_commit, setup,
+					    fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_failing_member_fails_alone, setup,
+					    fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_lingering_batch_commits, setup,
+					    fixture_backend_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

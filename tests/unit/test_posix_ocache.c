@@ -130,16 +130,6 @@ static int setup(void **state)
 	return f && fixture_backend_open(f, "ocache", NULL, BKT) ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	struct fixture_backend *f = *state;
-
-	if (f)
-		fixture_backend_close(f);
-	free(f);
-	return 0;
-}
-
 static void put(struct backend *be, const char *key, const char *text)
 {
 	struct be_writer *w = NULL;
@@ -262,9 +252,11 @@ int main(void)
 	    cmocka_unit_test(test_commit_empties_the_cache),
 	    cmocka_unit_test(test_keys_are_exact),
 	    cmocka_unit_test_setup_teardown(test_reads_follow_overwrite_and_delete, setup,
-					    teardown),
-	    cmocka_unit_test_setup_teardown(test_any_commit_moves_the_generation, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_wal_still_checkpointed, setup, teardown),
+					    fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_any_commit_moves_the_generation, setup,
+					    fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_wal_still_checkpointed, setup,
+					    fixture_backend_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,16 +61,6 @@ static int setup(void **state)
 	return f && fixture_backend_open(f, "repl", NULL, BKT) ? 0 : -1;
 }
 
-static int teardown(void **state)
-{
-	struct fixture_backend *f = *state;
-
-	if (f)
-		fixture_backend_close(f);
-	free(f);
-	return 0;
-}
-
 static void reopen(struct fixture_backend *f)
 {
 	backend_close(f->be);
@@ -1054,21 +1044,22 @@ static void test_concurrent_committers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_commit_queues, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_replica, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_complete_queues, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_delete_queues, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_durable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_due_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_due_visitor_ends, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_done_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_retry_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_enqueue, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_migrate_v7, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_versions_queue, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_concurrent_committers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_queues, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_replica, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_complete_queues, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_queues, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_durable, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_due_order, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_due_visitor_ends, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_done_status, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_status, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_stats, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_enqueue, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_migrate_v7, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_versions_queue, setup, fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_committers, setup,
+					    fixture_backend_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
