@@ -174,6 +174,19 @@ static uint64_t head_size(struct backend *be, const char *key)
 	return size;
 }
 
+/* Whether the backend's row cache holds bucket BKT's key now. */
+static bool cached(struct fixture_backend *f, const char *key)
+{
+	struct posix_orow row;
+	uint64_t gen;
+	bool hit;
+
+	hit = posix_ocache_get(((struct posix_be *)f->be)->ocache, BKT, key, &row, &gen);
+	if (hit)
+		obj_meta_free(&row.meta);
+	return hit;
+}
+
 /* The cache's generation now (a probe of a key never stored). */
 static uint64_t generation(struct fixture_backend *f)
 {
@@ -191,10 +204,13 @@ static void test_reads_follow_overwrite_and_delete(void **state)
 	struct obj_meta m;
 
 	put(f->be, "k", "first");
+	assert_false(cached(f, "k"));
 	assert_holds(f->be, "k", "first");
-	assert_holds(f->be, "k", "first"); /* now from the cache */
+	assert_true(cached(f, "k"));
+	assert_holds(f->be, "k", "first"); /* from the cache */
 	assert_int_equal(head_size(f->be, "k"), 5);
 	put(f->be, "k", "second!");
+	assert_false(cached(f, "k")); /* O1 */
 	assert_int_equal(head_size(f->be, "k"), 7);
 	assert_holds(f->be, "k", "second!");
 	assert_int_equal(backend_object_delete(f->be, BKT, "k"), S3E_OK);
