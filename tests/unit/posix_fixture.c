@@ -189,3 +189,20 @@ int fixture_backend_teardown(void **state)
 	free(f);
 	return 0;
 }
+
+void fixture_assert_holds(struct backend *be, const char *bucket, const char *key, const char *text)
+{
+	struct be_reader *r = NULL;
+	struct obj_meta m;
+	char buf[128];
+	size_t got = 0;
+
+	assert_true(strlen(text) < sizeof(buf));
+	assert_int_equal(backend_reader_open(be, bucket, key, &m, &r), S3E_OK);
+	assert_int_equal(m.size, strlen(text));
+	assert_int_equal(backend_reader_read(be, r, 0, buf, sizeof(buf), &got), S3E_OK);
+	assert_int_equal(got, strlen(text));
+	assert_memory_equal(buf, text, got);
+	backend_reader_close(be, r);
+	obj_meta_free(&m);
+}

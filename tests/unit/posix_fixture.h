@@ -63,6 +63,10 @@ struct fixture_backend {
 bool fixture_backend_open(struct fixture_backend *f, const char *tag, const struct posix_opts *opts,
 			  const char *bucket);
 void fixture_backend_close(struct fixture_backend *f);
+/* A GET of bucket/key through be: its size and bytes must be text's (up to 127 bytes). */
+void fixture_assert_holds(struct backend *be, const char *bucket, const char *key,
+			  const char *text);
+
 /* A cmocka teardown for a setup that put a calloc'd fixture_backend in *state. */
 int fixture_backend_teardown(void **state);
 

@@ -91,23 +91,6 @@ static void start_queued(struct fixture_backend *f, struct member *ms, size_t n)
 		assert_int_equal(pthread_join(ms[i].th, NULL), 0);
 }
 
-/* Reads bucket/key and compares it with text. */
-static void assert_holds(struct backend *be, const char *bucket, const char *key, const char *text)
-{
-	struct be_reader *r = NULL;
-	struct obj_meta m;
-	char buf[128];
-	size_t got = 0;
-
-	assert_int_equal(backend_reader_open(be, bucket, key, &m, &r), S3E_OK);
-	assert_int_equal(m.size, strlen(text));
-	assert_int_equal(backend_reader_read(be, r, 0, buf, sizeof(buf), &got), S3E_OK);
-	assert_int_equal(got, strlen(text));
-	assert_memory_equal(buf, text, got);
-	backend_reader_close(be, r);
-	obj_meta_free(&m);
-}
-
 /* W4b, W4c: writers queued behind one lock share one COMMIT; all of it survives a reopen. */
 static void test_queued_writers_share_one_commit(void **state)
 {
@@ -135,7 +118,7 @@ static void test_queued_writers_share_one_commit(void **state)
 	for (i = 0; i < WRITERS; i++) {
 		snprintf(key, sizeof(key), "k%zu", i);
 		snprintf(text, sizeof(text), "the bytes of writer %zu", i);
-		assert_holds(f->be, BKT, key, text);
+		fixture_assert_holds(f->be, BKT, key, text);
 	}
 	assert_int_equal(count_files(f->dir, "objects"), WRITERS);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
@@ -168,7 +151,7 @@ static void test_failing_member_fails_alone(void **state)
 			continue;
 		}
 		assert_int_equal(ms[i].err, S3E_OK);
-		assert_holds(f->be, BKT, key, key);
+		fixture_assert_holds(f->be, BKT, key, key);
 		ok++;
 	}
 	assert_int_equal(ok, WRITERS - 1);
@@ -212,7 +195,7 @@ static void test_lingering_batch_commits(void **state)
 	assert_int_equal(pthread_join(m.th, NULL), 0);
 	assert_int_equal(m.err, S3E_OK);
 	assert_false(pb->batch.open);
-	assert_holds(f->be, BKT, "lone", "alone");
+	fixture_assert_holds(f->be, BKT, "lone", "alone");
 }
 
 int main(void)

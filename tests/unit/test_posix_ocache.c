@@ -146,23 +146,6 @@ static void put(struct backend *be, const char *key, const char *text)
 	assert_int_equal(backend_writer_commit(be, w, &meta), S3E_OK);
 }
 
-/* GET of key: its bytes must be text. */
-static void assert_holds(struct backend *be, const char *key, const char *text)
-{
-	struct be_reader *r = NULL;
-	struct obj_meta m;
-	char buf[128];
-	size_t got = 0;
-
-	assert_int_equal(backend_reader_open(be, BKT, key, &m, &r), S3E_OK);
-	assert_int_equal(m.size, strlen(text));
-	assert_int_equal(backend_reader_read(be, r, 0, buf, sizeof(buf), &got), S3E_OK);
-	assert_int_equal(got, strlen(text));
-	assert_memory_equal(buf, text, got);
-	backend_reader_close(be, r);
-	obj_meta_free(&m);
-}
-
 static uint64_t head_size(struct backend *be, const char *key)
 {
 	struct obj_meta m;
@@ -205,14 +188,14 @@ static void test_reads_follow_overwrite_and_delete(void **state)
 
 	put(f->be, "k", "first");
 	assert_false(cached(f, "k"));
-	assert_holds(f->be, "k", "first");
+	fixture_assert_holds(f->be, BKT, "k", "first");
 	assert_true(cached(f, "k"));
-	assert_holds(f->be, "k", "first"); /* from the cache */
+	fixture_assert_holds(f->be, BKT, "k", "first"); /* from the cache */
 	assert_int_equal(head_size(f->be, "k"), 5);
 	put(f->be, "k", "second!");
 	assert_false(cached(f, "k")); /* O1 */
 	assert_int_equal(head_size(f->be, "k"), 7);
-	assert_holds(f->be, "k", "second!");
+	fixture_assert_holds(f->be, BKT, "k", "second!");
 	assert_int_equal(backend_object_delete(f->be, BKT, "k"), S3E_OK);
 	assert_int_equal(backend_object_head(f->be, BKT, "k", &m), S3E_NoSuchKey);
 	assert_int_equal(backend_reader_open(f->be, BKT, "k", &m, &(struct be_reader *){NULL}),
