@@ -635,6 +635,8 @@ static s3err_t index_publish(struct posix_be *pb, const struct be_writer *w,
 		goto out;
 	err = posix_obj_upsert(c, w->bucket, w->key, w->id, m, 0, !w->plain, w->loc->tier,
 			       posix_repl_status_of(w->repl));
+	if (err == S3E_OK && w->inl) /* I1: the bytes go in with their row */
+		err = posix_inline_put(c, w->id, w->mem, w->mem_len);
 	if (err == S3E_OK)
 		err = posix_ver_set(c, w->bucket, w->key, report, m);
 	/* Q1: the events go in with the row, or neither does. */
@@ -721,9 +723,10 @@ static void posix_writer_abort(struct be_writer *w)
 	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
-	if (unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
+	if (!w->inl && unlinkat(w->loc->tmpfd, w->id, 0) != 0 && errno != ENOENT)
 		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", w->loc->dir, w->id,
 			 strerror(errno));
+	free(w->mem);
 	free(w->repl);
 	free(w);
 }
@@ -785,8 +788,9 @@ out:
 
 /*
  * The current row of bucket/key: from the row cache when it holds it (O2 in
- * posix_ocache.h), else from the index in one read snapshot, with (when map
- * is not NULL and the object is in parts) the part table of that snapshot.
+ * posix_ocache.h), else from the index in one read snapshot, with its
+ * inline bytes when it has them (I2) and (when map is not NULL and the
+ * object is in parts) the part table of that snapshot.
  * A row in parts whose map is wanted is always read from the index, since
  * the cache keeps no part tables. cache_ok false: the index only.
  */
@@ -800,14 +804,25 @@ static s3err_t row_get(struct posix_be *pb, const char *bucket, const char *key,
 	if (cache_ok && posix_ocache_get(pb->ocache, bucket, key, row, &gen)) {
 		if (row->layout == 0 || !map)
 			return S3E_OK;
-		obj_meta_free(&row->meta);
+		posix_orow_free(row);
 	}
 	obj_meta_init(&row->meta);
+	row->data = NULL;
+	row->data_len = 0;
 	c = posix_pool_get(pb);
 	err = posix_tx_begin_read(c);
 	if (err == S3E_OK)
 		err = posix_row_load(c, bucket, key, &row->meta, row->id, &row->layout,
 				     &row->framed, row->tier);
+	/* I2, I4: only data at home may be inline (a done restore reads its copy there, R4). */
+	if (err == S3E_OK && row->layout == 0 &&
+	    (!row->tier[0] || row->meta.restore_state == RESTORE_DONE)) {
+		struct posix_fh fh;
+
+		err = posix_inline_open(c, row->id, &fh);
+		row->data = fh.mem;
+		row->data_len = fh.mem_len;
+	}
 	if (err == S3E_OK && row->layout == 1 && map)
 		err = posix_mp_map_load(pb, c, bucket, key, row->meta.size,
 					row->meta.sse_mode != SSE_NONE,
@@ -817,7 +832,7 @@ static s3err_t row_get(struct posix_be *pb, const char *bucket, const char *key,
 	if (err == S3E_OK && cache_ok)
 		posix_ocache_put(pb->ocache, bucket, key, row, gen);
 	if (err != S3E_OK)
-		obj_meta_free(&row->meta);
+		posix_orow_free(row);
 	return err;
 }
 
@@ -828,8 +843,10 @@ static s3err_t posix_object_head(struct backend *be, const char *bucket, const c
 	s3err_t err;
 
 	err = row_get((struct posix_be *)be, bucket, key, true, &row, NULL);
-	if (err == S3E_OK)
+	if (err == S3E_OK) {
 		*out = row.meta;
+		free(row.data);
+	}
 	return err;
 }
 
@@ -876,6 +893,11 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 				  "object %s/%s is in tier %s, which is not configured", bucket,
 				  key, tier);
 			err = S3E_InternalError;
+		} else if (row.data) { /* I2: the bytes came with the row */
+			r->file.fh = (struct posix_fh){-1, NULL, row.data, row.data_len};
+			row.data = NULL;
+			err = posix_data_adopt(&r->file.fh, loc, id,
+					       posix_stored_size(framed, m->size));
 		} else {
 			err = posix_data_open(loc, id, posix_stored_size(framed, m->size),
 					      &r->file.fh);
@@ -892,6 +914,7 @@ static s3err_t reader_try(struct posix_be *pb, const char *bucket, const char *k
 		log_error(POSIX_LOG_MOD, "object %s/%s (data %s) cannot be read", bucket, key,
 			  layout == 0 ? id : "in parts");
 out:
+	free(row.data); /* an error before it was adopted */
 	return err;
 }
 

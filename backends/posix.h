@@ -82,6 +82,12 @@ struct posix_opts {
 	 */
 	bool plain_writes;
 	/*
+	 * Tests only: every single PUT gets a data file, as before schema v12
+	 * (I5 in posix_inline.c); by default one whose stored bytes fit
+	 * POSIX_INLINE_STORED_MAX keeps them in the index instead.
+	 */
+	bool files_only;
+	/*
 	 * The master keys, so the scrubber can decrypt SSE-S3 objects and
 	 * check their SHA-256 (NULL: sealed frames are checked without keys,
 	 * SHA-256 only for unencrypted objects; S6 in posix_scrub.c). Only the

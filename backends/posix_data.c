@@ -97,7 +97,6 @@ s3err_t posix_io_err(int e)
 	return e == ENOSPC || e == EDQUOT ? S3E_XMinioStorageFull : S3E_InternalError;
 }
 
-/* The encoder's emit (F1): appends framed bytes to tmp/ID; a failure poisons the writer. */
 /*
  * W3. A large file's writeback is started every POSIX_WRITEBACK_STEP bytes
  * while the body still arrives, so the fsync before its commit finds little
@@ -117,9 +116,22 @@ static void start_writeback(struct be_writer *w)
 #endif
 }
 
-static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
+/* Creates w's tmp/ID in w->loc. */
+static s3err_t tmp_create(struct be_writer *w)
 {
-	struct be_writer *w = ctx;
+	int e;
+
+	w->fd = openat(w->loc->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd >= 0)
+		return S3E_OK;
+	e = errno;
+	log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", w->loc->dir, w->id, strerror(e));
+	return posix_io_err(e);
+}
+
+/* Appends stored bytes to tmp/ID; a failure poisons the writer. */
+static s3err_t fd_write(struct be_writer *w, const uint8_t *data, size_t len)
+{
 	const uint8_t *p = data;
 	s3err_t err = S3E_OK;
 
@@ -144,6 +156,52 @@ static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
 	start_writeback(w);
 out:
 	return err;
+}
+
+s3err_t posix_writer_spill(struct be_writer *w)
+{
+	uint8_t *mem = w->mem;
+	size_t len = w->mem_len;
+	s3err_t err;
+
+	w->inl = false;
+	w->mem = NULL;
+	w->mem_len = 0;
+	err = tmp_create(w);
+	if (err == S3E_OK && len > 0)
+		err = fd_write(w, mem, len);
+	free(mem);
+	if (err != S3E_OK)
+		w->failed = true;
+	return err;
+}
+
+/*
+ * The encoder's emit (F1): stored bytes go to memory while an inline
+ * writer's still fit (I1), else to tmp/ID.
+ */
+static s3err_t tmp_emit(void *ctx, const uint8_t *data, size_t len)
+{
+	struct be_writer *w = ctx;
+	s3err_t err;
+
+	if (w->inl && len <= POSIX_INLINE_STORED_MAX - w->mem_len) {
+		if (!w->mem)
+			w->mem = malloc(POSIX_INLINE_STORED_MAX);
+		if (!w->mem) {
+			w->failed = true;
+			return S3E_InternalError;
+		}
+		memcpy(w->mem + w->mem_len, data, len);
+		w->mem_len += len;
+		return S3E_OK;
+	}
+	if (w->inl) {
+		err = posix_writer_spill(w);
+		if (err != S3E_OK)
+			return err;
+	}
+	return fd_write(w, data, len);
 }
 
 s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
@@ -177,13 +235,12 @@ s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const
 		if (err != S3E_OK)
 			goto out;
 	}
-	w->fd = openat(loc->tmpfd, w->id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (w->fd < 0) {
-		int e = errno;
-
-		log_error(POSIX_LOG_MOD, "create %s/tmp/%s: %s", loc->dir, w->id, strerror(e));
-		err = posix_io_err(e);
-		goto out;
+	/* I1, I4, I5: a single PUT at home starts in memory; everything else in tmp/ID. */
+	w->inl = kind == W_OBJECT && loc == &pb->loc[0] && !pb->opts.files_only;
+	if (!w->inl) {
+		err = tmp_create(w);
+		if (err != S3E_OK)
+			goto out;
 	}
 	*out = w;
 	w = NULL;
@@ -338,6 +395,8 @@ s3err_t posix_data_place(struct be_writer *w, int *xxfd, enum data_where *where)
 		w->failed = true;
 		goto out;
 	}
+	if (w->inl)
+		goto out; /* I1: the commit puts the bytes in the index */
 	if (loc->remote) {
 		err = remote_publish(w, where);
 		goto out;
@@ -373,7 +432,7 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 	frames_encoder_free(w->enc);
 	if (w->fd >= 0)
 		close(w->fd);
-	if ((where == IN_TMP || loc->remote) && unlinkat(loc->tmpfd, w->id, 0) != 0 &&
+	if (!w->inl && (where == IN_TMP || loc->remote) && unlinkat(loc->tmpfd, w->id, 0) != 0 &&
 	    errno != ENOENT)
 		log_warn(POSIX_LOG_MOD, "unlink %s/tmp/%s: %s", loc->dir, w->id, strerror(errno));
 	/* X2: an upload no row names; an orphan (X6) if the remote refuses this too. */
@@ -384,6 +443,7 @@ void posix_data_cleanup(struct be_writer *w, int xxfd, enum data_where where)
 			 strerror(errno));
 	if (xxfd >= 0)
 		close(xxfd);
+	free(w->mem);
 	free(w->repl);
 	free(w);
 }
@@ -483,7 +543,7 @@ s3err_t posix_fh_open(const struct posix_loc *loc, const char *id, bool in_tmp,
 
 bool posix_fh_is_open(const struct posix_fh *fh)
 {
-	return fh->fd >= 0 || fh->rf;
+	return fh->fd >= 0 || fh->rf || fh->mem;
 }
 
 void posix_fh_close(struct posix_fh *fh)
@@ -491,7 +551,19 @@ void posix_fh_close(struct posix_fh *fh)
 	if (fh->fd >= 0)
 		close(fh->fd);
 	posix_remote_close(fh->rf);
+	free(fh->mem);
 	*fh = POSIX_FH_NONE;
+}
+
+/* posix_fh_read of inline bytes (I2): the same answers as a file's. */
+static s3err_t mem_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t len,
+			bool *short_file)
+{
+	*short_file = off > fh->mem_len || len > fh->mem_len - off;
+	if (*short_file)
+		return S3E_InternalError;
+	memcpy(buf, fh->mem + off, len);
+	return S3E_OK;
 }
 
 s3err_t posix_fh_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t len,
@@ -501,6 +573,8 @@ s3err_t posix_fh_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t
 
 	if (fh->rf)
 		return posix_remote_read(fh->rf, off, buf, len, short_file);
+	if (fh->mem)
+		return mem_read(fh, off, buf, len, short_file);
 	*short_file = false;
 	while (done < len) {
 		ssize_t n = pread(fh->fd, (char *)buf + done, len - done, (off_t)(off + done));
@@ -522,6 +596,20 @@ s3err_t posix_fh_read(const struct posix_fh *fh, uint64_t off, void *buf, size_t
 	return S3E_OK;
 }
 
+/* Truncated or extended behind our back: never serve it (F3, X3). Closes fh when not. */
+static s3err_t size_check(struct posix_fh *fh, const struct posix_loc *loc, const char *id,
+			  uint64_t size, uint64_t stored)
+{
+	if (size == stored)
+		return S3E_OK;
+	log_error(POSIX_LOG_MOD, "integrity: %s/%s%s holds %llu bytes, the index records %llu",
+		  loc->dir, fh->mem ? "index.db, inline data of " : "objects/", id,
+		  (unsigned long long)size, (unsigned long long)stored);
+	posix_integrity_count();
+	posix_fh_close(fh);
+	return S3E_InternalError;
+}
+
 s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored,
 			struct posix_fh *out)
 {
@@ -530,19 +618,17 @@ s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t st
 	s3err_t err;
 
 	err = posix_fh_open(loc, id, false, &fh, &size);
-	if (err != S3E_OK)
-		return err;
-	if (size != stored) {
-		/* Truncated or extended behind our back: never serve it (F3, X3). */
-		log_error(POSIX_LOG_MOD,
-			  "integrity: %s/objects/%s holds %llu bytes, the index records %llu",
-			  loc->dir, id, (unsigned long long)size, (unsigned long long)stored);
-		posix_integrity_count();
-		posix_fh_close(&fh);
-		return S3E_InternalError;
-	}
-	*out = fh;
-	return S3E_OK;
+	if (err == S3E_OK)
+		err = size_check(&fh, loc, id, size, stored);
+	if (err == S3E_OK)
+		*out = fh;
+	return err;
+}
+
+s3err_t posix_data_adopt(struct posix_fh *fh, const struct posix_loc *loc, const char *id,
+			 uint64_t stored)
+{
+	return size_check(fh, loc, id, fh->mem_len, stored);
 }
 
 s3err_t posix_data_pread(const struct posix_fh *fh, uint64_t off, void *buf, size_t len)

@@ -353,11 +353,15 @@ s3err_t posix_obj_retire(struct conn *c, const char *bucket, const char *key, st
 			goto out;
 		}
 	} else if (*found && o.id[0]) {
-		memcpy(r.id, o.id, sizeof(r.id));
-		memcpy(r.tier, o.tier, sizeof(r.tier));
-		err = posix_gc_add(c, r.tier, r.id);
+		bool queued = false;
+
+		err = posix_data_retire(c, o.tier, o.id, &queued); /* I3 */
 		if (err != S3E_OK)
 			goto out;
+		if (queued) {
+			memcpy(r.id, o.id, sizeof(r.id));
+			memcpy(r.tier, o.tier, sizeof(r.tier));
+		}
 	}
 	*out = r;
 out:

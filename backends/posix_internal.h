@@ -111,6 +111,9 @@ enum stmt {
 	ST_RS_DONE,
 	ST_RS_OPART_GC,
 	ST_RS_DUE,
+	ST_INLINE_PUT,
+	ST_INLINE_GET,
+	ST_INLINE_DROP,
 	ST_MP_FIRST, /* multipart statements from here on */
 	ST_UPL_INSERT = ST_MP_FIRST,
 	ST_UPL_GET,
@@ -264,11 +267,19 @@ struct be_writer {
 	struct posix_be *pb;
 	const struct posix_loc *loc; /* where its tmp/ID is and its file goes (T3) */
 	enum writer_kind kind;
-	int fd;			    /* loc's tmp/ID, -1 once closed */
-	bool failed;		    /* a write failed: the data can only be aborted */
-	uint64_t written;	    /* plaintext bytes accepted */
-	uint64_t emitted;	    /* stored bytes written to fd */
-	uint64_t flushed;	    /* stored bytes whose writeback was started (W3) */
+	int fd; /* loc's tmp/ID, -1 once closed (or while inl: not created yet) */
+	/*
+	 * I1 (posix_inline.c): a W_OBJECT writer at home keeps its stored bytes
+	 * in mem while they fit POSIX_INLINE_STORED_MAX; the first byte beyond
+	 * (or a move to a tier, I4) creates tmp/ID and writes them there.
+	 */
+	bool inl;
+	uint8_t *mem;	  /* inl: the stored bytes so far (allocated on the first), else NULL */
+	size_t mem_len;	  /* bytes in mem */
+	bool failed;	  /* a write failed: the data can only be aborted */
+	uint64_t written; /* plaintext bytes accepted */
+	uint64_t emitted; /* stored bytes written to fd */
+	uint64_t flushed; /* stored bytes whose writeback was started (W3) */
 	struct frames_encoder *enc; /* frames what is written into fd (F1); NULL once finished */
 	bool plain;		    /* posix_opts.plain_writes: no encoder, bytes go to fd as is */
 	bool sealed; /* writer_seal ran: enc seals under the file's key (F5); never plain */
@@ -299,10 +310,12 @@ struct posix_rfile;
 struct posix_fh {
 	int fd;			/* local: the file, else -1 */
 	struct posix_rfile *rf; /* remote: the object and its stream, else NULL */
+	uint8_t *mem;		/* inline (I2): its stored bytes (owned), else NULL */
+	size_t mem_len;
 };
 
 /* A closed handle. */
-#define POSIX_FH_NONE ((struct posix_fh){-1, NULL})
+#define POSIX_FH_NONE ((struct posix_fh){-1, NULL, NULL, 0})
 
 /* One open data file, as a reader sees it. */
 struct posix_dfile {
@@ -571,6 +584,13 @@ void posix_id_raw(const char *id, uint8_t out[FRAME_FILE_ID_SIZE]);
  */
 s3err_t posix_data_open(const struct posix_loc *loc, const char *id, uint64_t stored,
 			struct posix_fh *fh);
+/*
+ * posix_data_open's size check for inline bytes already in *fh (I2, from
+ * posix_inline_open) of id in loc: another size is logged, counted and
+ * closes *fh. Error: S3E_InternalError.
+ */
+s3err_t posix_data_adopt(struct posix_fh *fh, const struct posix_loc *loc, const char *id,
+			 uint64_t stored);
 
 /* --- data files of a location: the local or the remote kind (X1..X7 in posix_remote.c) --- */
 
@@ -597,11 +617,18 @@ void posix_fh_close(struct posix_fh *fh);
 bool posix_fh_is_open(const struct posix_fh *fh);
 /*
  * Allocates a writer of `kind` for bucket/key (both already checked; key ""
- * for parts) and creates its tmp/ID in loc, framed unless an object writer
+ * for parts) and creates its tmp/ID in loc (an object writer at home: only
+ * once its bytes outgrow memory, I1), framed unless an object writer
  * under posix_opts.plain_writes. Error: S3E_InternalError.
  */
 s3err_t posix_writer_new(struct posix_be *pb, const struct posix_loc *loc, const char *bucket,
 			 const char *key, enum writer_kind kind, struct be_writer **out);
+/*
+ * I1, I4: an inline writer's bytes so far go to a new tmp/ID in w->loc,
+ * and w writes its file from here on (not inline any more). A failure
+ * poisons w. Errors: as creating or writing tmp/ID.
+ */
+s3err_t posix_writer_spill(struct be_writer *w);
 /* The writer_write and writer_seal slots (contracts in backend.h), for objects and parts. */
 s3err_t posix_writer_write(struct be_writer *w, const void *data, size_t len);
 s3err_t posix_writer_seal(struct be_writer *w, const uint8_t *data_key);
@@ -663,6 +690,36 @@ s3err_t posix_file_named(struct conn *c, const char *tier, const char *id, bool 
 s3err_t posix_gc_pending(struct conn *c, const char *tier, const char *id, bool *pending);
 /* Queues the file (tier, id) in gc within the caller's transaction. */
 s3err_t posix_gc_add(struct conn *c, const char *tier, const char *id);
+
+/* --- small objects' bytes in the index (posix_inline.c, I1..I5) --- */
+
+/* Plaintext bytes of the largest single PUT kept inline, and its stored size (framed). */
+#define POSIX_INLINE_MAX 8192u
+#define POSIX_INLINE_STORED_MAX (POSIX_INLINE_MAX + FRAME_TAG_SIZE)
+/* Within the caller's write transaction: id's stored bytes go into inline_data (I1). */
+s3err_t posix_inline_put(struct conn *c, const char *id, const uint8_t *data, size_t len);
+/*
+ * Within the caller's read snapshot: *fh holds a copy of id's stored bytes
+ * when inline_data has them (I2), else stays POSIX_FH_NONE.
+ * Error: S3E_InternalError (logged).
+ */
+s3err_t posix_inline_open(struct conn *c, const char *id, struct posix_fh *fh);
+/*
+ * Within the caller's write transaction, the data of a retired row or a
+ * transition's source (tier, id): deleted from inline_data when it is there
+ * (I3, *queued false), else queued in gc (*queued true).
+ */
+s3err_t posix_data_retire(struct conn *c, const char *tier, const char *id, bool *queued);
+/*
+ * posix_fh_open, and posix_data_open, for callers without the row's
+ * snapshot (the scrubber, a transition's copy): a home id is looked up in
+ * inline_data first (I2; a pool connection for that lookup only), then
+ * opened as a file. The same errors.
+ */
+s3err_t posix_fh_open_any(struct posix_be *pb, const struct posix_loc *loc, const char *id,
+			  bool in_tmp, struct posix_fh *out, uint64_t *stored);
+s3err_t posix_data_open_any(struct posix_be *pb, const struct posix_loc *loc, const char *id,
+			    uint64_t stored, struct posix_fh *out);
 /*
  * After commit: unlinks one queued file and forgets its gc row, in one
  * write transaction that first makes sure no row names it again (T4).
@@ -762,6 +819,7 @@ s3err_t posix_restore_release(struct backend *be, const char *bucket, const char
 struct tr_file {
 	struct posix_file src; /* where it is (step 1) */
 	bool move;	       /* not yet in the target location */
+	bool inl;	       /* its bytes were inline (I4): the switch released them */
 	bool in_tmp;	       /* the copy is the target's tmp/ID (we created it) */
 	bool placed;	       /* the copy is the target's objects/xx/ID (we renamed it there) */
 	dev_t dev;	       /* the placed copy's inode (T4) */

@@ -37,6 +37,34 @@ static size_t slot_of(const char *bucket, const char *key)
 	return h % POSIX_OCACHE_SLOTS;
 }
 
+void posix_orow_free(struct posix_orow *row)
+{
+	obj_meta_free(&row->meta);
+	free(row->data);
+	row->data = NULL;
+	row->data_len = 0;
+}
+
+/* A deep copy of src into *dst (whose contents are not freed); false when out of memory. */
+static bool orow_copy(struct posix_orow *dst, const struct posix_orow *src)
+{
+	*dst = *src;
+	dst->data = NULL;
+	if (obj_meta_copy(&dst->meta, &src->meta) != S3E_OK) {
+		obj_meta_init(&dst->meta);
+		return false;
+	}
+	if (!src->data)
+		return true;
+	dst->data = malloc(src->data_len > 0 ? src->data_len : 1);
+	if (!dst->data) {
+		posix_orow_free(dst);
+		return false;
+	}
+	memcpy(dst->data, src->data, src->data_len);
+	return true;
+}
+
 struct posix_ocache *posix_ocache_new(void)
 {
 	struct posix_ocache *c = calloc(1, sizeof(*c));
@@ -55,7 +83,7 @@ void posix_ocache_free(struct posix_ocache *c)
 	if (!c)
 		return;
 	for (i = 0; i < POSIX_OCACHE_SLOTS; i++)
-		obj_meta_free(&c->slot[i].row.meta);
+		posix_orow_free(&c->slot[i].row);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -70,13 +98,9 @@ bool posix_ocache_get(struct posix_ocache *c, const char *bucket, const char *ke
 	*gen = atomic_load(&c->gen);
 	hit =
 	    s->used && s->gen == *gen && strcmp(s->bucket, bucket) == 0 && strcmp(s->key, key) == 0;
-	if (hit) {
-		*out = s->row;
-		/* The blob is the slot's: out gets its own, or this is a miss. */
-		hit = obj_meta_copy(&out->meta, &s->row.meta) == S3E_OK;
-		if (!hit)
-			obj_meta_init(&out->meta);
-	}
+	/* The blobs are the slot's: out gets its own, or this is a miss. */
+	if (hit)
+		hit = orow_copy(out, &s->row);
 	pthread_mutex_unlock(&c->mu);
 	return hit;
 }
@@ -91,11 +115,8 @@ void posix_ocache_put(struct posix_ocache *c, const char *bucket, const char *ke
 		return;
 	pthread_mutex_lock(&c->mu);
 	if (gen == atomic_load(&c->gen)) { /* O2 */
-		obj_meta_free(&s->row.meta);
-		s->row = *row;
-		s->used = obj_meta_copy(&s->row.meta, &row->meta) == S3E_OK;
-		if (!s->used)
-			obj_meta_init(&s->row.meta);
+		posix_orow_free(&s->row);
+		s->used = orow_copy(&s->row, row);
 		s->gen = gen;
 		str_copy(s->bucket, sizeof(s->bucket), bucket);
 		str_copy(s->key, sizeof(s->key), key);

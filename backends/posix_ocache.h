@@ -38,7 +38,12 @@ struct posix_orow {
 	char tier[STRATA_STORAGE_CLASS_MAX];
 	int layout; /* 0: one data file; 1: in parts */
 	bool framed;
+	uint8_t *data;	 /* layout 0 inline (I2 in posix_inline.c): its stored bytes, owned */
+	size_t data_len; /* else NULL and 0 */
 };
+
+/* Frees what row owns (its metadata's blobs, its inline bytes); row stays valid, empty. */
+void posix_orow_free(struct posix_orow *row);
 
 struct posix_ocache;
 

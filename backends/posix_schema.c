@@ -76,6 +76,10 @@
  *   CreateMultipartUpload asked for).
  *   v11 (replication of versions, Q9 in posix_repl.c): repl_events gains
  *   version_id (default '': the key as it is when the event runs).
+ *   v12 (small objects inline, I1..I5 in posix_inline.c): inline_data(
+ *   object_id UNIQUE, data BLOB): the stored bytes of a home data file kept
+ *   in the index instead of objects/xx/ID. A rowid table, so that its
+ *   blobs stay out of the b-tree's interior pages.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread and flock under -std=c11 */
@@ -91,7 +95,7 @@
 
 #include "../common/log.h"
 
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 
 /*
  * Columns 1..10 of a scan row are the fixed metadata that meta_from_row
@@ -245,6 +249,10 @@ static const char *const stmt_sql[ST_MP_FIRST] = {
     [ST_RS_DUE] = "SELECT bucket, key, mtime_ms, etag, restore_state FROM objects "
 		  "WHERE restore_state <> 0 AND (restore_state = 1 OR restore_until_ms <= ?3) "
 		  "AND (bucket, key) > (?1, ?2) ORDER BY bucket, key LIMIT ?4",
+    /* Small objects inline (I1..I5 in posix_inline.c). */
+    [ST_INLINE_PUT] = "INSERT INTO inline_data(object_id, data) VALUES(?1, ?2)",
+    [ST_INLINE_GET] = "SELECT data FROM inline_data WHERE object_id = ?1",
+    [ST_INLINE_DROP] = "DELETE FROM inline_data WHERE object_id = ?1",
 };
 
 /*
@@ -458,6 +466,15 @@ static const char *const migrations[SCHEMA_VERSION] = {
      */
     "ALTER TABLE repl_events ADD COLUMN version_id TEXT NOT NULL DEFAULT '';"
     "PRAGMA user_version = 11;",
+    /*
+     * 11 -> 12: small objects inline (posix_inline.c, I1..I5). Every
+     * existing object has its file: the table starts empty.
+     */
+    "CREATE TABLE inline_data("
+    " object_id TEXT NOT NULL UNIQUE,"
+    " data BLOB NOT NULL"
+    ");"
+    "PRAGMA user_version = 12;",
 };
 
 #define POSIX_WAL_CHECKPOINT_PAGES 1000 /* SQLite's own default */

@@ -428,7 +428,7 @@ static enum fcheck check_file(struct scrub *s, const struct posix_file *f, EVP_M
 	enum fcheck r;
 	s3err_t err;
 
-	err = posix_fh_open(f->loc, f->id, f->in_tmp, &fh, &size);
+	err = posix_fh_open_any(s->pb, f->loc, f->id, f->in_tmp, &fh, &size); /* I2 */
 	if (err == S3E_NoSuchKey)
 		return FC_GONE;
 	if (err == S3E_ServiceUnavailable) {

@@ -125,7 +125,7 @@ s3err_t posix_writer_place(struct be_writer *w, const char *storage_class)
 	const struct posix_loc *to;
 	int fd, e;
 
-	if (w->kind != W_OBJECT || w->failed || w->written > 0 || w->fd < 0) {
+	if (w->kind != W_OBJECT || w->failed || w->written > 0 || (w->fd < 0 && !w->inl)) {
 		log_error(POSIX_LOG_MOD, "writer_place of %s/tmp/%s on a part writer or after data",
 			  w->loc->dir, w->id);
 		return S3E_InternalError;
@@ -133,6 +133,19 @@ s3err_t posix_writer_place(struct be_writer *w, const char *storage_class)
 	to = posix_loc_for_class(w->pb, storage_class);
 	if (to == w->loc)
 		return S3E_OK;
+	if (w->inl) { /* I4: nothing written yet; the tier's tmp/ID is made now */
+		const struct posix_loc *from = w->loc;
+		s3err_t err;
+
+		w->loc = to;
+		err = posix_writer_spill(w);
+		if (err != S3E_OK) { /* T6: w stays as it was */
+			w->loc = from;
+			w->inl = true;
+			w->failed = false;
+		}
+		return err;
+	}
 	if (tmp_is_home(w->pb, to) && tmp_is_home(w->pb, w->loc)) {
 		w->loc = to; /* X2: the same tmp/ID serves; only where commit publishes changes */
 		return S3E_OK;
@@ -283,7 +296,8 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
  * sharing it) and makes them durable. f->in_tmp once created, for cleanup.
  * Errors: S3E_NoSuchKey (the source is gone), S3E_InternalError (logged).
  */
-static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *buf)
+static s3err_t tr_copy(struct posix_be *pb, struct tr_file *f, const struct posix_loc *to,
+		       uint8_t *buf)
 {
 	uint64_t stored = posix_stored_size(f->src.framed, f->src.size), off = 0;
 	struct posix_fh in = POSIX_FH_NONE;
@@ -291,7 +305,8 @@ static s3err_t tr_copy(struct tr_file *f, const struct posix_loc *to, uint8_t *b
 	s3err_t err;
 	size_t n;
 
-	err = posix_data_open(f->src.loc, f->src.id, stored, &in);
+	err = posix_data_open_any(pb, f->src.loc, f->src.id, stored, &in); /* I4 */
+	f->inl = in.mem != NULL;
 	if (err != S3E_OK)
 		goto out;
 	out = openat(to->tmpfd, f->src.id, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -496,7 +511,7 @@ s3err_t posix_switch_files(struct conn *c, const char *bucket, const char *key,
 {
 	const char *part[5] = {bucket, key, NULL, NULL, NULL};
 	const char *stale[2] = {p->to->tier, NULL};
-	bool one = false;
+	bool one = false, queued = false;
 	size_t i;
 	int rc;
 
@@ -513,8 +528,8 @@ s3err_t posix_switch_files(struct conn *c, const char *bucket, const char *key,
 			if (err == S3E_OK && !one)
 				err = S3E_PreconditionFailed;
 		}
-		if (err == S3E_OK && release)
-			err = posix_gc_add(c, f->src.loc->tier, f->src.id);
+		if (err == S3E_OK && release) /* I3, I4: inline bytes go now, files to gc */
+			err = posix_data_retire(c, f->src.loc->tier, f->src.id, &queued);
 		stale[1] = f->src.id;
 		rc = err == S3E_OK ? posix_run_texts(c->st[ST_GC_DEL], stale, 2) : SQLITE_OK;
 		if (rc != SQLITE_OK)
@@ -641,7 +656,7 @@ s3err_t posix_tr_stage(struct posix_be *pb, const char *bucket, const char *key,
 
 	for (i = 0; err == S3E_OK && i < p->n; i++)
 		if (p->files[i].move)
-			err = tr_copy(&p->files[i], p->to, buf);
+			err = tr_copy(pb, &p->files[i], p->to, buf);
 	free(buf);
 	if (err == S3E_NoSuchKey) {
 		log_warn(POSIX_LOG_MOD, "copy of %s/%s: its data changed under the copy", bucket,
@@ -669,8 +684,8 @@ static void tr_release(struct posix_be *pb, struct conn *c, const struct tr_plan
 		posix_gc_drain(pb, c);
 		return;
 	}
-	for (i = 0; i < p->n; i++)
-		if (p->files[i].move)
+	for (i = 0; i < p->n; i++) /* I3: inline bytes went with the switch */
+		if (p->files[i].move && !p->files[i].inl)
 			posix_gc_finish(pb, c, p->files[i].src.loc->tier, p->files[i].src.id);
 }
 

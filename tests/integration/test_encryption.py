@@ -125,6 +125,8 @@ def test_no_plaintext_in_the_data_directory(ctx):
     b = ctx.bucket("disk", client=s3)
     small, big = _marked(300 * KiB), _marked(12 * MiB)
     s3.put_object(Bucket=b, Key="small", Body=small, ServerSideEncryption="AES256")
+    tiny = _marked(2 * KiB)  # inline in the index (I1 in backends/posix_inline.c)
+    s3.put_object(Bucket=b, Key="tiny", Body=tiny, ServerSideEncryption="AES256")
     src = ctx.path("big.bin")
     with open(src, "wb") as f:
         f.write(big)
@@ -137,7 +139,8 @@ def test_no_plaintext_in_the_data_directory(ctx):
                                CopySource={"Bucket": b, "Key": "small"})["CopyPartResult"]["ETag"]
     s3.complete_multipart_upload(Bucket=b, Key="pc", UploadId=uid, MultipartUpload={
         "Parts": [{"PartNumber": 1, "ETag": etag}]})
-    for key, want in (("small", small), ("big", big), ("copy", small), ("pc", small)):
+    for key, want in (("small", small), ("big", big), ("copy", small), ("pc", small),
+                      ("tiny", tiny)):
         g = s3.get_object(Bucket=b, Key=key)
         eq(g.get("ServerSideEncryption"), "AES256", f"GET {key}")
         same_bytes(g["Body"].read(), want, f"GET {key}")

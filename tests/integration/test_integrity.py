@@ -141,6 +141,44 @@ def test_flipped_byte_get_fails_scrub_finds_it(ctx):
     check(_summary(lines).endswith(": 1 problems"), f"summary: {_summary(lines)!r}")
 
 
+@posix_home_only("it edits the index's inline data and runs the scrubber")
+@timeout(240)
+def test_small_object_inline_bitrot_found(ctx):
+    # A small object's bytes live in the index (I1 in backends/posix_inline.c), framed
+    # like a file's: no data file, and bitrot there is refused and found the same way.
+    srv = ctx.new_server()
+    s3 = ctx.client(srv)
+    b = ctx.bucket("inl", client=s3)
+    victim, fine = rand_bytes(3 * KiB), rand_bytes(5 * KiB)
+    s3.put_object(Bucket=b, Key="victim", Body=victim)
+    s3.put_object(Bucket=b, Key="fine", Body=fine)
+    srv.stop()
+    [path] = _data_files(srv, b, "victim")
+    check(not os.path.exists(path), f"a small object got a data file: {path}")
+    db = sqlite3.connect(os.path.join(srv.data_dir, "index.db"))
+    try:
+        oid = os.path.basename(path)
+        (blob,) = db.execute("SELECT data FROM inline_data WHERE object_id = ?",
+                             (oid,)).fetchone()
+        eq(len(blob), len(victim) + 32, "inline bytes: one frame and its tag")
+        flipped = bytearray(blob)
+        flipped[100] ^= 0x01
+        db.execute("UPDATE inline_data SET data = ? WHERE object_id = ?", (bytes(flipped), oid))
+        db.commit()
+    finally:
+        db.close()
+    srv.start()
+    s3 = ctx.client(srv)
+    check(_get_fails(s3, b, "victim", victim), "GET of a corrupt inline object")
+    same_bytes(s3.get_object(Bucket=b, Key="fine")["Body"].read(), fine, "another object")
+    srv.stop()
+    p, lines = _scrub(ctx, srv)
+    eq(p.returncode, 3, f"exit status of a scrub that found bitrot ({p.stderr!r})")
+    probs = _problems(lines)
+    eq(len(probs), 1, f"findings: {probs!r}")
+    check(probs[0].startswith(f"CORRUPT {b}/victim (file {oid})"), f"finding: {probs[0]!r}")
+
+
 @posix_home_only("it edits data files and runs the scrubber")
 @timeout(240)
 def test_truncated_deleted_orphan_all_found(ctx):

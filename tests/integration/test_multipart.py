@@ -11,6 +11,7 @@ import hashlib
 import os
 import random
 import socket
+import sqlite3
 import threading
 import time
 
@@ -91,11 +92,23 @@ def _md5_of_object(s3, b, key, **kw):
     return h.hexdigest(), n
 
 
+def _inline_payload(server):
+    """(count, bytes) of the small objects' data kept in the index instead of a file
+    (inline_data, I1 in backends/posix_inline.c), read beside the server (WAL)."""
+    db = sqlite3.connect(f"file:{os.path.join(server.data_dir, 'index.db')}?mode=ro",
+                         uri=True, timeout=10)
+    try:
+        return db.execute("SELECT count(*), coalesce(sum(length(data)), 0) "
+                          "FROM inline_data").fetchone()
+    finally:
+        db.close()
+
+
 def _payload(server):
-    """(file count, total bytes) of the files in the subdirectories of the data dir
-    (objects/, tmp/ and wherever parts live); index, credentials and lock files
-    at the top level are not payload."""
-    count = total = 0
+    """(data count, total bytes) of the files in the subdirectories of the data dir
+    (objects/, tmp/ and wherever parts live) and of the data inline in the index;
+    the index itself, credentials and lock files at the top level are not payload."""
+    count, total = _inline_payload(server)
     top = server.data_dir
     for root, _dirs, files in os.walk(top):
         if os.path.samefile(root, top):
@@ -164,7 +177,7 @@ def _expect_reclaimed(server, s3, what):
     got = wait_until(lambda: _payload(server)[1] == want, timeout=10)
     if not got:
         count, total = _payload(server)
-        check(False, f"{what}: {count} payload files hold {total} bytes, the live objects "
+        check(False, f"{what}: {count} payloads (files and inline data) hold {total} bytes, the live objects "
                      f"and parts {want} bytes ({total - want:+d} bytes not reclaimed)")
     if not wait_until(lambda: not _tmp_files(server), timeout=10):
         check(False, f"{what}: files left in tmp/: {_tmp_files(server)[:5]}")

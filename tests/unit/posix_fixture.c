@@ -33,6 +33,11 @@ void fixture_remove_dir(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+s3err_t posix_open_files(const char *dir, struct backend **out)
+{
+	return posix_open_opts(dir, &(struct posix_opts){.files_only = true}, out);
+}
+
 size_t count_files(const char *dir, const char *sub)
 {
 	char path[1024];
@@ -59,6 +64,12 @@ size_t count_files(const char *dir, const char *sub)
 	}
 	closedir(d);
 	return n;
+}
+
+size_t count_data(const char *dir)
+{
+	return count_files(dir, "objects") +
+	       (size_t)index_int(dir, "SELECT count(*) FROM inline_data");
 }
 
 long long index_int(const char *dir, const char *sql)

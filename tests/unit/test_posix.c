@@ -41,59 +41,6 @@
 #define F ((uint64_t)FRAME_DATA_SIZE)
 #define STRIDE ((uint64_t)FRAME_DATA_SIZE + FRAME_TAG_SIZE) /* a stored frame and its tag */
 
-/* Drops everything schema v8 added: what a v7 data directory's index looked like. */
-/* Drops what schema v11 added (versions in replication events). */
-#define DOWNGRADE_TO_V10 "ALTER TABLE repl_events DROP COLUMN version_id; PRAGMA user_version = 10;"
-
-/* Drops what schema v10 added (object lock): what a v9 data directory's index looked like. */
-#define DOWNGRADE_TO_V9                                                                            \
-	DOWNGRADE_TO_V10                                                                           \
-	"ALTER TABLE objects DROP COLUMN lock_mode; ALTER TABLE objects DROP COLUMN "              \
-	"lock_until_ms;"                                                                           \
-	"ALTER TABLE objects DROP COLUMN legal_hold; ALTER TABLE uploads DROP COLUMN lock_mode;"   \
-	"ALTER TABLE uploads DROP COLUMN lock_until_ms; ALTER TABLE uploads DROP COLUMN "          \
-	"legal_hold;"                                                                              \
-	"PRAGMA user_version = 9;"
-
-/* Drops what schema v9 added (versioning): what a v8 data directory's index looked like. */
-#define DOWNGRADE_TO_V8                                                                            \
-	DOWNGRADE_TO_V9                                                                            \
-	"DROP TABLE object_versions; DELETE FROM buckets WHERE name = '/v';"                       \
-	"ALTER TABLE objects DROP COLUMN version_id; PRAGMA user_version = 8;"
-
-#define DOWNGRADE_TO_V7                                                                            \
-	DOWNGRADE_TO_V8                                                                            \
-	"DROP TABLE repl_events; DELETE FROM sqlite_sequence WHERE name = 'repl_events';"          \
-	"ALTER TABLE objects DROP COLUMN repl_status; PRAGMA user_version = 7;"
-
-/* Drops everything schemas v7 and v8 added: what a v6 data directory's index looked like. */
-#define DOWNGRADE_TO_V6                                                                            \
-	DOWNGRADE_TO_V7                                                                            \
-	"DROP INDEX objects_restoring; ALTER TABLE objects DROP COLUMN restore_until_ms;"          \
-	"ALTER TABLE objects DROP COLUMN restore_state; PRAGMA user_version = 6;"
-
-/* Drops everything schemas v6..v8 added: what a v5 data directory's index looked like. */
-#define DOWNGRADE_TO_V5                                                                            \
-	DOWNGRADE_TO_V6                                                                            \
-	"DROP INDEX objects_by_tier; DROP INDEX parts_by_tier; DROP INDEX object_parts_by_tier;"   \
-	"ALTER TABLE objects DROP COLUMN tier; ALTER TABLE parts DROP COLUMN tier;"                \
-	"ALTER TABLE object_parts DROP COLUMN tier;"                                               \
-	"CREATE TABLE gc_v5(object_id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;"                   \
-	"INSERT INTO gc_v5 SELECT object_id FROM gc; DROP TABLE gc;"                               \
-	"ALTER TABLE gc_v5 RENAME TO gc;"                                                          \
-	"PRAGMA user_version = 5;"
-
-/* Drops everything schemas v5..v8 added: what a v4 data directory's index looked like. */
-#define DOWNGRADE_TO_V4                                                                            \
-	DOWNGRADE_TO_V5                                                                            \
-	"DROP INDEX objects_by_sse_key; DROP INDEX uploads_by_sse_key;"                            \
-	"DROP TABLE bucket_configs;"                                                               \
-	"ALTER TABLE objects DROP COLUMN sse_mode; ALTER TABLE objects DROP COLUMN sse_key_id;"    \
-	"ALTER TABLE objects DROP COLUMN sse_envelope;"                                            \
-	"ALTER TABLE uploads DROP COLUMN sse_mode; ALTER TABLE uploads DROP COLUMN sse_key_id;"    \
-	"ALTER TABLE uploads DROP COLUMN sse_envelope;"                                            \
-	"PRAGMA user_version = 4;"
-
 struct fx {
 	char dir[64];
 	struct backend *be;
@@ -182,7 +129,7 @@ static void reopen(struct fx *f)
 {
 	backend_close(f->be);
 	f->be = NULL;
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 }
 
 static int setup(void **state)
@@ -198,7 +145,7 @@ static int setup(void **state)
 		return -1;
 	/* a missing level below the temporary directory exercises mkdir -p */
 	strncat(f->dir, "/data/x", sizeof(f->dir) - strlen(f->dir) - 1);
-	if (posix_open(f->dir, &f->be) != S3E_OK)
+	if (posix_open_files(f->dir, &f->be) != S3E_OK)
 		return -1;
 	if (backend_bucket_create(f->be, &b) != S3E_OK)
 		return -1;
@@ -808,7 +755,7 @@ static void test_second_open_refused(void **state)
 	struct fx *f = *state;
 	struct backend *other = NULL;
 
-	assert_int_equal(posix_open(f->dir, &other), S3E_InternalError);
+	assert_int_equal(posix_open_files(f->dir, &other), S3E_InternalError);
 	assert_null(other);
 }
 
@@ -843,7 +790,7 @@ static void test_leftovers_swept(void **state)
 			 SQLITE_OK);
 	sqlite3_close(db);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
 	assert_int_equal(count_files(f->dir, "objects"), 0);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -854,7 +801,7 @@ static void test_leftovers_swept(void **state)
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(st, 0), 11); /* schema v11 */
+	assert_int_equal(sqlite3_column_int(st, 0), 12); /* schema v12 */
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	assert_int_equal(count, 0);
@@ -1126,8 +1073,8 @@ static void test_legacy_v2_plain(void **state)
 	assert_int_equal(write(fd, data, size), (ssize_t)size);
 	close(fd);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	assert_int_equal(frames_of(f, "legacy"), 0);
 	assert_int_equal(backend_reader_open(f->be, BKT, "legacy", &m, &r), S3E_OK);
 	assert_int_equal(m.verified_ms, 0);
@@ -1151,7 +1098,7 @@ static void test_legacy_v2_plain(void **state)
 	backend_reader_close(f->be, r);
 	obj_meta_free(&m);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	free(data);
 }
 
@@ -1172,7 +1119,8 @@ static void test_kill_during_upload(void **state)
 		struct backend *be = NULL;
 		struct be_writer *w = NULL;
 
-		if (posix_open(f->dir, &be) != S3E_OK || put(be, BKT, "durable", "yes") != S3E_OK ||
+		if (posix_open_files(f->dir, &be) != S3E_OK ||
+		    put(be, BKT, "durable", "yes") != S3E_OK ||
 		    put(be, BKT, "durable", "yes, v2") != S3E_OK ||
 		    backend_writer_open(be, BKT, "partial", 0, &w) != S3E_OK ||
 		    backend_writer_write(be, w, "half", 4) != S3E_OK)
@@ -1183,7 +1131,7 @@ static void test_kill_during_upload(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	assert_content(f->be, BKT, "durable", "yes, v2");
 	assert_int_equal(backend_object_head(f->be, BKT, "partial", &m), S3E_NoSuchKey);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
@@ -1827,8 +1775,8 @@ static void test_migrate_v4(void **state)
 			      "'sse%'"),
 	    0);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	assert_int_equal(
 	    index_int(f->dir, "SELECT count(*) FROM sqlite_schema WHERE name IN ('bucket_configs', "
 			      "'objects_by_sse_key', 'uploads_by_sse_key')"),
@@ -1850,7 +1798,7 @@ static void test_migrate_v4(void **state)
 	assert_false(found);
 	assert_int_equal(put_sealed(f->be, "new", "abc", 3, key_a, SSE_S3, "k1", 1), S3E_OK);
 	reopen(f);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 }
 
 /* --- bucket configuration documents --- */
@@ -2057,10 +2005,10 @@ static void assert_bytes(struct backend *be, const char *key, const uint8_t *dat
 	obj_meta_free(&m);
 }
 
-/* Data files in the data directory and in tiers a and b; no temporary anywhere. */
+/* Data (files or inline, I4) in the data directory, files in tiers a and b; no temporary. */
 static void assert_where(const struct fx *f, size_t home, size_t a, size_t b)
 {
-	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_data(f->dir), home);
 	assert_int_equal(count_files(f->tiers.a, "objects"), a);
 	assert_int_equal(count_files(f->tiers.b, "objects"), b);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
@@ -2146,7 +2094,7 @@ static void test_tier_placement(void **state)
 	assert_int_equal(backend_writer_open(f->be, BKT, "late", 0, &w), S3E_OK);
 	assert_int_equal(backend_writer_write(f->be, w, "x", 1), S3E_OK);
 	assert_int_equal(backend_writer_place(f->be, w, "STANDARD_IA"), S3E_InternalError);
-	assert_int_equal(count_files(f->dir, "tmp"), 1);
+	assert_int_equal(count_files(f->tiers.a, "tmp"), 0); /* still at home, in memory (I1) */
 	backend_writer_abort(f->be, w);
 	/* part writers follow their upload instead */
 	obj_meta_init(&sse);
@@ -2541,8 +2489,8 @@ static void test_migrate_v5(void **state)
 		      "SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'tier'"),
 	    0);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name IN ('objects_by_tier', "
@@ -2693,10 +2641,10 @@ static void test_tier_concurrent_reads(void **state)
 #define RS_MTIME 1700000000123LL
 #define RS_ETAG "0123456789abcdef0123456789abcdef"
 
-/* Data files in the data directory and in tier c (GLACIER); no temporary in either. */
+/* Data (files or inline) in the data directory, files in tier c (GLACIER); no temporary. */
 static void assert_home_glacier(const struct fx *f, size_t home, size_t c)
 {
-	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_data(f->dir), home);
 	assert_int_equal(count_files(f->tiers.c, "objects"), c);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
 	assert_int_equal(count_files(f->tiers.c, "tmp"), 0);
@@ -2949,30 +2897,29 @@ static void test_restore_sealed(void **state)
 static void test_restore_at_home(void **state)
 {
 	struct fx *f = *state;
-	char path[256];
 	s3err_t err;
 
 	open_tiers(f, 2); /* no GLACIER tier */
 	assert_int_equal(put_in(f->be, "g", "frozen bytes", 12, "GLACIER", NULL, NULL, false),
 			 S3E_OK);
 	assert_class(f, "g", "GLACIER", "");
-	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(count_data(f->dir), 1);
 	assert_int_equal(rs_request(f, "g", 1800000000000LL, &err), RESTORE_NONE);
 	assert_int_equal(rs_run(f, "g"), S3E_OK);
 	assert_restore(f, "g", RESTORE_DONE, 1800000000000LL);
-	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(count_data(f->dir), 1);
 	assert_content(f->be, BKT, "g", "frozen bytes");
 	assert_int_equal(rs_release(f, "g"), S3E_OK);
-	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(count_data(f->dir), 1);
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
-	file_in(f, f->dir, "g", path, sizeof(path));
-	assert_true(file_size(path) > 12);
+	/* I2: its stored bytes are inline at home, and the restore read them there */
+	assert_true(index_int(f->dir, "SELECT length(data) FROM inline_data") > 12);
 	assert_content(f->be, BKT, "g", "frozen bytes");
 	/* and a done restore of it overwritten: only the object's own file goes */
 	assert_int_equal(rs_request(f, "g", 1800000000000LL, &err), RESTORE_NONE);
 	assert_int_equal(rs_run(f, "g"), S3E_OK);
 	assert_int_equal(put_in(f->be, "g", "thawed", 6, "GLACIER", NULL, NULL, false), S3E_OK);
-	assert_int_equal(count_files(f->dir, "objects"), 1);
+	assert_int_equal(count_data(f->dir), 1);
 	assert_restore(f, "g", RESTORE_NONE, 0);
 	assert_content(f->be, BKT, "g", "thawed");
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM gc"), 0);
@@ -3114,7 +3061,7 @@ static void test_restore_due(void **state)
 	for (i = 0; i < 61; i++)
 		assert_int_equal(dl->states[i], RESTORE_ONGOING);
 	assert_restore(f, "k073", RESTORE_DONE, 1800000000000LL + 73);
-	assert_int_equal(count_files(f->dir, "objects"), 61); /* "zz" is at home: no copy */
+	assert_int_equal(count_data(f->dir), 61); /* "zz" is at home (inline): no copy */
 	/* now none is ongoing; done ones are due as their times come */
 	dl->run = false;
 	due(f, 1800000000000LL - 1, dl);
@@ -3213,7 +3160,7 @@ static void test_migrate_v6(void **state)
 			      "'restore%'"),
 	    0);
 	assert_int_equal(posix_open_opts(f->dir, &f->tiers.opts, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	assert_int_equal(
 	    index_int(f->dir,
 		      "SELECT count(*) FROM sqlite_schema WHERE name = 'objects_restoring'"),
@@ -3224,7 +3171,7 @@ static void test_migrate_v6(void **state)
 	assert_int_equal(rs_run(f, "old"), S3E_OK);
 	assert_home_glacier(f, 1, 1);
 	open_tiers(f, 3);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	assert_restore(f, "old", RESTORE_DONE, 1800000000000LL);
 	assert_content(f->be, BKT, "old", "v6 bytes");
 }
@@ -3601,8 +3548,8 @@ static void test_migrate_v8(void **state)
 	backend_close(f->be);
 	f->be = NULL;
 	index_exec(f->dir, DOWNGRADE_TO_V8);
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	obj_meta_init(&m);
 	assert_int_equal(backend_object_head_v(f->be, BKT, "old", NULL, &m), S3E_OK);
 	assert_string_equal(m.version_id, "");

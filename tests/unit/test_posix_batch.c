@@ -120,7 +120,7 @@ static void test_queued_writers_share_one_commit(void **state)
 		snprintf(text, sizeof(text), "the bytes of writer %zu", i);
 		fixture_assert_holds(f->be, BKT, key, text);
 	}
-	assert_int_equal(count_files(f->dir, "objects"), WRITERS);
+	assert_int_equal(count_data(f->dir), WRITERS);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
 }
 
@@ -156,7 +156,7 @@ static void test_failing_member_fails_alone(void **state)
 	}
 	assert_int_equal(ok, WRITERS - 1);
 	assert_false(pb_of(f)->batch.open);
-	assert_int_equal(count_files(f->dir, "objects"), WRITERS - 1);
+	assert_int_equal(count_data(f->dir), WRITERS - 1);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
 	assert_int_equal(index_int(f->dir, "SELECT count(*) FROM objects"), WRITERS - 1);
 }

@@ -297,7 +297,7 @@ static void reopen(struct fx *f)
 {
 	backend_close(f->be);
 	f->be = NULL;
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 }
 
 static int setup_bare(void **state)
@@ -322,7 +322,7 @@ static int setup(void **state)
 	if (setup_bare(state) != 0)
 		return -1;
 	f = *state;
-	if (posix_open(f->dir, &f->be) != S3E_OK)
+	if (posix_open_files(f->dir, &f->be) != S3E_OK)
 		return -1;
 	if (backend_bucket_create(f->be, &b) != S3E_OK)
 		return -1;
@@ -1145,8 +1145,8 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 	for (i = 0; i < ARRAY_LEN(cols); i++)
 		assert_int_equal(index_int(f->dir, cols[i]), i == 2 ? 5 : 1);
 	/* the old object reads as before, as a single PUT */
@@ -1172,7 +1172,7 @@ static void test_migrate_v1(void **state)
 	free(got);
 	free(obj);
 	reopen(f); /* a second open finds the current version and changes nothing */
-	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 11);
+	assert_int_equal(index_int(f->dir, "PRAGMA user_version"), 12);
 }
 
 /* --- keep time of completed uploads; buckets --- */
@@ -1278,7 +1278,7 @@ static void crash_prepare(struct fx *f, struct model *md, char upload[STRATA_UPL
 {
 	unsigned n;
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	assert_int_equal(put_object(f->be, "crash", "old"), S3E_OK);
 	upload_new(f->be, "crash", upload);
 	for (n = 1; n <= CRASH_PARTS; n++)
@@ -1307,7 +1307,7 @@ static int64_t crash_run(struct fx *f, const struct model *md, const char *uploa
 		struct backend *be = NULL;
 
 		close(pfd[0]);
-		if (posix_open(f->dir, &be) != S3E_OK || write(pfd[1], "r", 1) != 1 ||
+		if (posix_open_files(f->dir, &be) != S3E_OK || write(pfd[1], "r", 1) != 1 ||
 		    complete(be, md, upload, nums, CRASH_PARTS - 1, "final-23") != S3E_OK ||
 		    write(pfd[1], "d", 1) != 1)
 			_exit(3);
@@ -1345,7 +1345,7 @@ static bool crash_check(struct fx *f, struct model *md, const char *upload, cons
 	size_t i;
 
 	assert_non_null(ps);
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	assert_int_equal(count_files(f->dir, "tmp"), 0);
 	assert_int_equal(backend_upload_get(f->be, BKT, upload, &u), S3E_OK);
 	completed = u.completed;
@@ -1390,7 +1390,7 @@ static void crash_reset(struct fx *f, struct model *md, char upload[STRATA_UPLOA
 {
 	s3err_t err;
 
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	err = backend_object_delete(f->be, BKT, "crash");
 	assert_true(err == S3E_OK || err == S3E_NoSuchKey);
 	backend_close(f->be);
@@ -1436,7 +1436,7 @@ static void test_crash_during_complete(void **state)
 	print_message("kill -9 during Complete: %zu completed, %zu still active (span %lld us)\n",
 		      completed, active, (long long)span);
 	assert_int_equal(completed + active, CRASH_ROUNDS);
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	model_free(&md);
 }
 
@@ -1473,7 +1473,7 @@ static void test_crash_during_part_replace(void **state)
 			struct backend *be = NULL;
 
 			close(pfd[0]);
-			if (posix_open(f->dir, &be) != S3E_OK || write(pfd[1], "r", 1) != 1 ||
+			if (posix_open_files(f->dir, &be) != S3E_OK || write(pfd[1], "r", 1) != 1 ||
 			    put_part(be, upload, 1, round % 2 ? newer : md.data[1], 200000, NULL) !=
 				S3E_OK)
 				_exit(3);
@@ -1485,7 +1485,7 @@ static void test_crash_during_part_replace(void **state)
 		usleep((useconds_t)(rand() % 8000));
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+		assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 		assert_int_equal(count_files(f->dir, "tmp"), 0);
 		assert_int_equal(backend_part_list(f->be, BKT, upload, 0, 10, collect_part, &ps),
 				 S3E_OK);
@@ -1503,7 +1503,7 @@ static void test_crash_during_part_replace(void **state)
 		f->be = NULL;
 		free(buf);
 	}
-	assert_int_equal(posix_open(f->dir, &f->be), S3E_OK);
+	assert_int_equal(posix_open_files(f->dir, &f->be), S3E_OK);
 	free(newer);
 	model_free(&md);
 }
@@ -2241,10 +2241,10 @@ static void test_tier_reader_survives_transition(void **state)
 
 /* --- archive restores of multipart objects (R2, R4, R6 in posix_restore.c) --- */
 
-/* Data files in the data directory and in tier c (GLACIER); no temporary in either. */
+/* Data (files or inline) in the data directory, files in tier c (GLACIER); no temporary. */
 static void assert_home_glacier(const struct fx *f, size_t home, size_t c)
 {
-	assert_int_equal(count_files(f->dir, "objects"), home);
+	assert_int_equal(count_data(f->dir), home);
 	assert_int_equal(count_files(f->tiers.c, "objects"), c);
 	assert_int_equal(count_files(f->dir, "tmp") + count_files(f->tiers.c, "tmp"), 0);
 }

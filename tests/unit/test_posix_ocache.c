@@ -1,6 +1,6 @@
 /*
  * Unit tests of the posix backend's object-row cache (backends/posix_ocache.c):
- * the cache alone (hits are deep copies, O2: a put from a read older than a
+ * the cache alone (hits are deep copies, inline bytes too; O2: a put from a read older than a
  * commit is dropped, any commit empties it, keys are exact), then through
  * the backend: a HEAD or GET after an overwrite, a delete or a commit on an
  * unrelated path never answers from a row the index no longer holds (O1),
@@ -47,17 +47,22 @@ static void test_put_then_hit_is_a_deep_copy(void **state)
 	(void)state;
 
 	assert_non_null(c);
+	r.data = (uint8_t *)strdup("inline");
+	r.data_len = 6;
 	assert_false(posix_ocache_get(c, "b", "k", &got, &gen));
 	posix_ocache_put(c, "b", "k", &r, gen);
-	obj_meta_free(&r.meta); /* the cache holds its own blob */
+	posix_orow_free(&r); /* the cache holds its own blob and inline bytes */
 	assert_true(posix_ocache_get(c, "b", "k", &got, &gen));
 	assert_int_equal(got.meta.size, 5);
 	assert_string_equal(got.id, "00112233445566778899aabbccddeeff");
 	assert_true(obj_meta_next_header(&got.meta, &pos, &name, &value));
 	assert_string_equal(value, "one");
-	obj_meta_free(&got.meta); /* and each hit its own */
+	assert_int_equal(got.data_len, 6);
+	assert_memory_equal(got.data, "inline", 6);
+	posix_orow_free(&got); /* and each hit its own */
 	assert_true(posix_ocache_get(c, "b", "k", &got, &gen));
-	obj_meta_free(&got.meta);
+	assert_memory_equal(got.data, "inline", 6);
+	posix_orow_free(&got);
 	posix_ocache_free(c);
 }
 
@@ -91,7 +96,7 @@ static void test_commit_empties_the_cache(void **state)
 	assert_false(posix_ocache_get(c, "b", "k", &got, &gen));
 	posix_ocache_put(c, "b", "k", &r, gen);
 	assert_true(posix_ocache_get(c, "b", "k", &got, &gen));
-	obj_meta_free(&got.meta);
+	posix_orow_free(&got);
 	obj_meta_free(&r.meta);
 	posix_ocache_free(c);
 }
@@ -115,7 +120,7 @@ static void test_keys_are_exact(void **state)
 	posix_ocache_put(c, "ab", long_key, &r, gen);
 	assert_true(posix_ocache_get(c, "ab", long_key, &got, &gen));
 	assert_int_equal(got.meta.size, 7);
-	obj_meta_free(&got.meta);
+	posix_orow_free(&got);
 	obj_meta_free(&r.meta);
 	posix_ocache_free(c);
 }
@@ -166,7 +171,7 @@ static bool cached(struct fixture_backend *f, const char *key)
 
 	hit = posix_ocache_get(((struct posix_be *)f->be)->ocache, BKT, key, &row, &gen);
 	if (hit)
-		obj_meta_free(&row.meta);
+		posix_orow_free(&row);
 	return hit;
 }
 
