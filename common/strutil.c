@@ -266,12 +266,32 @@ out:
 s3err_t uri_decode(struct buf *b, const char *s, size_t len, bool plus_is_space)
 {
 	s3err_t err = S3E_OK;
-	size_t i = 0;
+	size_t i = 0, run;
 
 	while (i < len) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 
-		if (c == '%') {
+		/* Bytes that stand for themselves go in one append per run (a presigned query). */
+		run = i;
+		while (run < len && s[run] != '%' && s[run] != '\0' &&
+		       !(plus_is_space && s[run] == '+'))
+			run++;
+		if (run > i) {
+			err = buf_add(b, s + i, run - i);
+			if (err)
+				goto out;
+			i = run;
+			continue;
+		}
+		c = (unsigned char)s[i];
+		if (c == '\0') {
+			err = S3E_InvalidURI;
+			goto out;
+		}
+		if (c == '+') { /* only stops a run when plus_is_space */
+			c = ' ';
+			i++;
+		} else {
 			int hi, lo;
 
 			if (len - i < 3) {
@@ -286,14 +306,6 @@ s3err_t uri_decode(struct buf *b, const char *s, size_t len, bool plus_is_space)
 			}
 			c = (unsigned char)((hi << 4) | lo);
 			i += 3;
-		} else {
-			if (c == '\0') {
-				err = S3E_InvalidURI;
-				goto out;
-			}
-			if (c == '+' && plus_is_space)
-				c = ' ';
-			i++;
 		}
 		err = buf_add(b, &c, 1);
 		if (err)

@@ -225,6 +225,9 @@ static void test_uri_decode(void **state)
 	    {"a%0g", false, S3E_InvalidURI, NULL},
 	    {"a%00b", false, S3E_InvalidURI, NULL},
 	    {"", false, S3E_OK, ""},
+	    {"ab%20cd+ef%2Bgh", true, S3E_OK, "ab cd ef+gh"}, /* runs between escapes */
+	    {"++", true, S3E_OK, "  "},
+	    {"X-Amz-Date=20130524T000000Z&x", false, S3E_OK, "X-Amz-Date=20130524T000000Z&x"},
 	};
 	size_t i;
 
@@ -246,6 +249,10 @@ static void test_uri_decode(void **state)
 		/* A raw NUL inside the given length is refused too. */
 		buf_init(&b, 1024, S3E_KeyTooLongError);
 		assert_int_equal(uri_decode(&b, "a\0b", 3, false), S3E_InvalidURI);
+		buf_free(&b);
+		/* A run past the buffer's cap fails with its error, whole or not at all. */
+		buf_init(&b, 4, S3E_KeyTooLongError);
+		assert_int_equal(uri_decode(&b, "abcdefgh", 8, false), S3E_KeyTooLongError);
 		buf_free(&b);
 	}
 }
