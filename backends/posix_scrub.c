@@ -20,7 +20,10 @@
  *     PREFIX objects/xx..., listed and aged by LastModified: X6 in
  *     posix_remote.c) that no objects, parts,
  *     object_parts or gc row names in that location (nor, at home, a done
- *     restore as the copy of one of its files: S8).
+ *     restore as the copy of one of its files: S8); then inline data in
+ *     the index that no object names (S9).
+ * An object's inline bytes (posix_inline.c) are read and verified in pass 1
+ * as its file would be.
  * Every data file is read at its row's location (T2); a finding about a
  * file in a tier names the tier in its detail text.
  *
@@ -70,6 +73,10 @@
  *      same done restore (S2). Pass 3 counts them as named. A copy a crashed
  *      restore run placed before its switch (R5) is named by nothing: an
  *      orphan, like a transition's.
+ *  S9. Inline data (I1..I3 in posix_inline.c) is named by an objects row
+ *      at home (layout 0, tier '') with its id. It enters and leaves the
+ *      index in its row's transaction, so one that no row names is an
+ *      orphan at once (no age, unlike S4): ORPHAN, named by its id.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* openat family, pread, fdopendir under -std=c11 */
@@ -136,6 +143,11 @@ _Static_assert(KEYRING_KEY_SIZE == SSE_KEY_SIZE, "the keyring unwraps SSE data k
 #define PART_ID_SQL                                                                                \
 	"SELECT 1 FROM parts WHERE upload_id = ?1 AND number = ?2 AND object_id = ?3 AND tier = "  \
 	"?4"
+/* Pass 3, S9: inline data after ?1 that no objects row at home names, in id order. */
+#define INLINE_ORPHAN_SQL                                                                          \
+	"SELECT object_id FROM inline_data i WHERE object_id > ?1 AND NOT EXISTS (SELECT 1 FROM "  \
+	"objects o WHERE o.object_id = i.object_id AND o.layout = 0 AND o.tier = '') "             \
+	"ORDER BY object_id LIMIT ?2"
 /* Pass 3: every id that names a file of location ?3, within one objects/xx (S4, S7, S8). */
 #define REFS_SQL                                                                                   \
 	"SELECT object_id FROM objects WHERE object_id >= ?1 AND object_id < ?2 AND tier = ?3 "    \
@@ -1287,7 +1299,56 @@ out:
 	return err;
 }
 
-/* Every location's objects/ (T1, S7). */
+static bool id_row_decode(sqlite3_stmt *st, size_t n, void *rows)
+{
+	return posix_col_id(st, 0, ((char(*)[POSIX_ID_HEX + 1]) rows)[n]);
+}
+
+/*
+ * S9: inline data (I1..I3 in posix_inline.c) that no home row names after
+ * id: ids[0..*got). Such a row goes in and out with its objects row, so one
+ * here is never a commit in flight: it is reported at once.
+ */
+static s3err_t inline_orphan_batch(struct scrub *s, const char *after,
+				   char (*ids)[POSIX_ID_HEX + 1], size_t *got)
+{
+	struct conn *c = posix_pool_get(s->pb);
+	sqlite3_stmt *st = NULL;
+	s3err_t err;
+	int rc;
+
+	rc = prep(c, INLINE_ORPHAN_SQL, &st);
+	if (rc == SQLITE_OK)
+		rc = posix_bind_text(st, 1, after);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, SCRUB_BATCH);
+	err = posix_fetch_rows(c, st, rc, SCRUB_BATCH, "scrub inline orphans", id_row_decode, ids,
+			       got);
+	sqlite3_finalize(st);
+	posix_pool_put(s->pb, c);
+	return err;
+}
+
+static s3err_t scrub_inline_orphans(struct scrub *s)
+{
+	char(*ids)[POSIX_ID_HEX + 1] = calloc(SCRUB_BATCH, sizeof(*ids));
+	char after[POSIX_ID_HEX + 1] = "";
+	s3err_t err = ids ? S3E_OK : S3E_InternalError;
+	size_t got = SCRUB_BATCH, i;
+
+	while (err == S3E_OK && got == SCRUB_BATCH && !stopped(s)) {
+		err = inline_orphan_batch(s, after, ids, &got);
+		for (i = 0; err == S3E_OK && i < got; i++)
+			report_orphan(s, &s->pb->loc[0], ids[i],
+				      "inline data in the index that no object names");
+		if (err == S3E_OK && got > 0)
+			memcpy(after, ids[got - 1], sizeof(after));
+	}
+	free(ids);
+	return err;
+}
+
+/* Every location's objects/ (T1, S7), then the index's inline data (S9). */
 static s3err_t scrub_orphans(struct scrub *s)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -1308,6 +1369,8 @@ static s3err_t scrub_orphans(struct scrub *s)
 	}
 	free(l.named);
 	free(l.ids);
+	if (err == S3E_OK && !stopped(s))
+		err = scrub_inline_orphans(s);
 	return err;
 }
 

@@ -4,7 +4,8 @@
  * the size limit and the spill into a file; overwrites and deletes in every
  * direction leave neither files nor rows behind (I3); sealed bytes are
  * never plaintext in the index; a damaged or truncated inline blob is
- * refused by readers and named by the scrubber; versions keep their bytes;
+ * refused by readers and named by the scrubber, and so is inline data no
+ * object names (S9); versions keep their bytes;
  * files_only writes files (I5).
  */
 #include <setjmp.h>
@@ -359,6 +360,26 @@ static void test_damage_refused_and_scrubbed(void **state)
 	free(d);
 }
 
+/* S9: inline data that no object names is an orphan at once; named data is not. */
+static void test_orphan_inline_found(void **state)
+{
+	struct fixture_backend *f = *state;
+	uint8_t *d = pattern(300, 10);
+	struct scrub_finding last;
+	struct scrub_stats st = {0};
+	bool stop = false;
+
+	assert_int_equal(put(f->be, "named", d, 300), S3E_OK);
+	index_exec(f->dir, "INSERT INTO inline_data(object_id, data) "
+			   "VALUES('00112233445566778899aabbccddeeff', x'00')");
+	memset(&last, 0, sizeof(last));
+	assert_int_equal(backend_scrub(f->be, 0, &stop, on_finding, &last, &st), S3E_OK);
+	assert_int_equal(st.problems, 1);
+	assert_int_equal(last.problem, SCRUB_ORPHAN_DATA);
+	assert_string_equal(last.file_id, "00112233445566778899aabbccddeeff");
+	free(d);
+}
+
 /* Versions keep their inline bytes; deleting one version drops exactly its row (I3). */
 static void test_versions_keep_bytes(void **state)
 {
@@ -426,6 +447,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sealed_never_plaintext, setup,
 					    fixture_backend_teardown),
 	    cmocka_unit_test_setup_teardown(test_damage_refused_and_scrubbed, setup,
+					    fixture_backend_teardown),
+	    cmocka_unit_test_setup_teardown(test_orphan_inline_found, setup,
 					    fixture_backend_teardown),
 	    cmocka_unit_test_setup_teardown(test_versions_keep_bytes, setup,
 					    fixture_backend_teardown),
