@@ -240,11 +240,18 @@ static s3err_t add_canonical_query(const struct sigv4_request *r, struct buf *ou
 		ps[i].value = enc.data + offs[2 * i + 1];
 	}
 	qsort(ps, r->nquery, sizeof(*ps), cmp_param);
-	for (i = 0; i < r->nquery; i++) {
-		err = buf_addf(out, "%s%s=%s", i ? "&" : "", ps[i].name, ps[i].value);
-		if (err)
-			goto out;
+	/* Appends, not a printf per parameter: this runs on every presigned request. */
+	for (i = 0; i < r->nquery && !err; i++) {
+		err = i ? buf_add(out, "&", 1) : S3E_OK;
+		if (!err)
+			err = buf_add(out, ps[i].name, strlen(ps[i].name));
+		if (!err)
+			err = buf_add(out, "=", 1);
+		if (!err)
+			err = buf_add(out, ps[i].value, strlen(ps[i].value));
 	}
+	if (err)
+		goto out;
 out:
 	free(offs);
 	free(ps);
