@@ -118,6 +118,15 @@ void index_str(const char *dir, const char *sql, char *out, size_t cap)
 	sqlite3_close(db);
 }
 
+void fixture_meta_for(struct obj_meta *m, const void *data, size_t len)
+{
+	obj_meta_init(m);
+	m->size = len;
+	m->mtime_ms = 1700000000000;
+	memcpy(m->etag, "0123456789abcdef0123456789abcdef", 33);
+	fixture_sha256(data, len, m->sha256_hex);
+}
+
 void fixture_sha256(const void *data, size_t len, char out[65])
 {
 	static const char digits[] = "0123456789abcdef";

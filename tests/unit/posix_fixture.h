@@ -108,6 +108,9 @@ void index_str(const char *dir, const char *sql, char *out, size_t cap);
 /* The lowercase hex SHA-256 of data[0..len). */
 void fixture_sha256(const void *data, size_t len, char out[65]);
 
+/* m initialised for a single PUT of data[0..len): size, an mtime, an ETag, the SHA-256. */
+void fixture_meta_for(struct obj_meta *m, const void *data, size_t len);
+
 /*
  * Three storage tiers beside a test's data directory: STANDARD_IA in
  * ROOT/tier-ia (a), GLACIER_IR in ROOT/tier-gir (b) and the archive class

@@ -47,15 +47,6 @@ static uint8_t *pattern(size_t len, unsigned seed)
 	return d;
 }
 
-static void meta_for(struct obj_meta *m, const void *data, size_t len)
-{
-	obj_meta_init(m);
-	m->size = len;
-	m->mtime_ms = 1700000000000;
-	memcpy(m->etag, "0123456789abcdef0123456789abcdef", 33);
-	fixture_sha256(data, len, m->sha256_hex);
-}
-
 /* PUTs data[0..len) at key in writes of `step` bytes; dkey: sealed under it (SSE-S3). */
 static s3err_t put_steps(struct backend *be, const char *key, const uint8_t *data, size_t len,
 			 size_t step, const uint8_t *dkey)
@@ -74,7 +65,7 @@ static s3err_t put_steps(struct backend *be, const char *key, const uint8_t *dat
 		backend_writer_abort(be, w);
 		return err;
 	}
-	meta_for(&m, data, len);
+	fixture_meta_for(&m, data, len);
 	if (dkey) {
 		m.sse_mode = SSE_S3;
 		snprintf(m.sse_key_id, sizeof(m.sse_key_id), "k1");
@@ -397,7 +388,7 @@ static void test_versions_keep_bytes(void **state)
 	assert_int_equal(backend_writer_open(f->be, BKT, "v", 300, &w), S3E_OK);
 	assert_int_equal(backend_writer_version(f->be, w, v1), S3E_OK);
 	assert_int_equal(backend_writer_write(f->be, w, d, 300), S3E_OK);
-	meta_for(&m, d, 300);
+	fixture_meta_for(&m, d, 300);
 	assert_int_equal(backend_writer_commit(f->be, w, &m), S3E_OK);
 	assert_true(v1[0] != '\0');
 	assert_int_equal(put(f->be, "v", d + 1, 400), S3E_OK);

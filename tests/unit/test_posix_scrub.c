@@ -62,15 +62,6 @@ static uint8_t *pattern_buf(size_t len, unsigned seed)
 	return b;
 }
 
-static void meta_for(struct obj_meta *m, const void *data, size_t size)
-{
-	obj_meta_init(m);
-	m->size = size;
-	m->mtime_ms = 1700000000000;
-	memcpy(m->etag, "0123456789abcdef0123456789abcdef", 33);
-	fixture_sha256(data, size, m->sha256_hex);
-}
-
 /* PUTs size pattern bytes at key. */
 static void put_object(struct backend *be, const char *key, size_t size, unsigned seed)
 {
@@ -80,7 +71,7 @@ static void put_object(struct backend *be, const char *key, size_t size, unsigne
 
 	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
 	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
-	meta_for(&m, data, size);
+	fixture_meta_for(&m, data, size);
 	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
 	free(data);
 }
@@ -138,7 +129,7 @@ static void put_multipart(struct backend *be, const char *key, unsigned nparts, 
 
 	assert_true(nparts <= 8);
 	upload_parts(be, key, nparts, part_size, upload, cps, &all);
-	meta_for(&m, all, nparts * part_size);
+	fixture_meta_for(&m, all, nparts * part_size);
 	snprintf(m.etag, sizeof(m.etag), "0123456789abcdef0123456789abcdef-%u", nparts);
 	m.parts_count = nparts;
 	assert_int_equal(backend_upload_complete(be, BKT, upload, cps, nparts, &m), S3E_OK);
@@ -589,7 +580,7 @@ static void put_sealed(struct backend *be, const char *key, size_t size, unsigne
 	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
 	assert_int_equal(backend_writer_seal(be, w, e->dkey), S3E_OK);
 	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
-	meta_for(&m, data, size);
+	fixture_meta_for(&m, data, size);
 	if (e->bad_sha)
 		fixture_sha256("other", 5, m.sha256_hex);
 	enc_meta(&m, e);
@@ -633,7 +624,7 @@ static void put_sealed_multipart(struct backend *be, const char *key, unsigned n
 		free(d);
 	}
 	if (complete) {
-		meta_for(&m, all, nparts * part_size);
+		fixture_meta_for(&m, all, nparts * part_size);
 		enc_meta(&m, e);
 		m.parts_count = nparts;
 		assert_int_equal(backend_upload_complete(be, BKT, upload, cps, nparts, &m), S3E_OK);
@@ -817,7 +808,7 @@ static void put_object_in(struct backend *be, const char *key, size_t size, unsi
 	assert_int_equal(backend_writer_open(be, BKT, key, size, &w), S3E_OK);
 	assert_int_equal(backend_writer_place(be, w, cls), S3E_OK);
 	assert_int_equal(backend_writer_write(be, w, data, size), S3E_OK);
-	meta_for(&m, data, size);
+	fixture_meta_for(&m, data, size);
 	snprintf(m.storage_class, sizeof(m.storage_class), "%s", cls);
 	assert_int_equal(backend_writer_commit(be, w, &m), S3E_OK);
 	free(data);
@@ -876,7 +867,7 @@ static void test_tiers(void **state)
 		assert_int_equal(backend_upload_create(f->be, BKT, "mp", &m, upload), S3E_OK);
 		put_part(f->be, upload, 1, p1, 70 * KIB, &cps[0]);
 		put_part(f->be, upload, 2, p2, 10, &cps[1]);
-		meta_for(&m, all, 70 * KIB + 10);
+		fixture_meta_for(&m, all, 70 * KIB + 10);
 		m.parts_count = 2;
 		assert_int_equal(backend_upload_complete(f->be, BKT, upload, cps, 2, &m), S3E_OK);
 		free(all);
@@ -1002,7 +993,7 @@ static void test_restores(void **state)
 		put_part(f->be, upload, (unsigned)i + 1, p, 70 * KIB, &cps[i]);
 		free(p);
 	}
-	meta_for(&m, all, 2 * 70 * KIB);
+	fixture_meta_for(&m, all, 2 * 70 * KIB);
 	snprintf(m.etag, sizeof(m.etag), "%s-2", etag);
 	m.parts_count = 2;
 	assert_int_equal(backend_upload_complete(f->be, BKT, upload, cps, 2, &m), S3E_OK);
