@@ -12,7 +12,8 @@ Strata's remote S3 backend, driven through tests/remote/rgw.sh.
     r.kill_rgw()      # SIGKILL radosgw only ("RGW died mid-upload")
     r.start_rgw()     # radosgw again on the same cluster, data intact
     r.restart_rgw()   # SIGTERM (SIGKILL after a timeout) + start
-    r.stop()          # the whole cluster; also done at exit
+    r.stop()          # the whole cluster; also done at exit. A cluster started with
+                      # tmpdir None (the system's tmp) has its directory removed too.
 
 The mon ports are fixed, so one cluster serves the whole process: start() returns the
 running one (restarting its radosgw if a test left it killed) and registers a stop at
@@ -26,6 +27,7 @@ stopped at exit). Standard library only.
 
 import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -160,6 +162,7 @@ class Rgw:
         self.region = REGION
         self.port = int(self.endpoint.rsplit(":", 1)[1])
         self.owned = owned
+        self.remove_dir = False  # start() made dir in the system's tmp: stop() removes it
         self.stopped = False
         self.start_seconds = 0.0  # how long start() took to bring the cluster up
         self.pids = {}
@@ -240,6 +243,8 @@ class Rgw:
             _current = None
         if left:
             raise RgwError(f"Ceph daemons still running after stop: {left}\n{err.strip()}")
+        if self.remove_dir:  # its OSD file is gigabytes; no test run's cleanup owns it
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def _stop_remembered(self):
         """SIGTERM then SIGKILL, in stop order, for any remembered daemon still alive and
@@ -315,11 +320,16 @@ def start(tmpdir=None, port=None):
                          "RGW_TLS_PORT": str(_free_port())})
     creds = _parse_creds(out)
     if rc != 0 or not _complete(creds):
+        stopped = True
         if os.path.exists(os.path.join(state, "ceph.conf")):
-            _run(["stop", state], STOP_TIMEOUT)  # after a timeout rgw.sh could not clean up
+            # after a timeout rgw.sh could not clean up
+            stopped = _run(["stop", state], STOP_TIMEOUT)[0] == 0
+        if tmpdir is None and stopped:  # else _at_exit tries again and needs ceph.conf
+            shutil.rmtree(state, ignore_errors=True)
         return _unavailable(_reason(err, f"rgw.sh start exited with status {rc}"),
                             f"rgw.sh start {state}:\n{err.strip()[-4000:]}")
     _current = Rgw(state, creds)
+    _current.remove_dir = tmpdir is None
     _current.start_seconds = time.time() - t0
     return _current
 
