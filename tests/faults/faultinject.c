@@ -13,6 +13,9 @@
  *                              fdatasync), rename (rename, renameat,
  *                              renameat2), create (open/openat with
  *                              O_CREAT); all of them when none is named.
+ *                              The word `hold` in place of an errno: those
+ *                              calls wait while the file exists, then
+ *                              succeed (a slow disk, a commit held).
  *
  * Unarmed, a call costs one access(2) of the control file; armed, the fd's
  * path is read from /proc/self/fd. A socket or a file elsewhere never fails,
@@ -27,10 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 enum { OP_WRITE = 1, OP_SYNC = 2, OP_RENAME = 4, OP_CREATE = 8 };
+#define HOLD (-1) /* armed() for `hold`: wait, then do the call */
 
 /* 0 when not armed for op; else the errno to fail with. */
 static int armed(int op)
@@ -56,6 +61,8 @@ static int armed(int op)
 			e = ENOSPC;
 		else if (strcmp(tok, "EDQUOT") == 0)
 			e = EDQUOT;
+		else if (strcmp(tok, "hold") == 0)
+			e = HOLD;
 		else if (strcmp(tok, "write") == 0)
 			ops |= OP_WRITE;
 		else if (strcmp(tok, "sync") == 0)
@@ -78,6 +85,21 @@ static int under_dir(const char *path)
 		return 0;
 	n = strlen(dir);
 	return strncmp(path, dir, n) == 0;
+}
+
+/* HOLD: waits while the control file exists, then lets the call through (0). */
+static int held(int e)
+{
+	const char *ctl = getenv("FAULTINJECT_CTL");
+	const struct timespec pause = {0, 10 * 1000 * 1000};
+	int saved = errno;
+
+	if (e != HOLD)
+		return e;
+	while (ctl && access(ctl, F_OK) == 0)
+		nanosleep(&pause, NULL);
+	errno = saved;
+	return 0;
 }
 
 static int fd_path(int fd, char *out, size_t cap)
@@ -104,7 +126,7 @@ static int fd_fault(int fd, int op)
 	if (e && (fd_path(fd, path, sizeof(path)) != 0 || !under_dir(path)))
 		e = 0;
 	errno = saved;
-	return e;
+	return held(e);
 }
 
 /* The errno to fail this call on dirfd/name with, or 0. */
@@ -118,7 +140,7 @@ static int at_fault(int dirfd, const char *name, int op)
 	else if (e && (fd_path(dirfd, path, sizeof(path)) != 0 || !under_dir(path)))
 		e = 0;
 	errno = saved;
-	return e;
+	return held(e);
 }
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))

@@ -382,6 +382,72 @@ def test_injected_faults(ctx):
         same_bytes(s3.get_object(Bucket=b, Key=k)["Body"].read(), v, f"{k} after a restart")
 
 
+# ---------------------------------------------------------------- a slow disk
+
+HELD_PUTS = 8  # more PUTs waiting than the machine has cores
+
+
+@timeout(120)
+def test_gets_answered_while_commits_wait(ctx):
+    """A commit waiting on the disk holds up only its own request: with PUTs stuck in a
+    held fsync, GETs and HEADs of stored objects and a listing are answered at once, and
+    the PUTs land whole once the disk lets go. (A threading model that served many
+    connections from a few threads and ran commits on them would fail here: issue 11.)"""
+    so = _shim(ctx)
+    data = os.path.realpath(ctx.path("data-hold"))
+    os.makedirs(data, exist_ok=True)
+    ctl = ctx.path("hold.ctl")
+    env = {"LD_PRELOAD": so, "FAULTINJECT_CTL": ctl, "FAULTINJECT_DIR": data,
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    srv, _admin = _server(ctx, data_dir=data, env=env)
+    s3 = ctx.client(srv, retries={"total_max_attempts": 1}, read_timeout=20)
+    putter = ctx.client(srv, retries={"total_max_attempts": 1},
+                        max_pool_connections=HELD_PUTS * 2)
+    b = ctx.bucket("hold", client=s3)
+    stored = {f"ready{i}": rand_bytes(4 * KiB + i) for i in range(4)}
+    stored["ready-big"] = rand_bytes(300 * KiB)
+    for k, v in stored.items():
+        s3.put_object(Bucket=b, Key=k, Body=v)
+    held = {}
+
+    def put(i):
+        v = rand_bytes(3000 + i)
+        try:
+            putter.put_object(Bucket=b, Key=f"held{i}", Body=v)
+            held[i] = v
+        except Exception as e:  # reported below
+            held[i] = e
+
+    with open(ctl, "w") as f:
+        f.write("hold sync\n")
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(HELD_PUTS)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)  # every PUT reaches its commit and waits there
+        eq(held, {}, "PUTs finished while every fsync was held")
+        t0 = time.time()
+        for _round in range(5):
+            for k, v in stored.items():
+                same_bytes(s3.get_object(Bucket=b, Key=k)["Body"].read(), v,
+                           f"GET {k} while commits wait")
+                eq(s3.head_object(Bucket=b, Key=k)["ContentLength"], len(v), f"HEAD {k}")
+        listed = [o["Key"] for o in s3.list_objects_v2(Bucket=b).get("Contents", [])]
+        eq(sorted(listed), sorted(stored), "the listing while commits wait")
+        waited = time.time() - t0
+        check(waited < 10, f"reads took {waited:.1f} s while commits waited")
+        eq(held, {}, "PUTs finished while every fsync was held")
+    finally:
+        if os.path.exists(ctl):
+            os.remove(ctl)
+        for t in threads:
+            t.join(60)
+    for i in range(HELD_PUTS):
+        v = held.get(i)
+        check(isinstance(v, bytes), f"PUT held{i} after the disk let go: {v!r}")
+        same_bytes(object_bytes(s3, b, f"held{i}"), v, f"held{i}")
+
+
 # ---------------------------------------------------------------- kill -9 under load
 
 TOTAL_OPS, CYCLES, THREADS, NKEYS = 1000, 5, 4, 24  # about 5 kills
