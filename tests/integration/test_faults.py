@@ -250,6 +250,20 @@ def _shim(ctx):
     return out
 
 
+def _shimmed_server(ctx, name):
+    """A private server whose data directory name/ fails (or holds) calls through the shim
+    while the returned control file exists; returns (srv, admin URL, data dir, env, ctl)."""
+    so = _shim(ctx)
+    data = os.path.realpath(ctx.path(name))
+    os.makedirs(data, exist_ok=True)
+    ctl = ctx.path(name + ".ctl")
+    env = {"LD_PRELOAD": so, "FAULTINJECT_CTL": ctl, "FAULTINJECT_DIR": data,
+           # An ASan build wants its runtime first in the library list; here it is not.
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    srv, admin = _server(ctx, data_dir=data, env=env)
+    return srv, admin, data, env, ctl
+
+
 # (name, what the control file says, path prefix under the data dir, expected status, code)
 FAULTS = [
     ("write-eio", "EIO write", "", 500, "InternalError"),
@@ -264,14 +278,7 @@ FAULTS = [
 
 @timeout(240)
 def test_injected_faults(ctx):
-    so = _shim(ctx)
-    data = os.path.realpath(ctx.path("data-shim"))
-    os.makedirs(data, exist_ok=True)
-    ctl = ctx.path("faults.ctl")
-    env = {"LD_PRELOAD": so, "FAULTINJECT_CTL": ctl, "FAULTINJECT_DIR": data,
-           # An ASan build wants its runtime first in the library list; here it is not.
-           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
-    srv, admin = _server(ctx, data_dir=data, env=env)
+    srv, admin, data, env, ctl = _shimmed_server(ctx, "data-shim")
     s3 = _client(ctx, srv)
     b = ctx.bucket("inject", client=s3)
     index = [f for f in os.listdir(data) if f.startswith("index")]
@@ -393,13 +400,7 @@ def test_gets_answered_while_commits_wait(ctx):
     held fsync, GETs and HEADs of stored objects and a listing are answered at once, and
     the PUTs land whole once the disk lets go. (A threading model that served many
     connections from a few threads and ran commits on them would fail here: issue 11.)"""
-    so = _shim(ctx)
-    data = os.path.realpath(ctx.path("data-hold"))
-    os.makedirs(data, exist_ok=True)
-    ctl = ctx.path("hold.ctl")
-    env = {"LD_PRELOAD": so, "FAULTINJECT_CTL": ctl, "FAULTINJECT_DIR": data,
-           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
-    srv, _admin = _server(ctx, data_dir=data, env=env)
+    srv, _admin, _data, _env, ctl = _shimmed_server(ctx, "data-hold")
     s3 = ctx.client(srv, retries={"total_max_attempts": 1}, read_timeout=20)
     putter = ctx.client(srv, retries={"total_max_attempts": 1},
                         max_pool_connections=HELD_PUTS * 2)
