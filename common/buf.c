@@ -63,6 +63,15 @@ static s3err_t reserve(struct buf *b, size_t extra)
 	return S3E_OK;
 }
 
+s3err_t buf_reserve(struct buf *b, size_t n)
+{
+	s3err_t err = reserve(b, n);
+
+	if (!err)
+		b->data[b->len] = '\0'; /* buf_str of a buffer only reserved is still "" */
+	return err;
+}
+
 s3err_t buf_add(struct buf *b, const void *p, size_t len)
 {
 	s3err_t err = reserve(b, len);

@@ -37,6 +37,13 @@ void buf_reset(struct buf *b);
  */
 void buf_truncate(struct buf *b, size_t len);
 
+/*
+ * Makes room for n more bytes now (within the cap), so that a buffer whose
+ * usual size is known grows in one allocation instead of by doubling.
+ * Errors: as buf_add.
+ */
+s3err_t buf_reserve(struct buf *b, size_t n);
+
 /* Appends len bytes (p must not point into b). Errors: b->too_big, S3E_InternalError (out of
  * memory). */
 s3err_t buf_add(struct buf *b, const void *p, size_t len);

@@ -15,13 +15,14 @@
  */
 #include "frames.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <blake2.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "ciphers.h"
 
 #define FRAME_PERSONAL "strata-frame-v1"
 #define SEAL_PERSONAL "strata-seal-v1"
@@ -144,22 +145,14 @@ bool frames_verify(const uint8_t file_id[FRAME_FILE_ID_SIZE], uint64_t index, bo
 
 /* --- sealed frames --- */
 
-static EVP_CIPHER *aes_256_gcm; /* fetched once: EVP_aes_256_gcm() fetches on every init */
-static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
-
-static void gcm_fetch(void)
-{
-	aes_256_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-}
-
 s3err_t frames_cipher_new(const uint8_t key[FRAMES_KEY_SIZE], struct frames_cipher **out)
 {
 	struct frames_cipher *c = calloc(1, sizeof(*c));
+	const EVP_CIPHER *aes_256_gcm = ciphers_aes_256_gcm();
 	s3err_t err = S3E_InternalError;
 
 	if (!c)
 		goto out;
-	pthread_once(&gcm_once, gcm_fetch);
 	c->ctx = EVP_CIPHER_CTX_new();
 	if (!c->ctx || !aes_256_gcm)
 		goto out;

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "ciphers.h"
 #include "limits.h"
 #include "strutil.h"
 
@@ -672,7 +673,7 @@ static s3err_t seal(const struct key_entry *e, const uint8_t data_key[KEYRING_KE
 	if (RAND_bytes(nonce, GCM_NONCE_SIZE) != 1)
 		goto out;
 	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx || EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (!ctx || EVP_EncryptInit_ex(ctx, ciphers_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_SIZE, NULL) != 1 ||
 	    EVP_EncryptInit_ex(ctx, NULL, NULL, e->key, nonce) != 1 ||
 	    EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||
@@ -732,7 +733,7 @@ s3err_t keyring_unwrap(const struct keyring *k, const char *key_id, const uint8_
 	aad_len = make_aad(e->id, aad);
 	memcpy(tag, ct + KEYRING_KEY_SIZE, GCM_TAG_SIZE); /* SET_TAG takes a non-const pointer */
 	ctx = EVP_CIPHER_CTX_new();
-	if (!ctx || EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+	if (!ctx || EVP_DecryptInit_ex(ctx, ciphers_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, GCM_NONCE_SIZE, NULL) != 1 ||
 	    EVP_DecryptInit_ex(ctx, NULL, NULL, e->key, wrapped) != 1 ||
 	    EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1 ||

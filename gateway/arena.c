@@ -77,3 +77,24 @@ void arena_free(struct arena *a)
 	a->head = NULL;
 	a->used = 0;
 }
+
+void arena_rewind(struct arena *a)
+{
+	struct arena_block *b = a->head, *next;
+
+	/* The list runs newest first: every block but the last goes. */
+	for (; b && b->next; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+	a->used = 0;
+	if (!b)
+		return;
+	if (b->size != ARENA_BLOCK) {
+		free(b);
+		return;
+	}
+	b->off = 0;
+	a->head = b;
+}

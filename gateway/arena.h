@@ -30,4 +30,12 @@ char *arena_strdup(struct arena *a, const char *s);
 /* Releases every block. The arena can be reused afterwards. */
 void arena_free(struct arena *a);
 
+/*
+ * Empties the arena for its next user but keeps its first block if that is
+ * a standard one (8 KiB): a connection's next request then allocates nothing
+ * for its first 8 KiB. Everything handed out before is invalid afterwards;
+ * arena_alloc still zeroes what it hands out.
+ */
+void arena_rewind(struct arena *a);
+
 #endif

@@ -50,6 +50,7 @@ struct server {
 	struct repl_cache *repl_cache; /* gateway/replication.h: parsed rules of recent buckets */
 	struct conntrack *conns;       /* gateway/conntrack.h: head deadlines, requests in flight */
 	struct sigkeys *sigkeys;       /* common/sigkeys.h: recent SigV4 signing keys */
+	struct datakeys *datakeys;     /* common/datakeys.h: recent unwrapped data keys of keys */
 	atomic_bool stopping;	       /* SIGTERM: no new connections; responses close theirs */
 	struct reqlog logs;	       /* access and audit logs (reqlog.h); reopened on SIGHUP */
 };

@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "../common/datakeys.h"
 #include "../common/keyring.h"
 #include "../common/log.h"
 #include "../common/strutil.h"
@@ -169,8 +170,8 @@ s3err_t sse_req_read(struct request *r, const struct obj_meta *m, bool copy_sour
 					"object.");
 		if (m->sse_mode == SSE_NONE)
 			return S3E_OK;
-		if (keyring_unwrap(r->srv->keys, m->sse_key_id, m->sse_envelope,
-				   m->sse_envelope_len, k->data_key) != S3E_OK) {
+		if (datakeys_unwrap(r->srv->datakeys, m->sse_key_id, m->sse_envelope,
+				    m->sse_envelope_len, k->data_key) != S3E_OK) {
 			log_error("sse", "cannot unwrap the data key of %s/%s (key id %s)",
 				  r->bucket, r->key ? r->key : "", m->sse_key_id);
 			return req_fail(r, S3E_InternalError,

@@ -380,23 +380,40 @@ bench_same_bytes() {
 
 bench_ab_add() { BENCH_RESULTS[$1:$2]="${BENCH_RESULTS[$1:$2]:-} $3"; }
 
+# bench_cpu_ticks NAME: "USER SYS", the CPU clock ticks server NAME has used so far
+# (fields 14 and 15 of /proc/PID/stat, counted after the command name's ")").
+bench_cpu_ticks() { sed 's/.*) //' "/proc/${BENCH_PID[$1]}/stat" | awk '{ print $12, $13 }'; }
+
+# bench_ab_wrk_cpu MEASURE SERVER METHOD PATHS BODY: one wrk run of the rounds; records
+# requests/s, p99 and the server's user and system CPU per request in microseconds. CPU
+# per request moves less than requests/s when other work shares the machine, so it
+# shows a change of the server's own code (user) apart from the kernel's share (system).
+bench_ab_wrk_cpu() {
+	local m=$1 s=$2 out rps p99 u0 s0 u1 s1 hz
+	hz=$(getconf CLK_TCK)
+	read -r u0 s0 <<<"$(bench_cpu_ticks "$s")"
+	out=$(bench_wrk "$s" "$3" "$4" "$5" "$BENCH_SECS" "$BENCH_CONNS" "$BENCH_THREADS")
+	read -r u1 s1 <<<"$(bench_cpu_ticks "$s")"
+	read -r rps _ p99 <<<"$out"
+	bench_ab_add "${m}_rps" "$s" "$rps"
+	bench_ab_add "${m}_p99" "$s" "$p99"
+	bench_ab_add "${m}_user" "$s" \
+		"$(awk -v t=$((u1 - u0)) -v hz="$hz" -v r="$rps" -v d="$BENCH_SECS" \
+			'BEGIN { printf "%.2f\n", t / hz * 1e6 / (r * d) }')"
+	bench_ab_add "${m}_sys" "$s" \
+		"$(awk -v t=$((s1 - s0)) -v hz="$hz" -v r="$rps" -v d="$BENCH_SECS" \
+			'BEGIN { printf "%.2f\n", t / hz * 1e6 / (r * d) }')"
+}
+
 # bench_ab_rounds A B: BENCH_RUNS rounds, A first in odd rounds and B first in
 # even ones (cancels drift), each measuring 4 KiB PUT/GET (wrk) and 64 MiB PUT/GET (curl).
 bench_ab_rounds() {
-	local a=$1 b=$2 r s out rps p99 order
+	local a=$1 b=$2 r s order
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		if ((r % 2)); then order=("$a" "$b"); else order=("$b" "$a"); fi
 		for s in "${order[@]}"; do
-			out=$(bench_wrk "$s" PUT "$BENCH_WORK/put-$s.paths" "$BENCH_SMALL" "$BENCH_SECS" \
-				"$BENCH_CONNS" "$BENCH_THREADS")
-			read -r rps _ p99 <<<"$out"
-			bench_ab_add put_rps "$s" "$rps"
-			bench_ab_add put_p99 "$s" "$p99"
-			out=$(bench_wrk "$s" GET "$BENCH_WORK/get-$s.paths" "" "$BENCH_SECS" \
-				"$BENCH_CONNS" "$BENCH_THREADS")
-			read -r rps _ p99 <<<"$out"
-			bench_ab_add get_rps "$s" "$rps"
-			bench_ab_add get_p99 "$s" "$p99"
+			bench_ab_wrk_cpu put "$s" PUT "$BENCH_WORK/put-$s.paths" "$BENCH_SMALL"
+			bench_ab_wrk_cpu get "$s" GET "$BENCH_WORK/get-$s.paths" ""
 			bench_ab_add big_put "$s" "$(bench_curl_put "${BENCH_BIG_PUT[$s]}" "$BENCH_BIG")"
 			bench_ab_add big_get "$s" "$(bench_curl_get "${BENCH_BIG_GET[$s]}" "$BENCH_BIG_SIZE")"
 			bench_log "round $r/$BENCH_RUNS, $s: 4K PUT ${BENCH_RESULTS[put_rps:$s]##* }/s," \
@@ -420,7 +437,11 @@ bench_ab_table() {
 	local a=$1 b=$2 row label key va vb
 	printf '| measure | %s | %s | %s |\n|---|---:|---:|---:|\n' "$3" "$4" "$5"
 	for row in "4 KiB PUT, requests/s:put_rps" "4 KiB PUT, p99 latency (ms):put_p99" \
+		"4 KiB PUT, server user CPU per request (us):put_user" \
+		"4 KiB PUT, server system CPU per request (us):put_sys" \
 		"4 KiB GET, requests/s:get_rps" "4 KiB GET, p99 latency (ms):get_p99" \
+		"4 KiB GET, server user CPU per request (us):get_user" \
+		"4 KiB GET, server system CPU per request (us):get_sys" \
 		"64 MiB PUT, MB/s (1 stream):big_put" "64 MiB GET, MB/s (1 stream):big_get"; do
 		label=${row%:*}
 		key=${row##*:}

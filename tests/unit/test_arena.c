@@ -3,7 +3,8 @@
  * zeroed, the cap never exceeded (in total, by one oversized request, or by a
  * size that overflows near SIZE_MAX), string copies, reuse after
  * arena_free, and many small allocations spread over several blocks without
- * overlapping. Run under ASan/LSan to also catch overruns and leaks.
+ * overlapping; arena_rewind keeping only the first standard block. Run under ASan/LSan to also
+ * catch overruns and leaks.
  *
  * Requests whose size overflows are made in a child process: a defect there
  * corrupts the heap, and the child's death is reported as this test's
@@ -403,6 +404,54 @@ static void test_many_small(void **state)
 	free(ptrs);
 }
 
+/*
+ * arena_rewind keeps the oldest 8 KiB block and nothing else: the next user
+ * gets its first 8 KiB from that block, zeroed, with the cap counted from
+ * zero again; an arena whose first block was an oversized one keeps nothing.
+ */
+static void test_rewind_keeps_first_block(void **state)
+{
+	struct arena a;
+	unsigned char *first, *again, *p;
+	int round;
+
+	(void)state;
+	arena_init(&a, 64 * 1024);
+	first = arena_alloc(&a, 100);
+	assert_non_null(first);
+	for (round = 0; round < 3; round++) {
+		memset(first, 0xAB, 100);
+		p = arena_alloc(&a, 8100); /* does not fit the first block: a second one */
+		assert_non_null(p);
+		memset(p, 0xCD, 8100);
+		assert_non_null(arena_alloc(&a, 20000)); /* an oversized third */
+		arena_rewind(&a);
+		assert_int_equal(a.used, 0);
+		assert_non_null(a.head);
+		again = arena_alloc(&a, 100);
+		assert_ptr_equal(again, first); /* the kept block, from its start */
+		assert_true(all_bytes(again, 100, 0));
+	}
+	/* the whole cap is available again after a rewind */
+	arena_rewind(&a);
+	p = arena_alloc(&a, 64 * 1024);
+	assert_non_null(p);
+	memset(p, 1, 64 * 1024);
+	arena_rewind(&a);
+	assert_ptr_equal(arena_alloc(&a, 16), first);
+	arena_free(&a);
+
+	arena_init(&a, 64 * 1024);
+	assert_non_null(arena_alloc(&a, 20000)); /* an oversized first block is not kept */
+	arena_rewind(&a);
+	assert_null(a.head);
+	assert_int_equal(a.used, 0);
+	arena_rewind(&a); /* an empty arena stays empty */
+	assert_null(a.head);
+	assert_non_null(arena_alloc(&a, 16));
+	arena_free(&a);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -417,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_free_then_reuse),
 		cmocka_unit_test(test_many_small),
+		cmocka_unit_test(test_rewind_keeps_first_block),
 	};
 	/* clang-format on */
 

@@ -252,6 +252,30 @@ static void test_vaddf(void **state)
 	buf_free(&b);
 }
 
+/* buf_reserve allocates once for what follows, and respects the cap like an append. */
+static void test_reserve(void **state)
+{
+	struct buf b;
+	const char *before;
+	int i;
+
+	(void)state;
+	buf_init(&b, 1000, S3E_EntityTooLarge);
+	assert_int_equal(buf_reserve(&b, 1001), S3E_EntityTooLarge);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_reserve(&b, 600), S3E_OK);
+	assert_true(b.alloc >= 601);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(buf_str(&b), "");
+	before = b.data;
+	for (i = 0; i < 60; i++)
+		assert_int_equal(buf_add(&b, "0123456789", 10), S3E_OK);
+	assert_ptr_equal(b.data, before); /* no reallocation on the way */
+	assert_int_equal(buf_reserve(&b, 401), S3E_EntityTooLarge);
+	assert_int_equal(buf_reserve(&b, 400), S3E_OK);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	/* clang-format off */
@@ -266,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_take),
 		cmocka_unit_test(test_vaddf),
+		cmocka_unit_test(test_reserve),
 	};
 	/* clang-format on */
 
