@@ -51,9 +51,11 @@ RGW_NOTE=
 
 # ------------------------------------------------------------------ the peer servers
 
-# bench_nginx_start NAME: nginx serving a temp directory on a free port, PUT allowed.
+# bench_nginx_start NAME [TRY]: nginx serving a temp directory on a free port, PUT allowed.
+# The free port can be taken before nginx binds it (other servers start and stop around
+# a run): an nginx that exits while starting is started again on another port, 3 tries.
 bench_nginx_start() {
-	local name=$1 dir port i
+	local name=$1 try=${2:-1} dir port i
 	command -v nginx >/dev/null || {
 		bench_log "installing nginx-light"
 		{ apt-get update -qq && apt-get install -y -qq nginx-light; } >&2 ||
@@ -90,7 +92,13 @@ EOF
 	BENCH_URL[$name]=http://127.0.0.1:$port
 	NGINX_ROOT[$name]=$dir/root
 	for ((i = 0; i < 100; i++)); do
-		bench_server_alive "$name"
+		if ! kill -0 "${BENCH_PID[$name]}" 2>/dev/null; then
+			((try < 3)) || bench_die "nginx exited while starting: $(cat "$dir/logs/error.log")"
+			bench_log "nginx exited while starting (try $try): $(cat "$dir/logs/error.log")"
+			unset "BENCH_PID[$name]"
+			bench_nginx_start "$name" $((try + 1))
+			return
+		fi
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "${BENCH_URL[$name]}/")" = 000 ] || return 0
 		sleep 0.05
 	done
